@@ -15,8 +15,9 @@ distribution F_j of observation ``y_j``. A 1-D ``draws`` is one observation
   ``n (n - 1)`` in the second term (the unbiased estimator of the CRPS of the
   distribution the draws came from; it can be slightly negative for tiny n).
 * **Brier score** ``BS = (1/N) sum_k (p_k - o_k)^2``, ``o_k in {0, 1}``.
-* **Reliability table**: ``n_bins`` equal-width bins on [0, 1]
-  (bin b holds ``b/n_bins <= p < (b + 1)/n_bins``, p = 1 in the last bin); per bin
+* **Reliability table**: ``n_bins`` equal-width bins with edges
+  ``np.linspace(0, 1, n_bins + 1)`` (bin b holds ``edge_b <= p < edge_{b+1}``, compared
+  in floating point against the printed edges; p = 1 goes in the last bin); per bin
   the mean forecast probability, the observed event frequency and the count.
 * **Threshold event probability** ``P(X >= c)`` ("at_least") or ``P(X <= c)``
   ("at_most") as the share of draws satisfying it.
@@ -77,7 +78,9 @@ def aggregate_coverage(covered: ArrayLike) -> float:
     return float(c.mean())
 
 
-def crps_from_draws(draws: ArrayLike, observed: ArrayLike, *, fair: bool = False) -> NDArray[np.float64]:
+def crps_from_draws(
+    draws: ArrayLike, observed: ArrayLike, *, fair: bool = False
+) -> NDArray[np.float64]:
     """CRPS of each observation under the empirical distribution of its draws."""
     d, y = coerce_draws_and_observed(draws, observed)
     n = d.shape[0]
@@ -138,7 +141,9 @@ def reliability_table(prob: ArrayLike, outcome: ArrayLike, n_bins: int = 10) -> 
     )
 
 
-def predictive_quantiles(draws: ArrayLike, qs: tuple[float, ...] = DEFAULT_QUANTILES) -> pd.DataFrame:
+def predictive_quantiles(
+    draws: ArrayLike, qs: tuple[float, ...] = DEFAULT_QUANTILES
+) -> pd.DataFrame:
     """Quantiles of the draws: one row per observation, one column per level in ``qs``."""
     q = np.asarray(qs, dtype=float)
     if q.ndim != 1 or q.size == 0 or np.any((q < 0) | (q > 1)):

@@ -1,43 +1,60 @@
 """Bayesian local-trend model for one indicator series, optionally pooled with its parent.
 
-Equations (on the transformed scale z = log y for counts and money, z = logit(y/100)
-for percentages, so forecasts stay positive and percentages stay inside 0-100):
+Equations, on the transformed scale z = log y for counts and money and z = logit(y/100)
+for percentages (so forecasts stay positive and percentages stay inside 0-100). Each
+series k (k = 0 the region asked about; k = 1, when present, its parent province) is a
+random walk with drift, observed with noise, in continuous time t (years):
 
-    x[k, t0]     ~ Normal(z_first[k], 1.5)                     level in the first year
-    x[k, t]      = x[k, t-1] + g[k] + sigma_walk[k] * e[k, t]  e ~ Normal(0, 1)
-    z_obs[i]     ~ Normal(x[k_i, t_i], sigma_obs * c_i)        an exact or caveated value
-    z_obs[i]     <= x[k_i, t_i] + noise                        a lower bound ("over 12,000"),
-                                                               as a censored observation
+    x_k(t) = x_k(t') + g_k (t - t') + s_k (W_k(t) - W_k(t'))     W_k standard Brownian motion
+    z_i    ~ Normal(x_k(t_i), sigma_obs c_i)
 
-Series k = 0 is the region asked about; k = 1, when present, is its parent (Hebei for
-a Hebei city). With a parent the growth rates are partially pooled:
+The path enters the model only at the years that have figures (its states), which is
+exact for a random walk and keeps the model small however long the gaps (Langfang's
+high-tech count has figures for 2010, 2012, 2020 and 2022):
 
-    g[parent] ~ Normal(mu_g, sd_g);  g[region] = g[parent] + tau * u,  u ~ Normal(0, 1)
+    x_k(t_0) = level_k;   x_k(t_j) ~ Normal(x_k(t_j-1) + g_k dt_j, s_k sqrt(dt_j))
 
-so a city with two data points takes its growth from the province, and a city with a
-long series moves away from it as far as its data say. The years run from the first
-observation to the horizon; years after the last observation have no data, so their
-levels are the posterior predictive trajectory. The reported value in a year adds the
-observation noise: y = inverse_transform(x + sigma_obs * n), n ~ Normal(0, 1).
+A lower bound ("over 12,000") enters as an unknown value above the bound,
+z_i = bound_i + d_i with d_i ~ HalfNormal(0.10): such phrases in Chinese bulletins
+("突破", "超过") round down to a nearby round number.
+
+With a parent, the growth rates are pooled: the region's growth is drawn around its
+province's,
+
+    g_parent ~ Normal(mu_g, sd_g);   g_region = g_parent + tau u,  u ~ Normal(0, 1)
+
+with tau fixed (below), so a city with two figures takes its growth from its province,
+and a city with a long series moves away from it as far as its data say. (Learning tau
+needs many cities at once: that is the hierarchical model's job.)
+
+Trajectories (`predictive_paths`): per posterior draw, the path on the yearly grid is
+drawn given the states, exactly: a Brownian bridge between two states, a random walk
+with drift after the last one. The reported figure adds the observation noise:
+y = inverse_transform(x + sigma_obs n), n ~ Normal(0, 1); targets are judged on it.
 
 Priors (per year, on the transformed scale) and why:
 
-* counts and money (log scale): mu_g = 0.05, sd_g = 0.15, so growth between -25% and
-  +35% a year is plausible a priori, covering both the 2017-18 certification push in
-  Hebei (~+30%) and decline; sigma_walk ~ HalfNormal(0.10): year-to-year deviations
-  from trend of about 10%; sigma_obs ~ HalfNormal(0.05): published figures carry
-  about 5% reporting noise (definitions, timing); tau ~ HalfNormal(0.10): a city's
-  growth differs from its province's by about 10 points a year at most.
+* counts and money (log scale): mu_g = 0.05, sd_g = 0.15: growth between -25% and
+  +35% a year is plausible a priori, covering both Hebei's 2017-18 certification push
+  (about +30%) and decline; s ~ LogNormal(log 0.10, 0.4): year-to-year departures from
+  trend of 5-20%; sigma_obs ~ LogNormal(log 0.05, 0.4): published figures carry
+  2.5-10% noise (definitions, timing); tau = 0.10: a city's growth differs from its
+  province's by up to about 10 points a year.
 * percentages (logit scale): mu_g = 0.03, sd_g = 0.10 (R&D intensity moves a few
-  percent of itself a year); sigma_walk ~ HalfNormal(0.05); sigma_obs ~ HalfNormal(0.03);
-  tau ~ HalfNormal(0.05).
-* caveated values (not year-end, doubtful scope) get their noise multiplied by c = 4:
-  a mid-year count or a partial scope is weaker evidence, kept rather than dropped.
+  percent of itself a year); s ~ LogNormal(log 0.05, 0.4); sigma_obs ~
+  LogNormal(log 0.03, 0.4); tau = 0.05.
+* The scale priors are informative on purpose: with two to five figures per series,
+  s and sigma_obs are barely identified, and a prior that lets them approach zero
+  makes a funnel the sampler cannot explore (divergences), which we saw.
+* level_k ~ Normal(first observed z of series k, 1.0): centred on the data, wide
+  enough (a factor of e either way) not to bind.
+* caveated figures (not year-end, doubtful scope) get c = 4: weaker evidence, kept
+  rather than dropped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
@@ -47,6 +64,8 @@ from scipy.special import expit, logit
 
 EXACT, CAVEATED, LOWER_BOUND = 0, 1, 2
 CAVEAT_NOISE = 4.0
+BOUND_EXCESS_SD = 0.10
+SCALE_PRIOR_SD = 0.4
 
 
 @dataclass(frozen=True)
@@ -65,21 +84,44 @@ PRIORS = {
 
 
 @dataclass(frozen=True)
-class TrendData:
-    """Observations on the yearly grid `years` for series 0 (region) and 1 (parent)."""
+class Series:
+    """One series' observations: years, transformed values and kinds (EXACT, ...)."""
 
+    name: str
     years: np.ndarray
-    series: tuple[str, ...]
-    series_idx: np.ndarray
-    year_idx: np.ndarray
     z: np.ndarray
     kind: np.ndarray
+
+    @property
+    def t(self) -> np.ndarray:
+        return (self.years - self.years.min()).astype(float)
+
+    @property
+    def state_t(self) -> np.ndarray:
+        """Distinct observed times; several figures for one year share one state."""
+        return np.unique(self.t)
+
+    @property
+    def state_idx(self) -> np.ndarray:
+        return np.searchsorted(self.state_t, self.t)
+
+
+@dataclass(frozen=True)
+class TrendData:
+    """The region's series, its parent's (optional), the scale and the horizon year."""
+
+    series: tuple[Series, ...]
     scale: str
-    notes: tuple[str, ...] = field(default=())
+    horizon: int
 
     @property
     def pooled(self) -> bool:
         return len(self.series) == 2
+
+    @property
+    def years(self) -> np.ndarray:
+        """The trajectory grid: the region's first observed year to the horizon."""
+        return np.arange(int(self.series[0].years.min()), self.horizon + 1)
 
 
 def to_scale(values: np.ndarray, scale: str) -> np.ndarray:
@@ -91,69 +133,110 @@ def from_scale(z: np.ndarray, scale: str) -> np.ndarray:
     return np.exp(z) if scale == "log" else 100.0 * expit(z)
 
 
-def make_trend_data(observations: list[tuple[np.ndarray, np.ndarray, np.ndarray]], names: tuple[str, ...], horizon: int, scale: str) -> TrendData:
-    """Stack (years, values, kinds) per series onto one yearly grid ending at `horizon`."""
-    first = min(int(np.min(years)) for years, _, _ in observations)
-    grid = np.arange(first, horizon + 1)
-    series_idx = np.concatenate([np.full(len(y), k) for k, (y, _, _) in enumerate(observations)])
-    years = np.concatenate([y for y, _, _ in observations]).astype(int)
-    values = np.concatenate([v for _, v, _ in observations])
-    kinds = np.concatenate([c for _, _, c in observations]).astype(int)
-    return TrendData(grid, names, series_idx, years - first, to_scale(values, scale), kinds, scale)
+def make_series(name: str, years: np.ndarray, values: np.ndarray, kinds: np.ndarray, scale: str) -> Series:
+    order = np.argsort(years, kind="stable")
+    return Series(name, np.asarray(years, dtype=int)[order], to_scale(values, scale)[order], np.asarray(kinds, dtype=int)[order])
 
 
 def build_trend_model(data: TrendData, priors: TrendPriors | None = None) -> pm.Model:
-    """The local-trend model of the module docstring, as a `pm.Model` (not yet sampled)."""
+    """The local-trend model of the module docstring, as a `pm.Model` (not yet sampled).
+
+    The Brownian path is represented only at the years that have observations
+    (non-centred increments between them), which is exact for a random walk and keeps
+    the model to a handful of parameters however long the gaps.
+    """
     priors = priors or PRIORS[data.scale]
-    z_first = np.array([data.z[data.series_idx == k][np.argmin(data.year_idx[data.series_idx == k])] for k in range(len(data.series))])
-    coords = {"series": list(data.series), "year": data.years.tolist(), "step": data.years[1:].tolist()}
-    with pm.Model(coords=coords) as model:
+    names = [s.name for s in data.series]
+    with pm.Model(coords={"series": names}) as model:
         growth = _growth(data.pooled, priors)
-        sigma_walk = pm.HalfNormal("sigma_walk", priors.walk_sd, dims="series")
-        level0 = pm.Normal("level0", z_first, 1.5, dims="series")
-        innovation = pm.Normal("innovation", 0.0, 1.0, dims=("series", "step"))
-        steps = growth[:, None] + sigma_walk[:, None] * innovation
-        path = pt.concatenate([level0[:, None], level0[:, None] + pt.cumsum(steps, axis=1)], axis=1)
-        latent = pm.Deterministic("latent", path, dims=("series", "year"))
-        sigma_obs = pm.HalfNormal("sigma_obs", priors.obs_sd)
-        _observe(latent, sigma_obs, data)
+        sigma_walk = pm.LogNormal("sigma_walk", np.log(priors.walk_sd), SCALE_PRIOR_SD, dims="series")
+        sigma_obs = pm.LogNormal("sigma_obs", np.log(priors.obs_sd), SCALE_PRIOR_SD)
+        level = pm.Normal("level", [s.z[0] for s in data.series], 1.0, dims="series")
+        for k, series in enumerate(data.series):
+            state = _states(k, series, level[k], growth[k], sigma_walk[k])
+            _observe(k, series, state, sigma_obs)
     return model
+
+
+def _states(k: int, series: Series, level, growth, sigma_walk) -> pt.TensorVariable:
+    """Path values at the series' distinct observed years (centred: the figures pin them).
+
+    x(t_0) = level;  x(t_j) ~ Normal(x(t_j-1) + g dt_j, s sqrt(dt_j)).
+    """
+    dt = np.diff(series.state_t)
+    if dt.size == 0:
+        return pm.Deterministic(f"state_{k}", pt.stack([level]))
+    first_of_state = np.searchsorted(series.state_idx, np.arange(1, dt.size + 1))
+    later = pm.Flat(f"later_{k}", shape=dt.size, initval=series.z[first_of_state])
+    path = pt.concatenate([pt.stack([level]), later])
+    pm.Potential(f"walk_{k}", pm.logp(pm.Normal.dist(path[:-1] + growth * dt, sigma_walk * np.sqrt(dt)), later).sum())
+    return pm.Deterministic(f"state_{k}", path)
 
 
 def _growth(pooled: bool, priors: TrendPriors) -> pt.TensorVariable:
     if not pooled:
         return pm.Normal("growth", priors.growth_mu, priors.growth_sd, dims="series")
     parent = pm.Normal("growth_parent", priors.growth_mu, priors.growth_sd)
-    tau = pm.HalfNormal("tau", priors.pool_sd)
     offset = pm.Normal("growth_offset", 0.0, 1.0)
-    return pm.Deterministic("growth", pt.stack([parent + tau * offset, parent]), dims="series")
+    return pm.Deterministic("growth", pt.stack([parent + priors.pool_sd * offset, parent]), dims="series")
 
 
-def _observe(latent: pt.TensorVariable, sigma_obs: pt.TensorVariable, data: TrendData) -> None:
-    mu = latent[data.series_idx, data.year_idx]
-    scale = sigma_obs * np.where(data.kind == CAVEATED, CAVEAT_NOISE, 1.0)
-    point = data.kind != LOWER_BOUND
-    if point.any():
-        pm.Normal("obs", mu[np.flatnonzero(point)], scale[np.flatnonzero(point)], observed=data.z[point])
-    if (~point).any():
-        bound = np.flatnonzero(~point)
-        dist = pm.Normal.dist(mu[bound], scale[bound])
-        pm.Censored("obs_lower_bound", dist, lower=None, upper=data.z[~point], observed=data.z[~point])
+def _observe(k: int, series: Series, state: pt.TensorVariable, sigma_obs) -> None:
+    """Point figures as observed data; each lower bound as bound + an unknown excess."""
+    mu = state[series.state_idx]
+    noise = sigma_obs * np.where(series.kind == CAVEATED, CAVEAT_NOISE, 1.0)
+    point = np.flatnonzero(series.kind != LOWER_BOUND)
+    bound = np.flatnonzero(series.kind == LOWER_BOUND)
+    if point.size:
+        pm.Normal(f"obs_{k}", mu=mu[point], sigma=noise[point], observed=series.z[point])
+    if bound.size:
+        excess = pm.HalfNormal(f"bound_excess_{k}", BOUND_EXCESS_SD, shape=bound.size)
+        value = series.z[bound] + excess
+        pm.Potential(f"obs_bound_{k}", pm.logp(pm.Normal.dist(mu[bound], noise[bound]), value).sum())
 
 
-def fit_trend(model: pm.Model, *, draws: int, tune: int, chains: int, seed: int, target_accept: float = 0.95, sampler: str = "pymc") -> az.InferenceData:
+def fit_trend(model: pm.Model, *, draws: int, tune: int, chains: int, seed: int, target_accept: float = 0.9, sampler: str = "pymc") -> az.InferenceData:
     """Sample the posterior with NUTS; returns InferenceData with sample stats."""
     with model:
         return pm.sample(
-            draws=draws, tune=tune, chains=chains, cores=min(chains, 2), random_seed=seed,
+            draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,
             target_accept=target_accept, progressbar=False, compute_convergence_checks=False,
-            nuts_sampler=sampler,
+            nuts_sampler=sampler, **({"compile_kwargs": {"mode": "NUMBA"}} if sampler == "pymc" else {}),
         )
 
 
-def predictive_paths(idata: az.InferenceData, series: int, scale: str, rng: np.random.Generator) -> np.ndarray:
-    """Reported-value trajectories, shape (chain, draw, year), on the original scale."""
-    latent = idata.posterior["latent"].isel(series=series).values  # (chain, draw, year)
-    sigma = idata.posterior["sigma_obs"].values[..., None]
-    z = latent + sigma * rng.standard_normal(latent.shape)
-    return from_scale(z, scale)
+def predictive_paths(idata: az.InferenceData, data: TrendData, rng: np.random.Generator) -> np.ndarray:
+    """Reported-value trajectories of the region, shape (chain, draw, year), original scale."""
+    post = idata.posterior
+    shape = (post.sizes["chain"], post.sizes["draw"])
+    flat = lambda name: post[name].values.reshape(shape[0] * shape[1], -1)  # noqa: E731
+    states = flat("state_0")
+    latent = sample_path(data.series[0], data.years, states, flat("growth")[:, 0], flat("sigma_walk")[:, 0], rng)
+    reported = latent + flat("sigma_obs") * rng.standard_normal(latent.shape)
+    return from_scale(reported, data.scale).reshape(*shape, -1)
+
+
+def sample_path(series: Series, grid: np.ndarray, states: np.ndarray, growth: np.ndarray, sigma: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """x(grid) given x at the state times, per draw: bridges between states, drift after.
+
+    Sampled year by year, each conditional on the previous grid year and the next
+    state, so every row is one coherent path with the right joint distribution.
+    """
+    state_years = series.years.min() + series.state_t
+    x = np.empty((states.shape[0], grid.size))
+    prev_t, prev_x = float(state_years[0]), states[:, 0]
+    for j, year in enumerate(grid):
+        later = np.flatnonzero(state_years >= year)
+        if later.size and state_years[later[0]] == year:
+            x[:, j] = states[:, later[0]]
+        elif year <= prev_t:
+            raise ValueError(f"grid year {year} is before the first state year {prev_t:g}")
+        elif later.size:
+            nxt_t, nxt_x = float(state_years[later[0]]), states[:, later[0]]
+            w = (year - prev_t) / (nxt_t - prev_t)
+            sd = sigma * np.sqrt((year - prev_t) * (nxt_t - year) / (nxt_t - prev_t))
+            x[:, j] = prev_x + w * (nxt_x - prev_x) + sd * rng.standard_normal(prev_x.size)
+        else:
+            x[:, j] = prev_x + growth * (year - prev_t) + sigma * np.sqrt(year - prev_t) * rng.standard_normal(prev_x.size)
+        prev_t, prev_x = float(year), x[:, j]
+    return x

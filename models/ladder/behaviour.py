@@ -1,0 +1,195 @@
+"""Behavioural responses of firms, with the levers entering through named mechanisms.
+
+Pure vectorised functions (numpy arrays or scalars in, same shape out), written
+with operators like `rules.py`; rules say what the law requires, these say what
+firms do about it. Money in 10k
+yuan; probabilities per year.
+
+Certification benefit and the decision to apply (reward and tax levers)::
+
+    tax_saving  = max(0, statutory_rate - hte_tax_rate) * max(profit, 0)     per year
+    benefit     = reward + 3 * tax_saving                         over one certificate
+    logit(p_apply) = logit(base_rate) + boost
+                     + value_weight * log(1 + benefit / application_cost)
+
+so with no reward and no tax saving (a small low-profit firm already pays less
+than 15%) a firm applies at ``base_rate``; the reserve pool adds ``boost``.
+Re-application at expiry uses the same form with the re-certification reward,
+then a service specialist removes part of the lapse probability::
+
+    p_reapply = 1 - (1 - p) * (1 - specialist_share * specialist_efficacy)
+
+Passing review (coaching and specialist levers)::
+
+    p_pass = eligible * (1 - (1 - base) * (1 - coaching * coaching_efficacy)
+                                         * (1 - specialist * specialist_efficacy))
+
+``coaching`` and ``specialist`` are shares in [0, 1] (the share of applicants
+coached, of certified firms with a specialist); entering as the mixing weight is
+the same, in distribution, as drawing who gets one.
+
+R&D ratio (tax, super-deduction and voucher levers). User cost of one yuan of R&D
+relative to other spending, with marginal tax rate t, super-deduction rate s and
+voucher share v of planned R&D (the B-index form)::
+
+    user_cost = (1 - t * (1 + s)) / (1 - t) * (1 - v),   v = min(0.5, voucher / planned_rd)
+    ratio     = propensity * user_cost ** (-elasticity)
+
+``propensity`` is the ratio at user cost 1 (no tax advantage, no voucher). A
+firm seeking the certificate and short of the threshold by at most ``gap``
+(relative) raises its ratio to the threshold (bunching at the notch)::
+
+    ratio' = threshold  if seeking and threshold * (1 - gap) <= ratio < threshold
+
+Revenue growth (guidance-fund lever), on the log scale::
+
+    g = mean + firm_effect + shock + fund_return * min(1, injection / revenue)
+
+Closure (specialist and fund levers)::
+
+    p_exit = base * (1 - specialist_share * specialist_efficacy)
+                  * (1 - funded * fund_exit_reduction)
+
+Core IP arrivals (utility models and software copyrights count as core IP, so
+small firms get some whatever their R&D): Poisson with mean
+``ip_base_rate + ip_yield * rd_spend / 100`` (ip_yield per million yuan of R&D).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.ladder.rules import Num, statutory_tax_rate
+
+CERTIFICATE_BENEFIT_YEARS = 3
+VOUCHER_MAX_SHARE = 0.5
+"""Vouchers cover at most half of a firm's planned R&D (assumption)."""
+REFERENCE_USER_COST = 1.0
+"""User cost at which the R&D ratio equals the firm's propensity."""
+FUND_MAX_RELATIVE_INJECTION = 1.0
+"""Injection counted at most up to one year's revenue (assumption)."""
+
+
+def logit(p: Num) -> Num:
+    """log(p / (1 - p)), with p clipped to [1e-12, 1 - 1e-12]."""
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return np.log(p) - np.log1p(-p)
+
+
+def expit(x: Num) -> Num:
+    """Inverse of `logit`."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def hte_tax_saving(profit: Num, staff: Num, assets: Num, hte_tax_rate: Num) -> Num:
+    """Yearly income tax saved by HTE status, 10k yuan (0 for loss-making firms)."""
+    rate_gap = np.maximum(0.0, statutory_tax_rate(profit, staff, assets) - hte_tax_rate)
+    return rate_gap * np.maximum(profit, 0.0)
+
+
+def certification_benefit(reward: Num, annual_tax_saving: Num) -> Num:
+    """Reward plus tax saved over the certificate's three years, 10k yuan."""
+    return reward + CERTIFICATE_BENEFIT_YEARS * annual_tax_saving
+
+
+def application_probability(
+    base_rate: Num,
+    reward: Num,
+    annual_tax_saving: Num,
+    value_weight: Num,
+    application_cost: Num,
+    boost: Num = 0.0,
+) -> Num:
+    """Probability that an eligible firm applies this year (module docstring)."""
+    benefit = np.maximum(certification_benefit(reward, annual_tax_saving), 0.0)
+    return expit(logit(base_rate) + boost + value_weight * np.log1p(benefit / application_cost))
+
+
+def reduce_failure(p: Num, share: Num, efficacy: Num) -> Num:
+    """Raise a success probability by removing ``share * efficacy`` of its failures."""
+    return 1.0 - (1.0 - p) * (1.0 - share * efficacy)
+
+
+def reapplication_probability(
+    base_rate: Num,
+    reward: Num,
+    annual_tax_saving: Num,
+    value_weight: Num,
+    application_cost: Num,
+    specialist: Num = 0.0,
+    specialist_efficacy: Num = 0.0,
+) -> Num:
+    """Probability that a firm whose certificate expires re-applies."""
+    p = application_probability(base_rate, reward, annual_tax_saving, value_weight, application_cost)
+    return reduce_failure(p, specialist, specialist_efficacy)
+
+
+def pass_probability(
+    base: Num,
+    eligible: Num,
+    coaching: Num = 0.0,
+    specialist: Num = 0.0,
+    coaching_efficacy: Num = 0.0,
+    specialist_efficacy: Num = 0.0,
+) -> Num:
+    """Probability that an applicant is certified; 0 when not eligible."""
+    p = reduce_failure(reduce_failure(base, coaching, coaching_efficacy), specialist, specialist_efficacy)
+    return p * eligible
+
+
+def rd_user_cost(tax_rate: Num, super_deduction: Num, voucher_share: Num = 0.0) -> Num:
+    """Cost of one yuan of R&D relative to other spending, after tax and vouchers."""
+    return (1.0 - tax_rate * (1.0 + super_deduction)) / (1.0 - tax_rate) * (1.0 - voucher_share)
+
+
+def voucher_share(voucher: Num, planned_rd: Num) -> Num:
+    """Share of planned R&D a voucher pays for, capped at `VOUCHER_MAX_SHARE`
+    (a voucher to a firm with no planned R&D pays the cap)."""
+    return np.minimum(VOUCHER_MAX_SHARE, voucher / np.maximum(planned_rd, 1e-9))
+
+
+def rd_ratio_response(
+    propensity: Num,
+    tax_rate: Num,
+    super_deduction: Num,
+    voucher_share_: Num = 0.0,
+    elasticity: Num = 0.5,
+) -> Num:
+    """Desired R&D/revenue ratio given the user cost of R&D (constant elasticity)."""
+    cost = rd_user_cost(tax_rate, super_deduction, voucher_share_)
+    return propensity * (cost / REFERENCE_USER_COST) ** (-elasticity)
+
+
+def bunch_rd_ratio(ratio: Num, threshold: Num, gap: Num, seeking: Num) -> Num:
+    """Raise ratios within ``gap`` (relative) below the threshold up to it, for seekers."""
+    lift = (seeking > 0) & (ratio < threshold) & (ratio >= threshold * (1.0 - gap))
+    return ratio + lift * (threshold - ratio)
+
+
+def revenue_log_growth(
+    mean: Num,
+    firm_effect: Num,
+    shock: Num,
+    fund_injection: Num = 0.0,
+    revenue: Num = 1.0,
+    fund_return: Num = 0.0,
+) -> Num:
+    """Yearly log revenue growth, with the guidance-fund boost."""
+    relative = np.minimum(fund_injection / np.maximum(revenue, 1e-9), FUND_MAX_RELATIVE_INJECTION)
+    return mean + firm_effect + shock + fund_return * relative
+
+
+def exit_probability(
+    base: Num,
+    specialist: Num = 0.0,
+    specialist_efficacy: Num = 0.0,
+    funded: Num = False,
+    fund_exit_reduction: Num = 0.0,
+) -> Num:
+    """Yearly closure probability after the specialist and fund effects."""
+    return base * (1.0 - specialist * specialist_efficacy) * (1.0 - funded * fund_exit_reduction)
+
+
+def expected_ip_arrivals(rd_spend: Num, ip_yield: Num, base_rate: Num = 0.0) -> Num:
+    """Mean number of new core IP items in a year (R&D in 10k yuan)."""
+    return base_rate + ip_yield * np.maximum(rd_spend, 0.0) / 100.0

@@ -1,0 +1,185 @@
+"""Initial firms (and entrants) as attribute arrays, built from observed stage counts.
+
+``build_population(stage_counts, start_year, params, rng)`` returns a dict of
+equal-length numpy arrays, one entry per firm, with the keys in `ATTRIBUTES`.
+Stage names are the lower-case `Stage` names: "outside", "startup", "tech_sme",
+"reserve", "hte", "gazelle", "leading". "hte" counts certified firms not listed
+separately as gazelle or leading: give the plan's certified total as "hte" when
+no split is known; the yearly definition test sorts them from the first step on.
+
+Distributions (all assumptions unless stated; money in 10k yuan)::
+
+    log revenue       ~ Normal(log median[stage], sd[stage])
+                        startup 100/1.0, tech_sme 600/1.2, reserve 1,500/1.0,
+                        outside 1,000/1.3, hte 3,000/1.4, gazelle 5,000/1.0,
+                        leading 150,000/0.5
+    log staff         = -0.7 + 0.6 log revenue + Normal(0, 0.4), at least 1
+                        (about 40 staff at 15 million yuan revenue)
+    assets            = revenue * asset_ratio, log asset_ratio ~ Normal(0, 0.5)
+    tech_staff_share  ~ Beta(3, 7)            (mean 0.30)
+    high_tech_revenue_share ~ Beta(4, 2)      (mean 0.67)
+    core IP items     ~ Poisson(mean[stage])  startup 0.5, tech_sme 1.5, reserve 2.5,
+                                              outside 0.5, hte 4, gazelle 5, leading 20
+    log R&D propensity ~ Normal(log rd_ratio_mean, rd_ratio_sd)           (params)
+                        times 1.5 for startups
+    age               = 0 for startups, else 1 + Poisson(mean[stage] - 1)
+                        (tech_sme/reserve 6, outside 8, hte 10, gazelle 5, leading 15)
+    manufacturing     ~ Bernoulli(manufacturing_share)                   (params)
+    growth_effect     ~ Normal(0, revenue_growth_firm_sd)                 (params)
+    profit_margin     ~ Normal(profit_margin_mean, profit_margin_sd)      (params)
+    cert_year         ~ start_year - Uniform{0, 1, 2} for certified firms, else NaN
+                        (certificates spread evenly over the last three years)
+    revenue_history   = the last four years' revenue (t-3 .. t), backcast with
+                        the growth process (gazelles at 30% a year); NaN before birth
+
+Firms are drawn conditional on their stage being lawful, by rejection sampling:
+certified firms meet the HTE criteria (their R&D ratio after bunching at the
+threshold), registered SMEs (tech_sme, reserve) pass the registry rule with
+``params.sme_pass_mark``, leading firms meet the leading definition. The R&D
+ratio at the start is the propensity (bunched for certified and reserve firms);
+the model re-derives it under the start year's policy.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+
+import numpy as np
+
+from models.ladder import rules
+from models.ladder.behaviour import bunch_rd_ratio
+from models.ladder.params import LadderParams
+from models.ladder.rules import CERTIFIED_STAGES, REGISTRY_STAGES, Stage
+
+HISTORY_YEARS = 4
+"""Revenue history kept per firm: years t-3 .. t, enough for a 3-year CAGR."""
+
+ATTRIBUTES = (
+    "stage", "age", "staff", "tech_staff_share", "revenue", "assets", "asset_ratio",
+    "rd_propensity", "rd_spend", "ip_count", "high_tech_revenue_share", "manufacturing",
+    "growth_effect", "profit_margin", "cert_year", "revenue_history",
+)
+"""Keys of the dict `build_population` returns."""
+
+# stage -> (revenue median, log-sd, mean core IP, mean age); assumptions
+_PROFILE: dict[Stage, tuple[float, float, float, float]] = {
+    Stage.OUTSIDE: (1_000.0, 1.3, 0.5, 8.0),
+    Stage.STARTUP: (100.0, 1.0, 0.5, 0.0),
+    Stage.TECH_SME: (600.0, 1.2, 1.5, 6.0),
+    Stage.RESERVE: (1_500.0, 1.0, 2.5, 6.0),
+    Stage.HTE: (3_000.0, 1.4, 4.0, 10.0),
+    Stage.GAZELLE: (5_000.0, 1.0, 5.0, 5.0),
+    Stage.LEADING: (150_000.0, 0.5, 20.0, 15.0),
+}
+_STARTUP_PROPENSITY_FACTOR = 1.5
+"""Startups are more R&D-intensive than established firms (assumption)."""
+_GAZELLE_BACKCAST_GROWTH = 0.30
+_MAX_BATCHES = 200
+
+
+def stage_from_name(name: str) -> Stage:
+    """Stage for a lower-case stage name, with a hint on typos."""
+    names = [s.name.lower() for s in Stage]
+    if name not in names:
+        match = difflib.get_close_matches(name, names, 1)
+        hint = f" (did you mean {match[0]!r}?)" if match else ""
+        raise ValueError(f"unknown stage {name!r}{hint}; known: {', '.join(names)}")
+    return Stage[name.upper()]
+
+
+def _draw(stage: Stage, n: int, start_year: int, params: LadderParams, rng: np.random.Generator) -> dict:
+    median, sd, ip_mean, age_mean = _PROFILE[stage]
+    revenue = np.exp(rng.normal(np.log(median), sd, n))
+    asset_ratio = np.exp(rng.normal(0.0, 0.5, n))
+    a = {
+        "stage": np.full(n, int(stage), dtype=np.int8),
+        "revenue": revenue,
+        "staff": np.maximum(1.0, np.exp(-0.7 + 0.6 * np.log(revenue) + rng.normal(0.0, 0.4, n))),
+        "asset_ratio": asset_ratio,
+        "assets": revenue * asset_ratio,
+        "tech_staff_share": rng.beta(3.0, 7.0, n),
+        "high_tech_revenue_share": rng.beta(4.0, 2.0, n),
+        "ip_count": rng.poisson(ip_mean, n).astype(np.int64),
+        "rd_propensity": np.exp(rng.normal(np.log(params.rd_ratio_mean), params.rd_ratio_sd, n))
+        * (_STARTUP_PROPENSITY_FACTOR if stage == Stage.STARTUP else 1.0),
+        "manufacturing": rng.random(n) < params.manufacturing_share,
+        "growth_effect": rng.normal(0.0, params.revenue_growth_firm_sd, n),
+        "profit_margin": rng.normal(params.profit_margin_mean, params.profit_margin_sd, n),
+    }
+    age = np.zeros(n, dtype=np.int64) if stage == Stage.STARTUP else 1 + rng.poisson(age_mean - 1, n)
+    cert_year = np.full(n, np.nan)
+    if stage in CERTIFIED_STAGES:
+        cert_year = start_year - rng.integers(0, rules.CERTIFICATE_YEARS, n).astype(float)
+        age = np.maximum(age, (start_year - cert_year).astype(np.int64) + rules.MIN_AGE_YEARS)
+    a["age"], a["cert_year"] = age, cert_year
+    seeking = stage in CERTIFIED_STAGES or stage == Stage.RESERVE
+    ratio = bunch_rd_ratio(a["rd_propensity"], rules.hte_rd_threshold(revenue), params.rd_bunching_gap, seeking)
+    a["rd_spend"] = ratio * revenue
+    a["revenue_history"] = _backcast(revenue, age, a["growth_effect"], stage, params, rng)
+    return a
+
+
+def _backcast(revenue, age, growth_effect, stage, params, rng) -> np.ndarray:
+    n = revenue.size
+    mean = _GAZELLE_BACKCAST_GROWTH if stage == Stage.GAZELLE else params.revenue_growth_mean
+    growth = mean + growth_effect[:, None] + rng.normal(0.0, params.revenue_growth_sd, (n, HISTORY_YEARS - 1))
+    history = np.empty((n, HISTORY_YEARS))
+    history[:, -1] = revenue
+    for k in range(HISTORY_YEARS - 2, -1, -1):
+        history[:, k] = history[:, k + 1] / np.exp(growth[:, k])
+    years_back = np.arange(HISTORY_YEARS - 1, -1, -1)
+    history[years_back[None, :] > age[:, None]] = np.nan
+    return history
+
+
+def _lawful(stage: Stage, a: dict, params: LadderParams) -> np.ndarray:
+    if stage in CERTIFIED_STAGES:
+        ok = rules.is_hte_eligible(a["age"], a["rd_spend"], a["revenue"], a["tech_staff_share"],
+                                   a["ip_count"] > 0, a["high_tech_revenue_share"])
+        if stage == Stage.LEADING:
+            ok &= rules.is_leading(True, a["revenue"], rules.rd_ratio(a["rd_spend"], a["revenue"]))
+        return ok
+    if stage in REGISTRY_STAGES:
+        score = rules.sme_score(a["tech_staff_share"], rules.rd_ratio(a["rd_spend"], a["revenue"]), a["ip_count"])
+        return rules.is_sme_eligible(a["staff"], a["revenue"], a["assets"], score, params.sme_pass_mark,
+                                     a["tech_staff_share"])
+    return np.ones(a["revenue"].size, dtype=bool)
+
+
+def _draw_lawful(stage: Stage, n: int, start_year: int, params: LadderParams, rng: np.random.Generator) -> dict:
+    parts, have = [], 0
+    for _ in range(_MAX_BATCHES):
+        if have >= n:
+            break
+        batch = _draw(stage, max(2 * (n - have), 64), start_year, params, rng)
+        keep = _lawful(stage, batch, params)
+        parts.append({k: v[keep] for k, v in batch.items()})
+        have += int(keep.sum())
+    if have < n:
+        raise RuntimeError(f"could not draw {n} lawful {stage.name} firms; check params (e.g. sme_pass_mark)")
+    return {k: np.concatenate([p[k] for p in parts])[:n] for k in parts[0]}
+
+
+def empty_population() -> dict[str, np.ndarray]:
+    """A population of zero firms with the right keys and dtypes."""
+    return _draw(Stage.OUTSIDE, 0, 2000, LadderParams(), np.random.default_rng(0))
+
+
+def build_population(
+    stage_counts: Mapping[str, int],
+    start_year: int,
+    params: LadderParams,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """Attribute arrays of firms, ``stage_counts[name]`` of each stage (see module docstring)."""
+    parts = []
+    for name, count in stage_counts.items():
+        stage = stage_from_name(name)
+        if int(count) != count or count < 0:
+            raise ValueError(f"stage count {name}={count!r} must be a non-negative integer")
+        if count:
+            parts.append(_draw_lawful(stage, int(count), start_year, params, rng))
+    if not parts:
+        return empty_population()
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -1,0 +1,319 @@
+"""Statutory rules of the cultivation ladder, as pure vectorised functions.
+
+Every function takes numpy arrays of firm attributes (or scalars / 0-d arrays)
+and returns values of the broadcast shape, so a `Firm` agent calls them for itself
+and a vectorised engine can call them for all firms: one copy of each rule.
+They are written with operators (``&``, ``*``, comparisons) rather than
+``np.where`` so a scalar call stays cheap; booleans enter arithmetic as 0/1.
+Pass numpy arrays, not lists.
+
+Units: revenue, assets, R&D spending and profit in 10k yuan (the unit of Chinese
+firm statistics; 50 million yuan = 5,000); staff in persons; shares as
+fractions; years as calendar years.
+
+High-tech enterprise (HTE) certification (simplified national rule)::
+
+    threshold(revenue) = 0.05  if revenue <  5,000   (under 50 million yuan)
+                         0.04  if revenue <= 20,000  (50-200 million yuan)
+                         0.03  otherwise             (over 200 million yuan)
+    eligible = age >= 1 and has_core_ip and tech_staff_share >= 0.10
+               and rd_spend / revenue >= threshold(revenue)
+               and high_tech_revenue_share >= 0.60
+
+(the real rule uses R&D over the last three years' revenue and also requires
+60% of R&D spent in China; both are simplified away). The distance to
+eligibility, used to pick reserve-pool firms, sums the relative shortfalls::
+
+    gap = [age < 1] + [no core IP] + max(0, 0.10 - tech)/0.10
+          + max(0, thr - rd_ratio)/thr + max(0, 0.60 - hts)/0.60      (0 iff eligible)
+
+Certificate validity (convention): a certificate issued in year t is valid in
+years t, t+1, t+2 and expires at the end of t+2; re-certification is decided in
+year t+3 (the firm stays certified in t+3 only if it re-certifies then)::
+
+    recertification_due(t, year) = year == t + 3
+    certificate_expired(t, year) = year >= t + 3
+
+Tech-based SME registry (national evaluation, simplified score)::
+
+    size_ok = staff <= 500 and revenue <= 20,000 and assets <= 20,000
+    score   = staff_points + ip_points + rd_points                   (0-100)
+      staff_points: tech staff share >= 30/25/20/15/10 % -> 20/16/12/8/4, else 0
+      ip_points:    min(30, 6 * core IP items)
+      rd_points:    R&D ratio >= 6/5/4/3/2 % -> 50/40/30/20/10, else 0
+    eligible = size_ok and score >= pass_mark and staff_points > 0
+
+The national rule scores R&D by amount or ratio and IP by type (invention
+patents 30 points at once); the bands above are an assumption that keeps the
+rule's shape (60 of 100 to pass, zero tech-staff points disqualify).
+
+Income tax: standard rate 25%; HTEs 15% (a lever); small low-profit firms
+(profit <= 3 million yuan, staff <= 300, assets <= 50 million yuan) pay an
+effective 5% (the regime from 2019 on, simplified to one rate: assumption).
+The marginal rate that prices R&D is 0 for loss-making firms (loss carry-forward
+ignored).
+
+Super-deduction: a firm deducts R&D a second time at the highest rate among the
+categories it belongs to (all firms; manufacturers; registered tech SMEs).
+
+High growth and leading firms (definitions used; cities differ)::
+
+    gazelle = certified and age <= 10 and revenue >= 1,000 (10 million yuan)
+              and 3-year revenue CAGR >= 20%
+    leading = certified and revenue >= 100,000 (1 billion yuan)
+              and rd_ratio >= 3%
+    stage of a certified firm = LEADING if leading, else GAZELLE if gazelle, else HTE
+
+Stages and allowed moves within one year (`ALLOWED_TRANSITIONS`, ``None`` = not
+in the model, i.e. entry from / exit to elsewhere)::
+
+    entry -> STARTUP (new firm) | HTE (certified firm moving in keeps its status)
+    any stage -> exit (closure or moving away)
+    STARTUP  -> TECH_SME | HTE | OUTSIDE (incubation over, unregistered)
+    OUTSIDE  -> TECH_SME | HTE
+    TECH_SME -> RESERVE | HTE | OUTSIDE (failed or skipped the yearly evaluation)
+    RESERVE  -> HTE | TECH_SME (left the pool) | OUTSIDE
+    HTE, GAZELLE, LEADING -> each other (yearly definition test)
+                          -> TECH_SME | OUTSIDE (certificate lost)
+
+No firm reaches GAZELLE or LEADING without first being certified in an earlier
+year: a newly certified firm ends its year as HTE.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import IntEnum
+
+import numpy as np
+
+Num = float | np.ndarray
+"""A scalar or a numpy array of firm attributes (not a list: convert lists first)."""
+
+# --- statutory constants (10k yuan, fractions) ---------------------------------
+SMALL_REVENUE = 5_000.0
+"""Revenue below which the 5% R&D threshold applies (50 million yuan)."""
+LARGE_REVENUE = 20_000.0
+"""Revenue above which the 3% R&D threshold applies (200 million yuan)."""
+MIN_TECH_STAFF_SHARE = 0.10
+MIN_HIGH_TECH_REVENUE_SHARE = 0.60
+MIN_AGE_YEARS = 1
+CERTIFICATE_YEARS = 3
+
+SME_MAX_STAFF = 500
+SME_MAX_REVENUE = 20_000.0
+SME_MAX_ASSETS = 20_000.0
+SME_PASS_MARK = 60.0
+
+STANDARD_TAX_RATE = 0.25
+SMALL_PROFIT_TAX_RATE = 0.05
+SMALL_PROFIT_MAX_PROFIT = 300.0
+SMALL_PROFIT_MAX_STAFF = 300
+SMALL_PROFIT_MAX_ASSETS = 5_000.0
+
+GAZELLE_MIN_CAGR = 0.20
+GAZELLE_MIN_REVENUE = 1_000.0
+GAZELLE_MAX_AGE = 10
+LEADING_MIN_REVENUE = 100_000.0
+LEADING_MIN_RD_RATIO = 0.03
+
+_LOG_GAZELLE_GROWTH = math.log1p(GAZELLE_MIN_CAGR)
+
+INCUBATION_YEARS = 3
+"""A startup still unregistered at this age leaves the incubator (-> OUTSIDE)."""
+RESERVE_MAX_YEARS = 3
+"""A reserve-pool firm not certified after this many years returns to TECH_SME."""
+
+
+class Stage(IntEnum):
+    """Rung of the ladder; exactly one per firm. Certified = HTE, GAZELLE, LEADING."""
+
+    OUTSIDE = 0
+    STARTUP = 1
+    TECH_SME = 2
+    RESERVE = 3
+    HTE = 4
+    GAZELLE = 5
+    LEADING = 6
+
+
+CERTIFIED_STAGES = frozenset({Stage.HTE, Stage.GAZELLE, Stage.LEADING})
+REGISTRY_STAGES = frozenset({Stage.TECH_SME, Stage.RESERVE})
+
+
+def _allowed_transitions() -> frozenset[tuple[Stage | None, Stage | None]]:
+    cert = sorted(CERTIFIED_STAGES)
+    moves = {(s, s) for s in Stage} | {(s, None) for s in Stage}
+    moves |= {(None, Stage.STARTUP), (None, Stage.HTE)}
+    moves |= {(Stage.STARTUP, t) for t in (Stage.TECH_SME, Stage.HTE, Stage.OUTSIDE)}
+    moves |= {(Stage.OUTSIDE, t) for t in (Stage.TECH_SME, Stage.HTE)}
+    moves |= {(Stage.TECH_SME, t) for t in (Stage.RESERVE, Stage.HTE, Stage.OUTSIDE)}
+    moves |= {(Stage.RESERVE, t) for t in (Stage.HTE, Stage.TECH_SME, Stage.OUTSIDE)}
+    moves |= {(a, b) for a in cert for b in cert}
+    moves |= {(a, b) for a in cert for b in (Stage.TECH_SME, Stage.OUTSIDE)}
+    return frozenset(moves)
+
+
+ALLOWED_TRANSITIONS = _allowed_transitions()
+"""(stage at start of year, stage at end of year) pairs a rule allows; None = not in the model."""
+
+
+def hte_rd_threshold(revenue: Num) -> Num:
+    """Minimum R&D/revenue ratio for HTE certification (revenue in 10k yuan)."""
+    return 0.05 - 0.01 * (revenue >= SMALL_REVENUE) - 0.01 * (revenue > LARGE_REVENUE)
+
+
+def rd_ratio(rd_spend: Num, revenue: Num) -> Num:
+    """R&D spending / revenue (revenue floored at 1e-9 so the ratio stays finite)."""
+    return rd_spend / np.maximum(revenue, 1e-9)
+
+
+def meets_non_rd_criteria(age: Num, tech_staff_share: Num, has_core_ip: Num, high_tech_revenue_share: Num) -> Num:
+    """True where every HTE criterion except the R&D ratio is met."""
+    return (
+        (age >= MIN_AGE_YEARS)
+        & (has_core_ip > 0)
+        & (tech_staff_share >= MIN_TECH_STAFF_SHARE)
+        & (high_tech_revenue_share >= MIN_HIGH_TECH_REVENUE_SHARE)
+    )
+
+
+def is_hte_eligible(
+    age: Num,
+    rd_spend: Num,
+    revenue: Num,
+    tech_staff_share: Num,
+    has_core_ip: Num,
+    high_tech_revenue_share: Num,
+) -> Num:
+    """True where a firm meets every HTE criterion (see module docstring)."""
+    return meets_non_rd_criteria(age, tech_staff_share, has_core_ip, high_tech_revenue_share) & (
+        rd_ratio(rd_spend, revenue) >= hte_rd_threshold(revenue)
+    )
+
+
+def hte_eligibility_gap(
+    age: Num,
+    rd_spend: Num,
+    revenue: Num,
+    tech_staff_share: Num,
+    has_core_ip: Num,
+    high_tech_revenue_share: Num,
+) -> Num:
+    """Sum of relative shortfalls from the HTE criteria; 0 exactly when eligible."""
+    threshold = hte_rd_threshold(revenue)
+    return (
+        1.0 * (age < MIN_AGE_YEARS)
+        + 1.0 * (has_core_ip <= 0)
+        + np.maximum(0.0, MIN_TECH_STAFF_SHARE - tech_staff_share) / MIN_TECH_STAFF_SHARE
+        + np.maximum(0.0, threshold - rd_ratio(rd_spend, revenue)) / threshold
+        + np.maximum(0.0, MIN_HIGH_TECH_REVENUE_SHARE - high_tech_revenue_share) / MIN_HIGH_TECH_REVENUE_SHARE
+    )
+
+
+def sme_staff_points(tech_staff_share: Num) -> Num:
+    """Tech-staff points of the SME evaluation: 4 per band reached (10/15/20/25/30%)."""
+    x = tech_staff_share
+    return 4.0 * ((x >= 0.10) + 1 * (x >= 0.15) + 1 * (x >= 0.20) + 1 * (x >= 0.25) + 1 * (x >= 0.30))
+
+
+def sme_rd_points(rd_ratio_: Num) -> Num:
+    """R&D points of the SME evaluation: 10 per band reached (2/3/4/5/6%)."""
+    x = rd_ratio_
+    return 10.0 * ((x >= 0.02) + 1 * (x >= 0.03) + 1 * (x >= 0.04) + 1 * (x >= 0.05) + 1 * (x >= 0.06))
+
+
+def sme_score(tech_staff_share: Num, rd_ratio_: Num, ip_count: Num) -> Num:
+    """Simplified SME evaluation score, 0-100 (bands in the module docstring)."""
+    return sme_staff_points(tech_staff_share) + np.minimum(30.0, 6.0 * ip_count) + sme_rd_points(rd_ratio_)
+
+
+def within_sme_size(staff: Num, revenue: Num, assets: Num) -> Num:
+    """True where staff <= 500 and revenue and assets <= 200 million yuan."""
+    return (staff <= SME_MAX_STAFF) & (revenue <= SME_MAX_REVENUE) & (assets <= SME_MAX_ASSETS)
+
+
+def is_sme_eligible(
+    staff: Num,
+    revenue: Num,
+    assets: Num,
+    score: Num,
+    pass_mark: Num = SME_PASS_MARK,
+    tech_staff_share: Num | None = None,
+) -> Num:
+    """True where a firm may register as a tech-based SME.
+
+    Size limits plus ``score >= pass_mark``; when ``tech_staff_share`` is given,
+    also the national rule that zero tech-staff points disqualify.
+    """
+    ok = within_sme_size(staff, revenue, assets) & (score >= pass_mark)
+    if tech_staff_share is not None:
+        ok = ok & (tech_staff_share >= MIN_TECH_STAFF_SHARE)
+    return ok
+
+
+def certificate_expired(cert_year: Num, year: Num) -> Num:
+    """True from year cert_year + 3 on (valid in cert_year .. cert_year + 2)."""
+    return year >= cert_year + CERTIFICATE_YEARS
+
+
+def recertification_due(cert_year: Num, year: Num) -> Num:
+    """True in the year re-certification is decided, cert_year + 3."""
+    return year == cert_year + CERTIFICATE_YEARS
+
+
+def statutory_tax_rate(profit: Num, staff: Num, assets: Num) -> Num:
+    """Income-tax rate without HTE status: 5% for small low-profit firms, else 25%."""
+    small = (profit <= SMALL_PROFIT_MAX_PROFIT) & (staff <= SMALL_PROFIT_MAX_STAFF) & (assets <= SMALL_PROFIT_MAX_ASSETS)
+    return STANDARD_TAX_RATE - (STANDARD_TAX_RATE - SMALL_PROFIT_TAX_RATE) * small
+
+
+def marginal_tax_rate(profit: Num, staff: Num, assets: Num, certified: Num, hte_tax_rate: Num) -> Num:
+    """Rate at which an extra yuan of deduction saves tax: 0 if loss-making,
+    else the lower of the statutory rate and (if certified) the HTE rate."""
+    base = statutory_tax_rate(profit, staff, assets)
+    rate = base + certified * (np.minimum(base, hte_tax_rate) - base)
+    return rate * (profit > 0)
+
+
+def effective_super_deduction(
+    manufacturing: Num, registered_sme: Num, general_rate: Num, manufacturing_rate: Num, tech_sme_rate: Num
+) -> Num:
+    """Extra deduction rate of R&D: the highest rate among the firm's categories
+    (rates are non-negative, so a category a firm is not in contributes 0)."""
+    return np.maximum(np.maximum(general_rate, manufacturing_rate * manufacturing), tech_sme_rate * registered_sme)
+
+
+def revenue_cagr(revenue_now: Num, revenue_before: Num, years: int = 3) -> Num:
+    """Compound annual growth rate; NaN where the earlier revenue is missing or not positive."""
+    before = np.where(revenue_before > 0, revenue_before, np.nan)
+    return (revenue_now / before) ** (1.0 / years) - 1.0
+
+
+def is_gazelle(certified: Num, age: Num, revenue: Num, cagr3: Num) -> Num:
+    """Gazelle definition used: certified, <= 10 years old, revenue >= 10 million
+    yuan, 3-year revenue CAGR >= 20% (a NaN CAGR compares False)."""
+    return (
+        (certified > 0)
+        & (age <= GAZELLE_MAX_AGE)
+        & (revenue >= GAZELLE_MIN_REVENUE)
+        & (cagr3 >= GAZELLE_MIN_CAGR)
+    )
+
+
+def is_leading(certified: Num, revenue: Num, rd_ratio_: Num) -> Num:
+    """Leading-firm definition used: certified, revenue >= 1 billion yuan, R&D ratio >= 3%."""
+    return (certified > 0) & (revenue >= LEADING_MIN_REVENUE) & (rd_ratio_ >= LEADING_MIN_RD_RATIO)
+
+
+def is_high_growth_candidate(certified: Num, stage: Num, last_log_growth: Num) -> Num:
+    """Guidance-fund candidate: a gazelle, or a certified firm whose revenue grew by
+    at least 20% last year (the gazelle growth bar applied to one year)."""
+    return (certified > 0) & ((stage == Stage.GAZELLE) | (last_log_growth >= _LOG_GAZELLE_GROWTH))
+
+
+def certified_stage(gazelle: Num, leading: Num) -> Num:
+    """Stage code of a certified firm: LEADING over GAZELLE over HTE."""
+    leading = 1 * leading
+    gazelle_only = 1 * gazelle * (1 - leading)
+    return int(Stage.HTE) + (Stage.GAZELLE - Stage.HTE) * gazelle_only + (Stage.LEADING - Stage.HTE) * leading
