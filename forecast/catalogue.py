@@ -36,6 +36,11 @@ LEVER_COLUMNS = [
 NUMERIC = ["base_year", "base_value", "target_year", "target_value"]
 
 
+def is_forecastable(row: pd.Series) -> bool:
+    """A target can be given a probability only with a deadline and a number to reach."""
+    return bool(pd.notna(row["target_year"]) and pd.notna(row["target_value"]) and not is_template_region(row["region"]))
+
+
 def is_template_region(region: str) -> bool:
     """Template plans (seed 001) are written for any county or park, not one place."""
     return region.endswith("_template")
@@ -74,8 +79,8 @@ def _target_problems(record: dict, row: int, file: str, indicators: pd.DataFrame
     for column in NUMERIC:
         if record[column] and _number(record[column]) is None:
             problems.append(Problem(file, where(column), f"'{record[column]}' is not a number", "write a plain number or leave the cell empty"))
-    if not record["target_value"]:
-        problems.append(Problem(file, where("target_value"), "no target value", "every target needs the number to reach"))
+    if not record["target_value"] and not record["note"]:
+        problems.append(Problem(file, where("target_value"), "no target value and no note saying why", "give the number to reach, or explain in 'note' (e.g. 'target: complete the provincial quota')"))
     if record["milestone"] not in {"final", "interim"}:
         problems.append(Problem(file, where("milestone"), f"'{record['milestone']}' is not 'final' or 'interim'", "write final or interim"))
     return problems

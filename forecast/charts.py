@@ -1,0 +1,64 @@
+"""Charts drawn from trajectories and tables (never from models).
+
+Functions take arrays and tables, accept `ax=None` and return the figure; they never
+show or save (the CLI saves).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from forecast.probability import band_quantiles  # noqa: E402
+from forecast.targets import Target, threshold_level  # noqa: E402
+
+BANDS = ((0.025, 0.975, "95%", 0.15), (0.10, 0.90, "80%", 0.25), (0.25, 0.75, "50%", 0.35))
+
+
+def plot_fan(
+    years: np.ndarray,
+    paths: np.ndarray,
+    history: pd.DataFrame,
+    target: Target,
+    probability: float,
+    mc_error: float,
+    *,
+    outcome: float | None = None,
+    cutoff: int | None = None,
+    status: str = "ok",
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
+    """Fan chart: history points, predictive bands, the target marked, P(met) written on it."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(8, 4.8))
+    start = int(history["year"].max()) if len(history) else int(years[0])
+    shown = years >= start
+    q = band_quantiles(paths[..., shown])
+    for low, high, label, alpha in BANDS:
+        ax.fill_between(years[shown], q[low], q[high], color="tab:blue", alpha=alpha, linewidth=0, label=f"{label} interval")
+    ax.plot(years[shown], q[0.5], color="tab:blue", linewidth=2, label="median projection")
+    clean = history["flag"].isin(["", "plan_base"])
+    ax.plot(history.loc[clean, "year"], history.loc[clean, "value"], "o", color="black", label="reported figure")
+    if (~clean).any():
+        ax.plot(history.loc[~clean, "year"], history.loc[~clean, "value"], "o", mfc="none", color="black", label="caveated figure (mid-year, bound, scope)")
+    level = threshold_level(target)
+    if level is not None:
+        ax.plot([target.target_year], [level], marker="*", markersize=16, color="tab:red", linestyle="none", label=f"target {target.describe()}")
+        ax.axhline(level, color="tab:red", linestyle=":", linewidth=1)
+    if outcome is not None:
+        ax.plot([target.target_year], [outcome], marker="D", markersize=9, color="tab:green", linestyle="none", label=f"outcome {outcome:g}")
+    if cutoff is not None:
+        ax.axvline(cutoff + 0.5, color="grey", linestyle="--", linewidth=1, label=f"data used up to {cutoff}")
+    ax.set_title(f"{target.region}: {target.describe()}\nP(met) = {probability:.2f} ± {mc_error:.2f} (Monte Carlo error)", fontsize=11)
+    if status != "ok":
+        ax.text(0.01, 0.02, "convergence " + status, transform=ax.transAxes, color="tab:red", fontsize=8, va="bottom")
+    ax.set_xlabel("year")
+    ax.set_ylabel(f"{target.indicator} ({target.unit})")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,129 @@
+"""Tables and files from a run: the results table, fan charts, quantiles, the manifest.
+
+Everything is written into a temporary folder beside the output folder and moved into
+place at the end, so a failed run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+import forecast
+from forecast.charts import plot_fan
+from forecast.forecasting import TargetResult
+from forecast.probability import band_quantiles
+
+PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "arviz", "mesa", "typer", "pydantic", "matplotlib")
+
+
+def results_table(results: list[TargetResult]) -> pd.DataFrame:
+    """One row per target: deadline, latest figure, projection, P(met), outcome, diagnostics."""
+    rows = []
+    for r in results:
+        t, p = r.target, r.result
+        rows.append({
+            "target_id": t.target_id,
+            "target": t.describe(),
+            "milestone": t.milestone,
+            "deadline": t.target_year,
+            "data_up_to": r.cutoff if r.cutoff is not None else r.latest_year,
+            "latest_year": r.latest_year,
+            "latest_value": r.latest_value,
+            "median": p.median if p else np.nan,
+            "low_80": p.low if p else np.nan,
+            "high_80": p.high if p else np.nan,
+            "p_met": p.probability if p else np.nan,
+            "p_met_mc_error": p.mc_error if p else np.nan,
+            "outcome": r.outcome,
+            "outcome_met": r.outcome_met,
+            "diagnostics": r.fit.diagnostics.status if r.fit else r.reason,
+            "notes": " | ".join(r.fit.notes) if r.fit else r.reason,
+        })
+    return pd.DataFrame(rows)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The results table as plain text for the terminal."""
+    shown = pd.DataFrame({
+        "target": table["target"],
+        "deadline": table["deadline"],
+        "latest": [f"{v:g} ({y})" if pd.notna(v) else "-" for v, y in zip(table["latest_value"], table["latest_year"])],
+        "median": table["median"].map(lambda v: f"{v:.4g}" if pd.notna(v) else "-"),
+        "80% interval": [f"{lo:.4g}-{hi:.4g}" if pd.notna(lo) else "-" for lo, hi in zip(table["low_80"], table["high_80"])],
+        "P(met)": [f"{p:.2f} ± {e:.2f}" if pd.notna(p) else "-" for p, e in zip(table["p_met"], table["p_met_mc_error"])],
+        "outcome": [("-" if pd.isna(o) else f"{o:g} ({'met' if m else 'missed'})") for o, m in zip(table["outcome"], table["outcome_met"])],
+        "diagnostics": table["diagnostics"],
+    })
+    return shown.to_string(index=False)
+
+
+def trajectory_quantiles(results: list[TargetResult]) -> pd.DataFrame:
+    """Per target and year, the predictive quantiles (so anyone can redraw the fans)."""
+    frames = []
+    seen = set()
+    for r in results:
+        if r.fit is None or r.fit.key in seen:
+            continue
+        seen.add(r.fit.key)
+        q = band_quantiles(r.fit.paths)
+        region, indicator, series, cutoff, _ = r.fit.key
+        frame = pd.DataFrame({"region": region, "indicator": indicator, "series": series, "data_up_to": cutoff, "year": r.fit.years})
+        for level, values in q.items():
+            frame[f"q{level:g}"] = values
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def manifest(*, scenario_name: str, seed: int, inputs: dict[str, str], results: list[TargetResult], command: str) -> dict:
+    return {
+        "scenario": scenario_name,
+        "command": command,
+        "seed": seed,
+        "input_sha256": inputs,
+        "versions": {"plan-forecast": forecast.__version__, "python": platform.python_version(), **{p: _version(p) for p in PACKAGES}},
+        "fits": [
+            {"region": k[0], "indicator": k[1], "series": k[2], "data_up_to": k[3], "horizon": k[4], "diagnostics": fit.diagnostics.to_dict(), "notes": fit.notes}
+            for k, fit in {r.fit.key: r.fit for r in results if r.fit}.items()
+        ],
+    }
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def write_run(out_dir: Path, results: list[TargetResult], table: pd.DataFrame, meta: dict) -> list[Path]:
+    """Write table, quantiles, charts and manifest into `out_dir`, all or nothing."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        table.to_csv(staging / "targets.csv", index=False)
+        trajectory_quantiles(results).to_csv(staging / "trajectories.csv", index=False)
+        for r in results:
+            if r.result is None:
+                continue
+            fig = plot_fan(r.fit.years, r.fit.paths, r.fit.observations, r.target, r.result.probability, r.result.mc_error,
+                           outcome=r.outcome, cutoff=r.cutoff, status=r.fit.diagnostics.status)
+            fig.savefig(staging / f"fan_{r.target.target_id}.png", dpi=110)
+            plt.close(fig)
+        (staging / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return sorted(out_dir.iterdir())

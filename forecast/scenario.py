@@ -1,0 +1,250 @@
+"""Scenario files: a strict schema, validated at the edge with messages a planner can act on.
+
+A scenario (`scenarios/*.yaml`) names its region, the targets it tracks (references to
+the catalogue, `ref: <target_id>`, or written inline), the horizon, what the models
+may know (`as_of`), which statistical series to use, the trend model's sampler
+settings, a seed, and policy levers for the ladder model. Unknown keys are rejected
+with a "did you mean" hint; every problem is reported with its line and key path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
+
+from forecast.catalogue import is_forecastable
+from forecast.data import SERIES, file_hash
+from forecast.errors import InputError, Problem, did_you_mean, raise_if
+from forecast.targets import Comparator, Target
+from models.ladder import LEVERS
+
+Year = Annotated[int, Field(ge=1990, le=2100)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetRef(Strict):
+    """A target from the catalogue (`forecast targets` lists the ids)."""
+
+    ref: str
+
+
+class InlineTarget(Strict):
+    """A target written in the scenario itself."""
+
+    indicator: str
+    comparator: Comparator
+    target_year: Year
+    target_value: float
+    base_year: Year | None = None
+    base_value: float | None = None
+    label: str = ""
+    id: str | None = None
+
+
+class TrendSettings(Strict):
+    """The Bayesian trend model: sampler settings and pooling with the parent region."""
+
+    draws: int = Field(1000, ge=50, le=20000)
+    tune: int = Field(1000, ge=50, le=20000)
+    chains: int = Field(2, ge=1, le=8)
+    target_accept: float = Field(0.95, gt=0.5, lt=1.0)
+    sampler: Literal["pymc", "nutpie"] = "pymc"
+    pooling: Literal["auto", "parent", "none"] = "auto"
+    min_points: int = Field(4, ge=1, le=50, description="with fewer figures than this, growth is borrowed from the parent")
+
+
+class Models(Strict):
+    trend: TrendSettings | None = Field(default_factory=TrendSettings)
+
+
+class LeverChoice(Strict):
+    """A policy lever for the ladder model: its size and the years it is in force."""
+
+    lever: str
+    size: float
+    start: Year | None = None
+    end: Year | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> "LeverChoice":
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class Uncertainty(Strict):
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self) -> "Uncertainty":
+        if self.high < self.low:
+            raise ValueError(f"high {self.high} is below low {self.low}")
+        return self
+
+
+def _target_kind(value: object) -> str:
+    return "ref" if isinstance(value, dict) and "ref" in value else "inline"
+
+
+TargetEntry = Annotated[Union[Annotated[TargetRef, Tag("ref")], Annotated[InlineTarget, Tag("inline")]], Discriminator(_target_kind)]
+
+
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    region: str
+    horizon: Year
+    as_of: Year | Literal["latest"] = "latest"
+    targets: list[TargetEntry] = Field(min_length=1)
+    series: dict[str, str] = Field(default_factory=dict)
+    models: Models = Field(default_factory=Models)
+    seed: int = Field(ge=0, lt=2**32)
+    levers: list[LeverChoice] = Field(default_factory=list)
+    uncertainties: dict[str, Uncertainty] = Field(default_factory=dict)
+
+
+SECTION_MODELS = {"": Scenario, "ref": TargetRef, "inline": InlineTarget, "trend": TrendSettings, "models": Models, "levers": LeverChoice, "uncertainties": Uncertainty}
+
+
+def load_scenario(path: Path) -> tuple[Scenario, str]:
+    """Parse and validate a scenario file's schema; returns it with the file's hash."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError([Problem(str(path), "file", "not found", "check the path; bundled scenarios are in scenarios/")])
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "file"
+        raise InputError([Problem(str(path), where, f"not valid YAML ({getattr(exc, 'problem', exc)})", "check indentation and quoting near that line")]) from exc
+    if not isinstance(raw, dict):
+        raise InputError([Problem(str(path), "file", "a scenario must be a mapping of keys (name, region, horizon, targets, seed, ...)", "see scenarios/ for examples")])
+    try:
+        return Scenario.model_validate(raw), file_hash(path)
+    except ValidationError as exc:
+        raise InputError([_problem(err, str(path), root) for err in exc.errors()]) from exc
+
+
+def _problem(err: dict, file: str, root: yaml.Node) -> Problem:
+    loc = [p for p in err["loc"] if p not in ("ref", "inline")]
+    key_path = _format_path(loc)
+    line = _line_of(root, loc)
+    where = f"line {line}, {key_path}" if line else key_path or "top level"
+    if err["type"] == "extra_forbidden":
+        section = _section_model(err["loc"])
+        return Problem(file, where, f"unknown key '{loc[-1]}'", did_you_mean(str(loc[-1]), section.model_fields))
+    if err["type"] == "missing":
+        return Problem(file, where, f"required key '{loc[-1]}' is missing", f"add '{loc[-1]}:' to this section")
+    message = err["msg"].removeprefix("Value error, ")
+    return Problem(file, where, f"{message} (got {err.get('input')!r})", "correct the value")
+
+
+def _section_model(loc: tuple) -> type[BaseModel]:
+    names = [p for p in loc[:-1] if isinstance(p, str)]
+    return SECTION_MODELS.get(names[-1], Scenario) if names else Scenario
+
+
+def _format_path(loc: list) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _line_of(node: yaml.Node, loc: list) -> int | None:
+    """1-based line of the YAML node at `loc`, or of its nearest existing parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def check_scenario(scenario: Scenario, file: str, *, regions: pd.DataFrame, catalogue: pd.DataFrame, history: pd.DataFrame, indicators: pd.DataFrame) -> list[Target]:
+    """Check a scenario against the regions, catalogue and data; return its targets."""
+    problems: list[Problem] = []
+    if scenario.region not in regions.index:
+        problems.append(Problem(file, "region", f"unknown region '{scenario.region}'", did_you_mean(scenario.region, regions.index)))
+    for indicator, series in scenario.series.items():
+        if indicator not in indicators.index:
+            problems.append(Problem(file, f"series.{indicator}", f"unknown indicator '{indicator}'", did_you_mean(indicator, indicators.index)))
+        if series not in SERIES:
+            problems.append(Problem(file, f"series.{indicator}", f"unknown series '{series}'", did_you_mean(series, SERIES)))
+    for i, lever in enumerate(scenario.levers):
+        if lever.lever not in LEVERS:
+            problems.append(Problem(file, f"levers[{i}].lever", f"unknown lever '{lever.lever}'", did_you_mean(lever.lever, LEVERS)))
+    targets = []
+    for i, entry in enumerate(scenario.targets):
+        target, found = _resolve(entry, i, scenario, file, catalogue, indicators)
+        problems += found
+        if target is not None:
+            problems += _target_problems(target, i, scenario, file, history, indicators)
+            targets.append(target)
+    raise_if(problems)
+    return targets
+
+
+def _resolve(entry, i: int, scenario: Scenario, file: str, catalogue: pd.DataFrame, indicators: pd.DataFrame) -> tuple[Target | None, list[Problem]]:
+    where = f"targets[{i}]"
+    if isinstance(entry, TargetRef):
+        if entry.ref not in catalogue.index:
+            return None, [Problem(file, f"{where}.ref", f"no target '{entry.ref}' in the catalogue", f"{did_you_mean(entry.ref, catalogue.index)} (list them with: forecast targets --region {scenario.region})")]
+        row = catalogue.loc[entry.ref]
+        if row["region"] != scenario.region:
+            return None, [Problem(file, f"{where}.ref", f"target '{entry.ref}' is for region '{row['region']}', not '{scenario.region}'", "track it in a scenario for that region")]
+        if not is_forecastable(row):
+            return None, [Problem(file, f"{where}.ref", f"target '{entry.ref}' has no deadline or no number to reach", "pick a quantitative target, or write it inline with target_year and target_value")]
+        opt = lambda v: None if pd.isna(v) else v  # noqa: E731
+        return Target(
+            target_id=row["target_id"], region=row["region"], indicator=row["indicator"], comparator=row["comparator"],
+            target_year=int(row["target_year"]), target_value=float(row["target_value"]),
+            base_year=opt(row["base_year"]) and int(row["base_year"]), base_value=opt(row["base_value"]),
+            unit=row["unit"], milestone=row["milestone"], label=row["phrase_zh"],
+        ), []
+    if entry.indicator not in indicators.index:
+        return None, [Problem(file, f"{where}.indicator", f"unknown indicator '{entry.indicator}'", did_you_mean(entry.indicator, indicators.index))]
+    try:
+        target = Target(
+            target_id=entry.id or f"{scenario.region}-{entry.target_year}-{entry.indicator}-inline{i}", region=scenario.region,
+            indicator=entry.indicator, comparator=entry.comparator, target_year=entry.target_year, target_value=entry.target_value,
+            base_year=entry.base_year, base_value=entry.base_value, unit=indicators.at[entry.indicator, "unit"], label=entry.label,
+        )
+    except ValidationError as exc:
+        return None, [Problem(file, where, e["msg"].removeprefix("Value error, "), "give a base_year before the target_year") for e in exc.errors()]
+    return target, []
+
+
+def _target_problems(target: Target, i: int, scenario: Scenario, file: str, history: pd.DataFrame, indicators: pd.DataFrame) -> list[Problem]:
+    where = f"targets[{i}] ({target.target_id})"
+    kind = indicators.at[target.indicator, "kind"]
+    problems = []
+    if target.target_year > scenario.horizon:
+        problems.append(Problem(file, where, f"deadline {target.target_year} is after the horizon {scenario.horizon}", f"set horizon: {target.target_year} or later"))
+    if kind == "percent" and target.comparator in {"at_least", "at_most", "about"} and not 0 < target.target_value < 100:
+        problems.append(Problem(file, f"{where}.target_value", f"{target.target_value:g}% is not a possible share", "give a percentage between 0 and 100"))
+    if kind in {"stock", "flow", "amount", "density"} and target.comparator != "growth_rate_per_year" and target.target_value < 0:
+        problems.append(Problem(file, f"{where}.target_value", f"{target.target_value:g} is negative, but a {kind} cannot be", "give a non-negative value"))
+    years = history.loc[(history["region"] == target.region) & (history["indicator"] == target.indicator), "year"]
+    if years.empty:
+        problems.append(Problem(file, where, f"no data for {target.indicator} in {target.region}", "add figures for it with --data FILE (same layout as data/history.csv), or drop the target"))
+    elif target.target_year <= years.min():
+        problems.append(Problem(file, where, f"deadline {target.target_year} is not after the first figure ({years.min()})", "a forecast needs data before the deadline"))
+    if scenario.as_of != "latest" and not years.empty and scenario.as_of < years.min():
+        problems.append(Problem(file, "as_of", f"as_of {scenario.as_of} is before the first figure ({years.min()}) for {target.indicator}", "use a later year or 'latest'"))
+    return problems
