@@ -108,6 +108,8 @@ def fit_indicator(key: tuple, history: pd.DataFrame, regions: pd.DataFrame, indi
         if len(parent_rows) >= 2:
             parts.append(make_series(parent, parent_rows["year"].to_numpy(), parent_rows["value"].to_numpy(), observation_kinds(parent_rows["flag"]), scale))
             notes += parent_notes + [f"{region} has {len(rows)} figure(s) for {indicator}: growth borrowed from {parent} ({len(parent_rows)} figures)"]
+        else:
+            notes.append(f"{region} has {len(rows)} figure(s) for {indicator} and {parent} fewer than 2: growth from the prior alone (wide intervals)")
     data = TrendData(tuple(parts), scale, horizon)
     seeds = fit_seed(seed, key).spawn(2)
     idata = fit_trend(

@@ -62,7 +62,8 @@ def mc_error(indicator: np.ndarray) -> float:
     """MCSE of the mean of a (chain, draw) array; 0 when every draw agrees."""
     if np.all(indicator == indicator.flat[0]):
         return 0.0
-    return float(az.mcse(np.asarray(indicator, dtype=float)[None, ...] if indicator.ndim == 1 else indicator))
+    values = np.asarray(indicator, dtype=float)
+    return float(np.ravel(az.mcse(values[None, :] if values.ndim == 1 else values))[0])
 
 
 def band_quantiles(paths: np.ndarray, levels=(0.025, 0.10, 0.25, 0.5, 0.75, 0.90, 0.975)) -> dict[float, np.ndarray]:
