@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from forecast.probability import band_quantiles  # noqa: E402
@@ -56,6 +57,7 @@ def plot_fan(
     ax.set_title(f"{target.region}: {target.describe()}\nP(met) = {probability:.2f} ± {mc_error:.2f} (Monte Carlo error)", fontsize=11)
     if status != "ok":
         ax.text(0.01, 0.02, "convergence " + status, transform=ax.transAxes, color="tab:red", fontsize=8, va="bottom")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("year")
     ax.set_ylabel(f"{target.indicator} ({target.unit})")
     ax.legend(fontsize=8, loc="upper left")

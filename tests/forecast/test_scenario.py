@@ -1,0 +1,94 @@
+"""Scenario files: every bundled one is valid; each malformed one gets its own message."""
+
+from pathlib import Path
+
+import pytest
+
+from forecast.catalogue import load_targets
+from forecast.data import load_history, load_indicators, load_regions
+from forecast.errors import InputError
+from forecast.scenario import check_scenario, load_scenario
+from tests.conftest import write
+
+SCENARIOS = sorted(Path(__file__).resolve().parents[2].joinpath("scenarios").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def context():
+    return {"regions": load_regions(), "catalogue": load_targets(), "history": load_history(), "indicators": load_indicators()}
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_bundled_scenario_is_valid(path, context):
+    scenario, digest = load_scenario(path)
+    targets = check_scenario(scenario, str(path), **context)
+    assert targets and len(digest) == 64
+
+
+def test_every_seed_region_has_a_scenario():
+    regions = {load_scenario(p)[0].region for p in SCENARIOS}
+    assert {"langfang", "handan", "hebei", "zhangjiakou"} <= regions
+
+
+BASE = """
+name: test
+region: langfang
+horizon: 2025
+targets:
+  - ref: langfang-2025-high_tech_enterprises
+seed: 1
+"""
+
+SCHEMA_ERRORS = [
+    ("typo in a top-level key", BASE.replace("horizon", "horizn"), ["line 3, horizn: unknown key 'horizn'", "did you mean 'horizon'"]),
+    ("typo in a nested key", BASE + "models:\n  trend:\n    drawz: 10\n", ["line 9, models.trend.drawz: unknown key 'drawz'", "did you mean 'draws'"]),
+    ("typo in an inline target", BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - indicator: tech_smes\n    comparator: at_least\n    target_year: 2025\n    target_vale: 1"), ["targets[0].target_vale: unknown key", "did you mean 'target_value'"]),
+    ("wrong type", BASE.replace("seed: 1", "seed: lots"), ["line 6, seed:", "valid integer"]),
+    ("negative draws", BASE + "models:\n  trend:\n    draws: -5\n", ["models.trend.draws", "greater than or equal to 50"]),
+    ("unknown comparator", BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - indicator: tech_smes\n    comparator: atleast\n    target_year: 2025\n    target_value: 1"), ["targets[0].comparator", "'at_least'"]),
+    ("missing required key", BASE.replace("seed: 1\n", ""), ["seed: required key 'seed' is missing", "add 'seed:'"]),
+    ("lever end before start", BASE + "levers:\n  - lever: certification_reward\n    size: 20\n    start: 2024\n    end: 2022\n", ["levers[0]", "end 2022 is before start 2024"]),
+    ("not a mapping", "- just\n- a list\n", ["a scenario must be a mapping"]),
+    ("invalid YAML", "name: [unclosed\n", ["not valid YAML", "line"]),
+]
+
+
+@pytest.mark.parametrize("case,text,messages", SCHEMA_ERRORS, ids=[c[0] for c in SCHEMA_ERRORS])
+def test_schema_error_is_named_with_its_place(tmp_path, case, text, messages):
+    path = write(tmp_path / "bad.yaml", text)
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    rendered = str(caught.value)
+    assert str(path) in rendered
+    for message in messages:
+        assert message in rendered
+
+
+CONTEXT_ERRORS = [
+    ("unknown region", BASE.replace("region: langfang", "region: langfan"), ["unknown region 'langfan'", "did you mean 'langfang'"]),
+    ("unknown target id", BASE.replace("langfang-2025-high_tech_enterprises", "langfang-2025-high_tech"), ["no target 'langfang-2025-high_tech' in the catalogue", "forecast targets --region langfang"]),
+    ("target of another region", BASE.replace("langfang-2025-high_tech_enterprises", "handan-2023-rd_intensity"), ["is for region 'handan', not 'langfang'"]),
+    ("deadline after the horizon", BASE.replace("horizon: 2025", "horizon: 2024"), ["deadline 2025 is after the horizon 2024", "horizon: 2025"]),
+    ("impossible percentage", BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - indicator: rd_intensity\n    comparator: at_least\n    target_year: 2025\n    target_value: 276"), ["276% is not a possible share"]),
+    ("negative count target", BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - indicator: tech_smes\n    comparator: at_least\n    target_year: 2025\n    target_value: -10"), ["-10 is negative"]),
+    ("deadline before the data", BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - indicator: high_tech_enterprises\n    comparator: at_least\n    target_year: 2005\n    target_value: 10"), ["deadline 2005 is not after the first figure (2010)"]),
+    ("no data for the indicator", BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - ref: langfang-2025-innovation_engineers"), ["no data for innovation_engineers in langfang", "--data FILE"]),
+    ("non-quantitative catalogue row", BASE.replace("region: langfang", "region: handan").replace("langfang-2025-high_tech_enterprises", "handan-2023-pm25_concentration"), ["has no deadline or no number to reach"]),
+    ("unknown lever", BASE + "levers:\n  - lever: certification_rewards\n    size: 20\n", ["unknown lever 'certification_rewards'", "did you mean 'certification_reward'"]),
+    ("unknown series", BASE + "series:\n  rd_intensity: revisd\n", ["unknown series 'revisd'", "did you mean 'revised'"]),
+]
+
+
+@pytest.mark.parametrize("case,text,messages", CONTEXT_ERRORS, ids=[c[0] for c in CONTEXT_ERRORS])
+def test_scenario_checked_against_catalogue_and_data(tmp_path, context, case, text, messages):
+    path = write(tmp_path / "bad.yaml", text)
+    scenario, _ = load_scenario(path)
+    with pytest.raises(InputError) as caught:
+        check_scenario(scenario, str(path), **context)
+    for message in messages:
+        assert message in str(caught.value)
+
+
+def test_missing_scenario_file(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        load_scenario(tmp_path / "nope.yaml")
