@@ -36,23 +36,3 @@ def history_file(tmp_path: Path) -> Path:
     units = {"high_tech_enterprises": "firms", "rd_intensity": "percent"}
     body = "".join(f"{r},{i},{y},{v},{units[i]},{SYNTHETIC},,{'main'},{f}\n" for r, i, y, v, f in rows)
     return write(tmp_path / "history.csv", HEADER + body)
-
-
-@pytest.fixture
-def scenario_text() -> str:
-    return """
-        name: synthetic test scenario
-        region: langfang
-        horizon: 2023
-        targets:
-          - indicator: high_tech_enterprises
-            comparator: at_least
-            target_year: 2023
-            target_value: 1000
-        models:
-          trend:
-            draws: 100
-            tune: 150
-            chains: 2
-        seed: 7
-        """

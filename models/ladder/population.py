@@ -114,7 +114,12 @@ def _draw(stage: Stage, n: int, start_year: int, params: LadderParams, rng: np.r
         age = np.maximum(age, (start_year - cert_year).astype(np.int64) + rules.MIN_AGE_YEARS)
     a["age"], a["cert_year"] = age, cert_year
     seeking = stage in CERTIFIED_STAGES or stage == Stage.RESERVE
-    ratio = bunch_rd_ratio(a["rd_propensity"], rules.hte_rd_threshold(revenue), params.rd_bunching_gap, seeking)
+    threshold = rules.hte_rd_threshold(revenue)
+    ratio = bunch_rd_ratio(a["rd_propensity"], threshold, params.rd_bunching_gap, seeking)
+    if stage in CERTIFIED_STAGES:
+        # A certified firm met the R&D threshold when certified; drawing it below and
+        # rejecting fails when rd_ratio_mean is low (found by the property test).
+        ratio = np.maximum(ratio, threshold)
     a["rd_spend"] = ratio * revenue
     a["revenue_history"] = _backcast(revenue, age, a["growth_effect"], stage, params, rng)
     return a

@@ -2,13 +2,12 @@
 
 import json
 
-import matplotlib
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from tests.conftest import write
+from tests.conftest import HEADER, SYNTHETIC, write
 
 runner = CliRunner()
 
@@ -16,8 +15,6 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
     """The same scenario run twice with the same seed, and once with another seed."""
-    from tests.conftest import HEADER, SYNTHETIC  # noqa: F401  (fixture values built inline below)
-
     tmp = tmp_path_factory.mktemp("cli")
     rows = [("langfang", 2018, 600), ("langfang", 2019, 700), ("langfang", 2020, 800),
             ("hebei", 2016, 1700), ("hebei", 2017, 1950), ("hebei", 2018, 2200), ("hebei", 2019, 2500)]

@@ -87,9 +87,11 @@ def test_coaching_and_specialists_move_the_right_way():
     params = LadderParams(coaching_efficacy=0.9, specialist_efficacy=0.8, reserve_intake_rate=0.2)
     kw = KW | {"params": params}
     levers = (LeverSetting("coaching", 1.0), LeverSetting("service_specialists", 1.0))
-    base = run_ensemble(n_runs=8, seed=5, progress=False, **kw)
-    policy = run_ensemble(n_runs=8, seed=5, levers=levers, progress=False, **kw)
-    assert float(policy["cert_losses"].sum()) < 0.8 * float(base["cert_losses"].sum())
+    base = run_ensemble(n_runs=16, seed=5, progress=False, **kw)
+    policy = run_ensemble(n_runs=16, seed=5, levers=levers, progress=False, **kw)
+    # Losses per certified firm-year: coaching adds certified firms, who can then lapse.
+    rate = lambda ds: float(ds["cert_losses"].sum()) / float(ds["hte_certified"].shift(year=1).sum())  # noqa: E731
+    assert rate(policy) < 0.9 * rate(base)
     assert float(policy["hte_certified"].sel(year=2024).mean()) > float(base["hte_certified"].sel(year=2024).mean())
 
 
