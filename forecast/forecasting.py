@@ -43,6 +43,26 @@ class TrendFit:
 
 
 @dataclass
+class PanelForecast:
+    """Predictive trajectories of one indicator for several regions, from one cut-off.
+
+    `paths[region]` has shape (chain, draw, year) over `years[region]` (the region's
+    first observed year to the horizon). `diagnostics[region]` is the convergence
+    check of the fit that produced that region's paths; `model[region]` names the
+    model (variant, or stacking weights) behind them.
+    """
+
+    indicator: str
+    cutoff: int | None
+    horizon: int
+    years: dict[str, np.ndarray]
+    paths: dict[str, np.ndarray]
+    diagnostics: dict[str, Diagnostics]
+    model: dict[str, str]
+    notes: dict[str, list[str]]
+
+
+@dataclass
 class TargetResult:
     target: Target
     fit: TrendFit | None
@@ -86,6 +106,24 @@ def forecast_targets(scenario: Scenario, targets: list[Target], history: pd.Data
         fit = cache[key]
         results.append(_target_result(target, fit, cutoff, outcome))
     return results
+
+
+def forecast_indicator(history: pd.DataFrame, indicator: str, regions_wanted: list[str], *, regions: pd.DataFrame, indicators: pd.DataFrame,
+                       cutoff: int | None, horizon: int, settings: TrendSettings | None = None, seed: int = 0, series: str = "main") -> PanelForecast:
+    """Fit on figures up to `cutoff` (None: all) and return trajectories to `horizon`.
+
+    Regions without figures up to the cut-off are left out of the result (check
+    `paths.keys()`). The same inputs and seed give the same numbers.
+    """
+    settings = settings or TrendSettings()
+    out = PanelForecast(indicator, cutoff, horizon, {}, {}, {}, {}, {})
+    for region in regions_wanted:
+        fit = fit_indicator((region, indicator, series, cutoff, horizon), history, regions, indicators, settings, seed)
+        if fit is None:
+            continue
+        out.years[region], out.paths[region] = fit.years, fit.paths
+        out.diagnostics[region], out.model[region], out.notes[region] = fit.diagnostics, "trend (random walk with drift)", fit.notes
+    return out
 
 
 def _cutoff(scenario: Scenario, target: Target, outcome_known: bool) -> int | None:
