@@ -64,3 +64,25 @@ def plot_fan(
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def plot_reliability(tables: dict[str, pd.DataFrame], *, title: str = "Reliability of threshold events", ax: plt.Axes | None = None) -> plt.Figure:
+    """Calibration chart: per method, observed event frequency against mean forecast probability.
+
+    `tables` maps a label (e.g. "model (Brier 0.12)") to a `forecast.scores.reliability_table`;
+    empty bins are not drawn. Points on the diagonal are perfectly calibrated.
+    """
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 6))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
+    for label, table in tables.items():
+        shown = table[table["count"] > 0]
+        ax.plot(shown["mean_predicted"], shown["observed_frequency"], marker="o", label=label)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("forecast probability (bin mean)")
+    ax.set_ylabel("observed frequency")
+    ax.set_title(title, fontsize=11)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

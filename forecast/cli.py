@@ -24,6 +24,8 @@ from forecast.errors import InputError, Problem, did_you_mean
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="How likely are a plan's targets to be met? Forecasts from Bayesian trend models.")
 
+RefitOption = Annotated[bool, typer.Option("--refit", help="Fit the trend models again instead of reusing saved posteriors.")]
+CacheOption = Annotated[Optional[Path], typer.Option("--cache", help="Folder of saved posteriors (default: $PLAN_FORECAST_CACHE or .forecast-cache).")]
 DataOption = Annotated[Optional[Path], typer.Option("--data", help="Your own history file (CSV or Excel, same columns as data/history.csv).")]
 
 
@@ -62,10 +64,12 @@ def run(
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: out/<scenario file name>).")] = None,
     draws: Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's posterior draws per chain.")] = None,
     tune: Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's tuning steps per chain.")] = None,
+    refit: RefitOption = False,
+    cache: CacheOption = None,
 ) -> None:
     """Fit the trend models, print P(target met) per target, write charts, table and manifest."""
     from forecast.forecasting import forecast_targets
-    from forecast.outputs import format_table, manifest, results_table, write_run
+    from forecast.outputs import format_table, joint_summary, manifest, results_table, write_run
     from forecast.scenario import check_scenario, load_scenario
 
     with reported_errors():
@@ -74,16 +78,22 @@ def run(
         targets = check_scenario(spec, str(scenario), regions=inputs.regions, catalogue=inputs.catalogue, history=inputs.history, indicators=inputs.indicators)
     spec = _override_sampler(spec, draws, tune)
     _warn_unused(spec)
-    results = forecast_targets(spec, targets, inputs.history, inputs.regions, inputs.indicators)
-    table = results_table(results)
+    results = forecast_targets(spec, targets, inputs.history, inputs.regions, inputs.indicators, cache_dir=cache, refit=refit)
+    ladder = _ladder_output(spec, scenario, targets, inputs)
+    table = results_table(results) if ladder is None else ladder.table(results_table(results))
     typer.echo(f"\n{spec.name}  (seed {spec.seed})\n")
-    typer.echo(format_table(table))
+    typer.echo(format_table(table) if ladder is None else ladder.format(table))
     for line in sorted({n for r in results if r.fit for n in r.fit.notes}):
         typer.echo(f"note: {line}")
     for status in sorted({r.fit.diagnostics.status for r in results if r.fit and r.fit.diagnostics.status != "ok"}):
         typer.secho(f"convergence {status}: treat these probabilities with care; raise draws/tune", fg=typer.colors.YELLOW, err=True)
+    joint = joint_summary(results)
+    if joint.get("p_all_met") is not None:
+        typer.echo(f"P(all {len(joint['targets'])} targets met) = {joint['p_all_met']:.2f} ± {joint['mc_error']:.2f} ({joint['note']})")
     meta = manifest(scenario_name=spec.name, seed=spec.seed, inputs={"scenario": spec_hash, **inputs.hashes}, results=results, command=shlex.join(["forecast", *sys.argv[1:]]))
-    written = write_run(out or Path("out") / scenario.stem, results, table, meta)
+    meta = {**meta, "joint": joint}
+    meta = meta if ladder is None else {**meta, "ladder": ladder.manifest()}
+    written = write_run(out or Path("out") / scenario.stem, results, table, meta, extra=ladder and ladder.write)
     typer.echo(f"\nwrote {len(written)} files to {(out or Path('out') / scenario.stem)}")
 
 
@@ -95,8 +105,39 @@ def _override_sampler(spec, draws: int | None, tune: int | None):
 
 
 def _warn_unused(spec) -> None:
-    if spec.levers or spec.uncertainties:
-        typer.secho("note: levers and uncertainties act through the ladder model, which `run` does not use yet; the trend forecast ignores them", fg=typer.colors.YELLOW, err=True)
+    if (spec.levers or spec.uncertainties) and spec.models.ladder is None:
+        typer.secho("note: levers and uncertainties act through the ladder model, which this scenario does not use (add models: ladder:); the trend forecast ignores them", fg=typer.colors.YELLOW, err=True)
+
+
+def _ladder_output(spec, path: Path, targets, inputs: Inputs):
+    """The ladder model's forecast beside the trend's, when the scenario has `models.ladder`."""
+    if spec.models.ladder is None:
+        return None
+    from forecast.ladder_outputs import ladder_output
+
+    return ladder_output(spec, path.stem, targets, inputs.history, inputs.regions, inputs.indicators)
+
+
+@app.command()
+def fit(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file whose targets' indicators to fit.")],
+    data: DataOption = None,
+    draws: Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's posterior draws per chain.")] = None,
+    tune: Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's tuning steps per chain.")] = None,
+    refit: RefitOption = False,
+    cache: CacheOption = None,
+) -> None:
+    """Fit (or load) the trend models a scenario needs and save the posteriors for later runs."""
+    from forecast.forecasting import fit_scenario
+    from forecast.scenario import check_scenario, load_scenario
+
+    with reported_errors():
+        spec, _ = load_scenario(scenario)
+        inputs = load_inputs(data)
+        found = check_scenario(spec, str(scenario), regions=inputs.regions, catalogue=inputs.catalogue, history=inputs.history, indicators=inputs.indicators)
+    spec = _override_sampler(spec, draws, tune)
+    for line in fit_scenario(spec, found, inputs.history, inputs.regions, inputs.indicators, cache_dir=cache, refit=refit):
+        typer.echo(line)
 
 
 @app.command()
@@ -140,6 +181,178 @@ def data_command(data: DataOption = None) -> None:
     summary = inputs.history.groupby(["region", "indicator"]).agg(figures=("value", "size"), first=("year", "min"), last=("year", "max"))
     typer.echo(summary.to_string())
     typer.echo(f"\n{len(inputs.history)} figures, all valid")
+
+
+SeedOption = Annotated[Optional[int], typer.Option(help="Seed of every fit and baseline draw (default: a fixed seed); recorded in the manifest.")]
+DrawsOption = Annotated[Optional[int], typer.Option(min=50, help="Posterior draws per chain (default 1000).")]
+TuneOption = Annotated[Optional[int], typer.Option(min=50, help="Tuning steps per chain (default 1000).")]
+
+
+def _trend_settings(draws: int | None, tune: int | None):
+    from forecast.scenario import TrendSettings
+
+    return TrendSettings(**{k: v for k, v in {"draws": draws, "tune": tune}.items() if v is not None})
+
+
+def _warn_convergence(statuses) -> None:
+    if any(s.startswith("WARNING") for s in statuses):
+        typer.secho("convergence warnings above: treat the model's scores with care; raise --draws/--tune", fg=typer.colors.YELLOW, err=True)
+
+
+@app.command()
+def backtest(
+    origin: Annotated[list[int], typer.Option("--origin", help="Cut the history at this year and forecast the later ones (repeatable).")],
+    data: DataOption = None,
+    indicator: Annotated[Optional[list[str]], typer.Option("--indicator", help="Only this indicator (repeatable).")] = None,
+    region: Annotated[Optional[list[str]], typer.Option("--region", help="Only this region (repeatable).")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/backtest"),
+    draws: DrawsOption = None,
+    tune: TuneOption = None,
+    seed: SeedOption = None,
+) -> None:
+    """Forecast from past origins and score the trend model against naive baselines (coverage, CRPS, Brier)."""
+    from forecast.backtest import DEFAULT_SEED, format_backtest, plan_backtest, run_backtest, trend_forecaster, write_backtest
+    from forecast.outputs import provenance
+
+    seed = DEFAULT_SEED if seed is None else seed
+    with reported_errors():
+        inputs = load_inputs(data)
+        tasks, excluded = plan_backtest(inputs.history, origin, inputs.indicators, only_indicators=indicator or [], only_regions=region or [], source=str(data or bundled_path("history.csv")))
+    settings = _trend_settings(draws, tune)
+    result = run_backtest(inputs.history, tasks, excluded, forecaster=trend_forecaster(regions=inputs.regions, indicators=inputs.indicators, settings=settings, seed=seed), seed=seed)
+    typer.echo(format_backtest(result))
+    _warn_convergence(f["diagnostics"]["status"] for f in result.fits)
+    meta = {**provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes), "origins": sorted(set(origin)),
+            "indicators": indicator or "all", "regions": region or "all", "trend_settings": settings.model_dump()}
+    written = write_backtest(out, result, meta)
+    typer.echo(f"\nwrote {len(written)} files to {out}")
+
+
+@app.command()
+def audit(data: DataOption = None, out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/audit"),
+          draws: DrawsOption = None, tune: TuneOption = None, seed: SeedOption = None) -> None:
+    """Past targets: the probability the model would have given at the plan's base year, beside what happened."""
+    from forecast.audit import audit_cases, format_audit, run_audit, write_audit
+    from forecast.backtest import DEFAULT_SEED, trend_forecaster
+    from forecast.outputs import provenance
+
+    seed = DEFAULT_SEED if seed is None else seed
+    with reported_errors():
+        inputs = load_inputs(data)
+    cases, skipped = audit_cases(inputs.catalogue, inputs.history, inputs.indicators)
+    settings = _trend_settings(draws, tune)
+    rows = run_audit(cases, inputs.history, inputs.indicators, forecaster=trend_forecaster(regions=inputs.regions, indicators=inputs.indicators, settings=settings, seed=seed), seed=seed)
+    typer.echo(format_audit(rows, skipped))
+    _warn_convergence(rows["diagnostics"] if len(rows) else [])
+    meta = {**provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes), "trend_settings": settings.model_dump()}
+    written = write_audit(out, rows, skipped, meta)
+    typer.echo(f"\nwrote {len(written)} files to {out}")
+
+
+def _load_ladder_scenario(path: Path, inputs: Inputs):
+    """A checked scenario with a ladder section: (scenario, targets, file hash)."""
+    from forecast.scenario import check_scenario, load_scenario
+
+    spec, digest = load_scenario(path)
+    found = check_scenario(spec, str(path), regions=inputs.regions, catalogue=inputs.catalogue, history=inputs.history, indicators=inputs.indicators)
+    if spec.models.ladder is None:
+        raise InputError([Problem(str(path), "models", "no ladder section", "add 'models: {ladder: {runs: 100, firm_scale: 10}}' (see scenarios/langfang_ladder_baseline.yaml)")])
+    return spec, found, digest
+
+
+def _labels(paths: list[Path]) -> list[str]:
+    stems = [p.stem for p in paths]
+    return [s if stems.count(s) == 1 else f"{s}-{i + 1}" for i, s in enumerate(stems)]
+
+
+RunsOption = Annotated[Optional[int], typer.Option(min=2, help="Runs per ensemble (default: the scenario's models.ladder.runs).")]
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="Two or more scenario files of one region, each with models.ladder.")],
+    data: DataOption = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
+    runs: RunsOption = None,
+    seed: Annotated[Optional[int], typer.Option(help="One seed for every scenario (default: the first one's), so differences are the levers', not noise.")] = None,
+) -> None:
+    """Scenarios side by side on the ladder model: P(met) ± Monte Carlo error per target, fan charts, stage counts."""
+    from forecast.ladder_forecast import compare_scenarios
+    from forecast.ladder_outputs import compare_manifest, compare_table, format_compare_table, write_compare
+
+    with reported_errors():
+        inputs = load_inputs(data)
+        loaded = dict(zip(_labels(scenarios), (_load_ladder_scenario(p, inputs) for p in scenarios)))
+        _check_comparable(scenarios, loaded)
+    first = next(iter(loaded.values()))[0]
+    seed, runs = (first.seed if seed is None else seed), (runs or first.models.ladder.runs)
+    ensembles, results = compare_scenarios({k: v[:2] for k, v in loaded.items()}, inputs.history, inputs.regions, inputs.indicators, seed=seed, runs=runs)
+    typer.echo(format_compare_table(compare_table(list(loaded), results), list(loaded)))
+    hashes = {**{f"scenario {label}": v[2] for label, v in loaded.items()}, **inputs.hashes}
+    meta = compare_manifest(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=hashes, runs=ensembles, results=results)
+    written = write_compare(out, ensembles, results, inputs.history, first.series, meta)
+    typer.echo(f"\nwrote {len(written)} files to {out}")
+
+
+def _check_comparable(paths: list[Path], loaded: dict) -> None:
+    regions = {v[0].region for v in loaded.values()}
+    if len(paths) < 2:
+        raise InputError([Problem("compare", "arguments", "give at least two scenario files", "e.g. forecast compare scenarios/langfang_ladder_baseline.yaml scenarios/langfang_small_to_high.yaml")])
+    if len(regions) > 1:
+        raise InputError([Problem("compare", "arguments", f"the scenarios are for different regions ({', '.join(sorted(regions))})", "compare scenarios of one region")])
+
+
+@app.command()
+def explain(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file with models.ladder.")],
+    target: Annotated[Optional[str], typer.Option(help="Target id (default: the first target the ladder models).")] = None,
+    probability: Annotated[float, typer.Option(min=0.0, max=1.0, help="Goal for the inverse search: the smallest lever size giving at least this P(met).")] = 0.8,
+    lever: Annotated[Optional[str], typer.Option(help="Lever for the inverse search (default: the one that moves P(met) most).")] = None,
+    max_size: Annotated[Optional[float], typer.Option(help="Largest size searched (needed for a lever without an upper bound that the scenario does not set).")] = None,
+    runs: RunsOption = None,
+    data: DataOption = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: out/explain_<scenario file name>).")] = None,
+) -> None:
+    """Which levers and uncertainties move P(target): a one-at-a-time sweep (table, tornado chart), then the lever size a chosen probability needs."""
+    from forecast.ladder_explain import explain_plan, search_problem
+    from forecast.ladder_forecast import plan_ladder, uncertainty_ranges
+    from forecast.ladder_outputs import format_explain, write_explain
+    from forecast.outputs import provenance
+
+    with reported_errors():
+        inputs = load_inputs(data)
+        spec, found, digest = _load_ladder_scenario(scenario, inputs)
+        chosen = _explained_target(scenario, found, target)
+        problem = search_problem({c.lever: c.size for c in spec.levers}, lever, max_size) if lever else ""
+        if problem:
+            raise InputError([Problem(str(scenario), "--lever", problem, "give --max-size" if "upper bound" in problem else did_you_mean(lever, _lever_names()))])
+    plan = plan_ladder(spec, inputs.history, inputs.regions, inputs.indicators, need_gdp=chosen.indicator in ("rd_expenditure", "rd_intensity"), runs=runs)
+    report = explain_plan(plan, chosen, uncertainty_ranges(spec), goal=probability, lever=lever, max_size=max_size)
+    typer.echo(format_explain(report))
+    meta = {**provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=spec.seed, inputs={"scenario": digest, **inputs.hashes}), "goal": probability}
+    folder = out or Path("out") / f"explain_{scenario.stem}"
+    written = write_explain(folder, report, meta)
+    typer.echo(f"\nwrote {len(written)} files to {folder}")
+
+
+def _lever_names() -> list[str]:
+    from models.ladder import LEVERS
+
+    return list(LEVERS)
+
+
+def _explained_target(path: Path, found: list, target_id: str | None):
+    from forecast.ladder_forecast import LADDER_INDICATORS
+
+    modelled = [t for t in found if t.indicator in LADDER_INDICATORS]
+    if target_id is None and modelled:
+        return modelled[0]
+    chosen = next((t for t in modelled if t.target_id == target_id), None)
+    if chosen is None:
+        ids = [t.target_id for t in modelled]
+        fix = did_you_mean(target_id, ids) if target_id and ids else "track a target on high-tech enterprises, tech SMEs, certifications or R&D"
+        raise InputError([Problem(str(path), "--target", f"no ladder-modelled target '{target_id}' in the scenario" if target_id else "the scenario has no target the ladder models", fix)])
+    return chosen
 
 
 if __name__ == "__main__":

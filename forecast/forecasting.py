@@ -1,26 +1,36 @@
 """From a validated scenario to trend trajectories and P(target met) for each target.
 
-For each target the trend model is fitted to the region's series (one series per
-indicator, `main` unless the scenario names another) up to a cut-off year:
+For each indicator the hierarchical panel model (`models.panel`) is fitted to every
+region with figures for it up to a cut-off (one series per indicator, `main` unless
+the scenario names another), so a city with few figures borrows strength from its
+province and neighbours. The cut-off is:
 
-* if the data already hold the outcome (a figure for the deadline year), the cut-off
-  is the plan's base year (or the year before the deadline, when the plan gives no
-  base year), so the probability is the one the model would have given
-  when the plan was written, shown beside what happened;
-* otherwise the cut-off is the scenario's `as_of` (default: all data).
+* the plan's base year (or the year before the deadline, when the plan gives no base
+  year) if the data already hold the outcome, so the probability is the one the model
+  would have given when the plan was written, shown beside what happened;
+* otherwise the scenario's `as_of` (default: all data).
 
-A region with fewer than `min_points` figures before the cut-off borrows its growth
-from its parent region's series (partial pooling, `models.trend`), and the output
-says so. Fits are cached by (region, indicator, series, cut-off), and each fit's seed
-is derived from the scenario seed and that key, so the same inputs give the same
-numbers whatever the order of the targets.
+Model choice, the stated rule: the three trend variants (drift, damped, local trend)
+are fitted and their predictive draws are mixed with LOO stacking weights (Yao et
+al. 2018, `arviz.compare(method="stacking")`); a scenario may instead name one variant.
+The weights and every variant's convergence check appear in the outputs; a fit that
+fails the checks flags every result that uses it.
+
+Fitted posteriors are saved as ArviZ netCDF files in the cache folder, keyed by a
+hash of the data the fit saw, the model version, the priors and the sampler
+settings, and reused by later runs (`forecast run --refit` ignores them). Each fit's
+seed is derived from the scenario seed and the fit's key, so the same inputs give the
+same numbers whatever the order of the targets.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import arviz as az
 import numpy as np
 import pandas as pd
 
@@ -29,7 +39,17 @@ from forecast.probability import TargetProbability, probability_met
 from forecast.scenario import Scenario, TrendSettings
 from forecast.targets import Target, target_met
 from models.diagnostics import Diagnostics, check_convergence
-from models.trend import CAVEATED, EXACT, LOWER_BOUND, TrendData, build_trend_model, fit_trend, make_series, predictive_paths
+from models.panel import CAVEATED, EXACT, LOWER_BOUND, PRIORS, PROXY, VARIANTS, PanelData, build_panel_model, fit_panel, predictive_paths, to_scale
+
+MODEL_VERSION = "panel-1"
+STOCK_FLOWS = {"high_tech_enterprises": "high_tech_certifications"}  # stock: its yearly flow
+CERTIFICATE_YEARS = 3
+# Variables whose convergence is checked (the states' derived paths are functions of these).
+CHECKED = ("growth", "sigma_walk", "sigma_obs", "state", "phi", "growth_long_run", "sigma_drift", "growth_mu", "tau_child", "tau_root", "stock_flow_log_rho")
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("PLAN_FORECAST_CACHE", ".forecast-cache"))
 
 
 @dataclass
@@ -40,6 +60,7 @@ class TrendFit:
     diagnostics: Diagnostics
     observations: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    model: str = ""
 
 
 @dataclass
@@ -90,72 +111,228 @@ def fit_seed(seed: int, key: tuple) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=tuple(int.from_bytes(digest[i:i + 4], "little") for i in (0, 4)))
 
 
-def forecast_targets(scenario: Scenario, targets: list[Target], history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame) -> list[TargetResult]:
-    settings = scenario.models.trend or TrendSettings()
-    cache: dict[tuple, TrendFit] = {}
-    results = []
-    for target in targets:
-        series = scenario.series.get(target.indicator, "main")
-        rows, _ = select_series(history, target.region, target.indicator, series)
-        outcome_rows = best_points(rows[(rows["year"] == target.target_year) & ~rows["flag"].str.contains("lower_bound")])
-        outcome = float(outcome_rows["value"].iloc[0]) if len(outcome_rows) else None
-        cutoff = _cutoff(scenario, target, outcome is not None)
-        key = (target.region, target.indicator, series, cutoff, scenario.horizon)
-        if key not in cache:
-            cache[key] = fit_indicator(key, history, regions, indicators, settings, scenario.seed)
-        fit = cache[key]
-        results.append(_target_result(target, fit, cutoff, outcome))
-    return results
+def scale_of(indicator: str, indicators: pd.DataFrame) -> str:
+    return "logit" if indicators.at[indicator, "kind"] == "percent" else "log"
+
+
+def panel_data(history: pd.DataFrame, indicator: str, *, regions: pd.DataFrame, indicators: pd.DataFrame,
+               cutoff: int | None, series: str = "main") -> tuple[PanelData, pd.DataFrame, dict[str, list[str]]]:
+    """Every region's figures for the indicator up to the cut-off, as a `PanelData`.
+
+    Returns the panel, the observation rows (with a `region` column) and per-region notes.
+    Stock-flow proxies (module `models.panel`) are added where the flow has three
+    consecutive years.
+    """
+    frames, notes = [], {}
+    for region in sorted(set(history.loc[history["indicator"] == indicator, "region"])):
+        rows, region_notes = select_series(history, region, indicator, series, until=cutoff)
+        if len(rows):
+            frames.append(rows.assign(region=region, kind=observation_kinds(rows["flag"])))
+            notes[region] = region_notes
+    if not frames:
+        raise ValueError(f"no figures for {indicator} up to {cutoff}")
+    rows = pd.concat(frames, ignore_index=True)
+    scale = scale_of(indicator, indicators)
+    z = to_scale(rows["value"].to_numpy(), scale)
+    proxy = _stock_flow_proxies(history, indicator, sorted(notes), cutoff, series)
+    names = tuple(sorted(notes))
+    parent = np.array([names.index(p) if (p := _parent(r, regions)) in names else -1 for r in names])
+    region_idx = np.array([names.index(r) for r in list(rows["region"]) + list(proxy["region"])])
+    data = PanelData(
+        regions=names, parent=parent, region_idx=region_idx,
+        year=np.concatenate([rows["year"].to_numpy(), proxy["year"].to_numpy()]).astype(int),
+        z=np.concatenate([z, np.log(proxy["value"].to_numpy(dtype=float))]),
+        kind=np.concatenate([rows["kind"].to_numpy(), np.full(len(proxy), PROXY)]).astype(int),
+        scale=scale, end_year=int(cutoff if cutoff is not None else rows["year"].max()),
+    )
+    for region in proxy["region"].unique():
+        notes[region].append(f"{indicator} tied to {STOCK_FLOWS[indicator]} (3-year certificates) in {', '.join(map(str, proxy.loc[proxy['region'] == region, 'year']))}")
+    return data, rows, notes
+
+
+def _parent(region: str, regions: pd.DataFrame) -> str:
+    return regions.at[region, "parent"] if region in regions.index else ""
+
+
+def _stock_flow_proxies(history: pd.DataFrame, indicator: str, names: list[str], cutoff: int | None, series: str) -> pd.DataFrame:
+    """C_t + C_{t-1} + C_{t-2} for each region and year with three consecutive flow figures."""
+    empty = pd.DataFrame({"region": [], "year": [], "value": []})
+    if indicator not in STOCK_FLOWS:
+        return empty
+    found = []
+    for region in names:
+        flows, _ = select_series(history, region, STOCK_FLOWS[indicator], series, until=cutoff)
+        points = best_points(flows[~flows["flag"].str.contains("lower_bound")]).set_index("year")["value"]
+        for year in points.index:
+            window = [year - k for k in range(CERTIFICATE_YEARS)]
+            if all(y in points.index for y in window):
+                found.append({"region": region, "year": int(year), "value": float(points[window].sum())})
+    return pd.DataFrame(found) if found else empty
+
+
+def fit_variants(data: PanelData, settings: TrendSettings, seed: int, *, cache_dir: Path | None = None, refit: bool = False) -> dict[str, az.InferenceData]:
+    """Fit each variant the settings ask for, loading saved posteriors where they exist."""
+    variants = VARIANTS if settings.model == "stack" else (settings.model,)
+    cache_dir = Path(cache_dir or default_cache_dir())
+    fits = {}
+    for variant in variants:
+        key = _fit_key(data, variant, settings, seed)
+        path = cache_dir / f"{data.scale}-{variant}-{key[:16]}.nc"
+        if path.exists() and not refit:
+            fits[variant] = az.from_netcdf(path)
+            continue
+        model = build_panel_model(data, variant, pooling=settings.pooling == "hierarchical")
+        fit_seed_int = int(fit_seed(seed, (key,)).generate_state(1)[0])
+        idata = fit_panel(model, data, draws=settings.draws, tune=settings.tune, chains=settings.chains,
+                          seed=fit_seed_int, target_accept=settings.target_accept, sampler=settings.sampler)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        staging = path.with_suffix(".tmp")
+        idata.to_netcdf(staging)
+        staging.replace(path)
+        fits[variant] = idata
+    return fits
+
+
+def _fit_key(data: PanelData, variant: str, settings: TrendSettings, seed: int) -> str:
+    h = hashlib.sha256()
+    for part in (data.region_idx, data.year, data.z, data.kind, data.parent):
+        h.update(np.ascontiguousarray(part).tobytes())
+    h.update(repr((MODEL_VERSION, data.regions, data.scale, data.end_year, variant, PRIORS[data.scale], settings.draws, settings.tune,
+                   settings.chains, settings.target_accept, settings.sampler, settings.pooling, seed)).encode())
+    return h.hexdigest()
+
+
+def stacking_weights(fits: dict[str, az.InferenceData]) -> tuple[dict[str, float], list[str]]:
+    """LOO stacking weights of the variants, and warnings (high Pareto k) to report."""
+    if len(fits) == 1:
+        return {next(iter(fits)): 1.0}, []
+    if any("log_likelihood" not in idata.groups() for idata in fits.values()):
+        return dict.fromkeys(fits, 1.0 / len(fits)), ["no point figures for LOO: variants weighted equally"]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = az.compare(fits, method="stacking")
+        bad = {name: int(np.sum(az.loo(idata, pointwise=True).pareto_k.values > 0.7)) for name, idata in fits.items()}
+    notes = [f"LOO: {name} has {n} figure(s) with Pareto k > 0.7 (influential; its LOO is approximate)" for name, n in bad.items() if n]
+    return {name: float(table.loc[name, "weight"]) for name in fits}, notes
+
+
+def combined_diagnostics(fits: dict[str, az.InferenceData], weights: dict[str, float]) -> Diagnostics:
+    """The worst convergence figures over the variants that carry weight."""
+    checks = [check_convergence(idata, [v for v in CHECKED if v in idata.posterior]) for name, idata in fits.items() if weights[name] > 0.01]
+    return Diagnostics(
+        r_hat_max=max(c.r_hat_max for c in checks), ess_bulk_min=min(c.ess_bulk_min for c in checks),
+        ess_tail_min=min(c.ess_tail_min for c in checks), divergences=sum(c.divergences for c in checks),
+        draws=checks[0].draws, chains=checks[0].chains,
+    )
+
+
+def mix_paths(paths: dict[str, np.ndarray], weights: dict[str, float], rng: np.random.Generator) -> np.ndarray:
+    """Stacked predictive draws: each (chain, draw) position takes the variant drawn by weight."""
+    names = list(paths)
+    first = paths[names[0]]
+    p = np.array([weights[n] for n in names])
+    pick = rng.choice(len(names), size=first.shape[:2], p=p / p.sum())
+    stacked = np.stack([paths[n] for n in names])
+    return np.take_along_axis(stacked, pick[None, :, :, None], axis=0)[0]
 
 
 def forecast_indicator(history: pd.DataFrame, indicator: str, regions_wanted: list[str], *, regions: pd.DataFrame, indicators: pd.DataFrame,
-                       cutoff: int | None, horizon: int, settings: TrendSettings | None = None, seed: int = 0, series: str = "main") -> PanelForecast:
-    """Fit on figures up to `cutoff` (None: all) and return trajectories to `horizon`.
+                       cutoff: int | None, horizon: int, settings: TrendSettings | None = None, seed: int = 0, series: str = "main",
+                       cache_dir: Path | None = None, refit: bool = False) -> PanelForecast:
+    """Fit the panel on figures up to `cutoff` (None: all) and return trajectories to `horizon`.
 
     Regions without figures up to the cut-off are left out of the result (check
     `paths.keys()`). The same inputs and seed give the same numbers.
     """
     settings = settings or TrendSettings()
     out = PanelForecast(indicator, cutoff, horizon, {}, {}, {}, {}, {})
-    for region in regions_wanted:
-        fit = fit_indicator((region, indicator, series, cutoff, horizon), history, regions, indicators, settings, seed)
-        if fit is None:
-            continue
-        out.years[region], out.paths[region] = fit.years, fit.paths
-        out.diagnostics[region], out.model[region], out.notes[region] = fit.diagnostics, "trend (random walk with drift)", fit.notes
+    wanted = [r for r in regions_wanted if not history[(history["region"] == r) & (history["indicator"] == indicator) & (history["year"] <= (cutoff or 9999))].empty]
+    if not wanted:
+        return out
+    data, _, notes = panel_data(history, indicator, regions=regions, indicators=indicators, cutoff=cutoff, series=series)
+    fits = fit_variants(data, settings, seed, cache_dir=cache_dir, refit=refit)
+    weights, loo_notes = stacking_weights(fits)
+    diagnostics = combined_diagnostics(fits, weights)
+    label = ", ".join(f"{name} {w:.2f}" for name, w in weights.items()) if len(weights) > 1 else next(iter(weights))
+    for region in wanted:
+        rng = np.random.default_rng(fit_seed(seed, (indicator, cutoff, horizon, region, "paths")))
+        draws = {name: predictive_paths(idata, data, name, region, horizon, rng) for name, idata in fits.items()}
+        years = next(iter(draws.values()))[0]
+        out.years[region] = years
+        out.paths[region] = mix_paths({n: d[1] for n, d in draws.items()}, weights, rng)
+        out.diagnostics[region], out.model[region] = diagnostics, label
+        out.notes[region] = notes.get(region, []) + loo_notes + _pooling_note(data, region)
     return out
+
+
+def _pooling_note(data: PanelData, region: str) -> list[str]:
+    r = data.regions.index(region)
+    n = int(np.sum((data.region_idx == r) & (data.kind != PROXY)))
+    parent = data.parent[r]
+    source = data.regions[parent] if parent >= 0 else "the other regions"
+    return [f"{region} has {n} figure(s) up to {data.end_year}: growth and volatility partially pooled with {source} ({len(data.regions)} regions in the panel)"]
+
+
+def forecast_targets(scenario: Scenario, targets: list[Target], history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
+                     *, cache_dir: Path | None = None, refit: bool = False) -> list[TargetResult]:
+    settings = scenario.models.trend or TrendSettings()
+    panels: dict[tuple, PanelForecast] = {}
+    results = []
+    for target, series, cutoff, outcome in _fit_plan(scenario, targets, history):
+        key = (target.indicator, series, cutoff, scenario.horizon)
+        if key not in panels:
+            panels[key] = forecast_indicator(history, target.indicator, sorted({t.region for t in targets}), regions=regions, indicators=indicators,
+                                             cutoff=cutoff, horizon=scenario.horizon, settings=settings, seed=scenario.seed, series=series,
+                                             cache_dir=cache_dir, refit=refit)
+        fit = _region_fit(panels[key], target.region, history, series)
+        results.append(_target_result(target, fit, cutoff, outcome))
+    return results
+
+
+def fit_scenario(scenario: Scenario, targets: list[Target], history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
+                 *, cache_dir: Path | None = None, refit: bool = False) -> list[str]:
+    """Fit (or load) every panel the scenario's targets need; one summary line per panel."""
+    settings = scenario.models.trend or TrendSettings()
+    lines, done = [], set()
+    for target, series, cutoff, _ in _fit_plan(scenario, targets, history):
+        if (target.indicator, series, cutoff) in done:
+            continue
+        done.add((target.indicator, series, cutoff))
+        data, _, _ = panel_data(history, target.indicator, regions=regions, indicators=indicators, cutoff=cutoff, series=series)
+        fits = fit_variants(data, settings, scenario.seed, cache_dir=cache_dir, refit=refit)
+        weights, notes = stacking_weights(fits)
+        status = combined_diagnostics(fits, weights).status
+        shown = ", ".join(f"{name} {w:.2f}" for name, w in weights.items())
+        lines.append(f"{target.indicator} (data to {data.end_year}, {len(data.regions)} regions): weights {shown}; {status}")
+        lines += [f"  note: {n}" for n in notes]
+    lines.append(f"posteriors saved in {Path(cache_dir or default_cache_dir())}")
+    return lines
+
+
+def _fit_plan(scenario: Scenario, targets: list[Target], history: pd.DataFrame):
+    """Per target: its series, the fit's cut-off, and the outcome if the data hold it."""
+    for target in targets:
+        series = scenario.series.get(target.indicator, "main")
+        rows, _ = select_series(history, target.region, target.indicator, series)
+        outcome_rows = best_points(rows[(rows["year"] == target.target_year) & ~rows["flag"].str.contains("lower_bound")])
+        outcome = float(outcome_rows["value"].iloc[0]) if len(outcome_rows) else None
+        yield target, series, _cutoff(scenario, target, outcome is not None), outcome
+
+
+def _region_fit(panel: PanelForecast, region: str, history: pd.DataFrame, series: str) -> TrendFit | None:
+    if region not in panel.paths:
+        return None
+    rows, _ = select_series(history, region, panel.indicator, series, until=panel.cutoff)
+    key = (region, panel.indicator, series, panel.cutoff, panel.horizon)
+    notes = panel.notes[region] + [f"model: {panel.model[region]}"]
+    return TrendFit(key, panel.years[region], panel.paths[region], panel.diagnostics[region], rows, notes, panel.model[region])
 
 
 def _cutoff(scenario: Scenario, target: Target, outcome_known: bool) -> int | None:
     if outcome_known:
         return target.base_year if target.base_year is not None else target.target_year - 1
     return None if scenario.as_of == "latest" else scenario.as_of
-
-
-def fit_indicator(key: tuple, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame, settings: TrendSettings, seed: int) -> TrendFit | None:
-    """Fit the trend model for one (region, indicator, series, cut-off, horizon)."""
-    region, indicator, series, cutoff, horizon = key
-    scale = "logit" if indicators.at[indicator, "kind"] == "percent" else "log"
-    rows, notes = select_series(history, region, indicator, series, until=cutoff)
-    if rows.empty:
-        return None
-    parts = [make_series(region, rows["year"].to_numpy(), rows["value"].to_numpy(), observation_kinds(rows["flag"]), scale)]
-    parent = regions.at[region, "parent"] if region in regions.index else ""
-    if settings.pooling != "none" and parent and (settings.pooling == "parent" or len(rows) < settings.min_points):
-        parent_rows, parent_notes = select_series(history, parent, indicator, series, until=cutoff)
-        if len(parent_rows) >= 2:
-            parts.append(make_series(parent, parent_rows["year"].to_numpy(), parent_rows["value"].to_numpy(), observation_kinds(parent_rows["flag"]), scale))
-            notes += parent_notes + [f"{region} has {len(rows)} figure(s) for {indicator}: growth borrowed from {parent} ({len(parent_rows)} figures)"]
-        else:
-            notes.append(f"{region} has {len(rows)} figure(s) for {indicator} and {parent} fewer than 2: growth from the prior alone (wide intervals)")
-    data = TrendData(tuple(parts), scale, horizon)
-    seeds = fit_seed(seed, key).spawn(2)
-    idata = fit_trend(
-        build_trend_model(data), draws=settings.draws, tune=settings.tune, chains=settings.chains,
-        seed=int(seeds[0].generate_state(1)[0]), target_accept=settings.target_accept, sampler=settings.sampler,
-    )
-    paths = predictive_paths(idata, data, np.random.default_rng(seeds[1]))
-    return TrendFit(key, data.years, paths, check_convergence(idata), rows, notes)
 
 
 def _target_result(target: Target, fit: TrendFit | None, cutoff: int | None, outcome: float | None) -> TargetResult:

@@ -10,6 +10,8 @@ import json
 import platform
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -20,7 +22,7 @@ import pandas as pd
 import forecast
 from forecast.charts import plot_fan
 from forecast.forecasting import TargetResult
-from forecast.probability import band_quantiles
+from forecast.probability import band_quantiles, first_met, joint_probability, met_draws
 
 PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "arviz", "mesa", "typer", "pydantic", "matplotlib")
 
@@ -43,6 +45,8 @@ def results_table(results: list[TargetResult]) -> pd.DataFrame:
             "high_80": p.high if p else np.nan,
             "p_met": p.probability if p else np.nan,
             "p_met_mc_error": p.mc_error if p else np.nan,
+            "level_with_p80": p.levels.get(0.8, np.nan) if p else np.nan,
+            "model": r.fit.model if r.fit else "",
             "outcome": r.outcome,
             "outcome_met": r.outcome_met,
             "diagnostics": r.fit.diagnostics.status if r.fit else r.reason,
@@ -53,7 +57,12 @@ def results_table(results: list[TargetResult]) -> pd.DataFrame:
 
 def format_table(table: pd.DataFrame) -> str:
     """The results table as plain text for the terminal."""
-    shown = pd.DataFrame({
+    return display_frame(table).to_string(index=False)
+
+
+def display_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The results table's columns as the terminal shows them (text cells)."""
+    return pd.DataFrame({
         "target": table["target"],
         "deadline": table["deadline"],
         "latest": [f"{v:g} ({y})" if pd.notna(v) else "-" for v, y in zip(table["latest_value"], table["latest_year"])],
@@ -63,7 +72,30 @@ def format_table(table: pd.DataFrame) -> str:
         "outcome": [("-" if pd.isna(o) else f"{o:g} ({'met' if m else 'missed'})") for o, m in zip(table["outcome"], table["outcome_met"])],
         "diagnostics": table["diagnostics"],
     })
-    return shown.to_string(index=False)
+
+
+def first_met_table(results: list[TargetResult]) -> pd.DataFrame:
+    """Per target and year to its deadline: P(first met that year) and P(met by then)."""
+    frames = [
+        first_met(r.fit.paths, r.fit.years, r.target, after=r.latest_year).assign(target_id=r.target.target_id)
+        for r in results if r.result is not None
+    ]
+    columns = ["target_id", "year", "p_first_met", "p_met_by"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def joint_summary(results: list[TargetResult]) -> dict:
+    """P(all targets with a probability are met), from the same draw positions."""
+    usable = [r for r in results if r.result is not None]
+    if len(usable) < 2:
+        return {}
+    met = [met_draws(r.fit.paths, r.fit.years, r.target) for r in usable]
+    if len({m.shape for m in met}) != 1:
+        return {"p_all_met": None, "note": "targets come from fits with different draw counts; no joint probability"}
+    p, err = joint_probability(met)
+    separate = len({r.fit.key[1:4] for r in usable}) > 1
+    return {"p_all_met": p, "mc_error": err, "targets": [r.target.target_id for r in usable],
+            "note": "indicators fitted separately are treated as independent" if separate else "all targets share one set of trajectories"}
 
 
 def trajectory_quantiles(results: list[TargetResult]) -> pd.DataFrame:
@@ -86,15 +118,38 @@ def trajectory_quantiles(results: list[TargetResult]) -> pd.DataFrame:
 def manifest(*, scenario_name: str, seed: int, inputs: dict[str, str], results: list[TargetResult], command: str) -> dict:
     return {
         "scenario": scenario_name,
-        "command": command,
-        "seed": seed,
-        "input_sha256": inputs,
-        "versions": {"plan-forecast": forecast.__version__, "python": platform.python_version(), **{p: _version(p) for p in PACKAGES}},
+        **provenance(command=command, seed=seed, inputs=inputs),
         "fits": [
             {"region": k[0], "indicator": k[1], "series": k[2], "data_up_to": k[3], "horizon": k[4], "diagnostics": fit.diagnostics.to_dict(), "notes": fit.notes}
             for k, fit in {r.fit.key: r.fit for r in results if r.fit}.items()
         ],
     }
+
+
+def provenance(*, command: str, seed: int, inputs: dict[str, str]) -> dict:
+    """What every output records to be reproduced: command, seed, input SHA-256 hashes, package versions."""
+    versions = {"plan-forecast": forecast.__version__, "python": platform.python_version(), **{p: _version(p) for p in PACKAGES}}
+    return {"command": command, "seed": seed, "input_sha256": inputs, "versions": versions}
+
+
+@contextmanager
+def staged_output(out_dir: Path) -> Iterator[Path]:
+    """Yield a staging folder beside `out_dir`; it replaces `out_dir` only if the block succeeds.
+
+    On any error the staging folder is removed and `out_dir` is left as it was, so
+    nothing is ever half-written.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        yield staging
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def _version(package: str) -> str:
@@ -104,14 +159,19 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def write_run(out_dir: Path, results: list[TargetResult], table: pd.DataFrame, meta: dict) -> list[Path]:
-    """Write table, quantiles, charts and manifest into `out_dir`, all or nothing."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+def write_run(out_dir: Path, results: list[TargetResult], table: pd.DataFrame, meta: dict,
+              extra: Callable[[Path], None] | None = None) -> list[Path]:
+    """Write table, quantiles, charts and manifest into `out_dir`, all or nothing.
+
+    `extra(staging)` writes further files (e.g. the ladder model's) inside the same
+    all-or-nothing step.
+    """
+    with staged_output(out_dir) as staging:
+        if extra is not None:
+            extra(staging)
         table.to_csv(staging / "targets.csv", index=False)
         trajectory_quantiles(results).to_csv(staging / "trajectories.csv", index=False)
+        first_met_table(results).to_csv(staging / "first_met.csv", index=False)
         for r in results:
             if r.result is None:
                 continue
@@ -120,10 +180,4 @@ def write_run(out_dir: Path, results: list[TargetResult], table: pd.DataFrame, m
             fig.savefig(staging / f"fan_{r.target.target_id}.png", dpi=110)
             plt.close(fig)
         (staging / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return sorted(out_dir.iterdir())
+    return sorted(Path(out_dir).iterdir())

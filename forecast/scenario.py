@@ -20,7 +20,8 @@ from forecast.catalogue import is_forecastable
 from forecast.data import SERIES, file_hash
 from forecast.errors import InputError, Problem, did_you_mean, raise_if
 from forecast.targets import Comparator, Target
-from models.ladder import LEVERS
+from forecast.ladder_inputs import ladder_problems
+from models.ladder import LEVERS, PARAM_RANGES, Stage
 
 Year = Annotated[int, Field(ge=1990, le=2100)]
 
@@ -49,19 +50,36 @@ class InlineTarget(Strict):
 
 
 class TrendSettings(Strict):
-    """The Bayesian trend model: sampler settings and pooling with the parent region."""
+    """The Bayesian trend models (`models.panel`): sampler settings, pooling, variant choice."""
 
     draws: int = Field(1000, ge=50, le=20000)
     tune: int = Field(1000, ge=50, le=20000)
     chains: int = Field(2, ge=1, le=8)
     target_accept: float = Field(0.95, gt=0.5, lt=1.0)
     sampler: Literal["pymc", "nutpie"] = "pymc"
-    pooling: Literal["auto", "parent", "none"] = "auto"
-    min_points: int = Field(4, ge=1, le=50, description="with fewer figures than this, growth is borrowed from the parent")
+    pooling: Literal["hierarchical", "none"] = "hierarchical"
+    model: Literal["stack", "drift", "damped", "local_trend"] = Field("stack", description="stack the variants by LOO weights, or use one")
+
+
+ParamName = Literal[tuple(PARAM_RANGES)]  # type: ignore[valid-type]
+StageName = Literal[tuple(s.name.lower() for s in Stage)]  # type: ignore[valid-type]
+KEY_CHOICES = {"uncertainties": ("ladder parameter", tuple(PARAM_RANGES)), "initial": ("stage", tuple(s.name.lower() for s in Stage))}
+"""Sections whose keys are names from a registry, for "did you mean" hints."""
+
+
+class LadderSettings(Strict):
+    """The firm-ladder model (models.ladder): ensemble, firms per agent, start, parameter source."""
+
+    runs: int = Field(100, ge=2, le=10000, description="ensemble size: independent simulation runs")
+    firm_scale: int = Field(10, ge=1, le=1000, description="firms per agent (speed, not spread)")
+    start_year: Year | None = Field(None, description="default: latest year with the region's observed stage counts")
+    calibration: Literal["prior", "posterior"] = "prior"
+    initial: dict[StageName, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, description="stage counts given instead of figures or assumptions")
 
 
 class Models(Strict):
     trend: TrendSettings | None = Field(default_factory=TrendSettings)
+    ladder: LadderSettings | None = None
 
 
 class LeverChoice(Strict):
@@ -80,12 +98,14 @@ class LeverChoice(Strict):
 
 
 class Uncertainty(Strict):
-    low: float
-    high: float
+    """A ladder parameter's range (models.ladder.PARAM_RANGES where low or high is left out)."""
+
+    low: float | None = None
+    high: float | None = None
 
     @model_validator(mode="after")
     def _order(self) -> "Uncertainty":
-        if self.high < self.low:
+        if self.low is not None and self.high is not None and self.high < self.low:
             raise ValueError(f"high {self.high} is below low {self.low}")
         return self
 
@@ -108,10 +128,10 @@ class Scenario(Strict):
     models: Models = Field(default_factory=Models)
     seed: int = Field(ge=0, lt=2**32)
     levers: list[LeverChoice] = Field(default_factory=list)
-    uncertainties: dict[str, Uncertainty] = Field(default_factory=dict)
+    uncertainties: dict[ParamName, Uncertainty] = Field(default_factory=dict)
 
 
-SECTION_MODELS = {"": Scenario, "ref": TargetRef, "inline": InlineTarget, "trend": TrendSettings, "models": Models, "levers": LeverChoice, "uncertainties": Uncertainty}
+SECTION_MODELS = {"": Scenario, "ref": TargetRef, "inline": InlineTarget, "trend": TrendSettings, "models": Models, "levers": LeverChoice, "uncertainties": Uncertainty, "ladder": LadderSettings}
 
 
 def load_scenario(path: Path) -> tuple[Scenario, str]:
@@ -140,6 +160,11 @@ def _problem(err: dict, file: str, root: yaml.Node) -> Problem:
     key_path = _format_path(loc)
     line = _line_of(root, loc)
     where = f"line {line}, {key_path}" if line else key_path or "top level"
+    if loc and loc[-1] == "[key]":
+        name, section = loc[-2], next((p for p in reversed(loc[:-2]) if p in KEY_CHOICES), "")
+        place = f"line {line}, {_format_path(loc[:-1])}" if line else _format_path(loc[:-1])
+        noun, names = KEY_CHOICES.get(section, ("name", ()))
+        return Problem(file, place, f"unknown {noun} '{name}'", did_you_mean(str(name), names))
     if err["type"] == "extra_forbidden":
         section = _section_model(err["loc"])
         return Problem(file, where, f"unknown key '{loc[-1]}'", did_you_mean(str(loc[-1]), section.model_fields))
@@ -151,7 +176,7 @@ def _problem(err: dict, file: str, root: yaml.Node) -> Problem:
 
 def _section_model(loc: tuple) -> type[BaseModel]:
     names = [p for p in loc[:-1] if isinstance(p, str)]
-    return SECTION_MODELS.get(names[-1], Scenario) if names else Scenario
+    return next((SECTION_MODELS[n] for n in reversed(names) if n in SECTION_MODELS), Scenario)
 
 
 def _format_path(loc: list) -> str:
@@ -189,6 +214,7 @@ def check_scenario(scenario: Scenario, file: str, *, regions: pd.DataFrame, cata
     for i, lever in enumerate(scenario.levers):
         if lever.lever not in LEVERS:
             problems.append(Problem(file, f"levers[{i}].lever", f"unknown lever '{lever.lever}'", did_you_mean(lever.lever, LEVERS)))
+    problems += ladder_problems(scenario, file, history)
     targets = []
     for i, entry in enumerate(scenario.targets):
         target, found = _resolve(entry, i, scenario, file, catalogue, indicators)

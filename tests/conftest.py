@@ -45,3 +45,9 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def private_fit_cache(tmp_path_factory, monkeypatch):
+    """Each test saves fitted posteriors in its own folder, never in the working tree."""
+    monkeypatch.setenv("PLAN_FORECAST_CACHE", str(tmp_path_factory.mktemp("fit-cache")))

@@ -32,12 +32,28 @@ Distributions (all assumptions unless stated; money in 10k yuan)::
     revenue_history   = the last four years' revenue (t-3 .. t), backcast with
                         the growth process (gazelles at 30% a year); NaN before birth
 
-Firms are drawn conditional on their stage being lawful, by rejection sampling:
-certified firms meet the HTE criteria (their R&D ratio after bunching at the
-threshold), registered SMEs (tech_sme, reserve) pass the registry rule with
-``params.sme_pass_mark``, leading firms meet the leading definition. The R&D
-ratio at the start is the propensity (bunched for certified and reserve firms);
-the model re-derives it under the start year's policy.
+Firms are drawn conditional on their stage being lawful: certified firms meet
+the HTE criteria (their R&D ratio after bunching at the threshold), registered
+SMEs (tech_sme, reserve) pass the registry rule with ``params.sme_pass_mark``,
+leading firms meet the leading definition. The R&D ratio at the start is the
+propensity (bunched for certified and reserve firms); the model re-derives it
+under the start year's policy.
+
+* Certified firms: the R&D ratio is raised to the threshold (a certified firm
+  met it when certified); the other criteria by rejection.
+* Registered SMEs: drawn exactly from the stated distributions conditioned on
+  passing, without rejecting on the R&D propensity (which failed for a high
+  pass mark and low R&D). Given a firm's other attributes, it passes iff its
+  propensity p >= c, the smallest propensity whose (bunched) ratio scores
+  enough (c = inf if none does). So the conditional density is::
+
+      f(others, p | lawful) ∝ f(others) [size, tech staff ok] S(c) · f(p | p >= c)
+
+  with S(c) = P(p >= c) under the lognormal. Other attributes are accepted with
+  probability S(c) / S(c_min) (c_min: the lowest cutoff any firm can have, so
+  the ratio is <= 1), and a propensity below c is replaced by a draw from the
+  lognormal truncated to [c, inf) (inverse CDF in the upper tail). Batch sizes
+  follow the acceptance rate seen so far.
 """
 
 from __future__ import annotations
@@ -46,6 +62,7 @@ import difflib
 from collections.abc import Mapping
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 from models.ladder import rules
 from models.ladder.behaviour import bunch_rd_ratio
@@ -76,6 +93,8 @@ _STARTUP_PROPENSITY_FACTOR = 1.5
 """Startups are more R&D-intensive than established firms (assumption)."""
 _GAZELLE_BACKCAST_GROWTH = 0.30
 _MAX_BATCHES = 200
+_MAX_BATCH_SIZE = 500_000
+_LOWEST_HTE_THRESHOLD = 0.03
 
 
 def stage_from_name(name: str) -> Stage:
@@ -113,16 +132,73 @@ def _draw(stage: Stage, n: int, start_year: int, params: LadderParams, rng: np.r
         cert_year = start_year - rng.integers(0, rules.CERTIFICATE_YEARS, n).astype(float)
         age = np.maximum(age, (start_year - cert_year).astype(np.int64) + rules.MIN_AGE_YEARS)
     a["age"], a["cert_year"] = age, cert_year
-    seeking = stage in CERTIFIED_STAGES or stage == Stage.RESERVE
+    a["rd_spend"] = _start_rd(stage, a["rd_propensity"], revenue, params)
+    a["revenue_history"] = _backcast(revenue, age, a["growth_effect"], stage, params, rng)
+    return a
+
+
+def _seeking(stage: Stage) -> bool:
+    return stage in CERTIFIED_STAGES or stage == Stage.RESERVE
+
+
+def _start_rd(stage: Stage, propensity: np.ndarray, revenue: np.ndarray, params: LadderParams) -> np.ndarray:
+    """R&D spend at the start: the propensity, bunched for seekers, floored at the threshold if certified."""
     threshold = rules.hte_rd_threshold(revenue)
-    ratio = bunch_rd_ratio(a["rd_propensity"], threshold, params.rd_bunching_gap, seeking)
+    ratio = bunch_rd_ratio(propensity, threshold, params.rd_bunching_gap, _seeking(stage))
     if stage in CERTIFIED_STAGES:
         # A certified firm met the R&D threshold when certified; drawing it below and
         # rejecting fails when rd_ratio_mean is low (found by the property test).
         ratio = np.maximum(ratio, threshold)
-    a["rd_spend"] = ratio * revenue
-    a["revenue_history"] = _backcast(revenue, age, a["growth_effect"], stage, params, rng)
-    return a
+    return ratio * revenue
+
+
+def _needed_ratio(tech_staff_share: np.ndarray, ip_count: np.ndarray, pass_mark: float) -> np.ndarray:
+    """Smallest R&D ratio giving a registry score >= pass_mark (inf where none does)."""
+    edges = np.array([0.0, *rules.SME_RD_BANDS])
+    score = rules.sme_score(np.asarray(tech_staff_share)[:, None], edges[None, :], np.asarray(ip_count)[:, None])
+    ok = score >= pass_mark
+    return np.where(ok.any(axis=1), edges[np.argmax(ok, axis=1)], np.inf)
+
+
+def _propensity_cutoff(needed: np.ndarray, threshold: np.ndarray, gap: float, seeking: bool) -> np.ndarray:
+    """Smallest propensity whose start ratio (bunched if seeking) reaches `needed`."""
+    if not seeking:
+        return needed
+    return np.where(threshold >= needed, np.minimum(needed, threshold * (1.0 - gap)), needed)
+
+
+def _survival(cutoff: np.ndarray, params: LadderParams) -> np.ndarray:
+    """P(propensity >= cutoff) under log p ~ Normal(log rd_ratio_mean, rd_ratio_sd)."""
+    mu, sd = np.log(params.rd_ratio_mean), params.rd_ratio_sd
+    if sd == 0:
+        return (params.rd_ratio_mean >= cutoff).astype(float)
+    with np.errstate(divide="ignore"):
+        return ndtr(-(np.log(cutoff) - mu) / sd)
+
+
+def _condition_on_registry(stage: Stage, a: dict, params: LadderParams, rng: np.random.Generator) -> np.ndarray:
+    """Accept/reject the non-R&D draws and redraw low propensities (module docstring); returns the kept mask."""
+    seeking, gap = _seeking(stage), params.rd_bunching_gap
+    threshold = rules.hte_rd_threshold(a["revenue"])
+    cutoff = _propensity_cutoff(_needed_ratio(a["tech_staff_share"], a["ip_count"], params.sme_pass_mark),
+                                threshold, gap, seeking)
+    best = _needed_ratio(np.array([1.0]), np.array([10**6]), params.sme_pass_mark)
+    lowest = min(float(_propensity_cutoff(best, np.array([t]), gap, seeking)[0])
+                 for t in (_LOWEST_HTE_THRESHOLD, 0.04, 0.05))
+    s, s_max = _survival(cutoff, params), float(_survival(np.array([lowest]), params)[0])
+    if s_max == 0:
+        raise RuntimeError(f"no {stage.name} firm can reach sme_pass_mark = {params.sme_pass_mark:g} "
+                           "(the registry score is at most 100)")
+    size_ok = rules.within_sme_size(a["staff"], a["revenue"], a["assets"])
+    accept = rng.random(cutoff.size) * s_max < s
+    keep = size_ok & (a["tech_staff_share"] >= rules.MIN_TECH_STAFF_SHARE) & accept & (s > 0)
+    low = keep & (a["rd_propensity"] < cutoff)
+    if low.any() and params.rd_ratio_sd > 0:
+        v = 1.0 - rng.random(int(low.sum()))  # in (0, 1]
+        z = -ndtri(s[low] * v)
+        a["rd_propensity"][low] = np.exp(np.log(params.rd_ratio_mean) + params.rd_ratio_sd * z)
+    a["rd_spend"] = _start_rd(stage, a["rd_propensity"], a["revenue"], params)
+    return keep
 
 
 def _backcast(revenue, age, growth_effect, stage, params, rng) -> np.ndarray:
@@ -153,16 +229,20 @@ def _lawful(stage: Stage, a: dict, params: LadderParams) -> np.ndarray:
 
 
 def _draw_lawful(stage: Stage, n: int, start_year: int, params: LadderParams, rng: np.random.Generator) -> dict:
-    parts, have = [], 0
+    parts, have, drawn = [], 0, 0
     for _ in range(_MAX_BATCHES):
         if have >= n:
             break
-        batch = _draw(stage, max(2 * (n - have), 64), start_year, params, rng)
-        keep = _lawful(stage, batch, params)
+        rate = max(have / drawn, 1e-3) if drawn else 0.5
+        size = int(min(_MAX_BATCH_SIZE, max(64, np.ceil(1.5 * (n - have) / rate))))
+        batch = _draw(stage, size, start_year, params, rng)
+        keep = _condition_on_registry(stage, batch, params, rng) if stage in REGISTRY_STAGES else True
+        keep = keep & _lawful(stage, batch, params)
         parts.append({k: v[keep] for k, v in batch.items()})
-        have += int(keep.sum())
+        have, drawn = have + int(keep.sum()), drawn + size
     if have < n:
-        raise RuntimeError(f"could not draw {n} lawful {stage.name} firms; check params (e.g. sme_pass_mark)")
+        raise RuntimeError(f"could not draw {n} lawful {stage.name} firms (accepted {have} of {drawn} draws); "
+                           f"check params (e.g. sme_pass_mark = {params.sme_pass_mark:g} may be unreachable)")
     return {k: np.concatenate([p[k] for p in parts])[:n] for k in parts[0]}
 
 

@@ -217,10 +217,14 @@ def sme_staff_points(tech_staff_share: Num) -> Num:
     return 4.0 * ((x >= 0.10) + 1 * (x >= 0.15) + 1 * (x >= 0.20) + 1 * (x >= 0.25) + 1 * (x >= 0.30))
 
 
+SME_RD_BANDS = (0.02, 0.03, 0.04, 0.05, 0.06)
+"""R&D-ratio band edges of the SME evaluation; 10 points per band reached."""
+
+
 def sme_rd_points(rd_ratio_: Num) -> Num:
-    """R&D points of the SME evaluation: 10 per band reached (2/3/4/5/6%)."""
+    """R&D points of the SME evaluation: 10 per band reached (`SME_RD_BANDS`)."""
     x = rd_ratio_
-    return 10.0 * ((x >= 0.02) + 1 * (x >= 0.03) + 1 * (x >= 0.04) + 1 * (x >= 0.05) + 1 * (x >= 0.06))
+    return 10.0 * sum(1 * (x >= edge) for edge in SME_RD_BANDS)
 
 
 def sme_score(tech_staff_share: Num, rd_ratio_: Num, ip_count: Num) -> Num:

@@ -15,7 +15,9 @@ Probability of an event from n independent runs with x successes::
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields, replace
 
 import numpy as np
@@ -77,6 +79,8 @@ def run_ensemble(
     seed: SeedLike,
     param_draws: Sequence[LadderParams] | pd.DataFrame | None = None,
     progress: bool = True,
+    workers: int = 1,
+    desc: str = "ladder runs",
     **kwargs: object,
 ) -> xr.Dataset:
     """`n_runs` independent runs as a Dataset with dims ("run", "year").
@@ -88,7 +92,9 @@ def run_ensemble(
             `LadderParams`, or a DataFrame with one row per run whose columns are
             `LadderParams` fields (other fields from ``kwargs["params"]`` or the
             defaults).
-        progress: show a tqdm progress bar.
+        progress: show a tqdm progress bar (labelled `desc`).
+        workers: processes to spread the runs over; the numbers do not depend on
+            it (run i always uses child seed i).
         **kwargs: passed to `run_ladder` (stage_counts, start_year, end_year,
             params, levers, firm_scale).
 
@@ -105,11 +111,21 @@ def run_ensemble(
     draws = _param_list(param_draws, n_runs, base)
     seed_seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     children = seed_seq.spawn(n_runs)
-    frames = [
-        run_ladder(params=draws[i], seed=children[i], **kwargs)  # type: ignore[arg-type]
-        for i in tqdm(range(n_runs), desc="ladder runs", disable=not progress)
-    ]
+    jobs = [(draws[i], children[i], kwargs) for i in range(n_runs)]
+    bar = dict(total=n_runs, desc=desc, disable=not progress)
+    if workers > 1 and n_runs > 1:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with ProcessPoolExecutor(max_workers=min(workers, n_runs), mp_context=context) as pool:
+            frames = list(tqdm(pool.map(_run_job, jobs, chunksize=max(1, n_runs // (4 * workers))), **bar))
+    else:
+        frames = [_run_job(job) for job in tqdm(jobs, **bar)]
     return _to_dataset(frames, draws, seed_seq, kwargs)
+
+
+def _run_job(job: tuple[LadderParams, np.random.SeedSequence, dict]) -> pd.DataFrame:
+    params, seed, kwargs = job
+    return run_ladder(params=params, seed=seed, **kwargs)  # type: ignore[arg-type]
 
 
 def _to_dataset(

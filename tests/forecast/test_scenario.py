@@ -38,6 +38,7 @@ targets:
   - ref: langfang-2025-high_tech_enterprises
 seed: 1
 """
+LADDER = BASE + "models:\n  ladder:\n    runs: 50\n    firm_scale: 10\n"
 
 SCHEMA_ERRORS = [
     ("typo in a top-level key", BASE.replace("horizon", "horizn"), ["line 3, horizn: unknown key 'horizn'", "did you mean 'horizon'"]),
@@ -50,6 +51,15 @@ SCHEMA_ERRORS = [
     ("lever end before start", BASE + "levers:\n  - lever: certification_reward\n    size: 20\n    start: 2024\n    end: 2022\n", ["levers[0]", "end 2022 is before start 2024"]),
     ("not a mapping", "- just\n- a list\n", ["a scenario must be a mapping"]),
     ("invalid YAML", "name: [unclosed\n", ["not valid YAML", "line"]),
+    ("unknown uncertainty", BASE + "uncertainties:\n  pass_rat: {low: 0.5, high: 0.9}\n", ["line 8, uncertainties.pass_rat: unknown ladder parameter 'pass_rat'", "did you mean 'pass_rate'"]),
+    ("typo in an uncertainty's key", BASE + "uncertainties:\n  pass_rate: {lo: 0.5}\n", ["line 8, uncertainties.pass_rate.lo: unknown key 'lo'", "did you mean 'low'"]),
+    ("uncertainty high below low", BASE + "uncertainties:\n  pass_rate: {low: 0.9, high: 0.5}\n", ["line 8, uncertainties.pass_rate", "high 0.5 is below low 0.9"]),
+    ("typo in the ladder section", LADDER.replace("firm_scale", "firm_scal"), ["line 10, models.ladder.firm_scal: unknown key 'firm_scal'", "did you mean 'firm_scale'"]),
+    ("too few runs", LADDER.replace("runs: 50", "runs: 1"), ["line 9, models.ladder.runs", "greater than or equal to 2"]),
+    ("zero firm scale", LADDER.replace("firm_scale: 10", "firm_scale: 0"), ["line 10, models.ladder.firm_scale", "greater than or equal to 1"]),
+    ("unknown calibration", LADDER + "    calibration: bayes\n", ["line 11, models.ladder.calibration", "'prior' or 'posterior'"]),
+    ("unknown stage", LADDER + "    initial: {startups: 10}\n", ["line 11, models.ladder.initial.startups: unknown stage 'startups'", "did you mean 'startup'"]),
+    ("negative stage count", LADDER + "    initial: {reserve: -3}\n", ["line 11, models.ladder.initial.reserve", "greater than or equal to 0"]),
 ]
 
 
@@ -76,6 +86,10 @@ CONTEXT_ERRORS = [
     ("non-quantitative catalogue row", BASE.replace("region: langfang", "region: handan").replace("langfang-2025-high_tech_enterprises", "handan-2023-pm25_concentration"), ["has no deadline or no number to reach"]),
     ("unknown lever", BASE + "levers:\n  - lever: certification_rewards\n    size: 20\n", ["unknown lever 'certification_rewards'", "did you mean 'certification_reward'"]),
     ("unknown series", BASE + "series:\n  rd_intensity: revisd\n", ["unknown series 'revisd'", "did you mean 'revised'"]),
+    ("lever too large", BASE + "levers:\n  - {lever: service_specialists, size: 2}\n", ["levers[0].size: 2 is outside the allowed range 0 to 1 for service_specialists"]),
+    ("uncertainty outside its domain", BASE + "uncertainties:\n  exit_rate_hte: {low: -0.1, high: 0.1}\n", ["uncertainties.exit_rate_hte.low", "outside its domain"]),
+    ("start year without figures", LADDER + "    start_year: 2022\n", ["models.ladder.start_year: no clean tech_smes figure for langfang in 2022", "initial: {tech_sme: N}"]),
+    ("start year at the horizon", LADDER + "    start_year: 2025\n    initial: {hte: 1, tech_sme: 1}\n", ["start year 2025 is not before the horizon 2025"]),
 ]
 
 
@@ -92,3 +106,14 @@ def test_scenario_checked_against_catalogue_and_data(tmp_path, context, case, te
 def test_missing_scenario_file(tmp_path):
     with pytest.raises(InputError, match="not found"):
         load_scenario(tmp_path / "nope.yaml")
+
+
+def test_bad_ladder_settings_exit_2_from_the_cli(tmp_path):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    path = write(tmp_path / "bad.yaml", LADDER.replace("runs: 50", "runs: 0") + "uncertainties:\n  pass_rat: {}\n")
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    assert "line 9, models.ladder.runs" in result.output and "line 12, uncertainties.pass_rat" in result.output

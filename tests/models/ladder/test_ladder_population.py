@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from models.ladder import rules
-from models.ladder.params import LadderParams
+from models.ladder.params import PARAM_RANGES, LadderParams
 from models.ladder.population import ATTRIBUTES, build_population
 from models.ladder.rules import Stage
 
@@ -59,3 +61,55 @@ def test_unknown_stage_hints():
 def test_empty_population():
     pop = build_population({}, 2020, LadderParams(), np.random.default_rng(0))
     assert all(len(v) == 0 for v in pop.values())
+
+
+# --- registry firms drawn conditioned on passing (regression: rejection sampling failed) ---
+
+HARD = LadderParams(sme_pass_mark=70.0, rd_ratio_mean=0.015, rd_ratio_sd=0.2)
+"""High pass mark, low and tight R&D: edge of PARAM_RANGES where rejection on R&D failed
+("could not draw 149 lawful TECH_SME firms", found by hypothesis)."""
+
+
+def _registry_ok(pop, pass_mark):
+    score = rules.sme_score(pop["tech_staff_share"], pop["rd_spend"] / pop["revenue"], pop["ip_count"])
+    return rules.is_sme_eligible(pop["staff"], pop["revenue"], pop["assets"], score, pass_mark, pop["tech_staff_share"])
+
+
+def test_registry_firms_are_drawn_at_a_high_pass_mark_and_low_rd():
+    pop = build_population({"tech_sme": 149, "reserve": 20}, 2020, HARD, np.random.default_rng(3))
+    assert (pop["stage"] == Stage.TECH_SME).sum() == 149
+    assert _registry_ok(pop, 70.0).all()
+
+
+def test_unreachable_pass_mark_says_so():
+    with pytest.raises(RuntimeError, match="sme_pass_mark = 101"):
+        build_population({"tech_sme": 5}, 2020, LadderParams(sme_pass_mark=101.0), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("stage", ["tech_sme", "reserve"])
+def test_conditional_draw_matches_plain_rejection(stage):
+    """Where plain rejection works, the conditional sampler draws the same distribution:
+    compare with a brute-force reference (draw unconditionally, keep lawful firms)."""
+    from models.ladder.population import _draw, _lawful
+
+    params = LadderParams(sme_pass_mark=65.0, rd_ratio_mean=0.03, rd_ratio_sd=0.5)
+    st = Stage[stage.upper()]
+    raw = _draw(st, 200_000, 2020, params, np.random.default_rng(11))
+    ref = {k: v[_lawful(st, raw, params)] for k, v in raw.items()}
+    new = build_population({stage: 4_000}, 2020, params, np.random.default_rng(12))
+    for key in ("rd_propensity", "tech_staff_share", "revenue"):
+        a, b = np.log(ref[key]), np.log(new[key])
+        # standard error of a mean of 4,000 draws is sd/63; allow 4 of them
+        assert abs(a.mean() - b.mean()) < 4 * a.std() / np.sqrt(b.size), key
+    assert abs(ref["ip_count"].mean() - new["ip_count"].mean()) < 4 * ref["ip_count"].std() / np.sqrt(4_000)
+
+
+CORNERS = [dict(zip(("sme_pass_mark", "rd_ratio_mean", "rd_ratio_sd", "rd_bunching_gap"), values))
+           for values in itertools.product(*[PARAM_RANGES[k] for k in ("sme_pass_mark", "rd_ratio_mean", "rd_ratio_sd", "rd_bunching_gap")])]
+
+
+@pytest.mark.parametrize("corner", CORNERS, ids=[",".join(f"{v:g}" for v in c.values()) for c in CORNERS])
+def test_registry_firms_can_be_drawn_at_every_corner_of_the_ranges(corner):
+    params = LadderParams(**corner)
+    pop = build_population({"tech_sme": 149, "reserve": 20}, 2020, params, np.random.default_rng(1))
+    assert len(pop["stage"]) == 169 and _registry_ok(pop, params.sme_pass_mark).all()

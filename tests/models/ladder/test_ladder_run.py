@@ -111,3 +111,8 @@ def test_super_deduction_raises_every_firms_rd():
     assert (after >= before - 1e-12).all()
     assert (after[profitable] > before[profitable]).mean() > 0.5
     np.testing.assert_allclose(after[~profitable], before[~profitable])
+
+
+def test_workers_do_not_change_the_numbers(ensemble):
+    parallel = run_ensemble(n_runs=4, seed=2024, progress=False, workers=2, **KW)
+    xr.testing.assert_identical(ensemble, parallel)

@@ -1,0 +1,217 @@
+"""Audit of past plans: the probability the model would have given when a plan was written, beside what happened.
+
+A catalogue target (not a template, with a deadline ``T`` and a number: `is_forecastable`)
+whose deadline has passed (``T`` no later than the last year in the data) is audited when:
+
+* the data hold its outcome: the best figure for ``T`` in the region's series (`main`,
+  `forecast.backtest.series_points`). A lower bound ("over 12,000") decides the target
+  only when it already meets a target that rises with the figure (``at_least``,
+  ``increment``, ``growth_rate_per_year``): then the target was met. Otherwise it is
+  skipped, with the reason;
+* the plan gives a base year ``b`` (without one, when the plan was written is unknown),
+  and the series has at least ``MIN_FIGURES`` = 1 figure up to ``b``: a short city
+  series borrows its growth from its province in the trend model, and the baselines
+  fall back to simpler methods (`models.baselines`; the notes say so);
+* a target measured from its base (``increment``, ``growth_rate_per_year``) has a base
+  value: the plan's, or the figure for ``b``. It is fixed, since it was known at ``b``.
+
+``P_k(met)`` is the share of draws of the figure in year ``T`` that meet target k
+(`forecast.targets.target_met`), from the trend model fitted to figures up to ``b``
+and from each naive baseline fitted to the same figures. With ``o_k = 1`` if the target
+was met, over the N targets every method gave a probability for:
+
+    Brier = (1/N) sum_k (P_k - o_k)^2     (0 is perfect; always saying 0.5 scores 0.25)
+
+beside a reliability table (`forecast.scores.reliability_table`). Fits are grouped by
+(indicator, ``b``), so one forecaster call serves every target sharing them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from forecast.backtest import (
+    DEFAULT_SEED, METHODS, MODEL, MODELLED_KINDS, NO_FORECAST, Forecaster, baseline_forecasts, is_lower_bound, model_scale, series_points, write_manifest,
+)
+from forecast.catalogue import is_forecastable
+from forecast.forecasting import PanelForecast
+from forecast.outputs import staged_output
+from forecast.probability import probability_met
+from forecast.scores import brier_score, reliability_table
+from forecast.targets import Target, target_met
+
+MIN_FIGURES = 1
+RISING = {"at_least", "increment", "growth_rate_per_year"}
+FALLBACK_DRAWS = 2000
+N_BINS = 5
+P_COLUMNS = [f"p_{method}" for method in METHODS]
+
+
+@dataclass(frozen=True)
+class AuditCase:
+    """A past target with a known result; `target.base_value` is filled from the data where needed."""
+
+    target: Target
+    outcome: float
+    outcome_flag: str
+    met: bool
+    figures: pd.DataFrame  # one figure per year up to the base year
+
+
+def catalogue_target(row: pd.Series) -> Target:
+    """A `Target` from a row of the catalogue (`forecast.catalogue.load_targets`)."""
+    optional = lambda v: None if pd.isna(v) else v  # noqa: E731
+    return Target(
+        target_id=row["target_id"], region=row["region"], indicator=row["indicator"], comparator=row["comparator"],
+        target_year=int(row["target_year"]), target_value=float(row["target_value"]),
+        base_year=optional(row["base_year"]) and int(row["base_year"]), base_value=optional(row["base_value"]),
+        unit=row["unit"], milestone=row["milestone"], label=row["phrase_zh"],
+    )
+
+
+def audit_cases(catalogue: pd.DataFrame, history: pd.DataFrame, indicators: pd.DataFrame, series: str = "main") -> tuple[list[AuditCase], pd.DataFrame]:
+    """The auditable targets, and every other target whose deadline has passed with the reason it is skipped."""
+    as_of = int(history["year"].max())
+    cases, skipped = [], []
+    for _, row in catalogue.iterrows():
+        if not is_forecastable(row) or row["target_year"] > as_of:
+            continue
+        found = _audit_case(row, history, indicators, series)
+        if isinstance(found, AuditCase):
+            cases.append(found)
+        else:
+            skipped.append({"target_id": row["target_id"], "region": row["region"], "indicator": row["indicator"], "deadline": int(row["target_year"]), "reason": found})
+    return cases, pd.DataFrame(skipped, columns=["target_id", "region", "indicator", "deadline", "reason"])
+
+
+def _audit_case(row: pd.Series, history: pd.DataFrame, indicators: pd.DataFrame, series: str) -> AuditCase | str:
+    """The case, or why the target cannot be audited (rules in the module doc)."""
+    try:
+        target = catalogue_target(row)
+    except ValidationError as exc:
+        return f"not a valid target ({exc.errors()[0]['msg']})"
+    if indicators.at[target.indicator, "kind"] not in MODELLED_KINDS:
+        return f"'{indicators.at[target.indicator, 'kind']}' indicators are not modelled"
+    points = series_points(history, target.region, target.indicator, series)
+    at_deadline = points[points["year"] == target.target_year]
+    if at_deadline.empty:
+        return f"no figure for {target.target_year} in the data"
+    if target.base_year is None:
+        return "no base year: when the plan was written is unknown"
+    figures = points[points["year"] <= target.base_year]
+    if len(figures) < MIN_FIGURES:
+        return f"no figure up to the base year {target.base_year}"
+    target = _with_base_value(target, figures)
+    if target is None:
+        return f"no base value in the plan and no point figure for {row['base_year']:.0f}"
+    outcome, flag = float(at_deadline["value"].iloc[0]), at_deadline["flag"].iloc[0]
+    met = bool(target_met(np.array([outcome]), target)[0])
+    if is_lower_bound(at_deadline["flag"]).iloc[0] and not (target.comparator in RISING and met):
+        return f"only a lower bound ('over {outcome:g}') for {target.target_year}, which does not decide the target"
+    return AuditCase(target, outcome, flag, met, figures)
+
+
+def _with_base_value(target: Target, figures: pd.DataFrame) -> Target | None:
+    """The target with its base value fixed: the plan's, else the point figure for the base year."""
+    if target.comparator not in {"increment", "growth_rate_per_year"} or target.base_value is not None:
+        return target
+    base = figures[(figures["year"] == target.base_year) & ~is_lower_bound(figures["flag"])]
+    return target.model_copy(update={"base_value": float(base["value"].iloc[0])}) if len(base) else None
+
+
+def run_audit(cases: list[AuditCase], history: pd.DataFrame, indicators: pd.DataFrame, *, forecaster: Forecaster, seed: int = DEFAULT_SEED) -> pd.DataFrame:
+    """P(met) from the model and each baseline for every case, one forecaster call per (indicator, base year)."""
+    groups: dict[tuple[str, int], list[AuditCase]] = {}
+    for case in cases:
+        groups.setdefault((case.target.indicator, case.target.base_year), []).append(case)
+    rows = []
+    for (indicator, cutoff), group in sorted(groups.items()):
+        cut = history[history["year"] <= cutoff]
+        horizon = max(case.target.target_year for case in group)
+        panel = forecaster(cut, indicator, sorted({case.target.region for case in group}), cutoff=cutoff, horizon=horizon)
+        rows += [audit_row(case, panel, model_scale(indicators, indicator), seed) for case in group]
+    return pd.DataFrame(rows)
+
+
+def audit_row(case: AuditCase, panel: PanelForecast, scale: str, seed: int) -> dict:
+    """One target: what was known, P(met) per method, what happened, the fit's diagnostics."""
+    t, last = case.target, case.figures.iloc[-1]
+    row = {
+        "target_id": t.target_id, "target": t.describe(), "region": t.region, "indicator": t.indicator, "base_year": t.base_year,
+        "deadline": t.target_year, "figures_used": len(case.figures), "last_figure": f"{last['value']:g} ({last['year']})",
+        "outcome": case.outcome, "outcome_flag": case.outcome_flag, "met": case.met,
+    }
+    n_draws = FALLBACK_DRAWS
+    if t.region in panel.paths:
+        result = probability_met(panel.paths[t.region], panel.years[t.region], t)
+        n_draws = panel.paths[t.region][..., 0].size
+        row |= {"p_model": result.probability, "p_model_mc_error": result.mc_error, "model": panel.model.get(t.region, ""),
+                "diagnostics": panel.diagnostics[t.region].status, "notes": "; ".join(panel.notes.get(t.region, []))}
+    else:
+        row |= {"p_model": np.nan, "p_model_mc_error": np.nan, "model": "", "diagnostics": NO_FORECAST, "notes": ""}
+    baselines = baseline_forecasts(case.figures, np.array([t.target_year]), n_draws, scale, seed, (t.target_id,))
+    for name, (draws, _, note) in baselines.items():
+        row[f"p_{name}"] = float(target_met(draws[:, 0], t).mean())
+        row["notes"] = "; ".join(filter(None, [row["notes"], note and f"{name} {note}"]))
+    return row
+
+
+def audit_scores(rows: pd.DataFrame) -> pd.DataFrame:
+    """Brier score per method over the targets every method gave a probability for."""
+    scored = rows.dropna(subset=P_COLUMNS) if len(rows) else rows
+    return pd.DataFrame([
+        {"method": method, "brier": brier_score(scored[f"p_{method}"], scored["met"]) if len(scored) else np.nan, "targets": len(scored)}
+        for method in METHODS
+    ])
+
+
+def audit_reliability(rows: pd.DataFrame, n_bins: int = N_BINS) -> pd.DataFrame:
+    """Reliability table per method (bins of width 1/n_bins) over the same targets as `audit_scores`."""
+    scored = rows.dropna(subset=P_COLUMNS)
+    return pd.concat([reliability_table(scored[f"p_{m}"], scored["met"], n_bins).assign(method=m) for m in METHODS], ignore_index=True)
+
+
+def format_audit(rows: pd.DataFrame, skipped: pd.DataFrame) -> str:
+    """Targets with P(met) per method and the result, the Brier scores, reliability, and what was skipped."""
+    lines = []
+    if len(rows):
+        shown = pd.DataFrame({
+            "target": rows["target_id"], "data up to": rows["base_year"],
+            "P(met) model": [f"{p:.2f} ± {e:.2f}" if pd.notna(p) else "-" for p, e in zip(rows["p_model"], rows["p_model_mc_error"])],
+            **{m: rows[f"p_{m}"].map("{:.2f}".format) for m in METHODS if m != MODEL},
+            "outcome": [f"{o:g} ({'met' if m else 'missed'})" for o, m in zip(rows["outcome"], rows["met"])],
+            "diagnostics": rows["diagnostics"],
+        })
+        scores = audit_scores(rows)
+        reliability = audit_reliability(rows).query("count > 0")
+        lines += [shown.to_string(index=False), "",
+                  f"Brier score over {_count(scores['targets'].iloc[0], 'target')} (lower is better; always saying 0.5 scores 0.25): "
+                  + ", ".join(f"{m} {b:.3f}" for m, b in zip(scores["method"], scores["brier"])),
+                  "", "Reliability (bins of forecast probability):",
+                  reliability[["method", "bin_lower", "bin_upper", "mean_predicted", "observed_frequency", "count"]].to_string(index=False, float_format="{:.2f}".format)]
+    else:
+        lines.append("No target in the catalogue can be audited with these data.")
+    if len(skipped):
+        counts = skipped.groupby("reason").size().sort_values(ascending=False)
+        lines += ["", f"Skipped {_count(len(skipped), 'target')} whose deadline has passed:", *(f"  {n:4d}  {reason}" for reason, n in counts.items())]
+    return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def write_audit(out_dir: Path, rows: pd.DataFrame, skipped: pd.DataFrame, meta: dict) -> list[Path]:
+    """Write audit.csv (scored targets, then skipped ones with their reason), reliability.csv and manifest.json, all or nothing."""
+    with staged_output(out_dir) as staging:
+        pd.concat([rows.assign(reason=""), skipped], ignore_index=True).to_csv(staging / "audit.csv", index=False)
+        if len(rows):
+            audit_reliability(rows).to_csv(staging / "reliability.csv", index=False)
+        scores = audit_scores(rows).to_dict("records") if len(rows) else []
+        write_manifest(staging, {**meta, "brier": scores, "skipped": skipped.groupby("reason").size().to_dict()})
+    return sorted(Path(out_dir).iterdir())

@@ -1,0 +1,353 @@
+"""Backtests: cut the history at an origin year, forecast the later years, score against what happened.
+
+For an origin year ``o`` and each (region, indicator) series (series ``main``, years it
+lacks filled from another series as in `forecast.data.select_series`), one figure per
+year (`best_points`):
+
+* **fit figures**: years ``<= o``. The forecaster is handed the history cut at ``o``,
+  so it cannot see the future. A series needs at least ``MIN_FIGURES`` = 2 of them.
+* **scored points**: years ``t > o`` with a point figure ``y_t``. Lower bounds ("over
+  12,000") are not point outcomes and are left out of every score (counted in
+  `BacktestResult.excluded`); using them only where they decide an event would keep
+  the events that happened and drop those that did not, a biased sample.
+
+Every method is scored on the same points: the trend model (a `Forecaster`, by
+default `forecast.forecasting.forecast_indicator` fitted on figures up to ``o``) and
+each naive baseline of `models.baselines` fitted to the same fit figures (a lower
+bound taken at face value), with as many draws as the model. With predictive draws
+``X`` of ``y_t``:
+
+* coverage at level L: the share of points with ``Q((1-L)/2) <= y_t <= Q((1+L)/2)``,
+  for L = 50%, 80%, 95% (`forecast.scores.interval_coverage`);
+* CRPS on the model's scale, ``CRPS(g(X), g(y_t))`` with ``g(y) = log y`` for counts and
+  money and ``g(y) = logit(y/100)`` for `percent` indicators: unit-free, so it can be
+  averaged across indicators (0.10 is roughly a 10% miss);
+* threshold events defined without any forecast: with ``(t_0, y_0)`` the last fit figure,
+  ``E_r = {y_t >= y_0 (1 + r)^(t - t_0)}`` for r in 0, 5, 10, 20% a year;
+  ``P(E_r)`` is the share of draws in it, and the Brier score is the mean of
+  ``(P(E_r) - 1[E_r])^2`` over points and rates.
+
+Scores are given per origin and pooled over origins ("all"). Every row of
+`BacktestResult.rows` carries the quantiles, coverage flags, CRPS and event
+probabilities of one (origin, region, indicator, year, method), so every score can be
+recomputed from ``backtest.csv``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from forecast.charts import plot_reliability
+from forecast.data import best_points, select_series
+from forecast.errors import InputError, Problem, did_you_mean
+from forecast.forecasting import PanelForecast, fit_seed, forecast_indicator
+from forecast.outputs import staged_output
+from forecast.scenario import TrendSettings
+from forecast.scores import (
+    SCORE_LEVELS, brier_score, crps_from_draws, interval_coverage, predictive_quantiles, reliability_table, threshold_event_probability,
+)
+from models.baselines import BASELINES, LOG_CLIP, LOGIT_CLIP, transform_to_model_scale, transform_to_original_scale
+
+MODEL = "model"
+METHODS = (MODEL, *BASELINES)
+MIN_FIGURES = 2
+GROWTH_RATES = (0.0, 0.05, 0.10, 0.20)
+QUANTILES = (0.025, 0.05, 0.10, 0.25, 0.5, 0.75, 0.90, 0.95, 0.975)
+MODELLED_KINDS = {"stock", "flow", "amount", "density", "percent"}
+DEFAULT_SEED = 20240917
+BASELINE_STATUS = "n/a (closed-form draws)"
+LOWER_BOUND_OUTCOME = "lower bound, not a point outcome"
+TOO_FEW = f"fewer than {MIN_FIGURES} figures up to the origin"
+NO_FORECAST = "the model gave no forecast"
+CRPS_NOTE = ("CRPS is on the model's scale (log for counts and money, logit(x/100) for percentages): "
+             "unit-free and comparable across indicators; 0.10 is about a 10% miss.")
+ID_COLUMNS = ["origin", "region", "indicator", "year", "lead", "method"]
+
+Forecaster = Callable[..., PanelForecast]
+"""``forecaster(history, indicator, regions, *, cutoff, horizon) -> PanelForecast``."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One forecast: an indicator cut at an origin, its fit figures and the later points to score."""
+
+    origin: int
+    indicator: str
+    scale: str
+    fit_points: dict[str, pd.DataFrame]  # region -> one figure per year up to the origin
+    outcomes: pd.DataFrame  # region, year, value, flag: point figures after the origin
+
+
+@dataclass
+class BacktestResult:
+    rows: pd.DataFrame  # one row per (origin, region, indicator, year, method)
+    excluded: pd.DataFrame  # origin, region, indicator, year, reason
+    fits: list[dict] = field(default_factory=list)  # the model's fits and their diagnostics
+
+
+def trend_forecaster(*, regions: pd.DataFrame, indicators: pd.DataFrame, settings: TrendSettings, seed: int) -> Forecaster:
+    """The default forecaster: the project's trend model (`forecast_indicator`)."""
+    return partial(forecast_indicator, regions=regions, indicators=indicators, settings=settings, seed=seed)
+
+
+def model_scale(indicators: pd.DataFrame, indicator: str) -> str:
+    """The trend model's scale: logit for `percent` indicators, log otherwise."""
+    return "logit" if indicators.at[indicator, "kind"] == "percent" else "log"
+
+
+def to_model_scale(values: np.ndarray, scale: str) -> np.ndarray:
+    """``g(y)`` of the module doc; values at the domain's edge (an overflowed draw) are first clipped like the baselines'."""
+    limit = LOGIT_CLIP if scale == "logit" else LOG_CLIP
+    low, high = transform_to_original_scale([-limit, limit], scale)
+    return transform_to_model_scale(np.clip(values, low, high), scale)
+
+
+def series_points(history: pd.DataFrame, region: str, indicator: str, series: str = "main") -> pd.DataFrame:
+    """One figure per year (fewest caveats) of a region's series, lower bounds included."""
+    rows, _ = select_series(history, region, indicator, series)
+    return best_points(rows)
+
+
+def is_lower_bound(flags: pd.Series) -> pd.Series:
+    return flags.str.split(";").map(lambda parts: "lower_bound" in parts)
+
+
+def check_filters(history: pd.DataFrame, only_indicators: Sequence[str], only_regions: Sequence[str], source: str) -> None:
+    """Every filtered indicator and region must have figures in the data."""
+    problems = [
+        Problem(source, f"--{option} {value}", f"no figures for {option} '{value}' in the data", did_you_mean(value, history[option]))
+        for option, values in (("indicator", only_indicators), ("region", only_regions))
+        for value in values if value not in set(history[option])
+    ]
+    if problems:
+        raise InputError(problems)
+
+
+def plan_backtest(history: pd.DataFrame, origins: Iterable[int], indicators: pd.DataFrame, *, only_indicators: Sequence[str] = (),
+                  only_regions: Sequence[str] = (), source: str = "data") -> tuple[list[Task], pd.DataFrame]:
+    """Split every series at every origin into fit figures and scored points (no fitting yet).
+
+    Raises `InputError` for a filter naming nothing in the data, or an origin with no
+    point to score. Returns the tasks and the points left out, with the reason.
+    """
+    check_filters(history, only_indicators, only_regions, source)
+    chosen = history[history["indicator"].isin(only_indicators or history["indicator"]) & history["region"].isin(only_regions or history["region"])]
+    chosen = chosen[chosen["indicator"].map(indicators["kind"]).isin(MODELLED_KINDS)]
+    points = {key: series_points(rows, *key) for key, rows in chosen.groupby(["region", "indicator"])}
+    tasks, excluded = [], []
+    for origin in sorted(set(origins)):
+        for indicator in sorted({i for _, i in points}):
+            task, dropped = _split_at(origin, indicator, model_scale(indicators, indicator), {r: p for (r, i), p in points.items() if i == indicator})
+            tasks += [task] if task is not None else []
+            excluded.append(dropped)
+    excluded = pd.concat(excluded, ignore_index=True) if excluded else pd.DataFrame(columns=["origin", "region", "indicator", "year", "reason"])
+    _check_origins(tasks, sorted(set(origins)), points, source)
+    return tasks, excluded
+
+
+def _split_at(origin: int, indicator: str, scale: str, series: dict[str, pd.DataFrame]) -> tuple[Task | None, pd.DataFrame]:
+    fit, outcomes, dropped = {}, [], []
+    for region, points in sorted(series.items()):
+        before, after = points[points["year"] <= origin], points[points["year"] > origin]
+        bound = is_lower_bound(after["flag"])
+        enough = len(before) >= MIN_FIGURES
+        reasons = np.where(bound, LOWER_BOUND_OUTCOME, "") if enough else np.full(len(after), TOO_FEW)
+        dropped.append(pd.DataFrame({"region": region, "year": after["year"], "reason": reasons}))
+        if enough and (~bound).any():
+            fit[region] = before
+            outcomes.append(after[~bound].assign(region=region)[["region", "year", "value", "flag"]])
+    dropped = pd.concat(dropped, ignore_index=True) if dropped else pd.DataFrame(columns=["region", "year", "reason"])
+    dropped = dropped[dropped["reason"] != ""].assign(origin=origin, indicator=indicator)[["origin", "region", "indicator", "year", "reason"]]
+    task = Task(origin, indicator, scale, fit, pd.concat(outcomes, ignore_index=True)) if fit else None
+    return task, dropped
+
+
+def _check_origins(tasks: list[Task], origins: list[int], points: dict, source: str) -> None:
+    scored = {task.origin for task in tasks}
+    empty = [o for o in origins if o not in scored]
+    if not empty:
+        return
+    years = sorted({int(y) for p in points.values() for y in p["year"]})
+    possible = [y for y in years if any((p["year"] <= y).sum() >= MIN_FIGURES and (p["year"] > y).any() for p in points.values())]
+    hint = f"origins with something to score in this data: {_years_text(possible)}" if possible else "the data hold no series long enough to backtest"
+    raise InputError([
+        Problem(source, f"--origin {o}", f"nothing to score: no series has {MIN_FIGURES} figures up to {o} and a point figure after it", hint)
+        for o in empty
+    ])
+
+
+def _years_text(years: list[int]) -> str:
+    """'2011-2018' for a run of consecutive years, else the years listed."""
+    if len(years) > 1 and years[-1] - years[0] == len(years) - 1:
+        return f"{years[0]}-{years[-1]}"
+    return ", ".join(map(str, years))
+
+
+def run_backtest(history: pd.DataFrame, tasks: list[Task], excluded: pd.DataFrame, *, forecaster: Forecaster, seed: int = DEFAULT_SEED) -> BacktestResult:
+    """Forecast every task from the history cut at its origin and score model and baselines."""
+    rows, dropped, fits = [], [excluded], []
+    for task in tasks:
+        cut = history[history["year"] <= task.origin]
+        panel = forecaster(cut, task.indicator, sorted(task.fit_points), cutoff=task.origin, horizon=int(task.outcomes["year"].max()))
+        for region, outcomes in task.outcomes.groupby("region", sort=True):
+            if region not in panel.paths:
+                dropped.append(outcomes.assign(origin=task.origin, indicator=task.indicator, reason=NO_FORECAST)[excluded.columns])
+                continue
+            fits.append({"origin": task.origin, "indicator": task.indicator, "region": region, "model": panel.model.get(region, ""),
+                         "diagnostics": panel.diagnostics[region].to_dict(), "notes": panel.notes.get(region, [])})
+            rows += _score_region(task, region, outcomes, panel, seed)
+    table = pd.DataFrame({column: np.concatenate([r[column] for r in rows]) for column in rows[0]}) if rows else pd.DataFrame(columns=ID_COLUMNS)
+    return BacktestResult(table, pd.concat(dropped, ignore_index=True), fits)
+
+
+def _score_region(task: Task, region: str, outcomes: pd.DataFrame, panel: PanelForecast, seed: int) -> list[dict[str, np.ndarray]]:
+    """Score the model and every baseline on one region's later figures: one table (as columns) per method."""
+    years, observed = outcomes["year"].to_numpy(), outcomes["value"].to_numpy()
+    model = panel_draws(panel, region, years)
+    forecasts = {MODEL: (model, panel.diagnostics[region].status, "; ".join(panel.notes.get(region, [])))}
+    forecasts |= baseline_forecasts(task.fit_points[region], years, model.shape[0], task.scale, seed, (task.origin, region, task.indicator))
+    last = task.fit_points[region].iloc[-1]
+    thresholds = threshold_levels(int(last["year"]), float(last["value"]), years)
+    tables = []
+    for method, (draws, status, note) in forecasts.items():
+        ids = {"origin": task.origin, "region": region, "indicator": task.indicator, "year": years, "lead": years - task.origin, "method": method,
+               "outcome": observed, "outcome_flag": outcomes["flag"].to_numpy(), "scale": task.scale, "last_year": int(last["year"]), "last_value": float(last["value"])}
+        columns = {**ids, **point_scores(draws, observed, task.scale, thresholds), "diagnostics": status, "note": note}
+        tables.append({name: np.broadcast_to(value, years.shape) for name, value in columns.items()})
+    return tables
+
+
+def panel_draws(panel: PanelForecast, region: str, years: np.ndarray) -> np.ndarray:
+    """The model's draws of the given years for one region, shape (chain * draw, len(years))."""
+    paths, grid = panel.paths[region], np.asarray(panel.years[region])
+    index = pd.Index(grid).get_indexer(years)
+    if (index < 0).any():
+        raise ValueError(f"{region}: years {list(np.asarray(years)[index < 0])} are not in the forecast ({grid[0]}-{grid[-1]})")
+    return paths[..., index].reshape(-1, index.size)
+
+
+def baseline_forecasts(points: pd.DataFrame, years: np.ndarray, n_draws: int, scale: str, seed: int, key: tuple) -> dict[str, tuple[np.ndarray, str, str]]:
+    """Draws (n_draws, len(years)) of each naive baseline fitted to `points`, with its status and a note on fall-backs."""
+    out = {}
+    for name, method in BASELINES.items():
+        rng = np.random.default_rng(fit_seed(seed, ("baseline", name, *key)))
+        forecast = method(points["year"].to_numpy(), points["value"].to_numpy(), years, n_draws, rng, scale)
+        notes = [f"ran as {forecast.method_used} ({len(points)} figures)"] if forecast.method_used != name else []
+        notes += ["default step sd"] if forecast.sd_source == "default" else []
+        out[name] = (forecast.draws, BASELINE_STATUS, "; ".join(notes))
+    return out
+
+
+def threshold_levels(last_year: int, last_value: float, years: np.ndarray, rates: Sequence[float] = GROWTH_RATES) -> np.ndarray:
+    """``c_r(t) = y_0 (1 + r)^(t - t_0)``, shape (len(rates), len(years))."""
+    return last_value * (1.0 + np.asarray(rates))[:, None] ** (np.asarray(years) - last_year)[None, :]
+
+
+def rate_tag(rate: float) -> str:
+    return f"r{round(rate * 100)}"
+
+
+def point_scores(draws: np.ndarray, observed: np.ndarray, scale: str, thresholds: np.ndarray) -> dict[str, np.ndarray]:
+    """Per point (columns): predictive quantiles, interval coverage, model-scale CRPS, threshold-event probabilities and outcomes."""
+    quantiles = predictive_quantiles(draws, QUANTILES).to_numpy()
+    out = {f"q{q * 100:g}": quantiles[:, i] for i, q in enumerate(QUANTILES)}
+    for level in SCORE_LEVELS:
+        out[f"covered_{round(level * 100)}"] = interval_coverage(draws, observed, level)
+    out["crps"] = crps_from_draws(to_model_scale(draws, scale), to_model_scale(observed, scale))
+    for rate, levels in zip(GROWTH_RATES, thresholds):
+        tag = rate_tag(rate)
+        out[f"threshold_{tag}"] = levels
+        out[f"p_{tag}"] = threshold_event_probability(draws, levels, "at_least")
+        out[f"event_{tag}"] = observed >= levels
+    return out
+
+
+def event_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per (point, method, rate): threshold, forecast probability and whether it happened."""
+    frames = [
+        rows[ID_COLUMNS].assign(rate=rate, threshold=rows[f"threshold_{rate_tag(rate)}"], p=rows[f"p_{rate_tag(rate)}"], event=rows[f"event_{rate_tag(rate)}"])
+        for rate in GROWTH_RATES
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarise(rows: pd.DataFrame) -> dict:
+    """Coverage, mean CRPS, Brier score and counts for one method's rows."""
+    events = event_table(rows)
+    fits = rows.drop_duplicates(["origin", "region", "indicator"])
+    return {
+        **{f"coverage_{round(level * 100)}": rows[f"covered_{round(level * 100)}"].mean() for level in SCORE_LEVELS},
+        "crps": rows["crps"].mean(),
+        "brier": brier_score(events["p"], events["event"]),
+        "points": len(rows),
+        "events": len(events),
+        "fits": len(fits),
+        "fits_with_warnings": int(fits["diagnostics"].str.startswith("WARNING").sum()),
+    }
+
+
+def score_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """`summarise` per origin and pooled over origins ("all"), per method, methods in `METHODS` order."""
+    scopes = [(str(origin), group) for origin, group in rows.groupby("origin")] + [("all", rows)]
+    records = [
+        {"origin": scope, "method": method, **summarise(group[group["method"] == method])}
+        for scope, group in scopes for method in METHODS if (group["method"] == method).any()
+    ]
+    return pd.DataFrame(records)
+
+
+def reliability_by_method(rows: pd.DataFrame, n_bins: int = 10) -> pd.DataFrame:
+    """The reliability table of the pooled threshold events, per method."""
+    events = event_table(rows)
+    return pd.concat([reliability_table(group["p"], group["event"], n_bins).assign(method=method) for method, group in events.groupby("method", sort=False)], ignore_index=True)
+
+
+def format_backtest(result: BacktestResult) -> str:
+    """The score table for the terminal, with what was left out and every convergence warning."""
+    scores = score_table(result.rows)
+    shown = pd.DataFrame({
+        "origin": scores["origin"], "method": scores["method"],
+        **{f"cov{p}": scores[f"coverage_{p}"].map("{:.2f}".format) for p in (50, 80, 95)},
+        "CRPS": scores["crps"].map("{:.3f}".format), "Brier": scores["brier"].map("{:.3f}".format),
+        "points": scores["points"], "fits with warnings": [f"{w}/{f}" if m == MODEL else "-" for m, w, f in zip(scores["method"], scores["fits_with_warnings"], scores["fits"])],
+    })
+    lines = [shown.to_string(index=False), "", "Nominal coverage: cov50 0.50, cov80 0.80, cov95 0.95. " + CRPS_NOTE,
+             "Brier: threshold events 'figure >= last figure at the origin grown at 0/5/10/20% a year'; lower is better."]
+    counts = result.excluded.groupby("reason").size()
+    if len(counts):
+        lines.append("Left out of every score: " + "; ".join(f"{n} points ({reason})" for reason, n in counts.items()) + ".")
+    lines += [f"convergence {f['diagnostics']['status']}: origin {f['origin']}, {f['indicator']}, {f['region']}" for f in result.fits if f["diagnostics"]["status"] != "ok"]
+    return "\n".join(lines)
+
+
+def reliability_labels(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Reliability tables keyed by a legend label naming the method and its Brier score."""
+    pooled = score_table(rows).query("origin == 'all'").set_index("method")["brier"]
+    tables = reliability_by_method(rows)
+    return {f"{m} (Brier {pooled[m]:.3f})": t for m, t in tables.groupby("method", sort=False)}
+
+
+def write_manifest(folder: Path, meta: dict) -> None:
+    (Path(folder) / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+
+
+def write_backtest(out_dir: Path, result: BacktestResult, meta: dict) -> list[Path]:
+    """Write backtest.csv, scores.csv, reliability.csv and .png, excluded.csv and manifest.json, all or nothing."""
+    with staged_output(out_dir) as staging:
+        result.rows.to_csv(staging / "backtest.csv", index=False)
+        score_table(result.rows).to_csv(staging / "scores.csv", index=False)
+        reliability_by_method(result.rows).to_csv(staging / "reliability.csv", index=False)
+        result.excluded.to_csv(staging / "excluded.csv", index=False)
+        fig = plot_reliability(reliability_labels(result.rows), title="Backtest: threshold events, pooled over origins")
+        fig.savefig(staging / "reliability.png", dpi=110)
+        plt.close(fig)
+        write_manifest(staging, {**meta, "crps_scale": CRPS_NOTE, "excluded": result.excluded.groupby("reason").size().to_dict(), "fits": result.fits})
+    return sorted(Path(out_dir).iterdir())

@@ -1,0 +1,121 @@
+"""Charts of ladder-model outputs, drawn from tables and trajectories (never from models).
+
+Functions accept axes (or None) and return the figure; they never show or save.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from forecast.charts import plot_fan  # noqa: E402
+from forecast.data import best_points  # noqa: E402
+from forecast.targets import Target  # noqa: E402
+
+STAGE_PANELS = {
+    "hte_certified": "certified high-tech enterprises",
+    "tech_sme_registered": "registered tech SMEs",
+    "reserve": "reserve pool",
+    "startup": "startups",
+    "outside": "off the ladder",
+    "gazelle": "gazelles",
+}
+"""Stage columns drawn by `plot_stages`, with their panel titles."""
+
+
+def plot_stages(stages: pd.DataFrame, observed: pd.DataFrame | None = None, axes=None) -> plt.Figure:
+    """Stage counts over time: one panel per stage, median and 80% band per scenario.
+
+    `stages` has columns scenario, year, stage, q0.1, q0.5, q0.9 (`ladder_outputs.stage_quantiles`);
+    `observed` (optional) has stage, year, value: published figures, drawn as black dots.
+    """
+    names = [s for s in STAGE_PANELS if s in set(stages["stage"])]
+    if axes is None:
+        fig, grid = plt.subplots(2, 3, figsize=(13, 7), sharex=True)
+        axes = list(grid.ravel())
+    fig = axes[0].figure
+    colours = dict(zip(stages["scenario"].unique(), plt.rcParams["axes.prop_cycle"].by_key()["color"] * 3))
+    for ax, stage in zip(axes, names):
+        for label, rows in stages[stages["stage"] == stage].groupby("scenario", sort=False):
+            ax.fill_between(rows["year"], rows["q0.1"], rows["q0.9"], color=colours[label], alpha=0.2, linewidth=0)
+            ax.plot(rows["year"], rows["q0.5"], color=colours[label], linewidth=2, label=f"{label} (median, 80% band)")
+        if observed is not None:
+            seen = observed[observed["stage"] == stage]
+            ax.plot(seen["year"], seen["value"], "o", color="black", label="published figure")
+        ax.set_title(STAGE_PANELS[stage], fontsize=10)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("firms")
+        ax.grid(alpha=0.3)
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle("Ladder model: firms per stage", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def plot_ladder_fan(years: np.ndarray, paths: np.ndarray, history: pd.DataFrame, target: Target, probability: float,
+                    mc_error: float, title: str, ax: plt.Axes | None = None) -> plt.Figure:
+    """A fan chart of ladder trajectories from their start year (`charts.plot_fan`), with the
+    figures published after the start year marked as diamonds: the model did not see them."""
+    start = int(years[0])
+    fig = plot_fan(years, paths, history[history["year"] <= start], target, probability, mc_error, cutoff=start, ax=ax)
+    ax = ax or fig.axes[0]
+    later = best_points(history[history["year"] > start])
+    if len(later):
+        ax.plot(later["year"], later["value"], "D", color="tab:orange", markersize=7, linestyle="none", label="published after the start (not used)")
+        ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_fans_side_by_side(trajectories: dict[str, tuple[np.ndarray, np.ndarray]], history: pd.DataFrame, target: Target,
+                           probabilities: dict[str, tuple[float, float]]) -> plt.Figure:
+    """One ladder fan chart per scenario on shared axes, the target marked, P(met) ± MC error in each title.
+
+    `trajectories[label]` is (years, paths of shape (chain, draw, year)).
+    """
+    fig, axes = plt.subplots(1, len(trajectories), figsize=(4.6 * len(trajectories), 4.6), sharex=True, sharey=True, squeeze=False)
+    for ax, (label, (years, paths)) in zip(axes[0], trajectories.items()):
+        p, se = probabilities[label]
+        plot_ladder_fan(years, paths, history, target, p, se, f"{label}\nP(met) = {p:.2f} ± {se:.2f}", ax=ax)
+        if ax is not axes[0][0]:
+            ax.get_legend().remove()
+            ax.set_ylabel("")
+    fig.suptitle(f"{target.region}: {target.describe()} (ladder model)", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def plot_tornado(effects: pd.DataFrame, baseline: float, title: str, ax: plt.Axes | None = None) -> plt.Figure:
+    """Tornado chart: per factor, a bar from P(met) at its low setting to P(met) at its high one.
+
+    `effects` has columns factor, low, high (probabilities), low_label, high_label;
+    the largest range is drawn on top. The scenario's own P(met) is the vertical line.
+    """
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(8, 1.2 + 0.5 * max(len(effects), 1)))
+    rows = effects.assign(width=(effects["high"] - effects["low"]).abs()).sort_values("width")
+    y = np.arange(len(rows))
+    lo = np.minimum(rows["low"], rows["high"]).to_numpy()
+    ax.barh(y, np.abs(rows["high"] - rows["low"]).to_numpy(), left=lo, color="tab:blue", alpha=0.7, height=0.6)
+    for k, row in enumerate(rows.itertuples()):
+        if row.low == row.high:
+            ax.text(row.high, k, f" no change: {row.low_label} = {row.high_label}", ha="left", va="center", fontsize=8)
+            continue
+        ax.text(row.low, k, f"{row.low_label} ", ha="right" if row.low <= row.high else "left", va="center", fontsize=8)
+        ax.text(row.high, k, f" {row.high_label}", ha="left" if row.low <= row.high else "right", va="center", fontsize=8)
+    ax.axvline(baseline, color="black", linewidth=1.5, label=f"scenario as written: {baseline:.2f}")
+    ax.set_yticks(y, rows["factor"].tolist())
+    ax.set_xlim(-0.2, 1.45)  # room for the labels beside bars at 0 or 1
+    ax.set_xlabel("P(target met)")
+    ax.set_title(title, fontsize=11)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,336 @@
+"""From a scenario to ladder-model trajectories and P(target met), whichever levers it sets.
+
+Steps: the start state from the history (`forecast.ladder_inputs`: which counts are
+observed, which assumed) -> parameter draws -> `models.ladder.run_ensemble` -> one
+array of shape (chain=1, draw=run, year) per indicator the ladder produces, so
+`forecast.probability.probability_met` works on them as on trend draws.
+
+Indicators::
+
+    high_tech_enterprises    = hte_certified            (certified firms)
+    tech_smes                = tech_sme_registered      (the registry, certified firms excluded)
+    high_tech_certifications = certifications_listed    (new + re-certifications per year)
+    rd_expenditure           = R_t   (below)
+    rd_intensity             = 100 R_t / GDP_t
+
+Runs are independent, so a probability's Monte Carlo error is the binomial
+sqrt(p (1 - p) / n) (`models.ladder.monte_carlo_probability`); `probability_met`'s
+ESS-based error is meant for autocorrelated MCMC draws.
+
+R&D. Run i is paired with trend draw j(i) of GDP (`forecast_indicator(history, "gdp",
+...)`, figures up to the scenario's `as_of`; j spreads the runs evenly over all
+chains and draws). With F_it the modelled firms' R&D, R0 and GDP0 the start year's
+observed (or implied) R&D spending and GDP::
+
+    c_i   = min(1, FIRM_RD_SHARE_CAP x R0 / F_i0)
+    N_i0  = R0 - c_i F_i0                      other R&D at the start: the observed
+                                               total minus the model's firm R&D
+    R_it  = c_i F_it + N_i0 x GDP_jt / GDP0    other R&D grown with GDP
+
+Other R&D (government, universities, firms off the ladder) is grown with GDP, i.e.
+held as a constant share of GDP: those budgets follow fiscal revenue and the economy,
+not the ladder's firms. Holding it as a share of total R&D instead would move it with
+the firms' R&D and count every lever's effect on R&D twice. The cap c_i guards the
+subtraction: the modelled firms cannot spend more than FIRM_RD_SHARE_CAP of all R&D
+(Handan 2020: above-scale industrial firms spent 61.78 of 68.75, i.e. 90%, plan 004
+annex 2). The default parameters put firm R&D above the observed total
+(MECHANISMS.md, "Known limits"), so there c_i < 1: the model then gives the growth of
+firm R&D and the data its level; the output notes in how many runs this happened.
+
+Seeds (common random numbers): run i uses child i of SeedSequence(seed, spawn_key=(1,));
+an uncertain parameter p is drawn uniformly on its range from SeedSequence(seed,
+spawn_key=(2, crc32(p))). So two scenarios with one seed, or two settings in a sweep,
+share every run's randomness and parameter draws; their difference is the levers',
+not Monte Carlo noise. Fixing one parameter leaves the others' draws unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from forecast.errors import InputError, Problem
+from forecast.forecasting import forecast_indicator
+from forecast.ladder_inputs import StartState, calibration_available, start_state
+from forecast.probability import TargetProbability, met_draws, probability_met
+from forecast.scenario import LeverChoice, Scenario, TrendSettings
+from forecast.targets import Target
+from models.ladder import PARAM_RANGES, LeverSetting, monte_carlo_probability, run_ensemble
+
+LADDER_COLUMNS = {
+    "high_tech_enterprises": "hte_certified",
+    "tech_smes": "tech_sme_registered",
+    "high_tech_certifications": "certifications_listed",
+}
+RD_INDICATORS = ("rd_expenditure", "rd_intensity")
+LADDER_INDICATORS = (*LADDER_COLUMNS, *RD_INDICATORS)
+"""Indicators the ladder produces."""
+FIRM_RD_SHARE_CAP = 0.9
+RUN_STREAM, PRIOR_STREAM = 1, 2
+CACHE_DIR = Path("out") / ".calibration_cache"
+
+
+@dataclass(frozen=True)
+class GdpDraws:
+    """GDP trajectories paired with the runs: values[i] belongs to run i."""
+
+    years: np.ndarray
+    values: np.ndarray
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LadderPlan:
+    """Everything a sweep keeps fixed: start, seeds, parameter draws, GDP draws, settings."""
+
+    name: str
+    region: str
+    seed: int
+    start: StartState
+    end_year: int
+    runs: int
+    firm_scale: int
+    levers: tuple[LeverSetting, ...]
+    params: pd.DataFrame
+    calibration: str
+    gdp: GdpDraws | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class LadderRun:
+    """One ensemble: its levers, the raw dataset and the indicator trajectories (1, run, year)."""
+
+    plan: LadderPlan
+    levers: tuple[LeverSetting, ...]
+    ensemble: xr.Dataset
+    years: np.ndarray
+    paths: dict[str, np.ndarray]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LadderTargetResult:
+    """A target's ladder probability (None with a reason when the ladder cannot judge it)."""
+
+    target: Target
+    result: TargetProbability | None
+    met: np.ndarray | None = None
+    reason: str = ""
+
+
+def lever_settings(choices: Sequence[LeverChoice]) -> tuple[LeverSetting, ...]:
+    """Scenario lever choices as the model's settings."""
+    return tuple(LeverSetting(c.lever, c.size, c.start, c.end) for c in choices)
+
+
+def uniform_draws(ranges: Mapping[str, tuple[float, float]], n: int, seed: int) -> pd.DataFrame:
+    """n uniform draws per parameter, each from its own seed stream (module docstring)."""
+    columns = {}
+    for name, (low, high) in ranges.items():
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PRIOR_STREAM, zlib.crc32(name.encode()))))
+        columns[name] = rng.uniform(low, high, n)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n))
+
+
+def uncertainty_ranges(scenario: Scenario) -> dict[str, tuple[float, float]]:
+    """Each listed parameter's (low, high); PARAM_RANGES fills a bound left out."""
+    return {name: (PARAM_RANGES[name][0] if u.low is None else u.low, PARAM_RANGES[name][1] if u.high is None else u.high)
+            for name, u in scenario.uncertainties.items()}
+
+
+def parameter_draws(scenario: Scenario, history: pd.DataFrame, n: int, seed: int, cache_dir: Path = CACHE_DIR) -> tuple[pd.DataFrame, list[str]]:
+    """Per-run parameters: the scenario's uncertainties (prior), or posterior draws plus those."""
+    ranges = uncertainty_ranges(scenario)
+    prior = uniform_draws(ranges, n, seed)
+    if scenario.models.ladder.calibration == "prior":
+        return prior, [f"parameters drawn uniformly on their ranges: {', '.join(ranges) or 'none (defaults)'}"]
+    if not calibration_available():
+        raise InputError([Problem("scenario", "models.ladder.calibration", "'posterior' needs models/ladder/calibration.py, which is not installed", "use calibration: prior")])
+    from models.ladder import calibration
+
+    idata = calibration.posterior_for(scenario.region, history, seed=seed, cache_dir=cache_dir)
+    draws = calibration.posterior_param_draws(idata, n, seed)
+    if not isinstance(draws, pd.DataFrame):
+        draws = pd.DataFrame([d.to_dict() for d in draws])
+    draws = draws.reset_index(drop=True)
+    extra = [c for c in prior.columns if c not in draws.columns]
+    notes = [f"parameters from the {scenario.region} posterior ({len(draws.columns)} calibrated)"]
+    if extra:
+        notes.append(f"not calibrated, drawn from the scenario's ranges: {', '.join(extra)}")
+    if len(extra) < len(prior.columns):
+        notes.append("the scenario's ranges for calibrated parameters are ignored (posterior used)")
+    return pd.concat([draws, prior[extra]], axis=1), notes
+
+
+def gdp_draws(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame, n: int, seed: int) -> GdpDraws | None:
+    """GDP trajectories from the trend model, one per run (None if the region has no GDP figures)."""
+    cutoff = None if scenario.as_of == "latest" else scenario.as_of
+    panel = forecast_indicator(history, "gdp", [scenario.region], regions=regions, indicators=indicators, cutoff=cutoff,
+                               horizon=scenario.horizon, settings=scenario.models.trend or TrendSettings(), seed=seed)
+    if scenario.region not in panel.paths:
+        return None
+    paths = panel.paths[scenario.region]
+    flat = paths.reshape(-1, paths.shape[-1])
+    index = (np.arange(n) * flat.shape[0]) // n if n <= flat.shape[0] else np.arange(n) % flat.shape[0]
+    notes = [f"GDP: trend model, figures up to {cutoff or 'the latest'}; {flat.shape[0]} draws for {n} runs"
+             + ("" if n <= flat.shape[0] else " (draws reused: raise the trend draws)")]
+    notes += panel.notes.get(scenario.region, [])
+    status = panel.diagnostics[scenario.region].status
+    if status != "ok":
+        notes.append(f"GDP fit convergence {status}")
+    return GdpDraws(panel.years[scenario.region], flat[index], tuple(notes))
+
+
+def plan_ladder(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame, *,
+                need_gdp: bool, seed: int | None = None, runs: int | None = None, cache_dir: Path = CACHE_DIR,
+                gdp_cache: dict | None = None) -> LadderPlan:
+    """Resolve a scenario's ladder section into a plan (the scenario must have passed `check_scenario`).
+
+    `seed` and `runs` override the scenario's (compare uses one seed for all scenarios);
+    `gdp_cache` keeps GDP fits across scenarios of one command.
+    """
+    settings = scenario.models.ladder
+    seed = scenario.seed if seed is None else seed
+    n = runs or settings.runs
+    start = start_state(scenario, history)
+    params, notes = parameter_draws(scenario, history, n, seed, cache_dir)
+    gdp = None
+    if need_gdp and start.rd_total is not None:
+        key = (scenario.region, scenario.as_of, scenario.horizon, (scenario.models.trend or TrendSettings()).model_dump_json(), seed, n)
+        cache = {} if gdp_cache is None else gdp_cache
+        if key not in cache:
+            cache[key] = gdp_draws(scenario, history, regions, indicators, n, seed)
+        gdp = cache[key]
+    notes += (list(start.notes) if need_gdp else []) + (list(gdp.notes) if gdp else [])
+    return LadderPlan(scenario.name, scenario.region, seed, start, scenario.horizon, n, settings.firm_scale,
+                      lever_settings(scenario.levers), params, settings.calibration, gdp, tuple(notes))
+
+
+def default_workers(runs: int) -> int:
+    """Processes for an ensemble: FORECAST_WORKERS if set, else up to 4 cores for 20+ runs."""
+    if "FORECAST_WORKERS" in os.environ:
+        return max(1, int(os.environ["FORECAST_WORKERS"]))
+    return min(os.cpu_count() or 1, 4) if runs >= 20 else 1
+
+
+def simulate(plan: LadderPlan, *, levers: Sequence[LeverSetting] | None = None, fixed: Mapping[str, float] | None = None,
+             progress: bool = True, workers: int | None = None, desc: str = "ladder runs") -> LadderRun:
+    """Run the plan's ensemble, optionally with other levers or some parameters fixed for every run."""
+    levers = plan.levers if levers is None else tuple(levers)
+    params = plan.params.copy()
+    for name, value in (fixed or {}).items():
+        params[name] = float(value)
+    ds = run_ensemble(n_runs=plan.runs, seed=np.random.SeedSequence(plan.seed, spawn_key=(RUN_STREAM,)),
+                      param_draws=params if len(params.columns) else None, progress=progress,
+                      workers=default_workers(plan.runs) if workers is None else workers, desc=desc,
+                      stage_counts=plan.start.counts, start_year=plan.start.year, end_year=plan.end_year,
+                      levers=levers, firm_scale=plan.firm_scale)
+    years = ds["year"].values
+    paths = {indicator: ds[column].values[None, :, :] for indicator, column in LADDER_COLUMNS.items()}
+    notes = []
+    if plan.gdp is not None:
+        expenditure, intensity, note = rd_paths(ds["rd_spending"].values, years, plan.start, plan.gdp)
+        paths["rd_expenditure"], paths["rd_intensity"] = expenditure[None], intensity[None]
+        notes.append(note)
+    return LadderRun(plan, levers, ds, years, paths, notes)
+
+
+def rd_paths(firm_rd: np.ndarray, years: np.ndarray, start: StartState, gdp: GdpDraws) -> tuple[np.ndarray, np.ndarray, str]:
+    """Total R&D (100 million yuan) and R&D intensity (%) per run and year (module docstring)."""
+    r0, gdp0 = start.rd_total, start.gdp
+    scale = np.minimum(1.0, FIRM_RD_SHARE_CAP * r0 / np.maximum(firm_rd[:, 0], 1e-12))
+    firm = scale[:, None] * firm_rd
+    other0 = r0 - firm[:, 0]
+    gdp_t = np.full(firm_rd.shape, np.nan)
+    for k, year in enumerate(years):
+        if year == start.year:
+            gdp_t[:, k] = gdp0
+        elif year in gdp.years:
+            gdp_t[:, k] = gdp.values[:, int(np.flatnonzero(gdp.years == year)[0])]
+    total = firm + other0[:, None] * gdp_t / gdp0
+    capped = float(np.mean(scale < 1.0))
+    note = (f"R&D: other (non-ladder) R&D {np.median(other0):.2f} of {r0:.2f} in {start.year} (median), grown with GDP; "
+            f"firm R&D rescaled to {FIRM_RD_SHARE_CAP:.0%} of the {start.year} total in {capped:.0%} of runs (model level above the data)")
+    return total, 100.0 * total / gdp_t, note
+
+
+def ladder_probabilities(run: LadderRun, targets: Sequence[Target]) -> list[LadderTargetResult]:
+    """P(met) with Monte Carlo error for every target the ladder produces; a reason for the others."""
+    results = []
+    for target in targets:
+        reason = judgeable(run, target)
+        if reason:
+            results.append(LadderTargetResult(target, None, reason=reason))
+            continue
+        paths = run.paths[target.indicator]
+        met = met_draws(paths, run.years, target)[0]
+        # runs are independent: the binomial error is exact (MCMC draws need the ESS-based one)
+        result = replace(probability_met(paths, run.years, target), mc_error=monte_carlo_probability(met)[1])
+        results.append(LadderTargetResult(target, result, met))
+    return results
+
+
+def judgeable(run: LadderRun, target: Target) -> str:
+    """Why the ladder cannot judge a target ('' if it can)."""
+    if target.indicator not in LADDER_INDICATORS:
+        return f"the ladder does not model {target.indicator}"
+    if target.indicator not in run.paths:
+        return f"no R&D and GDP figures for {run.plan.region} in {run.plan.start.year} to anchor {target.indicator}"
+    if not run.years[0] < target.target_year <= run.years[-1]:
+        return f"deadline {target.target_year} is not after the ladder's start year {run.years[0]}"
+    needed = [target.target_year] + ([target.base_year] if target.base_value is None and target.base_year is not None else [])
+    for year in needed:
+        if year not in run.years:
+            return f"the ladder starts in {run.years[0]}, after the base year {year}"
+        if np.isnan(run.paths[target.indicator][..., int(np.flatnonzero(run.years == year)[0])]).any():
+            return f"no GDP draws for {year}"
+    return ""
+
+
+def paired_difference(met_a: np.ndarray, met_b: np.ndarray) -> tuple[float, float]:
+    """Mean of met_b - met_a over runs paired by common random numbers, and its MC error.
+
+    d_i = met_i(B) - met_i(A), diff = mean(d), se = sd(d) / sqrt(n): far smaller than
+    either probability's own error when the runs share their randomness.
+    """
+    d = np.asarray(met_b, dtype=float) - np.asarray(met_a, dtype=float)
+    se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else 0.0
+    return float(d.mean()), se
+
+
+def needs_gdp(targets: Sequence[Target]) -> bool:
+    return any(t.indicator in RD_INDICATORS for t in targets)
+
+
+def forecast_ladder(scenario: Scenario, targets: Sequence[Target], history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
+                    *, seed: int | None = None, runs: int | None = None, progress: bool = True,
+                    gdp_cache: dict | None = None) -> tuple[LadderRun, list[LadderTargetResult]]:
+    """Plan, simulate and judge every target: the whole ladder forecast of one scenario."""
+    plan = plan_ladder(scenario, history, regions, indicators, need_gdp=needs_gdp(targets), seed=seed, runs=runs, gdp_cache=gdp_cache)
+    run = simulate(plan, progress=progress, desc=f"ladder: {scenario.name}"[:60])
+    return run, ladder_probabilities(run, targets)
+
+
+def compare_scenarios(scenarios: Mapping[str, tuple[Scenario, list[Target]]], history: pd.DataFrame, regions: pd.DataFrame,
+                      indicators: pd.DataFrame, *, seed: int, runs: int, progress: bool = True
+                      ) -> tuple[dict[str, LadderRun], dict[str, list[LadderTargetResult]]]:
+    """Every scenario's ladder forecast with one seed and one ensemble size (common random numbers)."""
+    runs_by_label, results, gdp_cache = {}, {}, {}
+    for label, (scenario, targets) in scenarios.items():
+        runs_by_label[label], results[label] = forecast_ladder(scenario, targets, history, regions, indicators, seed=seed, runs=runs,
+                                                               progress=progress, gdp_cache=gdp_cache)
+    return runs_by_label, results
+
+
+def with_lever(levers: Sequence[LeverSetting], name: str, size: float | None, window: tuple[int | None, int | None]) -> tuple[LeverSetting, ...]:
+    """Levers with every setting of `name` removed and, unless size is None, one setting added."""
+    kept = tuple(s for s in levers if s.name != name)
+    return kept if size is None else (*kept, LeverSetting(name, float(size), *window))

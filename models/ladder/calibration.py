@@ -1,0 +1,466 @@
+"""Calibration of the ladder model: a posterior over its uncertain rates from a region's
+published stage counts and certification lists.
+
+Data (`region_observations`; the history table of `forecast.data`, series ``main``)::
+
+    high_tech_enterprises     stock  ->  hte_certified          (firms holding a certificate)
+    high_tech_certifications  flow   ->  certifications_listed  (first + re-certifications)
+    tech_smes                 stock  ->  tech_sme_registered    (registry, certified firms excluded)
+
+The yearly certification lists (Hebei's, from the Torch Centre's public lists) include
+both first certifications and re-certifications (the data note says so: 含新认定与
+重新认定), so they are compared with the model's first certifications plus renewals;
+move-ins keep their certificate and are not listed. Whether every supplementary batch
+is included is not stated: the lists get the same noise as any figure.
+
+Window. The HTE rules in `rules.py` are the 2016 Administrative Measures, so the window
+starts in the first year from `RULES_YEAR` on with clean figures (no caveat other than
+``plan_base``) for both stocks; those give the start state, as `forecast run` starts
+the ladder (hte, tech_sme observed; startup = 2 x startup_entry_rate (default) x
+tech_sme, about two yearly cohorts of entrants). Every figure after the start year
+enters the likelihood with its caveat: ``non_year_end`` and ``scope_differs`` with
+`CAVEAT_NOISE` times the noise (as in the trend model), ``lower_bound`` as a censored
+observation (only P(y >= bound) enters). Figures before the start are not used.
+
+Likelihood. The mean-field ladder (`meanfield.simulate_meanfield`: the ABM's expected
+stage counts as a difference equation, rates from the agents' own behaviour functions)
+gives m_t(theta) for each observed column; a figure y_t is::
+
+    log y_t ~ Normal(log m_t(theta), sigma c_t)       c_t = CAVEAT_NOISE if caveated, else 1
+    lower bound b_t:  log P(y_t >= b_t) = log(1 - Phi((log b_t - log m_t) / (sigma c_t)))
+
+sigma covers reporting noise, the ABM's own randomness about its mean (about 1-3% at
+city sizes) and what constant rates cannot follow (policy pushes, the 2016 rule change).
+
+Parameters and priors. `SAMPLED` are the rates that govern application, pass,
+re-certification, entry and exit and reach the counts directly: application_rate,
+pass_rate, recert_apply_rate, recert_pass_rate, exit_rate_hte, startup_entry_rate,
+startup_registration_rate, sme_renewal_rate, exit_rate_sme. Each is uniform on its
+`PARAM_RANGES` interval (lo, hi)::
+
+    theta_k = lo_k + (hi_k - lo_k) expit(z_k),   z_k ~ Logistic(0, 1)   (= uniform on (lo, hi))
+
+because the ranges are the only prior information the model states ("plausible
+interval", `PARAM_SOURCES` names no preferred value; every rate here is an
+assumption) and the ABM was built and checked inside them; a posterior piling
+against a bound says the model's structure, not the prior, limits the fit. Pairs the
+data see only as a product (application x pass, re-apply x re-pass, exit_rate_hte
+with the fixed move_out_rate) stay in the model so their posterior carries the
+ridge honestly. sigma ~ LogNormal(log 0.10, 0.5): figures within 5-25% of the
+model's mean a priori. The other `LadderParams` fields stay at their defaults
+(`base`): growth, R&D and IP parameters shape the firms' attributes, which the
+mean-field takes from the pilot run and which aggregate counts cannot separate from
+the rates above; reserve intake, move-in/out and the outside stage have no figure.
+
+Pooling. A city is fitted with its province (`data/regions.csv` parent) when the
+province has a window: z_city = z_province + `POOL_SD` u, u ~ Normal(0, 1). With
+POOL_SD = 0.75 a province rate in the middle of its range puts the city's within the
+middle 23-77% of the range with 90% probability: cities differ, but a city with one
+or two figures (Langfang has one after its start) mostly borrows its province's rates.
+The neighbouring provinces' lists are not used: with no stock figures their
+certification flow identifies no rate (the unknown registry size absorbs the
+application rate) and would add four latent stocks each.
+
+Why this method. One ABM run of a city costs 0.5-5 s and a province tens of seconds;
+ABC-SMC or neural simulation-based inference need 10^4-10^5 runs for nine rates,
+and the data are a handful of aggregate counts whose ABM noise is small next to the
+reporting noise, so the expected counts carry nearly all the information. The
+mean-field is cheap (microseconds), differentiable, so NUTS gives a proper
+posterior with convergence diagnostics (R-hat, ESS, divergences), and its error
+against the ABM ensemble mean is measured in the tests (stocks within
+`MEANFIELD_TOLERANCE["stock"]`, flows within `MEANFIELD_TOLERANCE["flow"]`, over
+rates spread across their ranges), well under sigma's prior scale.
+
+Caching (`posterior_for`): ArviZ netCDF files named by region, the sha256 of the data
+rows used (and the pooled province's), `CALIBRATION_VERSION` and the seed (so the same
+seed and inputs give the same posterior on any machine).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+
+from models.diagnostics import check_convergence
+from models.ladder.levers import LeverSetting
+from models.ladder.meanfield import StageProfile, measure_profile, simulate_meanfield
+from models.ladder.params import PARAM_RANGES, LadderParams
+from models.panel import CAVEAT_NOISE
+
+CALIBRATION_VERSION = "1"
+"""Bump when the likelihood, priors, window rule or pilot change (invalidates caches)."""
+RULES_YEAR = 2016
+INDICATORS = {
+    "high_tech_enterprises": "hte_certified",
+    "high_tech_certifications": "certifications_listed",
+    "tech_smes": "tech_sme_registered",
+}
+"""Observed indicator -> mean-field / ABM column."""
+STOCK_INDICATORS = ("high_tech_enterprises", "tech_smes")
+CLEAN_FLAGS = {"", "plan_base"}
+CAVEAT_FLAGS = {"non_year_end", "scope_differs"}
+STARTUP_COHORTS = 2
+SAMPLED = (
+    "application_rate", "pass_rate", "recert_apply_rate", "recert_pass_rate", "exit_rate_hte",
+    "startup_entry_rate", "startup_registration_rate", "sme_renewal_rate", "exit_rate_sme",
+)
+POOL_SD = 0.75
+SIGMA_PRIOR = (np.log(0.10), 0.5)
+MEANFIELD_TOLERANCE = {"stock": 0.06, "flow": 0.15}
+"""Largest relative gap between the mean-field and the ABM ensemble mean asserted in the tests."""
+DEFAULTS = {"draws": 1000, "tune": 1000, "chains": 2, "target_accept": 0.9}
+
+
+class CalibrationDataError(ValueError):
+    """The history holds too little for a region's calibration (the message says what)."""
+
+
+@dataclass(frozen=True)
+class RegionObservations:
+    """One region's window: start state and the figures after it.
+
+    ``figures`` has columns indicator, year, value, flag, row, column (the model
+    column), noise (1 or CAVEAT_NOISE) and censored (lower bound).
+    """
+
+    region: str
+    start_year: int
+    end_year: int
+    stage_counts: dict[str, int]
+    figures: pd.DataFrame
+    start_rows: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+    @property
+    def rows_hash(self) -> str:
+        """sha256 of the rows used (start state and figures), independent of row order."""
+        cols = ["indicator", "year", "value", "flag"]
+        text = pd.concat([self.start_rows[cols], self.figures[cols]]).sort_values(cols).to_csv(index=False)
+        return hashlib.sha256(f"{self.region}\n{text}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CalibrationData:
+    """Regions fitted together (the one asked about first, its province second) and their pilots."""
+
+    regions: tuple[RegionObservations, ...]
+    profiles: tuple[StageProfile, ...]
+    base: LadderParams = LadderParams()
+    levers: tuple[tuple[LeverSetting, ...], ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def names(self) -> list[str]:
+        return [r.region for r in self.regions]
+
+
+# --- data ----------------------------------------------------------------------------
+def _stage_rows(history: pd.DataFrame, region: str) -> pd.DataFrame:
+    rows = history[(history["region"] == region) & history["indicator"].isin(INDICATORS) & (history["series"] == "main")]
+    return rows.sort_values(["indicator", "year", "row"]).reset_index(drop=True)
+
+
+def _flags(flag: str) -> set[str]:
+    return {f.strip() for f in str(flag).split(";") if f.strip()}
+
+
+def region_observations(history: pd.DataFrame, region: str, *, allow_empty: bool = False) -> RegionObservations:
+    """The region's start state and figures (module docstring); `CalibrationDataError` if none.
+
+    ``allow_empty``: accept a start state with no figure after it (a city pooled with
+    its province borrows the province's rates).
+    """
+    rows = _stage_rows(history, region)
+    if rows.empty:
+        raise CalibrationDataError(f"{region}: no figures for {', '.join(INDICATORS)} (series 'main'); nothing to calibrate")
+    clean = rows[rows["flag"].map(lambda f: _flags(f) <= {"plan_base"}) & (rows["year"] >= RULES_YEAR)]
+    years = set.intersection(*(set(clean.loc[clean["indicator"] == i, "year"]) for i in STOCK_INDICATORS))
+    if not years:
+        raise CalibrationDataError(
+            f"{region}: no year from {RULES_YEAR} on with clean figures for both high_tech_enterprises and tech_smes "
+            "(the start state); add them to the data file")
+    start = min(years)
+    start_rows = clean[(clean["year"] == start) & clean["indicator"].isin(STOCK_INDICATORS)].drop_duplicates("indicator")
+    value = dict(zip(start_rows["indicator"], start_rows["value"], strict=True))
+    tech_sme = int(round(value["tech_smes"]))
+    counts = {"hte": int(round(value["high_tech_enterprises"])), "tech_sme": tech_sme,
+              "startup": int(round(STARTUP_COHORTS * LadderParams().startup_entry_rate * tech_sme))}
+    later = rows[rows["year"] > start].copy()
+    if later.empty and not allow_empty:
+        raise CalibrationDataError(f"{region}: no stage figures after the start year {start}; nothing to calibrate against")
+    later["column"] = later["indicator"].map(INDICATORS)
+    later["noise"] = later["flag"].map(lambda f: CAVEAT_NOISE if _flags(f) & CAVEAT_FLAGS else 1.0)
+    later["censored"] = later["flag"].map(lambda f: "lower_bound" in _flags(f))
+    dropped = rows[rows["year"] < start]
+    notes = [f"{region}: start state {start} ({counts['hte']} certified, {tech_sme} registered SMEs; "
+             f"{counts['startup']} startups assumed)"]
+    if len(dropped):
+        notes.append(f"{region}: {len(dropped)} figures before {start} not used (before the window)")
+    end = int(later["year"].max()) if len(later) else start + 1
+    return RegionObservations(region, start, end, counts, later.reset_index(drop=True), start_rows.reset_index(drop=True), tuple(notes))
+
+
+def calibration_data(
+    region: str,
+    history: pd.DataFrame,
+    *,
+    parent: str | None = None,
+    seed: int | np.random.SeedSequence = 0,
+    base: LadderParams = LadderParams(),
+    levers: Mapping[str, Sequence[LeverSetting]] | None = None,
+    pilot_runs: int = 2,
+) -> CalibrationData:
+    """Observations of the region (and its province, if it has a window) plus their pilot profiles."""
+    observations, notes = gather_observations(region, history, parent=parent)
+    seeds = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(len(observations))
+    lever_sets = tuple(tuple((levers or {}).get(o.region, ())) for o in observations)
+    profiles = tuple(
+        measure_profile(stage_counts=o.stage_counts, start_year=o.start_year, end_year=o.end_year, params=base,
+                        levers=lv, seed=s, n_runs=pilot_runs)
+        for o, lv, s in zip(observations, lever_sets, seeds, strict=True)
+    )
+    return CalibrationData(tuple(observations), profiles, base, lever_sets, tuple(notes))
+
+
+def gather_observations(region: str, history: pd.DataFrame, *, parent: str | None = None) -> tuple[list[RegionObservations], list[str]]:
+    """The region's window and, when pooling applies, its province's (no pilot runs)."""
+    pooled = None
+    notes: list[str] = []
+    if parent is not None:
+        try:
+            pooled = region_observations(history, parent)
+        except CalibrationDataError as exc:
+            notes.append(f"not pooled with {parent}: {exc}")
+    own = region_observations(history, region, allow_empty=pooled is not None)
+    if pooled is not None:
+        notes.append(f"{region} rates pooled with {parent} (POOL_SD {POOL_SD})")
+        if own.figures.empty:
+            notes.append(f"{region}: no figures after {own.start_year}; its rates are {parent}'s, widened by the pooling prior")
+    found = [own] + ([pooled] if pooled is not None else [])
+    return found, notes + [n for o in found for n in o.notes]
+
+
+def data_hash(observations: Sequence[RegionObservations]) -> str:
+    """sha256 over every region's rows used."""
+    return hashlib.sha256("".join(o.rows_hash for o in observations).encode()).hexdigest()
+
+
+# --- model ---------------------------------------------------------------------------
+def _rates(z, lo: np.ndarray, hi: np.ndarray):
+    return lo + (hi - lo) * pm.math.invlogit(z)
+
+
+def build_calibration_model(observations: CalibrationData) -> pm.Model:
+    """The calibration model of the module docstring, as a `pm.Model` (not yet sampled)."""
+    names = observations.names
+    lo = np.array([PARAM_RANGES[k][0] for k in SAMPLED])
+    hi = np.array([PARAM_RANGES[k][1] for k in SAMPLED])
+    coords = {"param": list(SAMPLED), "region": names}
+    for obs in observations.regions:
+        coords[f"year_{obs.region}"] = list(range(obs.start_year, obs.end_year + 1))
+        coords[f"flow_year_{obs.region}"] = list(range(obs.start_year + 1, obs.end_year + 1))
+    with pm.Model(coords=coords) as model:
+        z_top = pm.Logistic("z_top", 0.0, 1.0, dims="param")
+        z = [z_top]
+        if len(names) == 2:
+            offset = pm.Normal("offset", 0.0, 1.0, dims="param")
+            z = [z_top + POOL_SD * offset, z_top]
+        rates = pm.Deterministic("rates", pt.stack([_rates(zi, lo, hi) for zi in z]), dims=("region", "param"))
+        sigma = pm.LogNormal("sigma", *SIGMA_PRIOR)
+        for i, (obs, profile) in enumerate(zip(observations.regions, observations.profiles, strict=True)):
+            theta = {k: rates[i, j] for j, k in enumerate(SAMPLED)}
+            levers = observations.levers[i] if observations.levers else ()
+            paths = simulate_meanfield(profile, theta, base=observations.base, levers=levers)
+            _observe(obs, paths, sigma)
+    return model
+
+
+def _observe(obs: RegionObservations, paths: dict, sigma) -> None:
+    region = obs.region
+    for column in INDICATORS.values():
+        dims = f"{'flow_' if column == 'certifications_listed' else ''}year_{region}"
+        pm.Deterministic(f"mf_{region}_{column}", paths[column], dims=dims)
+    if obs.figures.empty:
+        return
+    figures = obs.figures
+    mu = pt.stack([
+        pt.log(paths[c][y - obs.start_year - (c == "certifications_listed")])
+        for c, y in zip(figures["column"], figures["year"], strict=True)
+    ])
+    sd = sigma * figures["noise"].to_numpy()
+    logy = np.log(figures["value"].to_numpy())
+    point = np.flatnonzero(~figures["censored"].to_numpy())
+    bound = np.flatnonzero(figures["censored"].to_numpy())
+    if point.size:
+        pm.Normal(f"obs_{region}", mu=mu[point], sigma=sd[point], observed=logy[point])
+    if bound.size:
+        pm.Potential(f"bound_{region}", pm.logccdf(pm.Normal.dist(mu[bound], sd[bound]), logy[bound]).sum())
+
+
+# --- fitting -------------------------------------------------------------------------
+def calibrate(
+    region: str,
+    history: pd.DataFrame,
+    *,
+    draws: int = DEFAULTS["draws"],
+    tune: int = DEFAULTS["tune"],
+    chains: int = DEFAULTS["chains"],
+    seed: int = 0,
+    parent: str | None = None,
+    base: LadderParams = LadderParams(),
+    levers: Mapping[str, Sequence[LeverSetting]] | None = None,
+    target_accept: float = DEFAULTS["target_accept"],
+) -> az.InferenceData:
+    """Fit the region's rates (pooled with ``parent`` if given); InferenceData with attrs.
+
+    attrs: region, regions, window, stage counts, data sha256, version, seed, sampler
+    settings, convergence diagnostics (``diagnostics``, JSON) and notes.
+    """
+    pilot_seed, sample_seed = np.random.SeedSequence(seed).spawn(2)
+    data = calibration_data(region, history, parent=parent, seed=pilot_seed, base=base, levers=levers)
+    model = build_calibration_model(data)
+    with model:
+        idata = pm.sample(
+            draws=draws, tune=tune, chains=chains, cores=1, random_seed=int(sample_seed.generate_state(1)[0]),
+            target_accept=target_accept, progressbar=False, compute_convergence_checks=False,
+            compile_kwargs={"mode": "NUMBA"},
+        )
+    free = [v.name for v in model.free_RVs]
+    diagnostics = check_convergence(idata, var_names=free)
+    idata.attrs.update({
+        "region": region,
+        "regions": json.dumps(data.names),
+        "windows": json.dumps({o.region: [o.start_year, o.end_year] for o in data.regions}),
+        "stage_counts": json.dumps({o.region: o.stage_counts for o in data.regions}),
+        "data_sha256": data_hash(data.regions),
+        "calibration_version": CALIBRATION_VERSION,
+        "seed": int(seed),
+        "sampler": json.dumps({"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept}),
+        "base_params": json.dumps(base.to_dict()),
+        "levers": json.dumps({o.region: [str(s) for s in lv] for o, lv in zip(data.regions, data.levers, strict=True)}),
+        "diagnostics": json.dumps(diagnostics.to_dict()),
+        "notes": json.dumps(list(data.notes)),
+    })
+    return idata
+
+
+def attrs_json(idata: az.InferenceData, key: str):
+    """A JSON-valued attribute of a calibration posterior."""
+    return json.loads(idata.attrs[key])
+
+
+def posterior_param_draws(idata: az.InferenceData, n: int, seed: int | np.random.SeedSequence) -> pd.DataFrame:
+    """n posterior draws of the region's rates; columns are `LadderParams` fields.
+
+    Rows are drawn without replacement when the posterior has at least n draws;
+    the same seed gives the same rows. Pass as ``run_ensemble(param_draws=...)``
+    together with ``params=LadderParams(**attrs base_params)`` (the defaults unless
+    the fit changed them).
+    """
+    rates = idata.posterior["rates"].sel(region=idata.attrs["region"])
+    flat = rates.stack(sample=("chain", "draw")).transpose("sample", "param")
+    total = flat.sizes["sample"]
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(total, size=n, replace=n > total)
+    return pd.DataFrame(flat.values[pick], columns=[str(p) for p in flat["param"].values]).astype(float)
+
+
+def cache_path(region: str, observations: Sequence[RegionObservations], seed: int, cache_dir: Path) -> Path:
+    """Where `posterior_for` keeps a fit: region, data hash, version and seed in the name."""
+    return Path(cache_dir) / f"ladder-{region}-{data_hash(observations)[:16]}-v{CALIBRATION_VERSION}-seed{seed}.nc"
+
+
+def posterior_for(
+    region: str,
+    history: pd.DataFrame,
+    *,
+    seed: int,
+    cache_dir: Path,
+    refit: bool = False,
+    parent: str | None = "auto",
+) -> az.InferenceData:
+    """The region's calibration posterior: loaded from ``cache_dir`` if fitted before, else fitted and saved.
+
+    ``parent="auto"`` pools a city with its province from the bundled regions table;
+    None fits the region alone. Default sampler settings (`DEFAULTS`).
+    """
+    parent = _parent_of(region) if parent == "auto" else parent
+    observations, _ = gather_observations(region, history, parent=parent)
+    path = cache_path(region, observations, seed, cache_dir)
+    if path.exists() and not refit:
+        return az.from_netcdf(path)
+    idata = calibrate(region, history, seed=seed, parent=parent if len(observations) == 2 else None)
+    save_posterior(idata, path)
+    return idata
+
+
+def save_posterior(idata: az.InferenceData, path: Path) -> Path:
+    """Write netCDF atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    os.close(fd)
+    try:
+        idata.to_netcdf(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _parent_of(region: str) -> str | None:
+    from forecast.data import load_regions  # the data layer reads the bundled regions table
+
+    regions = load_regions()
+    if region not in regions.index or regions.at[region, "level"] != "city":
+        return None
+    return regions.at[region, "parent"] or None
+
+
+# --- posterior predictive ------------------------------------------------------------
+def meanfield_predictive(idata: az.InferenceData, seed: int | np.random.SeedSequence = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Mean-field posterior predictive of the region's figures: column -> (years, draws x years),
+    the expected count times the reporting noise exp(sigma n), n ~ Normal(0, 1)."""
+    region = idata.attrs["region"]
+    post = idata.posterior
+    sigma = post["sigma"].values.reshape(-1, 1)
+    rng = np.random.default_rng(seed)
+    out = {}
+    for column in INDICATORS.values():
+        da = post[f"mf_{region}_{column}"]
+        values = da.values.reshape(-1, da.shape[-1])
+        years = da[da.dims[-1]].values
+        out[column] = (years, values * np.exp(sigma * rng.standard_normal(values.shape)))
+    return out
+
+
+def abm_predictive(idata: az.InferenceData, *, n_runs: int, firm_scale: int, seed: int, progress: bool = False):
+    """ABM ensemble from the region's start state with posterior draws (xarray, dims run x year)."""
+    from models.ladder.run import run_ensemble
+
+    region = idata.attrs["region"]
+    start, end = attrs_json(idata, "windows")[region]
+    draws = posterior_param_draws(idata, n_runs, seed)
+    base = LadderParams.from_dict(attrs_json(idata, "base_params"))
+    return run_ensemble(n_runs=n_runs, seed=seed, param_draws=draws, params=base, progress=progress,
+                        stage_counts=attrs_json(idata, "stage_counts")[region], start_year=start, end_year=end,
+                        firm_scale=firm_scale)
+
+
+def region_figures(history: pd.DataFrame, region: str) -> pd.DataFrame:
+    """Every figure of the region's calibration indicators (for charts), with a model column."""
+    rows = _stage_rows(history, region).copy()
+    rows["column"] = rows["indicator"].map(INDICATORS)
+    return rows

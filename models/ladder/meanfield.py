@@ -1,0 +1,431 @@
+"""Mean-field (expected-flow) ladder: the expected stage counts of the agent-based
+model as a difference equation, usable with numpy floats or PyTensor tensors.
+
+Compartments. A firm at the end of year t is in one of eleven compartments,
+`KEYS`, and one of four eligibility classes ``c = 2 h + s`` (h = meets the HTE
+criteria, s = passes the tech-SME registry rule, both as `rules.is_hte_eligible`
+and `rules.is_sme_eligible` judge its attributes at that year's decision)::
+
+    U0, U1, U2   startups aged 0, 1, 2 (age at decision next year: 1, 2, 3)
+    S            registered tech SMEs outside the reserve pool
+    R0, R1, R2   reserve-pool firms with 0, 1, 2 years in the pool
+    H0, H1, H2   certified firms whose certificate is 0, 1, 2 years old
+                 (H2 is due for re-certification next year)
+    O            firms on no rung
+
+x_t[k] is the 4-vector of expected firms of compartment k by class. One year,
+in the order the ABM runs it (`model.LadderModel.step`, `agents.Firm.step`)::
+
+    intake    n = min(S, reserve_intake_rate S + reserve_pool_intake), taken from
+              the HTE-eligible classes of S first (they have eligibility gap 0),
+              then from the others, in proportion within each group  S -> R0
+    survival  x[k] *= 1 - exit_probability(base_k, ...) (- move_out_rate if certified)
+    classes   x[k] <- x[k] @ K_t[group(k)]       (eligibility at this year's decision)
+    decisions, with h, s the class masks and p the behaviour functions:
+      uncertified k:   -> H0 with  h * p_apply_k * p_pass_k
+      U_a, rest:       -> S with s * startup_registration_rate; else U_a+1 (U2: -> O)
+      S, R_r, rest:    stay registered with s * sme_renewal_rate (R_r -> R_r+1, R2 -> S); else -> O
+      O, rest:         -> S with s * outside_registration_rate; else stays O
+      H0, H1:          -> H1, H2
+      H2:              -> H0 with p_reapply * h * p_pass_recert;
+                       else -> S with s * sme_renewal_rate, else -> O
+    entries   U0 += (startup_entry_rate N_sme[start] + incubator_capacity) e_U
+              H0, H1, H2 += (move_in_rate N_cert[start] + beijing_tianjin_attraction) e_H / 3
+
+with ``p_apply_k = mean_i application_probability(application_rate, reward, saving_i,
+...)`` over the yearly tax savings of the HTE-eligible firms of k's group, and
+``p_reapply = reduce_failure(mean_i application_probability(recert_apply_rate, ...))``.
+Outputs per year: certified = sum H; registered = S + R; new certifications,
+re-certifications and their sum, the yearly lists (`certifications_listed`).
+
+Where the rates come from. Every rate a `LadderParams` field or a lever sets is
+computed by the agents' own functions in `behaviour.py` (`exit_probability`,
+`application_probability`, `pass_probability`, `reduce_failure`), called here with
+tensors. Two pieces are not expressible that way, because they depend on the
+joint distribution of firm attributes (revenue, R&D ratio, core IP, tech staff,
+profit) rather than on the rates: the eligibility-class kernels K_t and the tax
+savings of eligible firms. `measure_profile` derives them by evaluating the same
+rule functions (`Firm.hte_eligible`, `Firm.sme_eligible`, `behaviour.hte_tax_saving`)
+on the firms of a pilot ABM run from the same start state, years and levers (the
+"stage profile"). The kernels are conditional on the stage and class, so the
+selection the rates cause (eligible SMEs leave by certifying, the pool takes the
+eligible first) is modelled; what is held at the pilot's values is the attribute
+mix within a (compartment, class) cell. The test compares this recursion with the
+ABM ensemble mean at rates far from the pilot's (tests/models/ladder/test_calibration.py).
+
+`application_probability` clips its base rate with numpy, which tensors do not
+support; since its equation is ``logit p = logit(base) + boost + ...``, it is
+called with base 0.5 (logit 0) and ``boost + logit(rate)``, which is the same
+function value (checked against the numpy call in the tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+
+from models.ladder import behaviour as bh
+from models.ladder.agents import Firm
+from models.ladder.levers import LeverSetting, active_levers
+from models.ladder.model import LadderModel
+from models.ladder.params import LadderParams
+from models.ladder.rules import CERTIFIED_STAGES, Stage
+
+KEYS = ("U0", "U1", "U2", "S", "R0", "R1", "R2", "H0", "H1", "H2", "O")
+GROUP_OF = {"U0": "U0", "U1": "U1", "U2": "U2", "S": "S", "R0": "S", "R1": "R", "R2": "R",
+            "H0": "H", "H1": "H", "H2": "H", "O": "O"}
+"""Kernel group of each compartment (R0 firms were S firms at the start of the year)."""
+GROUPS = ("U0", "U1", "U2", "S", "R", "H", "O")
+SAVING_GROUPS = ("U", "S", "R", "O", "H")
+HTE_OK = np.array([0.0, 0.0, 1.0, 1.0])
+SME_OK = np.array([0.0, 1.0, 0.0, 1.0])
+N_CLASSES = 4
+N_SAVING_QUANTILES = 128
+KERNEL_SMOOTHING = 20.0
+"""Pseudo-counts pulling a year's kernel towards the all-years kernel of its group."""
+PILOT_AGENTS = 3000
+"""Target number of agents in a pilot run (sets its firm_scale)."""
+STOCKS = ("hte_certified", "tech_sme_registered")
+FLOWS = ("new_certifications", "recertifications", "certifications_listed")
+
+
+@dataclass(frozen=True)
+class StageProfile:
+    """What the mean-field takes from a pilot ABM run (module docstring).
+
+    Attributes:
+        start_year, end_year: the window; row 0 is the observed start state.
+        stage_counts: the observed start state (stage name -> firms).
+        initial: (len(KEYS), 4) expected firms per compartment and class at the start.
+        kernels: (years, len(GROUPS), 4, 4) row-stochastic class transitions into
+            each year start+1 .. end.
+        entrant_startup, entrant_certified: class shares of new startups and move-ins.
+        savings: group -> yearly tax savings (10k yuan) of the firms whose application
+            probability they set, as `N_SAVING_QUANTILES` quantiles.
+        funded: (years,) share of certified firms funded by the guidance fund.
+        firm_years: firm-years observed per kernel group (how well K is measured).
+    """
+
+    start_year: int
+    end_year: int
+    stage_counts: dict[str, float]
+    initial: np.ndarray
+    kernels: np.ndarray
+    entrant_startup: np.ndarray
+    entrant_certified: np.ndarray
+    savings: dict[str, np.ndarray]
+    funded: np.ndarray
+    firm_years: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def years(self) -> np.ndarray:
+        return np.arange(self.start_year, self.end_year + 1)
+
+    @property
+    def base_sme(self) -> float:
+        return float(sum(self.stage_counts.get(s, 0) for s in ("tech_sme", "reserve")))
+
+    @property
+    def base_certified(self) -> float:
+        return float(sum(self.stage_counts.get(s, 0) for s in ("hte", "gazelle", "leading")))
+
+
+# --- the pilot: measuring what the rates do not determine --------------------------
+def compartment(firm: Firm, year: int) -> str:
+    """A firm's compartment key at the end of `year`."""
+    stage = firm.stage
+    if stage in CERTIFIED_STAGES:
+        return f"H{min(max(year - firm.cert_year, 0), 2)}"
+    if stage == Stage.STARTUP:
+        return f"U{min(firm.age, 2)}"
+    if stage == Stage.RESERVE:
+        return f"R{min(firm.reserve_years, 2)}"
+    return "S" if stage == Stage.TECH_SME else "O"
+
+
+def eligibility_class(firm: Firm) -> int:
+    """2 * meets the HTE criteria + passes the SME rule (the agent's own rule calls)."""
+    return 2 * int(firm.hte_eligible()) + int(firm.sme_eligible())
+
+
+class _Tally:
+    """Counts gathered over pilot runs."""
+
+    def __init__(self, n_years: int) -> None:
+        self.initial: dict[str, np.ndarray] = {}
+        self.initial_n: dict[str, int] = {}
+        self.kernel = np.zeros((n_years, len(GROUPS), N_CLASSES, N_CLASSES))
+        self.entrants = {"U": np.zeros(N_CLASSES), "H": np.zeros(N_CLASSES)}
+        self.savings: dict[str, list[float]] = {g: [] for g in SAVING_GROUPS}
+        self.funded = np.zeros((n_years, 2))
+
+
+def _snapshot(model: LadderModel) -> dict[int, tuple[str, int, Firm]]:
+    return {a.unique_id: (compartment(a, model.year), eligibility_class(a), a) for a in model.agents}
+
+
+def _record_initial(tally: _Tally, model: LadderModel) -> None:
+    for firm in model.agents:
+        name = firm.stage.name.lower()
+        key_class = tally.initial.setdefault(name, np.zeros((len(KEYS), N_CLASSES)))
+        key_class[KEYS.index(compartment(firm, model.year)), eligibility_class(firm)] += 1
+        tally.initial_n[name] = tally.initial_n.get(name, 0) + 1
+
+
+def _record_year(tally: _Tally, t: int, model: LadderModel, before: dict, after: dict) -> None:
+    tax_rate = model.policy["income_tax_rate"]
+    for uid, (key, cls, firm) in after.items():
+        if uid not in before:
+            tally.entrants["H" if firm.certified else "U"][cls] += 1
+            continue
+        prev_key, prev_cls, _ = before[uid]
+        group = GROUP_OF[prev_key]
+        tally.kernel[t, GROUPS.index(group), prev_cls, cls] += 1
+        saving = float(bh.hte_tax_saving(firm.profit, firm.staff, firm.assets, tax_rate))
+        if prev_key == "H2":
+            tally.savings["H"].append(saving)
+        elif group != "H" and cls >= 2:
+            tally.savings[group[0]].append(saving)
+        if group == "H":
+            tally.funded[t] += (firm.fund_injection > 0, 1)
+
+
+def measure_profile(
+    *,
+    stage_counts: Mapping[str, int],
+    start_year: int,
+    end_year: int,
+    params: LadderParams = LadderParams(),
+    levers: Iterable[LeverSetting] = (),
+    seed: int | np.random.SeedSequence = 0,
+    n_runs: int = 2,
+    firm_scale: int | None = None,
+) -> StageProfile:
+    """Run the ABM (pilot) and measure the eligibility kernels, entrant classes and savings.
+
+    ``firm_scale`` defaults to about `PILOT_AGENTS` agents at the start.
+    """
+    if end_year <= start_year:
+        raise ValueError(f"end_year {end_year} must be after start_year {start_year}")
+    total = sum(stage_counts.values())
+    k = firm_scale or max(1, round(total / PILOT_AGENTS))
+    n_years = end_year - start_year
+    tally = _Tally(n_years)
+    seed_seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    for child in seed_seq.spawn(n_runs):
+        model = LadderModel(stage_counts=stage_counts, start_year=start_year, params=params, levers=levers,
+                            firm_scale=k, rng=np.random.default_rng(child))
+        _record_initial(tally, model)
+        before = _snapshot(model)
+        for t in range(n_years):
+            model.step()
+            after = _snapshot(model)
+            _record_year(tally, t, model, before, after)
+            before = after
+    return _profile_from_tally(tally, stage_counts, start_year, end_year)
+
+
+def _profile_from_tally(tally: _Tally, stage_counts: Mapping[str, int], start_year: int, end_year: int) -> StageProfile:
+    initial = np.zeros((len(KEYS), N_CLASSES))
+    for name, count in stage_counts.items():
+        if count and name in tally.initial:
+            initial += float(count) * tally.initial[name] / tally.initial_n[name]
+    pooled = tally.kernel.sum(axis=0) + np.eye(N_CLASSES)  # one pseudo-count on staying put
+    pooled /= pooled.sum(axis=-1, keepdims=True)
+    kernels = (tally.kernel + KERNEL_SMOOTHING * pooled) / (tally.kernel.sum(axis=-1, keepdims=True) + KERNEL_SMOOTHING)
+    levels = (np.arange(N_SAVING_QUANTILES) + 0.5) / N_SAVING_QUANTILES
+    savings = {g: np.quantile(v, levels) if v else np.zeros(N_SAVING_QUANTILES) for g, v in tally.savings.items()}
+    funded = tally.funded[:, 0] / np.maximum(tally.funded[:, 1], 1)
+    entrants = {g: v / v.sum() if v.sum() else np.full(N_CLASSES, 0.25) for g, v in tally.entrants.items()}
+    return StageProfile(
+        start_year=int(start_year), end_year=int(end_year), stage_counts={k: float(v) for k, v in stage_counts.items()},
+        initial=initial, kernels=kernels, entrant_startup=entrants["U"], entrant_certified=entrants["H"],
+        savings=savings, funded=funded,
+        firm_years={g: int(tally.kernel[:, i].sum()) for i, g in enumerate(GROUPS)},
+    )
+
+
+# --- the recursion -----------------------------------------------------------------
+# The decisions of one year as (from, to) pairs; each pair's class weights are set in
+# `_pair_weights`. Written with small dense matrices (one-hot maps) rather than index
+# gathers so the graph and its gradient stay small and fast under Numba.
+UNCERTIFIED = ("U0", "U1", "U2", "S", "R0", "R1", "R2", "O")
+NEXT = {"U0": "U1", "U1": "U2", "U2": "O", "R0": "R1", "R1": "R2", "R2": "S"}
+PAIRS = (
+    *((k, "H0") for k in UNCERTIFIED),
+    *((k, "S") for k in ("U0", "U1", "U2", "O")), *((k, NEXT[k]) for k in ("U0", "U1")), ("U2", "O"), ("O", "O"),
+    ("S", "S"), ("S", "O"), *((k, NEXT[k]) for k in ("R0", "R1", "R2")), *((k, "O") for k in ("R0", "R1", "R2")),
+    ("H0", "H1"), ("H1", "H2"), ("H2", "H0"), ("H2", "S"), ("H2", "O"),
+)
+_EYE = np.eye(len(KEYS))
+FROM = np.array([_EYE[KEYS.index(a)] for a, _ in PAIRS])
+"""(pairs, compartments): row p picks the compartment pair p leaves."""
+TO = np.array([_EYE[KEYS.index(b)] for _, b in PAIRS]).T
+"""(compartments, pairs): column p adds pair p's firms to its destination."""
+IS_NEW_CERT = np.array([[float(b == "H0" and a != "H2")] for a, b in PAIRS])
+IS_RECERT = np.array([[float((a, b) == ("H2", "H0"))] for a, b in PAIRS])
+SURVIVAL_MAP = np.array([np.eye(4)[{"U": 0, "S": 1, "R": 1, "O": 2, "H": 3}[k[0]]] for k in KEYS])
+"""(compartments, 4): which exit rate applies -- startup, sme, outside, hte."""
+ONE_HOT = {k: _EYE[i][:, None] for i, k in enumerate(KEYS)}
+CERTIFIED_ROWS = sum(_EYE[KEYS.index(k)] for k in ("H0", "H1", "H2"))
+REGISTERED_ROWS = sum(_EYE[KEYS.index(k)] for k in ("S", "R0", "R1", "R2"))
+
+
+def _is_symbolic(*values: object) -> bool:
+    return any(isinstance(v, pt.TensorVariable) for v in values)
+
+
+def _logit(p):
+    xp = pt if _is_symbolic(p) else np
+    return xp.log(p) - xp.log1p(-p)
+
+
+def _mean_application(rate, reward: float, savings: np.ndarray, p: Mapping, boost=0.0):
+    """Mean over firms of `behaviour.application_probability` (base passed as a logit shift)."""
+    per_firm = bh.application_probability(0.5, reward, savings, p["application_value_weight"],
+                                          p["application_cost"], boost + _logit(rate))
+    return per_firm.mean()
+
+
+def _decision_rates(p: Mapping, profile: StageProfile, policy: Mapping[str, float]) -> dict:
+    """Probabilities of the year's decisions, from the behaviour functions."""
+    spec, s = policy["service_specialists"], profile.savings
+    reward = policy["certification_reward"]
+    apply = {g: _mean_application(p["application_rate"], reward, s[g], p) for g in ("U", "S", "O")}
+    apply["R"] = _mean_application(p["application_rate"], reward, s["R"], p, p["reserve_application_boost"])
+    reapply = bh.reduce_failure(_mean_application(p["recert_apply_rate"], policy["recertification_reward"], s["H"], p),
+                                spec, p["specialist_efficacy"])
+    passes = bh.pass_probability(p["pass_rate"], 1.0)
+    pass_reserve = bh.pass_probability(p["pass_rate"], 1.0, coaching=policy["coaching"],
+                                       coaching_efficacy=p["coaching_efficacy"])
+    pass_recert = bh.pass_probability(p["recert_pass_rate"], 1.0, specialist=spec,
+                                      specialist_efficacy=p["specialist_efficacy"])
+    certify = {g: apply[g] * passes for g in ("U", "S", "O")}
+    certify["R"] = apply["R"] * pass_reserve
+    return {"certify": certify, "recertify": reapply * pass_recert}
+
+
+def _survival(p: Mapping, policy: Mapping[str, float], funded: float, xp):
+    """Share of each compartment that neither closes nor moves away, (len(KEYS), 1)."""
+    hte = 1.0 - bh.exit_probability(p["exit_rate_hte"], policy["service_specialists"], p["specialist_efficacy"],
+                                    funded, p["fund_exit_reduction"]) - p["move_out_rate"]
+    by_group = [1.0 - bh.exit_probability(p[f"exit_rate_{g}"]) for g in ("startup", "sme", "outside")] + [hte]
+    stacked = xp.stack([xp.asarray(v, dtype="float64") if xp is np else pt.as_tensor_variable(v) for v in by_group])
+    return xp.dot(SURVIVAL_MAP, stacked)[:, None]
+
+
+def _pair_weights(p: Mapping, rates: dict, xp):
+    """(len(PAIRS), 4) class weights of every decision pair (module docstring)."""
+    h, s = HTE_OK, SME_OK
+    renew, reg_u, reg_o = p["sme_renewal_rate"], p["startup_registration_rate"], p["outside_registration_rate"]
+    cert = {k: h * rates["certify"][k[0]] for k in UNCERTIFIED}
+    rest = {k: 1.0 - cert[k] for k in UNCERTIFIED}
+    recert = h * rates["recertify"]
+    ones = np.ones(N_CLASSES)
+    weight = {(k, "H0"): cert[k] for k in UNCERTIFIED}
+    for k in ("U0", "U1", "U2"):
+        weight[(k, "S")], weight[(k, NEXT[k])] = rest[k] * s * reg_u, rest[k] * (1.0 - s * reg_u)
+    weight[("O", "S")], weight[("O", "O")] = rest["O"] * s * reg_o, rest["O"] * (1.0 - s * reg_o)
+    for k, stay_to in (("S", "S"), ("R0", "R1"), ("R1", "R2"), ("R2", "S")):
+        weight[(k, stay_to)], weight[(k, "O")] = rest[k] * s * renew, rest[k] * (1.0 - s * renew)
+    weight[("H0", "H1")] = weight[("H1", "H2")] = ones
+    weight[("H2", "H0")] = recert
+    weight[("H2", "S")], weight[("H2", "O")] = (1.0 - recert) * s * renew, (1.0 - recert) * (1.0 - s * renew)
+    cast = (lambda v: v * ones) if xp is np else (lambda v: pt.as_tensor_variable(v * ones))
+    return xp.stack([cast(weight[pair]) for pair in PAIRS])
+
+
+def _intake(s_vec, rate, lever, xp):
+    """Firms moved S -> R0 at the start of a year, by class (eligible first)."""
+    total = s_vec.sum()
+    wanted = xp.minimum(total, rate * total + lever)
+    eligible = (s_vec * HTE_OK).sum()
+    from_eligible = xp.minimum(wanted, eligible)
+    from_other = xp.maximum(wanted - eligible, 0.0)
+    return (s_vec * HTE_OK * (from_eligible / (eligible + 1e-9))
+            + s_vec * (1 - HTE_OK) * (from_other / (total - eligible + 1e-9)))
+
+
+def _entries(p: Mapping, profile: StageProfile, policy: Mapping[str, float], xp):
+    """(len(KEYS), 4) firms entering at the end of a year: startups, and move-ins spread over H0-H2."""
+    startups = p["startup_entry_rate"] * profile.base_sme + policy["incubator_capacity"]
+    move_ins = p["move_in_rate"] * profile.base_certified + policy["beijing_tianjin_attraction"]
+    pattern_u = ONE_HOT["U0"] * profile.entrant_startup[None, :]
+    pattern_h = (ONE_HOT["H0"] + ONE_HOT["H1"] + ONE_HOT["H2"]) * profile.entrant_certified[None, :] / 3.0
+    return startups * pattern_u + move_ins * pattern_h if xp is np else pt.as_tensor_variable(startups * pattern_u + move_ins * pattern_h)
+
+
+def _year(x, weights, survival, entries, intake_lever, kernel, intake_rate, xp):
+    """One year of the recursion; x is (len(KEYS), 4). Returns the new state and the year's flows."""
+    taken = _intake(x[KEYS.index("S")], intake_rate, intake_lever, xp)
+    x = x + (ONE_HOT["R0"] - ONE_HOT["S"]) * taken[None, :]
+    y = ((x * survival)[:, :, None] * kernel).sum(axis=1)
+    moved = xp.dot(FROM, y) * weights
+    return xp.dot(TO, moved) + entries, (moved * IS_NEW_CERT).sum(), (moved * IS_RECERT).sum()
+
+
+def simulate_meanfield(
+    profile: StageProfile,
+    rates: Mapping[str, object] | None = None,
+    *,
+    base: LadderParams = LadderParams(),
+    levers: Iterable[LeverSetting] = (),
+) -> dict[str, object]:
+    """Expected trajectories from the start state over the profile's years.
+
+    Args:
+        profile: from `measure_profile` (same start state, years and levers).
+        rates: `LadderParams` field -> value (float or PyTensor tensor); fields not
+            given come from `base`.
+        levers: lever settings in force (as in the ABM run).
+
+    Returns:
+        ``years`` (start..end), the stocks in `STOCKS` for every year (row 0 = start),
+        and the flows in `FLOWS` for years start+1..end; numpy arrays, or tensors
+        (the years as a `pytensor.scan`) if any rate is a tensor.
+    """
+    p = {**base.to_dict(), **(rates or {})}
+    xp = pt if _is_symbolic(*p.values()) else np
+    settings = tuple(levers)
+    policies = [active_levers(settings, int(year)) for year in profile.years[1:]]
+    cache: dict = {}
+
+    def weights_for(policy):
+        key = tuple(sorted(policy.items()))
+        if key not in cache:
+            cache[key] = _pair_weights(p, _decision_rates(p, profile, policy), xp)
+        return cache[key]
+
+    weights = xp.stack([weights_for(pol) for pol in policies])
+    survival = xp.stack([_survival(p, pol, float(f), xp) for pol, f in zip(policies, profile.funded, strict=True)])
+    entries = xp.stack([_entries(p, profile, pol, xp) for pol in policies])
+    intake_lever = np.array([pol["reserve_pool_intake"] for pol in policies], dtype=float)
+    kernels = profile.kernels[:, [GROUPS.index(GROUP_OF[k]) for k in KEYS]]
+    if xp is np:
+        x, states, new, recert = profile.initial, [], [], []
+        for t in range(len(policies)):
+            x, n, r = _year(x, weights[t], survival[t], entries[t], intake_lever[t], kernels[t], p["reserve_intake_rate"], np)
+            states.append(x), new.append(n), recert.append(r)
+        states, new, recert = np.stack(states), np.array(new), np.array(recert)
+    else:
+        (states, new, recert), _ = pytensor.scan(
+            lambda w, s, e, lv, k, x, rate: _year(x, w, s, e, lv, k, rate, pt),
+            sequences=[weights, survival, entries, pt.as_tensor_variable(intake_lever), pt.as_tensor_variable(kernels)],
+            outputs_info=[pt.as_tensor_variable(profile.initial), None, None],
+            non_sequences=[pt.as_tensor_variable(p["reserve_intake_rate"])],
+            return_list=True,
+        )
+    concat = np.concatenate if xp is np else pt.concatenate
+    certified = (states * CERTIFIED_ROWS[None, :, None]).sum(axis=(1, 2))
+    registered = (states * REGISTERED_ROWS[None, :, None]).sum(axis=(1, 2))
+    first = profile.initial
+    return {
+        "years": profile.years,
+        "hte_certified": concat([xp.stack([(first * CERTIFIED_ROWS[:, None]).sum()]), certified]),
+        "tech_sme_registered": concat([xp.stack([(first * REGISTERED_ROWS[:, None]).sum()]), registered]),
+        "new_certifications": new, "recertifications": recert, "certifications_listed": new + recert,
+    }
