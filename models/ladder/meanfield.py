@@ -271,6 +271,9 @@ IS_RECERT = np.array([[float((a, b) == ("H2", "H0"))] for a, b in PAIRS])
 SURVIVAL_MAP = np.array([np.eye(4)[{"U": 0, "S": 1, "R": 1, "O": 2, "H": 3}[k[0]]] for k in KEYS])
 """(compartments, 4): which exit rate applies -- startup, sme, outside, hte."""
 ONE_HOT = {k: _EYE[i][:, None] for i, k in enumerate(KEYS)}
+WEIGHT_LEVERS = ("certification_reward", "recertification_reward", "service_specialists", "coaching")
+ENTRY_LEVERS = ("incubator_capacity", "beijing_tianjin_attraction")
+"""The levers the yearly decision weights and the entries read (the others act through the pilot)."""
 CERTIFIED_ROWS = sum(_EYE[KEYS.index(k)] for k in ("H0", "H1", "H2"))
 REGISTERED_ROWS = sum(_EYE[KEYS.index(k)] for k in ("S", "R0", "R1", "R2"))
 
@@ -394,22 +397,30 @@ def simulate_meanfield(
     policies = [active_levers(settings, int(year)) for year in profile.years[1:]]
     cache: dict = {}
 
-    def weights_for(policy):
-        key = tuple(sorted(policy.items()))
-        if key not in cache:
-            cache[key] = _pair_weights(p, _decision_rates(p, profile, policy), xp)
-        return cache[key]
+    def once(kind: str, key: tuple, make):
+        # Identical years share one graph node: rates change only when a lever they read does.
+        if (kind, key) not in cache:
+            cache[(kind, key)] = make()
+        return cache[(kind, key)]
 
-    weights = xp.stack([weights_for(pol) for pol in policies])
-    survival = xp.stack([_survival(p, pol, float(f), xp) for pol, f in zip(policies, profile.funded, strict=True)])
-    entries = xp.stack([_entries(p, profile, pol, xp) for pol in policies])
+    weights = xp.stack([
+        once("weights", tuple(pol[k] for k in WEIGHT_LEVERS), lambda pol=pol: _pair_weights(p, _decision_rates(p, profile, pol), xp))
+        for pol in policies])
+    survival = xp.stack([
+        once("survival", (pol["service_specialists"], float(f)), lambda pol=pol, f=f: _survival(p, pol, float(f), xp))
+        for pol, f in zip(policies, profile.funded, strict=True)])
+    entries = xp.stack([
+        once("entries", tuple(pol[k] for k in ENTRY_LEVERS), lambda pol=pol: _entries(p, profile, pol, xp))
+        for pol in policies])
     intake_lever = np.array([pol["reserve_pool_intake"] for pol in policies], dtype=float)
     kernels = profile.kernels[:, [GROUPS.index(GROUP_OF[k]) for k in KEYS]]
     if xp is np:
         x, states, new, recert = profile.initial, [], [], []
         for t in range(len(policies)):
             x, n, r = _year(x, weights[t], survival[t], entries[t], intake_lever[t], kernels[t], p["reserve_intake_rate"], np)
-            states.append(x), new.append(n), recert.append(r)
+            states.append(x)
+            new.append(n)
+            recert.append(r)
         states, new, recert = np.stack(states), np.array(new), np.array(recert)
     else:
         (states, new, recert), _ = pytensor.scan(

@@ -271,18 +271,37 @@ def cli_history(tmp_path):
     return write(tmp_path / "h.csv", HEADER + "".join(f"{r},high_tech_enterprises,{y},{v},firms,{SYNTHETIC},,main,\n" for r, y, v in rows))
 
 
-def test_cli_backtest_prints_scores_and_writes_files(cli_history, tmp_path):
-    out = tmp_path / "bt"
-    result = runner.invoke(app, ["backtest", "--origin", "2015", "--data", str(cli_history), "--region", "hebei", "--out", str(out),
-                                 "--draws", "50", "--tune", "50", "--seed", "5"])
+@pytest.fixture
+def synthetic_model(monkeypatch):
+    """The CLI's trend model replaced by the SYNTHETIC random-walk forecaster (fast; the slow test runs the real one)."""
+    fake = random_walk_forecaster(0.1, 0.1)
+    monkeypatch.setattr("forecast.backtest.forecast_indicator",
+                        lambda history, indicator, wanted, *, cutoff, horizon, **settings: fake(history, indicator, wanted, cutoff=cutoff, horizon=horizon))
+
+
+def run_cli_backtest(data, out, *extra) -> pd.DataFrame:
+    result = runner.invoke(app, ["backtest", "--origin", "2015", "--data", str(data), "--region", "hebei", "--out", str(out), "--seed", "5", *extra])
     assert result.exit_code == 0, result.output
     assert "random_walk_drift" in result.output and "CRPS is on the model's scale" in result.output
     rows = pd.read_csv(out / "backtest.csv")
     assert len(rows) == 3 * 4 and set(rows["year"]) == {2016, 2017, 2018}
-    assert rows["diagnostics"].str.len().gt(0).all()
     meta = json.loads((out / "manifest.json").read_text())
     assert meta["seed"] == 5 and len(meta["input_sha256"]["data"]) == 64 and meta["versions"]["pymc"]
     assert meta["command"].startswith("forecast")  # argv differs under pytest-xdist
+    return rows
+
+
+def test_cli_backtest_prints_scores_and_writes_files(cli_history, tmp_path, synthetic_model):
+    rows = run_cli_backtest(cli_history, tmp_path / "bt")
+    assert set(rows["diagnostics"]) == {"ok", "n/a (closed-form draws)"}
+    assert {p.name for p in (tmp_path / "bt").iterdir()} >= {"backtest.csv", "scores.csv", "reliability.png", "manifest.json"}
+
+
+@pytest.mark.slow
+def test_cli_backtest_with_the_trend_model(cli_history, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAN_FORECAST_CACHE", str(tmp_path / "cache"))
+    rows = run_cli_backtest(cli_history, tmp_path / "bt", "--draws", "50", "--tune", "50")
+    assert rows.loc[rows["method"] == "model", "diagnostics"].str.len().gt(0).all()
 
 
 @pytest.mark.parametrize("args,message", [
