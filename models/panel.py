@@ -24,6 +24,9 @@ one around the panel mean:
 
     g_root  = mu + tau_root u_r;     g_child = g_parent(r) + tau_child u_r;   u ~ Normal(0, 1)
 
+(with fewer than three top-level regions, each gets g_root ~ Normal(growth_mu, growth_sd)
+instead: one or two series cannot inform a spread, and trying gave a ridge).
+
 and the walk scales share a log-normal population: log s_r = log s_mu + 0.25 v_r
 (the spread is fixed: a handful of short series cannot identify it, and a free spread
 made a funnel the sampler diverged in).
@@ -78,6 +81,7 @@ CAVEAT_NOISE = 4.0
 BOUND_EXCESS_SD = 0.10
 SCALE_PRIOR_SD = 0.4
 WALK_SPREAD = 0.25
+MIN_POOLED_ROOTS = 3
 VARIANTS = ("drift", "damped", "local_trend")
 
 
@@ -192,8 +196,9 @@ def build_panel_model(data: PanelData, variant: str = "drift", priors: PanelPrio
         cumulative = pt.cumsum(path, axis=1)
         first_z = [data.z[(data.region_idx == r) & (data.kind != PROXY)][:1] for r in range(n_regions)]
         level = pm.Normal("level", [float(z[0]) if z.size else 0.0 for z in first_z], 1.0, dims="region")
-        state = _states(idx, data, level, cumulative, sigma_walk, sigma_obs)
-        _observe(data, idx, state, sigma_obs)
+        stock_flow = _stock_flow_parameters(data)
+        state = _states(idx, data, level, cumulative, sigma_walk, sigma_obs, stock_flow)
+        _observe(data, idx, state, sigma_obs, stock_flow)
     return model
 
 
@@ -202,16 +207,21 @@ def _pooled_growth(data: PanelData, priors: PanelPriors, pooling: bool) -> pt.Te
     u = pm.Normal("growth_offset", 0.0, 1.0, dims="region")
     if not pooling:
         return pm.Deterministic("growth", priors.growth_mu + priors.growth_sd * u, dims="region")
-    mu = pm.Normal("growth_mu", priors.growth_mu, priors.growth_sd)
-    tau_root = pm.HalfNormal("tau_root", priors.growth_sd / 2)
-    tau_child = pm.HalfNormal("tau_child", priors.pool_sd) if np.any(data.parent >= 0) else None
     depth = data.depth
+    roots = np.flatnonzero(depth == 0)
     growth = pt.zeros(len(data.regions))
-    for d in range(depth.max() + 1):
+    if roots.size >= MIN_POOLED_ROOTS:
+        mu = pm.Normal("growth_mu", priors.growth_mu, priors.growth_sd)
+        tau_root = pm.HalfNormal("tau_root", priors.growth_sd / 2)
+        growth = pt.set_subtensor(growth[roots], mu + tau_root * u[roots])
+    else:
+        # One or two top regions cannot inform a spread between them; pooling them
+        # made a ridge (mu + tau u = g) that the sampler diverged on.
+        growth = pt.set_subtensor(growth[roots], priors.growth_mu + priors.growth_sd * u[roots])
+    tau_child = pm.HalfNormal("tau_child", priors.pool_sd) if np.any(data.parent >= 0) else None
+    for d in range(1, depth.max() + 1):
         members = np.flatnonzero(depth == d)
-        centre = mu if d == 0 else growth[data.parent[members]]
-        spread = tau_root if d == 0 else tau_child
-        growth = pt.set_subtensor(growth[members], centre + spread * u[members])
+        growth = pt.set_subtensor(growth[members], growth[data.parent[members]] + tau_child * u[members])
     return pm.Deterministic("growth", growth, dims="region")
 
 
@@ -230,7 +240,19 @@ def _growth_path(variant: str, growth, data: PanelData, priors: PanelPriors, n_r
     return growth[:, None] + sigma_d * shifts
 
 
-def _states(idx: StateIndex, data: PanelData, level, cumulative, sigma_walk, sigma_obs) -> pt.TensorVariable:
+def _stock_flow_parameters(data: PanelData):
+    """(log rho, sigma_proxy) when the panel has stock-flow proxies, else None."""
+    if not np.any(data.kind == PROXY):
+        return None
+    return pm.Normal("stock_flow_log_rho", 0.0, 0.3), pm.LogNormal("sigma_stock_flow", np.log(0.10), SCALE_PRIOR_SD)
+
+
+def _proxy_only_states(idx: StateIndex, data: PanelData, weight: np.ndarray) -> dict[int, int]:
+    """State -> its proxy observation, for states with a proxy and no point figure."""
+    return {int(idx.obs_state[i]): int(i) for i in np.flatnonzero(data.kind == PROXY) if weight[idx.obs_state[i]] == 0}
+
+
+def _states(idx: StateIndex, data: PanelData, level, cumulative, sigma_walk, sigma_obs, stock_flow=None) -> pt.TensorVariable:
     """Path values at the observed years, parametrised for the sampler's sake.
 
     A state with point figures is written x = anchor - a eps, eps ~ Normal(0, 1), with
@@ -239,15 +261,23 @@ def _states(idx: StateIndex, data: PanelData, level, cumulative, sigma_walk, sig
     Jacobian a cancels the 1/a of the Gaussian; `_within_state_spread` adds the part of
     the likelihood that does not depend on x), but the sampler sees a near-standard
     normal instead of the funnel between sigma_obs, sigma_walk and the states that the
-    centred form gave us (divergences). A state without point figures (a lower bound or
-    a stock-flow proxy only) is written non-centred on the walk from the state before;
-    the walk between all other consecutive states enters as a potential.
+    centred form gave us (divergences). A state with only a stock-flow proxy is anchored
+    the same way on it (x = z + log rho - sigma_proxy eps); a state with only a lower
+    bound is written non-centred on the walk from the state before. The walk between
+    all other consecutive states enters as a potential.
     """
     anchor, weight = _anchors(idx, data)
     anchored = np.flatnonzero(weight > 0)
     eps = pm.Normal("state_innovation", 0.0, 1.0, shape=idx.region.size)
     state = pt.zeros(idx.region.size)
     state = pt.set_subtensor(state[anchored], anchor[anchored] - sigma_obs / np.sqrt(weight[anchored]) * eps[anchored])
+    by_proxy = _proxy_only_states(idx, data, weight)
+    if by_proxy:
+        log_rho, sigma_proxy = stock_flow
+        ks, rows = np.array(list(by_proxy)), np.array(list(by_proxy.values()))
+        state = pt.set_subtensor(state[ks], data.z[rows] + log_rho - sigma_proxy * eps[ks])
+        weight = weight.copy()
+        weight[ks] = -1.0  # anchored: neither free nor walked from the state before
     free_first = idx.first[weight[idx.first] == 0]
     if free_first.size:
         state = pt.set_subtensor(state[free_first], level[idx.region[free_first]])
@@ -257,7 +287,7 @@ def _states(idx: StateIndex, data: PanelData, level, cumulative, sigma_walk, sig
             r, dt = idx.region[k], t_of[k] - t_of[k_prev]
             mean = state[k_prev] + cumulative[r, t_of[k]] - cumulative[r, t_of[k_prev]]
             state = pt.set_subtensor(state[k], mean + sigma_walk[r] * np.sqrt(dt) * eps[k])
-    walked = np.array([weight[k] > 0 for k in idx.nxt], dtype=bool)
+    walked = np.array([weight[k] != 0 for k in idx.nxt], dtype=bool)
     if walked.any():
         prev, nxt = idx.prev[walked], idx.nxt[walked]
         r = idx.region[nxt]
@@ -282,7 +312,7 @@ def _anchors(idx: StateIndex, data: PanelData) -> tuple[np.ndarray, np.ndarray]:
     return np.divide(total, weight, out=np.zeros_like(total), where=weight > 0), weight
 
 
-def _observe(data: PanelData, idx: StateIndex, state, sigma_obs) -> None:
+def _observe(data: PanelData, idx: StateIndex, state, sigma_obs, stock_flow=None) -> None:
     """The parts of the likelihood the anchored states do not carry.
 
     Several point figures for one year: their spread around the anchor; lower bounds:
@@ -292,13 +322,14 @@ def _observe(data: PanelData, idx: StateIndex, state, sigma_obs) -> None:
     mu = state[idx.obs_state]
     noise = sigma_obs * np.where(data.kind == CAVEATED, CAVEAT_NOISE, 1.0)
     bound = np.flatnonzero(data.kind == LOWER_BOUND)
-    proxy = np.flatnonzero(data.kind == PROXY)
+    _, weight = _anchors(idx, data)
+    anchored_on_proxy = set(_proxy_only_states(idx, data, weight).values())
+    proxy = np.array([i for i in np.flatnonzero(data.kind == PROXY) if i not in anchored_on_proxy], dtype=int)
     if bound.size:
         excess = pm.HalfNormal("bound_excess", BOUND_EXCESS_SD, shape=bound.size)
         pm.Potential("obs_bound", normal_logp(data.z[bound] + excess, mu[bound], noise[bound]).sum())
     if proxy.size:
-        log_rho = pm.Normal("stock_flow_log_rho", 0.0, 0.3)
-        sigma_proxy = pm.LogNormal("sigma_stock_flow", np.log(0.10), SCALE_PRIOR_SD)
+        log_rho, sigma_proxy = stock_flow
         pm.Normal("obs_stock_flow", mu=mu[proxy] - log_rho, sigma=sigma_proxy, observed=data.z[proxy])
 
 

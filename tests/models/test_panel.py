@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from models.diagnostics import check_convergence
-from models.panel import CAVEATED, EXACT, LOWER_BOUND, VARIANTS, PanelData, _bridge, build_panel_model, fit_panel, future_growth, index_states, pointwise_log_likelihood, predictive_paths, to_scale
+from models.panel import CAVEATED, EXACT, LOWER_BOUND, PROXY, VARIANTS, PanelData, _bridge, build_panel_model, fit_panel, future_growth, index_states, pointwise_log_likelihood, predictive_paths, to_scale
 
 
 def panel(values: dict[str, dict[int, float]], parents: dict[str, str] | None = None, kinds: dict[tuple, int] | None = None, scale="log", end_year=None) -> PanelData:
@@ -31,7 +31,8 @@ CITY_PROVINCE = panel(
 def test_each_variant_builds_with_its_own_parameters(variant):
     model = build_panel_model(CITY_PROVINCE, variant)
     names = {v.name for v in model.free_RVs}
-    assert {"growth_mu", "growth_offset", "tau_child", "sigma_obs", "state_innovation"} <= names
+    assert {"growth_offset", "tau_child", "sigma_obs", "state_innovation"} <= names
+    assert "growth_mu" not in names  # one top region: no spread to learn between tops
     assert ("phi" in names) == (variant == "damped")
     assert ("sigma_drift" in names) == (variant == "local_trend")
     assert tuple(model.named_vars_to_dims["growth_path"]) == ("region", "year")
@@ -39,9 +40,16 @@ def test_each_variant_builds_with_its_own_parameters(variant):
 
 def test_children_draw_growth_around_their_parent():
     model = build_panel_model(CITY_PROVINCE, "drift")
-    # prov is a root: mu + tau_root u = 0.05 + 0.1; children: prov's growth + tau_child u.
-    g = model["growth"].eval({model["growth_mu"]: 0.05, model["tau_root"]: 0.1, model["tau_child"]: 0.02, model["growth_offset"]: np.array([1.0, 2.0, -1.0])})
-    assert g == pytest.approx([0.15, 0.15 + 0.04, 0.15 - 0.02])
+    # prov, the only top region: prior mean + prior sd u = 0.05 + 0.15; children: prov's + tau_child u.
+    g = model["growth"].eval({model["tau_child"]: 0.02, model["growth_offset"]: np.array([1.0, 2.0, -1.0])})
+    assert g == pytest.approx([0.20, 0.20 + 0.04, 0.20 - 0.02])
+
+
+def test_three_or_more_top_regions_share_a_learnt_mean_and_spread():
+    data = panel({"a": {2018: 10, 2019: 11}, "b": {2018: 20, 2019: 22}, "c": {2018: 30, 2019: 33}})
+    model = build_panel_model(data, "drift")
+    g = model["growth"].eval({model["growth_mu"]: 0.05, model["tau_root"]: 0.1, model["growth_offset"]: np.array([1.0, 0.0, -2.0])})
+    assert g == pytest.approx([0.15, 0.05, -0.15])
 
 
 def test_anchored_states_sit_on_their_figures_when_the_innovation_is_zero():
@@ -140,3 +148,14 @@ def test_recovers_panel_growth_from_simulated_series(variant):
         assert np.mean((true_g > low) & (true_g < high)) >= 0.7
     mu = idata.posterior["growth_mu"].values.ravel()
     assert np.quantile(mu, 0.02) < 0.08 < np.quantile(mu, 0.98)
+
+
+def test_a_year_with_only_a_stock_flow_proxy_is_anchored_on_it():
+    base = panel({"prov": {2018: 1000, 2020: 1300}})
+    # Proxy for 2019: three years of certifications summing to 1250 (synthetic).
+    data = PanelData(base.regions, base.parent, np.array([0, 0, 0]), np.array([2018, 2020, 2019]),
+                     np.concatenate([base.z, np.log([1250.0])]), np.array([EXACT, EXACT, PROXY]), "log", 2020)
+    model = build_panel_model(data, "drift")
+    assert "obs_stock_flow" not in model.named_vars  # carried by the anchoring, not counted twice
+    state = model["state"].eval({model["state_innovation"]: np.zeros(3), model["sigma_obs"]: 0.05, model["stock_flow_log_rho"]: -0.1, model["sigma_stock_flow"]: 0.1})
+    assert state == pytest.approx(np.log([1000.0, 1250.0 * np.exp(-0.1), 1300.0]))
