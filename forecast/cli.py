@@ -79,7 +79,7 @@ def run(
     spec = _override_sampler(spec, draws, tune)
     _warn_unused(spec)
     results = forecast_targets(spec, targets, inputs.history, inputs.regions, inputs.indicators, cache_dir=cache, refit=refit)
-    ladder = _ladder_output(spec, scenario, targets, inputs)
+    ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit)
     table = results_table(results) if ladder is None else ladder.table(results_table(results))
     typer.echo(f"\n{spec.name}  (seed {spec.seed})\n")
     typer.echo(format_table(table) if ladder is None else ladder.format(table))
@@ -109,13 +109,13 @@ def _warn_unused(spec) -> None:
         typer.secho("note: levers and uncertainties act through the ladder model, which this scenario does not use (add models: ladder:); the trend forecast ignores them", fg=typer.colors.YELLOW, err=True)
 
 
-def _ladder_output(spec, path: Path, targets, inputs: Inputs):
+def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path | None, refit: bool):
     """The ladder model's forecast beside the trend's, when the scenario has `models.ladder`."""
     if spec.models.ladder is None:
         return None
     from forecast.ladder_outputs import ladder_output
 
-    return ladder_output(spec, path.stem, targets, inputs.history, inputs.regions, inputs.indicators)
+    return ladder_output(spec, path.stem, targets, inputs.history, inputs.regions, inputs.indicators, cache, refit)
 
 
 @app.command()
@@ -353,6 +353,35 @@ def _explained_target(path: Path, found: list, target_id: str | None):
         fix = did_you_mean(target_id, ids) if target_id and ids else "track a target on high-tech enterprises, tech SMEs, certifications or R&D"
         raise InputError([Problem(str(path), "--target", f"no ladder-modelled target '{target_id}' in the scenario" if target_id else "the scenario has no target the ladder models", fix)])
     return chosen
+
+
+@app.command("calibrate")
+def calibrate_command(
+    region: Annotated[str, typer.Option(help="Region whose ladder rates to fit (pinyin key); a city is pooled with its province.")] = "langfang",
+    data: DataOption = None,
+    draws: Annotated[int, typer.Option(min=50, help="Posterior draws per chain.")] = 1000,
+    tune: Annotated[int, typer.Option(min=50, help="Tuning steps per chain.")] = 1000,
+    chains: Annotated[int, typer.Option(min=1, max=8, help="Chains (run one after another).")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed of the pilot runs, the sampler and the check runs.")] = 1,
+    runs: Annotated[int, typer.Option(min=2, help="ABM runs with posterior draws for the predictive check.")] = 40,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: out/calibration/<region>).")] = None,
+) -> None:
+    """Fit the ladder model's rates to a region's history: posterior, summary, predictive check, manifest."""
+    from forecast.calibration_outputs import calibration_parent, check_chart, format_summary, manifest, summary_table, write_calibration
+    from models.ladder.calibration import attrs_json, calibrate
+
+    with reported_errors():
+        inputs = load_inputs(data)
+        parent = calibration_parent(region, inputs.history, inputs.regions, str(data or bundled_path("history.csv")))
+    idata = calibrate(region, inputs.history, draws=draws, tune=tune, chains=chains, seed=seed, parent=parent)
+    table, status = summary_table(idata), attrs_json(idata, "diagnostics")["status"]
+    figure, check = check_chart(idata, inputs.history, runs=runs, seed=seed)
+    typer.echo(f"\n{region}: ladder calibration{f' (pooled with {parent})' if parent else ''}, seed {seed}\n\n{format_summary(table, region, status)}")
+    if status != "ok":
+        typer.secho("treat this posterior with care; raise --draws/--tune", fg=typer.colors.YELLOW, err=True)
+    folder = out or Path("out") / "calibration" / region
+    written = write_calibration(folder, idata, table, figure, manifest(idata, command=shlex.join(["forecast", *sys.argv[1:]]), inputs=inputs.hashes, check=check))
+    typer.echo(f"\nwrote {len(written)} files to {folder}")
 
 
 if __name__ == "__main__":

@@ -76,16 +76,19 @@ def plot_ladder_fan(years: np.ndarray, paths: np.ndarray, history: pd.DataFrame,
 
 
 def plot_fans_side_by_side(trajectories: dict[str, tuple[np.ndarray, np.ndarray]], history: pd.DataFrame, target: Target,
-                           probabilities: dict[str, tuple[float, float]]) -> plt.Figure:
+                           probabilities: dict[str, tuple[float, float]], axes=None) -> plt.Figure:
     """One ladder fan chart per scenario on shared axes, the target marked, P(met) ± MC error in each title.
 
-    `trajectories[label]` is (years, paths of shape (chain, draw, year)).
+    `trajectories[label]` is (years, paths of shape (chain, draw, year)); `axes`, if
+    given, one per scenario (share them for comparable panels).
     """
-    fig, axes = plt.subplots(1, len(trajectories), figsize=(4.6 * len(trajectories), 4.6), sharex=True, sharey=True, squeeze=False)
-    for ax, (label, (years, paths)) in zip(axes[0], trajectories.items()):
+    if axes is None:
+        axes = plt.subplots(1, len(trajectories), figsize=(4.6 * len(trajectories), 4.6), sharex=True, sharey=True, squeeze=False)[1][0]
+    fig = axes[0].figure
+    for ax, (label, (years, paths)) in zip(axes, trajectories.items()):
         p, se = probabilities[label]
         plot_ladder_fan(years, paths, history, target, p, se, f"{label}\nP(met) = {p:.2f} ± {se:.2f}", ax=ax)
-        if ax is not axes[0][0]:
+        if ax is not axes[0]:
             ax.get_legend().remove()
             ax.set_ylabel("")
     fig.suptitle(f"{target.region}: {target.describe()} (ladder model)", fontsize=12)

@@ -46,6 +46,8 @@ not Monte Carlo noise. Fixing one parameter leaves the others' draws unchanged.
 
 from __future__ import annotations
 
+import importlib
+import json
 import os
 import zlib
 from collections.abc import Mapping, Sequence
@@ -57,12 +59,12 @@ import pandas as pd
 import xarray as xr
 
 from forecast.errors import InputError, Problem
-from forecast.forecasting import forecast_indicator
+from forecast.forecasting import default_cache_dir, forecast_indicator
 from forecast.ladder_inputs import StartState, calibration_available, start_state
 from forecast.probability import TargetProbability, met_draws, probability_met
 from forecast.scenario import LeverChoice, Scenario, TrendSettings
 from forecast.targets import Target
-from models.ladder import PARAM_RANGES, LeverSetting, monte_carlo_probability, run_ensemble
+from models.ladder import PARAM_RANGES, LadderParams, LeverSetting, monte_carlo_probability, run_ensemble
 
 LADDER_COLUMNS = {
     "high_tech_enterprises": "hte_certified",
@@ -74,7 +76,6 @@ LADDER_INDICATORS = (*LADDER_COLUMNS, *RD_INDICATORS)
 """Indicators the ladder produces."""
 FIRM_RD_SHARE_CAP = 0.9
 RUN_STREAM, PRIOR_STREAM = 1, 2
-CACHE_DIR = Path("out") / ".calibration_cache"
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ class LadderPlan:
     calibration: str
     gdp: GdpDraws | None = None
     notes: tuple[str, ...] = ()
+    base: LadderParams = field(default_factory=LadderParams)
+    """Parameters not in `params` (defaults, or the calibration's base)."""
 
 
 @dataclass
@@ -146,17 +149,18 @@ def uncertainty_ranges(scenario: Scenario) -> dict[str, tuple[float, float]]:
             for name, u in scenario.uncertainties.items()}
 
 
-def parameter_draws(scenario: Scenario, history: pd.DataFrame, n: int, seed: int, cache_dir: Path = CACHE_DIR) -> tuple[pd.DataFrame, list[str]]:
-    """Per-run parameters: the scenario's uncertainties (prior), or posterior draws plus those."""
+def parameter_draws(scenario: Scenario, history: pd.DataFrame, n: int, seed: int, cache_dir: Path | None = None
+                    ) -> tuple[pd.DataFrame, list[str], LadderParams]:
+    """Per-run parameters (the scenario's uncertainties, or posterior draws plus those),
+    notes, and the base parameters the others keep (the calibration's, if it set them)."""
     ranges = uncertainty_ranges(scenario)
     prior = uniform_draws(ranges, n, seed)
     if scenario.models.ladder.calibration == "prior":
-        return prior, [f"parameters drawn uniformly on their ranges: {', '.join(ranges) or 'none (defaults)'}"]
+        return prior, [f"parameters drawn uniformly on their ranges: {', '.join(ranges) or 'none (defaults)'}"], LadderParams()
     if not calibration_available():
         raise InputError([Problem("scenario", "models.ladder.calibration", "'posterior' needs models/ladder/calibration.py, which is not installed", "use calibration: prior")])
-    from models.ladder import calibration
-
-    idata = calibration.posterior_for(scenario.region, history, seed=seed, cache_dir=cache_dir)
+    calibration = importlib.import_module("models.ladder.calibration")
+    idata = calibration.posterior_for(scenario.region, history, seed=seed, cache_dir=Path(cache_dir or default_cache_dir()))
     draws = calibration.posterior_param_draws(idata, n, seed)
     if not isinstance(draws, pd.DataFrame):
         draws = pd.DataFrame([d.to_dict() for d in draws])
@@ -167,14 +171,18 @@ def parameter_draws(scenario: Scenario, history: pd.DataFrame, n: int, seed: int
         notes.append(f"not calibrated, drawn from the scenario's ranges: {', '.join(extra)}")
     if len(extra) < len(prior.columns):
         notes.append("the scenario's ranges for calibrated parameters are ignored (posterior used)")
-    return pd.concat([draws, prior[extra]], axis=1), notes
+    base_json = getattr(idata, "attrs", {}).get("base_params")
+    base = LadderParams.from_dict(json.loads(base_json)) if base_json else LadderParams()
+    return pd.concat([draws, prior[extra]], axis=1), notes, base
 
 
-def gdp_draws(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame, n: int, seed: int) -> GdpDraws | None:
+def gdp_draws(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame, n: int, seed: int,
+              trend_cache: Path | None = None, refit: bool = False) -> GdpDraws | None:
     """GDP trajectories from the trend model, one per run (None if the region has no GDP figures)."""
     cutoff = None if scenario.as_of == "latest" else scenario.as_of
     panel = forecast_indicator(history, "gdp", [scenario.region], regions=regions, indicators=indicators, cutoff=cutoff,
-                               horizon=scenario.horizon, settings=scenario.models.trend or TrendSettings(), seed=seed)
+                               horizon=scenario.horizon, settings=scenario.models.trend or TrendSettings(), seed=seed,
+                               cache_dir=trend_cache, refit=refit)
     if scenario.region not in panel.paths:
         return None
     paths = panel.paths[scenario.region]
@@ -190,28 +198,30 @@ def gdp_draws(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, 
 
 
 def plan_ladder(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame, *,
-                need_gdp: bool, seed: int | None = None, runs: int | None = None, cache_dir: Path = CACHE_DIR,
-                gdp_cache: dict | None = None) -> LadderPlan:
+                need_gdp: bool, seed: int | None = None, runs: int | None = None,
+                gdp_cache: dict | None = None, trend_cache: Path | None = None, refit: bool = False) -> LadderPlan:
     """Resolve a scenario's ladder section into a plan (the scenario must have passed `check_scenario`).
 
     `seed` and `runs` override the scenario's (compare uses one seed for all scenarios);
-    `gdp_cache` keeps GDP fits across scenarios of one command.
+    `gdp_cache` keeps GDP draws across scenarios of one command; `trend_cache` is the
+    folder of saved posteriors (trend and calibration; default `default_cache_dir()`),
+    `refit` refits the GDP trend model.
     """
     settings = scenario.models.ladder
     seed = scenario.seed if seed is None else seed
     n = runs or settings.runs
     start = start_state(scenario, history)
-    params, notes = parameter_draws(scenario, history, n, seed, cache_dir)
+    params, notes, base = parameter_draws(scenario, history, n, seed, trend_cache)
     gdp = None
     if need_gdp and start.rd_total is not None:
         key = (scenario.region, scenario.as_of, scenario.horizon, (scenario.models.trend or TrendSettings()).model_dump_json(), seed, n)
         cache = {} if gdp_cache is None else gdp_cache
         if key not in cache:
-            cache[key] = gdp_draws(scenario, history, regions, indicators, n, seed)
+            cache[key] = gdp_draws(scenario, history, regions, indicators, n, seed, trend_cache, refit)
         gdp = cache[key]
     notes += (list(start.notes) if need_gdp else []) + (list(gdp.notes) if gdp else [])
     return LadderPlan(scenario.name, scenario.region, seed, start, scenario.horizon, n, settings.firm_scale,
-                      lever_settings(scenario.levers), params, settings.calibration, gdp, tuple(notes))
+                      lever_settings(scenario.levers), params, settings.calibration, gdp, tuple(notes), base)
 
 
 def default_workers(runs: int) -> int:
@@ -229,7 +239,7 @@ def simulate(plan: LadderPlan, *, levers: Sequence[LeverSetting] | None = None, 
     for name, value in (fixed or {}).items():
         params[name] = float(value)
     ds = run_ensemble(n_runs=plan.runs, seed=np.random.SeedSequence(plan.seed, spawn_key=(RUN_STREAM,)),
-                      param_draws=params if len(params.columns) else None, progress=progress,
+                      param_draws=params if len(params.columns) else None, params=plan.base, progress=progress,
                       workers=default_workers(plan.runs) if workers is None else workers, desc=desc,
                       stage_counts=plan.start.counts, start_year=plan.start.year, end_year=plan.end_year,
                       levers=levers, firm_scale=plan.firm_scale)
@@ -312,9 +322,10 @@ def needs_gdp(targets: Sequence[Target]) -> bool:
 
 def forecast_ladder(scenario: Scenario, targets: Sequence[Target], history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
                     *, seed: int | None = None, runs: int | None = None, progress: bool = True,
-                    gdp_cache: dict | None = None) -> tuple[LadderRun, list[LadderTargetResult]]:
+                    gdp_cache: dict | None = None, trend_cache: Path | None = None, refit: bool = False) -> tuple[LadderRun, list[LadderTargetResult]]:
     """Plan, simulate and judge every target: the whole ladder forecast of one scenario."""
-    plan = plan_ladder(scenario, history, regions, indicators, need_gdp=needs_gdp(targets), seed=seed, runs=runs, gdp_cache=gdp_cache)
+    plan = plan_ladder(scenario, history, regions, indicators, need_gdp=needs_gdp(targets), seed=seed, runs=runs, gdp_cache=gdp_cache,
+                       trend_cache=trend_cache, refit=refit)
     run = simulate(plan, progress=progress, desc=f"ladder: {scenario.name}"[:60])
     return run, ladder_probabilities(run, targets)
 

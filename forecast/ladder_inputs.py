@@ -161,13 +161,16 @@ def ladder_problems(scenario: Scenario, file: str, history: pd.DataFrame) -> lis
 
 def lever_problems(scenario: Scenario, file: str) -> list[Problem]:
     """Lever sizes outside their bounds and overlapping windows (unknown names are checked elsewhere)."""
-    problems = []
+    problems, known = [], []
     for i, choice in enumerate(scenario.levers):
         spec = LEVERS.get(choice.lever)
-        if spec is not None and not spec.bounds[0] <= choice.size <= spec.bounds[1]:
+        if spec is None:
+            continue
+        if spec.bounds[0] <= choice.size <= spec.bounds[1]:
+            known.append(LeverSetting(choice.lever, choice.size, choice.start, choice.end))
+        else:
             problems.append(Problem(file, f"levers[{i}].size", f"{choice.size:g} is outside the allowed range {spec.bounds[0]:g} to {spec.bounds[1]:g} for {choice.lever}",
                                     f"give a size in {spec.unit}"))
-    known = [LeverSetting(c.lever, c.size, c.start, c.end) for c in scenario.levers if c.lever in LEVERS and not problems]
     try:
         check_settings(known)
     except ValueError as exc:

@@ -134,9 +134,10 @@ def save(fig: plt.Figure, path: Path) -> None:
     plt.close(fig)
 
 
-def ladder_output(scenario, label: str, targets, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame) -> LadderOutput:
-    """Run a scenario's ladder forecast for `forecast run`."""
-    run, results = forecast_ladder(scenario, targets, history, regions, indicators)
+def ladder_output(scenario, label: str, targets, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
+                  trend_cache: Path | None = None, refit: bool = False) -> LadderOutput:
+    """Run a scenario's ladder forecast for `forecast run` (the trend cache and refit are for GDP)."""
+    run, results = forecast_ladder(scenario, targets, history, regions, indicators, trend_cache=trend_cache, refit=refit)
     return LadderOutput(run, results, history, scenario.series, label)
 
 

@@ -3,7 +3,9 @@ on SYNTHETIC data: start state, parameter draws, R&D arithmetic, seeds and commo
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -117,18 +119,19 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
 
     def posterior_for(region, history, *, seed, cache_dir):
         calls["posterior_for"] = (region, seed, cache_dir)
-        return "idata"
+        return SimpleNamespace(attrs={"base_params": json.dumps({"rd_ratio_mean": 0.02})})
 
     def posterior_param_draws(idata, n, seed):
-        calls["draws"] = (idata, n, seed)
+        calls["draws"] = (idata.attrs["base_params"], n, seed)
         return pd.DataFrame({"pass_rate": np.linspace(0.6, 0.9, n), "exit_rate_hte": 0.03})
 
     monkeypatch.setitem(sys.modules, "models.ladder.calibration",
                         SimpleNamespace(posterior_for=posterior_for, posterior_param_draws=posterior_param_draws))
     spec = scenario(models={"trend": None, "ladder": {"runs": 4, "firm_scale": 50, "calibration": "posterior"}},
                     uncertainties={"pass_rate": {"low": 0.5, "high": 0.6}, "exit_rate_sme": {"low": 0.02, "high": 0.05}})
-    draws, notes = lf.parameter_draws(spec, history, 4, seed=11, cache_dir=lf.CACHE_DIR)
-    assert calls["posterior_for"] == ("langfang", 11, lf.CACHE_DIR) and calls["draws"] == ("idata", 4, 11)
+    draws, notes, base = lf.parameter_draws(spec, history, 4, seed=11, cache_dir=Path("somewhere"))
+    assert calls["posterior_for"] == ("langfang", 11, Path("somewhere")) and calls["draws"][1:] == (4, 11)
+    assert base.rd_ratio_mean == 0.02 and base.pass_rate == LadderParams().pass_rate  # the calibration's base, else defaults
     np.testing.assert_allclose(draws["pass_rate"], np.linspace(0.6, 0.9, 4))  # posterior wins over the scenario's range
     assert draws["exit_rate_sme"].between(0.02, 0.05).all()                  # not calibrated: the scenario's range
     assert any("ignored" in n for n in notes) and any("exit_rate_sme" in n for n in notes)

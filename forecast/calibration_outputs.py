@@ -1,0 +1,124 @@
+"""What `forecast calibrate` checks, prints and writes.
+
+Files, written into a temporary folder beside the output folder and moved into place at
+the end (all or nothing):
+
+* ``posterior.nc``: the ArviZ InferenceData (posterior, sample stats, observed data;
+  attrs hold the window, data hash, seed, diagnostics and notes);
+* ``summary.csv``: per parameter: posterior mean, sd, 94% HDI, R-hat, bulk and tail
+  ESS (`arviz.summary`), and the prior range (`PARAM_RANGES`) it was drawn from;
+* ``ppc.png``: the posterior predictive check (`calibration_charts.plot_calibration_check`);
+* ``manifest.json``: command, seed, input hashes, package versions, sampler settings,
+  convergence diagnostics, predictive-check settings and notes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import arviz as az
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from forecast.calibration_charts import plot_calibration_check
+from forecast.errors import InputError, Problem, did_you_mean
+from forecast.outputs import provenance, staged_output
+from models.ladder import calibration as cal
+from models.ladder.params import PARAM_RANGES
+
+PPC_AGENTS = 2000
+"""Agents at the start of each predictive-check run (sets its firm_scale)."""
+HISTORY_SHOWN = 5
+"""Years before the window whose figures the check chart still shows (grey, unused)."""
+
+
+def calibration_parent(region: str, history: pd.DataFrame, regions: pd.DataFrame, data_file: str) -> str | None:
+    """The province to pool the region with (None: fitted alone); `InputError` if it cannot be calibrated."""
+    if region not in regions.index:
+        raise InputError([Problem("data/regions.csv", "--region", f"unknown region '{region}'", did_you_mean(region, regions.index))])
+    try:
+        found, _ = cal.gather_observations(region, history, parent=cal.parent_of(region, regions))
+    except cal.CalibrationDataError as exc:
+        usable = sorted(r for r in regions.index if _calibratable(r, history, regions))
+        raise InputError([Problem(data_file, "--region", str(exc), f"regions with stage data to calibrate: {', '.join(usable) or 'none'}")]) from None
+    return found[1].region if len(found) == 2 else None
+
+
+def _calibratable(region: str, history: pd.DataFrame, regions: pd.DataFrame) -> bool:
+    try:
+        cal.gather_observations(region, history, parent=cal.parent_of(region, regions))
+    except cal.CalibrationDataError:
+        return False
+    return True
+
+
+def summary_table(idata: az.InferenceData) -> pd.DataFrame:
+    """az.summary of the rates and noise scales, one row per (region, parameter), with prior ranges."""
+    summary = az.summary(idata, var_names=["rates", "sigma"], hdi_prob=0.94)
+    rows = []
+    for name, values in summary.iterrows():
+        inside = name[name.index("[") + 1:-1].split(", ")
+        region, parameter = (inside[0], inside[1]) if name.startswith("rates") else ("all", f"sigma_{inside[0]}")
+        low, high = PARAM_RANGES.get(parameter, (float("nan"), float("nan")))
+        rows.append({"region": region, "parameter": parameter, **values.to_dict(), "prior_low": low, "prior_high": high})
+    return pd.DataFrame(rows)
+
+
+def format_summary(table: pd.DataFrame, region: str, status: str) -> str:
+    """The region's rows and the noise scales as text, with the convergence status."""
+    shown = table[table["region"].isin([region, "all"])]
+    columns = ["parameter", "mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk", "ess_tail", "prior_low", "prior_high"]
+    text = shown[columns].to_string(index=False, float_format=lambda v: f"{v:.3g}")
+    return f"{text}\n\nconvergence: {status}"
+
+
+def check_chart(idata: az.InferenceData, history: pd.DataFrame, *, runs: int, seed: int) -> tuple[plt.Figure, dict]:
+    """Run the ABM with posterior draws from the region's start state and draw the check."""
+    region = idata.attrs["region"]
+    start, _ = cal.attrs_json(idata, "windows")[region]
+    firms = sum(cal.attrs_json(idata, "stage_counts")[region].values())
+    firm_scale = max(1, round(firms / PPC_AGENTS))
+    abm_seed, noise_seed = np.random.SeedSequence(seed).spawn(2)
+    ensemble = cal.abm_predictive(idata, n_runs=runs, firm_scale=firm_scale, seed=abm_seed)
+    years = ensemble["year"].values
+    abm = {c: (years, ensemble[c].values) for c in cal.INDICATORS.values()}
+    abm["certifications_listed"] = (years[1:], ensemble["certifications_listed"].values[:, 1:])
+    figures = cal.region_figures(history, region)
+    figures = figures[figures["year"] >= start - HISTORY_SHOWN]
+    status = cal.attrs_json(idata, "diagnostics")["status"]
+    figure = plot_calibration_check(figures, abm, cal.meanfield_predictive(idata, noise_seed), start_year=start, status=status,
+                                    title=f"{region}: ladder model with calibrated rates ({runs} ABM runs, firm_scale {firm_scale})")
+    return figure, {"runs": runs, "firm_scale": firm_scale, "seed": seed}
+
+
+def manifest(idata: az.InferenceData, *, command: str, inputs: dict[str, str], check: dict) -> dict:
+    """Everything needed to reproduce the calibration (`outputs.provenance` plus the fit's settings)."""
+    attrs = idata.attrs
+    return {
+        **provenance(command=command, seed=int(attrs["seed"]), inputs={**inputs, "rows_used": attrs["data_sha256"]}),
+        "region": attrs["region"],
+        "regions_fitted": cal.attrs_json(idata, "regions"),
+        "windows": cal.attrs_json(idata, "windows"),
+        "stage_counts": cal.attrs_json(idata, "stage_counts"),
+        "calibration_version": attrs["calibration_version"],
+        "sampler": cal.attrs_json(idata, "sampler"),
+        "sampled_parameters": list(cal.SAMPLED),
+        "diagnostics": cal.attrs_json(idata, "diagnostics"),
+        "predictive_check": check,
+        "notes": cal.attrs_json(idata, "notes"),
+    }
+
+
+def write_calibration(out_dir: Path, idata: az.InferenceData, table: pd.DataFrame, figure: plt.Figure, meta: dict) -> list[Path]:
+    """posterior.nc, summary.csv, ppc.png and manifest.json into `out_dir`, all or nothing."""
+    try:
+        with staged_output(out_dir) as staging:
+            idata.to_netcdf(staging / "posterior.nc")
+            table.to_csv(staging / "summary.csv", index=False)
+            figure.savefig(staging / "ppc.png", dpi=110)
+            (staging / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    finally:
+        plt.close(figure)
+    return sorted(Path(out_dir).iterdir())

@@ -1,0 +1,334 @@
+"""Calibration of the ladder model (models.ladder.calibration, models.ladder.meanfield).
+
+Histories here are SYNTHETIC (labelled so in their source column) except where the
+bundled data/history.csv is named. Fits use tiny draws; the posterior-recovery check
+is behind the `slow` marker.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+from typer.testing import CliRunner
+
+from forecast.calibration_charts import plot_calibration_check
+from forecast.cli import app
+from forecast.data import load_history
+from models.ladder import LadderParams, run_ensemble
+from models.ladder import behaviour as bh
+from models.ladder import calibration as cal
+from models.ladder import meanfield as mf
+from models.ladder.params import PARAM_RANGES
+from tests.conftest import SYNTHETIC
+
+matplotlib.use("Agg")
+runner = CliRunner()
+
+WORLD = dict(stage_counts={"hte": 150, "tech_sme": 1500, "startup": 600}, start_year=2020, end_year=2024)
+"""A small city: the ABM runs in about a second a year-window at firm_scale 1."""
+
+FAR = {
+    "low": dict(application_rate=0.02, pass_rate=0.55, recert_apply_rate=0.95, recert_pass_rate=0.95, exit_rate_hte=0.01,
+                startup_entry_rate=0.08, startup_registration_rate=0.85, sme_renewal_rate=1.0, exit_rate_sme=0.03),
+    "high": dict(application_rate=0.3, pass_rate=0.9, recert_apply_rate=0.6, recert_pass_rate=0.7, exit_rate_hte=0.05,
+                 startup_entry_rate=0.38, startup_registration_rate=0.25, sme_renewal_rate=0.8, exit_rate_sme=0.1),
+}
+"""Rates near the corners of their ranges, far from the pilot's defaults."""
+
+
+def synthetic_history(rows: list[tuple], region: str = "hebei") -> pd.DataFrame:
+    """A validated-looking history table from (indicator, year, value, flag) tuples."""
+    units = {"high_tech_enterprises": "firms", "tech_smes": "firms", "high_tech_certifications": "firms_per_year"}
+    return pd.DataFrame([
+        {"region": region, "indicator": i, "year": y, "value": float(v), "unit": units[i], "source": SYNTHETIC,
+         "note": "", "series": "main", "flag": f, "row": n + 2}
+        for n, (i, y, v, f) in enumerate(rows)
+    ])
+
+
+SMALL_HISTORY = synthetic_history([
+    ("high_tech_enterprises", 2015, 60, ""),                      # before the window: not used
+    ("high_tech_enterprises", 2018, 100, ""), ("tech_smes", 2018, 1000, "plan_base"),  # start state
+    ("high_tech_certifications", 2019, 55, ""), ("high_tech_certifications", 2020, 60, ""),
+    ("high_tech_certifications", 2021, 70, ""),
+    ("high_tech_enterprises", 2020, 120, "non_year_end"), ("high_tech_enterprises", 2021, 140, ""),
+    ("tech_smes", 2021, 900, "lower_bound"),
+])
+
+
+@pytest.fixture(scope="module")
+def world_profile() -> mf.StageProfile:
+    return mf.measure_profile(**WORLD, seed=11)
+
+
+@pytest.fixture(scope="module")
+def small_data() -> cal.CalibrationData:
+    return cal.calibration_data("hebei", SMALL_HISTORY, seed=5)
+
+
+@pytest.fixture(scope="module")
+def small_fit() -> "az.InferenceData":  # noqa: F821
+    return cal.calibrate("hebei", SMALL_HISTORY, draws=100, tune=100, chains=1, seed=5)
+
+
+# --- mean-field ---------------------------------------------------------------------------
+def test_application_call_with_logit_shift_is_the_behaviour_function():
+    # base 0.5 has logit 0, so moving the base rate into the boost gives the same probability
+    savings = np.array([0.0, 5.0, 40.0])
+    shares = np.array([0.5, 0.25, 0.25])
+    p = {"application_value_weight": 0.5, "application_cost": 10.0}
+    direct = bh.application_probability(0.06, 20.0, savings, 0.5, 10.0, 1.0)
+    shifted = mf._mean_application(np.array([[0.06]]), 20.0, (savings, shares), p, boost=1.0)
+    assert shifted.item() == pytest.approx(float(direct @ shares), rel=1e-12)
+
+
+def test_jacobian_matches_finite_differences(world_profile):
+    theta = np.array([FAR["high"][k] for k in cal.SAMPLED])
+    value, jac = mf.meanfield_with_jacobian(world_profile, cal.SAMPLED, theta)
+    for j in range(theta.size):
+        step = np.zeros_like(theta)
+        step[j] = 1e-6
+        moved, _ = mf.meanfield_with_jacobian(world_profile, cal.SAMPLED, theta + step)
+        np.testing.assert_allclose((moved - value) / 1e-6, jac[:, j], rtol=1e-3, atol=1e-2)
+
+
+def test_meanfield_starts_from_the_observed_state(world_profile):
+    paths = mf.simulate_meanfield(world_profile)
+    assert paths["hte_certified"][0] == pytest.approx(150)
+    assert paths["tech_sme_registered"][0] == pytest.approx(1500)
+    assert paths["certifications_listed"].shape == (4,)
+    np.testing.assert_allclose(paths["certifications_listed"], paths["new_certifications"] + paths["recertifications"])
+
+
+def test_meanfield_batches_like_single_runs(world_profile):
+    rates = {"application_rate": np.array([0.05, 0.2]), "exit_rate_hte": np.array([0.01, 0.05])}
+    batch = mf.simulate_meanfield(world_profile, rates)
+    for i in range(2):
+        one = mf.simulate_meanfield(world_profile, {k: float(v[i]) for k, v in rates.items()})
+        np.testing.assert_allclose(batch["hte_certified"][i], one["hte_certified"])
+
+
+@pytest.mark.parametrize("corner", sorted(FAR))
+def test_meanfield_agrees_with_abm_ensemble_mean(world_profile, corner):
+    # The mean-field is the likelihood for the ABM's rates: at rates far from the pilot's it must
+    # still track the ensemble mean within the stated tolerance (plus 3 Monte Carlo errors).
+    theta = FAR[corner]
+    expected = mf.simulate_meanfield(world_profile, theta)
+    ds = run_ensemble(n_runs=12, seed=7, params=replace(LadderParams(), **theta), progress=False, **WORLD)
+    for column, kind in (("hte_certified", "stock"), ("tech_sme_registered", "stock"), ("certifications_listed", "flow")):
+        runs = ds[column].values[:, 1:]
+        mean, se = runs.mean(axis=0), runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0])
+        model = expected[column][1:] if kind == "stock" else expected[column]
+        gap = np.abs(model - mean)
+        assert np.all(gap <= cal.MEANFIELD_TOLERANCE[kind] * mean + 3 * se), (column, model, mean, se)
+
+
+# --- data -----------------------------------------------------------------------------------
+def test_window_starts_at_first_clean_year_and_honours_flags():
+    obs = cal.region_observations(SMALL_HISTORY, "hebei")
+    assert (obs.start_year, obs.end_year) == (2018, 2021)
+    assert obs.stage_counts == {"hte": 100, "tech_sme": 1000, "startup": 400}  # 2 x 0.2 x 1000 startups assumed
+    figures = obs.figures.set_index(["indicator", "year"])
+    assert figures.loc[("high_tech_enterprises", 2020), "noise"] == cal.CAVEAT_NOISE
+    assert figures.loc[("high_tech_enterprises", 2021), "noise"] == 1.0
+    assert bool(figures.loc[("tech_smes", 2021), "censored"])
+    assert 2015 not in obs.figures["year"].values
+
+
+def test_regions_without_a_window_are_refused_with_a_reason():
+    history = load_history()
+    with pytest.raises(cal.CalibrationDataError, match="no year from 2016 on with clean figures"):
+        cal.region_observations(history, "beijing")  # certification lists only, no stocks
+    with pytest.raises(cal.CalibrationDataError, match="no stage figures after the start year 2020"):
+        cal.region_observations(history, "handan")
+    found, notes = cal.gather_observations("handan", history, parent="hebei")  # pooled: borrows hebei's rates
+    assert [o.region for o in found] == ["handan", "hebei"] and any("no figures after 2020" in n for n in notes)
+
+
+def test_rows_hash_changes_with_a_used_figure_only():
+    base = cal.region_observations(SMALL_HISTORY, "hebei").rows_hash
+    earlier = SMALL_HISTORY.copy()
+    earlier.loc[earlier["year"] == 2015, "value"] = 61.0  # outside the window
+    assert cal.region_observations(earlier, "hebei").rows_hash == base
+    changed = SMALL_HISTORY.copy()
+    changed.loc[changed["year"] == 2021, "value"] += 1
+    assert cal.region_observations(changed, "hebei").rows_hash != base
+
+
+# --- model ------------------------------------------------------------------------------------
+def test_model_builds_with_bounded_rates(small_data):
+    model = cal.build_calibration_model(small_data)
+    assert {v.name for v in model.free_RVs} == {"z_top", "sigma"}
+    assert model.named_vars_to_dims["rates"] == ("region", "param")
+    assert list(model.coords["param"]) == list(cal.SAMPLED)
+    draws = pm.draw(model["rates"], draws=300, random_seed=1)[:, 0, :]
+    lo = np.array([PARAM_RANGES[k][0] for k in cal.SAMPLED])
+    hi = np.array([PARAM_RANGES[k][1] for k in cal.SAMPLED])
+    assert np.all(draws >= lo) and np.all(draws <= hi)
+    # uniform on the range: the draws' mean is near the middle of each range
+    assert np.all(np.abs(draws.mean(axis=0) - (lo + hi) / 2) < 0.12 * (hi - lo))
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
+
+
+def _prior_paths(data: cal.CalibrationData, n: int = 400) -> dict[str, np.ndarray]:
+    rates = pm.draw(cal.build_calibration_model(data)["rates"], draws=n, random_seed=2)[:, 0, :]
+    return mf.simulate_meanfield(data.profiles[0], {k: rates[:, j] for j, k in enumerate(cal.SAMPLED)})
+
+
+def test_prior_predictive_gives_plausible_stage_counts(small_data):
+    paths = _prior_paths(small_data)
+    hte, sme, lists = paths["hte_certified"], paths["tech_sme_registered"], paths["certifications_listed"]
+    yearly = (hte[:, -1] / hte[:, 0]) ** (1 / (hte.shape[1] - 1)) - 1
+    # Certified firms change by -25%..+100% a year (Langfang grew 44% a year 2012-2020, Hebei
+    # doubled in 2016-17), the registry keeps 10%..300% of its start, and a year's lists
+    # (new + renewed) are 10%..100% of the certified stock (a third when steady).
+    assert np.all((yearly > -0.25) & (yearly < 1.0))
+    assert np.all((sme[:, -1] > 0.1 * sme[:, 0]) & (sme[:, -1] < 3.0 * sme[:, 0]))
+    assert np.all((lists > 0.1 * hte[:, 1:]) & (lists < 1.0 * hte[:, 1:]))
+    # and the prior is not a point: the middle 90% of certified growth spans more than 15 points
+    assert np.subtract(*np.quantile(yearly, [0.95, 0.05])) > 0.15
+
+
+def test_prior_predictive_covers_hebei_certification_figures():
+    # bundled data: every yearly list and every certified-stock figure after 2017 lies inside the
+    # prior predictive's 1-99% range (the registry does not: see the module docstring's limits)
+    data = cal.calibration_data("hebei", load_history(), seed=5, pilot_runs=1)
+    paths = _prior_paths(data)
+    obs = data.regions[0]
+    for row in obs.figures[obs.figures["indicator"] != "tech_smes"].itertuples():
+        column = paths[row.column]
+        values = column[:, row.year - obs.start_year - (row.column == "certifications_listed")]
+        low, high = np.quantile(values, [0.01, 0.99])
+        assert low <= row.value <= high or (row.censored and row.value <= high), (row.indicator, row.year, low, high)
+
+
+# --- fits, draws, cache -------------------------------------------------------------------------
+def test_fit_records_window_hash_and_diagnostics(small_fit):
+    assert small_fit.attrs["region"] == "hebei"
+    assert cal.attrs_json(small_fit, "windows") == {"hebei": [2018, 2021]}
+    assert small_fit.attrs["data_sha256"] == cal.data_hash([cal.region_observations(SMALL_HISTORY, "hebei")])
+    diagnostics = cal.attrs_json(small_fit, "diagnostics")
+    assert diagnostics["status"].startswith(("ok", "WARNING"))  # one chain: R-hat undefined, so WARNING
+    assert set(small_fit.posterior["mf_hebei_hte_certified"].coords["year_hebei"].values) == {2018, 2019, 2020, 2021}
+
+
+def test_posterior_param_draws_are_ladder_params_and_reproducible(small_fit):
+    draws = cal.posterior_param_draws(small_fit, 20, seed=3)
+    assert list(draws.columns) == list(cal.SAMPLED) and len(draws) == 20
+    assert set(draws.columns) <= set(PARAM_RANGES)
+    pd.testing.assert_frame_equal(draws, cal.posterior_param_draws(small_fit, 20, seed=3))
+    assert not draws.equals(cal.posterior_param_draws(small_fit, 20, seed=4))
+    flat = small_fit.posterior["rates"].sel(region="hebei").values.reshape(-1, len(cal.SAMPLED))
+    assert all(any(np.allclose(row, f) for f in flat) for row in draws.to_numpy())  # rows are posterior draws
+    ds = run_ensemble(n_runs=3, seed=1, param_draws=cal.posterior_param_draws(small_fit, 3, seed=1), progress=False,
+                      firm_scale=20, **WORLD)
+    np.testing.assert_allclose(ds["param_application_rate"].values, cal.posterior_param_draws(small_fit, 3, seed=1)["application_rate"])
+
+
+def test_posterior_for_fits_once_then_loads(tmp_path, monkeypatch):
+    kwargs = dict(seed=5, cache_dir=tmp_path, draws=50, tune=50, chains=1)
+    first = cal.posterior_for("hebei", SMALL_HISTORY, **kwargs)
+    files = list(tmp_path.glob("ladder-hebei-*.nc"))
+    assert len(files) == 1 and "seed5" in files[0].name
+
+    def no_refit(*args, **kw):
+        raise AssertionError("posterior_for refitted instead of loading the cache")
+
+    monkeypatch.setattr(cal, "calibrate", no_refit)
+    again = cal.posterior_for("hebei", SMALL_HISTORY, **kwargs)
+    np.testing.assert_array_equal(first.posterior["rates"].values, again.posterior["rates"].values)
+    assert again.attrs["data_sha256"] == first.attrs["data_sha256"]
+    with pytest.raises(AssertionError, match="refitted"):
+        cal.posterior_for("hebei", SMALL_HISTORY, refit=True, **kwargs)
+
+
+def test_meanfield_predictive_has_draws_by_year(small_fit):
+    pp = cal.meanfield_predictive(small_fit, seed=1)
+    years, values = pp["certifications_listed"]
+    assert list(years) == [2019, 2020, 2021] and values.shape == (100, 3) and np.all(values > 0)
+
+
+# --- chart ----------------------------------------------------------------------------------------
+def test_check_chart_draws_bands_model_and_flagged_figures():
+    years = np.arange(2018, 2022)
+    draws = np.linspace(0.9, 1.1, 50)[:, None] * np.array([100.0, 110, 125, 140])
+    paths = {"hte_certified": (years, draws), "tech_sme_registered": (years, 10 * draws),
+             "certifications_listed": (years[1:], draws[:, 1:] / 2)}
+    fig = plot_calibration_check(SMALL_HISTORY, paths, paths, title="synthetic", start_year=2018)
+    axes = fig.axes
+    assert len(axes) == 3
+    labels = [line.get_label() for line in axes[0].lines]
+    assert "lower bound" not in labels and "before the window (not used)" in labels
+    assert "caveated (mid-year, scope)" in labels
+    assert [line.get_label() for line in axes[2].lines].count("lower bound") == 1
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), np.median(draws, axis=0))
+
+
+# --- CLI ------------------------------------------------------------------------------------------
+def test_cli_calibrate_writes_all_files_on_bundled_data(tmp_path):
+    out = tmp_path / "cal"
+    result = runner.invoke(app, ["calibrate", "--region", "hebei", "--draws", "50", "--tune", "50", "--chains", "1",
+                                 "--runs", "2", "--seed", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {"posterior.nc", "summary.csv", "ppc.png", "manifest.json"}
+    assert "application_rate" in result.output and "convergence:" in result.output
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["seed"] == 3 and meta["windows"] == {"hebei": [2017, 2024]}
+    assert len(meta["input_sha256"]["rows_used"]) == 64 and meta["diagnostics"]["chains"] == 1
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk", "prior_low", "prior_high"} <= set(summary.columns)
+    assert set(cal.SAMPLED) <= set(summary["parameter"])
+
+
+@pytest.mark.parametrize(("region", "message"), [
+    ("langfnag", "did you mean 'langfang'"),
+    ("beijing", "no year from 2016 on with clean figures"),
+])
+def test_cli_calibrate_bad_region_exits_2(tmp_path, region, message):
+    result = runner.invoke(app, ["calibrate", "--region", region, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "x").exists()
+
+
+# --- slow: recovery -------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_calibration_recovers_rates_from_abm_simulated_data():
+    truth = dict(application_rate=0.15, pass_rate=0.8, recert_apply_rate=0.75, recert_pass_rate=0.85, exit_rate_hte=0.03,
+                 startup_entry_rate=0.3, startup_registration_rate=0.5, sme_renewal_rate=0.9, exit_rate_sme=0.06)
+    counts = {"hte": 1500, "tech_sme": 15000}
+    sim = run_ensemble(n_runs=1, seed=99, params=replace(LadderParams(), **truth), progress=False, firm_scale=2,
+                       stage_counts={**counts, "startup": 6000}, start_year=2016, end_year=2024)
+    rows = [("high_tech_enterprises", 2016, counts["hte"], ""), ("tech_smes", 2016, counts["tech_sme"], "")]
+    for year in range(2017, 2025):
+        rows.append(("high_tech_certifications", year, float(sim["certifications_listed"].sel(year=year)[0]), ""))
+    for year in (2018, 2020, 2022, 2024):
+        rows += [("high_tech_enterprises", year, float(sim["hte_certified"].sel(year=year)[0]), ""),
+                 ("tech_smes", year, float(sim["tech_sme_registered"].sel(year=year)[0]), "")]
+    idata = cal.calibrate("hebei", synthetic_history(rows), draws=500, tune=500, chains=2, seed=8)
+    assert cal.attrs_json(idata, "diagnostics")["divergences"] == 0
+    post = idata.posterior["rates"].sel(region="hebei")
+
+    def inside_90(values: np.ndarray, true: float) -> bool:
+        low, high = np.quantile(values, [0.05, 0.95])
+        return low <= true <= high
+
+    # The counts see first certifications and renewals only as products (application x pass,
+    # re-apply x re-pass): those are informed, and must cover the truth.
+    for a, b in (("application_rate", "pass_rate"), ("recert_apply_rate", "recert_pass_rate")):
+        product = (post.sel(param=a) * post.sel(param=b)).values.ravel()
+        assert inside_90(product, truth[a] * truth[b]), (a, b, np.quantile(product, [0.05, 0.95]))
+    informed = []
+    for k in cal.SAMPLED:
+        lo, hi = PARAM_RANGES[k]
+        values = post.sel(param=k).values.ravel()
+        if values.std() < 2 / 3 * (hi - lo) / np.sqrt(12):  # the data cut the prior sd by a third or more
+            informed.append(k)
+            assert inside_90(values, truth[k]), (k, truth[k], np.quantile(values, [0.05, 0.95]))
+    assert {"application_rate", "startup_entry_rate"} <= set(informed)
