@@ -19,22 +19,28 @@ starts in the first year from `RULES_YEAR` on with clean figures (no caveat othe
 the ladder (hte, tech_sme observed; startup = 2 x startup_entry_rate (default) x
 tech_sme, about two yearly cohorts of entrants). Every figure after the start year
 enters the likelihood with its caveat: ``non_year_end`` and ``scope_differs`` with
-`CAVEAT_NOISE` times the noise (as in the trend model, `models.panel`), ``lower_bound`` as a censored
-observation (only P(y >= bound) enters). Figures before the start are not used.
+`CAVEAT_NOISE` times the noise (as in the trend model, `models.panel`), ``lower_bound``
+as a censored observation (only P(y >= bound) enters). Figures before the start are
+not used.
 
 Likelihood. The mean-field ladder (`meanfield`: the ABM's expected stage counts as a
 difference equation, rates from the agents' own behaviour functions, wrapped as
 `meanfield.MeanFieldOp` with its complex-step Jacobian) gives m_t(theta) for each
 observed column; a figure y_t of indicator i is::
 
-    log y_t ~ Normal(log m_t(theta), sigma_i c_t)     c_t = CAVEAT_NOISE if caveated, else 1
-    lower bound b_t:  log P(y_t >= b_t) = log(1 - Phi((log b_t - log m_t) / (sigma_i c_t)))
+    log y_t ~ Normal(log m_t(theta), s_t),   s_t = sqrt((sigma_i c_t)^2 + e^2)
+    lower bound b_t:  log P(y_t >= b_t) = log(1 - Phi((log b_t - log m_t) / s_t))
+
+with c_t = CAVEAT_NOISE if caveated, else 1, and e = `MEANFIELD_ERROR_SD` = 0.03, the
+mean-field's typical gap to the ABM ensemble mean (2-3%; at most 6% in the tests): the
+likelihood of the ABM's rates is never sharper than the approximation that carries it
+(without the floor, data as clean as an ABM run drove sigma to 0.03 and NUTS diverged
+along the application x pass ridge).
 
 sigma_i (one per indicator, shared by the regions) covers reporting noise, the ABM's own
-randomness about its mean (1-3% at city sizes), the mean-field's error (below 6%) and
-what constant rates cannot follow (policy pushes, register definitions). One per
-indicator, so a series the model cannot follow (see Limits) widens its own noise
-instead of loosening the fit to the others.
+randomness about its mean (1-3% at city sizes) and what constant rates cannot follow
+(policy pushes, register definitions). One per indicator, so a series the model cannot
+follow (see Limits) widens its own noise instead of loosening the fit to the others.
 
 Parameters and priors. `SAMPLED` are the rates that govern application, pass,
 re-certification, entry and exit and reach the counts directly: application_rate,
@@ -52,8 +58,8 @@ data see only as a product (application x pass, re-apply x re-pass, exit_rate_ht
 with the fixed move_out_rate) stay in the model so their posterior carries the
 ridge honestly (NUTS runs with a dense mass matrix, ``jitter+adapt_full``, which
 halves the leapfrog steps on these ridges). sigma_i ~ LogNormal(log 0.10, 0.5):
-figures within 5-25% of the model's mean a priori. The other `LadderParams` fields stay at their defaults
-(`base`): growth, R&D and IP parameters shape the firms' attributes, which the
+figures within 5-25% of the model's mean a priori. The other `LadderParams` fields stay
+at their defaults (`base`): growth, R&D and IP parameters shape the firms' attributes, which the
 mean-field takes from the pilot run and which aggregate counts cannot separate from
 the rates above; reserve intake, move-in/out and the outside stage have no figure.
 
@@ -61,7 +67,8 @@ Pooling. A city is fitted with its province (`data/regions.csv` parent) when the
 province has a window: z_city = z_province + `POOL_SD` u, u ~ Normal(0, 1). With
 POOL_SD = 0.75 a province rate in the middle of its range puts the city's within the
 middle 23-77% of the range with 90% probability: cities differ, but a city with one
-or two figures (Langfang has one after its start) mostly borrows its province's rates.
+or two figures (Langfang has one after its start) mostly borrows its province's rates,
+and a city with none after its start (Handan) takes them whole, widened by POOL_SD.
 The neighbouring provinces' lists are not used: with no stock figures their
 certification flow identifies no rate (the unknown registry size absorbs the
 application rate) and would add four latent stocks each.
@@ -82,9 +89,10 @@ national score rule, the registry shrinks under most rates inside `PARAM_RANGES`
 prior predictive's median for Hebei 2017-2024 is half the start, its maximum 1.3
 times) and even the corner most favourable to it (top entry, registration and renewal,
 lowest exit and application) reaches 1.9 times (105,000); Hebei's provincial register
-(main series) grew from 55,000 (2017) to over 127,000 (2024). The posterior then presses startup_entry_rate and sme_renewal_rate
-against their upper bounds and sigma_tech_smes absorbs the rest; read the registry
-rates as "as high as the ranges allow", not as estimates. (2) The eligibility kernels
+(main series) grew from 55,000 (2017) to over 127,000 (2024). The posterior then
+presses startup_entry_rate and sme_renewal_rate towards their upper bounds and
+sigma_tech_smes absorbs the rest; read the registry rates as "as high as the ranges
+allow", not as estimates. (2) The eligibility kernels
 come from a pilot at the `base` rates; at the posterior the mean-field's error is the
 tested one. (3) Calibration years run at the status quo unless ``levers`` are given
 (Langfang's draft-plan rewards from 2021 are not known to have been paid); the rates
@@ -118,7 +126,7 @@ from models.ladder.meanfield import MeanFieldOp, StageProfile, measure_profile
 from models.ladder.params import PARAM_RANGES, LadderParams
 from models.panel import CAVEAT_NOISE
 
-CALIBRATION_VERSION = "1"
+CALIBRATION_VERSION = "2"
 """Bump when the likelihood, priors, window rule or pilot change (invalidates caches)."""
 RULES_YEAR = 2016
 INDICATORS = {
@@ -140,6 +148,8 @@ POOL_SD = 0.75
 SIGMA_PRIOR = (np.log(0.10), 0.5)
 MEANFIELD_TOLERANCE = {"stock": 0.06, "flow": 0.10}
 """Largest relative gap between the mean-field and the ABM ensemble mean asserted in the tests."""
+MEANFIELD_ERROR_SD = 0.03
+"""Floor of every figure's log-scale noise: the mean-field's typical gap to the ABM mean."""
 DEFAULTS = {"draws": 1000, "tune": 1000, "chains": 2, "target_accept": 0.9}
 
 
@@ -320,8 +330,8 @@ def _observe(obs: RegionObservations, paths: dict, sigma) -> None:
         pt.log(paths[c][y - obs.start_year - (c == "certifications_listed")])
         for c, y in zip(figures["column"], figures["year"], strict=True)
     ])
-    which = figures["indicator"].map(list(INDICATORS).index).to_numpy()
-    sd = sigma[which] * figures["noise"].to_numpy()
+    which = np.array([list(INDICATORS).index(i) for i in figures["indicator"]])
+    sd = pt.sqrt((sigma[which] * figures["noise"].to_numpy()) ** 2 + MEANFIELD_ERROR_SD**2)
     logy = np.log(figures["value"].to_numpy())
     point = np.flatnonzero(~figures["censored"].to_numpy())
     bound = np.flatnonzero(figures["censored"].to_numpy())
@@ -470,17 +480,18 @@ def parent_of(region: str, regions: pd.DataFrame | None = None) -> str | None:
 # --- posterior predictive ------------------------------------------------------------
 def meanfield_predictive(idata: az.InferenceData, seed: int | np.random.SeedSequence = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Mean-field posterior predictive of the region's figures: column -> (years, draws x years),
-    the expected count times the reporting noise exp(sigma n), n ~ Normal(0, 1)."""
+    the expected count times the noise exp(s n), n ~ Normal(0, 1), s the uncaveated figure's sd."""
     region = idata.attrs["region"]
     post = idata.posterior
     rng = np.random.default_rng(seed)
     out = {}
     for indicator, column in INDICATORS.items():
         sigma = post["sigma"].sel(indicator=indicator).values.reshape(-1, 1)
+        sd = np.sqrt(sigma**2 + MEANFIELD_ERROR_SD**2)
         da = post[f"mf_{region}_{column}"]
         values = da.values.reshape(-1, da.shape[-1])
         years = da[da.dims[-1]].values
-        out[column] = (years, values * np.exp(sigma * rng.standard_normal(values.shape)))
+        out[column] = (years, values * np.exp(sd * rng.standard_normal(values.shape)))
     return out
 
 
