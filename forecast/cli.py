@@ -365,15 +365,23 @@ def calibrate_command(
     seed: Annotated[int, typer.Option(help="Seed of the pilot runs, the sampler and the check runs.")] = 1,
     runs: Annotated[int, typer.Option(min=2, help="ABM runs with posterior draws for the predictive check.")] = 40,
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: out/calibration/<region>).")] = None,
+    refit: Annotated[bool, typer.Option("--refit", help="Fit again instead of reusing a saved posterior.")] = False,
+    cache: CacheOption = None,
 ) -> None:
-    """Fit the ladder model's rates to a region's history: posterior, summary, predictive check, manifest."""
+    """Fit the ladder model's rates to a region's history: posterior, summary, predictive check, manifest.
+
+    The posterior is also saved in the posterior cache, where scenarios with
+    `calibration: posterior` (and `calibration_seed` equal to --seed) find it.
+    """
     from forecast.calibration_outputs import calibration_parent, check_chart, format_summary, manifest, summary_table, write_calibration
-    from models.ladder.calibration import attrs_json, calibrate
+    from forecast.forecasting import default_cache_dir
+    from models.ladder.calibration import attrs_json, posterior_for
 
     with reported_errors():
         inputs = load_inputs(data)
         parent = calibration_parent(region, inputs.history, inputs.regions, str(data or bundled_path("history.csv")))
-    idata = calibrate(region, inputs.history, draws=draws, tune=tune, chains=chains, seed=seed, parent=parent)
+    idata = posterior_for(region, inputs.history, seed=seed, cache_dir=cache or default_cache_dir(), refit=refit, parent=parent,
+                          draws=draws, tune=tune, chains=chains)
     table, status = summary_table(idata), attrs_json(idata, "diagnostics")["status"]
     figure, check = check_chart(idata, inputs.history, runs=runs, seed=seed)
     typer.echo(f"\n{region}: ladder calibration{f' (pooled with {parent})' if parent else ''}, seed {seed}\n\n{format_summary(table, region, status)}")

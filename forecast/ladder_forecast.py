@@ -46,7 +46,6 @@ not Monte Carlo noise. Fixing one parameter leaves the others' draws unchanged.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import zlib
@@ -60,10 +59,11 @@ import xarray as xr
 
 from forecast.errors import InputError, Problem
 from forecast.forecasting import default_cache_dir, forecast_indicator
-from forecast.ladder_inputs import StartState, calibration_available, start_state
+from forecast.ladder_inputs import StartState, start_state
 from forecast.probability import TargetProbability, met_draws, probability_met
 from forecast.scenario import LeverChoice, Scenario, TrendSettings
 from forecast.targets import Target
+from models.ladder import calibration
 from models.ladder import PARAM_RANGES, LadderParams, LeverSetting, monte_carlo_probability, run_ensemble
 
 LADDER_COLUMNS = {
@@ -157,14 +157,9 @@ def parameter_draws(scenario: Scenario, history: pd.DataFrame, n: int, seed: int
     prior = uniform_draws(ranges, n, seed)
     if scenario.models.ladder.calibration == "prior":
         return prior, [f"parameters drawn uniformly on their ranges: {', '.join(ranges) or 'none (defaults)'}"], LadderParams()
-    if not calibration_available():
-        raise InputError([Problem("scenario", "models.ladder.calibration", "'posterior' needs models/ladder/calibration.py, which is not installed", "use calibration: prior")])
-    calibration = importlib.import_module("models.ladder.calibration")
-    idata = calibration.posterior_for(scenario.region, history, seed=seed, cache_dir=Path(cache_dir or default_cache_dir()))
-    draws = calibration.posterior_param_draws(idata, n, seed)
-    if not isinstance(draws, pd.DataFrame):
-        draws = pd.DataFrame([d.to_dict() for d in draws])
-    draws = draws.reset_index(drop=True)
+    idata = calibration.posterior_for(scenario.region, history, seed=scenario.models.ladder.calibration_seed,
+                                      cache_dir=Path(cache_dir or default_cache_dir()))
+    draws = calibration.posterior_param_draws(idata, n, seed).reset_index(drop=True)
     extra = [c for c in prior.columns if c not in draws.columns]
     notes = [f"parameters from the {scenario.region} posterior ({len(draws.columns)} calibrated)"]
     if extra:

@@ -42,6 +42,7 @@ import pandas as pd
 from forecast.data import best_points, select_series
 from forecast.errors import Problem
 from models.ladder import LEVERS, LadderParams, LeverSetting
+from models.ladder import calibration as cal
 from models.ladder.levers import check_settings
 
 if TYPE_CHECKING:
@@ -153,9 +154,12 @@ def ladder_problems(scenario: Scenario, file: str, history: pd.DataFrame) -> lis
                                         f"pick a year with one ({observed_years(history, scenario.region, scenario.series) or 'none'}) or give initial: {{{stage}: N}}"))
         if year >= scenario.horizon:
             problems.append(Problem(file, f"{where}.start_year", f"start year {year} is not before the horizon {scenario.horizon}", "start earlier or extend the horizon"))
-    if settings.calibration == "posterior" and not calibration_available():
-        problems.append(Problem(file, f"{where}.calibration", "'posterior' needs models/ladder/calibration.py (the `calibrate` command), which is not installed",
-                                "use calibration: prior until it is"))
+    if settings.calibration == "posterior":
+        try:
+            cal.gather_observations(scenario.region, history, parent=cal.parent_of(scenario.region))
+        except cal.CalibrationDataError as exc:
+            problems.append(Problem(file, f"{where}.calibration", f"'posterior' needs stage figures to calibrate on: {exc}",
+                                    "use calibration: prior, or add the region's stage counts to the data"))
     return problems + lever_problems(scenario, file) + uncertainty_problems(scenario, file)
 
 
@@ -190,12 +194,3 @@ def uncertainty_problems(scenario: Scenario, file: str) -> list[Problem]:
             except ValueError as exc:
                 problems.append(Problem(file, f"uncertainties.{name}.{label}", str(exc), "give a value in the parameter's domain (see models/ladder/params.py)"))
     return problems
-
-
-def calibration_available() -> bool:
-    """True if models.ladder.calibration can be imported."""
-    try:
-        import models.ladder.calibration  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -74,6 +74,7 @@ class LadderSettings(Strict):
     firm_scale: int = Field(10, ge=1, le=1000, description="firms per agent (speed, not spread)")
     start_year: Year | None = Field(None, description="default: latest year with the region's observed stage counts")
     calibration: Literal["prior", "posterior"] = "prior"
+    calibration_seed: int = Field(1, description="seed of the calibration posterior to use (as `forecast calibrate --seed`)")
     initial: dict[StageName, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, description="stage counts given instead of figures or assumptions")
 
 

@@ -4,7 +4,6 @@ on SYNTHETIC data: start state, parameter draws, R&D arithmetic, seeds and commo
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -93,9 +92,9 @@ def test_ladder_problems_name_the_fix(history, monkeypatch):
     assert "overlapping" in str(ladder_problems(overlap, "s", history)[0])
     outside = scenario(uncertainties={"pass_rate": {"low": -0.2, "high": 0.8}})
     assert "uncertainties.pass_rate.low" in str(ladder_problems(outside, "s", history)[0])
-    monkeypatch.setattr("forecast.ladder_inputs.calibration_available", lambda: False)
     posterior = scenario(models={"trend": None, "ladder": {"calibration": "posterior"}})
-    assert "use calibration: prior" in str(ladder_problems(posterior, "s", history)[0])
+    no_stage_data = history[~history["indicator"].isin(["high_tech_enterprises", "tech_smes"])]
+    assert any("use calibration: prior" in str(p) for p in ladder_problems(posterior, "s", no_stage_data))
 
 
 # --- parameter draws -----------------------------------------------------------------------------
@@ -125,12 +124,12 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
         calls["draws"] = (idata.attrs["base_params"], n, seed)
         return pd.DataFrame({"pass_rate": np.linspace(0.6, 0.9, n), "exit_rate_hte": 0.03})
 
-    monkeypatch.setitem(sys.modules, "models.ladder.calibration",
-                        SimpleNamespace(posterior_for=posterior_for, posterior_param_draws=posterior_param_draws))
-    spec = scenario(models={"trend": None, "ladder": {"runs": 4, "firm_scale": 50, "calibration": "posterior"}},
+    monkeypatch.setattr(lf.calibration, "posterior_for", posterior_for)
+    monkeypatch.setattr(lf.calibration, "posterior_param_draws", posterior_param_draws)
+    spec = scenario(models={"trend": None, "ladder": {"runs": 4, "firm_scale": 50, "calibration": "posterior", "calibration_seed": 5}},
                     uncertainties={"pass_rate": {"low": 0.5, "high": 0.6}, "exit_rate_sme": {"low": 0.02, "high": 0.05}})
     draws, notes, base = lf.parameter_draws(spec, history, 4, seed=11, cache_dir=Path("somewhere"))
-    assert calls["posterior_for"] == ("langfang", 11, Path("somewhere")) and calls["draws"][1:] == (4, 11)
+    assert calls["posterior_for"] == ("langfang", 5, Path("somewhere")) and calls["draws"][1:] == (4, 11)
     assert base.rd_ratio_mean == 0.02 and base.pass_rate == LadderParams().pass_rate  # the calibration's base, else defaults
     np.testing.assert_allclose(draws["pass_rate"], np.linspace(0.6, 0.9, 4))  # posterior wins over the scenario's range
     assert draws["exit_rate_sme"].between(0.02, 0.05).all()                  # not calibrated: the scenario's range

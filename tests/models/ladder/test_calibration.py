@@ -8,7 +8,9 @@ is behind the `slow` marker.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -284,6 +286,12 @@ def test_cli_calibrate_writes_all_files_on_bundled_data(tmp_path):
     summary = pd.read_csv(out / "summary.csv")
     assert {"mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk", "prior_low", "prior_high"} <= set(summary.columns)
     assert set(cal.SAMPLED) <= set(summary["parameter"])
+    [saved] = Path(os.environ["PLAN_FORECAST_CACHE"]).glob("ladder-hebei-*-seed3-d50t50c1.nc")  # where `run` finds it
+    again = runner.invoke(app, ["calibrate", "--region", "hebei", "--draws", "50", "--tune", "50", "--chains", "1",
+                                "--runs", "2", "--seed", "3", "--out", str(tmp_path / "again")])
+    assert again.exit_code == 0, again.output
+    assert saved.stat().st_mtime_ns == next(Path(os.environ["PLAN_FORECAST_CACHE"]).glob("ladder-hebei-*.nc")).stat().st_mtime_ns
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again" / "summary.csv"), summary)  # reused, not refitted
 
 
 @pytest.mark.parametrize(("region", "message"), [
