@@ -70,12 +70,9 @@ def run(
     """Fit the trend models, print P(target met) per target, write charts, table and manifest."""
     from forecast.forecasting import forecast_targets
     from forecast.outputs import format_table, joint_summary, manifest, results_table, write_run
-    from forecast.scenario import check_scenario, load_scenario
-
     with reported_errors():
-        spec, spec_hash = load_scenario(scenario)
         inputs = load_inputs(data)
-        targets = check_scenario(spec, str(scenario), regions=inputs.regions, catalogue=inputs.catalogue, history=inputs.history, indicators=inputs.indicators)
+        spec, targets, spec_hash = _checked_scenario(scenario, inputs)
     spec = _override_sampler(spec, draws, tune)
     _warn_unused(spec)
     results = forecast_targets(spec, targets, inputs.history, inputs.regions, inputs.indicators, cache_dir=cache, refit=refit)
@@ -95,6 +92,15 @@ def run(
     meta = meta if ladder is None else {**meta, "ladder": ladder.manifest()}
     written = write_run(out or Path("out") / scenario.stem, results, table, meta, extra=ladder and ladder.write)
     typer.echo(f"\nwrote {len(written)} files to {(out or Path('out') / scenario.stem)}")
+
+
+def _checked_scenario(path: Path, inputs: Inputs):
+    """A scenario loaded and checked against the inputs: (scenario, its targets, file hash)."""
+    from forecast.scenario import check_scenario, load_scenario
+
+    spec, digest = load_scenario(path)
+    found = check_scenario(spec, str(path), regions=inputs.regions, catalogue=inputs.catalogue, history=inputs.history, indicators=inputs.indicators)
+    return spec, found, digest
 
 
 def _override_sampler(spec, draws: int | None, tune: int | None):
@@ -129,12 +135,9 @@ def fit(
 ) -> None:
     """Fit (or load) the trend models a scenario needs and save the posteriors for later runs."""
     from forecast.forecasting import fit_scenario
-    from forecast.scenario import check_scenario, load_scenario
-
     with reported_errors():
-        spec, _ = load_scenario(scenario)
         inputs = load_inputs(data)
-        found = check_scenario(spec, str(scenario), regions=inputs.regions, catalogue=inputs.catalogue, history=inputs.history, indicators=inputs.indicators)
+        spec, found, _ = _checked_scenario(scenario, inputs)
     spec = _override_sampler(spec, draws, tune)
     for line in fit_scenario(spec, found, inputs.history, inputs.regions, inputs.indicators, cache_dir=cache, refit=refit):
         typer.echo(line)
@@ -164,12 +167,9 @@ def check(
     data: DataOption = None,
 ) -> None:
     """Validate a scenario (and a data file) without fitting anything."""
-    from forecast.scenario import check_scenario, load_scenario
-
     with reported_errors():
-        spec, _ = load_scenario(scenario)
         inputs = load_inputs(data)
-        found = check_scenario(spec, str(scenario), regions=inputs.regions, catalogue=inputs.catalogue, history=inputs.history, indicators=inputs.indicators)
+        spec, found, _ = _checked_scenario(scenario, inputs)
     typer.echo(f"{scenario}: ok ({len(found)} targets: {', '.join(t.target_id for t in found)})")
 
 
@@ -251,10 +251,7 @@ def audit(data: DataOption = None, out: Annotated[Path, typer.Option(help="Outpu
 
 def _load_ladder_scenario(path: Path, inputs: Inputs):
     """A checked scenario with a ladder section: (scenario, targets, file hash)."""
-    from forecast.scenario import check_scenario, load_scenario
-
-    spec, digest = load_scenario(path)
-    found = check_scenario(spec, str(path), regions=inputs.regions, catalogue=inputs.catalogue, history=inputs.history, indicators=inputs.indicators)
+    spec, found, digest = _checked_scenario(path, inputs)
     if spec.models.ladder is None:
         raise InputError([Problem(str(path), "models", "no ladder section", "add 'models: {ladder: {runs: 100, firm_scale: 10}}' (see scenarios/langfang_ladder_baseline.yaml)")])
     return spec, found, digest
