@@ -282,11 +282,17 @@ def _states(idx: StateIndex, data: PanelData, level, cumulative, sigma_walk, sig
     if free_first.size:
         state = pt.set_subtensor(state[free_first], level[idx.region[free_first]])
     t_of = idx.year - data.start_year
-    for k_prev, k in zip(idx.prev, idx.nxt):  # rare: states with no point figure, in time order
-        if weight[k] == 0:
-            r, dt = idx.region[k], t_of[k] - t_of[k_prev]
-            mean = state[k_prev] + cumulative[r, t_of[k]] - cumulative[r, t_of[k_prev]]
-            state = pt.set_subtensor(state[k], mean + sigma_walk[r] * np.sqrt(dt) * eps[k])
+    # states with no point figure (lower bounds only), walked from the state before; in
+    # generations, so one set_subtensor places all whose previous state is already set
+    # (one per state made the graph rewriter run for minutes)
+    pending = {int(k): int(k_prev) for k_prev, k in zip(idx.prev, idx.nxt) if weight[k] == 0}
+    while pending:
+        ready = np.array([k for k, k_prev in pending.items() if k_prev not in pending], dtype=int)
+        prev = np.array([pending[k] for k in ready], dtype=int)
+        r = idx.region[ready]
+        mean = state[prev] + cumulative[r, t_of[ready]] - cumulative[r, t_of[prev]]
+        state = pt.set_subtensor(state[ready], mean + sigma_walk[r] * np.sqrt(t_of[ready] - t_of[prev]) * eps[ready])
+        pending = {k: v for k, v in pending.items() if k not in set(ready.tolist())}
     walked = np.array([weight[k] != 0 for k in idx.nxt], dtype=bool)
     if walked.any():
         prev, nxt = idx.prev[walked], idx.nxt[walked]
@@ -343,7 +349,9 @@ def _within_state_spread(data: PanelData, idx: StateIndex, sigma_obs) -> None:
         return
     c = np.where(data.kind[rows] == CAVEATED, CAVEAT_NOISE, 1.0)
     figures = normal_logp(data.z[rows], anchor[idx.obs_state[rows]], sigma_obs * c).sum()
-    means = normal_logp(0.0, 0.0, sigma_obs / np.sqrt(weight[shared])).sum()
+    # log N(anchor | anchor, a) = -log a - log(2 pi)/2, written without the zero square:
+    # pytensor's rewriter loops for minutes on (0/a)**2
+    means = -pt.log(sigma_obs / np.sqrt(weight[shared])).sum() - 0.5 * np.log(2 * np.pi) * shared.size
     pm.Potential("obs_spread", figures - means)
 
 

@@ -2,6 +2,8 @@
 the pointwise likelihood for LOO; posterior recovery from simulated panels (slow).
 All panels here are SYNTHETIC, made up for the tests."""
 
+import threading
+
 import numpy as np
 import pymc as pm
 import pytest
@@ -67,6 +69,35 @@ def test_two_figures_for_one_year_anchor_at_their_precision_weighted_mean():
     state = model["state"].eval({model["state_innovation"]: np.zeros(2), model["sigma_obs"]: 0.05})
     w = np.array([1.0, 1 / 16])
     assert state[1] == pytest.approx(np.sum(w * np.log([110, 121])) / w.sum())
+
+
+def test_within_state_spread_is_the_density_of_the_figures_about_their_mean():
+    """Two figures for one year: the spread term is log N(z1|m,s) + log N(z2|m,4s) - log N(m|m,a)."""
+    z = np.log([110.0, 121.0])
+    data = PanelData(("a",), np.array([-1]), np.array([0, 0, 0]), np.array([2018, 2019, 2019]), np.log([100.0, 110, 121]),
+                     np.array([EXACT, EXACT, CAVEATED]), "log", 2019)
+    model = build_panel_model(data, "drift")
+    w = np.array([1.0, 1 / 16])
+    m, a = np.sum(w * z) / w.sum(), 0.05 / np.sqrt(w.sum())
+    expected = stats.norm.logpdf(z[0], m, 0.05) + stats.norm.logpdf(z[1], m, 0.2) - stats.norm.logpdf(m, m, a)
+    spread = model.compile_fn(model["obs_spread"], inputs=[model["sigma_obs"]], on_unused_input="ignore")
+    assert spread({"sigma_obs": 0.05}) == pytest.approx(expected)
+
+
+def test_gradient_compiles_promptly_with_several_years_of_double_figures():
+    """A square of zero in the spread term once sent pytensor's rewriter into minutes-long
+    loops (R&D spending, which has two sources for many years). The rewriter swallows
+    signals, so the compile runs in a thread and a hang fails the test after a minute."""
+    years = np.repeat(np.arange(2015, 2020), 2)
+    z = np.log(100.0) + 0.1 * (years - 2015) + np.tile([0.0, 0.03], 5)
+    data = PanelData(("a",), np.array([-1]), np.zeros(10, int), years, z, np.tile([EXACT, CAVEATED], 5), "log", 2019)
+    model = build_panel_model(data, "drift")
+    compiled = {}
+    worker = threading.Thread(target=lambda: compiled.update(dlogp=model.compile_dlogp()), daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert "dlogp" in compiled, "compiling the gradient took over a minute"
+    assert np.all(np.isfinite(compiled["dlogp"](model.initial_point())))
 
 
 def test_prior_predictive_growth_is_plausible():
