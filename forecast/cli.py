@@ -356,9 +356,9 @@ def _explained_target(path: Path, found: list, target_id: str | None):
 def calibrate_command(
     region: Annotated[str, typer.Option(help="Region whose ladder rates to fit (pinyin key); a city is pooled with its province.")] = "langfang",
     data: DataOption = None,
-    draws: Annotated[int, typer.Option(min=50, help="Posterior draws per chain.")] = 1000,
-    tune: Annotated[int, typer.Option(min=50, help="Tuning steps per chain.")] = 1000,
-    chains: Annotated[int, typer.Option(min=1, max=8, help="Chains (run one after another).")] = 2,
+    draws: Annotated[Optional[int], typer.Option(min=50, help="Posterior draws per chain (default 2000, what `run` uses).")] = None,
+    tune: Annotated[Optional[int], typer.Option(min=50, help="Tuning steps per chain (default 1000).")] = None,
+    chains: Annotated[Optional[int], typer.Option(min=1, max=8, help="Chains, run in parallel on up to as many cores (default 2).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the pilot runs, the sampler and the check runs.")] = 1,
     runs: Annotated[int, typer.Option(min=2, help="ABM runs with posterior draws for the predictive check.")] = 40,
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: out/calibration/<region>).")] = None,
@@ -377,8 +377,8 @@ def calibrate_command(
     with reported_errors():
         inputs = load_inputs(data)
         parent = calibration_parent(region, inputs.history, inputs.regions, str(data or bundled_path("history.csv")))
-    idata = posterior_for(region, inputs.history, seed=seed, cache_dir=cache or default_cache_dir(), refit=refit, parent=parent,
-                          draws=draws, tune=tune, chains=chains)
+    sampler = {k: v for k, v in {"draws": draws, "tune": tune, "chains": chains}.items() if v is not None}
+    idata = posterior_for(region, inputs.history, seed=seed, cache_dir=cache or default_cache_dir(), refit=refit, parent=parent, **sampler)
     table, status = summary_table(idata), attrs_json(idata, "diagnostics")["status"]
     figure, check = check_chart(idata, inputs.history, runs=runs, seed=seed)
     typer.echo(f"\n{region}: ladder calibration{f' (pooled with {parent})' if parent else ''}, seed {seed}\n\n{format_summary(table, region, status)}")
