@@ -10,7 +10,10 @@ Sweep. For each lever L set in the scenario, with status quo q and scenario size
     larger   q + 2 (s - q), clipped to L's allowed range (skipped when that is s)
 
 and for each uncertain parameter p with range [low, high]: p fixed at low, then at
-high, in every run (the other parameters keep their draws). Each setting's effect is
+high, in every run (the other parameters keep their draws). A rate the calibration
+estimated (``calibration: posterior``) is swept over its posterior's 10% and 90%
+quantiles instead of a range (`sweep_ranges`): how much the probability rests on what
+the data leave uncertain. Each setting's effect is
 ``P(setting) - P(scenario)`` with the paired Monte Carlo error (`ladder_forecast.paired_difference`).
 
 Inverse. The smallest change of a lever from its status quo q towards the bound b
@@ -36,6 +39,7 @@ import pandas as pd
 from forecast.ladder_forecast import LadderPlan, ladder_probabilities, paired_difference, simulate, with_lever
 from forecast.targets import Target
 from models.ladder import LEVERS, LeverSetting
+from models.ladder.calibration import SAMPLED
 
 SEARCH_STEPS = 6
 UNBOUNDED_SEARCH_FACTOR = 10
@@ -80,6 +84,19 @@ def lever_window(plan: LadderPlan, name: str) -> tuple[int | None, int | None]:
 def status_quo_size(plan: LadderPlan, name: str) -> float:
     start, _ = lever_window(plan, name)
     return LEVERS[name].status_quo_at(start or plan.start.year + 1)
+
+
+POSTERIOR_QUANTILES = (0.1, 0.9)
+
+
+def sweep_ranges(plan: LadderPlan, ranges: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+    """The (low, high) each uncertain parameter is swept over: calibrated rates at their
+    posterior's `POSTERIOR_QUANTILES`, the others at the scenario's range."""
+    if plan.calibration != "posterior":
+        return dict(ranges)
+    calibrated = [c for c in plan.params.columns if c in SAMPLED]
+    quantiles = {c: tuple(float(q) for q in plan.params[c].quantile(list(POSTERIOR_QUANTILES))) for c in calibrated}
+    return {**quantiles, **{name: r for name, r in ranges.items() if name not in quantiles}}
 
 
 def sweep_settings(plan: LadderPlan, ranges: dict[str, tuple[float, float]], only: str | None = None) -> list[Setting]:
@@ -256,7 +273,7 @@ def search_problem(sizes: dict[str, float], lever: str, max_size: float | None) 
 def explain_plan(plan: LadderPlan, target: Target, ranges: dict[str, tuple[float, float]], *, goal: float, lever: str | None = None,
                  max_size: float | None = None, steps: int = SEARCH_STEPS, progress: bool = True) -> ExplainReport:
     """Sweep every lever and uncertainty, then search the size of `lever` (default: the strongest lever in the sweep)."""
-    sweep = run_sweep(plan, target, sweep_settings(plan, ranges), progress=progress)
+    sweep = run_sweep(plan, target, sweep_settings(plan, sweep_ranges(plan, ranges)), progress=progress)
     chosen = lever or strongest_lever(sweep)
     if chosen is None:
         return ExplainReport(plan, target, sweep, tornado_effects(sweep), None, "the scenario sets no lever: give --lever NAME for the inverse search")

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -158,7 +159,7 @@ def parameter_draws(scenario: Scenario, history: pd.DataFrame, n: int, seed: int
     if scenario.models.ladder.calibration == "prior":
         return prior, [f"parameters drawn uniformly on their ranges: {', '.join(ranges) or 'none (defaults)'}"], LadderParams()
     idata = calibration.posterior_for(scenario.region, history, seed=scenario.models.ladder.calibration_seed,
-                                      cache_dir=Path(cache_dir or default_cache_dir()))
+                                      cache_dir=Path(cache_dir or default_cache_dir()), announce=_to_stderr)
     draws = calibration.posterior_param_draws(idata, n, seed).reset_index(drop=True)
     extra = [c for c in prior.columns if c not in draws.columns]
     notes = [f"parameters from the {scenario.region} posterior ({len(draws.columns)} calibrated)"]
@@ -169,6 +170,10 @@ def parameter_draws(scenario: Scenario, history: pd.DataFrame, n: int, seed: int
     base_json = getattr(idata, "attrs", {}).get("base_params")
     base = LadderParams.from_dict(json.loads(base_json)) if base_json else LadderParams()
     return pd.concat([draws, prior[extra]], axis=1), notes, base
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def gdp_draws(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame, n: int, seed: int,

@@ -110,7 +110,7 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -433,8 +433,11 @@ def posterior_for(
     draws: int = DEFAULTS["draws"],
     tune: int = DEFAULTS["tune"],
     chains: int = DEFAULTS["chains"],
+    announce: Callable[[str], None] | None = None,
 ) -> az.InferenceData:
     """The region's calibration posterior: loaded from ``cache_dir`` if fitted before, else fitted and saved.
+
+    ``announce`` (if given) is told before a fit starts, so a caller can say why it waits.
 
     ``parent="auto"`` pools a city with its province from the bundled regions table;
     None fits the region alone. Raises `CalibrationDataError` if the data hold no
@@ -447,6 +450,9 @@ def posterior_for(
     path = cache_path(region, observations, seed, cache_dir, sampler)
     if path.exists() and not refit:
         return az.from_netcdf(path)
+    if announce is not None:
+        announce(f"fitting the ladder calibration for {region} ({draws} draws x {chains} chains; several minutes, once: "
+                 f"saved in {cache_dir})")
     idata = calibrate(region, history, seed=seed, parent=observations[1].region if len(observations) == 2 else None, **sampler)
     save_posterior(idata, path)
     return idata

@@ -4,6 +4,7 @@ ensembles; the inverse search on known responses; the charts by what they draw."
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import matplotlib
 import numpy as np
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.ladder_charts import plot_fans_side_by_side, plot_stages, plot_tornado
-from forecast.ladder_explain import search_size, sweep_settings, tornado_effects
+from forecast.ladder_explain import search_size, sweep_ranges, sweep_settings, tornado_effects
 from forecast.ladder_forecast import LadderPlan, LadderTargetResult
 from forecast.ladder_inputs import StartState
 from forecast.ladder_outputs import compare_table
@@ -110,6 +111,15 @@ def test_sweep_turns_each_lever_off_and_up_and_each_uncertainty_low_and_high():
     assert by[("certification_reward", "larger")].levers == (levers[1], LeverSetting("certification_reward", 40.0, 2021, 2023))
     assert by[("certification_reward", "off")].levers == (levers[1],)
     assert by[("pass_rate", "high")].fixed == {"pass_rate": 0.8} and by[("pass_rate", "high")].levers == tuple(levers)
+
+
+def test_calibrated_rates_are_swept_over_their_posterior_deciles():
+    posterior = pd.DataFrame({"pass_rate": np.linspace(0.5, 0.9, 101), "specialist_efficacy": np.full(101, 0.3)})
+    plan = replace(plan_with([]), params=posterior, calibration="posterior")
+    ranges = sweep_ranges(plan, {"pass_rate": (0.6, 0.85), "specialist_efficacy": (0.1, 0.5)})
+    assert ranges["pass_rate"] == pytest.approx((0.54, 0.86))          # posterior 10% and 90%, not the scenario's range
+    assert ranges["specialist_efficacy"] == (0.1, 0.5)                 # not calibrated: the scenario's range
+    assert sweep_ranges(replace(plan, calibration="prior"), {"pass_rate": (0.6, 0.85)}) == {"pass_rate": (0.6, 0.85)}
 
 
 SWEEP = pd.DataFrame({

@@ -116,7 +116,7 @@ def test_a_bound_left_out_comes_from_param_ranges():
 def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
     calls = {}
 
-    def posterior_for(region, history, *, seed, cache_dir):
+    def posterior_for(region, history, *, seed, cache_dir, announce=None):
         calls["posterior_for"] = (region, seed, cache_dir)
         return SimpleNamespace(attrs={"base_params": json.dumps({"rd_ratio_mean": 0.02})})
 
