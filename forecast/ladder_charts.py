@@ -60,34 +60,41 @@ def plot_stages(stages: pd.DataFrame, observed: pd.DataFrame | None = None, axes
     return fig
 
 
+LATER_LABEL = {False: "published after the start (not used)", True: "published after the start (fitted by the calibration)"}
+
+
 def plot_ladder_fan(years: np.ndarray, paths: np.ndarray, history: pd.DataFrame, target: Target, probability: float,
-                    mc_error: float, title: str, ax: plt.Axes | None = None) -> plt.Figure:
+                    mc_error: float, title: str, ax: plt.Axes | None = None, calibrated: bool = False) -> plt.Figure:
     """A fan chart of ladder trajectories from their start year (`charts.plot_fan`), with the
-    figures published after the start year marked as diamonds: the model did not see them."""
+    figures published after the start year marked as diamonds: the runs start before them,
+    and only a calibrated scenario's rates were fitted to them (`calibrated`)."""
     start = int(years[0])
-    fig = plot_fan(years, paths, history[history["year"] <= start], target, probability, mc_error, cutoff=start, ax=ax)
+    fig = plot_fan(years, paths, history[history["year"] <= start], target, probability, mc_error, ax=ax)
     ax = ax or fig.axes[0]
+    ax.axvline(start, color="grey", linestyle="--", linewidth=1, label=f"runs start from the {start} counts")
     later = best_points(history[history["year"] > start])
     if len(later):
-        ax.plot(later["year"], later["value"], "D", color="tab:orange", markersize=7, linestyle="none", label="published after the start (not used)")
-        ax.legend(fontsize=8, loc="upper left")
+        ax.plot(later["year"], later["value"], "D", color="tab:orange", markersize=7, linestyle="none", label=LATER_LABEL[calibrated])
+    ax.legend(fontsize=8, loc="upper left")
     ax.set_title(title, fontsize=10)
     return fig
 
 
 def plot_fans_side_by_side(trajectories: dict[str, tuple[np.ndarray, np.ndarray]], history: pd.DataFrame, target: Target,
-                           probabilities: dict[str, tuple[float, float]], axes=None) -> plt.Figure:
+                           probabilities: dict[str, tuple[float, float]], axes=None, calibrated: dict[str, bool] | None = None) -> plt.Figure:
     """One ladder fan chart per scenario on shared axes, the target marked, P(met) ± MC error in each title.
 
     `trajectories[label]` is (years, paths of shape (chain, draw, year)); `axes`, if
-    given, one per scenario (share them for comparable panels).
+    given, one per scenario (share them for comparable panels); `calibrated[label]` says
+    whether that scenario's rates were fitted to the later figures.
     """
     if axes is None:
         axes = plt.subplots(1, len(trajectories), figsize=(4.6 * len(trajectories), 4.6), sharex=True, sharey=True, squeeze=False)[1][0]
     fig = axes[0].figure
     for ax, (label, (years, paths)) in zip(axes, trajectories.items()):
         p, se = probabilities[label]
-        plot_ladder_fan(years, paths, history, target, p, se, f"{label}\nP(met) = {p:.2f} ± {se:.2f}", ax=ax)
+        plot_ladder_fan(years, paths, history, target, p, se, f"{label}\nP(met) = {p:.2f} ± {se:.2f}", ax=ax,
+                        calibrated=bool((calibrated or {}).get(label)))
         if ax is not axes[0]:
             ax.get_legend().remove()
             ax.set_ylabel("")

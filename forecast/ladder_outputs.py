@@ -172,7 +172,8 @@ class LadderOutput:
             if r.result is not None:
                 rows = select_series(self.history, r.target.region, r.target.indicator, self.series.get(r.target.indicator, "main"))[0]
                 title = f"ladder: {self.label}\n{r.target.describe()}: P(met) = {r.result.probability:.2f} ± {r.result.mc_error:.2f}"
-                fig = plot_ladder_fan(self.run.years, self.run.paths[r.target.indicator], rows, r.target, r.result.probability, r.result.mc_error, title)
+                fig = plot_ladder_fan(self.run.years, self.run.paths[r.target.indicator], rows, r.target, r.result.probability, r.result.mc_error, title,
+                                      calibrated=self.run.plan.calibration == "posterior")
                 save(fig, folder / f"fan_ladder_{r.target.target_id}.png")
 
 
@@ -221,7 +222,8 @@ def write_compare(out_dir: Path, runs: Mapping[str, LadderRun], results: Mapping
             target = next(iter(judged.values())).target
             rows = select_series(history, target.region, target.indicator, series.get(target.indicator, "main"))[0]
             fig = plot_fans_side_by_side({label: (runs[label].years, runs[label].paths[target.indicator]) for label in judged}, rows, target,
-                                         {label: (r.result.probability, r.result.mc_error) for label, r in judged.items()})
+                                         {label: (r.result.probability, r.result.mc_error) for label, r in judged.items()},
+                                         calibrated={label: runs[label].plan.calibration == "posterior" for label in judged})
             save(fig, staging / f"fan_{target_id}.png")
         (staging / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     return sorted(Path(out_dir).iterdir())

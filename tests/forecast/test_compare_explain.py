@@ -164,12 +164,14 @@ def test_fans_side_by_side_share_axes_and_mark_later_figures():
     paths = np.linspace(800, 1200, 4)[None, None, :] * np.ones((1, 5, 1))
     history = pd.DataFrame({"year": [2019, 2020, 2022], "value": [700.0, 800.0, 950.0], "flag": ["", "", ""], "row": [2, 3, 4]})
     t = Target(target_id="t", region="langfang", indicator="high_tech_enterprises", comparator="at_least", target_year=2023, target_value=1000)
-    fig = plot_fans_side_by_side({"a": (years, paths), "b": (years, paths * 1.1)}, history, t, {"a": (0.4, 0.1), "b": (0.9, 0.05)})
+    fig = plot_fans_side_by_side({"a": (years, paths), "b": (years, paths * 1.1)}, history, t, {"a": (0.4, 0.1), "b": (0.9, 0.05)},
+                                 calibrated={"b": True})
     a, b = fig.axes
     assert a.get_shared_y_axes().joined(a, b)
     assert "P(met) = 0.40 ± 0.10" in a.get_title() and b.get_title().startswith("b")
     later = next(line for line in a.get_lines() if "after the start" in line.get_label())
-    assert list(later.get_xdata()) == [2022]  # the figure the ladder did not see
+    assert list(later.get_xdata()) == [2022] and "not used" in later.get_label()  # the figure the ladder did not see
+    assert any("fitted by the calibration" in line.get_label() for line in b.get_lines())  # b's rates were fitted to it
     reported = next(line for line in a.get_lines() if line.get_label() == "reported figure")
     assert list(reported.get_xdata()) == [2019, 2020]
 
