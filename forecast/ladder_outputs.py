@@ -240,7 +240,7 @@ def format_explain(report: ExplainReport) -> str:
     sweep = report.sweep
     shown = pd.DataFrame({
         "factor": sweep["factor"], "setting": sweep["setting"],
-        "value": ["-" if pd.isna(v) else f"{v:g}" for v in sweep["value"]],
+        "value": ["-" if pd.isna(v) else f"{v:.3g}" for v in sweep["value"]],
         "P(met)": [probability_text(p, e) for p, e in zip(sweep["p_met"], sweep["p_met_mc_error"])],
         "change": ["-" if k == "scenario" else f"{c:+.2f} ± {e:.2f}" for k, c, e in zip(sweep["kind"], sweep["change"], sweep["change_mc_error"])],
     })
