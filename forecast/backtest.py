@@ -324,7 +324,11 @@ def format_backtest(result: BacktestResult) -> str:
     counts = result.excluded.groupby("reason").size()
     if len(counts):
         lines.append("Left out of every score: " + "; ".join(f"{n} points ({reason})" for reason, n in counts.items()) + ".")
-    lines += [f"convergence {f['diagnostics']['status']}: origin {f['origin']}, {f['indicator']}, {f['region']}" for f in result.fits if f["diagnostics"]["status"] != "ok"]
+    flagged: dict[tuple, list[str]] = {}
+    for f in result.fits:  # one panel fit serves every region of an (origin, indicator): one line each
+        if f["diagnostics"]["status"] != "ok":
+            flagged.setdefault((f["origin"], f["indicator"], f["diagnostics"]["status"]), []).append(f["region"])
+    lines += [f"convergence {status}: origin {o}, {indicator} ({', '.join(regions)})" for (o, indicator, status), regions in flagged.items()]
     return "\n".join(lines)
 
 

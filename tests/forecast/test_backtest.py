@@ -205,7 +205,7 @@ def test_convergence_warnings_reach_rows_and_the_table():
     model = result.rows[result.rows["method"] == MODEL].set_index("region")["diagnostics"]
     assert model["r001"].iloc[0].startswith("WARNING: R-hat 1.050") and (model["r000"] == "ok").all()
     text = format_backtest(result)
-    assert "convergence WARNING: R-hat 1.050 > 1.01: origin 2013, high_tech_enterprises, r001" in text
+    assert "convergence WARNING: R-hat 1.050 > 1.01: origin 2013, high_tech_enterprises (r001)" in text and "r000" not in text.split("convergence")[-1]
     assert " 1/2" in text.splitlines()[1]
 
 
