@@ -162,7 +162,11 @@ def parameter_draws(scenario: Scenario, history: pd.DataFrame, n: int, seed: int
                                       cache_dir=Path(cache_dir or default_cache_dir()), announce=_to_stderr)
     draws = calibration.posterior_param_draws(idata, n, seed).reset_index(drop=True)
     extra = [c for c in prior.columns if c not in draws.columns]
-    notes = [f"parameters from the {scenario.region} posterior ({len(draws.columns)} calibrated)"]
+    attrs = getattr(idata, "attrs", {})
+    status = json.loads(attrs["diagnostics"])["status"] if "diagnostics" in attrs else "unknown"
+    notes = [f"parameters from the {scenario.region} posterior ({len(draws.columns)} calibrated; calibration seed "
+             f"{scenario.models.ladder.calibration_seed}, version {attrs.get('calibration_version', '?')}, "
+             f"data sha256 {str(attrs.get('data_sha256', '?'))[:12]}; convergence {status})"]
     if extra:
         notes.append(f"not calibrated, drawn from the scenario's ranges: {', '.join(extra)}")
     if len(extra) < len(prior.columns):

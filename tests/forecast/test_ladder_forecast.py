@@ -118,7 +118,8 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
 
     def posterior_for(region, history, *, seed, cache_dir, announce=None):
         calls["posterior_for"] = (region, seed, cache_dir)
-        return SimpleNamespace(attrs={"base_params": json.dumps({"rd_ratio_mean": 0.02})})
+        return SimpleNamespace(attrs={"base_params": json.dumps({"rd_ratio_mean": 0.02}), "calibration_version": "2", "data_sha256": "ab" * 32,
+                                      "diagnostics": json.dumps({"status": "WARNING: 2 divergent transitions"})})
 
     def posterior_param_draws(idata, n, seed):
         calls["draws"] = (idata.attrs["base_params"], n, seed)
@@ -134,6 +135,7 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
     np.testing.assert_allclose(draws["pass_rate"], np.linspace(0.6, 0.9, 4))  # posterior wins over the scenario's range
     assert draws["exit_rate_sme"].between(0.02, 0.05).all()                  # not calibrated: the scenario's range
     assert any("ignored" in n for n in notes) and any("exit_rate_sme" in n for n in notes)
+    assert any("calibration seed 5, version 2, data sha256 abababababab; convergence WARNING: 2 divergent" in n for n in notes)
 
 
 # --- R&D -----------------------------------------------------------------------------------------
