@@ -2,8 +2,11 @@
 
 Fits the drift variant (and, with --all-variants, damped and local trend) of the panel
 model for each indicator with Hebei city figures, once with each sampler, side by side
-in one run, and prints wall time, sampling time per effective sample (bulk ESS of the
-slowest parameter) and the convergence status. Ratios are nutpie / PyMC.
+in one run, and prints wall time (model build, compile, sampling, log-likelihood),
+sampling time per effective sample (bulk ESS of the slowest parameter; the sampler's
+own `sampling_time`, without compilation: nutpie samples its chains in parallel
+threads, so its figure is far smaller while compiling dominates its wall time) and the
+convergence status. Ratios are nutpie / PyMC.
 
     python benchmarks/bench_panel.py [--draws 1000] [--tune 1000] [--all-variants]
 
