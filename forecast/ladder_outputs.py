@@ -21,7 +21,7 @@ from forecast.data import best_points, select_series
 from forecast.ladder_charts import plot_fans_side_by_side, plot_ladder_fan, plot_stages, plot_tornado
 from forecast.ladder_explain import ExplainReport
 from forecast.ladder_forecast import LadderPlan, LadderRun, LadderTargetResult, forecast_ladder, paired_difference
-from forecast.outputs import display_frame, provenance, staged_output
+from forecast.outputs import display_frame, figure_text, provenance, staged_output
 from forecast.probability import band_quantiles
 from models.ladder.model import STOCK_COLUMNS
 
@@ -30,7 +30,7 @@ OBSERVED_COLUMNS = {"hte_certified": "high_tech_enterprises", "tech_sme_register
 
 
 def interval_text(median: float, low: float, high: float) -> str:
-    return "-" if pd.isna(median) else f"{median:.4g} ({low:.4g}-{high:.4g})"
+    return "-" if pd.isna(median) else f"{figure_text(median)} ({figure_text(low)}-{figure_text(high)})"
 
 
 def probability_text(p: float, se: float) -> str:

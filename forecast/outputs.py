@@ -55,6 +55,13 @@ def results_table(results: list[TargetResult]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def figure_text(value: float) -> str:
+    """A projected level for the terminal: four significant digits, never in e-notation."""
+    if pd.isna(value):
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def format_table(table: pd.DataFrame) -> str:
     """The results table as plain text for the terminal."""
     return display_frame(table).to_string(index=False)
@@ -66,8 +73,8 @@ def display_frame(table: pd.DataFrame) -> pd.DataFrame:
         "target": table["target"],
         "deadline": table["deadline"],
         "latest": [f"{v:g} ({y})" if pd.notna(v) else "-" for v, y in zip(table["latest_value"], table["latest_year"])],
-        "median": table["median"].map(lambda v: f"{v:.4g}" if pd.notna(v) else "-"),
-        "80% interval": [f"{lo:.4g}-{hi:.4g}" if pd.notna(lo) else "-" for lo, hi in zip(table["low_80"], table["high_80"])],
+        "median": table["median"].map(figure_text),
+        "80% interval": [f"{figure_text(lo)}-{figure_text(hi)}" if pd.notna(lo) else "-" for lo, hi in zip(table["low_80"], table["high_80"])],
         "P(met)": [f"{p:.2f} ± {e:.2f}" if pd.notna(p) else "-" for p, e in zip(table["p_met"], table["p_met_mc_error"])],
         "outcome": [("-" if pd.isna(o) else f"{o:g} ({'met' if m else 'missed'})") for o, m in zip(table["outcome"], table["outcome_met"])],
         "diagnostics": table["diagnostics"],

@@ -66,3 +66,8 @@ def test_probability_met_reports_levels():
     result = probability_met(PATHS, YEARS, target())
     assert result.probability == 0.75
     assert set(result.levels) == {0.5, 0.8, 0.9, 0.95}
+
+
+def test_levels_print_without_e_notation():
+    from forecast.outputs import figure_text
+    assert figure_text(19160.4) == "19,160" and figure_text(2.1867) == "2.187" and figure_text(float("nan")) == "-"
