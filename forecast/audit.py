@@ -38,7 +38,7 @@ from pydantic import ValidationError
 from forecast.backtest import (
     DEFAULT_SEED, METHODS, MODEL, MODELLED_KINDS, NO_FORECAST, Forecaster, baseline_forecasts, is_lower_bound, model_scale, series_points, write_manifest,
 )
-from forecast.catalogue import is_forecastable
+from forecast.catalogue import catalogue_target, is_forecastable
 from forecast.forecasting import PanelForecast
 from forecast.outputs import staged_output
 from forecast.probability import probability_met
@@ -61,17 +61,6 @@ class AuditCase:
     outcome_flag: str
     met: bool
     figures: pd.DataFrame  # one figure per year up to the base year
-
-
-def catalogue_target(row: pd.Series) -> Target:
-    """A `Target` from a row of the catalogue (`forecast.catalogue.load_targets`)."""
-    optional = lambda v: None if pd.isna(v) else v  # noqa: E731
-    return Target(
-        target_id=row["target_id"], region=row["region"], indicator=row["indicator"], comparator=row["comparator"],
-        target_year=int(row["target_year"]), target_value=float(row["target_value"]),
-        base_year=optional(row["base_year"]) and int(row["base_year"]), base_value=optional(row["base_value"]),
-        unit=row["unit"], milestone=row["milestone"], label=row["phrase_zh"],
-    )
 
 
 def audit_cases(catalogue: pd.DataFrame, history: pd.DataFrame, indicators: pd.DataFrame, series: str = "main") -> tuple[list[AuditCase], pd.DataFrame]:

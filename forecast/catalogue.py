@@ -23,6 +23,7 @@ import pandas as pd
 
 from forecast.data import _number, bundled_path, load_indicators, load_regions, read_table
 from forecast.errors import Problem, did_you_mean, raise_if
+from forecast.targets import Target
 
 COMPARATORS = {"at_least", "at_most", "about", "growth_rate_per_year", "increment"}
 TARGET_COLUMNS = [
@@ -99,3 +100,14 @@ def load_levers(path: Path | None = None) -> pd.DataFrame:
     raise_if(problems)
     table["amount"] = pd.to_numeric(table["amount"].replace("", None), errors="coerce")
     return table[LEVER_COLUMNS].set_index("lever_id", drop=False)
+
+
+def catalogue_target(row: pd.Series) -> Target:
+    """A `Target` from a row of the catalogue (`load_targets`); the scenario and the audit both read targets this way."""
+    optional = lambda v: None if pd.isna(v) else v  # noqa: E731
+    return Target(
+        target_id=row["target_id"], region=row["region"], indicator=row["indicator"], comparator=row["comparator"],
+        target_year=int(row["target_year"]), target_value=float(row["target_value"]),
+        base_year=optional(row["base_year"]) and int(row["base_year"]), base_value=optional(row["base_value"]),
+        unit=row["unit"], milestone=row["milestone"], label=row["phrase_zh"],
+    )

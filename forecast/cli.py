@@ -25,6 +25,8 @@ from forecast.errors import InputError, Problem, did_you_mean
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="How likely are a plan's targets to be met? Forecasts from Bayesian trend models.")
 
 RefitOption = Annotated[bool, typer.Option("--refit", help="Fit the trend models again instead of reusing saved posteriors.")]
+DrawsOverride = Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's posterior draws per chain.")]
+TuneOverride = Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's tuning steps per chain.")]
 CacheOption = Annotated[Optional[Path], typer.Option("--cache", help="Folder of saved posteriors (default: $PLAN_FORECAST_CACHE or .forecast-cache).")]
 DataOption = Annotated[Optional[Path], typer.Option("--data", help="Your own history file (CSV or Excel, same columns as data/history.csv).")]
 
@@ -62,14 +64,15 @@ def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file, e.g. scenarios/langfang_baseline.yaml")],
     data: DataOption = None,
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: out/<scenario file name>).")] = None,
-    draws: Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's posterior draws per chain.")] = None,
-    tune: Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's tuning steps per chain.")] = None,
+    draws: DrawsOverride = None,
+    tune: TuneOverride = None,
     refit: RefitOption = False,
     cache: CacheOption = None,
 ) -> None:
     """Fit the trend models, print P(target met) per target, write charts, table and manifest."""
     from forecast.forecasting import forecast_targets
     from forecast.outputs import format_table, joint_summary, manifest, results_table, write_run
+
     with reported_errors():
         inputs = load_inputs(data)
         spec, targets, spec_hash = _checked_scenario(scenario, inputs)
@@ -128,13 +131,14 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path | None
 def fit(
     scenario: Annotated[Path, typer.Argument(help="Scenario file whose targets' indicators to fit.")],
     data: DataOption = None,
-    draws: Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's posterior draws per chain.")] = None,
-    tune: Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's tuning steps per chain.")] = None,
+    draws: DrawsOverride = None,
+    tune: TuneOverride = None,
     refit: RefitOption = False,
     cache: CacheOption = None,
 ) -> None:
     """Fit (or load) the trend models a scenario needs and save the posteriors for later runs."""
     from forecast.forecasting import fit_scenario
+
     with reported_errors():
         inputs = load_inputs(data)
         spec, found, _ = _checked_scenario(scenario, inputs)

@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
-from forecast.catalogue import is_forecastable
+from forecast.catalogue import catalogue_target, is_forecastable
 from forecast.data import SERIES, file_hash
 from forecast.errors import InputError, Problem, did_you_mean, raise_if
 from forecast.targets import Comparator, Target
@@ -237,13 +237,7 @@ def _resolve(entry, i: int, scenario: Scenario, file: str, catalogue: pd.DataFra
             return None, [Problem(file, f"{where}.ref", f"target '{entry.ref}' is for region '{row['region']}', not '{scenario.region}'", "track it in a scenario for that region")]
         if not is_forecastable(row):
             return None, [Problem(file, f"{where}.ref", f"target '{entry.ref}' has no deadline or no number to reach", "pick a quantitative target, or write it inline with target_year and target_value")]
-        opt = lambda v: None if pd.isna(v) else v  # noqa: E731
-        return Target(
-            target_id=row["target_id"], region=row["region"], indicator=row["indicator"], comparator=row["comparator"],
-            target_year=int(row["target_year"]), target_value=float(row["target_value"]),
-            base_year=opt(row["base_year"]) and int(row["base_year"]), base_value=opt(row["base_value"]),
-            unit=row["unit"], milestone=row["milestone"], label=row["phrase_zh"],
-        ), []
+        return catalogue_target(row), []
     if entry.indicator not in indicators.index:
         return None, [Problem(file, f"{where}.indicator", f"unknown indicator '{entry.indicator}'", did_you_mean(entry.indicator, indicators.index))]
     try:

@@ -292,7 +292,8 @@ def _states(idx: StateIndex, data: PanelData, level, cumulative, sigma_walk, sig
         r = idx.region[ready]
         mean = state[prev] + cumulative[r, t_of[ready]] - cumulative[r, t_of[prev]]
         state = pt.set_subtensor(state[ready], mean + sigma_walk[r] * np.sqrt(t_of[ready] - t_of[prev]) * eps[ready])
-        pending = {k: v for k, v in pending.items() if k not in set(ready.tolist())}
+        for k in ready:
+            del pending[int(k)]
     walked = np.array([weight[k] != 0 for k in idx.nxt], dtype=bool)
     if walked.any():
         prev, nxt = idx.prev[walked], idx.nxt[walked]
