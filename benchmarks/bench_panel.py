@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from forecast.data import load_history, load_indicators, load_regions
-from forecast.forecasting import CHECKED, panel_data
+from forecast.inputs.tables import load_history, load_indicators, load_regions
+from forecast.trend.pipeline import CHECKED, panel_data
 from models.diagnostics import check_convergence
 from models.panel import build_panel_model, fit_panel
 

@@ -10,7 +10,7 @@ as Langfang's 905 high-tech enterprises in 2020). Nothing is estimated or
 interpolated here: this script only renames, normalises units and marks each row's
 caveats, which the raw files state in words in their `unit` column.
 
-Output columns (the tidy layout the loader validates, see `forecast/data.py`):
+Output columns (the tidy layout the loader validates, see `forecast/inputs/tables.py`):
 
     region, indicator, year, value, unit, source, note, series, flag
 

@@ -18,9 +18,11 @@ from typing import Annotated, Optional
 import pandas as pd
 import typer
 
-from forecast.catalogue import is_forecastable, load_targets
-from forecast.data import bundled_path, file_hash, load_history, load_indicators, load_regions
+from forecast.inputs.catalogue import is_forecastable, load_targets
+from forecast.inputs.bundled import bundled_path
+from forecast.inputs.tables import file_hash, load_history, load_indicators, load_regions
 from forecast.errors import InputError, Problem, did_you_mean
+from forecast.inputs.bundled import resolve_scenario
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="How likely are a plan's targets to be met? Forecasts from Bayesian trend models.")
 
@@ -70,8 +72,8 @@ def run(
     cache: CacheOption = None,
 ) -> None:
     """Fit the trend models, print P(target met) per target, write charts, table and manifest."""
-    from forecast.forecasting import forecast_targets
-    from forecast.outputs import format_table, joint_summary, manifest, results_table, write_run
+    from forecast.trend.pipeline import forecast_targets
+    from forecast.report.run import format_table, joint_summary, manifest, results_table, write_run
 
     with reported_errors():
         inputs = load_inputs(data)
@@ -101,6 +103,7 @@ def _checked_scenario(path: Path, inputs: Inputs):
     """A scenario loaded and checked against the inputs: (scenario, its targets, file hash)."""
     from forecast.scenario import check_scenario, load_scenario
 
+    path = resolve_scenario(path)
     spec, digest = load_scenario(path)
     found = check_scenario(spec, str(path), regions=inputs.regions, catalogue=inputs.catalogue, history=inputs.history, indicators=inputs.indicators)
     return spec, found, digest
@@ -122,7 +125,7 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path | None
     """The ladder model's forecast beside the trend's, when the scenario has `models.ladder`."""
     if spec.models.ladder is None:
         return None
-    from forecast.ladder_outputs import ladder_output
+    from forecast.report.ladder import ladder_output
 
     return ladder_output(spec, path.stem, targets, inputs.history, inputs.regions, inputs.indicators, cache, refit)
 
@@ -137,7 +140,7 @@ def fit(
     cache: CacheOption = None,
 ) -> None:
     """Fit (or load) the trend models a scenario needs and save the posteriors for later runs."""
-    from forecast.forecasting import fit_scenario
+    from forecast.trend.pipeline import fit_scenario
 
     with reported_errors():
         inputs = load_inputs(data)
@@ -215,8 +218,8 @@ def backtest(
     seed: SeedOption = None,
 ) -> None:
     """Forecast from past origins and score the trend model against naive baselines (coverage, CRPS, Brier)."""
-    from forecast.backtest import DEFAULT_SEED, format_backtest, plan_backtest, run_backtest, trend_forecaster, write_backtest
-    from forecast.outputs import provenance
+    from forecast.evaluation.backtest import DEFAULT_SEED, format_backtest, plan_backtest, run_backtest, trend_forecaster, write_backtest
+    from forecast.report.run import provenance
 
     seed = DEFAULT_SEED if seed is None else seed
     with reported_errors():
@@ -236,9 +239,9 @@ def backtest(
 def audit(data: DataOption = None, out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/audit"),
           draws: DrawsOption = None, tune: TuneOption = None, seed: SeedOption = None) -> None:
     """Past targets: the probability the model would have given at the plan's base year, beside what happened."""
-    from forecast.audit import audit_cases, format_audit, run_audit, write_audit
-    from forecast.backtest import DEFAULT_SEED, trend_forecaster
-    from forecast.outputs import provenance
+    from forecast.evaluation.audit import audit_cases, format_audit, run_audit, write_audit
+    from forecast.evaluation.backtest import DEFAULT_SEED, trend_forecaster
+    from forecast.report.run import provenance
 
     seed = DEFAULT_SEED if seed is None else seed
     with reported_errors():
@@ -278,8 +281,8 @@ def compare(
     seed: Annotated[Optional[int], typer.Option(help="One seed for every scenario (default: the first one's), so differences are the levers', not noise.")] = None,
 ) -> None:
     """Scenarios side by side on the ladder model: P(met) ± Monte Carlo error per target, fan charts, stage counts."""
-    from forecast.ladder_forecast import compare_scenarios
-    from forecast.ladder_outputs import compare_manifest, compare_table, format_compare_table, write_compare
+    from forecast.ladder.pipeline import compare_scenarios
+    from forecast.report.ladder import compare_manifest, compare_table, format_compare_table, write_compare
 
     with reported_errors():
         inputs = load_inputs(data)
@@ -315,10 +318,10 @@ def explain(
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: out/explain_<scenario file name>).")] = None,
 ) -> None:
     """Which levers and uncertainties move P(target): a one-at-a-time sweep (table, tornado chart), then the lever size a chosen probability needs."""
-    from forecast.ladder_explain import explain_plan, search_problem
-    from forecast.ladder_forecast import plan_ladder, uncertainty_ranges
-    from forecast.ladder_outputs import format_explain, write_explain
-    from forecast.outputs import provenance
+    from forecast.ladder.explain import explain_plan, search_problem
+    from forecast.ladder.pipeline import plan_ladder, uncertainty_ranges
+    from forecast.report.ladder import format_explain, write_explain
+    from forecast.report.run import provenance
 
     with reported_errors():
         inputs = load_inputs(data)
@@ -343,7 +346,7 @@ def _lever_names() -> list[str]:
 
 
 def _explained_target(path: Path, found: list, target_id: str | None):
-    from forecast.ladder_forecast import LADDER_INDICATORS
+    from forecast.ladder.pipeline import LADDER_INDICATORS
 
     modelled = [t for t in found if t.indicator in LADDER_INDICATORS]
     if target_id is None and modelled:
@@ -374,8 +377,8 @@ def calibrate_command(
     The posterior is also saved in the posterior cache, where scenarios with
     `calibration: posterior` (and `calibration_seed` equal to --seed) find it.
     """
-    from forecast.calibration_outputs import calibration_parent, check_chart, format_summary, manifest, summary_table, write_calibration
-    from forecast.forecasting import default_cache_dir
+    from forecast.ladder.calibration import calibration_parent, check_chart, format_summary, manifest, summary_table, write_calibration
+    from forecast.trend.pipeline import default_cache_dir
     from models.ladder.calibration import attrs_json, posterior_for
 
     with reported_errors():

@@ -2,7 +2,7 @@
 
 Trajectories are arrays of shape (chain, draw, year) on the indicator's own scale;
 an ensemble of independent simulation runs is one chain. For a target with deadline
-T, P(met) is the share of draws whose value at T meets it (`forecast.targets`), and
+T, P(met) is the share of draws whose value at T meets it (`forecast.inputs.targets`), and
 its Monte Carlo standard error is ArviZ's MCSE of that indicator's mean, which
 accounts for autocorrelation within MCMC chains. From the same draws:
 
@@ -27,7 +27,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from forecast.targets import Target, target_met
+from forecast.inputs.targets import Target, target_met
 
 INTERVAL = (0.10, 0.90)
 LEVEL_PROBABILITIES = (0.5, 0.8, 0.9, 0.95)

@@ -16,11 +16,11 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
-from forecast.catalogue import catalogue_target, is_forecastable
-from forecast.data import SERIES, file_hash
+from forecast.inputs.catalogue import catalogue_target, is_forecastable
+from forecast.inputs.tables import SERIES, file_hash
 from forecast.errors import InputError, Problem, did_you_mean, raise_if
-from forecast.targets import Comparator, Target
-from forecast.ladder_inputs import ladder_problems
+from forecast.inputs.targets import Comparator, Target
+from forecast.ladder.start import ladder_problems
 from models.ladder import LEVERS, PARAM_RANGES, Stage
 
 Year = Annotated[int, Field(ge=1990, le=2100)]

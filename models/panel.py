@@ -8,7 +8,7 @@ grid, a random walk around a trend, observed with noise:
     x_r(t) = x_r(t-1) + g_r(t) + s_r e_r(t),        e ~ Normal(0, 1)
     z_i    ~ Normal(x_{r_i}(t_i), sigma_obs c_i)      c = 1, or 4 for caveated figures
 
-Three trend variants, compared by LOO and stacked (`forecast.forecasting`):
+Three trend variants, compared by LOO and stacked (`forecast.trend.pipeline`):
 
     drift        g_r(t) = g_r                                          steady growth
     damped       g_r(t) = g_inf + (g_r - g_inf) phi^(t - T0)           growth that slows

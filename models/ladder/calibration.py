@@ -1,7 +1,7 @@
 """Calibration of the ladder model: a posterior over its uncertain rates from a region's
 published stage counts and certification lists.
 
-Data (`region_observations`; the history table of `forecast.data`, series ``main``)::
+Data (`region_observations`; the history table of `forecast.inputs.tables`, series ``main``)::
 
     high_tech_enterprises     stock  ->  hte_certified          (firms holding a certificate)
     high_tech_certifications  flow   ->  certifications_listed  (first + re-certifications)
@@ -476,7 +476,7 @@ def save_posterior(idata: az.InferenceData, path: Path) -> Path:
 def parent_of(region: str, regions: pd.DataFrame | None = None) -> str | None:
     """A city's province from the regions table (the bundled one if None); None for other levels."""
     if regions is None:
-        from forecast.data import load_regions  # the data layer reads the bundled regions table
+        from forecast.inputs.tables import load_regions  # the data layer reads the bundled regions table
 
         regions = load_regions()
     if region not in regions.index or regions.at[region, "level"] != "city":

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from forecast.probability import first_met, joint_probability, level_with_probability, probability_met
-from forecast.targets import Target
+from forecast.inputs.targets import Target
 
 YEARS = np.arange(2021, 2026)
 # Four trajectories (one chain): first reach 1500 in 2023, 2025, never, 2022.
@@ -69,5 +69,5 @@ def test_probability_met_reports_levels():
 
 
 def test_levels_print_without_e_notation():
-    from forecast.outputs import figure_text
+    from forecast.report.run import figure_text
     assert figure_text(19160.4) == "19,160" and figure_text(2.1867) == "2.187" and figure_text(float("nan")) == "-"

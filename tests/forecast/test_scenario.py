@@ -4,13 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from forecast.catalogue import load_targets
-from forecast.data import load_history, load_indicators, load_regions
+from forecast.inputs.bundled import bundled_scenarios
+from forecast.inputs.catalogue import load_targets
+from forecast.inputs.tables import load_history, load_indicators, load_regions
 from forecast.errors import InputError
 from forecast.scenario import check_scenario, load_scenario
 from tests.conftest import write
 
-SCENARIOS = sorted(Path(__file__).resolve().parents[2].joinpath("scenarios").glob("*.yaml"))
+SCENARIOS = sorted(bundled_scenarios().values())
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,9 @@ import pymc as pm
 import pytest
 from typer.testing import CliRunner
 
-from forecast.calibration_charts import plot_calibration_check
+from forecast.report.calibration_charts import plot_calibration_check
 from forecast.cli import app
-from forecast.data import load_history
+from forecast.inputs.tables import load_history
 from models.ladder import LadderParams, run_ensemble
 from models.ladder import behaviour as bh
 from models.ladder import calibration as cal

@@ -13,13 +13,13 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.ladder_charts import plot_fans_side_by_side, plot_stages, plot_tornado
-from forecast.ladder_explain import search_size, sweep_ranges, sweep_settings, tornado_effects
-from forecast.ladder_forecast import LadderPlan, LadderTargetResult
-from forecast.ladder_inputs import StartState
-from forecast.ladder_outputs import compare_table
+from forecast.report.ladder_charts import plot_fans_side_by_side, plot_stages, plot_tornado
+from forecast.ladder.explain import search_size, sweep_ranges, sweep_settings, tornado_effects
+from forecast.ladder.pipeline import LadderPlan, LadderTargetResult
+from forecast.ladder.start import StartState
+from forecast.report.ladder import compare_table
 from forecast.probability import TargetProbability
-from forecast.targets import Target
+from forecast.inputs.targets import Target
 from models.ladder import LeverSetting
 from tests.conftest import HEADER, SYNTHETIC, write
 
@@ -193,7 +193,7 @@ def test_compare_table_pairs_runs_for_the_difference():
 
 
 def test_run_shows_the_ladder_beside_the_current_trend(files, monkeypatch):
-    from forecast import forecasting
+    from forecast.trend import pipeline as forecasting
 
     def no_trend(spec, targets, *args, **kwargs):  # the trend half of `run` is tested in test_cli.py; skip its MCMC here
         return [forecasting.TargetResult(t, None, None, None, None, None, None, None, reason="trend skipped") for t in targets]
@@ -282,7 +282,7 @@ def test_explain_bad_options_exit_2(files, args, message):
 
 
 def test_the_search_reuses_the_sizes_the_sweep_ran():
-    from forecast.ladder_explain import sweep_sizes
+    from forecast.ladder.explain import sweep_sizes
 
     levers = [LeverSetting("certification_reward", 20, 2021, 2023)]
     sweep = pd.DataFrame({"factor": ["scenario", "certification_reward", "certification_reward"], "kind": ["scenario", "lever", "lever"],

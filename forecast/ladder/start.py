@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from forecast.data import best_points, select_series
+from forecast.inputs.tables import best_points, select_series
 from forecast.errors import Problem
 from models.ladder import LEVERS, LadderParams, LeverSetting
 from models.ladder import calibration as cal

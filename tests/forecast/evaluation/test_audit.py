@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecast.audit import audit_cases, audit_reliability, audit_scores, format_audit, run_audit, write_audit
-from forecast.catalogue import TARGET_COLUMNS
+from forecast.evaluation.audit import audit_cases, audit_reliability, audit_scores, format_audit, run_audit, write_audit
+from forecast.inputs.catalogue import TARGET_COLUMNS
 from forecast.cli import app
-from forecast.forecasting import PanelForecast
+from forecast.trend.pipeline import PanelForecast
 from tests.conftest import HEADER, SYNTHETIC, write
-from tests.forecast.test_backtest import INDICATORS, OK, history_frame
+from tests.forecast.evaluation.test_backtest import INDICATORS, OK, history_frame
 
 HTE = "high_tech_enterprises"
 
@@ -132,7 +132,7 @@ def test_write_audit_is_all_or_nothing(three_targets, tmp_path, monkeypatch):
     cases, skipped = audit_cases(cat, history, INDICATORS)
     rows = run_audit(cases, history, INDICATORS, forecaster=share_forecaster({"a": 0.8, "b": 0.3, "c": 0.5}, []), seed=1)
     assert {p.name for p in write_audit(tmp_path / "out", rows, skipped, {"seed": 1})} == {"audit.csv", "reliability.csv", "manifest.json"}
-    monkeypatch.setattr("forecast.audit.audit_reliability", lambda rows: 1 / 0)
+    monkeypatch.setattr("forecast.evaluation.audit.audit_reliability", lambda rows: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         write_audit(tmp_path / "out", rows, skipped, {"seed": 2})
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["seed"] == 1
@@ -159,7 +159,7 @@ def run_cli_audit(tmp_path, *extra) -> pd.DataFrame:
 def test_cli_audit_on_synthetic_figures(tmp_path, monkeypatch):
     # The trend model replaced by one that puts 40% of its draws above the 2.76% target.
     forecaster = share_forecaster({"handan": 0.4}, [], high=3.0, low=2.0)
-    monkeypatch.setattr("forecast.backtest.forecast_indicator", lambda history, indicator, wanted, *, cutoff, horizon, **settings: forecaster(
+    monkeypatch.setattr("forecast.evaluation.backtest.forecast_indicator", lambda history, indicator, wanted, *, cutoff, horizon, **settings: forecaster(
         history, indicator, wanted, cutoff=cutoff, horizon=horizon))
     assert float(run_cli_audit(tmp_path)["p_model"].iloc[0]) == 0.4
 

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast.data import best_points, select_series
-from forecast.ladder_charts import plot_fans_side_by_side, plot_ladder_fan, plot_stages, plot_tornado
-from forecast.ladder_explain import ExplainReport
-from forecast.ladder_forecast import LadderPlan, LadderRun, LadderTargetResult, forecast_ladder, paired_difference
-from forecast.outputs import display_frame, figure_text, provenance, staged_output
+from forecast.inputs.tables import best_points, select_series
+from forecast.report.ladder_charts import plot_fans_side_by_side, plot_ladder_fan, plot_stages, plot_tornado
+from forecast.ladder.explain import ExplainReport
+from forecast.ladder.pipeline import LadderPlan, LadderRun, LadderTargetResult, forecast_ladder, paired_difference
+from forecast.report.run import display_frame, figure_text, provenance, staged_output
 from forecast.probability import band_quantiles
 from models.ladder.model import STOCK_COLUMNS
 

@@ -1,6 +1,6 @@
 """From a scenario to ladder-model trajectories and P(target met), whichever levers it sets.
 
-Steps: the start state from the history (`forecast.ladder_inputs`: which counts are
+Steps: the start state from the history (`forecast.ladder.start`: which counts are
 observed, which assumed) -> parameter draws -> `models.ladder.run_ensemble` -> one
 array of shape (chain=1, draw=run, year) per indicator the ladder produces, so
 `forecast.probability.probability_met` works on them as on trend draws.
@@ -59,11 +59,11 @@ import pandas as pd
 import xarray as xr
 
 from forecast.errors import InputError, Problem
-from forecast.forecasting import default_cache_dir, forecast_indicator
-from forecast.ladder_inputs import StartState, start_state
+from forecast.trend.pipeline import default_cache_dir, forecast_indicator
+from forecast.ladder.start import StartState, start_state
 from forecast.probability import TargetProbability, met_draws, probability_met
 from forecast.scenario import LeverChoice, Scenario, TrendSettings
-from forecast.targets import Target
+from forecast.inputs.targets import Target
 from models.ladder import calibration
 from models.ladder import PARAM_RANGES, LadderParams, LeverSetting, monte_carlo_probability, run_ensemble
 

@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from forecast.probability import band_quantiles  # noqa: E402
-from forecast.targets import Target, threshold_level  # noqa: E402
+from forecast.inputs.targets import Target, threshold_level  # noqa: E402
 
 BANDS = ((0.025, 0.975, "95%", 0.15), (0.10, 0.90, "80%", 0.25), (0.25, 0.75, "50%", 0.35))
 
@@ -69,7 +69,7 @@ def plot_fan(
 def plot_reliability(tables: dict[str, pd.DataFrame], *, title: str = "Reliability of threshold events", ax: plt.Axes | None = None) -> plt.Figure:
     """Calibration chart: per method, observed event frequency against mean forecast probability.
 
-    `tables` maps a label (e.g. "model (Brier 0.12)") to a `forecast.scores.reliability_table`;
+    `tables` maps a label (e.g. "model (Brier 0.12)") to a `forecast.evaluation.scores.reliability_table`;
     empty bins are not drawn. Points on the diagonal are perfectly calibrated.
     """
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 6))

@@ -1,7 +1,7 @@
 """Backtests: cut the history at an origin year, forecast the later years, score against what happened.
 
 For an origin year ``o`` and each (region, indicator) series (series ``main``, years it
-lacks filled from another series as in `forecast.data.select_series`), one figure per
+lacks filled from another series as in `forecast.inputs.tables.select_series`), one figure per
 year (`best_points`):
 
 * **fit figures**: years ``<= o``. The forecaster is handed the history cut at ``o``,
@@ -12,13 +12,13 @@ year (`best_points`):
   the events that happened and drop those that did not, a biased sample.
 
 Every method is scored on the same points: the trend model (a `Forecaster`, by
-default `forecast.forecasting.forecast_indicator` fitted on figures up to ``o``) and
+default `forecast.trend.pipeline.forecast_indicator` fitted on figures up to ``o``) and
 each naive baseline of `models.baselines` fitted to the same fit figures (a lower
 bound taken at face value), with as many draws as the model. With predictive draws
 ``X`` of ``y_t``:
 
 * coverage at level L: the share of points with ``Q((1-L)/2) <= y_t <= Q((1+L)/2)``,
-  for L = 50%, 80%, 95% (`forecast.scores.interval_coverage`);
+  for L = 50%, 80%, 95% (`forecast.evaluation.scores.interval_coverage`);
 * CRPS on the model's scale, ``CRPS(g(X), g(y_t))`` with ``g(y) = log y`` for counts and
   money and ``g(y) = logit(y/100)`` for `percent` indicators: unit-free, so it can be
   averaged across indicators (0.10 is roughly a 10% miss);
@@ -45,13 +45,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from forecast.charts import plot_reliability
-from forecast.data import best_points, select_series
+from forecast.report.charts import plot_reliability
+from forecast.inputs.tables import best_points, select_series
 from forecast.errors import InputError, Problem, did_you_mean
-from forecast.forecasting import PanelForecast, fit_seed, forecast_indicator
-from forecast.outputs import staged_output
+from forecast.trend.pipeline import PanelForecast, fit_seed, forecast_indicator
+from forecast.report.run import staged_output
 from forecast.scenario import TrendSettings
-from forecast.scores import (
+from forecast.evaluation.scores import (
     SCORE_LEVELS, brier_score, crps_from_draws, interval_coverage, predictive_quantiles, reliability_table, threshold_event_probability,
 )
 from models.baselines import BASELINES, LOG_CLIP, LOGIT_CLIP, transform_to_model_scale, transform_to_original_scale

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 import forecast
-from forecast.charts import plot_fan
-from forecast.forecasting import TargetResult
+from forecast.report.charts import plot_fan
+from forecast.trend.pipeline import TargetResult
 from forecast.probability import band_quantiles, first_met, joint_probability, met_draws
 
 PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "arviz", "mesa", "typer", "pydantic", "matplotlib")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from forecast.targets import Target, target_met, threshold_level
+from forecast.inputs.targets import Target, target_met, threshold_level
 
 
 def make(comparator, value, **kw):

@@ -2,8 +2,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from forecast.charts import plot_fan
-from forecast.targets import Target
+from forecast.report.charts import plot_fan
+from forecast.inputs.targets import Target
 
 matplotlib.use("Agg")
 

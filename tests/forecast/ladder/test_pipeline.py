@@ -1,4 +1,4 @@
-"""The ladder model in the planner's commands (forecast.ladder_inputs, forecast.ladder_forecast),
+"""The ladder model in the planner's commands (forecast.ladder.start, forecast.ladder.pipeline),
 on SYNTHETIC data: start state, parameter draws, R&D arithmetic, seeds and common random numbers."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import ladder_forecast as lf
-from forecast.data import load_history
-from forecast.forecasting import PanelForecast
-from forecast.ladder_inputs import StartState, ladder_problems, start_state
+from forecast.ladder import pipeline as lf
+from forecast.inputs.tables import load_history
+from forecast.trend.pipeline import PanelForecast
+from forecast.ladder.start import StartState, ladder_problems, start_state
 from forecast.scenario import Scenario
-from forecast.targets import Target
+from forecast.inputs.targets import Target
 from models.ladder import LadderParams
 from models.diagnostics import Diagnostics
 from tests.conftest import HEADER, SYNTHETIC, write

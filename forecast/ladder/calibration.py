@@ -22,9 +22,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from forecast.calibration_charts import plot_calibration_check
+from forecast.report.calibration_charts import plot_calibration_check
 from forecast.errors import InputError, Problem, did_you_mean
-from forecast.outputs import provenance, staged_output
+from forecast.report.run import provenance, staged_output
 from models.ladder import calibration as cal
 from models.ladder.params import PARAM_RANGES
 

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.ladder_forecast import LadderPlan, ladder_probabilities, paired_difference, simulate, with_lever
-from forecast.targets import Target
+from forecast.ladder.pipeline import LadderPlan, ladder_probabilities, paired_difference, simulate, with_lever
+from forecast.inputs.targets import Target
 from models.ladder import LEVERS, LeverSetting
 from models.ladder.calibration import SAMPLED
 

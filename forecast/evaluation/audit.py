@@ -4,7 +4,7 @@ A catalogue target (not a template, with a deadline ``T`` and a number: `is_fore
 whose deadline has passed (``T`` no later than the last year in the data) is audited when:
 
 * the data hold its outcome: the best figure for ``T`` in the region's series (`main`,
-  `forecast.backtest.series_points`). A lower bound ("over 12,000") decides the target
+  `forecast.evaluation.backtest.series_points`). A lower bound ("over 12,000") decides the target
   only when it already meets a target that rises with the figure (``at_least``,
   ``increment``, ``growth_rate_per_year``): then the target was met. Otherwise it is
   skipped, with the reason;
@@ -16,13 +16,13 @@ whose deadline has passed (``T`` no later than the last year in the data) is aud
   value: the plan's, or the figure for ``b``. It is fixed, since it was known at ``b``.
 
 ``P_k(met)`` is the share of draws of the figure in year ``T`` that meet target k
-(`forecast.targets.target_met`), from the trend model fitted to figures up to ``b``
+(`forecast.inputs.targets.target_met`), from the trend model fitted to figures up to ``b``
 and from each naive baseline fitted to the same figures. With ``o_k = 1`` if the target
 was met, over the N targets every method gave a probability for:
 
     Brier = (1/N) sum_k (P_k - o_k)^2     (0 is perfect; always saying 0.5 scores 0.25)
 
-beside a reliability table (`forecast.scores.reliability_table`). Fits are grouped by
+beside a reliability table (`forecast.evaluation.scores.reliability_table`). Fits are grouped by
 (indicator, ``b``), so one forecaster call serves every target sharing them.
 """
 
@@ -35,15 +35,15 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from forecast.backtest import (
+from forecast.evaluation.backtest import (
     DEFAULT_SEED, METHODS, MODEL, MODELLED_KINDS, NO_FORECAST, Forecaster, baseline_forecasts, is_lower_bound, model_scale, series_points, write_manifest,
 )
-from forecast.catalogue import catalogue_target, is_forecastable
-from forecast.forecasting import PanelForecast
-from forecast.outputs import staged_output
+from forecast.inputs.catalogue import catalogue_target, is_forecastable
+from forecast.trend.pipeline import PanelForecast
+from forecast.report.run import staged_output
 from forecast.probability import probability_met
-from forecast.scores import brier_score, reliability_table
-from forecast.targets import Target, target_met
+from forecast.evaluation.scores import brier_score, reliability_table
+from forecast.inputs.targets import Target, target_met
 
 MIN_FIGURES = 1
 RISING = {"at_least", "increment", "growth_rate_per_year"}

@@ -14,15 +14,15 @@ from scipy.special import logit
 from scipy.stats import norm
 from typer.testing import CliRunner
 
-from forecast.backtest import (
+from forecast.evaluation.backtest import (
     LOWER_BOUND_OUTCOME, MODEL, NO_FORECAST, TOO_FEW, format_backtest, plan_backtest, run_backtest, score_table, write_backtest,
 )
-from forecast.charts import plot_reliability
+from forecast.report.charts import plot_reliability
 from forecast.cli import app
-from forecast.data import load_indicators
+from forecast.inputs.tables import load_indicators
 from forecast.errors import InputError
-from forecast.forecasting import PanelForecast
-from forecast.scores import reliability_table
+from forecast.trend.pipeline import PanelForecast
+from forecast.evaluation.scores import reliability_table
 from models.diagnostics import Diagnostics
 from tests.conftest import HEADER, SYNTHETIC, write
 
@@ -255,7 +255,7 @@ def test_write_is_all_or_nothing(tmp_path, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("chart failed")
-    monkeypatch.setattr("forecast.backtest.plot_reliability", broken)
+    monkeypatch.setattr("forecast.evaluation.backtest.plot_reliability", broken)
     with pytest.raises(RuntimeError):
         write_backtest(tmp_path / "out", result, {"seed": 4})
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["seed"] == 3
@@ -275,7 +275,7 @@ def cli_history(tmp_path):
 def synthetic_model(monkeypatch):
     """The CLI's trend model replaced by the SYNTHETIC random-walk forecaster (fast; the slow test runs the real one)."""
     fake = random_walk_forecaster(0.1, 0.1)
-    monkeypatch.setattr("forecast.backtest.forecast_indicator",
+    monkeypatch.setattr("forecast.evaluation.backtest.forecast_indicator",
                         lambda history, indicator, wanted, *, cutoff, horizon, **settings: fake(history, indicator, wanted, cutoff=cutoff, horizon=horizon))
 
 

@@ -34,10 +34,10 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from forecast.data import best_points, select_series
+from forecast.inputs.tables import best_points, select_series
 from forecast.probability import TargetProbability, probability_met
 from forecast.scenario import Scenario, TrendSettings
-from forecast.targets import Target, target_met
+from forecast.inputs.targets import Target, target_met
 from models.diagnostics import Diagnostics, check_convergence
 from models.panel import CAVEATED, EXACT, LOWER_BOUND, PRIORS, PROXY, VARIANTS, PanelData, build_panel_model, fit_panel, predictive_paths, to_scale
 

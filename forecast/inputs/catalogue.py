@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecast.data import _number, bundled_path, load_indicators, load_regions, read_table
+from forecast.inputs.bundled import bundled_path
+from forecast.inputs.tables import _number, load_indicators, load_regions, read_table
 from forecast.errors import Problem, did_you_mean, raise_if
-from forecast.targets import Target
+from forecast.inputs.targets import Target
 
 COMPARATORS = {"at_least", "at_most", "about", "growth_rate_per_year", "increment"}
 TARGET_COLUMNS = [

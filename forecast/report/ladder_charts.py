@@ -14,9 +14,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from forecast.charts import plot_fan  # noqa: E402
-from forecast.data import best_points  # noqa: E402
-from forecast.targets import Target  # noqa: E402
+from forecast.report.charts import plot_fan  # noqa: E402
+from forecast.inputs.tables import best_points  # noqa: E402
+from forecast.inputs.targets import Target  # noqa: E402
 
 STAGE_PANELS = {
     "hte_certified": "certified high-tech enterprises",

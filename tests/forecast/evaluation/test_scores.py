@@ -1,4 +1,4 @@
-"""Tests for forecast.scores against closed forms and hand-worked cases."""
+"""Tests for forecast.evaluation.scores against closed forms and hand-worked cases."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats
 
-from forecast.scores import (
+from forecast.evaluation.scores import (
     DEFAULT_QUANTILES,
     aggregate_coverage,
     brier_score,

@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecast.catalogue import is_forecastable, load_levers, load_targets
-from forecast.data import best_points, load_history, select_series
+from forecast.inputs.catalogue import is_forecastable, load_levers, load_targets
+from forecast.inputs.tables import best_points, load_history, select_series
 from forecast.errors import InputError
 from tests.conftest import HEADER, SYNTHETIC, write
 

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from forecast.errors import InputError, Problem, did_you_mean, raise_if
+from forecast.inputs.bundled import bundled_path
 
 HISTORY_REQUIRED = ["region", "indicator", "year", "value", "unit", "source"]
 HISTORY_OPTIONAL = {"note": "", "series": "main", "flag": ""}
@@ -42,11 +42,6 @@ FLAG_RANK = {"": 0, "plan_base": 0, "non_year_end": 1, "scope_differs": 2, "lowe
 KINDS = {"stock", "flow", "percent", "amount", "density", "growth", "score"}
 YEAR_RANGE = (1949, 2100)
 REGION_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def bundled_path(name: str) -> Path:
-    """Path of a file bundled in the repository's `data/` folder."""
-    return Path(__file__).resolve().parent.parent / "data" / name
 
 
 def file_hash(path: Path) -> str:
