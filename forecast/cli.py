@@ -377,7 +377,7 @@ def calibrate_command(
     The posterior is also saved in the posterior cache, where scenarios with
     `calibration: posterior` (and `calibration_seed` equal to --seed) find it.
     """
-    from forecast.ladder.calibration import calibration_parent, check_chart, format_summary, manifest, summary_table, write_calibration
+    from forecast.report.calibration import calibration_parent, check_chart, format_summary, manifest, summary_table, write_calibration
     from forecast.trend.pipeline import default_cache_dir
     from models.ladder.calibration import attrs_json, posterior_for
 
