@@ -11,16 +11,14 @@ import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
 
-from forecast.inputs.catalogue import is_forecastable, load_targets
+from forecast.inputs.catalogue import is_forecastable
 from forecast.inputs.bundled import bundled_path
-from forecast.inputs.tables import file_hash, load_history, load_indicators, load_regions
+from forecast.inputs.bundle import Inputs, load_inputs
 from forecast.errors import InputError, Problem, did_you_mean
 from forecast.inputs.bundled import resolve_scenario
 
@@ -29,17 +27,10 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="How likely a
 RefitOption = Annotated[bool, typer.Option("--refit", help="Fit the trend models again instead of reusing saved posteriors.")]
 DrawsOverride = Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's posterior draws per chain.")]
 TuneOverride = Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's tuning steps per chain.")]
-CacheOption = Annotated[Optional[Path], typer.Option("--cache", help="Folder of saved posteriors (default: $PLAN_FORECAST_CACHE or .forecast-cache).")]
+CacheOption = Annotated[Path, typer.Option("--cache", envvar="PLAN_FORECAST_CACHE", help="Folder of saved posteriors.")]
+DEFAULT_CACHE = Path(".forecast-cache")
+WorkersOption = Annotated[Optional[int], typer.Option(min=1, envvar="FORECAST_WORKERS", help="Processes for ladder ensembles (default: up to 4 cores for 20 runs or more); the numbers do not depend on it.")]
 DataOption = Annotated[Optional[Path], typer.Option("--data", help="Your own history file (CSV or Excel, same columns as data/history.csv).")]
-
-
-@dataclass
-class Inputs:
-    history: pd.DataFrame
-    indicators: pd.DataFrame
-    regions: pd.DataFrame
-    catalogue: pd.DataFrame
-    hashes: dict[str, str]
 
 
 @contextmanager
@@ -51,14 +42,27 @@ def reported_errors() -> Iterator[None]:
         raise typer.Exit(code=2) from None
 
 
-def load_inputs(data: Path | None) -> Inputs:
-    indicators = load_indicators()
-    regions = load_regions()
-    data_path = Path(data or bundled_path("history.csv"))
-    history = load_history(data_path, indicators)
-    catalogue = load_targets(indicators=indicators, regions=regions)
-    hashes = {"data": file_hash(data_path), "targets": file_hash(bundled_path("targets.csv")), "indicators": file_hash(bundled_path("indicators.csv")), "regions": file_hash(bundled_path("regions.csv"))}
-    return Inputs(history, indicators, regions, catalogue, hashes)
+class TerminalReporter:
+    """Notes to standard error; progress bars (tqdm) on standard error for work counted in steps."""
+
+    def note(self, message: str) -> None:
+        typer.echo(message, err=True)
+
+    @contextmanager
+    def progress(self, total: int, desc: str) -> Iterator:
+        from tqdm.auto import tqdm
+
+        with tqdm(total=total, desc=desc, file=sys.stderr) as bar:
+            yield bar.update
+
+
+REPORTER = TerminalReporter()
+
+
+def posterior_cache(folder: Path):
+    from forecast.cache import PosteriorCache
+
+    return PosteriorCache(folder)
 
 
 @app.command()
@@ -69,7 +73,8 @@ def run(
     draws: DrawsOverride = None,
     tune: TuneOverride = None,
     refit: RefitOption = False,
-    cache: CacheOption = None,
+    cache: CacheOption = DEFAULT_CACHE,
+    workers: WorkersOption = None,
 ) -> None:
     """Fit the trend models, print P(target met) per target, write charts, table and manifest."""
     from forecast.trend.pipeline import forecast_targets
@@ -80,8 +85,8 @@ def run(
         spec, targets, spec_hash = _checked_scenario(scenario, inputs)
     spec = _override_sampler(spec, draws, tune)
     _warn_unused(spec)
-    results = forecast_targets(spec, targets, inputs.history, inputs.regions, inputs.indicators, cache_dir=cache, refit=refit)
-    ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit)
+    results = forecast_targets(spec, targets, inputs.history, inputs.regions, inputs.indicators, cache=posterior_cache(cache), refit=refit)
+    ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, workers)
     table = results_table(results) if ladder is None else ladder.table(results_table(results))
     typer.echo(f"\n{spec.name}  (seed {spec.seed})\n")
     typer.echo(format_table(table) if ladder is None else ladder.format(table))
@@ -101,12 +106,10 @@ def run(
 
 def _checked_scenario(path: Path, inputs: Inputs):
     """A scenario loaded and checked against the inputs: (scenario, its targets, file hash)."""
-    from forecast.scenario import check_scenario, load_scenario
+    from forecast.scenario import load_checked_scenario
 
-    path = resolve_scenario(path)
-    spec, digest = load_scenario(path)
-    found = check_scenario(spec, str(path), regions=inputs.regions, catalogue=inputs.catalogue, history=inputs.history, indicators=inputs.indicators)
-    return spec, found, digest
+    checked = load_checked_scenario(resolve_scenario(path), inputs)
+    return checked.spec, checked.targets, checked.sha256
 
 
 def _override_sampler(spec, draws: int | None, tune: int | None):
@@ -121,13 +124,14 @@ def _warn_unused(spec) -> None:
         typer.secho("note: levers and uncertainties act through the ladder model, which this scenario does not use (add models: ladder:); the trend forecast ignores them", fg=typer.colors.YELLOW, err=True)
 
 
-def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path | None, refit: bool):
+def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit: bool, workers: int | None):
     """The ladder model's forecast beside the trend's, when the scenario has `models.ladder`."""
     if spec.models.ladder is None:
         return None
     from forecast.report.ladder import ladder_output
 
-    return ladder_output(spec, path.stem, targets, inputs.history, inputs.regions, inputs.indicators, cache, refit)
+    return ladder_output(spec, path.stem, targets, inputs.history, inputs.regions, inputs.indicators, posterior_cache(cache), refit,
+                         workers=workers, reporter=REPORTER)
 
 
 @app.command()
@@ -137,7 +141,7 @@ def fit(
     draws: DrawsOverride = None,
     tune: TuneOverride = None,
     refit: RefitOption = False,
-    cache: CacheOption = None,
+    cache: CacheOption = DEFAULT_CACHE,
 ) -> None:
     """Fit (or load) the trend models a scenario needs and save the posteriors for later runs."""
     from forecast.trend.pipeline import fit_scenario
@@ -146,7 +150,7 @@ def fit(
         inputs = load_inputs(data)
         spec, found, _ = _checked_scenario(scenario, inputs)
     spec = _override_sampler(spec, draws, tune)
-    for line in fit_scenario(spec, found, inputs.history, inputs.regions, inputs.indicators, cache_dir=cache, refit=refit):
+    for line in fit_scenario(spec, found, inputs.history, inputs.regions, inputs.indicators, cache=posterior_cache(cache), refit=refit):
         typer.echo(line)
 
 
@@ -157,7 +161,7 @@ def targets(
 ) -> None:
     """List the plans' targets from the catalogue."""
     with reported_errors():
-        catalogue = load_targets()
+        catalogue = load_inputs(None).catalogue
         if region is not None and region not in set(catalogue["region"]):
             raise InputError([Problem(str(bundled_path("targets.csv")), "--region", f"no targets for region '{region}'", did_you_mean(region, catalogue["region"]))])
     rows = catalogue if region is None else catalogue[catalogue["region"] == region]
@@ -279,6 +283,8 @@ def compare(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
     runs: RunsOption = None,
     seed: Annotated[Optional[int], typer.Option(help="One seed for every scenario (default: the first one's), so differences are the levers', not noise.")] = None,
+    cache: CacheOption = DEFAULT_CACHE,
+    workers: WorkersOption = None,
 ) -> None:
     """Scenarios side by side on the ladder model: P(met) ± Monte Carlo error per target, fan charts, stage counts."""
     from forecast.ladder.pipeline import compare_scenarios
@@ -290,7 +296,8 @@ def compare(
         _check_comparable(scenarios, loaded)
     first = next(iter(loaded.values()))[0]
     seed, runs = (first.seed if seed is None else seed), (runs or first.models.ladder.runs)
-    ensembles, results = compare_scenarios({k: v[:2] for k, v in loaded.items()}, inputs.history, inputs.regions, inputs.indicators, seed=seed, runs=runs)
+    ensembles, results = compare_scenarios({k: v[:2] for k, v in loaded.items()}, inputs.history, inputs.regions, inputs.indicators, seed=seed, runs=runs,
+                                           cache=posterior_cache(cache), workers=workers, reporter=REPORTER)
     typer.echo(format_compare_table(compare_table(list(loaded), results), list(loaded)))
     hashes = {**{f"scenario {label}": v[2] for label, v in loaded.items()}, **inputs.hashes}
     meta = compare_manifest(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=hashes, runs=ensembles, results=results)
@@ -316,10 +323,12 @@ def explain(
     runs: RunsOption = None,
     data: DataOption = None,
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: out/explain_<scenario file name>).")] = None,
+    cache: CacheOption = DEFAULT_CACHE,
+    workers: WorkersOption = None,
 ) -> None:
     """Which levers and uncertainties move P(target): a one-at-a-time sweep (table, tornado chart), then the lever size a chosen probability needs."""
     from forecast.ladder.explain import explain_plan, search_problem
-    from forecast.ladder.pipeline import plan_ladder, uncertainty_ranges
+    from forecast.ladder.pipeline import needs_gdp, plan_ladder, uncertainty_ranges
     from forecast.report.ladder import format_explain, write_explain
     from forecast.report.run import provenance
 
@@ -330,8 +339,9 @@ def explain(
         problem = search_problem({c.lever: c.size for c in spec.levers}, lever, max_size) if lever else ""
         if problem:
             raise InputError([Problem(str(scenario), "--lever", problem, "give --max-size" if "upper bound" in problem else did_you_mean(lever, _lever_names()))])
-    plan = plan_ladder(spec, inputs.history, inputs.regions, inputs.indicators, need_gdp=chosen.indicator in ("rd_expenditure", "rd_intensity"), runs=runs)
-    report = explain_plan(plan, chosen, uncertainty_ranges(spec), goal=probability, lever=lever, max_size=max_size)
+    plan = plan_ladder(spec, inputs.history, inputs.regions, inputs.indicators, need_gdp=needs_gdp([chosen]), runs=runs,
+                       cache=posterior_cache(cache), workers=workers, reporter=REPORTER)
+    report = explain_plan(plan, chosen, uncertainty_ranges(spec), goal=probability, lever=lever, max_size=max_size, reporter=REPORTER)
     typer.echo(format_explain(report))
     meta = {**provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=spec.seed, inputs={"scenario": digest, **inputs.hashes}), "goal": probability}
     folder = out or Path("out") / f"explain_{scenario.stem}"
@@ -370,22 +380,24 @@ def calibrate_command(
     runs: Annotated[int, typer.Option(min=2, help="ABM runs with posterior draws for the predictive check.")] = 40,
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: out/calibration/<region>).")] = None,
     refit: Annotated[bool, typer.Option("--refit", help="Fit again instead of reusing a saved posterior.")] = False,
-    cache: CacheOption = None,
+    cache: CacheOption = DEFAULT_CACHE,
 ) -> None:
     """Fit the ladder model's rates to a region's history: posterior, summary, predictive check, manifest.
 
     The posterior is also saved in the posterior cache, where scenarios with
     `calibration: posterior` (and `calibration_seed` equal to --seed) find it.
     """
-    from forecast.report.calibration import calibration_parent, check_chart, format_summary, manifest, summary_table, write_calibration
-    from forecast.trend.pipeline import default_cache_dir
-    from models.ladder.calibration import attrs_json, posterior_for
+    from forecast.ladder.calibration import calibration_parent
+    from forecast.report.calibration import check_chart, format_summary, manifest, summary_table, write_calibration
+    from forecast.ladder.calibration import posterior_for
+    from models.ladder.calibration import attrs_json
 
     with reported_errors():
         inputs = load_inputs(data)
         parent = calibration_parent(region, inputs.history, inputs.regions, str(data or bundled_path("history.csv")))
     sampler = {k: v for k, v in {"draws": draws, "tune": tune, "chains": chains}.items() if v is not None}
-    idata = posterior_for(region, inputs.history, seed=seed, cache_dir=cache or default_cache_dir(), refit=refit, parent=parent, **sampler)
+    idata = posterior_for(region, inputs.history, inputs.regions, seed=seed, cache=posterior_cache(cache), refit=refit, parent=parent,
+                          reporter=REPORTER, **sampler)
     table, status = summary_table(idata), attrs_json(idata, "diagnostics")["status"]
     figure, check = check_chart(idata, inputs.history, runs=runs, seed=seed)
     typer.echo(f"\n{region}: ladder calibration{f' (pooled with {parent})' if parent else ''}, seed {seed}\n\n{format_summary(table, region, status)}")

@@ -9,6 +9,7 @@ with a "did you mean" hint; every problem is reported with its line and key path
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
@@ -16,12 +17,16 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
-from forecast.inputs.catalogue import catalogue_target, is_forecastable
-from forecast.inputs.tables import SERIES, file_hash
 from forecast.errors import InputError, Problem, did_you_mean, raise_if
+from forecast.inputs.bundle import Inputs
+from forecast.inputs.catalogue import catalogue_target, is_forecastable
+from forecast.inputs.stages import STAGE_INDICATORS, StageDataError, clean_figure, observed_years, stage_window
+from forecast.inputs.tables import SERIES, file_hash, parent_of
 from forecast.inputs.targets import Comparator, Target
-from forecast.ladder.start import ladder_problems
-from models.ladder import LEVERS, PARAM_RANGES, Stage
+from models.ladder import LEVERS, PARAM_RANGES, LadderParams, LeverSetting, Stage
+from models.ladder.levers import check_settings
+from models.ladder.model import INDICATOR_COLUMNS
+from models.ladder.rules import RULES_YEAR
 
 Year = Annotated[int, Field(ge=1990, le=2100)]
 
@@ -202,8 +207,38 @@ def _line_of(node: yaml.Node, loc: list) -> int | None:
     return line
 
 
+@dataclass(frozen=True)
+class CheckedScenario:
+    """A scenario file loaded and checked against the inputs, once.
+
+    `spec` has what the check worked out filled in (the ladder's start year), so no
+    later step works it out again.
+    """
+
+    spec: Scenario
+    targets: list[Target]
+    path: Path
+    sha256: str
+
+
+def load_checked_scenario(path: Path, inputs: Inputs) -> CheckedScenario:
+    """Load a scenario file and check it against the inputs (`InputError` listing every problem)."""
+    spec, digest = load_scenario(path)
+    targets, start = _check(spec, str(path), regions=inputs.regions, catalogue=inputs.catalogue, history=inputs.history,
+                            indicators=inputs.indicators)
+    if spec.models.ladder is not None and spec.models.ladder.start_year is None:
+        ladder = spec.models.ladder.model_copy(update={"start_year": start})
+        spec = spec.model_copy(update={"models": spec.models.model_copy(update={"ladder": ladder})})
+    return CheckedScenario(spec, targets, Path(path), digest)
+
+
 def check_scenario(scenario: Scenario, file: str, *, regions: pd.DataFrame, catalogue: pd.DataFrame, history: pd.DataFrame, indicators: pd.DataFrame) -> list[Target]:
     """Check a scenario against the regions, catalogue and data; return its targets."""
+    return _check(scenario, file, regions=regions, catalogue=catalogue, history=history, indicators=indicators)[0]
+
+
+def _check(scenario: Scenario, file: str, *, regions: pd.DataFrame, catalogue: pd.DataFrame, history: pd.DataFrame,
+           indicators: pd.DataFrame) -> tuple[list[Target], int | None]:
     problems: list[Problem] = []
     if scenario.region not in regions.index:
         problems.append(Problem(file, "region", f"unknown region '{scenario.region}'", did_you_mean(scenario.region, regions.index)))
@@ -215,7 +250,8 @@ def check_scenario(scenario: Scenario, file: str, *, regions: pd.DataFrame, cata
     for i, lever in enumerate(scenario.levers):
         if lever.lever not in LEVERS:
             problems.append(Problem(file, f"levers[{i}].lever", f"unknown lever '{lever.lever}'", did_you_mean(lever.lever, LEVERS)))
-    problems += ladder_problems(scenario, file, history)
+    start = ladder_start_year(scenario, history)
+    problems += ladder_problems(scenario, file, history, regions, year=start)
     targets = []
     for i, entry in enumerate(scenario.targets):
         target, found = _resolve(entry, i, scenario, file, catalogue, indicators)
@@ -224,7 +260,7 @@ def check_scenario(scenario: Scenario, file: str, *, regions: pd.DataFrame, cata
             problems += _target_problems(target, i, scenario, file, history, indicators)
             targets.append(target)
     raise_if(problems)
-    return targets
+    return targets, start
 
 
 def _resolve(entry, i: int, scenario: Scenario, file: str, catalogue: pd.DataFrame, indicators: pd.DataFrame) -> tuple[Target | None, list[Problem]]:
@@ -269,3 +305,96 @@ def _target_problems(target: Target, i: int, scenario: Scenario, file: str, hist
     if scenario.as_of != "latest" and not years.empty and scenario.as_of < years.min():
         problems.append(Problem(file, "as_of", f"as_of {scenario.as_of} is before the first figure ({years.min()}) for {target.indicator}", "use a later year or 'latest'"))
     return problems
+
+
+def ladder_start_year(scenario: Scenario, history: pd.DataFrame) -> int | None:
+    """The ladder's start year: the scenario's, or the latest year with observed stage counts
+    (None without a ladder section, or if there is no such year)."""
+    settings = scenario.models.ladder
+    if settings is None or settings.start_year is not None:
+        return None if settings is None else settings.start_year
+    years = observed_years(history, scenario.region, scenario.series)
+    return years[-1] if years else None
+
+
+def ladder_problems(scenario: Scenario, file: str, history: pd.DataFrame, regions: pd.DataFrame | None = None, *,
+                    year: int | None = None) -> list[Problem]:
+    """Problems with the scenario's levers, uncertainties and ladder section (against the data).
+
+    `year` is the `ladder_start_year` if the caller has it; `regions` (for pooling a
+    city's calibration with its province) may be left out to check the region alone.
+    """
+    settings = scenario.models.ladder
+    if settings is None:
+        return lever_problems(scenario, file) + uncertainty_problems(scenario, file)
+    where = "models.ladder"
+    problems = []
+    year = ladder_start_year(scenario, history) if year is None else year
+    if year is None:
+        problems.append(Problem(file, f"{where}.start_year", f"no year with figures for both {' and '.join(STAGE_INDICATORS.values())} in {scenario.region}",
+                                "set start_year and give the missing counts under models.ladder.initial"))
+    else:
+        for stage, indicator in STAGE_INDICATORS.items():
+            if stage not in settings.initial and clean_figure(history, scenario.region, indicator, year, scenario.series.get(indicator, "main")) is None:
+                problems.append(Problem(file, f"{where}.start_year", f"no clean {indicator} figure for {scenario.region} in {year}",
+                                        f"pick a year with one ({observed_years(history, scenario.region, scenario.series) or 'none'}) or give initial: {{{stage}: N}}"))
+        if year >= scenario.horizon:
+            problems.append(Problem(file, f"{where}.start_year", f"start year {year} is not before the horizon {scenario.horizon}", "start earlier or extend the horizon"))
+    if settings.calibration == "posterior":
+        reason = calibration_window_problem(scenario.region, history, regions)
+        if reason:
+            problems.append(Problem(file, f"{where}.calibration", f"'posterior' needs stage figures to calibrate on: {reason}",
+                                    "use calibration: prior, or add the region's stage counts to the data"))
+    return problems + lever_problems(scenario, file) + uncertainty_problems(scenario, file)
+
+
+def lever_problems(scenario: Scenario, file: str) -> list[Problem]:
+    """Lever sizes outside their bounds and overlapping windows (unknown names are checked elsewhere)."""
+    problems, known = [], []
+    for i, choice in enumerate(scenario.levers):
+        spec = LEVERS.get(choice.lever)
+        if spec is None:
+            continue
+        problem = spec.size_problem(choice.size)
+        if problem:
+            problems.append(Problem(file, f"levers[{i}].size", problem, f"give a size in {spec.unit}"))
+        else:
+            known.append(LeverSetting(choice.lever, choice.size, choice.start, choice.end))
+    try:
+        check_settings(known)
+    except ValueError as exc:
+        problems.append(Problem(file, "levers", str(exc), "give one lever's settings windows that do not overlap"))
+    return problems
+
+
+def uncertainty_problems(scenario: Scenario, file: str) -> list[Problem]:
+    """Uncertainty ranges outside their parameter's domain (names are checked by the schema)."""
+    problems = []
+    for name, bounds in scenario.uncertainties.items():
+        for label, value in (("low", bounds.low), ("high", bounds.high)):
+            if value is None:
+                continue
+            try:
+                LadderParams(**{name: value})
+            except ValueError as exc:
+                problems.append(Problem(file, f"uncertainties.{name}.{label}", str(exc), "give a value in the parameter's domain (see models/ladder/params.py)"))
+    return problems
+
+
+def calibration_window_problem(region: str, history: pd.DataFrame, regions: pd.DataFrame | None) -> str:
+    """Why the region's ladder calibration has no window ('' if it has one): its own, or a
+    start of its own beside its province's window (`forecast.ladder.calibration` pools them)."""
+    indicators = list(INDICATOR_COLUMNS)
+    parent = parent_of(region, regions) if regions is not None else None
+    pooled = False
+    if parent is not None:
+        try:
+            stage_window(history, parent, indicators, since=RULES_YEAR)
+            pooled = True
+        except StageDataError:
+            pass
+    try:
+        stage_window(history, region, indicators, since=RULES_YEAR, allow_empty=pooled)
+    except StageDataError as exc:
+        return str(exc)
+    return ""

@@ -6,8 +6,8 @@ Tables handed out (column names fixed here, documented once):
   ``region, indicator, year, value, unit, source, note, series, flag, row``.
   ``series`` names the statistical series (``main`` unless stated: ``revised`` R&D
   intensity after GDP revisions, ``early_yearbook``, ``national_registry``);
-  ``flag`` lists caveats separated by ``;`` (``non_year_end``, ``lower_bound``,
-  ``scope_differs``, ``plan_base``); ``row`` is the line in the source file.
+  ``flag`` lists caveats separated by ``;`` (their meaning: `forecast.inputs.flags`);
+  ``row`` is the line in the source file.
 * indicators (`load_indicators`): ``indicator, unit, kind, name_en, name_zh``; ``kind``
   is one of ``stock, flow, percent, amount, density, growth, score``.
 * regions (`load_regions`): ``region, name_zh, name_en, level, parent``.
@@ -30,15 +30,13 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import InputError, Problem, did_you_mean, raise_if
+from forecast.inputs import flags
 from forecast.inputs.bundled import bundled_path
 
 HISTORY_REQUIRED = ["region", "indicator", "year", "value", "unit", "source"]
 HISTORY_OPTIONAL = {"note": "", "series": "main", "flag": ""}
 HISTORY_IGNORED = {"source_url", "quote", "source_title"}
 SERIES = {"main", "revised", "early_yearbook", "national_registry"}
-FLAGS = {"non_year_end", "lower_bound", "scope_differs", "plan_base"}
-# Fewer caveats first; used only where one point per year must be chosen.
-FLAG_RANK = {"": 0, "plan_base": 0, "non_year_end": 1, "scope_differs": 2, "lower_bound": 3}
 KINDS = {"stock", "flow", "percent", "amount", "density", "growth", "score"}
 YEAR_RANGE = (1949, 2100)
 REGION_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -85,6 +83,13 @@ def load_regions(path: Path | None = None) -> pd.DataFrame:
     table = read_table(path)
     raise_if(_missing_columns(table, ["region", "name_zh", "name_en", "level", "parent"], path))
     return table.set_index("region", drop=False)
+
+
+def parent_of(region: str, regions: pd.DataFrame) -> str | None:
+    """A city's province from the regions table; None for a province, the country or an unknown region."""
+    if region not in regions.index or regions.at[region, "level"] != "city":
+        return None
+    return regions.at[region, "parent"] or None
 
 
 def load_history(path: Path | None = None, indicators: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -147,8 +152,8 @@ def _row_problems(record: dict, indicators: pd.DataFrame, file: str) -> list[Pro
     if record["series"] not in SERIES:
         problems.append(Problem(file, where("series"), f"unknown series '{record['series']}'", did_you_mean(record["series"], SERIES)))
     for flag in filter(None, record["flag"].split(";")):
-        if flag.strip() not in FLAGS:
-            problems.append(Problem(file, where("flag"), f"unknown flag '{flag}'", did_you_mean(flag.strip(), FLAGS)))
+        if flag.strip() not in flags.FLAGS:
+            problems.append(Problem(file, where("flag"), f"unknown flag '{flag}'", did_you_mean(flag.strip(), flags.FLAGS)))
     return problems
 
 
@@ -188,6 +193,5 @@ def best_points(observations: pd.DataFrame) -> pd.DataFrame:
     """One value per year: the one with the fewest caveats (ties: the lower row number)."""
     if observations.empty:
         return observations
-    rank = observations["flag"].map(lambda f: max((FLAG_RANK.get(x, 9) for x in f.split(";")), default=0))
-    ranked = observations.assign(_rank=rank).sort_values(["year", "_rank", "row"])
+    ranked = observations.assign(_rank=flags.rank(observations["flag"])).sort_values(["year", "_rank", "row"])
     return ranked.drop_duplicates("year").drop(columns="_rank").reset_index(drop=True)

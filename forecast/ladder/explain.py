@@ -38,6 +38,7 @@ import pandas as pd
 
 from forecast.ladder.pipeline import LadderPlan, ladder_probabilities, paired_difference, simulate, with_lever
 from forecast.inputs.targets import Target
+from forecast.progress import SILENT, Reporter
 from models.ladder import LEVERS, LeverSetting
 from models.ladder.calibration import SAMPLED
 
@@ -117,20 +118,20 @@ def sweep_settings(plan: LadderPlan, ranges: dict[str, tuple[float, float]], onl
     return settings
 
 
-def evaluate(plan: LadderPlan, target: Target, levers, fixed=None, *, progress: bool = True, desc: str = "ladder runs") -> tuple[float, float, np.ndarray]:
+def evaluate(plan: LadderPlan, target: Target, levers, fixed=None, *, reporter: Reporter = SILENT, desc: str = "ladder runs") -> tuple[float, float, np.ndarray]:
     """P(target met), its MC error and the per-run outcomes of one ensemble."""
-    run = simulate(plan, levers=levers, fixed=fixed, progress=progress, desc=desc[:60])
+    run = simulate(plan, levers=levers, fixed=fixed, reporter=reporter, desc=desc[:60])
     result = ladder_probabilities(run, [target])[0]
     if result.result is None:
         raise ValueError(f"the ladder cannot judge {target.target_id}: {result.reason}")
     return result.result.probability, result.result.mc_error, result.met
 
 
-def run_sweep(plan: LadderPlan, target: Target, settings: list[Setting], *, progress: bool = True) -> pd.DataFrame:
+def run_sweep(plan: LadderPlan, target: Target, settings: list[Setting], *, reporter: Reporter = SILENT) -> pd.DataFrame:
     """One row per setting: P(met), MC error, change from the scenario and its paired MC error."""
     rows, base = [], None
     for s in settings:
-        p, se, met = evaluate(plan, target, s.levers, s.fixed, progress=progress, desc=f"{s.factor}: {s.setting}")
+        p, se, met = evaluate(plan, target, s.levers, s.fixed, reporter=reporter, desc=f"{s.factor}: {s.setting}")
         base = met if base is None else base
         change, change_se = paired_difference(base, met)
         rows.append({"factor": s.factor, "kind": s.kind, "setting": s.setting, "value": s.value,
@@ -184,7 +185,7 @@ def search_size(evaluate_at: Callable[[float], tuple[float, float]], quo: float,
 
 
 def inverse_search(plan: LadderPlan, target: Target, lever: str, goal: float, *, max_size: float | None = None,
-                   steps: int = SEARCH_STEPS, progress: bool = True, known: dict[float, tuple[float, float]] | None = None) -> SearchResult:
+                   steps: int = SEARCH_STEPS, reporter: Reporter = SILENT, known: dict[float, tuple[float, float]] | None = None) -> SearchResult:
     """The smallest size of `lever` with P(target) >= goal (module docstring).
 
     `known` holds (P, MC error) already simulated at some sizes (from the sweep), with
@@ -204,7 +205,7 @@ def inverse_search(plan: LadderPlan, target: Target, lever: str, goal: float, *,
 
     def evaluate_at(size: float) -> tuple[float, float]:
         if size not in cache:
-            cache[size] = evaluate(plan, target, with_lever(plan.levers, lever, size, window), progress=progress, desc=f"{lever} = {size:g}")[:2]
+            cache[size] = evaluate(plan, target, with_lever(plan.levers, lever, size, window), reporter=reporter, desc=f"{lever} = {size:g}")[:2]
         return cache[size]
 
     bound = high
@@ -271,12 +272,12 @@ def search_problem(sizes: dict[str, float], lever: str, max_size: float | None) 
 
 
 def explain_plan(plan: LadderPlan, target: Target, ranges: dict[str, tuple[float, float]], *, goal: float, lever: str | None = None,
-                 max_size: float | None = None, steps: int = SEARCH_STEPS, progress: bool = True) -> ExplainReport:
+                 max_size: float | None = None, steps: int = SEARCH_STEPS, reporter: Reporter = SILENT) -> ExplainReport:
     """Sweep every lever and uncertainty, then search the size of `lever` (default: the strongest lever in the sweep)."""
-    sweep = run_sweep(plan, target, sweep_settings(plan, sweep_ranges(plan, ranges)), progress=progress)
+    sweep = run_sweep(plan, target, sweep_settings(plan, sweep_ranges(plan, ranges)), reporter=reporter)
     chosen = lever or strongest_lever(sweep)
     if chosen is None:
         return ExplainReport(plan, target, sweep, tornado_effects(sweep), None, "the scenario sets no lever: give --lever NAME for the inverse search")
-    search = inverse_search(plan, target, chosen, goal, max_size=max_size, steps=steps, progress=progress, known=sweep_sizes(sweep, plan, chosen))
+    search = inverse_search(plan, target, chosen, goal, max_size=max_size, steps=steps, reporter=reporter, known=sweep_sizes(sweep, plan, chosen))
     note = "" if lever else f"inverse search on {chosen}, the lever that moves P(met) most in the sweep (choose another with --lever)"
     return ExplainReport(plan, target, sweep, tornado_effects(sweep), search, note)

@@ -46,34 +46,29 @@ not Monte Carlo noise. Fixing one parameter leaves the others' draws unchanged.
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast.errors import InputError, Problem
-from forecast.trend.pipeline import default_cache_dir, forecast_indicator
+from forecast.cache import PosteriorCache
+from forecast.inputs.targets import Target
+from forecast.ladder import calibration
 from forecast.ladder.start import StartState, start_state
 from forecast.probability import TargetProbability, met_draws, probability_met
+from forecast.progress import SILENT, Reporter
 from forecast.scenario import LeverChoice, Scenario, TrendSettings
-from forecast.inputs.targets import Target
-from models.ladder import calibration
+from forecast.trend.pipeline import forecast_indicator
 from models.ladder import PARAM_RANGES, LadderParams, LeverSetting, monte_carlo_probability, run_ensemble
+from models.ladder.calibration import attrs_json, posterior_param_draws
+from models.ladder.model import INDICATOR_COLUMNS
 
-LADDER_COLUMNS = {
-    "high_tech_enterprises": "hte_certified",
-    "tech_smes": "tech_sme_registered",
-    "high_tech_certifications": "certifications_listed",
-}
 RD_INDICATORS = ("rd_expenditure", "rd_intensity")
-LADDER_INDICATORS = (*LADDER_COLUMNS, *RD_INDICATORS)
+LADDER_INDICATORS = (*INDICATOR_COLUMNS, *RD_INDICATORS)
 """Indicators the ladder produces."""
 FIRM_RD_SHARE_CAP = 0.9
 RUN_STREAM, PRIOR_STREAM = 1, 2
@@ -106,6 +101,8 @@ class LadderPlan:
     notes: tuple[str, ...] = ()
     base: LadderParams = field(default_factory=LadderParams)
     """Parameters not in `params` (defaults, or the calibration's base)."""
+    workers: int = 1
+    """Processes an ensemble is spread over (the numbers do not depend on it)."""
 
 
 @dataclass
@@ -150,20 +147,20 @@ def uncertainty_ranges(scenario: Scenario) -> dict[str, tuple[float, float]]:
             for name, u in scenario.uncertainties.items()}
 
 
-def parameter_draws(scenario: Scenario, history: pd.DataFrame, n: int, seed: int, cache_dir: Path | None = None
-                    ) -> tuple[pd.DataFrame, list[str], LadderParams]:
+def parameter_draws(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, n: int, seed: int, *,
+                    cache: PosteriorCache | None = None, reporter: Reporter = SILENT) -> tuple[pd.DataFrame, list[str], LadderParams]:
     """Per-run parameters (the scenario's uncertainties, or posterior draws plus those),
     notes, and the base parameters the others keep (the calibration's, if it set them)."""
     ranges = uncertainty_ranges(scenario)
     prior = uniform_draws(ranges, n, seed)
     if scenario.models.ladder.calibration == "prior":
         return prior, [f"parameters drawn uniformly on their ranges: {', '.join(ranges) or 'none (defaults)'}"], LadderParams()
-    idata = calibration.posterior_for(scenario.region, history, seed=scenario.models.ladder.calibration_seed,
-                                      cache_dir=Path(cache_dir or default_cache_dir()), announce=_to_stderr)
-    draws = calibration.posterior_param_draws(idata, n, seed).reset_index(drop=True)
+    idata = calibration.posterior_for(scenario.region, history, regions, seed=scenario.models.ladder.calibration_seed,
+                                      cache=cache, reporter=reporter)
+    draws = posterior_param_draws(idata, n, seed).reset_index(drop=True)
     extra = [c for c in prior.columns if c not in draws.columns]
     attrs = getattr(idata, "attrs", {})
-    status = json.loads(attrs["diagnostics"])["status"] if "diagnostics" in attrs else "unknown"
+    status = attrs_json(idata, "diagnostics")["status"] if "diagnostics" in attrs else "unknown"
     notes = [f"parameters from the {scenario.region} posterior ({len(draws.columns)} calibrated; calibration seed "
              f"{scenario.models.ladder.calibration_seed}, version {attrs.get('calibration_version', '?')}, "
              f"data sha256 {str(attrs.get('data_sha256', '?'))[:12]}; convergence {status})"]
@@ -171,22 +168,17 @@ def parameter_draws(scenario: Scenario, history: pd.DataFrame, n: int, seed: int
         notes.append(f"not calibrated, drawn from the scenario's ranges: {', '.join(extra)}")
     if len(extra) < len(prior.columns):
         notes.append("the scenario's ranges for calibrated parameters are ignored (posterior used)")
-    base_json = getattr(idata, "attrs", {}).get("base_params")
-    base = LadderParams.from_dict(json.loads(base_json)) if base_json else LadderParams()
+    base = LadderParams.from_dict(attrs_json(idata, "base_params")) if "base_params" in attrs else LadderParams()
     return pd.concat([draws, prior[extra]], axis=1), notes, base
 
 
-def _to_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def gdp_draws(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame, n: int, seed: int,
-              trend_cache: Path | None = None, refit: bool = False) -> GdpDraws | None:
+              cache: PosteriorCache | None = None, refit: bool = False) -> GdpDraws | None:
     """GDP trajectories from the trend model, one per run (None if the region has no GDP figures)."""
     cutoff = None if scenario.as_of == "latest" else scenario.as_of
     panel = forecast_indicator(history, "gdp", [scenario.region], regions=regions, indicators=indicators, cutoff=cutoff,
                                horizon=scenario.horizon, settings=scenario.models.trend or TrendSettings(), seed=seed,
-                               cache_dir=trend_cache, refit=refit)
+                               cache=cache, refit=refit)
     if scenario.region not in panel.paths:
         return None
     paths = panel.paths[scenario.region]
@@ -202,53 +194,53 @@ def gdp_draws(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, 
 
 
 def plan_ladder(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame, *,
-                need_gdp: bool, seed: int | None = None, runs: int | None = None,
-                gdp_cache: dict | None = None, trend_cache: Path | None = None, refit: bool = False) -> LadderPlan:
+                need_gdp: bool, seed: int | None = None, runs: int | None = None, gdp_cache: dict | None = None,
+                cache: PosteriorCache | None = None, refit: bool = False, workers: int | None = None,
+                reporter: Reporter = SILENT) -> LadderPlan:
     """Resolve a scenario's ladder section into a plan (the scenario must have passed `check_scenario`).
 
     `seed` and `runs` override the scenario's (compare uses one seed for all scenarios);
-    `gdp_cache` keeps GDP draws across scenarios of one command; `trend_cache` is the
-    folder of saved posteriors (trend and calibration; default `default_cache_dir()`),
-    `refit` refits the GDP trend model.
+    `gdp_cache` keeps GDP draws across scenarios of one command; `cache` holds saved
+    posteriors (trend and calibration), `refit` refits the GDP trend model; `workers`
+    (default: `default_workers`) spreads the ensembles over processes.
     """
     settings = scenario.models.ladder
     seed = scenario.seed if seed is None else seed
     n = runs or settings.runs
     start = start_state(scenario, history)
-    params, notes, base = parameter_draws(scenario, history, n, seed, trend_cache)
+    params, notes, base = parameter_draws(scenario, history, regions, n, seed, cache=cache, reporter=reporter)
     gdp = None
     if need_gdp and start.rd_total is not None:
         key = (scenario.region, scenario.as_of, scenario.horizon, (scenario.models.trend or TrendSettings()).model_dump_json(), seed, n)
         cache = {} if gdp_cache is None else gdp_cache
         if key not in cache:
-            cache[key] = gdp_draws(scenario, history, regions, indicators, n, seed, trend_cache, refit)
+            cache[key] = gdp_draws(scenario, history, regions, indicators, n, seed, cache, refit)
         gdp = cache[key]
     notes += (list(start.notes) if need_gdp else []) + (list(gdp.notes) if gdp else [])
     return LadderPlan(scenario.name, scenario.region, seed, start, scenario.horizon, n, settings.firm_scale,
-                      lever_settings(scenario.levers), params, settings.calibration, gdp, tuple(notes), base)
+                      lever_settings(scenario.levers), params, settings.calibration, gdp, tuple(notes), base,
+                      default_workers(n) if workers is None else max(1, workers))
 
 
 def default_workers(runs: int) -> int:
-    """Processes for an ensemble: FORECAST_WORKERS if set, else up to 4 cores for 20+ runs."""
-    if "FORECAST_WORKERS" in os.environ:
-        return max(1, int(os.environ["FORECAST_WORKERS"]))
+    """Processes for an ensemble when none are asked for: up to 4 cores for 20 runs or more."""
     return min(os.cpu_count() or 1, 4) if runs >= 20 else 1
 
 
 def simulate(plan: LadderPlan, *, levers: Sequence[LeverSetting] | None = None, fixed: Mapping[str, float] | None = None,
-             progress: bool = True, workers: int | None = None, desc: str = "ladder runs") -> LadderRun:
+             reporter: Reporter = SILENT, desc: str = "ladder runs") -> LadderRun:
     """Run the plan's ensemble, optionally with other levers or some parameters fixed for every run."""
     levers = plan.levers if levers is None else tuple(levers)
     params = plan.params.copy()
     for name, value in (fixed or {}).items():
         params[name] = float(value)
-    ds = run_ensemble(n_runs=plan.runs, seed=np.random.SeedSequence(plan.seed, spawn_key=(RUN_STREAM,)),
-                      param_draws=params if len(params.columns) else None, params=plan.base, progress=progress,
-                      workers=default_workers(plan.runs) if workers is None else workers, desc=desc,
-                      stage_counts=plan.start.counts, start_year=plan.start.year, end_year=plan.end_year,
-                      levers=levers, firm_scale=plan.firm_scale)
+    with reporter.progress(plan.runs, desc) as advance:
+        ds = run_ensemble(n_runs=plan.runs, seed=np.random.SeedSequence(plan.seed, spawn_key=(RUN_STREAM,)),
+                          param_draws=params if len(params.columns) else None, params=plan.base, on_done=advance,
+                          workers=plan.workers, stage_counts=plan.start.counts, start_year=plan.start.year,
+                          end_year=plan.end_year, levers=levers, firm_scale=plan.firm_scale)
     years = ds["year"].values
-    paths = {indicator: ds[column].values[None, :, :] for indicator, column in LADDER_COLUMNS.items()}
+    paths = {indicator: ds[column].values[None, :, :] for indicator, column in INDICATOR_COLUMNS.items()}
     notes = []
     if plan.gdp is not None:
         expenditure, intensity, note = rd_paths(ds["rd_spending"].values, years, plan.start, plan.gdp)
@@ -325,23 +317,21 @@ def needs_gdp(targets: Sequence[Target]) -> bool:
 
 
 def forecast_ladder(scenario: Scenario, targets: Sequence[Target], history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
-                    *, seed: int | None = None, runs: int | None = None, progress: bool = True,
-                    gdp_cache: dict | None = None, trend_cache: Path | None = None, refit: bool = False) -> tuple[LadderRun, list[LadderTargetResult]]:
-    """Plan, simulate and judge every target: the whole ladder forecast of one scenario."""
-    plan = plan_ladder(scenario, history, regions, indicators, need_gdp=needs_gdp(targets), seed=seed, runs=runs, gdp_cache=gdp_cache,
-                       trend_cache=trend_cache, refit=refit)
-    run = simulate(plan, progress=progress, desc=f"ladder: {scenario.name}"[:60])
+                    *, reporter: Reporter = SILENT, **planning) -> tuple[LadderRun, list[LadderTargetResult]]:
+    """Plan (`plan_ladder`'s keyword settings), simulate and judge every target: the whole ladder forecast of one scenario."""
+    plan = plan_ladder(scenario, history, regions, indicators, need_gdp=needs_gdp(targets), reporter=reporter, **planning)
+    run = simulate(plan, reporter=reporter, desc=f"ladder: {scenario.name}"[:60])
     return run, ladder_probabilities(run, targets)
 
 
 def compare_scenarios(scenarios: Mapping[str, tuple[Scenario, list[Target]]], history: pd.DataFrame, regions: pd.DataFrame,
-                      indicators: pd.DataFrame, *, seed: int, runs: int, progress: bool = True
+                      indicators: pd.DataFrame, *, seed: int, runs: int, reporter: Reporter = SILENT, **planning
                       ) -> tuple[dict[str, LadderRun], dict[str, list[LadderTargetResult]]]:
     """Every scenario's ladder forecast with one seed and one ensemble size (common random numbers)."""
     runs_by_label, results, gdp_cache = {}, {}, {}
     for label, (scenario, targets) in scenarios.items():
         runs_by_label[label], results[label] = forecast_ladder(scenario, targets, history, regions, indicators, seed=seed, runs=runs,
-                                                               progress=progress, gdp_cache=gdp_cache)
+                                                               reporter=reporter, gdp_cache=gdp_cache, **planning)
     return runs_by_label, results
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 from forecast.report.calibration_charts import plot_calibration_check
 from forecast.errors import InputError, Problem, did_you_mean
 from forecast.report.run import provenance, staged_output
+from forecast.ladder.calibration import region_figures
 from models.ladder import calibration as cal
 from models.ladder.params import PARAM_RANGES
 
@@ -32,26 +33,6 @@ PPC_AGENTS = 2000
 """Agents at the start of each predictive-check run (sets its firm_scale)."""
 HISTORY_SHOWN = 5
 """Years before the window whose figures the check chart still shows (grey, unused)."""
-
-
-def calibration_parent(region: str, history: pd.DataFrame, regions: pd.DataFrame, data_file: str) -> str | None:
-    """The province to pool the region with (None: fitted alone); `InputError` if it cannot be calibrated."""
-    if region not in regions.index:
-        raise InputError([Problem("data/regions.csv", "--region", f"unknown region '{region}'", did_you_mean(region, regions.index))])
-    try:
-        found, _ = cal.gather_observations(region, history, parent=cal.parent_of(region, regions))
-    except cal.CalibrationDataError as exc:
-        usable = sorted(r for r in regions.index if _calibratable(r, history, regions))
-        raise InputError([Problem(data_file, "--region", str(exc), f"regions with stage data to calibrate: {', '.join(usable) or 'none'}")]) from None
-    return found[1].region if len(found) == 2 else None
-
-
-def _calibratable(region: str, history: pd.DataFrame, regions: pd.DataFrame) -> bool:
-    try:
-        cal.gather_observations(region, history, parent=cal.parent_of(region, regions))
-    except cal.CalibrationDataError:
-        return False
-    return True
 
 
 def summary_table(idata: az.InferenceData) -> pd.DataFrame:
@@ -85,7 +66,7 @@ def check_chart(idata: az.InferenceData, history: pd.DataFrame, *, runs: int, se
     years = ensemble["year"].values
     abm = {c: (years, ensemble[c].values) for c in cal.INDICATORS.values()}
     abm["certifications_listed"] = (years[1:], ensemble["certifications_listed"].values[:, 1:])
-    figures = cal.region_figures(history, region)
+    figures = region_figures(history, region)
     figures = figures[figures["year"] >= start - HISTORY_SHOWN]
     status = cal.attrs_json(idata, "diagnostics")["status"]
     figure = plot_calibration_check(figures, abm, cal.meanfield_predictive(idata, noise_seed), start_year=start, status=status,

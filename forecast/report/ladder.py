@@ -135,9 +135,9 @@ def save(fig: plt.Figure, path: Path) -> None:
 
 
 def ladder_output(scenario, label: str, targets, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
-                  trend_cache: Path | None = None, refit: bool = False) -> LadderOutput:
+                  cache=None, refit: bool = False, **options) -> LadderOutput:
     """Run a scenario's ladder forecast for `forecast run` (the trend cache and refit are for GDP)."""
-    run, results = forecast_ladder(scenario, targets, history, regions, indicators, trend_cache=trend_cache, refit=refit)
+    run, results = forecast_ladder(scenario, targets, history, regions, indicators, cache=cache, refit=refit, **options)
     return LadderOutput(run, results, history, scenario.series, label)
 
 

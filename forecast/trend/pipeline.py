@@ -16,9 +16,9 @@ al. 2018, `arviz.compare(method="stacking")`); a scenario may instead name one v
 The weights and every variant's convergence check appear in the outputs; a fit that
 fails the checks flags every result that uses it.
 
-Fitted posteriors are saved as ArviZ netCDF files in the cache folder, keyed by a
-hash of the data the fit saw, the model version, the priors and the sampler
-settings, and reused by later runs (`forecast run --refit` ignores them). Each fit's
+Fitted posteriors are saved in the posterior cache (`forecast.cache`, when one is
+given), named by a hash of the data the fit saw, the model version, the priors and the
+sampler settings, and reused by later runs (`forecast run --refit` ignores them). Each fit's
 seed is derived from the scenario seed and the fit's key, so the same inputs give the
 same numbers whatever the order of the targets.
 """
@@ -26,30 +26,27 @@ same numbers whatever the order of the targets.
 from __future__ import annotations
 
 import hashlib
-import os
+import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import arviz as az
 import numpy as np
 import pandas as pd
 
+from forecast.cache import PosteriorCache, cached_fit
+from forecast.inputs import flags
 from forecast.inputs.tables import best_points, select_series
 from forecast.probability import TargetProbability, probability_met
 from forecast.scenario import Scenario, TrendSettings
 from forecast.inputs.targets import Target, target_met
 from models.diagnostics import Diagnostics, check_convergence
+from models.ladder.rules import CERTIFICATE_YEARS
 from models.panel import CAVEATED, EXACT, LOWER_BOUND, PRIORS, PROXY, VARIANTS, PanelData, build_panel_model, fit_panel, predictive_paths, to_scale
 
 MODEL_VERSION = "panel-1"
 STOCK_FLOWS = {"high_tech_enterprises": "high_tech_certifications"}  # stock: its yearly flow
-CERTIFICATE_YEARS = 3
 # Variables whose convergence is checked (the states' derived paths are functions of these).
 CHECKED = ("growth", "sigma_walk", "sigma_obs", "state", "phi", "growth_long_run", "sigma_drift", "growth_mu", "tau_child", "tau_root", "stock_flow_log_rho")
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("PLAN_FORECAST_CACHE", ".forecast-cache"))
 
 
 @dataclass
@@ -96,14 +93,9 @@ class TargetResult:
     reason: str = ""
 
 
-def observation_kinds(flags: pd.Series) -> np.ndarray:
-    """Map data caveats to the trend model's observation kinds."""
-    def kind(flag: str) -> int:
-        parts = set(flag.split(";"))
-        if "lower_bound" in parts:
-            return LOWER_BOUND
-        return CAVEATED if parts & {"non_year_end", "scope_differs"} else EXACT
-    return np.array([kind(f) for f in flags], dtype=int)
+def observation_kinds(cells: pd.Series) -> np.ndarray:
+    """Map data caveats (`forecast.inputs.flags`) to the trend model's observation kinds."""
+    return np.where(flags.is_lower_bound(cells), LOWER_BOUND, np.where(flags.is_caveated(cells), CAVEATED, EXACT)).astype(int)
 
 
 def fit_seed(seed: int, key: tuple) -> np.random.SeedSequence:
@@ -146,7 +138,7 @@ def panel_data(history: pd.DataFrame, indicator: str, *, regions: pd.DataFrame, 
         scale=scale, end_year=int(cutoff if cutoff is not None else rows["year"].max()),
     )
     for region in proxy["region"].unique():
-        notes[region].append(f"{indicator} tied to {STOCK_FLOWS[indicator]} (3-year certificates) in {', '.join(map(str, proxy.loc[proxy['region'] == region, 'year']))}")
+        notes[region].append(f"{indicator} tied to {STOCK_FLOWS[indicator]} ({CERTIFICATE_YEARS}-year certificates) in {', '.join(map(str, proxy.loc[proxy['region'] == region, 'year']))}")
     return data, rows, notes
 
 
@@ -162,7 +154,7 @@ def _stock_flow_proxies(history: pd.DataFrame, indicator: str, names: list[str],
     found = []
     for region in names:
         flows, _ = select_series(history, region, STOCK_FLOWS[indicator], series, until=cutoff)
-        points = best_points(flows[~flows["flag"].str.contains("lower_bound")]).set_index("year")["value"]
+        points = best_points(flows[~flags.is_lower_bound(flows["flag"])]).set_index("year")["value"]
         for year in points.index:
             window = [year - k for k in range(CERTIFICATE_YEARS)]
             if all(y in points.index for y in window):
@@ -170,26 +162,21 @@ def _stock_flow_proxies(history: pd.DataFrame, indicator: str, names: list[str],
     return pd.DataFrame(found) if found else empty
 
 
-def fit_variants(data: PanelData, settings: TrendSettings, seed: int, *, cache_dir: Path | None = None, refit: bool = False) -> dict[str, az.InferenceData]:
-    """Fit each variant the settings ask for, loading saved posteriors where they exist."""
+def fit_variants(data: PanelData, settings: TrendSettings, seed: int, *, cache: PosteriorCache | None = None,
+                 refit: bool = False) -> dict[str, az.InferenceData]:
+    """Fit each variant the settings ask for, loading saved posteriors where the cache has them."""
     variants = VARIANTS if settings.model == "stack" else (settings.model,)
-    cache_dir = Path(cache_dir or default_cache_dir())
     fits = {}
     for variant in variants:
         key = _fit_key(data, variant, settings, seed)
-        path = cache_dir / f"{data.scale}-{variant}-{key[:16]}.nc"
-        if path.exists() and not refit:
-            fits[variant] = az.from_netcdf(path)
-            continue
-        model = build_panel_model(data, variant, pooling=settings.pooling == "hierarchical")
-        fit_seed_int = int(fit_seed(seed, (key,)).generate_state(1)[0])
-        idata = fit_panel(model, data, draws=settings.draws, tune=settings.tune, chains=settings.chains,
-                          seed=fit_seed_int, target_accept=settings.target_accept, sampler=settings.sampler)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        staging = path.with_suffix(".tmp")
-        idata.to_netcdf(staging)
-        staging.replace(path)
-        fits[variant] = idata
+
+        def fit(variant: str = variant, key: str = key) -> az.InferenceData:
+            model = build_panel_model(data, variant, pooling=settings.pooling == "hierarchical")
+            return fit_panel(model, data, draws=settings.draws, tune=settings.tune, chains=settings.chains,
+                             seed=int(fit_seed(seed, (key,)).generate_state(1)[0]), target_accept=settings.target_accept,
+                             sampler=settings.sampler)
+
+        fits[variant] = cached_fit(cache, f"{data.scale}-{variant}-{key[:16]}.nc", fit, refit=refit)
     return fits
 
 
@@ -208,7 +195,6 @@ def stacking_weights(fits: dict[str, az.InferenceData]) -> tuple[dict[str, float
         return {next(iter(fits)): 1.0}, []
     if any("log_likelihood" not in idata.groups() for idata in fits.values()):
         return dict.fromkeys(fits, 1.0 / len(fits)), ["no point figures for LOO: variants weighted equally"]
-    import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = az.compare(fits, method="stacking")
@@ -239,7 +225,7 @@ def mix_paths(paths: dict[str, np.ndarray], weights: dict[str, float], rng: np.r
 
 def forecast_indicator(history: pd.DataFrame, indicator: str, regions_wanted: list[str], *, regions: pd.DataFrame, indicators: pd.DataFrame,
                        cutoff: int | None, horizon: int, settings: TrendSettings | None = None, seed: int = 0, series: str = "main",
-                       cache_dir: Path | None = None, refit: bool = False) -> PanelForecast:
+                       cache: PosteriorCache | None = None, refit: bool = False) -> PanelForecast:
     """Fit the panel on figures up to `cutoff` (None: all) and return trajectories to `horizon`.
 
     Regions without figures up to the cut-off are left out of the result (check
@@ -251,7 +237,7 @@ def forecast_indicator(history: pd.DataFrame, indicator: str, regions_wanted: li
     if not wanted:
         return out
     data, _, notes = panel_data(history, indicator, regions=regions, indicators=indicators, cutoff=cutoff, series=series)
-    fits = fit_variants(data, settings, seed, cache_dir=cache_dir, refit=refit)
+    fits = fit_variants(data, settings, seed, cache=cache, refit=refit)
     weights, loo_notes = stacking_weights(fits)
     diagnostics = combined_diagnostics(fits, weights)
     label = ", ".join(f"{name} {w:.2f}" for name, w in weights.items()) if len(weights) > 1 else next(iter(weights))
@@ -275,7 +261,7 @@ def _pooling_note(data: PanelData, region: str) -> list[str]:
 
 
 def forecast_targets(scenario: Scenario, targets: list[Target], history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
-                     *, cache_dir: Path | None = None, refit: bool = False) -> list[TargetResult]:
+                     *, cache: PosteriorCache | None = None, refit: bool = False) -> list[TargetResult]:
     settings = scenario.models.trend or TrendSettings()
     panels: dict[tuple, PanelForecast] = {}
     results = []
@@ -284,14 +270,14 @@ def forecast_targets(scenario: Scenario, targets: list[Target], history: pd.Data
         if key not in panels:
             panels[key] = forecast_indicator(history, target.indicator, sorted({t.region for t in targets}), regions=regions, indicators=indicators,
                                              cutoff=cutoff, horizon=scenario.horizon, settings=settings, seed=scenario.seed, series=series,
-                                             cache_dir=cache_dir, refit=refit)
+                                             cache=cache, refit=refit)
         fit = _region_fit(panels[key], target.region, history, series)
         results.append(_target_result(target, fit, cutoff, outcome))
     return results
 
 
 def fit_scenario(scenario: Scenario, targets: list[Target], history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
-                 *, cache_dir: Path | None = None, refit: bool = False) -> list[str]:
+                 *, cache: PosteriorCache | None = None, refit: bool = False) -> list[str]:
     """Fit (or load) every panel the scenario's targets need; one summary line per panel."""
     settings = scenario.models.trend or TrendSettings()
     lines, done = [], set()
@@ -300,13 +286,13 @@ def fit_scenario(scenario: Scenario, targets: list[Target], history: pd.DataFram
             continue
         done.add((target.indicator, series, cutoff))
         data, _, _ = panel_data(history, target.indicator, regions=regions, indicators=indicators, cutoff=cutoff, series=series)
-        fits = fit_variants(data, settings, scenario.seed, cache_dir=cache_dir, refit=refit)
+        fits = fit_variants(data, settings, scenario.seed, cache=cache, refit=refit)
         weights, notes = stacking_weights(fits)
         status = combined_diagnostics(fits, weights).status
         shown = ", ".join(f"{name} {w:.2f}" for name, w in weights.items())
         lines.append(f"{target.indicator} (data to {data.end_year}, {len(data.regions)} regions): weights {shown}; {status}")
         lines += [f"  note: {n}" for n in notes]
-    lines.append(f"posteriors saved in {Path(cache_dir or default_cache_dir())}")
+    lines.append(f"posteriors saved in {cache.folder}" if cache is not None else "no posterior cache given: nothing saved")
     return lines
 
 
@@ -315,7 +301,7 @@ def _fit_plan(scenario: Scenario, targets: list[Target], history: pd.DataFrame):
     for target in targets:
         series = scenario.series.get(target.indicator, "main")
         rows, _ = select_series(history, target.region, target.indicator, series)
-        outcome_rows = best_points(rows[(rows["year"] == target.target_year) & ~rows["flag"].str.contains("lower_bound")])
+        outcome_rows = best_points(rows[(rows["year"] == target.target_year) & ~flags.is_lower_bound(rows["flag"])])
         outcome = float(outcome_rows["value"].iloc[0]) if len(outcome_rows) else None
         yield target, series, _cutoff(scenario, target, outcome is not None), outcome
 

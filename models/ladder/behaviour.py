@@ -59,9 +59,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.ladder.rules import Num, statutory_tax_rate
+from models.ladder.rules import CERTIFICATE_YEARS, Num, statutory_tax_rate
 
-CERTIFICATE_BENEFIT_YEARS = 3
+CERTIFICATE_BENEFIT_YEARS = CERTIFICATE_YEARS
 VOUCHER_MAX_SHARE = 0.5
 """Vouchers cover at most half of a firm's planned R&D (assumption)."""
 REFERENCE_USER_COST = 1.0

@@ -1,7 +1,8 @@
 """Calibration of the ladder model: a posterior over its uncertain rates from a region's
 published stage counts and certification lists.
 
-Data (`region_observations`; the history table of `forecast.inputs.tables`, series ``main``)::
+Data (`RegionObservations`, built from the history table by the application,
+`forecast.ladder.calibration`; series ``main``)::
 
     high_tech_enterprises     stock  ->  hte_certified          (firms holding a certificate)
     high_tech_certifications  flow   ->  certifications_listed  (first + re-certifications)
@@ -98,9 +99,9 @@ tested one. (3) Calibration years run at the status quo unless ``levers`` are gi
 (Langfang's draft-plan rewards from 2021 are not known to have been paid); the rates
 then absorb any local programme of those years.
 
-Caching (`posterior_for`): ArviZ netCDF files named by region, the sha256 of the data
-rows used (and the pooled province's), `CALIBRATION_VERSION`, the seed and the sampler
-settings (so the same seed and inputs give the same posterior on any machine).
+Saving and reusing posteriors is the application's (`forecast.ladder.calibration`,
+`forecast.cache`): a posterior records its data hash (`data_hash`), `CALIBRATION_VERSION`,
+seed and sampler settings, so the same seed and inputs give the same posterior anywhere.
 """
 
 from __future__ import annotations
@@ -108,11 +109,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import arviz as az
 import numpy as np
@@ -123,23 +122,13 @@ import pytensor.tensor as pt
 from models.diagnostics import check_convergence
 from models.ladder.levers import LeverSetting
 from models.ladder.meanfield import MeanFieldOp, StageProfile, measure_profile
+from models.ladder.model import INDICATOR_COLUMNS
 from models.ladder.params import PARAM_RANGES, LadderParams
-from models.panel import CAVEAT_NOISE
 
 CALIBRATION_VERSION = "2"
 """Bump when the likelihood, priors, window rule or pilot change (invalidates caches)."""
-RULES_YEAR = 2016
-INDICATORS = {
-    "high_tech_enterprises": "hte_certified",
-    "high_tech_certifications": "certifications_listed",
-    "tech_smes": "tech_sme_registered",
-}
-"""Observed indicator -> mean-field / ABM column."""
-STOCK_INDICATORS = ("high_tech_enterprises", "tech_smes")
-CLEAN_FLAGS = {"plan_base"}
-"""The only flag a start-state figure may carry."""
-CAVEAT_FLAGS = {"non_year_end", "scope_differs"}
-STARTUP_COHORTS = 2
+INDICATORS = dict(INDICATOR_COLUMNS)
+"""Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""
 SAMPLED = (
     "application_rate", "pass_rate", "recert_apply_rate", "recert_pass_rate", "exit_rate_hte",
     "startup_entry_rate", "startup_registration_rate", "sme_renewal_rate", "exit_rate_sme",
@@ -152,10 +141,6 @@ MEANFIELD_ERROR_SD = 0.03
 """Floor of every figure's log-scale noise: the mean-field's typical gap to the ABM mean."""
 DEFAULTS = {"draws": 2000, "tune": 1000, "chains": 2, "target_accept": 0.9}
 """2000 draws: the application x pass ridge gives ESS about 0.1 per draw (Langfang, 1000 x 2: bulk 326)."""
-
-
-class CalibrationDataError(ValueError):
-    """The history holds too little for a region's calibration (the message says what)."""
 
 
 @dataclass(frozen=True)
@@ -198,64 +183,16 @@ class CalibrationData:
 
 
 # --- data ----------------------------------------------------------------------------
-def _stage_rows(history: pd.DataFrame, region: str) -> pd.DataFrame:
-    rows = history[(history["region"] == region) & history["indicator"].isin(INDICATORS) & (history["series"] == "main")]
-    return rows.sort_values(["indicator", "year", "row"]).reset_index(drop=True)
-
-
-def _flags(flag: str) -> set[str]:
-    return {f.strip() for f in str(flag).split(";") if f.strip()}
-
-
-def region_observations(history: pd.DataFrame, region: str, *, allow_empty: bool = False) -> RegionObservations:
-    """The region's start state and figures (module docstring); `CalibrationDataError` if none.
-
-    ``allow_empty``: accept a start state with no figure after it (a city pooled with
-    its province borrows the province's rates).
-    """
-    rows = _stage_rows(history, region)
-    if rows.empty:
-        raise CalibrationDataError(f"{region}: no figures for {', '.join(INDICATORS)} (series 'main'); nothing to calibrate")
-    is_clean = np.array([_flags(f) <= CLEAN_FLAGS for f in rows["flag"]], dtype=bool)
-    clean = rows[is_clean & (rows["year"].to_numpy() >= RULES_YEAR)]
-    years = set.intersection(*(set(clean.loc[clean["indicator"] == i, "year"]) for i in STOCK_INDICATORS))
-    if not years:
-        raise CalibrationDataError(
-            f"{region}: no year from {RULES_YEAR} on with clean figures for both high_tech_enterprises and tech_smes "
-            "(the start state); add them to the data file")
-    start = min(years)
-    start_rows = clean[(clean["year"] == start) & clean["indicator"].isin(STOCK_INDICATORS)].drop_duplicates("indicator")
-    value = dict(zip(start_rows["indicator"], start_rows["value"], strict=True))
-    tech_sme = int(round(value["tech_smes"]))
-    counts = {"hte": int(round(value["high_tech_enterprises"])), "tech_sme": tech_sme,
-              "startup": int(round(STARTUP_COHORTS * LadderParams().startup_entry_rate * tech_sme))}
-    later = rows[rows["year"] > start].copy()
-    if later.empty and not allow_empty:
-        raise CalibrationDataError(f"{region}: no stage figures after the start year {start}; nothing to calibrate against")
-    later["column"] = later["indicator"].map(INDICATORS)
-    later["noise"] = np.array([CAVEAT_NOISE if _flags(f) & CAVEAT_FLAGS else 1.0 for f in later["flag"]], dtype=float)
-    later["censored"] = np.array(["lower_bound" in _flags(f) for f in later["flag"]], dtype=bool)
-    dropped = rows[rows["year"] < start]
-    notes = [f"{region}: start state {start} ({counts['hte']} certified, {tech_sme} registered SMEs; "
-             f"{counts['startup']} startups assumed)"]
-    if len(dropped):
-        notes.append(f"{region}: {len(dropped)} figures before {start} not used (before the window)")
-    end = int(later["year"].max()) if len(later) else start + 1
-    return RegionObservations(region, start, end, counts, later.reset_index(drop=True), start_rows.reset_index(drop=True), tuple(notes))
-
-
 def calibration_data(
-    region: str,
-    history: pd.DataFrame,
+    observations: Sequence[RegionObservations],
     *,
-    parent: str | None = None,
+    notes: Sequence[str] = (),
     seed: int | np.random.SeedSequence = 0,
     base: LadderParams = LadderParams(),
     levers: Mapping[str, Sequence[LeverSetting]] | None = None,
     pilot_runs: int = 2,
 ) -> CalibrationData:
-    """Observations of the region (and its province, if it has a window) plus their pilot profiles."""
-    observations, notes = gather_observations(region, history, parent=parent)
+    """The regions' observations (the one asked about first, its province second) plus their pilot profiles."""
     seeds = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(len(observations))
     lever_sets = tuple(tuple((levers or {}).get(o.region, ())) for o in observations)
     profiles = tuple(
@@ -264,24 +201,6 @@ def calibration_data(
         for o, lv, s in zip(observations, lever_sets, seeds, strict=True)
     )
     return CalibrationData(tuple(observations), profiles, base, lever_sets, tuple(notes))
-
-
-def gather_observations(region: str, history: pd.DataFrame, *, parent: str | None = None) -> tuple[list[RegionObservations], list[str]]:
-    """The region's window and, when pooling applies, its province's (no pilot runs)."""
-    pooled = None
-    notes: list[str] = []
-    if parent is not None:
-        try:
-            pooled = region_observations(history, parent)
-        except CalibrationDataError as exc:
-            notes.append(f"not pooled with {parent}: {exc}")
-    own = region_observations(history, region, allow_empty=pooled is not None)
-    if pooled is not None:
-        notes.append(f"{region} rates pooled with {parent} (POOL_SD {POOL_SD})")
-        if own.figures.empty:
-            notes.append(f"{region}: no figures after {own.start_year}; its rates are {parent}'s, widened by the pooling prior")
-    found = [own] + ([pooled] if pooled is not None else [])
-    return found, notes + [n for o in found for n in o.notes]
 
 
 def data_hash(observations: Sequence[RegionObservations]) -> str:
@@ -344,25 +263,26 @@ def _observe(obs: RegionObservations, paths: dict, sigma) -> None:
 
 # --- fitting -------------------------------------------------------------------------
 def calibrate(
-    region: str,
-    history: pd.DataFrame,
+    observations: Sequence[RegionObservations],
     *,
+    notes: Sequence[str] = (),
     draws: int = DEFAULTS["draws"],
     tune: int = DEFAULTS["tune"],
     chains: int = DEFAULTS["chains"],
     seed: int = 0,
-    parent: str | None = None,
     base: LadderParams = LadderParams(),
     levers: Mapping[str, Sequence[LeverSetting]] | None = None,
     target_accept: float = DEFAULTS["target_accept"],
 ) -> az.InferenceData:
-    """Fit the region's rates (pooled with ``parent`` if given); InferenceData with attrs.
+    """Fit the rates of ``observations[0]``'s region (pooled with ``observations[1]``'s, its
+    province, if given); InferenceData with attrs.
 
     attrs: region, regions, window, stage counts, data sha256, version, seed, sampler
     settings, convergence diagnostics (``diagnostics``, JSON) and notes.
     """
     pilot_seed, sample_seed = np.random.SeedSequence(seed).spawn(2)
-    data = calibration_data(region, history, parent=parent, seed=pilot_seed, base=base, levers=levers)
+    region = observations[0].region
+    data = calibration_data(observations, notes=notes, seed=pilot_seed, base=base, levers=levers)
     model = build_calibration_model(data)
     with model, warnings.catch_warnings():
         # expected: the mean-field Op is numpy code (object mode under Numba); the dense
@@ -414,76 +334,6 @@ def posterior_param_draws(idata: az.InferenceData, n: int, seed: int | np.random
     return pd.DataFrame(flat.values[pick], columns=[str(p) for p in flat["param"].values]).astype(float)
 
 
-def cache_path(region: str, observations: Sequence[RegionObservations], seed: int, cache_dir: Path,
-               sampler: Mapping[str, int] | None = None) -> Path:
-    """Where `posterior_for` keeps a fit: region, data hash, version, seed and sampler settings in the name."""
-    s = {**DEFAULTS, **(sampler or {})}
-    return Path(cache_dir) / (f"ladder-{region}-{data_hash(observations)[:16]}-v{CALIBRATION_VERSION}"
-                              f"-seed{seed}-d{s['draws']}t{s['tune']}c{s['chains']}.nc")
-
-
-def posterior_for(
-    region: str,
-    history: pd.DataFrame,
-    *,
-    seed: int,
-    cache_dir: Path,
-    refit: bool = False,
-    parent: str | None = "auto",
-    draws: int = DEFAULTS["draws"],
-    tune: int = DEFAULTS["tune"],
-    chains: int = DEFAULTS["chains"],
-    announce: Callable[[str], None] | None = None,
-) -> az.InferenceData:
-    """The region's calibration posterior: loaded from ``cache_dir`` if fitted before, else fitted and saved.
-
-    ``announce`` (if given) is told before a fit starts, so a caller can say why it waits.
-
-    ``parent="auto"`` pools a city with its province from the bundled regions table;
-    None fits the region alone. Raises `CalibrationDataError` if the data hold no
-    window for the region. The file name carries everything the posterior depends
-    on (`cache_path`), so a changed data row, seed or version refits.
-    """
-    parent = parent_of(region) if parent == "auto" else parent
-    observations, _ = gather_observations(region, history, parent=parent)
-    sampler = {"draws": draws, "tune": tune, "chains": chains}
-    path = cache_path(region, observations, seed, cache_dir, sampler)
-    if path.exists() and not refit:
-        return az.from_netcdf(path)
-    if announce is not None:
-        announce(f"fitting the ladder calibration for {region} ({draws} draws x {chains} chains; several minutes, once: "
-                 f"saved in {cache_dir})")
-    idata = calibrate(region, history, seed=seed, parent=observations[1].region if len(observations) == 2 else None, **sampler)
-    save_posterior(idata, path)
-    return idata
-
-
-def save_posterior(idata: az.InferenceData, path: Path) -> Path:
-    """Write netCDF atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    os.close(fd)
-    try:
-        idata.to_netcdf(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def parent_of(region: str, regions: pd.DataFrame | None = None) -> str | None:
-    """A city's province from the regions table (the bundled one if None); None for other levels."""
-    if regions is None:
-        from forecast.inputs.tables import load_regions  # the data layer reads the bundled regions table
-
-        regions = load_regions()
-    if region not in regions.index or regions.at[region, "level"] != "city":
-        return None
-    return regions.at[region, "parent"] or None
-
-
 # --- posterior predictive ------------------------------------------------------------
 def meanfield_predictive(idata: az.InferenceData, seed: int | np.random.SeedSequence = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Mean-field posterior predictive of the region's figures: column -> (years, draws x years),
@@ -502,8 +352,7 @@ def meanfield_predictive(idata: az.InferenceData, seed: int | np.random.SeedSequ
     return out
 
 
-def abm_predictive(idata: az.InferenceData, *, n_runs: int, firm_scale: int, seed: int | np.random.SeedSequence,
-                   progress: bool = False):
+def abm_predictive(idata: az.InferenceData, *, n_runs: int, firm_scale: int, seed: int | np.random.SeedSequence):
     """ABM ensemble from the region's start state with posterior draws (xarray, dims run x year)."""
     from models.ladder.run import run_ensemble
 
@@ -512,12 +361,5 @@ def abm_predictive(idata: az.InferenceData, *, n_runs: int, firm_scale: int, see
     draw_seed, run_seed = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(2)
     base = LadderParams.from_dict(attrs_json(idata, "base_params"))
     return run_ensemble(n_runs=n_runs, seed=run_seed, param_draws=posterior_param_draws(idata, n_runs, draw_seed),
-                        params=base, progress=progress, stage_counts=attrs_json(idata, "stage_counts")[region],
+                        params=base, stage_counts=attrs_json(idata, "stage_counts")[region],
                         start_year=start, end_year=end, firm_scale=firm_scale)
-
-
-def region_figures(history: pd.DataFrame, region: str) -> pd.DataFrame:
-    """Every figure of the region's calibration indicators (for charts), with a model column."""
-    rows = _stage_rows(history, region).copy()
-    rows["column"] = rows["indicator"].map(INDICATORS)
-    return rows

@@ -53,6 +53,11 @@ class LeverSpec:
     bounds: tuple[float, float] = (0.0, math.inf)
     source: str = "assumption"
 
+    def size_problem(self, size: float) -> str:
+        """Why `size` is not admissible for this lever ('' if it is): the one check of a lever's size."""
+        low, high = self.bounds
+        return "" if low <= size <= high else f"{size:g} is outside the allowed range {low:g} to {high:g} for {self.name}"
+
     def status_quo_at(self, year: int) -> float:
         """Status-quo size in a year (a constant, or the schedule's value then)."""
         if isinstance(self.status_quo, tuple):
@@ -145,9 +150,9 @@ class LeverSetting:
             match = difflib.get_close_matches(self.name, LEVERS, 1)
             hint = f" (did you mean {match[0]!r}?)" if match else ""
             raise ValueError(f"unknown lever {self.name!r}{hint}; known: {', '.join(LEVERS)}")
-        low, high = LEVERS[self.name].bounds
-        if not low <= self.size <= high:
-            raise ValueError(f"lever {self.name!r} size {self.size} outside [{low}, {high}]")
+        problem = LEVERS[self.name].size_problem(self.size)
+        if problem:
+            raise ValueError(f"lever {self.name!r}: {problem}")
         if self.start_year is not None and self.end_year is not None and self.start_year > self.end_year:
             raise ValueError(f"lever {self.name!r}: start_year {self.start_year} after end_year {self.end_year}")
 

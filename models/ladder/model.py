@@ -110,6 +110,14 @@ COLUMN_MEANINGS: dict[str, str] = {
 }
 
 
+INDICATOR_COLUMNS: dict[str, str] = {
+    "high_tech_enterprises": "hte_certified",
+    "high_tech_certifications": "certifications_listed",
+    "tech_smes": "tech_sme_registered",
+}
+"""Published indicator (data/indicators.csv key) -> the column that counts it."""
+
+
 def _read_summary(model: LadderModel, column: str) -> float:
     return model.summary[column]
 

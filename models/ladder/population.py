@@ -69,6 +69,9 @@ from models.ladder.behaviour import bunch_rd_ratio
 from models.ladder.params import LadderParams
 from models.ladder.rules import CERTIFIED_STAGES, REGISTRY_STAGES, Stage
 
+STARTUP_COHORTS = 2
+"""Startups at the start, when no figure is published: about two yearly cohorts of entrants."""
+
 HISTORY_YEARS = 4
 """Revenue history kept per firm: years t-3 .. t, enough for a 3-year CAGR."""
 
@@ -249,6 +252,23 @@ def _draw_lawful(stage: Stage, n: int, start_year: int, params: LadderParams, rn
 def empty_population() -> dict[str, np.ndarray]:
     """A population of zero firms with the right keys and dtypes."""
     return _draw(Stage.OUTSIDE, 0, 2000, LadderParams(), np.random.default_rng(0))
+
+
+def assumed_startups(tech_sme: int, params: LadderParams = LadderParams()) -> int:
+    """Startups in incubation at the start, for a registry of `tech_sme` firms (no figure is published)::
+
+        startup = STARTUP_COHORTS x startup_entry_rate x tech_sme
+
+    A firm stays a startup for at most three years and leaves earlier when it registers
+    or closes, so the stock holds about two yearly cohorts (the default Langfang run
+    settles near it); without it the first year has no startups to register and the
+    registry drops. `forecast run` and the calibration both start from this count.
+    """
+    return int(round(STARTUP_COHORTS * params.startup_entry_rate * tech_sme))
+
+
+STARTUP_ASSUMPTION = f"{STARTUP_COHORTS} x startup_entry_rate x tech_sme"
+"""How `assumed_startups` counts, in words for run notes."""
 
 
 def build_population(

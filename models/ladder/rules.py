@@ -99,6 +99,8 @@ MIN_TECH_STAFF_SHARE = 0.10
 MIN_HIGH_TECH_REVENUE_SHARE = 0.60
 MIN_AGE_YEARS = 1
 CERTIFICATE_YEARS = 3
+RULES_YEAR = 2016
+"""Year of the Administrative Measures these rules follow (certification figures before it are under older rules)."""
 
 SME_MAX_STAFF = 500
 SME_MAX_REVENUE = 20_000.0

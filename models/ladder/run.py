@@ -16,7 +16,7 @@ Probability of an event from n independent runs with x successes::
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields, replace
 
@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from numpy.typing import ArrayLike
-from tqdm.auto import tqdm
 
 from models.ladder.levers import LeverSetting
 from models.ladder.model import COLUMN_UNITS, LadderModel
@@ -78,9 +77,8 @@ def run_ensemble(
     n_runs: int,
     seed: SeedLike,
     param_draws: Sequence[LadderParams] | pd.DataFrame | None = None,
-    progress: bool = True,
+    on_done: Callable[[int], None] | None = None,
     workers: int = 1,
-    desc: str = "ladder runs",
     **kwargs: object,
 ) -> xr.Dataset:
     """`n_runs` independent runs as a Dataset with dims ("run", "year").
@@ -92,7 +90,8 @@ def run_ensemble(
             `LadderParams`, or a DataFrame with one row per run whose columns are
             `LadderParams` fields (other fields from ``kwargs["params"]`` or the
             defaults).
-        progress: show a tqdm progress bar (labelled `desc`).
+        on_done: called with the number of runs just finished, as they finish
+            (for a progress display; the model prints nothing).
         workers: processes to spread the runs over; the numbers do not depend on
             it (run i always uses child seed i).
         **kwargs: passed to `run_ladder` (stage_counts, start_year, end_year,
@@ -112,14 +111,19 @@ def run_ensemble(
     seed_seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     children = seed_seq.spawn(n_runs)
     jobs = [(draws[i], children[i], kwargs) for i in range(n_runs)]
-    bar = dict(total=n_runs, desc=desc, disable=not progress)
+    done = on_done or (lambda n: None)
+    frames = []
     if workers > 1 and n_runs > 1:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         with ProcessPoolExecutor(max_workers=min(workers, n_runs), mp_context=context) as pool:
-            frames = list(tqdm(pool.map(_run_job, jobs, chunksize=max(1, n_runs // (4 * workers))), **bar))
+            for frame in pool.map(_run_job, jobs, chunksize=max(1, n_runs // (4 * workers))):
+                frames.append(frame)
+                done(1)
     else:
-        frames = [_run_job(job) for job in tqdm(jobs, **bar)]
+        for job in jobs:
+            frames.append(_run_job(job))
+            done(1)
     return _to_dataset(frames, draws, seed_seq, kwargs)
 
 

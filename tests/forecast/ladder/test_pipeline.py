@@ -14,8 +14,8 @@ import pytest
 from forecast.ladder import pipeline as lf
 from forecast.inputs.tables import load_history
 from forecast.trend.pipeline import PanelForecast
-from forecast.ladder.start import StartState, ladder_problems, start_state
-from forecast.scenario import Scenario
+from forecast.ladder.start import StartState, start_state
+from forecast.scenario import Scenario, ladder_problems
 from forecast.inputs.targets import Target
 from models.ladder import LadderParams
 from models.diagnostics import Diagnostics
@@ -55,8 +55,8 @@ def target(indicator="high_tech_enterprises", year=2023, value=1000.0, **kw) -> 
 
 
 def simulate(spec: Scenario, history, **kw):
-    plan = lf.plan_ladder(spec, history, None, None, need_gdp=False)
-    return lf.simulate(plan, progress=False, workers=1, **kw)
+    plan = lf.plan_ladder(spec, history, None, None, need_gdp=False, workers=1)
+    return lf.simulate(plan, **kw)
 
 
 # --- start state ---------------------------------------------------------------------------------
@@ -116,8 +116,8 @@ def test_a_bound_left_out_comes_from_param_ranges():
 def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
     calls = {}
 
-    def posterior_for(region, history, *, seed, cache_dir, announce=None):
-        calls["posterior_for"] = (region, seed, cache_dir)
+    def posterior_for(region, history, regions, *, seed, cache, reporter):
+        calls["posterior_for"] = (region, seed, cache)
         return SimpleNamespace(attrs={"base_params": json.dumps({"rd_ratio_mean": 0.02}), "calibration_version": "2", "data_sha256": "ab" * 32,
                                       "diagnostics": json.dumps({"status": "WARNING: 2 divergent transitions"})})
 
@@ -126,10 +126,10 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
         return pd.DataFrame({"pass_rate": np.linspace(0.6, 0.9, n), "exit_rate_hte": 0.03})
 
     monkeypatch.setattr(lf.calibration, "posterior_for", posterior_for)
-    monkeypatch.setattr(lf.calibration, "posterior_param_draws", posterior_param_draws)
+    monkeypatch.setattr(lf, "posterior_param_draws", posterior_param_draws)
     spec = scenario(models={"trend": None, "ladder": {"runs": 4, "firm_scale": 50, "calibration": "posterior", "calibration_seed": 5}},
                     uncertainties={"pass_rate": {"low": 0.5, "high": 0.6}, "exit_rate_sme": {"low": 0.02, "high": 0.05}})
-    draws, notes, base = lf.parameter_draws(spec, history, 4, seed=11, cache_dir=Path("somewhere"))
+    draws, notes, base = lf.parameter_draws(spec, history, None, 4, seed=11, cache=Path("somewhere"))
     assert calls["posterior_for"] == ("langfang", 5, Path("somewhere")) and calls["draws"][1:] == (4, 11)
     assert base.rd_ratio_mean == 0.02 and base.pass_rate == LadderParams().pass_rate  # the calibration's base, else defaults
     np.testing.assert_allclose(draws["pass_rate"], np.linspace(0.6, 0.9, 4))  # posterior wins over the scenario's range
@@ -169,7 +169,7 @@ def test_gdp_draws_pair_runs_evenly_with_trend_draws(history, monkeypatch):
 def test_trajectories_have_the_shape_probabilities_need(history):
     run = simulate(scenario(), history)
     assert list(run.years) == [2020, 2021, 2022, 2023]
-    assert set(run.paths) == set(lf.LADDER_COLUMNS)  # no R&D without GDP draws
+    assert set(run.paths) == set(lf.INDICATOR_COLUMNS)  # no R&D without GDP draws
     assert run.paths["high_tech_enterprises"].shape == (1, 4, 4)
     assert (run.paths["high_tech_enterprises"][0, :, 0] == 800).all()  # the observed start
     [result] = lf.ladder_probabilities(run, [target()])
@@ -195,13 +195,13 @@ def test_a_zero_size_lever_is_no_lever(history):
 
 def test_levers_and_fixed_parameters_reach_the_runs(history):
     spec = scenario()
-    plan = lf.plan_ladder(spec, history, None, None, need_gdp=False)
-    base = lf.simulate(plan, progress=False, workers=1)
-    rich = lf.simulate(plan, levers=lf.with_lever(plan.levers, "certification_reward", 500, (2021, None)), progress=False, workers=1)
+    plan = lf.plan_ladder(spec, history, None, None, need_gdp=False, workers=1)
+    base = lf.simulate(plan)
+    rich = lf.simulate(plan, levers=lf.with_lever(plan.levers, "certification_reward", 500, (2021, None)))
     # a 5-million-yuan reward lifts applications from 6% to about 33% a year: more certified firms in every paired run
     assert (rich.paths["high_tech_enterprises"][0, :, -1] >= base.paths["high_tech_enterprises"][0, :, -1]).all()
     assert rich.paths["high_tech_enterprises"][0, :, -1].mean() > base.paths["high_tech_enterprises"][0, :, -1].mean()
-    fixed = lf.simulate(plan, fixed={"pass_rate": 0.9}, progress=False, workers=1)
+    fixed = lf.simulate(plan, fixed={"pass_rate": 0.9})
     assert (fixed.ensemble["param_pass_rate"].values == 0.9).all()
     assert (base.ensemble["param_pass_rate"].values != 0.9).all()
     assert (fixed.ensemble["param_application_rate"].values == LadderParams().application_rate).all()

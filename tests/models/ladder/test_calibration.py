@@ -1,4 +1,5 @@
-"""Calibration of the ladder model (models.ladder.calibration, models.ladder.meanfield).
+"""Calibration of the ladder model (models.ladder.calibration, models.ladder.meanfield) and its
+application (forecast.ladder.calibration: observations from the history, the saved posterior).
 
 Histories here are SYNTHETIC (labelled so in their source column) except where the
 bundled data/history.csv is named. Fits use tiny draws; the posterior-recovery check
@@ -20,13 +21,17 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.report.calibration_charts import plot_calibration_check
+from forecast.cache import PosteriorCache
 from forecast.cli import app
+from forecast.inputs.stages import StageDataError
+from forecast.ladder import calibration as lcal
 from forecast.inputs.tables import load_history
 from models.ladder import LadderParams, run_ensemble
 from models.ladder import behaviour as bh
 from models.ladder import calibration as cal
 from models.ladder import meanfield as mf
 from models.ladder.params import PARAM_RANGES
+from models.panel import CAVEAT_NOISE
 from tests.conftest import SYNTHETIC
 
 matplotlib.use("Agg")
@@ -71,12 +76,12 @@ def world_profile() -> mf.StageProfile:
 
 @pytest.fixture(scope="module")
 def small_data() -> cal.CalibrationData:
-    return cal.calibration_data("hebei", SMALL_HISTORY, seed=5)
+    return cal.calibration_data(lcal.gather_observations("hebei", SMALL_HISTORY)[0], seed=5)
 
 
 @pytest.fixture(scope="module")
 def small_fit() -> "az.InferenceData":  # noqa: F821
-    return cal.calibrate("hebei", SMALL_HISTORY, draws=100, tune=100, chains=1, seed=5)
+    return lcal.calibrate_region("hebei", SMALL_HISTORY, draws=100, tune=100, chains=1, seed=5)
 
 
 # --- mean-field ---------------------------------------------------------------------------
@@ -122,7 +127,7 @@ def test_meanfield_agrees_with_abm_ensemble_mean(world_profile, corner):
     # still track the ensemble mean within the stated tolerance (plus 3 Monte Carlo errors).
     theta = FAR[corner]
     expected = mf.simulate_meanfield(world_profile, theta)
-    ds = run_ensemble(n_runs=12, seed=7, params=replace(LadderParams(), **theta), progress=False, **WORLD)
+    ds = run_ensemble(n_runs=12, seed=7, params=replace(LadderParams(), **theta), **WORLD)
     for column, kind in (("hte_certified", "stock"), ("tech_sme_registered", "stock"), ("certifications_listed", "flow")):
         runs = ds[column].values[:, 1:]
         mean, se = runs.mean(axis=0), runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0])
@@ -133,11 +138,11 @@ def test_meanfield_agrees_with_abm_ensemble_mean(world_profile, corner):
 
 # --- data -----------------------------------------------------------------------------------
 def test_window_starts_at_first_clean_year_and_honours_flags():
-    obs = cal.region_observations(SMALL_HISTORY, "hebei")
+    obs = lcal.region_observations(SMALL_HISTORY, "hebei")
     assert (obs.start_year, obs.end_year) == (2018, 2021)
     assert obs.stage_counts == {"hte": 100, "tech_sme": 1000, "startup": 400}  # 2 x 0.2 x 1000 startups assumed
     figures = obs.figures.set_index(["indicator", "year"])
-    assert figures.loc[("high_tech_enterprises", 2020), "noise"] == cal.CAVEAT_NOISE
+    assert figures.loc[("high_tech_enterprises", 2020), "noise"] == CAVEAT_NOISE
     assert figures.loc[("high_tech_enterprises", 2021), "noise"] == 1.0
     assert bool(figures.loc[("tech_smes", 2021), "censored"])
     assert 2015 not in obs.figures["year"].values
@@ -145,22 +150,22 @@ def test_window_starts_at_first_clean_year_and_honours_flags():
 
 def test_regions_without_a_window_are_refused_with_a_reason():
     history = load_history()
-    with pytest.raises(cal.CalibrationDataError, match="no year from 2016 on with clean figures"):
-        cal.region_observations(history, "beijing")  # certification lists only, no stocks
-    with pytest.raises(cal.CalibrationDataError, match="no stage figures after the start year 2020"):
-        cal.region_observations(history, "handan")
-    found, notes = cal.gather_observations("handan", history, parent="hebei")  # pooled: borrows hebei's rates
+    with pytest.raises(StageDataError, match="no year from 2016 on with clean figures"):
+        lcal.region_observations(history, "beijing")  # certification lists only, no stocks
+    with pytest.raises(StageDataError, match="no stage figures after the start year 2020"):
+        lcal.region_observations(history, "handan")
+    found, notes = lcal.gather_observations("handan", history, parent="hebei")  # pooled: borrows hebei's rates
     assert [o.region for o in found] == ["handan", "hebei"] and any("no figures after 2020" in n for n in notes)
 
 
 def test_rows_hash_changes_with_a_used_figure_only():
-    base = cal.region_observations(SMALL_HISTORY, "hebei").rows_hash
+    base = lcal.region_observations(SMALL_HISTORY, "hebei").rows_hash
     earlier = SMALL_HISTORY.copy()
     earlier.loc[earlier["year"] == 2015, "value"] = 61.0  # outside the window
-    assert cal.region_observations(earlier, "hebei").rows_hash == base
+    assert lcal.region_observations(earlier, "hebei").rows_hash == base
     changed = SMALL_HISTORY.copy()
     changed.loc[changed["year"] == 2021, "value"] += 1
-    assert cal.region_observations(changed, "hebei").rows_hash != base
+    assert lcal.region_observations(changed, "hebei").rows_hash != base
 
 
 # --- model ------------------------------------------------------------------------------------
@@ -200,7 +205,7 @@ def test_prior_predictive_gives_plausible_stage_counts(small_data):
 def test_prior_predictive_covers_hebei_certification_figures():
     # bundled data: every yearly list and every certified-stock figure after 2017 lies inside the
     # prior predictive's 1-99% range (the registry does not: see the module docstring's limits)
-    data = cal.calibration_data("hebei", load_history(), seed=5, pilot_runs=1)
+    data = cal.calibration_data(lcal.gather_observations("hebei", load_history())[0], seed=5, pilot_runs=1)
     paths = _prior_paths(data)
     obs = data.regions[0]
     for row in obs.figures[obs.figures["indicator"] != "tech_smes"].itertuples():
@@ -214,7 +219,7 @@ def test_prior_predictive_covers_hebei_certification_figures():
 def test_fit_records_window_hash_and_diagnostics(small_fit):
     assert small_fit.attrs["region"] == "hebei"
     assert cal.attrs_json(small_fit, "windows") == {"hebei": [2018, 2021]}
-    assert small_fit.attrs["data_sha256"] == cal.data_hash([cal.region_observations(SMALL_HISTORY, "hebei")])
+    assert small_fit.attrs["data_sha256"] == cal.data_hash([lcal.region_observations(SMALL_HISTORY, "hebei")])
     diagnostics = cal.attrs_json(small_fit, "diagnostics")
     assert diagnostics["status"].startswith(("ok", "WARNING"))  # one chain: R-hat undefined, so WARNING
     assert set(small_fit.posterior["mf_hebei_hte_certified"].coords["year_hebei"].values) == {2018, 2019, 2020, 2021}
@@ -228,14 +233,14 @@ def test_posterior_param_draws_are_ladder_params_and_reproducible(small_fit):
     assert not draws.equals(cal.posterior_param_draws(small_fit, 20, seed=4))
     flat = small_fit.posterior["rates"].sel(region="hebei").values.reshape(-1, len(cal.SAMPLED))
     assert all(any(np.allclose(row, f) for f in flat) for row in draws.to_numpy())  # rows are posterior draws
-    ds = run_ensemble(n_runs=3, seed=1, param_draws=cal.posterior_param_draws(small_fit, 3, seed=1), progress=False,
+    ds = run_ensemble(n_runs=3, seed=1, param_draws=cal.posterior_param_draws(small_fit, 3, seed=1),
                       firm_scale=20, **WORLD)
     np.testing.assert_allclose(ds["param_application_rate"].values, cal.posterior_param_draws(small_fit, 3, seed=1)["application_rate"])
 
 
 def test_posterior_for_fits_once_then_loads(tmp_path, monkeypatch):
-    kwargs = dict(seed=5, cache_dir=tmp_path, draws=50, tune=50, chains=1)
-    first = cal.posterior_for("hebei", SMALL_HISTORY, **kwargs)
+    kwargs = dict(seed=5, cache=PosteriorCache(tmp_path), draws=50, tune=50, chains=1, parent=None)
+    first = lcal.posterior_for("hebei", SMALL_HISTORY, None, **kwargs)
     files = list(tmp_path.glob("ladder-hebei-*.nc"))
     assert len(files) == 1 and "seed5" in files[0].name
 
@@ -243,11 +248,11 @@ def test_posterior_for_fits_once_then_loads(tmp_path, monkeypatch):
         raise AssertionError("posterior_for refitted instead of loading the cache")
 
     monkeypatch.setattr(cal, "calibrate", no_refit)
-    again = cal.posterior_for("hebei", SMALL_HISTORY, **kwargs)
+    again = lcal.posterior_for("hebei", SMALL_HISTORY, None, **kwargs)
     np.testing.assert_array_equal(first.posterior["rates"].values, again.posterior["rates"].values)
     assert again.attrs["data_sha256"] == first.attrs["data_sha256"]
     with pytest.raises(AssertionError, match="refitted"):
-        cal.posterior_for("hebei", SMALL_HISTORY, refit=True, **kwargs)
+        lcal.posterior_for("hebei", SMALL_HISTORY, None, refit=True, **kwargs)
 
 
 def test_meanfield_predictive_has_draws_by_year(small_fit):
@@ -311,7 +316,7 @@ def test_calibration_recovers_rates_from_abm_simulated_data():
     truth = dict(application_rate=0.15, pass_rate=0.8, recert_apply_rate=0.75, recert_pass_rate=0.85, exit_rate_hte=0.03,
                  startup_entry_rate=0.3, startup_registration_rate=0.5, sme_renewal_rate=0.9, exit_rate_sme=0.06)
     counts = {"hte": 1500, "tech_sme": 15000}
-    sim = run_ensemble(n_runs=1, seed=99, params=replace(LadderParams(), **truth), progress=False, firm_scale=2,
+    sim = run_ensemble(n_runs=1, seed=99, params=replace(LadderParams(), **truth), firm_scale=2,
                        stage_counts={**counts, "startup": 6000}, start_year=2016, end_year=2024)
     rows = [("high_tech_enterprises", 2016, counts["hte"], ""), ("tech_smes", 2016, counts["tech_sme"], "")]
     for year in range(2017, 2025):
@@ -319,7 +324,7 @@ def test_calibration_recovers_rates_from_abm_simulated_data():
     for year in (2018, 2020, 2022, 2024):
         rows += [("high_tech_enterprises", year, float(sim["hte_certified"].sel(year=year)[0]), ""),
                  ("tech_smes", year, float(sim["tech_sme_registered"].sel(year=year)[0]), "")]
-    idata = cal.calibrate("hebei", synthetic_history(rows), draws=500, tune=500, chains=2, seed=8)
+    idata = lcal.calibrate_region("hebei", synthetic_history(rows), draws=500, tune=500, chains=2, seed=8)
     assert cal.attrs_json(idata, "diagnostics")["divergences"] == 0
     post = idata.posterior["rates"].sel(region="hebei")
 

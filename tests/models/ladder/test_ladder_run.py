@@ -18,7 +18,7 @@ KW = dict(stage_counts={"hte": 30, "tech_sme": 120}, start_year=2020, end_year=2
 
 @pytest.fixture(scope="module")
 def ensemble() -> xr.Dataset:
-    return run_ensemble(n_runs=4, seed=2024, progress=False, **KW)
+    return run_ensemble(n_runs=4, seed=2024, **KW)
 
 
 def test_ensemble_shape_and_variables(ensemble):
@@ -41,25 +41,25 @@ def test_ensemble_runs_are_child_seeds(ensemble):
 
 
 def test_ensemble_is_reproducible(ensemble):
-    again = run_ensemble(n_runs=4, seed=2024, progress=False, **KW)
+    again = run_ensemble(n_runs=4, seed=2024, **KW)
     xr.testing.assert_identical(ensemble, again)
 
 
 def test_param_draws_drive_the_runs():
     draws = pd.DataFrame({"pass_rate": [0.55, 0.9], "exit_rate_hte": [0.01, 0.05]})
-    ds = run_ensemble(n_runs=2, seed=1, param_draws=draws, progress=False, **KW)
+    ds = run_ensemble(n_runs=2, seed=1, param_draws=draws, **KW)
     np.testing.assert_allclose(ds["param_pass_rate"].values, [0.55, 0.9])
     assert ds["param_application_rate"].values.tolist() == [LadderParams().application_rate] * 2
-    as_list = run_ensemble(n_runs=2, seed=1, progress=False, param_draws=[
+    as_list = run_ensemble(n_runs=2, seed=1, param_draws=[
         LadderParams(pass_rate=0.55, exit_rate_hte=0.01), LadderParams(pass_rate=0.9, exit_rate_hte=0.05)], **KW)
     xr.testing.assert_identical(ds, as_list)
 
 
 def test_param_draws_are_checked():
     with pytest.raises(ValueError, match="expected n_runs"):
-        run_ensemble(n_runs=3, seed=1, param_draws=[LadderParams()], progress=False, **KW)
+        run_ensemble(n_runs=3, seed=1, param_draws=[LadderParams()], **KW)
     with pytest.raises(ValueError, match="did you mean 'pass_rate'"):
-        run_ensemble(n_runs=1, seed=1, param_draws=pd.DataFrame({"pass_rat": [0.5]}), progress=False, **KW)
+        run_ensemble(n_runs=1, seed=1, param_draws=pd.DataFrame({"pass_rat": [0.5]}), **KW)
 
 
 def test_monte_carlo_probability():
@@ -76,8 +76,8 @@ def test_certification_reward_raises_certified_firms_on_average():
     tax saving by (1 + 300/10) ** 0.5 ~ 5.6 with the default weight; over 8 runs the mean
     certified count in 2024 must rise by more than 10%."""
     levers = (LeverSetting("certification_reward", 300.0, 2021, 2024),)
-    base = run_ensemble(n_runs=8, seed=77, progress=False, **KW)["hte_certified"].sel(year=2024).mean()
-    reward = run_ensemble(n_runs=8, seed=77, levers=levers, progress=False, **KW)["hte_certified"].sel(year=2024)
+    base = run_ensemble(n_runs=8, seed=77, **KW)["hte_certified"].sel(year=2024).mean()
+    reward = run_ensemble(n_runs=8, seed=77, levers=levers, **KW)["hte_certified"].sel(year=2024)
     assert float(reward.mean()) > 1.1 * float(base)
 
 
@@ -87,8 +87,8 @@ def test_coaching_and_specialists_move_the_right_way():
     params = LadderParams(coaching_efficacy=0.9, specialist_efficacy=0.8, reserve_intake_rate=0.2)
     kw = KW | {"params": params}
     levers = (LeverSetting("coaching", 1.0), LeverSetting("service_specialists", 1.0))
-    base = run_ensemble(n_runs=16, seed=5, progress=False, **kw)
-    policy = run_ensemble(n_runs=16, seed=5, levers=levers, progress=False, **kw)
+    base = run_ensemble(n_runs=16, seed=5, **kw)
+    policy = run_ensemble(n_runs=16, seed=5, levers=levers, **kw)
     # Losses per certified firm-year: coaching adds certified firms, who can then lapse.
     rate = lambda ds: float(ds["cert_losses"].sum()) / float(ds["hte_certified"].shift(year=1).sum())  # noqa: E731
     assert rate(policy) < 0.9 * rate(base)
@@ -114,5 +114,5 @@ def test_super_deduction_raises_every_firms_rd():
 
 
 def test_workers_do_not_change_the_numbers(ensemble):
-    parallel = run_ensemble(n_runs=4, seed=2024, progress=False, workers=2, **KW)
+    parallel = run_ensemble(n_runs=4, seed=2024, workers=2, **KW)
     xr.testing.assert_identical(ensemble, parallel)

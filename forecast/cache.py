@@ -1,0 +1,62 @@
+"""The posterior cache: fitted posteriors saved as ArviZ netCDF files and reused.
+
+Trend fits (`forecast.trend.pipeline`) and ladder calibrations
+(`forecast.ladder.calibration`) name their files by everything the posterior depends
+on (the data the fit saw, the model version, priors, seed and sampler settings), so a
+file is reused only where it would be fitted again identically. Files are written
+atomically: a temporary file in the same folder, then a rename, so an interrupted fit
+never leaves a half-written posterior.
+
+The folder is the caller's choice (the CLI's ``--cache``, by default
+``.forecast-cache`` or ``$PLAN_FORECAST_CACHE``); ``None`` means no cache: fit every time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import arviz as az
+
+
+@dataclass(frozen=True)
+class PosteriorCache:
+    """A folder of saved posteriors."""
+
+    folder: Path
+
+    def path(self, name: str) -> Path:
+        return Path(self.folder) / name
+
+    def load(self, name: str) -> az.InferenceData | None:
+        """The saved posterior called `name`, or None if there is none."""
+        path = self.path(name)
+        return az.from_netcdf(path) if path.exists() else None
+
+    def save(self, name: str, idata: az.InferenceData) -> Path:
+        """Write `idata` as `name`, atomically."""
+        path = self.path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+        os.close(fd)
+        try:
+            idata.to_netcdf(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def cached_fit(cache: PosteriorCache | None, name: str, fit, *, refit: bool = False) -> az.InferenceData:
+    """The posterior `name` from the cache, or ``fit()`` saved there (always ``fit()`` with `refit`)."""
+    if cache is not None and not refit:
+        found = cache.load(name)
+        if found is not None:
+            return found
+    idata = fit()
+    if cache is not None:
+        cache.save(name, idata)
+    return idata

@@ -1,0 +1,63 @@
+"""What the history table's ``flag`` column means: the one home of every caveat's reading.
+
+A figure's ``flag`` cell lists caveats separated by ``;`` (empty: a clean year-end
+figure in the indicator's definition):
+
+==================  ==============================================================
+flag                meaning, and how the models read it
+==================  ==============================================================
+``plan_base``       a plan's base value (the plan is the source): clean
+``non_year_end``    a mid-year count or "as of" a month: a caveated figure
+``scope_differs``   a definition or coverage that differs from the series': caveated
+``lower_bound``     "over 12,000": only a lower bound on the value
+==================  ==============================================================
+
+Clean figures (no flag, or only ``plan_base``) may start a simulation or anchor a
+level; caveated ones enter a likelihood with more noise (the model states how much);
+lower bounds enter as censored observations and never count as an outcome or a base
+value. Where one figure per year must be chosen, the one with the fewest caveats
+wins (`rank`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PLAN_BASE, NON_YEAR_END, SCOPE_DIFFERS, LOWER_BOUND = "plan_base", "non_year_end", "scope_differs", "lower_bound"
+FLAGS = {PLAN_BASE, NON_YEAR_END, SCOPE_DIFFERS, LOWER_BOUND}
+CLEAN = frozenset({PLAN_BASE})
+"""Flags a clean figure may carry."""
+CAVEATS = frozenset({NON_YEAR_END, SCOPE_DIFFERS})
+"""Flags that make a point figure noisier."""
+RANK = {PLAN_BASE: 0, NON_YEAR_END: 1, SCOPE_DIFFERS: 2, LOWER_BOUND: 3}
+"""Fewer caveats first: the worst flag of a figure is its rank (0 for none)."""
+
+
+def parse(cell: str) -> frozenset[str]:
+    """The flags in one ``flag`` cell."""
+    return frozenset(part.strip() for part in str(cell).split(";") if part.strip())
+
+
+def _each(cells: pd.Series | list[str], test) -> np.ndarray:
+    return np.array([test(parse(cell)) for cell in cells], dtype=bool)
+
+
+def is_clean(cells: pd.Series | list[str]) -> np.ndarray:
+    """Figures with no caveat (only ``plan_base`` allowed)."""
+    return _each(cells, lambda flags: flags <= CLEAN)
+
+
+def is_caveated(cells: pd.Series | list[str]) -> np.ndarray:
+    """Figures with a caveat that widens their noise (a lower bound may carry one too)."""
+    return _each(cells, lambda flags: bool(flags & CAVEATS))
+
+
+def is_lower_bound(cells: pd.Series | list[str]) -> np.ndarray:
+    """Figures that give only a lower bound."""
+    return _each(cells, lambda flags: LOWER_BOUND in flags)
+
+
+def rank(cells: pd.Series | list[str]) -> np.ndarray:
+    """Each figure's worst caveat as a number (0: clean); unknown flags rank last."""
+    return np.array([max((RANK.get(f, 9) for f in parse(cell)), default=0) for cell in cells], dtype=int)
