@@ -14,7 +14,7 @@ high, in every run (the other parameters keep their draws). A rate the calibrati
 estimated (``calibration: posterior``) is swept over its posterior's 10% and 90%
 quantiles instead of a range (`sweep_ranges`): how much the probability rests on what
 the data leave uncertain. Each setting's effect is
-``P(setting) - P(scenario)`` with the paired Monte Carlo error (`ladder_forecast.paired_difference`).
+``P(setting) - P(scenario)`` with the paired Monte Carlo error (`forecast.ladder.pipeline.paired_difference`).
 
 Inverse. The smallest change of a lever from its status quo q towards the bound b
 that helps (the larger of P at the allowed bounds) that gives P(target) >= goal::

@@ -35,7 +35,8 @@ import pandas as pd
 
 from forecast.inputs.stages import STAGE_INDICATORS, clean_figure
 from forecast.scenario import Scenario, ladder_start_year
-from models.ladder.population import STARTUP_ASSUMPTION, assumed_startups
+from models.ladder import LadderParams
+from models.ladder.population import STARTUP_COHORTS, assumed_startups
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ def start_state(scenario: Scenario, history: pd.DataFrame) -> StartState:
             counts[stage], sources[stage] = int(round(row["value"])), f"observed: {indicator} {year} (data row {row['row']})"
     if "startup" not in given:
         counts["startup"] = assumed_startups(counts.get("tech_sme", 0))
-        sources["startup"] = f"assumed: {STARTUP_ASSUMPTION} (no published figure)"
+        rate = LadderParams().startup_entry_rate
+        sources["startup"] = f"assumed: {STARTUP_COHORTS} x startup_entry_rate {rate:g} x tech_sme (no published figure)"
     for stage, count in given.items():
         counts[stage], sources[stage] = int(count), "given in the scenario (models.ladder.initial)"
     rd_total, gdp, notes = _start_rd(history, scenario.region, year, scenario.series)

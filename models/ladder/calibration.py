@@ -127,7 +127,7 @@ from models.ladder.params import PARAM_RANGES, LadderParams
 
 CALIBRATION_VERSION = "2"
 """Bump when the likelihood, priors, window rule or pilot change (invalidates caches)."""
-INDICATORS = dict(INDICATOR_COLUMNS)
+INDICATORS = {i: INDICATOR_COLUMNS[i] for i in ("high_tech_enterprises", "high_tech_certifications", "tech_smes")}
 """Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""
 SAMPLED = (
     "application_rate", "pass_rate", "recert_apply_rate", "recert_pass_rate", "exit_rate_hte",

@@ -112,8 +112,8 @@ COLUMN_MEANINGS: dict[str, str] = {
 
 INDICATOR_COLUMNS: dict[str, str] = {
     "high_tech_enterprises": "hte_certified",
-    "high_tech_certifications": "certifications_listed",
     "tech_smes": "tech_sme_registered",
+    "high_tech_certifications": "certifications_listed",
 }
 """Published indicator (data/indicators.csv key) -> the column that counts it."""
 

@@ -267,10 +267,6 @@ def assumed_startups(tech_sme: int, params: LadderParams = LadderParams()) -> in
     return int(round(STARTUP_COHORTS * params.startup_entry_rate * tech_sme))
 
 
-STARTUP_ASSUMPTION = f"{STARTUP_COHORTS} x startup_entry_rate x tech_sme"
-"""How `assumed_startups` counts, in words for run notes."""
-
-
 def build_population(
     stage_counts: Mapping[str, int],
     start_year: int,
