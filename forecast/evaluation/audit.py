@@ -29,18 +29,16 @@ beside a reliability table (`forecast.evaluation.scores.reliability_table`). Fit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
 from forecast.evaluation.backtest import (
-    DEFAULT_SEED, METHODS, MODEL, MODELLED_KINDS, NO_FORECAST, Forecaster, baseline_forecasts, is_lower_bound, model_scale, series_points, write_manifest,
+    DEFAULT_SEED, METHODS, MODELLED_KINDS, NO_FORECAST, Forecaster, baseline_forecasts, is_lower_bound, model_scale, series_points,
 )
 from forecast.inputs.catalogue import catalogue_target, is_forecastable
 from forecast.trend.pipeline import PanelForecast
-from forecast.report.run import staged_output
 from forecast.probability import probability_met
 from forecast.evaluation.scores import brier_score, reliability_table
 from forecast.inputs.targets import Target, target_met
@@ -163,44 +161,3 @@ def audit_reliability(rows: pd.DataFrame, n_bins: int = N_BINS) -> pd.DataFrame:
     """Reliability table per method (bins of width 1/n_bins) over the same targets as `audit_scores`."""
     scored = rows.dropna(subset=P_COLUMNS)
     return pd.concat([reliability_table(scored[f"p_{m}"], scored["met"], n_bins).assign(method=m) for m in METHODS], ignore_index=True)
-
-
-def format_audit(rows: pd.DataFrame, skipped: pd.DataFrame) -> str:
-    """Targets with P(met) per method and the result, the Brier scores, reliability, and what was skipped."""
-    lines = []
-    if len(rows):
-        shown = pd.DataFrame({
-            "target": rows["target_id"], "data up to": rows["base_year"],
-            "P(met) model": [f"{p:.2f} ± {e:.2f}" if pd.notna(p) else "-" for p, e in zip(rows["p_model"], rows["p_model_mc_error"])],
-            **{m: rows[f"p_{m}"].map("{:.2f}".format) for m in METHODS if m != MODEL},
-            "outcome": [f"{o:g} ({'met' if m else 'missed'})" for o, m in zip(rows["outcome"], rows["met"])],
-            "diagnostics": rows["diagnostics"],
-        })
-        scores = audit_scores(rows)
-        reliability = audit_reliability(rows).query("count > 0")
-        lines += [shown.to_string(index=False), "",
-                  f"Brier score over {_count(scores['targets'].iloc[0], 'target')} (lower is better; always saying 0.5 scores 0.25): "
-                  + ", ".join(f"{m} {b:.3f}" for m, b in zip(scores["method"], scores["brier"])),
-                  "", "Reliability (bins of forecast probability):",
-                  reliability[["method", "bin_lower", "bin_upper", "mean_predicted", "observed_frequency", "count"]].to_string(index=False, float_format="{:.2f}".format)]
-    else:
-        lines.append("No target in the catalogue can be audited with these data.")
-    if len(skipped):
-        counts = skipped.groupby("reason").size().sort_values(ascending=False)
-        lines += ["", f"Skipped {_count(len(skipped), 'target')} whose deadline has passed:", *(f"  {n:4d}  {reason}" for reason, n in counts.items())]
-    return "\n".join(lines)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def write_audit(out_dir: Path, rows: pd.DataFrame, skipped: pd.DataFrame, meta: dict) -> list[Path]:
-    """Write audit.csv (scored targets, then skipped ones with their reason), reliability.csv and manifest.json, all or nothing."""
-    with staged_output(out_dir) as staging:
-        pd.concat([rows.assign(reason=""), skipped], ignore_index=True).to_csv(staging / "audit.csv", index=False)
-        if len(rows):
-            audit_reliability(rows).to_csv(staging / "reliability.csv", index=False)
-        scores = audit_scores(rows).to_dict("records") if len(rows) else []
-        write_manifest(staging, {**meta, "brier": scores, "skipped": skipped.groupby("reason").size().to_dict()})
-    return sorted(Path(out_dir).iterdir())

@@ -35,21 +35,16 @@ recomputed from ``backtest.csv``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from forecast.report.charts import plot_reliability
 from forecast.inputs.tables import best_points, select_series
 from forecast.errors import InputError, Problem, did_you_mean
 from forecast.trend.pipeline import PanelForecast, fit_seed, forecast_indicator
-from forecast.report.run import staged_output
 from forecast.scenario import TrendSettings
 from forecast.evaluation.scores import (
     SCORE_LEVELS, brier_score, crps_from_draws, interval_coverage, predictive_quantiles, reliability_table, threshold_event_probability,
@@ -308,50 +303,3 @@ def reliability_by_method(rows: pd.DataFrame, n_bins: int = 10) -> pd.DataFrame:
     """The reliability table of the pooled threshold events, per method."""
     events = event_table(rows)
     return pd.concat([reliability_table(group["p"], group["event"], n_bins).assign(method=method) for method, group in events.groupby("method", sort=False)], ignore_index=True)
-
-
-def format_backtest(result: BacktestResult) -> str:
-    """The score table for the terminal, with what was left out and every convergence warning."""
-    scores = score_table(result.rows)
-    shown = pd.DataFrame({
-        "origin": scores["origin"], "method": scores["method"],
-        **{f"cov{p}": scores[f"coverage_{p}"].map("{:.2f}".format) for p in (50, 80, 95)},
-        "CRPS": scores["crps"].map("{:.3f}".format), "Brier": scores["brier"].map("{:.3f}".format),
-        "points": scores["points"], "fits with warnings": [f"{w}/{f}" if m == MODEL else "-" for m, w, f in zip(scores["method"], scores["fits_with_warnings"], scores["fits"])],
-    })
-    lines = [shown.to_string(index=False), "", "Nominal coverage: cov50 0.50, cov80 0.80, cov95 0.95. " + CRPS_NOTE,
-             "Brier: threshold events 'figure >= last figure at the origin grown at 0/5/10/20% a year'; lower is better."]
-    counts = result.excluded.groupby("reason").size()
-    if len(counts):
-        lines.append("Left out of every score: " + "; ".join(f"{n} points ({reason})" for reason, n in counts.items()) + ".")
-    flagged: dict[tuple, list[str]] = {}
-    for f in result.fits:  # one panel fit serves every region of an (origin, indicator): one line each
-        if f["diagnostics"]["status"] != "ok":
-            flagged.setdefault((f["origin"], f["indicator"], f["diagnostics"]["status"]), []).append(f["region"])
-    lines += [f"convergence {status}: origin {o}, {indicator} ({', '.join(regions)})" for (o, indicator, status), regions in flagged.items()]
-    return "\n".join(lines)
-
-
-def reliability_labels(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Reliability tables keyed by a legend label naming the method and its Brier score."""
-    pooled = score_table(rows).query("origin == 'all'").set_index("method")["brier"]
-    tables = reliability_by_method(rows)
-    return {f"{m} (Brier {pooled[m]:.3f})": t for m, t in tables.groupby("method", sort=False)}
-
-
-def write_manifest(folder: Path, meta: dict) -> None:
-    (Path(folder) / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-
-
-def write_backtest(out_dir: Path, result: BacktestResult, meta: dict) -> list[Path]:
-    """Write backtest.csv, scores.csv, reliability.csv and .png, excluded.csv and manifest.json, all or nothing."""
-    with staged_output(out_dir) as staging:
-        result.rows.to_csv(staging / "backtest.csv", index=False)
-        score_table(result.rows).to_csv(staging / "scores.csv", index=False)
-        reliability_by_method(result.rows).to_csv(staging / "reliability.csv", index=False)
-        result.excluded.to_csv(staging / "excluded.csv", index=False)
-        fig = plot_reliability(reliability_labels(result.rows), title="Backtest: threshold events, pooled over origins")
-        fig.savefig(staging / "reliability.png", dpi=110)
-        plt.close(fig)
-        write_manifest(staging, {**meta, "crps_scale": CRPS_NOTE, "excluded": result.excluded.groupby("reason").size().to_dict(), "fits": result.fits})
-    return sorted(Path(out_dir).iterdir())

@@ -14,7 +14,7 @@ the end (all or nothing):
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import arviz as az
@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.report.calibration_charts import plot_calibration_check
-from forecast.errors import InputError, Problem, did_you_mean
-from forecast.report.run import provenance, staged_output
+from forecast.report.files import provenance, staged_output, write_manifest
 from forecast.ladder.calibration import region_figures
 from models.ladder import calibration as cal
 from models.ladder.params import PARAM_RANGES
@@ -55,8 +54,29 @@ def format_summary(table: pd.DataFrame, region: str, status: str) -> str:
     return f"{text}\n\nconvergence: {status}"
 
 
-def check_chart(idata: az.InferenceData, history: pd.DataFrame, *, runs: int, seed: int) -> tuple[plt.Figure, dict]:
-    """Run the ABM with posterior draws from the region's start state and draw the check."""
+Paths = dict[str, tuple[np.ndarray, np.ndarray]]
+"""Figure column -> (years, draws x years)."""
+
+
+@dataclass(frozen=True)
+class PredictiveCheck:
+    """Posterior predictive draws of the region's figures: the ABM's and the mean-field's."""
+
+    region: str
+    start_year: int
+    runs: int
+    firm_scale: int
+    seed: int
+    abm: Paths
+    meanfield: Paths
+
+    def settings(self) -> dict:
+        """What the manifest records of the check."""
+        return {"runs": self.runs, "firm_scale": self.firm_scale, "seed": self.seed}
+
+
+def predictive_check_draws(idata: az.InferenceData, *, runs: int, seed: int) -> PredictiveCheck:
+    """Run the ABM `runs` times with posterior draws from the region's start state, and draw the mean-field predictive."""
     region = idata.attrs["region"]
     start, _ = cal.attrs_json(idata, "windows")[region]
     firms = sum(cal.attrs_json(idata, "stage_counts")[region].values())
@@ -66,16 +86,20 @@ def check_chart(idata: az.InferenceData, history: pd.DataFrame, *, runs: int, se
     years = ensemble["year"].values
     abm = {c: (years, ensemble[c].values) for c in cal.INDICATORS.values()}
     abm["certifications_listed"] = (years[1:], ensemble["certifications_listed"].values[:, 1:])
-    figures = region_figures(history, region)
-    figures = figures[figures["year"] >= start - HISTORY_SHOWN]
+    return PredictiveCheck(region, start, runs, firm_scale, seed, abm, cal.meanfield_predictive(idata, noise_seed))
+
+
+def check_chart(check: PredictiveCheck, idata: az.InferenceData, history: pd.DataFrame) -> plt.Figure:
+    """The predictive check drawn over the region's published figures (from `HISTORY_SHOWN` years before the window)."""
+    figures = region_figures(history, check.region)
+    figures = figures[figures["year"] >= check.start_year - HISTORY_SHOWN]
     status = cal.attrs_json(idata, "diagnostics")["status"]
-    figure = plot_calibration_check(figures, abm, cal.meanfield_predictive(idata, noise_seed), start_year=start, status=status,
-                                    title=f"{region}: ladder model with calibrated rates ({runs} ABM runs, firm_scale {firm_scale})")
-    return figure, {"runs": runs, "firm_scale": firm_scale, "seed": seed}
+    return plot_calibration_check(figures, check.abm, check.meanfield, start_year=check.start_year, status=status,
+                                  title=f"{check.region}: ladder model with calibrated rates ({check.runs} ABM runs, firm_scale {check.firm_scale})")
 
 
-def manifest(idata: az.InferenceData, *, command: str, inputs: dict[str, str], check: dict) -> dict:
-    """Everything needed to reproduce the calibration (`outputs.provenance` plus the fit's settings)."""
+def manifest(idata: az.InferenceData, *, command: str, inputs: dict[str, str], check: PredictiveCheck) -> dict:
+    """Everything needed to reproduce the calibration (`forecast.report.files.provenance` plus the fit's and the check's settings)."""
     attrs = idata.attrs
     return {
         **provenance(command=command, seed=int(attrs["seed"]), inputs={**inputs, "rows_used": attrs["data_sha256"]}),
@@ -87,7 +111,7 @@ def manifest(idata: az.InferenceData, *, command: str, inputs: dict[str, str], c
         "sampler": cal.attrs_json(idata, "sampler"),
         "sampled_parameters": list(cal.SAMPLED),
         "diagnostics": cal.attrs_json(idata, "diagnostics"),
-        "predictive_check": check,
+        "predictive_check": check.settings(),
         "notes": cal.attrs_json(idata, "notes"),
     }
 
@@ -99,7 +123,7 @@ def write_calibration(out_dir: Path, idata: az.InferenceData, table: pd.DataFram
             idata.to_netcdf(staging / "posterior.nc")
             table.to_csv(staging / "summary.csv", index=False)
             figure.savefig(staging / "ppc.png", dpi=110)
-            (staging / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+            write_manifest(staging, meta)
     finally:
         plt.close(figure)
     return sorted(Path(out_dir).iterdir())

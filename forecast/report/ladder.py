@@ -2,12 +2,11 @@
 the current trend, stage counts over time, scenario comparisons, explain's sweep.
 
 Differences between scenarios or settings are paired per run
-(`ladder_forecast.paired_difference`).
+(`forecast.ladder.pipeline.paired_difference`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,9 @@ import xarray as xr
 from forecast.inputs.tables import best_points, select_series
 from forecast.report.ladder_charts import plot_fans_side_by_side, plot_ladder_fan, plot_stages, plot_tornado
 from forecast.ladder.explain import ExplainReport
-from forecast.ladder.pipeline import LadderPlan, LadderRun, LadderTargetResult, forecast_ladder, paired_difference
-from forecast.report.run import display_frame, figure_text, provenance, staged_output
+from forecast.ladder.pipeline import LadderPlan, LadderRun, LadderTargetResult, paired_difference
+from forecast.report.files import provenance, staged_output, write_manifest
+from forecast.report.run import display_frame, figure_text
 from forecast.probability import band_quantiles
 from models.ladder.model import STOCK_COLUMNS
 
@@ -134,16 +134,9 @@ def save(fig: plt.Figure, path: Path) -> None:
     plt.close(fig)
 
 
-def ladder_output(scenario, label: str, targets, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
-                  cache=None, refit: bool = False, **options) -> LadderOutput:
-    """Run a scenario's ladder forecast for `forecast run` (the trend cache and refit are for GDP)."""
-    run, results = forecast_ladder(scenario, targets, history, regions, indicators, cache=cache, refit=refit, **options)
-    return LadderOutput(run, results, history, scenario.series, label)
-
-
 @dataclass
 class LadderOutput:
-    """A scenario's ladder forecast as `forecast run` shows and writes it."""
+    """A scenario's ladder forecast (`forecast.ladder.pipeline.forecast_ladder`) as `forecast run` shows and writes it."""
 
     run: LadderRun
     results: list[LadderTargetResult]
@@ -225,7 +218,7 @@ def write_compare(out_dir: Path, runs: Mapping[str, LadderRun], results: Mapping
                                          {label: (r.result.probability, r.result.mc_error) for label, r in judged.items()},
                                          calibrated={label: runs[label].plan.calibration == "posterior" for label in judged})
             save(fig, staging / f"fan_{target_id}.png")
-        (staging / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        write_manifest(staging, meta)
     return sorted(Path(out_dir).iterdir())
 
 
@@ -264,5 +257,5 @@ def write_explain(out_dir: Path, report: ExplainReport, meta: dict) -> list[Path
                 staging / "inverse.csv", index=False)
             meta = {**meta, "inverse_search": {k: v for k, v in vars(report.search).items() if k != "trace"}}
         meta = {**meta, "ladder": plan_manifest(report.plan), "target": report.target.target_id, "note": report.note}
-        (staging / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        write_manifest(staging, meta)
     return sorted(Path(out_dir).iterdir())

@@ -32,7 +32,7 @@ STAGE_PANELS = {
 def plot_stages(stages: pd.DataFrame, observed: pd.DataFrame | None = None, axes=None) -> plt.Figure:
     """Stage counts over time: one panel per stage, median and 80% band per scenario.
 
-    `stages` has columns scenario, year, stage, q0.1, q0.5, q0.9 (`ladder_outputs.stage_quantiles`);
+    `stages` has columns scenario, year, stage, q0.1, q0.5, q0.9 (`forecast.report.ladder.stage_quantiles`);
     `observed` (optional) has stage, year, value: published figures, drawn as black dots.
     """
     names = [s for s in STAGE_PANELS if s in set(stages["stage"])]

@@ -1,30 +1,21 @@
 """Tables and files from a run: the results table, fan charts, quantiles, the manifest.
 
-Everything is written into a temporary folder beside the output folder and moved into
-place at the end, so a failed run leaves nothing half-written.
+Files are written all or nothing (`forecast.report.files.staged_output`).
 """
 
 from __future__ import annotations
 
-import json
-import platform
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from importlib import metadata
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-import forecast
 from forecast.report.charts import plot_fan
+from forecast.report.files import provenance, staged_output, write_manifest
 from forecast.trend.pipeline import TargetResult
 from forecast.probability import band_quantiles, first_met, joint_probability, met_draws
-
-PACKAGES = ("numpy", "scipy", "pandas", "pymc", "pytensor", "arviz", "mesa", "typer", "pydantic", "matplotlib")
 
 
 def results_table(results: list[TargetResult]) -> pd.DataFrame:
@@ -133,39 +124,6 @@ def manifest(*, scenario_name: str, seed: int, inputs: dict[str, str], results: 
     }
 
 
-def provenance(*, command: str, seed: int, inputs: dict[str, str]) -> dict:
-    """What every output records to be reproduced: command, seed, input SHA-256 hashes, package versions."""
-    versions = {"plan-forecast": forecast.__version__, "python": platform.python_version(), **{p: _version(p) for p in PACKAGES}}
-    return {"command": command, "seed": seed, "input_sha256": inputs, "versions": versions}
-
-
-@contextmanager
-def staged_output(out_dir: Path) -> Iterator[Path]:
-    """Yield a staging folder beside `out_dir`; it replaces `out_dir` only if the block succeeds.
-
-    On any error the staging folder is removed and `out_dir` is left as it was, so
-    nothing is ever half-written.
-    """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
-        yield staging
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def write_run(out_dir: Path, results: list[TargetResult], table: pd.DataFrame, meta: dict,
               extra: Callable[[Path], None] | None = None) -> list[Path]:
     """Write table, quantiles, charts and manifest into `out_dir`, all or nothing.
@@ -186,5 +144,5 @@ def write_run(out_dir: Path, results: list[TargetResult], table: pd.DataFrame, m
                            outcome=r.outcome, cutoff=r.cutoff, status=r.fit.diagnostics.status)
             fig.savefig(staging / f"fan_{r.target.target_id}.png", dpi=110)
             plt.close(fig)
-        (staging / "manifest.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        write_manifest(staging, meta)
     return sorted(Path(out_dir).iterdir())

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecast.evaluation.audit import audit_cases, audit_reliability, audit_scores, format_audit, run_audit, write_audit
+from forecast.evaluation.audit import audit_cases, audit_reliability, audit_scores, run_audit
 from forecast.inputs.catalogue import TARGET_COLUMNS
 from forecast.cli import app
+from forecast.report.evaluation import format_audit, write_audit
 from forecast.trend.pipeline import PanelForecast
 from tests.conftest import HEADER, SYNTHETIC, write
 from tests.forecast.evaluation.test_backtest import INDICATORS, OK, history_frame
@@ -132,7 +133,7 @@ def test_write_audit_is_all_or_nothing(three_targets, tmp_path, monkeypatch):
     cases, skipped = audit_cases(cat, history, INDICATORS)
     rows = run_audit(cases, history, INDICATORS, forecaster=share_forecaster({"a": 0.8, "b": 0.3, "c": 0.5}, []), seed=1)
     assert {p.name for p in write_audit(tmp_path / "out", rows, skipped, {"seed": 1})} == {"audit.csv", "reliability.csv", "manifest.json"}
-    monkeypatch.setattr("forecast.evaluation.audit.audit_reliability", lambda rows: 1 / 0)
+    monkeypatch.setattr("forecast.report.evaluation.audit_reliability", lambda rows: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         write_audit(tmp_path / "out", rows, skipped, {"seed": 2})
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["seed"] == 1

@@ -14,10 +14,9 @@ from scipy.special import logit
 from scipy.stats import norm
 from typer.testing import CliRunner
 
-from forecast.evaluation.backtest import (
-    LOWER_BOUND_OUTCOME, MODEL, NO_FORECAST, TOO_FEW, format_backtest, plan_backtest, run_backtest, score_table, write_backtest,
-)
+from forecast.evaluation.backtest import LOWER_BOUND_OUTCOME, MODEL, NO_FORECAST, TOO_FEW, plan_backtest, run_backtest, score_table
 from forecast.report.charts import plot_reliability
+from forecast.report.evaluation import format_backtest, write_backtest
 from forecast.cli import app
 from forecast.inputs.tables import load_indicators
 from forecast.errors import InputError
@@ -255,7 +254,7 @@ def test_write_is_all_or_nothing(tmp_path, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("chart failed")
-    monkeypatch.setattr("forecast.evaluation.backtest.plot_reliability", broken)
+    monkeypatch.setattr("forecast.report.evaluation.plot_reliability", broken)
     with pytest.raises(RuntimeError):
         write_backtest(tmp_path / "out", result, {"seed": 4})
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["seed"] == 3

@@ -1,0 +1,110 @@
+"""What `forecast backtest` and `forecast audit` print and write.
+
+The scores are computed in `forecast.evaluation` (`backtest.run_backtest`,
+`audit.run_audit`); here they become terminal text and an output folder, written all or
+nothing (`forecast.report.files.staged_output`):
+
+* backtest: ``backtest.csv`` (one row per origin, region, indicator, year and method),
+  ``scores.csv`` (`score_table`), ``reliability.csv`` and ``reliability.png`` (threshold
+  events pooled over origins), ``excluded.csv`` and ``manifest.json``;
+* audit: ``audit.csv`` (scored targets, then skipped ones with their reason),
+  ``reliability.csv`` and ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from forecast.evaluation.audit import audit_reliability, audit_scores
+from forecast.evaluation.backtest import CRPS_NOTE, METHODS, MODEL, BacktestResult, reliability_by_method, score_table
+from forecast.report.charts import plot_reliability
+from forecast.report.files import staged_output, write_manifest
+
+
+# --- backtest ---------------------------------------------------------------------------------
+def format_backtest(result: BacktestResult) -> str:
+    """The score table for the terminal, with what was left out and every convergence warning."""
+    scores = score_table(result.rows)
+    shown = pd.DataFrame({
+        "origin": scores["origin"], "method": scores["method"],
+        **{f"cov{p}": scores[f"coverage_{p}"].map("{:.2f}".format) for p in (50, 80, 95)},
+        "CRPS": scores["crps"].map("{:.3f}".format), "Brier": scores["brier"].map("{:.3f}".format),
+        "points": scores["points"], "fits with warnings": [f"{w}/{f}" if m == MODEL else "-" for m, w, f in zip(scores["method"], scores["fits_with_warnings"], scores["fits"])],
+    })
+    lines = [shown.to_string(index=False), "", "Nominal coverage: cov50 0.50, cov80 0.80, cov95 0.95. " + CRPS_NOTE,
+             "Brier: threshold events 'figure >= last figure at the origin grown at 0/5/10/20% a year'; lower is better."]
+    counts = result.excluded.groupby("reason").size()
+    if len(counts):
+        lines.append("Left out of every score: " + "; ".join(f"{n} points ({reason})" for reason, n in counts.items()) + ".")
+    flagged: dict[tuple, list[str]] = {}
+    for f in result.fits:  # one panel fit serves every region of an (origin, indicator): one line each
+        if f["diagnostics"]["status"] != "ok":
+            flagged.setdefault((f["origin"], f["indicator"], f["diagnostics"]["status"]), []).append(f["region"])
+    lines += [f"convergence {status}: origin {o}, {indicator} ({', '.join(regions)})" for (o, indicator, status), regions in flagged.items()]
+    return "\n".join(lines)
+
+
+def reliability_labels(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Reliability tables keyed by a legend label naming the method and its Brier score."""
+    pooled = score_table(rows).query("origin == 'all'").set_index("method")["brier"]
+    tables = reliability_by_method(rows)
+    return {f"{m} (Brier {pooled[m]:.3f})": t for m, t in tables.groupby("method", sort=False)}
+
+
+def write_backtest(out_dir: Path, result: BacktestResult, meta: dict) -> list[Path]:
+    """Write backtest.csv, scores.csv, reliability.csv and .png, excluded.csv and manifest.json, all or nothing."""
+    with staged_output(out_dir) as staging:
+        result.rows.to_csv(staging / "backtest.csv", index=False)
+        score_table(result.rows).to_csv(staging / "scores.csv", index=False)
+        reliability_by_method(result.rows).to_csv(staging / "reliability.csv", index=False)
+        result.excluded.to_csv(staging / "excluded.csv", index=False)
+        fig = plot_reliability(reliability_labels(result.rows), title="Backtest: threshold events, pooled over origins")
+        fig.savefig(staging / "reliability.png", dpi=110)
+        plt.close(fig)
+        write_manifest(staging, {**meta, "crps_scale": CRPS_NOTE, "excluded": result.excluded.groupby("reason").size().to_dict(), "fits": result.fits})
+    return sorted(Path(out_dir).iterdir())
+
+
+# --- audit ------------------------------------------------------------------------------------
+def format_audit(rows: pd.DataFrame, skipped: pd.DataFrame) -> str:
+    """Targets with P(met) per method and the result, the Brier scores, reliability, and what was skipped."""
+    lines = []
+    if len(rows):
+        shown = pd.DataFrame({
+            "target": rows["target_id"], "data up to": rows["base_year"],
+            "P(met) model": [f"{p:.2f} ± {e:.2f}" if pd.notna(p) else "-" for p, e in zip(rows["p_model"], rows["p_model_mc_error"])],
+            **{m: rows[f"p_{m}"].map("{:.2f}".format) for m in METHODS if m != MODEL},
+            "outcome": [f"{o:g} ({'met' if m else 'missed'})" for o, m in zip(rows["outcome"], rows["met"])],
+            "diagnostics": rows["diagnostics"],
+        })
+        scores = audit_scores(rows)
+        reliability = audit_reliability(rows).query("count > 0")
+        lines += [shown.to_string(index=False), "",
+                  f"Brier score over {_count(scores['targets'].iloc[0], 'target')} (lower is better; always saying 0.5 scores 0.25): "
+                  + ", ".join(f"{m} {b:.3f}" for m, b in zip(scores["method"], scores["brier"])),
+                  "", "Reliability (bins of forecast probability):",
+                  reliability[["method", "bin_lower", "bin_upper", "mean_predicted", "observed_frequency", "count"]].to_string(index=False, float_format="{:.2f}".format)]
+    else:
+        lines.append("No target in the catalogue can be audited with these data.")
+    if len(skipped):
+        counts = skipped.groupby("reason").size().sort_values(ascending=False)
+        lines += ["", f"Skipped {_count(len(skipped), 'target')} whose deadline has passed:", *(f"  {n:4d}  {reason}" for reason, n in counts.items())]
+    return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def write_audit(out_dir: Path, rows: pd.DataFrame, skipped: pd.DataFrame, meta: dict) -> list[Path]:
+    """Write audit.csv (scored targets, then skipped ones with their reason), reliability.csv and manifest.json, all or nothing."""
+    with staged_output(out_dir) as staging:
+        pd.concat([rows.assign(reason=""), skipped], ignore_index=True).to_csv(staging / "audit.csv", index=False)
+        if len(rows):
+            audit_reliability(rows).to_csv(staging / "reliability.csv", index=False)
+        scores = audit_scores(rows).to_dict("records") if len(rows) else []
+        write_manifest(staging, {**meta, "brier": scores, "skipped": skipped.groupby("reason").size().to_dict()})
+    return sorted(Path(out_dir).iterdir())
