@@ -128,10 +128,12 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit
     """The ladder model's forecast beside the trend's, when the scenario has `models.ladder`."""
     if spec.models.ladder is None:
         return None
-    from forecast.report.ladder import ladder_output
+    from forecast.ladder.pipeline import forecast_ladder
+    from forecast.report.ladder import LadderOutput
 
-    return ladder_output(spec, path.stem, targets, inputs.history, inputs.regions, inputs.indicators, posterior_cache(cache), refit,
-                         workers=workers, reporter=REPORTER)
+    run, results = forecast_ladder(spec, targets, inputs.history, inputs.regions, inputs.indicators, cache=posterior_cache(cache), refit=refit,
+                                   workers=workers, reporter=REPORTER)
+    return LadderOutput(run, results, inputs.history, spec.series, path.stem)
 
 
 @app.command()
@@ -222,8 +224,9 @@ def backtest(
     seed: SeedOption = None,
 ) -> None:
     """Forecast from past origins and score the trend model against naive baselines (coverage, CRPS, Brier)."""
-    from forecast.evaluation.backtest import DEFAULT_SEED, format_backtest, plan_backtest, run_backtest, trend_forecaster, write_backtest
-    from forecast.report.run import provenance
+    from forecast.evaluation.backtest import DEFAULT_SEED, plan_backtest, run_backtest, trend_forecaster
+    from forecast.report.evaluation import format_backtest, write_backtest
+    from forecast.report.files import provenance
 
     seed = DEFAULT_SEED if seed is None else seed
     with reported_errors():
@@ -243,9 +246,10 @@ def backtest(
 def audit(data: DataOption = None, out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/audit"),
           draws: DrawsOption = None, tune: TuneOption = None, seed: SeedOption = None) -> None:
     """Past targets: the probability the model would have given at the plan's base year, beside what happened."""
-    from forecast.evaluation.audit import audit_cases, format_audit, run_audit, write_audit
+    from forecast.evaluation.audit import audit_cases, run_audit
     from forecast.evaluation.backtest import DEFAULT_SEED, trend_forecaster
-    from forecast.report.run import provenance
+    from forecast.report.evaluation import format_audit, write_audit
+    from forecast.report.files import provenance
 
     seed = DEFAULT_SEED if seed is None else seed
     with reported_errors():
@@ -330,7 +334,7 @@ def explain(
     from forecast.ladder.explain import explain_plan, search_problem
     from forecast.ladder.pipeline import needs_gdp, plan_ladder, uncertainty_ranges
     from forecast.report.ladder import format_explain, write_explain
-    from forecast.report.run import provenance
+    from forecast.report.files import provenance
 
     with reported_errors():
         inputs = load_inputs(data)
@@ -388,7 +392,7 @@ def calibrate_command(
     `calibration: posterior` (and `calibration_seed` equal to --seed) find it.
     """
     from forecast.ladder.calibration import calibration_parent
-    from forecast.report.calibration import check_chart, format_summary, manifest, summary_table, write_calibration
+    from forecast.report.calibration import check_chart, format_summary, manifest, predictive_check_draws, summary_table, write_calibration
     from forecast.ladder.calibration import posterior_for
     from models.ladder.calibration import attrs_json
 
@@ -399,7 +403,8 @@ def calibrate_command(
     idata = posterior_for(region, inputs.history, inputs.regions, seed=seed, cache=posterior_cache(cache), refit=refit, parent=parent,
                           reporter=REPORTER, **sampler)
     table, status = summary_table(idata), attrs_json(idata, "diagnostics")["status"]
-    figure, check = check_chart(idata, inputs.history, runs=runs, seed=seed)
+    check = predictive_check_draws(idata, runs=runs, seed=seed)
+    figure = check_chart(check, idata, inputs.history)
     typer.echo(f"\n{region}: ladder calibration{f' (pooled with {parent})' if parent else ''}, seed {seed}\n\n{format_summary(table, region, status)}")
     if status != "ok":
         typer.secho("treat this posterior with care; raise --draws/--tune", fg=typer.colors.YELLOW, err=True)
