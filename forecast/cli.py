@@ -222,6 +222,7 @@ def backtest(
     draws: DrawsOption = None,
     tune: TuneOption = None,
     seed: SeedOption = None,
+    cache: CacheOption = DEFAULT_CACHE,
 ) -> None:
     """Forecast from past origins and score the trend model against naive baselines (coverage, CRPS, Brier)."""
     from forecast.evaluation.backtest import DEFAULT_SEED, plan_backtest, run_backtest, trend_forecaster
@@ -233,7 +234,7 @@ def backtest(
         inputs = load_inputs(data)
         tasks, excluded = plan_backtest(inputs.history, origin, inputs.indicators, only_indicators=indicator or [], only_regions=region or [], source=str(data or bundled_path("history.csv")))
     settings = _trend_settings(draws, tune)
-    result = run_backtest(inputs.history, tasks, excluded, forecaster=trend_forecaster(regions=inputs.regions, indicators=inputs.indicators, settings=settings, seed=seed), seed=seed)
+    result = run_backtest(inputs.history, tasks, excluded, forecaster=trend_forecaster(regions=inputs.regions, indicators=inputs.indicators, settings=settings, seed=seed, cache=posterior_cache(cache)), seed=seed)
     typer.echo(format_backtest(result))
     _warn_convergence(f["diagnostics"]["status"] for f in result.fits)
     meta = {**provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes), "origins": sorted(set(origin)),
@@ -244,7 +245,7 @@ def backtest(
 
 @app.command()
 def audit(data: DataOption = None, out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/audit"),
-          draws: DrawsOption = None, tune: TuneOption = None, seed: SeedOption = None) -> None:
+          draws: DrawsOption = None, tune: TuneOption = None, seed: SeedOption = None, cache: CacheOption = DEFAULT_CACHE) -> None:
     """Past targets: the probability the model would have given at the plan's base year, beside what happened."""
     from forecast.evaluation.audit import audit_cases, run_audit
     from forecast.evaluation.backtest import DEFAULT_SEED, trend_forecaster
@@ -256,7 +257,7 @@ def audit(data: DataOption = None, out: Annotated[Path, typer.Option(help="Outpu
         inputs = load_inputs(data)
     cases, skipped = audit_cases(inputs.catalogue, inputs.history, inputs.indicators)
     settings = _trend_settings(draws, tune)
-    rows = run_audit(cases, inputs.history, inputs.indicators, forecaster=trend_forecaster(regions=inputs.regions, indicators=inputs.indicators, settings=settings, seed=seed), seed=seed)
+    rows = run_audit(cases, inputs.history, inputs.indicators, forecaster=trend_forecaster(regions=inputs.regions, indicators=inputs.indicators, settings=settings, seed=seed, cache=posterior_cache(cache)), seed=seed)
     typer.echo(format_audit(rows, skipped))
     _warn_convergence(rows["diagnostics"] if len(rows) else [])
     meta = {**provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes), "trend_settings": settings.model_dump()}
@@ -392,7 +393,8 @@ def calibrate_command(
     `calibration: posterior` (and `calibration_seed` equal to --seed) find it.
     """
     from forecast.ladder.calibration import calibration_parent
-    from forecast.report.calibration import check_chart, format_summary, manifest, predictive_check_draws, summary_table, write_calibration
+    from forecast.ladder.calibration import predictive_check_draws
+    from forecast.report.calibration import check_chart, format_summary, manifest, summary_table, write_calibration
     from forecast.ladder.calibration import posterior_for
     from models.ladder.calibration import attrs_json
 

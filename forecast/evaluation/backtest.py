@@ -46,6 +46,7 @@ from forecast.inputs.tables import best_points, select_series
 from forecast.errors import InputError, Problem, did_you_mean
 from forecast.trend.pipeline import PanelForecast, fit_seed, forecast_indicator
 from forecast.scenario import TrendSettings
+from forecast.cache import PosteriorCache
 from forecast.evaluation.scores import (
     SCORE_LEVELS, brier_score, crps_from_draws, interval_coverage, predictive_quantiles, reliability_table, threshold_event_probability,
 )
@@ -88,9 +89,10 @@ class BacktestResult:
     fits: list[dict] = field(default_factory=list)  # the model's fits and their diagnostics
 
 
-def trend_forecaster(*, regions: pd.DataFrame, indicators: pd.DataFrame, settings: TrendSettings, seed: int) -> Forecaster:
-    """The default forecaster: the project's trend model (`forecast_indicator`)."""
-    return partial(forecast_indicator, regions=regions, indicators=indicators, settings=settings, seed=seed)
+def trend_forecaster(*, regions: pd.DataFrame, indicators: pd.DataFrame, settings: TrendSettings, seed: int,
+                     cache: PosteriorCache | None = None) -> Forecaster:
+    """The default forecaster: the project's trend model (`forecast_indicator`), reusing fits saved in `cache`."""
+    return partial(forecast_indicator, regions=regions, indicators=indicators, settings=settings, seed=seed, cache=cache)
 
 
 def model_scale(indicators: pd.DataFrame, indicator: str) -> str:

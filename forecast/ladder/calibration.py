@@ -20,6 +20,7 @@ changed data row, seed or version fits again.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
@@ -150,3 +151,42 @@ def region_figures(history: pd.DataFrame, region: str) -> pd.DataFrame:
     rows = stage_rows(history, region, list(cal.INDICATORS)).copy()
     rows["column"] = rows["indicator"].map(cal.INDICATORS)
     return rows
+
+
+# --- posterior predictive check ------------------------------------------------------------
+PPC_AGENTS = 2000
+"""Agents at the start of each predictive-check run (sets its firm_scale)."""
+
+Paths = dict[str, tuple[np.ndarray, np.ndarray]]
+"""Figure column -> (years, draws x years)."""
+
+
+@dataclass(frozen=True)
+class PredictiveCheck:
+    """Posterior predictive draws of the region's figures: the ABM's and the mean-field's."""
+
+    region: str
+    start_year: int
+    runs: int
+    firm_scale: int
+    seed: int
+    abm: Paths
+    meanfield: Paths
+
+    def settings(self) -> dict:
+        """What the manifest records of the check."""
+        return {"runs": self.runs, "firm_scale": self.firm_scale, "seed": self.seed}
+
+
+def predictive_check_draws(idata: az.InferenceData, *, runs: int, seed: int) -> PredictiveCheck:
+    """Run the ABM `runs` times with posterior draws from the region's start state, and draw the mean-field predictive."""
+    region = idata.attrs["region"]
+    start, _ = cal.attrs_json(idata, "windows")[region]
+    firms = sum(cal.attrs_json(idata, "stage_counts")[region].values())
+    firm_scale = max(1, round(firms / PPC_AGENTS))
+    abm_seed, noise_seed = np.random.SeedSequence(seed).spawn(2)
+    ensemble = cal.abm_predictive(idata, n_runs=runs, firm_scale=firm_scale, seed=abm_seed)
+    years = ensemble["year"].values
+    abm = {c: (years, ensemble[c].values) for c in cal.INDICATORS.values()}
+    abm["certifications_listed"] = (years[1:], ensemble["certifications_listed"].values[:, 1:])
+    return PredictiveCheck(region, start, runs, firm_scale, seed, abm, cal.meanfield_predictive(idata, noise_seed))

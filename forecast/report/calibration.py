@@ -14,22 +14,18 @@ the end (all or nothing):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import arviz as az
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from forecast.report.calibration_charts import plot_calibration_check
 from forecast.report.files import provenance, staged_output, write_manifest
-from forecast.ladder.calibration import region_figures
+from forecast.ladder.calibration import PredictiveCheck, region_figures
 from models.ladder import calibration as cal
 from models.ladder.params import PARAM_RANGES
 
-PPC_AGENTS = 2000
-"""Agents at the start of each predictive-check run (sets its firm_scale)."""
 HISTORY_SHOWN = 5
 """Years before the window whose figures the check chart still shows (grey, unused)."""
 
@@ -52,41 +48,6 @@ def format_summary(table: pd.DataFrame, region: str, status: str) -> str:
     columns = ["parameter", "mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk", "ess_tail", "prior_low", "prior_high"]
     text = shown[columns].to_string(index=False, float_format=lambda v: f"{v:.3g}")
     return f"{text}\n\nconvergence: {status}"
-
-
-Paths = dict[str, tuple[np.ndarray, np.ndarray]]
-"""Figure column -> (years, draws x years)."""
-
-
-@dataclass(frozen=True)
-class PredictiveCheck:
-    """Posterior predictive draws of the region's figures: the ABM's and the mean-field's."""
-
-    region: str
-    start_year: int
-    runs: int
-    firm_scale: int
-    seed: int
-    abm: Paths
-    meanfield: Paths
-
-    def settings(self) -> dict:
-        """What the manifest records of the check."""
-        return {"runs": self.runs, "firm_scale": self.firm_scale, "seed": self.seed}
-
-
-def predictive_check_draws(idata: az.InferenceData, *, runs: int, seed: int) -> PredictiveCheck:
-    """Run the ABM `runs` times with posterior draws from the region's start state, and draw the mean-field predictive."""
-    region = idata.attrs["region"]
-    start, _ = cal.attrs_json(idata, "windows")[region]
-    firms = sum(cal.attrs_json(idata, "stage_counts")[region].values())
-    firm_scale = max(1, round(firms / PPC_AGENTS))
-    abm_seed, noise_seed = np.random.SeedSequence(seed).spawn(2)
-    ensemble = cal.abm_predictive(idata, n_runs=runs, firm_scale=firm_scale, seed=abm_seed)
-    years = ensemble["year"].values
-    abm = {c: (years, ensemble[c].values) for c in cal.INDICATORS.values()}
-    abm["certifications_listed"] = (years[1:], ensemble["certifications_listed"].values[:, 1:])
-    return PredictiveCheck(region, start, runs, firm_scale, seed, abm, cal.meanfield_predictive(idata, noise_seed))
 
 
 def check_chart(check: PredictiveCheck, idata: az.InferenceData, history: pd.DataFrame) -> plt.Figure:
