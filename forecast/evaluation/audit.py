@@ -35,8 +35,9 @@ import pandas as pd
 from pydantic import ValidationError
 
 from forecast.evaluation.backtest import (
-    DEFAULT_SEED, METHODS, MODELLED_KINDS, NO_FORECAST, Forecaster, baseline_forecasts, is_lower_bound, model_scale, series_points,
+    DEFAULT_SEED, METHODS, MODELLED_KINDS, NO_FORECAST, Forecaster, baseline_forecasts, model_scale, series_points,
 )
+from forecast.inputs import flags
 from forecast.inputs.catalogue import catalogue_target, is_forecastable
 from forecast.trend.pipeline import PanelForecast
 from forecast.probability import probability_met
@@ -98,7 +99,7 @@ def _audit_case(row: pd.Series, history: pd.DataFrame, indicators: pd.DataFrame,
         return f"no base value in the plan and no point figure for {row['base_year']:.0f}"
     outcome, flag = float(at_deadline["value"].iloc[0]), at_deadline["flag"].iloc[0]
     met = bool(target_met(np.array([outcome]), target)[0])
-    if is_lower_bound(at_deadline["flag"]).iloc[0] and not (target.comparator in RISING and met):
+    if flags.is_lower_bound(at_deadline["flag"])[0] and not (target.comparator in RISING and met):
         return f"only a lower bound ('over {outcome:g}') for {target.target_year}, which does not decide the target"
     return AuditCase(target, outcome, flag, met, figures)
 
@@ -107,7 +108,7 @@ def _with_base_value(target: Target, figures: pd.DataFrame) -> Target | None:
     """The target with its base value fixed: the plan's, else the point figure for the base year."""
     if target.comparator not in {"increment", "growth_rate_per_year"} or target.base_value is not None:
         return target
-    base = figures[(figures["year"] == target.base_year) & ~is_lower_bound(figures["flag"])]
+    base = figures[(figures["year"] == target.base_year) & ~flags.is_lower_bound(figures["flag"])]
     return target.model_copy(update={"base_value": float(base["value"].iloc[0])}) if len(base) else None
 
 

@@ -42,6 +42,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from forecast.inputs import flags
 from forecast.inputs.tables import best_points, select_series
 from forecast.errors import InputError, Problem, did_you_mean
 from forecast.trend.pipeline import PanelForecast, fit_seed, forecast_indicator
@@ -113,10 +114,6 @@ def series_points(history: pd.DataFrame, region: str, indicator: str, series: st
     return best_points(rows)
 
 
-def is_lower_bound(flags: pd.Series) -> pd.Series:
-    return flags.str.split(";").map(lambda parts: "lower_bound" in parts)
-
-
 def check_filters(history: pd.DataFrame, only_indicators: Sequence[str], only_regions: Sequence[str], source: str) -> None:
     """Every filtered indicator and region must have figures in the data."""
     problems = [
@@ -154,7 +151,7 @@ def _split_at(origin: int, indicator: str, scale: str, series: dict[str, pd.Data
     fit, outcomes, dropped = {}, [], []
     for region, points in sorted(series.items()):
         before, after = points[points["year"] <= origin], points[points["year"] > origin]
-        bound = is_lower_bound(after["flag"])
+        bound = flags.is_lower_bound(after["flag"])
         enough = len(before) >= MIN_FIGURES
         reasons = np.where(bound, LOWER_BOUND_OUTCOME, "") if enough else np.full(len(after), TOO_FEW)
         dropped.append(pd.DataFrame({"region": region, "year": after["year"], "reason": reasons}))

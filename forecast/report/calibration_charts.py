@@ -17,11 +17,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-PANELS = (
-    ("hte_certified", "high_tech_enterprises", "certified high-tech enterprises (stock)"),
-    ("certifications_listed", "high_tech_certifications", "certifications per year (new + renewed)"),
-    ("tech_sme_registered", "tech_smes", "registered tech SMEs (stock)"),
-)
+from forecast.inputs import flags  # noqa: E402
+from models.ladder.model import INDICATOR_COLUMNS  # noqa: E402
+
+PANELS = tuple((INDICATOR_COLUMNS[indicator], indicator, title) for indicator, title in (
+    ("high_tech_enterprises", "certified high-tech enterprises (stock)"),
+    ("high_tech_certifications", "certifications per year (new + renewed)"),
+    ("tech_smes", "registered tech SMEs (stock)"),
+))
 """(model column, indicator, panel title), one panel each."""
 
 Paths = Mapping[str, tuple[np.ndarray, np.ndarray]]
@@ -80,10 +83,9 @@ def _dashed(ax: plt.Axes, years: np.ndarray, draws: np.ndarray, *, color: str, l
 
 
 def _points(ax: plt.Axes, rows: pd.DataFrame, start_year: int) -> None:
-    flags = [{x.strip() for x in str(f).split(";") if x.strip()} for f in rows["flag"]]
     before = rows["year"].to_numpy() < start_year
-    bound = np.array(["lower_bound" in f for f in flags], dtype=bool) & ~before
-    caveat = np.array([bool(f - {"plan_base", "lower_bound"}) for f in flags], dtype=bool) & ~before & ~bound
+    bound = flags.is_lower_bound(rows["flag"]) & ~before
+    caveat = flags.is_caveated(rows["flag"]) & ~before & ~bound
     clean = ~before & ~bound & ~caveat
     styles = (
         (clean, dict(marker="o", color="black", label="reported figure")),

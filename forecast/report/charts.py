@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from forecast.inputs import flags  # noqa: E402
 from forecast.probability import band_quantiles  # noqa: E402
 from forecast.inputs.targets import Target, threshold_level  # noqa: E402
 
@@ -42,7 +43,7 @@ def plot_fan(
     for low, high, label, alpha in BANDS:
         ax.fill_between(years[shown], q[low], q[high], color="tab:blue", alpha=alpha, linewidth=0, label=f"{label} interval")
     ax.plot(years[shown], q[0.5], color="tab:blue", linewidth=2, label="median projection")
-    clean = history["flag"].isin(["", "plan_base"])
+    clean = flags.is_clean(history["flag"])
     ax.plot(history.loc[clean, "year"], history.loc[clean, "value"], "o", color="black", label="reported figure")
     if (~clean).any():
         ax.plot(history.loc[~clean, "year"], history.loc[~clean, "value"], "o", mfc="none", color="black", label="caveated figure (mid-year, bound, scope)")

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from forecast.inputs.stages import STAGE_INDICATORS
 from forecast.inputs.tables import best_points, select_series
 from forecast.report.ladder_charts import plot_fans_side_by_side, plot_ladder_fan, plot_stages, plot_tornado
 from forecast.ladder.explain import ExplainReport
@@ -23,10 +24,11 @@ from forecast.ladder.pipeline import LadderPlan, LadderRun, LadderTargetResult, 
 from forecast.report.files import provenance, staged_output, write_manifest
 from forecast.report.run import display_frame, figure_text
 from forecast.probability import band_quantiles
-from models.ladder.model import STOCK_COLUMNS
+from models.ladder.model import INDICATOR_COLUMNS, STOCK_COLUMNS
 
 QUANTILES = (0.1, 0.5, 0.9)
-OBSERVED_COLUMNS = {"hte_certified": "high_tech_enterprises", "tech_sme_registered": "tech_smes"}
+OBSERVED_COLUMNS = {INDICATOR_COLUMNS[indicator]: indicator for indicator in STAGE_INDICATORS.values()}
+"""Stage column -> the indicator whose figures are drawn beside it."""
 
 
 def interval_text(median: float, low: float, high: float) -> str:
