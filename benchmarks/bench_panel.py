@@ -42,15 +42,29 @@ def main() -> None:
             row = {}
             for sampler in ("pymc", "nutpie"):
                 start = time.perf_counter()
-                idata = fit_panel(build_panel_model(data, variant), data, draws=args.draws, tune=args.tune, chains=2, seed=1, sampler=sampler)
+                idata = fit_panel(
+                    build_panel_model(data, variant),
+                    data,
+                    draws=args.draws,
+                    tune=args.tune,
+                    chains=2,
+                    seed=1,
+                    sampler=sampler,
+                )
                 wall = time.perf_counter() - start
                 check = check_convergence(idata, [v for v in CHECKED if v in idata.posterior])
                 sampling = float(idata.posterior.attrs.get("sampling_time", wall))
                 row[sampler] = wall
                 totals[sampler] += wall
-                print(f"{indicator:26} {variant:12} {sampler:7} {wall:7.1f} {1000 * sampling / max(check.ess_bulk_min, 1):7.1f} {check.ess_bulk_min:8.0f}  {check.status}")
+                print(
+                    f"{indicator:26} {variant:12} {sampler:7} {wall:7.1f} "
+                    f"{1000 * sampling / max(check.ess_bulk_min, 1):7.1f} {check.ess_bulk_min:8.0f}  {check.status}"
+                )
             print(f"{'':26} {'':12} ratio nutpie/pymc wall time: {row['nutpie'] / row['pymc']:.2f}")
-    print(f"\nall panels: pymc {totals['pymc']:.0f} s, nutpie {totals['nutpie']:.0f} s, ratio {totals['nutpie'] / totals['pymc']:.2f}")
+    print(
+        f"\nall panels: pymc {totals['pymc']:.0f} s, nutpie {totals['nutpie']:.0f} s, ratio "
+        f"{totals['nutpie'] / totals['pymc']:.2f}"
+    )
 
 
 if __name__ == "__main__":

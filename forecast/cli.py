@@ -12,25 +12,41 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from forecast.inputs.catalogue import is_forecastable
-from forecast.inputs.bundled import bundled_path
-from forecast.inputs.bundle import Inputs, load_inputs
 from forecast.errors import InputError, Problem, did_you_mean
-from forecast.inputs.bundled import resolve_scenario
+from forecast.inputs.bundle import Inputs, load_inputs
+from forecast.inputs.bundled import bundled_path, resolve_scenario
+from forecast.inputs.catalogue import is_forecastable
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="How likely are a plan's targets to be met? Forecasts from Bayesian trend models.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="How likely are a plan's targets to be met? Forecasts from Bayesian trend models.",
+)
 
-RefitOption = Annotated[bool, typer.Option("--refit", help="Fit the trend models again instead of reusing saved posteriors.")]
-DrawsOverride = Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's posterior draws per chain.")]
-TuneOverride = Annotated[Optional[int], typer.Option(min=50, help="Override the scenario's tuning steps per chain.")]
+RefitOption = Annotated[
+    bool, typer.Option("--refit", help="Fit the trend models again instead of reusing saved posteriors.")
+]
+DrawsOverride = Annotated[int | None, typer.Option(min=50, help="Override the scenario's posterior draws per chain.")]
+TuneOverride = Annotated[int | None, typer.Option(min=50, help="Override the scenario's tuning steps per chain.")]
 CacheOption = Annotated[Path, typer.Option("--cache", envvar="PLAN_FORECAST_CACHE", help="Folder of saved posteriors.")]
 DEFAULT_CACHE = Path(".forecast-cache")
-WorkersOption = Annotated[Optional[int], typer.Option(min=1, envvar="FORECAST_WORKERS", help="Processes for ladder ensembles (default: up to 4 cores for 20 runs or more); the numbers do not depend on it.")]
-DataOption = Annotated[Optional[Path], typer.Option("--data", help="Your own history file (CSV or Excel, same columns as data/history.csv).")]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        envvar="FORECAST_WORKERS",
+        help="Processes for ladder ensembles (default: up to 4 cores for 20 runs or more); the numbers do not "
+        "depend on it.",
+    ),
+]
+DataOption = Annotated[
+    Path | None,
+    typer.Option("--data", help="Your own history file (CSV or Excel, same columns as data/history.csv)."),
+]
 
 
 @contextmanager
@@ -69,7 +85,7 @@ def posterior_cache(folder: Path):
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file, e.g. scenarios/langfang_baseline.yaml")],
     data: DataOption = None,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: out/<scenario file name>).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: out/<scenario file name>).")] = None,
     draws: DrawsOverride = None,
     tune: TuneOverride = None,
     refit: RefitOption = False,
@@ -77,15 +93,17 @@ def run(
     workers: WorkersOption = None,
 ) -> None:
     """Fit the trend models, print P(target met) per target, write charts, table and manifest."""
-    from forecast.trend.pipeline import forecast_targets
     from forecast.report.run import format_table, joint_summary, manifest, results_table, write_run
+    from forecast.trend.pipeline import forecast_targets
 
     with reported_errors():
         inputs = load_inputs(data)
         spec, targets, spec_hash = _checked_scenario(scenario, inputs)
     spec = _override_sampler(spec, draws, tune)
     _warn_unused(spec)
-    results = forecast_targets(spec, targets, inputs.history, inputs.regions, inputs.indicators, cache=posterior_cache(cache), refit=refit)
+    results = forecast_targets(
+        spec, targets, inputs.history, inputs.regions, inputs.indicators, cache=posterior_cache(cache), refit=refit
+    )
     ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, workers)
     table = results_table(results) if ladder is None else ladder.table(results_table(results))
     typer.echo(f"\n{spec.name}  (seed {spec.seed})\n")
@@ -93,11 +111,24 @@ def run(
     for line in sorted({n for r in results if r.fit for n in r.fit.notes}):
         typer.echo(f"note: {line}")
     for status in sorted({r.fit.diagnostics.status for r in results if r.fit and r.fit.diagnostics.status != "ok"}):
-        typer.secho(f"convergence {status}: treat these probabilities with care; raise draws/tune", fg=typer.colors.YELLOW, err=True)
+        typer.secho(
+            f"convergence {status}: treat these probabilities with care; raise draws/tune",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     joint = joint_summary(results)
     if joint.get("p_all_met") is not None:
-        typer.echo(f"P(all {len(joint['targets'])} targets met) = {joint['p_all_met']:.2f} ± {joint['mc_error']:.2f} ({joint['note']})")
-    meta = manifest(scenario_name=spec.name, seed=spec.seed, inputs={"scenario": spec_hash, **inputs.hashes}, results=results, command=shlex.join(["forecast", *sys.argv[1:]]))
+        typer.echo(
+            f"P(all {len(joint['targets'])} targets met) = {joint['p_all_met']:.2f} ± {joint['mc_error']:.2f} "
+            f"({joint['note']})"
+        )
+    meta = manifest(
+        scenario_name=spec.name,
+        seed=spec.seed,
+        inputs={"scenario": spec_hash, **inputs.hashes},
+        results=results,
+        command=shlex.join(["forecast", *sys.argv[1:]]),
+    )
     meta = {**meta, "joint": joint}
     meta = meta if ladder is None else {**meta, "ladder": ladder.manifest()}
     written = write_run(out or Path("out") / scenario.stem, results, table, meta, extra=ladder and ladder.write)
@@ -115,13 +146,20 @@ def _checked_scenario(path: Path, inputs: Inputs):
 def _override_sampler(spec, draws: int | None, tune: int | None):
     if spec.models.trend is None or (draws is None and tune is None):
         return spec
-    trend = spec.models.trend.model_copy(update={k: v for k, v in {"draws": draws, "tune": tune}.items() if v is not None})
+    trend = spec.models.trend.model_copy(
+        update={k: v for k, v in {"draws": draws, "tune": tune}.items() if v is not None}
+    )
     return spec.model_copy(update={"models": spec.models.model_copy(update={"trend": trend})})
 
 
 def _warn_unused(spec) -> None:
     if (spec.levers or spec.uncertainties) and spec.models.ladder is None:
-        typer.secho("note: levers and uncertainties act through the ladder model, which this scenario does not use (add models: ladder:); the trend forecast ignores them", fg=typer.colors.YELLOW, err=True)
+        typer.secho(
+            "note: levers and uncertainties act through the ladder model, which this scenario does not use (add "
+            "models: ladder:); the trend forecast ignores them",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
 
 
 def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit: bool, workers: int | None):
@@ -131,8 +169,17 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit
     from forecast.ladder.pipeline import forecast_ladder
     from forecast.report.ladder import LadderOutput
 
-    run, results = forecast_ladder(spec, targets, inputs.history, inputs.regions, inputs.indicators, cache=posterior_cache(cache), refit=refit,
-                                   workers=workers, reporter=REPORTER)
+    run, results = forecast_ladder(
+        spec,
+        targets,
+        inputs.history,
+        inputs.regions,
+        inputs.indicators,
+        cache=posterior_cache(cache),
+        refit=refit,
+        workers=workers,
+        reporter=REPORTER,
+    )
     return LadderOutput(run, results, inputs.history, spec.series, path.stem)
 
 
@@ -152,24 +199,42 @@ def fit(
         inputs = load_inputs(data)
         spec, found, _ = _checked_scenario(scenario, inputs)
     spec = _override_sampler(spec, draws, tune)
-    for line in fit_scenario(spec, found, inputs.history, inputs.regions, inputs.indicators, cache=posterior_cache(cache), refit=refit):
+    for line in fit_scenario(
+        spec, found, inputs.history, inputs.regions, inputs.indicators, cache=posterior_cache(cache), refit=refit
+    ):
         typer.echo(line)
 
 
 @app.command()
 def targets(
-    region: Annotated[Optional[str], typer.Option(help="Only this region (pinyin key, e.g. langfang).")] = None,
-    all_rows: Annotated[bool, typer.Option("--all", help="Also list targets without a deadline or number (templates, non-quantitative rows).")] = False,
+    region: Annotated[str | None, typer.Option(help="Only this region (pinyin key, e.g. langfang).")] = None,
+    all_rows: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also list targets without a deadline or number (templates, non-quantitative rows)."
+        ),
+    ] = False,
 ) -> None:
     """List the plans' targets from the catalogue."""
     with reported_errors():
         catalogue = load_inputs(None).catalogue
         if region is not None and region not in set(catalogue["region"]):
-            raise InputError([Problem(str(bundled_path("targets.csv")), "--region", f"no targets for region '{region}'", did_you_mean(region, catalogue["region"]))])
+            raise InputError(
+                [
+                    Problem(
+                        str(bundled_path("targets.csv")),
+                        "--region",
+                        f"no targets for region '{region}'",
+                        did_you_mean(region, catalogue["region"]),
+                    )
+                ]
+            )
     rows = catalogue if region is None else catalogue[catalogue["region"] == region]
     if not all_rows:
         rows = rows[rows.apply(is_forecastable, axis=1)]
-    shown = rows[["target_id", "comparator", "base_year", "base_value", "target_year", "target_value", "unit", "milestone"]]
+    shown = rows[
+        ["target_id", "comparator", "base_year", "base_value", "target_year", "target_value", "unit", "milestone"]
+    ]
     typer.echo(shown.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:g}"))
     typer.echo(f"\n{len(rows)} targets")
 
@@ -191,14 +256,19 @@ def data_command(data: DataOption = None) -> None:
     """Validate a history file and summarise what it holds per region and indicator."""
     with reported_errors():
         inputs = load_inputs(data)
-    summary = inputs.history.groupby(["region", "indicator"]).agg(figures=("value", "size"), first=("year", "min"), last=("year", "max"))
+    summary = inputs.history.groupby(["region", "indicator"]).agg(
+        figures=("value", "size"), first=("year", "min"), last=("year", "max")
+    )
     typer.echo(summary.to_string())
     typer.echo(f"\n{len(inputs.history)} figures, all valid")
 
 
-SeedOption = Annotated[Optional[int], typer.Option(help="Seed of every fit and baseline draw (default: a fixed seed); recorded in the manifest.")]
-DrawsOption = Annotated[Optional[int], typer.Option(min=50, help="Posterior draws per chain (default 1000).")]
-TuneOption = Annotated[Optional[int], typer.Option(min=50, help="Tuning steps per chain (default 1000).")]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(help="Seed of every fit and baseline draw (default: a fixed seed); recorded in the manifest."),
+]
+DrawsOption = Annotated[int | None, typer.Option(min=50, help="Posterior draws per chain (default 1000).")]
+TuneOption = Annotated[int | None, typer.Option(min=50, help="Tuning steps per chain (default 1000).")]
 
 
 def _trend_settings(draws: int | None, tune: int | None):
@@ -209,15 +279,24 @@ def _trend_settings(draws: int | None, tune: int | None):
 
 def _warn_convergence(statuses) -> None:
     if any(s.startswith("WARNING") for s in statuses):
-        typer.secho("convergence warnings above: treat the model's scores with care; raise --draws/--tune", fg=typer.colors.YELLOW, err=True)
+        typer.secho(
+            "convergence warnings above: treat the model's scores with care; raise --draws/--tune",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
 
 
 @app.command()
 def backtest(
-    origin: Annotated[list[int], typer.Option("--origin", help="Cut the history at this year and forecast the later ones (repeatable).")],
+    origin: Annotated[
+        list[int],
+        typer.Option("--origin", help="Cut the history at this year and forecast the later ones (repeatable)."),
+    ],
     data: DataOption = None,
-    indicator: Annotated[Optional[list[str]], typer.Option("--indicator", help="Only this indicator (repeatable).")] = None,
-    region: Annotated[Optional[list[str]], typer.Option("--region", help="Only this region (repeatable).")] = None,
+    indicator: Annotated[
+        list[str] | None, typer.Option("--indicator", help="Only this indicator (repeatable).")
+    ] = None,
+    region: Annotated[list[str] | None, typer.Option("--region", help="Only this region (repeatable).")] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/backtest"),
     draws: DrawsOption = None,
     tune: TuneOption = None,
@@ -232,20 +311,50 @@ def backtest(
     seed = DEFAULT_SEED if seed is None else seed
     with reported_errors():
         inputs = load_inputs(data)
-        tasks, excluded = plan_backtest(inputs.history, origin, inputs.indicators, only_indicators=indicator or [], only_regions=region or [], source=str(data or bundled_path("history.csv")))
+        tasks, excluded = plan_backtest(
+            inputs.history,
+            origin,
+            inputs.indicators,
+            only_indicators=indicator or [],
+            only_regions=region or [],
+            source=str(data or bundled_path("history.csv")),
+        )
     settings = _trend_settings(draws, tune)
-    result = run_backtest(inputs.history, tasks, excluded, forecaster=trend_forecaster(regions=inputs.regions, indicators=inputs.indicators, settings=settings, seed=seed, cache=posterior_cache(cache)), seed=seed)
+    result = run_backtest(
+        inputs.history,
+        tasks,
+        excluded,
+        forecaster=trend_forecaster(
+            regions=inputs.regions,
+            indicators=inputs.indicators,
+            settings=settings,
+            seed=seed,
+            cache=posterior_cache(cache),
+        ),
+        seed=seed,
+    )
     typer.echo(format_backtest(result))
     _warn_convergence(f["diagnostics"]["status"] for f in result.fits)
-    meta = {**provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes), "origins": sorted(set(origin)),
-            "indicators": indicator or "all", "regions": region or "all", "trend_settings": settings.model_dump()}
+    meta = {
+        **provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes),
+        "origins": sorted(set(origin)),
+        "indicators": indicator or "all",
+        "regions": region or "all",
+        "trend_settings": settings.model_dump(),
+    }
     written = write_backtest(out, result, meta)
     typer.echo(f"\nwrote {len(written)} files to {out}")
 
 
 @app.command()
-def audit(data: DataOption = None, out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/audit"),
-          draws: DrawsOption = None, tune: TuneOption = None, seed: SeedOption = None, cache: CacheOption = DEFAULT_CACHE) -> None:
+def audit(
+    data: DataOption = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/audit"),
+    draws: DrawsOption = None,
+    tune: TuneOption = None,
+    seed: SeedOption = None,
+    cache: CacheOption = DEFAULT_CACHE,
+) -> None:
     """Past targets: the probability the model would have given at the plan's base year, beside what happened."""
     from forecast.evaluation.audit import audit_cases, run_audit
     from forecast.evaluation.backtest import DEFAULT_SEED, trend_forecaster
@@ -257,10 +366,25 @@ def audit(data: DataOption = None, out: Annotated[Path, typer.Option(help="Outpu
         inputs = load_inputs(data)
     cases, skipped = audit_cases(inputs.catalogue, inputs.history, inputs.indicators)
     settings = _trend_settings(draws, tune)
-    rows = run_audit(cases, inputs.history, inputs.indicators, forecaster=trend_forecaster(regions=inputs.regions, indicators=inputs.indicators, settings=settings, seed=seed, cache=posterior_cache(cache)), seed=seed)
+    rows = run_audit(
+        cases,
+        inputs.history,
+        inputs.indicators,
+        forecaster=trend_forecaster(
+            regions=inputs.regions,
+            indicators=inputs.indicators,
+            settings=settings,
+            seed=seed,
+            cache=posterior_cache(cache),
+        ),
+        seed=seed,
+    )
     typer.echo(format_audit(rows, skipped))
     _warn_convergence(rows["diagnostics"] if len(rows) else [])
-    meta = {**provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes), "trend_settings": settings.model_dump()}
+    meta = {
+        **provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes),
+        "trend_settings": settings.model_dump(),
+    }
     written = write_audit(out, rows, skipped, meta)
     typer.echo(f"\nwrote {len(written)} files to {out}")
 
@@ -269,7 +393,16 @@ def _load_ladder_scenario(path: Path, inputs: Inputs):
     """A checked scenario with a ladder section: (scenario, targets, file hash)."""
     spec, found, digest = _checked_scenario(path, inputs)
     if spec.models.ladder is None:
-        raise InputError([Problem(str(path), "models", "no ladder section", "add 'models: {ladder: {runs: 100, firm_scale: 10}}' (see scenarios/langfang_ladder_baseline.yaml)")])
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "models",
+                    "no ladder section",
+                    "add 'models: {ladder: {runs: 100, firm_scale: 10}}' (see scenarios/langfang_ladder_baseline.yaml)",
+                )
+            ]
+        )
     return spec, found, digest
 
 
@@ -278,16 +411,25 @@ def _labels(paths: list[Path]) -> list[str]:
     return [s if stems.count(s) == 1 else f"{s}-{i + 1}" for i, s in enumerate(stems)]
 
 
-RunsOption = Annotated[Optional[int], typer.Option(min=2, help="Runs per ensemble (default: the scenario's models.ladder.runs).")]
+RunsOption = Annotated[
+    int | None, typer.Option(min=2, help="Runs per ensemble (default: the scenario's models.ladder.runs).")
+]
 
 
 @app.command()
 def compare(
-    scenarios: Annotated[list[Path], typer.Argument(help="Two or more scenario files of one region, each with models.ladder.")],
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Two or more scenario files of one region, each with models.ladder.")
+    ],
     data: DataOption = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
     runs: RunsOption = None,
-    seed: Annotated[Optional[int], typer.Option(help="One seed for every scenario (default: the first one's), so differences are the levers', not noise.")] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="One seed for every scenario (default: the first one's), so differences are the levers', not noise."
+        ),
+    ] = None,
     cache: CacheOption = DEFAULT_CACHE,
     workers: WorkersOption = None,
 ) -> None:
@@ -297,15 +439,26 @@ def compare(
 
     with reported_errors():
         inputs = load_inputs(data)
-        loaded = dict(zip(_labels(scenarios), (_load_ladder_scenario(p, inputs) for p in scenarios)))
+        loaded = dict(zip(_labels(scenarios), (_load_ladder_scenario(p, inputs) for p in scenarios), strict=True))
         _check_comparable(scenarios, loaded)
     first = next(iter(loaded.values()))[0]
     seed, runs = (first.seed if seed is None else seed), (runs or first.models.ladder.runs)
-    ensembles, results = compare_scenarios({k: v[:2] for k, v in loaded.items()}, inputs.history, inputs.regions, inputs.indicators, seed=seed, runs=runs,
-                                           cache=posterior_cache(cache), workers=workers, reporter=REPORTER)
+    ensembles, results = compare_scenarios(
+        {k: v[:2] for k, v in loaded.items()},
+        inputs.history,
+        inputs.regions,
+        inputs.indicators,
+        seed=seed,
+        runs=runs,
+        cache=posterior_cache(cache),
+        workers=workers,
+        reporter=REPORTER,
+    )
     typer.echo(format_compare_table(compare_table(list(loaded), results), list(loaded)))
     hashes = {**{f"scenario {label}": v[2] for label, v in loaded.items()}, **inputs.hashes}
-    meta = compare_manifest(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=hashes, runs=ensembles, results=results)
+    meta = compare_manifest(
+        command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=hashes, runs=ensembles, results=results
+    )
     written = write_compare(out, ensembles, results, inputs.history, first.series, meta)
     typer.echo(f"\nwrote {len(written)} files to {out}")
 
@@ -313,29 +466,61 @@ def compare(
 def _check_comparable(paths: list[Path], loaded: dict) -> None:
     regions = {v[0].region for v in loaded.values()}
     if len(paths) < 2:
-        raise InputError([Problem("compare", "arguments", "give at least two scenario files", "e.g. forecast compare scenarios/langfang_ladder_baseline.yaml scenarios/langfang_small_to_high.yaml")])
+        raise InputError(
+            [
+                Problem(
+                    "compare",
+                    "arguments",
+                    "give at least two scenario files",
+                    "e.g. forecast compare scenarios/langfang_ladder_baseline.yaml "
+                    "scenarios/langfang_small_to_high.yaml",
+                )
+            ]
+        )
     if len(regions) > 1:
-        raise InputError([Problem("compare", "arguments", f"the scenarios are for different regions ({', '.join(sorted(regions))})", "compare scenarios of one region")])
+        raise InputError(
+            [
+                Problem(
+                    "compare",
+                    "arguments",
+                    f"the scenarios are for different regions ({', '.join(sorted(regions))})",
+                    "compare scenarios of one region",
+                )
+            ]
+        )
 
 
 @app.command()
 def explain(
     scenario: Annotated[Path, typer.Argument(help="Scenario file with models.ladder.")],
-    target: Annotated[Optional[str], typer.Option(help="Target id (default: the first target the ladder models).")] = None,
-    probability: Annotated[float, typer.Option(min=0.0, max=1.0, help="Goal for the inverse search: the smallest lever size giving at least this P(met).")] = 0.8,
-    lever: Annotated[Optional[str], typer.Option(help="Lever for the inverse search (default: the one that moves P(met) most).")] = None,
-    max_size: Annotated[Optional[float], typer.Option(help="Largest size searched (needed for a lever without an upper bound that the scenario does not set).")] = None,
+    target: Annotated[str | None, typer.Option(help="Target id (default: the first target the ladder models).")] = None,
+    probability: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Goal for the inverse search: the smallest lever size giving at least this P(met)."
+        ),
+    ] = 0.8,
+    lever: Annotated[
+        str | None, typer.Option(help="Lever for the inverse search (default: the one that moves P(met) most).")
+    ] = None,
+    max_size: Annotated[
+        float | None,
+        typer.Option(
+            help="Largest size searched (needed for a lever without an upper bound that the scenario does not set)."
+        ),
+    ] = None,
     runs: RunsOption = None,
     data: DataOption = None,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: out/explain_<scenario file name>).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: out/explain_<scenario file name>).")] = None,
     cache: CacheOption = DEFAULT_CACHE,
     workers: WorkersOption = None,
 ) -> None:
-    """Which levers and uncertainties move P(target): a one-at-a-time sweep (table, tornado chart), then the lever size a chosen probability needs."""
+    """Which levers and uncertainties move P(target): a one-at-a-time sweep (table, tornado chart), then the
+    lever size a chosen probability needs."""
     from forecast.ladder.explain import explain_plan, search_problem
     from forecast.ladder.pipeline import needs_gdp, plan_ladder, uncertainty_ranges
-    from forecast.report.ladder import format_explain, write_explain
     from forecast.report.files import provenance
+    from forecast.report.ladder import format_explain, write_explain
 
     with reported_errors():
         inputs = load_inputs(data)
@@ -343,12 +528,39 @@ def explain(
         chosen = _explained_target(scenario, found, target)
         problem = search_problem({c.lever: c.size for c in spec.levers}, lever, max_size) if lever else ""
         if problem:
-            raise InputError([Problem(str(scenario), "--lever", problem, "give --max-size" if "upper bound" in problem else did_you_mean(lever, _lever_names()))])
-    plan = plan_ladder(spec, inputs.history, inputs.regions, inputs.indicators, need_gdp=needs_gdp([chosen]), runs=runs,
-                       cache=posterior_cache(cache), workers=workers, reporter=REPORTER)
-    report = explain_plan(plan, chosen, uncertainty_ranges(spec), goal=probability, lever=lever, max_size=max_size, reporter=REPORTER)
+            raise InputError(
+                [
+                    Problem(
+                        str(scenario),
+                        "--lever",
+                        problem,
+                        "give --max-size" if "upper bound" in problem else did_you_mean(lever, _lever_names()),
+                    )
+                ]
+            )
+    plan = plan_ladder(
+        spec,
+        inputs.history,
+        inputs.regions,
+        inputs.indicators,
+        need_gdp=needs_gdp([chosen]),
+        runs=runs,
+        cache=posterior_cache(cache),
+        workers=workers,
+        reporter=REPORTER,
+    )
+    report = explain_plan(
+        plan, chosen, uncertainty_ranges(spec), goal=probability, lever=lever, max_size=max_size, reporter=REPORTER
+    )
     typer.echo(format_explain(report))
-    meta = {**provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=spec.seed, inputs={"scenario": digest, **inputs.hashes}), "goal": probability}
+    meta = {
+        **provenance(
+            command=shlex.join(["forecast", *sys.argv[1:]]),
+            seed=spec.seed,
+            inputs={"scenario": digest, **inputs.hashes},
+        ),
+        "goal": probability,
+    }
     folder = out or Path("out") / f"explain_{scenario.stem}"
     written = write_explain(folder, report, meta)
     typer.echo(f"\nwrote {len(written)} files to {folder}")
@@ -369,21 +581,42 @@ def _explained_target(path: Path, found: list, target_id: str | None):
     chosen = next((t for t in modelled if t.target_id == target_id), None)
     if chosen is None:
         ids = [t.target_id for t in modelled]
-        fix = did_you_mean(target_id, ids) if target_id and ids else "track a target on high-tech enterprises, tech SMEs, certifications or R&D"
-        raise InputError([Problem(str(path), "--target", f"no ladder-modelled target '{target_id}' in the scenario" if target_id else "the scenario has no target the ladder models", fix)])
+        fix = (
+            did_you_mean(target_id, ids)
+            if target_id and ids
+            else "track a target on high-tech enterprises, tech SMEs, certifications or R&D"
+        )
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "--target",
+                    f"no ladder-modelled target '{target_id}' in the scenario"
+                    if target_id
+                    else "the scenario has no target the ladder models",
+                    fix,
+                )
+            ]
+        )
     return chosen
 
 
 @app.command("calibrate")
 def calibrate_command(
-    region: Annotated[str, typer.Option(help="Region whose ladder rates to fit (pinyin key); a city is pooled with its province.")] = "langfang",
+    region: Annotated[
+        str, typer.Option(help="Region whose ladder rates to fit (pinyin key); a city is pooled with its province.")
+    ] = "langfang",
     data: DataOption = None,
-    draws: Annotated[Optional[int], typer.Option(min=50, help="Posterior draws per chain (default 2000, what `run` uses).")] = None,
-    tune: Annotated[Optional[int], typer.Option(min=50, help="Tuning steps per chain (default 1000).")] = None,
-    chains: Annotated[Optional[int], typer.Option(min=1, max=8, help="Chains, run in parallel on up to as many cores (default 2).")] = None,
+    draws: Annotated[
+        int | None, typer.Option(min=50, help="Posterior draws per chain (default 2000, what `run` uses).")
+    ] = None,
+    tune: Annotated[int | None, typer.Option(min=50, help="Tuning steps per chain (default 1000).")] = None,
+    chains: Annotated[
+        int | None, typer.Option(min=1, max=8, help="Chains, run in parallel on up to as many cores (default 2).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the pilot runs, the sampler and the check runs.")] = 1,
     runs: Annotated[int, typer.Option(min=2, help="ABM runs with posterior draws for the predictive check.")] = 40,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: out/calibration/<region>).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: out/calibration/<region>).")] = None,
     refit: Annotated[bool, typer.Option("--refit", help="Fit again instead of reusing a saved posterior.")] = False,
     cache: CacheOption = DEFAULT_CACHE,
 ) -> None:
@@ -392,26 +625,42 @@ def calibrate_command(
     The posterior is also saved in the posterior cache, where scenarios with
     `calibration: posterior` (and `calibration_seed` equal to --seed) find it.
     """
-    from forecast.ladder.calibration import calibration_parent
-    from forecast.ladder.calibration import predictive_check_draws
+    from forecast.ladder.calibration import calibration_parent, posterior_for, predictive_check_draws
     from forecast.report.calibration import check_chart, format_summary, manifest, summary_table, write_calibration
-    from forecast.ladder.calibration import posterior_for
     from models.ladder.calibration import attrs_json
 
     with reported_errors():
         inputs = load_inputs(data)
         parent = calibration_parent(region, inputs.history, inputs.regions, str(data or bundled_path("history.csv")))
     sampler = {k: v for k, v in {"draws": draws, "tune": tune, "chains": chains}.items() if v is not None}
-    idata = posterior_for(region, inputs.history, inputs.regions, seed=seed, cache=posterior_cache(cache), refit=refit, parent=parent,
-                          reporter=REPORTER, **sampler)
+    idata = posterior_for(
+        region,
+        inputs.history,
+        inputs.regions,
+        seed=seed,
+        cache=posterior_cache(cache),
+        refit=refit,
+        parent=parent,
+        reporter=REPORTER,
+        **sampler,
+    )
     table, status = summary_table(idata), attrs_json(idata, "diagnostics")["status"]
     check = predictive_check_draws(idata, runs=runs, seed=seed)
     figure = check_chart(check, idata, inputs.history)
-    typer.echo(f"\n{region}: ladder calibration{f' (pooled with {parent})' if parent else ''}, seed {seed}\n\n{format_summary(table, region, status)}")
+    typer.echo(
+        f"\n{region}: ladder calibration{f' (pooled with {parent})' if parent else ''}, seed "
+        f"{seed}\n\n{format_summary(table, region, status)}"
+    )
     if status != "ok":
         typer.secho("treat this posterior with care; raise --draws/--tune", fg=typer.colors.YELLOW, err=True)
     folder = out or Path("out") / "calibration" / region
-    written = write_calibration(folder, idata, table, figure, manifest(idata, command=shlex.join(["forecast", *sys.argv[1:]]), inputs=inputs.hashes, check=check))
+    written = write_calibration(
+        folder,
+        idata,
+        table,
+        figure,
+        manifest(idata, command=shlex.join(["forecast", *sys.argv[1:]]), inputs=inputs.hashes, check=check),
+    )
     typer.echo(f"\nwrote {len(written)} files to {folder}")
 
 

@@ -74,10 +74,12 @@ def probability_met(paths: np.ndarray, years: np.ndarray, target: Target) -> Tar
     )
 
 
-def level_with_probability(at_deadline: np.ndarray, target: Target, probabilities=LEVEL_PROBABILITIES) -> dict[float, float]:
+def level_with_probability(
+    at_deadline: np.ndarray, target: Target, probabilities=LEVEL_PROBABILITIES
+) -> dict[float, float]:
     """The level the indicator reaches (at least, or at most for "at most" targets) with probability p."""
     q = [p if target.comparator == "at_most" else 1.0 - p for p in probabilities]
-    return dict(zip(probabilities, (float(v) for v in np.quantile(at_deadline, q))))
+    return dict(zip(probabilities, (float(v) for v in np.quantile(at_deadline, q)), strict=True))
 
 
 def first_met(paths: np.ndarray, years: np.ndarray, target: Target, after: int) -> pd.DataFrame:

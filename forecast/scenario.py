@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import pandas as pd
 import yaml
@@ -63,12 +63,17 @@ class TrendSettings(Strict):
     target_accept: float = Field(0.95, gt=0.5, lt=1.0)
     sampler: Literal["pymc", "nutpie"] = "pymc"
     pooling: Literal["hierarchical", "none"] = "hierarchical"
-    model: Literal["stack", "drift", "damped", "local_trend"] = Field("stack", description="stack the variants by LOO weights, or use one")
+    model: Literal["stack", "drift", "damped", "local_trend"] = Field(
+        "stack", description="stack the variants by LOO weights, or use one"
+    )
 
 
 ParamName = Literal[tuple(PARAM_RANGES)]  # type: ignore[valid-type]
 StageName = Literal[tuple(s.name.lower() for s in Stage)]  # type: ignore[valid-type]
-KEY_CHOICES = {"uncertainties": ("ladder parameter", tuple(PARAM_RANGES)), "initial": ("stage", tuple(s.name.lower() for s in Stage))}
+KEY_CHOICES = {
+    "uncertainties": ("ladder parameter", tuple(PARAM_RANGES)),
+    "initial": ("stage", tuple(s.name.lower() for s in Stage)),
+}
 """Sections whose keys are names from a registry, for "did you mean" hints."""
 
 
@@ -79,8 +84,12 @@ class LadderSettings(Strict):
     firm_scale: int = Field(10, ge=1, le=1000, description="firms per agent (speed, not spread)")
     start_year: Year | None = Field(None, description="default: latest year with the region's observed stage counts")
     calibration: Literal["prior", "posterior"] = "prior"
-    calibration_seed: int = Field(1, description="seed of the calibration posterior to use (as `forecast calibrate --seed`)")
-    initial: dict[StageName, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, description="stage counts given instead of figures or assumptions")
+    calibration_seed: int = Field(
+        1, description="seed of the calibration posterior to use (as `forecast calibrate --seed`)"
+    )
+    initial: dict[StageName, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict, description="stage counts given instead of figures or assumptions"
+    )
 
 
 class Models(Strict):
@@ -97,7 +106,7 @@ class LeverChoice(Strict):
     end: Year | None = None
 
     @model_validator(mode="after")
-    def _order(self) -> "LeverChoice":
+    def _order(self) -> LeverChoice:
         if self.start is not None and self.end is not None and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         return self
@@ -110,7 +119,7 @@ class Uncertainty(Strict):
     high: float | None = None
 
     @model_validator(mode="after")
-    def _order(self) -> "Uncertainty":
+    def _order(self) -> Uncertainty:
         if self.low is not None and self.high is not None and self.high < self.low:
             raise ValueError(f"high {self.high} is below low {self.low}")
         return self
@@ -120,7 +129,9 @@ def _target_kind(value: object) -> str:
     return "ref" if isinstance(value, dict) and "ref" in value else "inline"
 
 
-TargetEntry = Annotated[Union[Annotated[TargetRef, Tag("ref")], Annotated[InlineTarget, Tag("inline")]], Discriminator(_target_kind)]
+TargetEntry = Annotated[
+    Annotated[TargetRef, Tag("ref")] | Annotated[InlineTarget, Tag("inline")], Discriminator(_target_kind)
+]
 
 
 class Scenario(Strict):
@@ -137,14 +148,25 @@ class Scenario(Strict):
     uncertainties: dict[ParamName, Uncertainty] = Field(default_factory=dict)
 
 
-SECTION_MODELS = {"": Scenario, "ref": TargetRef, "inline": InlineTarget, "trend": TrendSettings, "models": Models, "levers": LeverChoice, "uncertainties": Uncertainty, "ladder": LadderSettings}
+SECTION_MODELS = {
+    "": Scenario,
+    "ref": TargetRef,
+    "inline": InlineTarget,
+    "trend": TrendSettings,
+    "models": Models,
+    "levers": LeverChoice,
+    "uncertainties": Uncertainty,
+    "ladder": LadderSettings,
+}
 
 
 def load_scenario(path: Path) -> tuple[Scenario, str]:
     """Parse and validate a scenario file's schema; returns it with the file's hash."""
     path = Path(path)
     if not path.exists():
-        raise InputError([Problem(str(path), "file", "not found", "check the path; bundled scenarios are in scenarios/")])
+        raise InputError(
+            [Problem(str(path), "file", "not found", "check the path; bundled scenarios are in scenarios/")]
+        )
     text = path.read_text(encoding="utf-8")
     try:
         raw = yaml.safe_load(text)
@@ -152,9 +174,27 @@ def load_scenario(path: Path) -> tuple[Scenario, str]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
-        raise InputError([Problem(str(path), where, f"not valid YAML ({getattr(exc, 'problem', exc)})", "check indentation and quoting near that line")]) from exc
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    where,
+                    f"not valid YAML ({getattr(exc, 'problem', exc)})",
+                    "check indentation and quoting near that line",
+                )
+            ]
+        ) from exc
     if not isinstance(raw, dict):
-        raise InputError([Problem(str(path), "file", "a scenario must be a mapping of keys (name, region, horizon, targets, seed, ...)", "see scenarios/ for examples")])
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "file",
+                    "a scenario must be a mapping of keys (name, region, horizon, targets, seed, ...)",
+                    "see scenarios/ for examples",
+                )
+            ]
+        )
     try:
         return Scenario.model_validate(raw), file_hash(path)
     except ValidationError as exc:
@@ -224,32 +264,66 @@ class CheckedScenario:
 def load_checked_scenario(path: Path, inputs: Inputs) -> CheckedScenario:
     """Load a scenario file and check it against the inputs (`InputError` listing every problem)."""
     spec, digest = load_scenario(path)
-    targets, start = _check(spec, str(path), regions=inputs.regions, catalogue=inputs.catalogue, history=inputs.history,
-                            indicators=inputs.indicators)
+    targets, start = _check(
+        spec,
+        str(path),
+        regions=inputs.regions,
+        catalogue=inputs.catalogue,
+        history=inputs.history,
+        indicators=inputs.indicators,
+    )
     if spec.models.ladder is not None and spec.models.ladder.start_year is None:
         ladder = spec.models.ladder.model_copy(update={"start_year": start})
         spec = spec.model_copy(update={"models": spec.models.model_copy(update={"ladder": ladder})})
     return CheckedScenario(spec, targets, Path(path), digest)
 
 
-def check_scenario(scenario: Scenario, file: str, *, regions: pd.DataFrame, catalogue: pd.DataFrame, history: pd.DataFrame, indicators: pd.DataFrame) -> list[Target]:
+def check_scenario(
+    scenario: Scenario,
+    file: str,
+    *,
+    regions: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    history: pd.DataFrame,
+    indicators: pd.DataFrame,
+) -> list[Target]:
     """Check a scenario against the regions, catalogue and data; return its targets."""
     return _check(scenario, file, regions=regions, catalogue=catalogue, history=history, indicators=indicators)[0]
 
 
-def _check(scenario: Scenario, file: str, *, regions: pd.DataFrame, catalogue: pd.DataFrame, history: pd.DataFrame,
-           indicators: pd.DataFrame) -> tuple[list[Target], int | None]:
+def _check(
+    scenario: Scenario,
+    file: str,
+    *,
+    regions: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    history: pd.DataFrame,
+    indicators: pd.DataFrame,
+) -> tuple[list[Target], int | None]:
     problems: list[Problem] = []
     if scenario.region not in regions.index:
-        problems.append(Problem(file, "region", f"unknown region '{scenario.region}'", did_you_mean(scenario.region, regions.index)))
+        problems.append(
+            Problem(file, "region", f"unknown region '{scenario.region}'", did_you_mean(scenario.region, regions.index))
+        )
     for indicator, series in scenario.series.items():
         if indicator not in indicators.index:
-            problems.append(Problem(file, f"series.{indicator}", f"unknown indicator '{indicator}'", did_you_mean(indicator, indicators.index)))
+            problems.append(
+                Problem(
+                    file,
+                    f"series.{indicator}",
+                    f"unknown indicator '{indicator}'",
+                    did_you_mean(indicator, indicators.index),
+                )
+            )
         if series not in SERIES:
-            problems.append(Problem(file, f"series.{indicator}", f"unknown series '{series}'", did_you_mean(series, SERIES)))
+            problems.append(
+                Problem(file, f"series.{indicator}", f"unknown series '{series}'", did_you_mean(series, SERIES))
+            )
     for i, lever in enumerate(scenario.levers):
         if lever.lever not in LEVERS:
-            problems.append(Problem(file, f"levers[{i}].lever", f"unknown lever '{lever.lever}'", did_you_mean(lever.lever, LEVERS)))
+            problems.append(
+                Problem(file, f"levers[{i}].lever", f"unknown lever '{lever.lever}'", did_you_mean(lever.lever, LEVERS))
+            )
     start = ladder_start_year(scenario, history)
     problems += ladder_problems(scenario, file, history, regions, year=start)
     targets = []
@@ -263,47 +337,140 @@ def _check(scenario: Scenario, file: str, *, regions: pd.DataFrame, catalogue: p
     return targets, start
 
 
-def _resolve(entry, i: int, scenario: Scenario, file: str, catalogue: pd.DataFrame, indicators: pd.DataFrame) -> tuple[Target | None, list[Problem]]:
+def _resolve(
+    entry, i: int, scenario: Scenario, file: str, catalogue: pd.DataFrame, indicators: pd.DataFrame
+) -> tuple[Target | None, list[Problem]]:
     where = f"targets[{i}]"
     if isinstance(entry, TargetRef):
         if entry.ref not in catalogue.index:
-            return None, [Problem(file, f"{where}.ref", f"no target '{entry.ref}' in the catalogue", f"{did_you_mean(entry.ref, catalogue.index)} (list them with: forecast targets --region {scenario.region})")]
+            return None, [
+                Problem(
+                    file,
+                    f"{where}.ref",
+                    f"no target '{entry.ref}' in the catalogue",
+                    f"{did_you_mean(entry.ref, catalogue.index)} (list them with: forecast targets --region "
+                    f"{scenario.region})",
+                )
+            ]
         row = catalogue.loc[entry.ref]
         if row["region"] != scenario.region:
-            return None, [Problem(file, f"{where}.ref", f"target '{entry.ref}' is for region '{row['region']}', not '{scenario.region}'", "track it in a scenario for that region")]
+            return None, [
+                Problem(
+                    file,
+                    f"{where}.ref",
+                    f"target '{entry.ref}' is for region '{row['region']}', not '{scenario.region}'",
+                    "track it in a scenario for that region",
+                )
+            ]
         if not is_forecastable(row):
-            return None, [Problem(file, f"{where}.ref", f"target '{entry.ref}' has no deadline or no number to reach", "pick a quantitative target, or write it inline with target_year and target_value")]
+            return None, [
+                Problem(
+                    file,
+                    f"{where}.ref",
+                    f"target '{entry.ref}' has no deadline or no number to reach",
+                    "pick a quantitative target, or write it inline with target_year and target_value",
+                )
+            ]
         return catalogue_target(row), []
     if entry.indicator not in indicators.index:
-        return None, [Problem(file, f"{where}.indicator", f"unknown indicator '{entry.indicator}'", did_you_mean(entry.indicator, indicators.index))]
+        return None, [
+            Problem(
+                file,
+                f"{where}.indicator",
+                f"unknown indicator '{entry.indicator}'",
+                did_you_mean(entry.indicator, indicators.index),
+            )
+        ]
     try:
         target = Target(
-            target_id=entry.id or f"{scenario.region}-{entry.target_year}-{entry.indicator}-inline{i}", region=scenario.region,
-            indicator=entry.indicator, comparator=entry.comparator, target_year=entry.target_year, target_value=entry.target_value,
-            base_year=entry.base_year, base_value=entry.base_value, unit=indicators.at[entry.indicator, "unit"], label=entry.label,
+            target_id=entry.id or f"{scenario.region}-{entry.target_year}-{entry.indicator}-inline{i}",
+            region=scenario.region,
+            indicator=entry.indicator,
+            comparator=entry.comparator,
+            target_year=entry.target_year,
+            target_value=entry.target_value,
+            base_year=entry.base_year,
+            base_value=entry.base_value,
+            unit=indicators.at[entry.indicator, "unit"],
+            label=entry.label,
         )
     except ValidationError as exc:
-        return None, [Problem(file, where, e["msg"].removeprefix("Value error, "), "give a base_year before the target_year") for e in exc.errors()]
+        return None, [
+            Problem(file, where, e["msg"].removeprefix("Value error, "), "give a base_year before the target_year")
+            for e in exc.errors()
+        ]
     return target, []
 
 
-def _target_problems(target: Target, i: int, scenario: Scenario, file: str, history: pd.DataFrame, indicators: pd.DataFrame) -> list[Problem]:
+def _target_problems(
+    target: Target, i: int, scenario: Scenario, file: str, history: pd.DataFrame, indicators: pd.DataFrame
+) -> list[Problem]:
     where = f"targets[{i}] ({target.target_id})"
     kind = indicators.at[target.indicator, "kind"]
     problems = []
     if target.target_year > scenario.horizon:
-        problems.append(Problem(file, where, f"deadline {target.target_year} is after the horizon {scenario.horizon}", f"set horizon: {target.target_year} or later"))
-    if kind == "percent" and target.comparator in {"at_least", "at_most", "about"} and not 0 < target.target_value < 100:
-        problems.append(Problem(file, f"{where}.target_value", f"{target.target_value:g}% is not a possible share", "give a percentage between 0 and 100"))
-    if kind in {"stock", "flow", "amount", "density"} and target.comparator != "growth_rate_per_year" and target.target_value < 0:
-        problems.append(Problem(file, f"{where}.target_value", f"{target.target_value:g} is negative, but a {kind} cannot be", "give a non-negative value"))
+        problems.append(
+            Problem(
+                file,
+                where,
+                f"deadline {target.target_year} is after the horizon {scenario.horizon}",
+                f"set horizon: {target.target_year} or later",
+            )
+        )
+    if (
+        kind == "percent"
+        and target.comparator in {"at_least", "at_most", "about"}
+        and not 0 < target.target_value < 100
+    ):
+        problems.append(
+            Problem(
+                file,
+                f"{where}.target_value",
+                f"{target.target_value:g}% is not a possible share",
+                "give a percentage between 0 and 100",
+            )
+        )
+    if (
+        kind in {"stock", "flow", "amount", "density"}
+        and target.comparator != "growth_rate_per_year"
+        and target.target_value < 0
+    ):
+        problems.append(
+            Problem(
+                file,
+                f"{where}.target_value",
+                f"{target.target_value:g} is negative, but a {kind} cannot be",
+                "give a non-negative value",
+            )
+        )
     years = history.loc[(history["region"] == target.region) & (history["indicator"] == target.indicator), "year"]
     if years.empty:
-        problems.append(Problem(file, where, f"no data for {target.indicator} in {target.region}", "add figures for it with --data FILE (same layout as data/history.csv), or drop the target"))
+        problems.append(
+            Problem(
+                file,
+                where,
+                f"no data for {target.indicator} in {target.region}",
+                "add figures for it with --data FILE (same layout as data/history.csv), or drop the target",
+            )
+        )
     elif target.target_year <= years.min():
-        problems.append(Problem(file, where, f"deadline {target.target_year} is not after the first figure ({years.min()})", "a forecast needs data before the deadline"))
+        problems.append(
+            Problem(
+                file,
+                where,
+                f"deadline {target.target_year} is not after the first figure ({years.min()})",
+                "a forecast needs data before the deadline",
+            )
+        )
     if scenario.as_of != "latest" and not years.empty and scenario.as_of < years.min():
-        problems.append(Problem(file, "as_of", f"as_of {scenario.as_of} is before the first figure ({years.min()}) for {target.indicator}", "use a later year or 'latest'"))
+        problems.append(
+            Problem(
+                file,
+                "as_of",
+                f"as_of {scenario.as_of} is before the first figure ({years.min()}) for {target.indicator}",
+                "use a later year or 'latest'",
+            )
+        )
     return problems
 
 
@@ -317,8 +484,14 @@ def ladder_start_year(scenario: Scenario, history: pd.DataFrame) -> int | None:
     return years[-1] if years else None
 
 
-def ladder_problems(scenario: Scenario, file: str, history: pd.DataFrame, regions: pd.DataFrame | None = None, *,
-                    year: int | None = None) -> list[Problem]:
+def ladder_problems(
+    scenario: Scenario,
+    file: str,
+    history: pd.DataFrame,
+    regions: pd.DataFrame | None = None,
+    *,
+    year: int | None = None,
+) -> list[Problem]:
     """Problems with the scenario's levers, uncertainties and ladder section (against the data).
 
     `year` is the `ladder_start_year` if the caller has it; `regions` (for pooling a
@@ -331,20 +504,50 @@ def ladder_problems(scenario: Scenario, file: str, history: pd.DataFrame, region
     problems = []
     year = ladder_start_year(scenario, history) if year is None else year
     if year is None:
-        problems.append(Problem(file, f"{where}.start_year", f"no year with figures for both {' and '.join(STAGE_INDICATORS.values())} in {scenario.region}",
-                                "set start_year and give the missing counts under models.ladder.initial"))
+        problems.append(
+            Problem(
+                file,
+                f"{where}.start_year",
+                f"no year with figures for both {' and '.join(STAGE_INDICATORS.values())} in {scenario.region}",
+                "set start_year and give the missing counts under models.ladder.initial",
+            )
+        )
     else:
         for stage, indicator in STAGE_INDICATORS.items():
-            if stage not in settings.initial and clean_figure(history, scenario.region, indicator, year, scenario.series.get(indicator, "main")) is None:
-                problems.append(Problem(file, f"{where}.start_year", f"no clean {indicator} figure for {scenario.region} in {year}",
-                                        f"pick a year with one ({observed_years(history, scenario.region, scenario.series) or 'none'}) or give initial: {{{stage}: N}}"))
+            if (
+                stage not in settings.initial
+                and clean_figure(history, scenario.region, indicator, year, scenario.series.get(indicator, "main"))
+                is None
+            ):
+                problems.append(
+                    Problem(
+                        file,
+                        f"{where}.start_year",
+                        f"no clean {indicator} figure for {scenario.region} in {year}",
+                        f"pick a year with one ({observed_years(history, scenario.region, scenario.series) or 'none'}) "
+                        f"or give initial: {{{stage}: N}}",
+                    )
+                )
         if year >= scenario.horizon:
-            problems.append(Problem(file, f"{where}.start_year", f"start year {year} is not before the horizon {scenario.horizon}", "start earlier or extend the horizon"))
+            problems.append(
+                Problem(
+                    file,
+                    f"{where}.start_year",
+                    f"start year {year} is not before the horizon {scenario.horizon}",
+                    "start earlier or extend the horizon",
+                )
+            )
     if settings.calibration == "posterior":
         reason = calibration_window_problem(scenario.region, history, regions)
         if reason:
-            problems.append(Problem(file, f"{where}.calibration", f"'posterior' needs stage figures to calibrate on: {reason}",
-                                    "use calibration: prior, or add the region's stage counts to the data"))
+            problems.append(
+                Problem(
+                    file,
+                    f"{where}.calibration",
+                    f"'posterior' needs stage figures to calibrate on: {reason}",
+                    "use calibration: prior, or add the region's stage counts to the data",
+                )
+            )
     return problems + lever_problems(scenario, file) + uncertainty_problems(scenario, file)
 
 
@@ -377,7 +580,14 @@ def uncertainty_problems(scenario: Scenario, file: str) -> list[Problem]:
             try:
                 LadderParams(**{name: value})
             except ValueError as exc:
-                problems.append(Problem(file, f"uncertainties.{name}.{label}", str(exc), "give a value in the parameter's domain (see models/ladder/params.py)"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"uncertainties.{name}.{label}",
+                        str(exc),
+                        "give a value in the parameter's domain (see models/ladder/params.py)",
+                    )
+                )
     return problems
 
 

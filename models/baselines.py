@@ -134,9 +134,7 @@ def prepare_series(
         raise ValueError("duplicate years in series")
     h_years = _as_int_years(horizon_years, "horizon_years")
     if h_years.size == 0 or np.any(np.diff(h_years) <= 0) or h_years[0] <= t[-1]:
-        raise ValueError(
-            "horizon_years must be non-empty, strictly increasing and after the last observed year"
-        )
+        raise ValueError("horizon_years must be non-empty, strictly increasing and after the last observed year")
     return t, transform_to_model_scale(v, scale), h_years
 
 
@@ -232,9 +230,7 @@ def forecast_random_walk_drift(
     check_sampling_args(n_draws, rng)
     t, z, h_years = prepare_series(years, values, horizon_years, scale)
     if t.size == 1:
-        return forecast_last_value(
-            years, values, horizon_years, n_draws, rng, scale, default_step_sd=default_step_sd
-        )
+        return forecast_last_value(years, values, horizon_years, n_draws, rng, scale, default_step_sd=default_step_sd)
     d, g = np.diff(z), np.diff(t).astype(float)
     span = float(g.sum())
     drift = float(d.sum() / span)
@@ -244,9 +240,7 @@ def forecast_random_walk_drift(
     else:
         step_sd = resolve_default_step_sd(z[-1], scale, default_step_sd)
         source = "default"
-    paths = simulate_random_walk_paths(
-        z[-1], drift, step_sd / np.sqrt(span), step_sd, h_years - t[-1], n_draws, rng
-    )
+    paths = simulate_random_walk_paths(z[-1], drift, step_sd / np.sqrt(span), step_sd, h_years - t[-1], n_draws, rng)
     draws = transform_to_original_scale(paths, scale)
     return BaselineForecast(draws, h_years, "random_walk_drift", source)
 

@@ -98,8 +98,26 @@ class PanelPriors:
 
 
 PRIORS = {
-    "log": PanelPriors(growth_mu=0.05, growth_sd=0.15, walk_sd=0.10, obs_sd=0.05, pool_sd=0.10, long_mu=0.05, long_sd=0.05, drift_sd=0.02),
-    "logit": PanelPriors(growth_mu=0.03, growth_sd=0.10, walk_sd=0.05, obs_sd=0.03, pool_sd=0.05, long_mu=0.0, long_sd=0.05, drift_sd=0.01),
+    "log": PanelPriors(
+        growth_mu=0.05,
+        growth_sd=0.15,
+        walk_sd=0.10,
+        obs_sd=0.05,
+        pool_sd=0.10,
+        long_mu=0.05,
+        long_sd=0.05,
+        drift_sd=0.02,
+    ),
+    "logit": PanelPriors(
+        growth_mu=0.03,
+        growth_sd=0.10,
+        walk_sd=0.05,
+        obs_sd=0.03,
+        pool_sd=0.05,
+        long_mu=0.0,
+        long_sd=0.05,
+        drift_sd=0.01,
+    ),
 }
 
 
@@ -158,8 +176,8 @@ class StateIndex:
 
     region: np.ndarray
     year: np.ndarray
-    first: np.ndarray      # index of each region's first state
-    prev: np.ndarray       # transitions: from state prev[k] to state nxt[k]
+    first: np.ndarray  # index of each region's first state
+    prev: np.ndarray  # transitions: from state prev[k] to state nxt[k]
     nxt: np.ndarray
     obs_state: np.ndarray  # state of each observation
 
@@ -173,26 +191,34 @@ def index_states(data: PanelData) -> StateIndex:
     region, year = np.array(regions), np.array(years)
     first = np.array([np.flatnonzero(region == r)[0] for r in range(len(data.regions))])
     later = np.setdiff1d(np.arange(region.size), first)
-    lookup = {(r, y): k for k, (r, y) in enumerate(zip(region, year))}
-    obs_state = np.array([lookup[(r, y)] for r, y in zip(data.region_idx, data.year)])
+    lookup = {(r, y): k for k, (r, y) in enumerate(zip(region, year, strict=True))}
+    obs_state = np.array([lookup[(r, y)] for r, y in zip(data.region_idx, data.year, strict=True)])
     return StateIndex(region, year, first, later - 1, later, obs_state)
 
 
-def build_panel_model(data: PanelData, variant: str = "drift", priors: PanelPriors | None = None, pooling: bool = True) -> pm.Model:
+def build_panel_model(
+    data: PanelData, variant: str = "drift", priors: PanelPriors | None = None, pooling: bool = True
+) -> pm.Model:
     """The model of the module docstring for one trend variant, as an unsampled `pm.Model`."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; one of {VARIANTS}")
     priors = priors or PRIORS[data.scale]
     idx = index_states(data)
     n_regions = len(data.regions)
-    coords = {"region": list(data.regions), "year": data.grid.tolist(), "state_index": np.arange(idx.region.size).tolist()}
+    coords = {
+        "region": list(data.regions),
+        "year": data.grid.tolist(),
+        "state_index": np.arange(idx.region.size).tolist(),
+    }
     with pm.Model(coords=coords) as model:
         growth = _pooled_growth(data, priors, pooling)
         log_s_mu = pm.Normal("log_sigma_walk_mu", np.log(priors.walk_sd), SCALE_PRIOR_SD)
         v = pm.Normal("sigma_walk_offset", 0.0, 1.0, dims="region")
         sigma_walk = pm.Deterministic("sigma_walk", pt.exp(log_s_mu + WALK_SPREAD * v), dims="region")
         sigma_obs = pm.LogNormal("sigma_obs", np.log(priors.obs_sd), SCALE_PRIOR_SD)
-        path = pm.Deterministic("growth_path", _growth_path(variant, growth, data, priors, n_regions), dims=("region", "year"))
+        path = pm.Deterministic(
+            "growth_path", _growth_path(variant, growth, data, priors, n_regions), dims=("region", "year")
+        )
         cumulative = pt.cumsum(path, axis=1)
         first_z = [data.z[(data.region_idx == r) & (data.kind != PROXY)][:1] for r in range(n_regions)]
         level = pm.Normal("level", [float(z[0]) if z.size else 0.0 for z in first_z], 1.0, dims="region")
@@ -233,7 +259,7 @@ def _growth_path(variant: str, growth, data: PanelData, priors: PanelPriors, n_r
     if variant == "damped":
         phi = pm.Beta("phi", 9.0, 1.5)
         g_inf = pm.Normal("growth_long_run", priors.long_mu, priors.long_sd)
-        return g_inf + pt.outer(growth - g_inf, phi ** steps)
+        return g_inf + pt.outer(growth - g_inf, phi**steps)
     sigma_d = pm.LogNormal("sigma_drift", np.log(priors.drift_sd), 0.5)
     eta = pm.Normal("drift_innovation", 0.0, 1.0, shape=(n_regions, data.grid.size - 1))
     shifts = pt.concatenate([pt.zeros((n_regions, 1)), pt.cumsum(eta, axis=1)], axis=1)
@@ -252,7 +278,9 @@ def _proxy_only_states(idx: StateIndex, data: PanelData, weight: np.ndarray) -> 
     return {int(idx.obs_state[i]): int(i) for i in np.flatnonzero(data.kind == PROXY) if weight[idx.obs_state[i]] == 0}
 
 
-def _states(idx: StateIndex, data: PanelData, level, cumulative, sigma_walk, sigma_obs, stock_flow=None) -> pt.TensorVariable:
+def _states(
+    idx: StateIndex, data: PanelData, level, cumulative, sigma_walk, sigma_obs, stock_flow=None
+) -> pt.TensorVariable:
     """Path values at the observed years, parametrised for the sampler's sake.
 
     A state with point figures is written x = anchor - a eps, eps ~ Normal(0, 1), with
@@ -285,7 +313,7 @@ def _states(idx: StateIndex, data: PanelData, level, cumulative, sigma_walk, sig
     # states with no point figure (lower bounds only), walked from the state before; in
     # generations, so one set_subtensor places all whose previous state is already set
     # (one per state made the graph rewriter run for minutes)
-    pending = {int(k): int(k_prev) for k_prev, k in zip(idx.prev, idx.nxt) if weight[k] == 0}
+    pending = {int(k): int(k_prev) for k_prev, k in zip(idx.prev, idx.nxt, strict=True) if weight[k] == 0}
     while pending:
         ready = np.array([k for k, k_prev in pending.items() if k_prev not in pending], dtype=int)
         prev = np.array([pending[k] for k in ready], dtype=int)
@@ -313,7 +341,7 @@ def normal_logp(x, mu, sd):
 def _anchors(idx: StateIndex, data: PanelData) -> tuple[np.ndarray, np.ndarray]:
     """Per state: precision-weighted mean of its point figures and the sum of weights 1/c^2."""
     point = (data.kind == EXACT) | (data.kind == CAVEATED)
-    w = np.where(data.kind == CAVEATED, CAVEAT_NOISE ** -2, 1.0) * point
+    w = np.where(data.kind == CAVEATED, CAVEAT_NOISE**-2, 1.0) * point
     weight = np.bincount(idx.obs_state, weights=w, minlength=idx.region.size)
     total = np.bincount(idx.obs_state, weights=w * data.z, minlength=idx.region.size)
     return np.divide(total, weight, out=np.zeros_like(total), where=weight > 0), weight
@@ -365,20 +393,42 @@ def pointwise_log_likelihood(idata: az.InferenceData, data: PanelData) -> np.nda
     return -0.5 * ((data.z[point] - state) / sd) ** 2 - np.log(sd) - 0.5 * np.log(2 * np.pi)
 
 
-def fit_panel(model: pm.Model, data: PanelData, *, draws: int, tune: int, chains: int, seed: int, target_accept: float = 0.95, sampler: str = "pymc") -> az.InferenceData:
+def fit_panel(
+    model: pm.Model,
+    data: PanelData,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    target_accept: float = 0.95,
+    sampler: str = "pymc",
+) -> az.InferenceData:
     """NUTS (PyMC's, compiled with numba, or nutpie), plus the pointwise log-likelihood of
     the point figures (group `log_likelihood`, variable `obs`) for LOO."""
     with model:
         kwargs = {"compile_kwargs": {"mode": "NUMBA"}} if sampler == "pymc" else {}
-        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed, target_accept=target_accept,
-                          progressbar=False, compute_convergence_checks=False, nuts_sampler=sampler, **kwargs)
+        idata = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=1,
+            random_seed=seed,
+            target_accept=target_accept,
+            progressbar=False,
+            compute_convergence_checks=False,
+            nuts_sampler=sampler,
+            **kwargs,
+        )
     loglik = pointwise_log_likelihood(idata, data)
     if loglik.shape[-1]:
         idata.extend(az.from_dict(log_likelihood={"obs": loglik}, dims={"obs": ["figure"]}))
     return idata
 
 
-def future_growth(variant: str, posterior: dict[str, np.ndarray], r: int, n_years: int, n_grid: int, rng: np.random.Generator) -> np.ndarray:
+def future_growth(
+    variant: str, posterior: dict[str, np.ndarray], r: int, n_years: int, n_grid: int, rng: np.random.Generator
+) -> np.ndarray:
     """g_r(t) for the `n_years` years after the panel grid, per draw: shape (draws, n_years)."""
     steps = np.arange(n_grid, n_grid + n_years)
     if variant == "drift":
@@ -391,7 +441,9 @@ def future_growth(variant: str, posterior: dict[str, np.ndarray], r: int, n_year
     return last + posterior["sigma_drift"][:, None] * np.cumsum(shocks, axis=1)
 
 
-def predictive_paths(idata: az.InferenceData, data: PanelData, variant: str, region: str, horizon: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def predictive_paths(
+    idata: az.InferenceData, data: PanelData, variant: str, region: str, horizon: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Reported-value trajectories of one region: (years, array (chain, draw, year)).
 
     Years run from the region's first figure to `horizon`. Between the region's states

@@ -18,19 +18,41 @@ from pathlib import Path
 import pytest
 
 LAYERS = {
-    "forecast": 0, "forecast.errors": 0, "forecast.inputs": 0, "forecast.progress": 0,
+    "forecast": 0,
+    "forecast.errors": 0,
+    "forecast.inputs": 0,
+    "forecast.progress": 0,
     "models": 1,
-    "forecast.scenario": 2, "forecast.probability": 2, "forecast.cache": 2,
-    "forecast.trend": 3, "forecast.ladder": 3,
+    "forecast.scenario": 2,
+    "forecast.probability": 2,
+    "forecast.cache": 2,
+    "forecast.trend": 3,
+    "forecast.ladder": 3,
     "forecast.evaluation": 4,
     "forecast.report": 5,
     "forecast.cli": 6,
 }
-"""Layer of each package or module (the longest matching prefix counts); a module may import its own layer or lower ones."""
+"""Layer of each package or module (the longest matching prefix counts); a module may import its own layer or
+lower ones."""
 FORBIDDEN = {("forecast.trend", "forecast.ladder")}
 """Same-layer imports that would still run backwards: the ladder uses the trend's GDP draws, never the other way."""
-FILE_CALLS = {"open", "read_csv", "read_excel", "read_text", "read_bytes", "write_text", "write_bytes", "from_netcdf",
-              "open_dataset", "savefig", "mkdir", "unlink", "rmtree", "mkstemp", "mkdtemp"}
+FILE_CALLS = {
+    "open",
+    "read_csv",
+    "read_excel",
+    "read_text",
+    "read_bytes",
+    "write_text",
+    "write_bytes",
+    "from_netcdf",
+    "open_dataset",
+    "savefig",
+    "mkdir",
+    "unlink",
+    "rmtree",
+    "mkstemp",
+    "mkdtemp",
+}
 WRITERS = {"to_csv", "to_netcdf", "to_excel", "to_json"}
 """Writers that touch a file only when given a path (``to_csv()`` alone returns text)."""
 FILE_MODULES = {"pathlib", "tempfile", "shutil", "io"}
@@ -99,7 +121,11 @@ def file_access(path: Path) -> set[str]:
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             owner = getattr(func.value, "id", "") if isinstance(func, ast.Attribute) else ""
-            if name in FILE_CALLS or (name in WRITERS and (node.args or any(k.arg in ("path", "path_or_buf") for k in node.keywords))) or (owner == "os" and name in {"replace", "rename", "remove"}):
+            if (
+                name in FILE_CALLS
+                or (name in WRITERS and (node.args or any(k.arg in ("path", "path_or_buf") for k in node.keywords)))
+                or (owner == "os" and name in {"replace", "rename", "remove"})
+            ):
                 found.add(f"{name}() line {node.lineno}")
         elif isinstance(node, ast.Import | ast.ImportFrom):
             modules_named = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
@@ -114,7 +140,11 @@ def test_models_touch_no_file(name):
 
 def test_the_file_check_can_fail(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("import tempfile\nimport os\ndef f(ds, p):\n    ds.to_netcdf(p)\n    os.replace(p, p)\n    return ds.to_csv()\n", encoding="utf-8")
+    bad.write_text(
+        "import tempfile\nimport os\ndef f(ds, p):\n    ds.to_netcdf(p)\n    os.replace(p, p)\n    return "
+        "ds.to_csv()\n",
+        encoding="utf-8",
+    )
     assert file_access(bad) == {"import tempfile line 1", "to_netcdf() line 4", "replace() line 5"}
 
 

@@ -34,8 +34,15 @@ DISTRIBUTION = "plan-forecast"
 # Every table the code reads through `bundled_path` (and the county index the catalogue documents).
 TABLES = ("history.csv", "indicators.csv", "regions.csv", "targets.csv", "levers.csv", "county_index.csv")
 SCENARIOS = (
-    "handan_baseline", "handan_ladder_rd", "hebei_2018", "langfang_baseline", "langfang_ladder_baseline",
-    "langfang_larger_reserve", "langfang_reward_cut", "langfang_small_to_high", "zhangjiakou_2018_2020",
+    "handan_baseline",
+    "handan_ladder_rd",
+    "hebei_2018",
+    "langfang_baseline",
+    "langfang_ladder_baseline",
+    "langfang_larger_reserve",
+    "langfang_reward_cut",
+    "langfang_small_to_high",
+    "zhangjiakou_2018_2020",
 )
 # Non-code files the package ships, as (package, file name).
 DOCUMENTS = (("forecast", "py.typed"), (DATA_PACKAGE, "CATALOGUE.md"), ("models.ladder", "MECHANISMS.md"))
@@ -121,8 +128,9 @@ def test_wheel_record_lists_every_bundled_file():
     if dist is None:
         if os.environ.get("PLAN_FORECAST_REQUIRE_WHEEL"):
             pytest.fail(f"forecast is not imported from an installed wheel: {forecast.__file__}")
-        pytest.skip("forecast is not imported from an installed wheel (editable install or checkout); "
-                    ".ci/run checks the wheel")
+        pytest.skip(
+            "forecast is not imported from an installed wheel (editable install or checkout); .ci/run checks the wheel"
+        )
     record = {str(f).replace("\\", "/") for f in dist.files or ()}
     expected = {f"forecast/bundled_data/{t}" for t in TABLES}
     expected |= {f"forecast/bundled_scenarios/{s}.yaml" for s in SCENARIOS}
@@ -157,7 +165,8 @@ def test_every_imported_third_party_package_is_a_declared_dependency():
     declared = {_normalise(re.split(r"[\s;<>=!~\[(]", r, maxsplit=1)[0]) for r in requirements}
     providers = metadata.packages_distributions()
     undeclared = {
-        top: sorted(users) for top, users in _third_party_imports().items()
+        top: sorted(users)
+        for top, users in _third_party_imports().items()
         if not {_normalise(d) for d in providers.get(top, [top])} & declared
     }
     assert not undeclared, f"imported but not in [project] dependencies of pyproject.toml: {undeclared}"

@@ -35,14 +35,21 @@ import pandas as pd
 from pydantic import ValidationError
 
 from forecast.evaluation.backtest import (
-    DEFAULT_SEED, METHODS, MODELLED_KINDS, NO_FORECAST, Forecaster, baseline_forecasts, model_scale, series_points,
+    DEFAULT_SEED,
+    METHODS,
+    MODELLED_KINDS,
+    NO_FORECAST,
+    Forecaster,
+    baseline_forecasts,
+    model_scale,
+    series_points,
 )
+from forecast.evaluation.scores import brier_score, reliability_table
 from forecast.inputs import flags
 from forecast.inputs.catalogue import catalogue_target, is_forecastable
-from forecast.trend.pipeline import PanelForecast
-from forecast.probability import probability_met
-from forecast.evaluation.scores import brier_score, reliability_table
 from forecast.inputs.targets import Target, target_met
+from forecast.probability import probability_met
+from forecast.trend.pipeline import PanelForecast
 
 MIN_FIGURES = 1
 RISING = {"at_least", "increment", "growth_rate_per_year"}
@@ -62,7 +69,9 @@ class AuditCase:
     figures: pd.DataFrame  # one figure per year up to the base year
 
 
-def audit_cases(catalogue: pd.DataFrame, history: pd.DataFrame, indicators: pd.DataFrame, series: str = "main") -> tuple[list[AuditCase], pd.DataFrame]:
+def audit_cases(
+    catalogue: pd.DataFrame, history: pd.DataFrame, indicators: pd.DataFrame, series: str = "main"
+) -> tuple[list[AuditCase], pd.DataFrame]:
     """The auditable targets, and every other target whose deadline has passed with the reason it is skipped."""
     as_of = int(history["year"].max())
     cases, skipped = [], []
@@ -73,7 +82,15 @@ def audit_cases(catalogue: pd.DataFrame, history: pd.DataFrame, indicators: pd.D
         if isinstance(found, AuditCase):
             cases.append(found)
         else:
-            skipped.append({"target_id": row["target_id"], "region": row["region"], "indicator": row["indicator"], "deadline": int(row["target_year"]), "reason": found})
+            skipped.append(
+                {
+                    "target_id": row["target_id"],
+                    "region": row["region"],
+                    "indicator": row["indicator"],
+                    "deadline": int(row["target_year"]),
+                    "reason": found,
+                }
+            )
     return cases, pd.DataFrame(skipped, columns=["target_id", "region", "indicator", "deadline", "reason"])
 
 
@@ -112,7 +129,14 @@ def _with_base_value(target: Target, figures: pd.DataFrame) -> Target | None:
     return target.model_copy(update={"base_value": float(base["value"].iloc[0])}) if len(base) else None
 
 
-def run_audit(cases: list[AuditCase], history: pd.DataFrame, indicators: pd.DataFrame, *, forecaster: Forecaster, seed: int = DEFAULT_SEED) -> pd.DataFrame:
+def run_audit(
+    cases: list[AuditCase],
+    history: pd.DataFrame,
+    indicators: pd.DataFrame,
+    *,
+    forecaster: Forecaster,
+    seed: int = DEFAULT_SEED,
+) -> pd.DataFrame:
     """P(met) from the model and each baseline for every case, one forecaster call per (indicator, base year)."""
     groups: dict[tuple[str, int], list[AuditCase]] = {}
     for case in cases:
@@ -121,7 +145,9 @@ def run_audit(cases: list[AuditCase], history: pd.DataFrame, indicators: pd.Data
     for (indicator, cutoff), group in sorted(groups.items()):
         cut = history[history["year"] <= cutoff]
         horizon = max(case.target.target_year for case in group)
-        panel = forecaster(cut, indicator, sorted({case.target.region for case in group}), cutoff=cutoff, horizon=horizon)
+        panel = forecaster(
+            cut, indicator, sorted({case.target.region for case in group}), cutoff=cutoff, horizon=horizon
+        )
         rows += [audit_row(case, panel, model_scale(indicators, indicator), seed) for case in group]
     return pd.DataFrame(rows)
 
@@ -130,16 +156,29 @@ def audit_row(case: AuditCase, panel: PanelForecast, scale: str, seed: int) -> d
     """One target: what was known, P(met) per method, what happened, the fit's diagnostics."""
     t, last = case.target, case.figures.iloc[-1]
     row = {
-        "target_id": t.target_id, "target": t.describe(), "region": t.region, "indicator": t.indicator, "base_year": t.base_year,
-        "deadline": t.target_year, "figures_used": len(case.figures), "last_figure": f"{last['value']:g} ({last['year']})",
-        "outcome": case.outcome, "outcome_flag": case.outcome_flag, "met": case.met,
+        "target_id": t.target_id,
+        "target": t.describe(),
+        "region": t.region,
+        "indicator": t.indicator,
+        "base_year": t.base_year,
+        "deadline": t.target_year,
+        "figures_used": len(case.figures),
+        "last_figure": f"{last['value']:g} ({last['year']})",
+        "outcome": case.outcome,
+        "outcome_flag": case.outcome_flag,
+        "met": case.met,
     }
     n_draws = FALLBACK_DRAWS
     if t.region in panel.paths:
         result = probability_met(panel.paths[t.region], panel.years[t.region], t)
         n_draws = panel.paths[t.region][..., 0].size
-        row |= {"p_model": result.probability, "p_model_mc_error": result.mc_error, "model": panel.model.get(t.region, ""),
-                "diagnostics": panel.diagnostics[t.region].status, "notes": "; ".join(panel.notes.get(t.region, []))}
+        row |= {
+            "p_model": result.probability,
+            "p_model_mc_error": result.mc_error,
+            "model": panel.model.get(t.region, ""),
+            "diagnostics": panel.diagnostics[t.region].status,
+            "notes": "; ".join(panel.notes.get(t.region, [])),
+        }
     else:
         row |= {"p_model": np.nan, "p_model_mc_error": np.nan, "model": "", "diagnostics": NO_FORECAST, "notes": ""}
     baselines = baseline_forecasts(case.figures, np.array([t.target_year]), n_draws, scale, seed, (t.target_id,))
@@ -152,13 +191,22 @@ def audit_row(case: AuditCase, panel: PanelForecast, scale: str, seed: int) -> d
 def audit_scores(rows: pd.DataFrame) -> pd.DataFrame:
     """Brier score per method over the targets every method gave a probability for."""
     scored = rows.dropna(subset=P_COLUMNS) if len(rows) else rows
-    return pd.DataFrame([
-        {"method": method, "brier": brier_score(scored[f"p_{method}"], scored["met"]) if len(scored) else np.nan, "targets": len(scored)}
-        for method in METHODS
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "method": method,
+                "brier": brier_score(scored[f"p_{method}"], scored["met"]) if len(scored) else np.nan,
+                "targets": len(scored),
+            }
+            for method in METHODS
+        ]
+    )
 
 
 def audit_reliability(rows: pd.DataFrame, n_bins: int = N_BINS) -> pd.DataFrame:
     """Reliability table per method (bins of width 1/n_bins) over the same targets as `audit_scores`."""
     scored = rows.dropna(subset=P_COLUMNS)
-    return pd.concat([reliability_table(scored[f"p_{m}"], scored["met"], n_bins).assign(method=m) for m in METHODS], ignore_index=True)
+    return pd.concat(
+        [reliability_table(scored[f"p_{m}"], scored["met"], n_bins).assign(method=m) for m in METHODS],
+        ignore_index=True,
+    )

@@ -42,15 +42,21 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from forecast.cache import PosteriorCache
+from forecast.errors import InputError, Problem, did_you_mean
+from forecast.evaluation.scores import (
+    SCORE_LEVELS,
+    brier_score,
+    crps_from_draws,
+    interval_coverage,
+    predictive_quantiles,
+    reliability_table,
+    threshold_event_probability,
+)
 from forecast.inputs import flags
 from forecast.inputs.tables import best_points, select_series
-from forecast.errors import InputError, Problem, did_you_mean
-from forecast.trend.pipeline import PanelForecast, fit_seed, forecast_indicator
 from forecast.scenario import TrendSettings
-from forecast.cache import PosteriorCache
-from forecast.evaluation.scores import (
-    SCORE_LEVELS, brier_score, crps_from_draws, interval_coverage, predictive_quantiles, reliability_table, threshold_event_probability,
-)
+from forecast.trend.pipeline import PanelForecast, fit_seed, forecast_indicator
 from models.baselines import BASELINES, LOG_CLIP, LOGIT_CLIP, transform_to_model_scale, transform_to_original_scale
 
 MODEL = "model"
@@ -64,8 +70,10 @@ BASELINE_STATUS = "n/a (closed-form draws)"
 LOWER_BOUND_OUTCOME = "lower bound, not a point outcome"
 TOO_FEW = f"fewer than {MIN_FIGURES} figures up to the origin"
 NO_FORECAST = "the model gave no forecast"
-CRPS_NOTE = ("CRPS is on the model's scale (log for counts and money, logit(x/100) for percentages): "
-             "unit-free and comparable across indicators; 0.10 is about a 10% miss.")
+CRPS_NOTE = (
+    "CRPS is on the model's scale (log for counts and money, logit(x/100) for percentages): "
+    "unit-free and comparable across indicators; 0.10 is about a 10% miss."
+)
 ID_COLUMNS = ["origin", "region", "indicator", "year", "lead", "method"]
 
 Forecaster = Callable[..., PanelForecast]
@@ -90,10 +98,18 @@ class BacktestResult:
     fits: list[dict] = field(default_factory=list)  # the model's fits and their diagnostics
 
 
-def trend_forecaster(*, regions: pd.DataFrame, indicators: pd.DataFrame, settings: TrendSettings, seed: int,
-                     cache: PosteriorCache | None = None) -> Forecaster:
+def trend_forecaster(
+    *,
+    regions: pd.DataFrame,
+    indicators: pd.DataFrame,
+    settings: TrendSettings,
+    seed: int,
+    cache: PosteriorCache | None = None,
+) -> Forecaster:
     """The default forecaster: the project's trend model (`forecast_indicator`), reusing fits saved in `cache`."""
-    return partial(forecast_indicator, regions=regions, indicators=indicators, settings=settings, seed=seed, cache=cache)
+    return partial(
+        forecast_indicator, regions=regions, indicators=indicators, settings=settings, seed=seed, cache=cache
+    )
 
 
 def model_scale(indicators: pd.DataFrame, indicator: str) -> str:
@@ -102,7 +118,8 @@ def model_scale(indicators: pd.DataFrame, indicator: str) -> str:
 
 
 def to_model_scale(values: np.ndarray, scale: str) -> np.ndarray:
-    """``g(y)`` of the module doc; values at the domain's edge (an overflowed draw) are first clipped like the baselines'."""
+    """``g(y)`` of the module doc; values at the domain's edge (an overflowed draw) are first clipped like the
+    baselines'."""
     limit = LOGIT_CLIP if scale == "logit" else LOG_CLIP
     low, high = transform_to_original_scale([-limit, limit], scale)
     return transform_to_model_scale(np.clip(values, low, high), scale)
@@ -114,40 +131,69 @@ def series_points(history: pd.DataFrame, region: str, indicator: str, series: st
     return best_points(rows)
 
 
-def check_filters(history: pd.DataFrame, only_indicators: Sequence[str], only_regions: Sequence[str], source: str) -> None:
+def check_filters(
+    history: pd.DataFrame, only_indicators: Sequence[str], only_regions: Sequence[str], source: str
+) -> None:
     """Every filtered indicator and region must have figures in the data."""
     problems = [
-        Problem(source, f"--{option} {value}", f"no figures for {option} '{value}' in the data", did_you_mean(value, history[option]))
+        Problem(
+            source,
+            f"--{option} {value}",
+            f"no figures for {option} '{value}' in the data",
+            did_you_mean(value, history[option]),
+        )
         for option, values in (("indicator", only_indicators), ("region", only_regions))
-        for value in values if value not in set(history[option])
+        for value in values
+        if value not in set(history[option])
     ]
     if problems:
         raise InputError(problems)
 
 
-def plan_backtest(history: pd.DataFrame, origins: Iterable[int], indicators: pd.DataFrame, *, only_indicators: Sequence[str] = (),
-                  only_regions: Sequence[str] = (), source: str = "data") -> tuple[list[Task], pd.DataFrame]:
+def plan_backtest(
+    history: pd.DataFrame,
+    origins: Iterable[int],
+    indicators: pd.DataFrame,
+    *,
+    only_indicators: Sequence[str] = (),
+    only_regions: Sequence[str] = (),
+    source: str = "data",
+) -> tuple[list[Task], pd.DataFrame]:
     """Split every series at every origin into fit figures and scored points (no fitting yet).
 
     Raises `InputError` for a filter naming nothing in the data, or an origin with no
     point to score. Returns the tasks and the points left out, with the reason.
     """
     check_filters(history, only_indicators, only_regions, source)
-    chosen = history[history["indicator"].isin(only_indicators or history["indicator"]) & history["region"].isin(only_regions or history["region"])]
+    chosen = history[
+        history["indicator"].isin(only_indicators or history["indicator"])
+        & history["region"].isin(only_regions or history["region"])
+    ]
     chosen = chosen[chosen["indicator"].map(indicators["kind"]).isin(MODELLED_KINDS)]
     points = {key: series_points(rows, *key) for key, rows in chosen.groupby(["region", "indicator"])}
     tasks, excluded = [], []
     for origin in sorted(set(origins)):
         for indicator in sorted({i for _, i in points}):
-            task, dropped = _split_at(origin, indicator, model_scale(indicators, indicator), {r: p for (r, i), p in points.items() if i == indicator})
+            task, dropped = _split_at(
+                origin,
+                indicator,
+                model_scale(indicators, indicator),
+                {r: p for (r, i), p in points.items() if i == indicator},
+            )
             tasks += [task] if task is not None else []
             excluded.append(dropped)
-    excluded = pd.concat(excluded, ignore_index=True) if excluded else pd.DataFrame(columns=["origin", "region", "indicator", "year", "reason"])
+    excluded = (
+        pd.concat(excluded, ignore_index=True)
+        if excluded
+        else pd.DataFrame(columns=["origin", "region", "indicator", "year", "reason"])
+    )
     _check_origins(tasks, sorted(set(origins)), points, source)
     return tasks, excluded
 
 
-def _split_at(origin: int, indicator: str, scale: str, series: dict[str, pd.DataFrame]) -> tuple[Task | None, pd.DataFrame]:
+def _split_at(
+    origin: int, indicator: str, scale: str, series: dict[str, pd.DataFrame]
+) -> tuple[Task | None, pd.DataFrame]:
     fit, outcomes, dropped = {}, [], []
     for region, points in sorted(series.items()):
         before, after = points[points["year"] <= origin], points[points["year"] > origin]
@@ -159,7 +205,9 @@ def _split_at(origin: int, indicator: str, scale: str, series: dict[str, pd.Data
             fit[region] = before
             outcomes.append(after[~bound].assign(region=region)[["region", "year", "value", "flag"]])
     dropped = pd.concat(dropped, ignore_index=True) if dropped else pd.DataFrame(columns=["region", "year", "reason"])
-    dropped = dropped[dropped["reason"] != ""].assign(origin=origin, indicator=indicator)[["origin", "region", "indicator", "year", "reason"]]
+    dropped = dropped[dropped["reason"] != ""].assign(origin=origin, indicator=indicator)[
+        ["origin", "region", "indicator", "year", "reason"]
+    ]
     task = Task(origin, indicator, scale, fit, pd.concat(outcomes, ignore_index=True)) if fit else None
     return task, dropped
 
@@ -170,12 +218,27 @@ def _check_origins(tasks: list[Task], origins: list[int], points: dict, source: 
     if not empty:
         return
     years = sorted({int(y) for p in points.values() for y in p["year"]})
-    possible = [y for y in years if any((p["year"] <= y).sum() >= MIN_FIGURES and (p["year"] > y).any() for p in points.values())]
-    hint = f"origins with something to score in this data: {_years_text(possible)}" if possible else "the data hold no series long enough to backtest"
-    raise InputError([
-        Problem(source, f"--origin {o}", f"nothing to score: no series has {MIN_FIGURES} figures up to {o} and a point figure after it", hint)
-        for o in empty
-    ])
+    possible = [
+        y
+        for y in years
+        if any((p["year"] <= y).sum() >= MIN_FIGURES and (p["year"] > y).any() for p in points.values())
+    ]
+    hint = (
+        f"origins with something to score in this data: {_years_text(possible)}"
+        if possible
+        else "the data hold no series long enough to backtest"
+    )
+    raise InputError(
+        [
+            Problem(
+                source,
+                f"--origin {o}",
+                f"nothing to score: no series has {MIN_FIGURES} figures up to {o} and a point figure after it",
+                hint,
+            )
+            for o in empty
+        ]
+    )
 
 
 def _years_text(years: list[int]) -> str:
@@ -185,35 +248,73 @@ def _years_text(years: list[int]) -> str:
     return ", ".join(map(str, years))
 
 
-def run_backtest(history: pd.DataFrame, tasks: list[Task], excluded: pd.DataFrame, *, forecaster: Forecaster, seed: int = DEFAULT_SEED) -> BacktestResult:
+def run_backtest(
+    history: pd.DataFrame,
+    tasks: list[Task],
+    excluded: pd.DataFrame,
+    *,
+    forecaster: Forecaster,
+    seed: int = DEFAULT_SEED,
+) -> BacktestResult:
     """Forecast every task from the history cut at its origin and score model and baselines."""
     rows, dropped, fits = [], [excluded], []
     for task in tasks:
         cut = history[history["year"] <= task.origin]
-        panel = forecaster(cut, task.indicator, sorted(task.fit_points), cutoff=task.origin, horizon=int(task.outcomes["year"].max()))
+        panel = forecaster(
+            cut, task.indicator, sorted(task.fit_points), cutoff=task.origin, horizon=int(task.outcomes["year"].max())
+        )
         for region, outcomes in task.outcomes.groupby("region", sort=True):
             if region not in panel.paths:
-                dropped.append(outcomes.assign(origin=task.origin, indicator=task.indicator, reason=NO_FORECAST)[excluded.columns])
+                dropped.append(
+                    outcomes.assign(origin=task.origin, indicator=task.indicator, reason=NO_FORECAST)[excluded.columns]
+                )
                 continue
-            fits.append({"origin": task.origin, "indicator": task.indicator, "region": region, "model": panel.model.get(region, ""),
-                         "diagnostics": panel.diagnostics[region].to_dict(), "notes": panel.notes.get(region, [])})
+            fits.append(
+                {
+                    "origin": task.origin,
+                    "indicator": task.indicator,
+                    "region": region,
+                    "model": panel.model.get(region, ""),
+                    "diagnostics": panel.diagnostics[region].to_dict(),
+                    "notes": panel.notes.get(region, []),
+                }
+            )
             rows += _score_region(task, region, outcomes, panel, seed)
-    table = pd.DataFrame({column: np.concatenate([r[column] for r in rows]) for column in rows[0]}) if rows else pd.DataFrame(columns=ID_COLUMNS)
+    table = (
+        pd.DataFrame({column: np.concatenate([r[column] for r in rows]) for column in rows[0]})
+        if rows
+        else pd.DataFrame(columns=ID_COLUMNS)
+    )
     return BacktestResult(table, pd.concat(dropped, ignore_index=True), fits)
 
 
-def _score_region(task: Task, region: str, outcomes: pd.DataFrame, panel: PanelForecast, seed: int) -> list[dict[str, np.ndarray]]:
+def _score_region(
+    task: Task, region: str, outcomes: pd.DataFrame, panel: PanelForecast, seed: int
+) -> list[dict[str, np.ndarray]]:
     """Score the model and every baseline on one region's later figures: one table (as columns) per method."""
     years, observed = outcomes["year"].to_numpy(), outcomes["value"].to_numpy()
     model = panel_draws(panel, region, years)
     forecasts = {MODEL: (model, panel.diagnostics[region].status, "; ".join(panel.notes.get(region, [])))}
-    forecasts |= baseline_forecasts(task.fit_points[region], years, model.shape[0], task.scale, seed, (task.origin, region, task.indicator))
+    forecasts |= baseline_forecasts(
+        task.fit_points[region], years, model.shape[0], task.scale, seed, (task.origin, region, task.indicator)
+    )
     last = task.fit_points[region].iloc[-1]
     thresholds = threshold_levels(int(last["year"]), float(last["value"]), years)
     tables = []
     for method, (draws, status, note) in forecasts.items():
-        ids = {"origin": task.origin, "region": region, "indicator": task.indicator, "year": years, "lead": years - task.origin, "method": method,
-               "outcome": observed, "outcome_flag": outcomes["flag"].to_numpy(), "scale": task.scale, "last_year": int(last["year"]), "last_value": float(last["value"])}
+        ids = {
+            "origin": task.origin,
+            "region": region,
+            "indicator": task.indicator,
+            "year": years,
+            "lead": years - task.origin,
+            "method": method,
+            "outcome": observed,
+            "outcome_flag": outcomes["flag"].to_numpy(),
+            "scale": task.scale,
+            "last_year": int(last["year"]),
+            "last_value": float(last["value"]),
+        }
         columns = {**ids, **point_scores(draws, observed, task.scale, thresholds), "diagnostics": status, "note": note}
         tables.append({name: np.broadcast_to(value, years.shape) for name, value in columns.items()})
     return tables
@@ -224,12 +325,17 @@ def panel_draws(panel: PanelForecast, region: str, years: np.ndarray) -> np.ndar
     paths, grid = panel.paths[region], np.asarray(panel.years[region])
     index = pd.Index(grid).get_indexer(years)
     if (index < 0).any():
-        raise ValueError(f"{region}: years {list(np.asarray(years)[index < 0])} are not in the forecast ({grid[0]}-{grid[-1]})")
+        raise ValueError(
+            f"{region}: years {list(np.asarray(years)[index < 0])} are not in the forecast ({grid[0]}-{grid[-1]})"
+        )
     return paths[..., index].reshape(-1, index.size)
 
 
-def baseline_forecasts(points: pd.DataFrame, years: np.ndarray, n_draws: int, scale: str, seed: int, key: tuple) -> dict[str, tuple[np.ndarray, str, str]]:
-    """Draws (n_draws, len(years)) of each naive baseline fitted to `points`, with its status and a note on fall-backs."""
+def baseline_forecasts(
+    points: pd.DataFrame, years: np.ndarray, n_draws: int, scale: str, seed: int, key: tuple
+) -> dict[str, tuple[np.ndarray, str, str]]:
+    """Draws (n_draws, len(years)) of each naive baseline fitted to `points`, with its status and a note on
+    fall-backs."""
     out = {}
     for name, method in BASELINES.items():
         rng = np.random.default_rng(fit_seed(seed, ("baseline", name, *key)))
@@ -240,7 +346,9 @@ def baseline_forecasts(points: pd.DataFrame, years: np.ndarray, n_draws: int, sc
     return out
 
 
-def threshold_levels(last_year: int, last_value: float, years: np.ndarray, rates: Sequence[float] = GROWTH_RATES) -> np.ndarray:
+def threshold_levels(
+    last_year: int, last_value: float, years: np.ndarray, rates: Sequence[float] = GROWTH_RATES
+) -> np.ndarray:
     """``c_r(t) = y_0 (1 + r)^(t - t_0)``, shape (len(rates), len(years))."""
     return last_value * (1.0 + np.asarray(rates))[:, None] ** (np.asarray(years) - last_year)[None, :]
 
@@ -250,13 +358,14 @@ def rate_tag(rate: float) -> str:
 
 
 def point_scores(draws: np.ndarray, observed: np.ndarray, scale: str, thresholds: np.ndarray) -> dict[str, np.ndarray]:
-    """Per point (columns): predictive quantiles, interval coverage, model-scale CRPS, threshold-event probabilities and outcomes."""
+    """Per point (columns): predictive quantiles, interval coverage, model-scale CRPS, threshold-event
+    probabilities and outcomes."""
     quantiles = predictive_quantiles(draws, QUANTILES).to_numpy()
     out = {f"q{q * 100:g}": quantiles[:, i] for i, q in enumerate(QUANTILES)}
     for level in SCORE_LEVELS:
         out[f"covered_{round(level * 100)}"] = interval_coverage(draws, observed, level)
     out["crps"] = crps_from_draws(to_model_scale(draws, scale), to_model_scale(observed, scale))
-    for rate, levels in zip(GROWTH_RATES, thresholds):
+    for rate, levels in zip(GROWTH_RATES, thresholds, strict=True):
         tag = rate_tag(rate)
         out[f"threshold_{tag}"] = levels
         out[f"p_{tag}"] = threshold_event_probability(draws, levels, "at_least")
@@ -267,7 +376,12 @@ def point_scores(draws: np.ndarray, observed: np.ndarray, scale: str, thresholds
 def event_table(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per (point, method, rate): threshold, forecast probability and whether it happened."""
     frames = [
-        rows[ID_COLUMNS].assign(rate=rate, threshold=rows[f"threshold_{rate_tag(rate)}"], p=rows[f"p_{rate_tag(rate)}"], event=rows[f"event_{rate_tag(rate)}"])
+        rows[ID_COLUMNS].assign(
+            rate=rate,
+            threshold=rows[f"threshold_{rate_tag(rate)}"],
+            p=rows[f"p_{rate_tag(rate)}"],
+            event=rows[f"event_{rate_tag(rate)}"],
+        )
         for rate in GROWTH_RATES
     ]
     return pd.concat(frames, ignore_index=True)
@@ -293,7 +407,9 @@ def score_table(rows: pd.DataFrame) -> pd.DataFrame:
     scopes = [(str(origin), group) for origin, group in rows.groupby("origin")] + [("all", rows)]
     records = [
         {"origin": scope, "method": method, **summarise(group[group["method"] == method])}
-        for scope, group in scopes for method in METHODS if (group["method"] == method).any()
+        for scope, group in scopes
+        for method in METHODS
+        if (group["method"] == method).any()
     ]
     return pd.DataFrame(records)
 
@@ -301,4 +417,10 @@ def score_table(rows: pd.DataFrame) -> pd.DataFrame:
 def reliability_by_method(rows: pd.DataFrame, n_bins: int = 10) -> pd.DataFrame:
     """The reliability table of the pooled threshold events, per method."""
     events = event_table(rows)
-    return pd.concat([reliability_table(group["p"], group["event"], n_bins).assign(method=method) for method, group in events.groupby("method", sort=False)], ignore_index=True)
+    return pd.concat(
+        [
+            reliability_table(group["p"], group["event"], n_bins).assign(method=method)
+            for method, group in events.groupby("method", sort=False)
+        ],
+        ignore_index=True,
+    )

@@ -47,9 +47,7 @@ def coerce_draws(draws: ArrayLike) -> NDArray[np.float64]:
     return d
 
 
-def coerce_draws_and_observed(
-    draws: ArrayLike, observed: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def coerce_draws_and_observed(draws: ArrayLike, observed: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return ``(draws (n_draws, n_obs), observed (n_obs,))``, checked for shape and finiteness."""
     d = coerce_draws(draws)
     y = np.atleast_1d(np.asarray(observed, dtype=float))
@@ -78,9 +76,7 @@ def aggregate_coverage(covered: ArrayLike) -> float:
     return float(c.mean())
 
 
-def crps_from_draws(
-    draws: ArrayLike, observed: ArrayLike, *, fair: bool = False
-) -> NDArray[np.float64]:
+def crps_from_draws(draws: ArrayLike, observed: ArrayLike, *, fair: bool = False) -> NDArray[np.float64]:
     """CRPS of each observation under the empirical distribution of its draws."""
     d, y = coerce_draws_and_observed(draws, observed)
     n = d.shape[0]
@@ -141,9 +137,7 @@ def reliability_table(prob: ArrayLike, outcome: ArrayLike, n_bins: int = 10) -> 
     )
 
 
-def predictive_quantiles(
-    draws: ArrayLike, qs: tuple[float, ...] = DEFAULT_QUANTILES
-) -> pd.DataFrame:
+def predictive_quantiles(draws: ArrayLike, qs: tuple[float, ...] = DEFAULT_QUANTILES) -> pd.DataFrame:
     """Quantiles of the draws: one row per observation, one column per level in ``qs``."""
     q = np.asarray(qs, dtype=float)
     if q.ndim != 1 or q.size == 0 or np.any((q < 0) | (q > 1)):

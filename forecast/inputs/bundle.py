@@ -37,5 +37,8 @@ def load_inputs(data: Path | None = None) -> Inputs:
     data_path = Path(data or bundled_path("history.csv"))
     history = load_history(data_path, indicators)
     catalogue = load_targets(indicators=indicators, regions=regions)
-    hashes = {"data": file_hash(data_path), **{name: file_hash(bundled_path(f"{name}.csv")) for name in ("targets", "indicators", "regions")}}
+    hashes = {
+        "data": file_hash(data_path),
+        **{name: file_hash(bundled_path(f"{name}.csv")) for name in ("targets", "indicators", "regions")},
+    }
     return Inputs(history, indicators, regions, catalogue, data_path, hashes)

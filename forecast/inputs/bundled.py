@@ -39,4 +39,6 @@ def resolve_scenario(given: Path) -> Path:
     unchanged, for the loader to report as missing."""
     if Path(given).exists():
         return Path(given)
-    return bundled_scenarios().get(Path(given).stem if Path(given).suffix in SCENARIO_SUFFIXES else Path(given).name, Path(given))
+    return bundled_scenarios().get(
+        Path(given).stem if Path(given).suffix in SCENARIO_SUFFIXES else Path(given).name, Path(given)
+    )

@@ -30,7 +30,9 @@ class StageDataError(ValueError):
     """The history holds too few stage figures for a region (the message says what)."""
 
 
-def clean_figure(history: pd.DataFrame, region: str, indicator: str, year: int, series: str = "main") -> pd.Series | None:
+def clean_figure(
+    history: pd.DataFrame, region: str, indicator: str, year: int, series: str = "main"
+) -> pd.Series | None:
     """The region's clean figure for one year (the row), or None."""
     rows, _ = select_series(history, region, indicator, series)
     rows = rows[(rows["year"] == year) & flags.is_clean(rows["flag"])]
@@ -65,12 +67,15 @@ class StageWindow:
 
 def stage_rows(history: pd.DataFrame, region: str, indicators: Sequence[str]) -> pd.DataFrame:
     """The region's figures of `indicators` in series ``main``, by indicator, year and row."""
-    rows = history[(history["region"] == region) & history["indicator"].isin(indicators) & (history["series"] == "main")]
+    rows = history[
+        (history["region"] == region) & history["indicator"].isin(indicators) & (history["series"] == "main")
+    ]
     return rows.sort_values(["indicator", "year", "row"]).reset_index(drop=True)
 
 
-def stage_window(history: pd.DataFrame, region: str, indicators: Sequence[str], *, since: int,
-                 allow_empty: bool = False) -> StageWindow:
+def stage_window(
+    history: pd.DataFrame, region: str, indicators: Sequence[str], *, since: int, allow_empty: bool = False
+) -> StageWindow:
     """The region's window from the first year from `since` on with clean figures for every stage.
 
     `indicators` are every indicator the window's figures may come from (the stages'
@@ -86,12 +91,19 @@ def stage_window(history: pd.DataFrame, region: str, indicators: Sequence[str], 
     if not years:
         raise StageDataError(
             f"{region}: no year from {since} on with clean figures for both {' and '.join(stocks)} "
-            "(the start state); add them to the data file")
+            "(the start state); add them to the data file"
+        )
     start = min(years)
     start_rows = clean[(clean["year"] == start) & clean["indicator"].isin(stocks)].drop_duplicates("indicator")
     later = rows[rows["year"] > start]
     if later.empty and not allow_empty:
         raise StageDataError(f"{region}: no stage figures after the start year {start}; nothing to calibrate against")
     values = dict(zip(start_rows["indicator"], start_rows["value"].astype(float), strict=True))
-    return StageWindow(region, int(start), values, start_rows.reset_index(drop=True), later.reset_index(drop=True),
-                       int((rows["year"] < start).sum()))
+    return StageWindow(
+        region,
+        int(start),
+        values,
+        start_rows.reset_index(drop=True),
+        later.reset_index(drop=True),
+        int((rows["year"] < start).sum()),
+    )

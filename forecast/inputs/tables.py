@@ -50,16 +50,29 @@ def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV or Excel file as strings, so every cell can be checked and reported."""
     path = Path(path)
     if not path.exists():
-        raise InputError([Problem(str(path), "file", "not found", "check the path, or omit the option to use the bundled file")])
+        raise InputError(
+            [Problem(str(path), "file", "not found", "check the path, or omit the option to use the bundled file")]
+        )
     try:
         if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
             table = pd.read_excel(path, dtype=str, keep_default_na=False)
         elif path.suffix.lower() in {".csv", ".txt"}:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         else:
-            raise InputError([Problem(str(path), "file", f"unknown file type '{path.suffix}'", "give a .csv or .xlsx file")])
+            raise InputError(
+                [Problem(str(path), "file", f"unknown file type '{path.suffix}'", "give a .csv or .xlsx file")]
+            )
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
-        raise InputError([Problem(str(path), "file", f"cannot be read as a table ({exc})", "save it as UTF-8 CSV or .xlsx with one header row")]) from exc
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "file",
+                    f"cannot be read as a table ({exc})",
+                    "save it as UTF-8 CSV or .xlsx with one header row",
+                )
+            ]
+        ) from exc
     table.columns = [str(c).strip() for c in table.columns]
     return table.apply(lambda col: col.str.strip())
 
@@ -71,9 +84,13 @@ def load_indicators(path: Path | None = None) -> pd.DataFrame:
     raise_if(problems)
     for i, kind in enumerate(table["kind"]):
         if kind not in KINDS:
-            problems.append(Problem(str(path), f"row {i + 2}, column 'kind'", f"unknown kind '{kind}'", did_you_mean(kind, KINDS)))
+            problems.append(
+                Problem(str(path), f"row {i + 2}, column 'kind'", f"unknown kind '{kind}'", did_you_mean(kind, KINDS))
+            )
     dupes = table["indicator"][table["indicator"].duplicated()]
-    problems += [Problem(str(path), "column 'indicator'", f"'{d}' is listed twice", "keep one row per indicator") for d in dupes]
+    problems += [
+        Problem(str(path), "column 'indicator'", f"'{d}' is listed twice", "keep one row per indicator") for d in dupes
+    ]
     raise_if(problems)
     return table.set_index("indicator", drop=False)
 
@@ -109,7 +126,14 @@ def load_history(path: Path | None = None, indicators: pd.DataFrame | None = Non
     known = set(HISTORY_REQUIRED) | set(HISTORY_OPTIONAL) | HISTORY_IGNORED
     for column in table.columns:
         if column not in known:
-            problems.append(Problem(str(path), f"column '{column}'", "unknown column", f"{did_you_mean(column, known)} (or remove the column)"))
+            problems.append(
+                Problem(
+                    str(path),
+                    f"column '{column}'",
+                    "unknown column",
+                    f"{did_you_mean(column, known)} (or remove the column)",
+                )
+            )
     table["row"] = np.arange(len(table)) + 2
     for record in table.to_dict("records"):
         problems += _row_problems(record, indicators, str(path))
@@ -123,7 +147,13 @@ def load_history(path: Path | None = None, indicators: pd.DataFrame | None = Non
 def _missing_columns(table: pd.DataFrame, required: list[str], path: Path) -> list[Problem]:
     missing = [c for c in required if c not in table.columns]
     return [
-        Problem(str(path), "header", f"missing column '{c}'", f"add a '{c}' column; the header must hold {', '.join(required)}" + (f" ({did_you_mean(c, table.columns)})" if len(table.columns) else ""))
+        Problem(
+            str(path),
+            "header",
+            f"missing column '{c}'",
+            f"add a '{c}' column; the header must hold {', '.join(required)}"
+            + (f" ({did_you_mean(c, table.columns)})" if len(table.columns) else ""),
+        )
         for c in missing
     ]
 
@@ -133,33 +163,82 @@ def _row_problems(record: dict, indicators: pd.DataFrame, file: str) -> list[Pro
     where = lambda column: f"row {record['row']}, column '{column}'"  # noqa: E731
     problems = []
     if not REGION_KEY.match(record["region"]):
-        problems.append(Problem(file, where("region"), f"'{record['region']}' is not a region key", "use a lowercase pinyin key such as 'langfang'"))
+        problems.append(
+            Problem(
+                file,
+                where("region"),
+                f"'{record['region']}' is not a region key",
+                "use a lowercase pinyin key such as 'langfang'",
+            )
+        )
     indicator = record["indicator"]
     if indicator not in indicators.index:
-        problems.append(Problem(file, where("indicator"), f"unknown indicator '{indicator}'", did_you_mean(indicator, indicators.index)))
+        problems.append(
+            Problem(
+                file, where("indicator"), f"unknown indicator '{indicator}'", did_you_mean(indicator, indicators.index)
+            )
+        )
     elif record["unit"] != indicators.at[indicator, "unit"]:
-        problems.append(Problem(file, where("unit"), f"unit '{record['unit']}' does not match indicator '{indicator}'", f"write '{indicators.at[indicator, 'unit']}' (convert the value if needed)"))
+        problems.append(
+            Problem(
+                file,
+                where("unit"),
+                f"unit '{record['unit']}' does not match indicator '{indicator}'",
+                f"write '{indicators.at[indicator, 'unit']}' (convert the value if needed)",
+            )
+        )
     year = _number(record["year"])
     if year is None or year != int(year) or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
-        problems.append(Problem(file, where("year"), f"'{record['year']}' is not a year", f"write a whole year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}, e.g. 2020"))
+        problems.append(
+            Problem(
+                file,
+                where("year"),
+                f"'{record['year']}' is not a year",
+                f"write a whole year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}, e.g. 2020",
+            )
+        )
     value = _number(record["value"])
     if value is None:
-        problems.append(Problem(file, where("value"), f"'{record['value']}' is not a number", "write a plain number without units or thousands separators, e.g. 1258"))
+        problems.append(
+            Problem(
+                file,
+                where("value"),
+                f"'{record['value']}' is not a number",
+                "write a plain number without units or thousands separators, e.g. 1258",
+            )
+        )
     elif indicator in indicators.index:
         problems += _value_problems(value, indicators.at[indicator, "kind"], file, where("value"))
     if not record["source"]:
-        problems.append(Problem(file, where("source"), "no source given", "name the bulletin, yearbook or report the figure comes from"))
+        problems.append(
+            Problem(
+                file, where("source"), "no source given", "name the bulletin, yearbook or report the figure comes from"
+            )
+        )
     if record["series"] not in SERIES:
-        problems.append(Problem(file, where("series"), f"unknown series '{record['series']}'", did_you_mean(record["series"], SERIES)))
+        problems.append(
+            Problem(
+                file, where("series"), f"unknown series '{record['series']}'", did_you_mean(record["series"], SERIES)
+            )
+        )
     for flag in filter(None, record["flag"].split(";")):
         if flag.strip() not in flags.FLAGS:
-            problems.append(Problem(file, where("flag"), f"unknown flag '{flag}'", did_you_mean(flag.strip(), flags.FLAGS)))
+            problems.append(
+                Problem(file, where("flag"), f"unknown flag '{flag}'", did_you_mean(flag.strip(), flags.FLAGS))
+            )
     return problems
 
 
 def _value_problems(value: float, kind: str, file: str, where: str) -> list[Problem]:
     if kind == "percent" and not 0 < value < 100:
-        return [Problem(file, where, f"{value:g} is not a percentage strictly between 0 and 100", "write percentages as numbers like 1.89 (meaning 1.89%)")]
+        return [
+            Problem(
+                file,
+                where,
+                f"{value:g} is not a percentage strictly between 0 and 100",
+                "write percentages as numbers like 1.89 (meaning 1.89%)",
+            )
+        ]
     if kind in {"stock", "flow", "amount", "density"} and value < 0:
         return [Problem(file, where, f"{value:g} is negative, but a {kind} cannot be", "check the sign")]
     return []
@@ -173,7 +252,9 @@ def _number(text: str) -> float | None:
     return number if np.isfinite(number) else None
 
 
-def select_series(history: pd.DataFrame, region: str, indicator: str, series: str = "main", until: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+def select_series(
+    history: pd.DataFrame, region: str, indicator: str, series: str = "main", until: int | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """Observations of one region's indicator in the chosen series, with notes.
 
     Years the chosen series lacks are filled from other series (noted), so a model
@@ -184,7 +265,10 @@ def select_series(history: pd.DataFrame, region: str, indicator: str, series: st
         rows = rows[rows["year"] <= until]
     chosen = rows[rows["series"] == series]
     filler = rows[(rows["series"] != series) & ~rows["year"].isin(chosen["year"])]
-    notes = [f"{region}/{indicator} {y}: no '{series}' value; used series '{s}'" for y, s in filler.groupby("year")["series"].first().items()]
+    notes = [
+        f"{region}/{indicator} {y}: no '{series}' value; used series '{s}'"
+        for y, s in filler.groupby("year")["series"].first().items()
+    ]
     filler = filler[filler["series"] == filler.groupby("year")["series"].transform("first")]
     return pd.concat([chosen, filler]).sort_values("year").reset_index(drop=True), notes
 

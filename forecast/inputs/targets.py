@@ -42,7 +42,7 @@ class Target(BaseModel):
     label: str = ""
 
     @model_validator(mode="after")
-    def _base_needed(self) -> "Target":
+    def _base_needed(self) -> Target:
         if self.comparator in {"growth_rate_per_year", "increment"} and self.base_year is None:
             raise ValueError(f"a '{self.comparator}' target needs a base_year")
         if self.base_year is not None and self.base_year >= self.target_year:

@@ -46,22 +46,28 @@ def region_observations(history: pd.DataFrame, region: str, *, allow_empty: bool
     """
     window = stage_window(history, region, list(cal.INDICATORS), since=RULES_YEAR, allow_empty=allow_empty)
     tech_sme = int(round(window.start_values["tech_smes"]))
-    counts = {"hte": int(round(window.start_values["high_tech_enterprises"])), "tech_sme": tech_sme,
-              "startup": assumed_startups(tech_sme)}
+    counts = {
+        "hte": int(round(window.start_values["high_tech_enterprises"])),
+        "tech_sme": tech_sme,
+        "startup": assumed_startups(tech_sme),
+    }
     later = window.figures.copy()
     later["column"] = later["indicator"].map(cal.INDICATORS)
     later["noise"] = np.where(flags.is_caveated(later["flag"]), CAVEAT_NOISE, 1.0)
     later["censored"] = flags.is_lower_bound(later["flag"])
-    notes = [f"{region}: start state {window.start_year} ({counts['hte']} certified, {tech_sme} registered SMEs; "
-             f"{counts['startup']} startups assumed)"]
+    notes = [
+        f"{region}: start state {window.start_year} ({counts['hte']} certified, {tech_sme} registered SMEs; "
+        f"{counts['startup']} startups assumed)"
+    ]
     if window.dropped:
         notes.append(f"{region}: {window.dropped} figures before {window.start_year} not used (before the window)")
     end = int(later["year"].max()) if len(later) else window.start_year + 1
     return cal.RegionObservations(region, window.start_year, end, counts, later, window.start_rows, tuple(notes))
 
 
-def gather_observations(region: str, history: pd.DataFrame, *, parent: str | None = None
-                        ) -> tuple[list[cal.RegionObservations], list[str]]:
+def gather_observations(
+    region: str, history: pd.DataFrame, *, parent: str | None = None
+) -> tuple[list[cal.RegionObservations], list[str]]:
     """The region's window and, when pooling applies, its province's (no pilot runs)."""
     pooled = None
     notes: list[str] = []
@@ -74,7 +80,9 @@ def gather_observations(region: str, history: pd.DataFrame, *, parent: str | Non
     if pooled is not None:
         notes.append(f"{region} rates pooled with {parent} (POOL_SD {cal.POOL_SD})")
         if own.figures.empty:
-            notes.append(f"{region}: no figures after {own.start_year}; its rates are {parent}'s, widened by the pooling prior")
+            notes.append(
+                f"{region}: no figures after {own.start_year}; its rates are {parent}'s, widened by the pooling prior"
+            )
     found = [own] + ([pooled] if pooled is not None else [])
     return found, notes + [n for o in found for n in o.notes]
 
@@ -82,12 +90,23 @@ def gather_observations(region: str, history: pd.DataFrame, *, parent: str | Non
 def calibration_parent(region: str, history: pd.DataFrame, regions: pd.DataFrame, data_file: str) -> str | None:
     """The province to pool the region with (None: fitted alone); `InputError` if it cannot be calibrated."""
     if region not in regions.index:
-        raise InputError([Problem("data/regions.csv", "--region", f"unknown region '{region}'", did_you_mean(region, regions.index))])
+        raise InputError(
+            [Problem("data/regions.csv", "--region", f"unknown region '{region}'", did_you_mean(region, regions.index))]
+        )
     try:
         found, _ = gather_observations(region, history, parent=parent_of(region, regions))
     except StageDataError as exc:
         usable = sorted(r for r in regions.index if _calibratable(r, history, regions))
-        raise InputError([Problem(data_file, "--region", str(exc), f"regions with stage data to calibrate: {', '.join(usable) or 'none'}")]) from None
+        raise InputError(
+            [
+                Problem(
+                    data_file,
+                    "--region",
+                    str(exc),
+                    f"regions with stage data to calibrate: {', '.join(usable) or 'none'}",
+                )
+            ]
+        ) from None
     return found[1].region if len(found) == 2 else None
 
 
@@ -99,17 +118,22 @@ def _calibratable(region: str, history: pd.DataFrame, regions: pd.DataFrame) -> 
     return True
 
 
-def posterior_name(region: str, observations: Sequence[cal.RegionObservations], seed: int,
-                   sampler: Mapping[str, int] | None = None) -> str:
+def posterior_name(
+    region: str, observations: Sequence[cal.RegionObservations], seed: int, sampler: Mapping[str, int] | None = None
+) -> str:
     """The cache name of a fit: region, data hash, version, seed and sampler settings."""
     s = {**cal.DEFAULTS, **(sampler or {})}
-    return (f"ladder-{region}-{cal.data_hash(observations)[:16]}-v{cal.CALIBRATION_VERSION}"
-            f"-seed{seed}-d{s['draws']}t{s['tune']}c{s['chains']}.nc")
+    return (
+        f"ladder-{region}-{cal.data_hash(observations)[:16]}-v{cal.CALIBRATION_VERSION}"
+        f"-seed{seed}-d{s['draws']}t{s['tune']}c{s['chains']}.nc"
+    )
 
 
-def calibrate_region(region: str, history: pd.DataFrame, *, parent: str | None = None, seed: int = 0,
-                     **settings) -> az.InferenceData:
-    """Fit the region's rates from the history (pooled with `parent`); `models.ladder.calibration.calibrate`'s settings."""
+def calibrate_region(
+    region: str, history: pd.DataFrame, *, parent: str | None = None, seed: int = 0, **settings
+) -> az.InferenceData:
+    """Fit the region's rates from the history (pooled with `parent`); `models.ladder.calibration.calibrate`'s
+    settings."""
     observations, notes = gather_observations(region, history, parent=parent)
     return cal.calibrate(observations, notes=notes, seed=seed, **settings)
 
@@ -140,7 +164,10 @@ def posterior_for(
 
     def fit() -> az.InferenceData:
         where = f"; saved in {cache.folder}" if cache is not None else ""
-        reporter.note(f"fitting the ladder calibration for {region} ({draws} draws x {chains} chains; several minutes, once{where})")
+        reporter.note(
+            f"fitting the ladder calibration for {region} ({draws} draws x {chains} chains; several minutes, "
+            f"once{where})"
+        )
         return cal.calibrate(observations, notes=notes, seed=seed, **sampler)
 
     return cached_fit(cache, posterior_name(region, observations, seed, sampler), fit, refit=refit)
@@ -179,7 +206,8 @@ class PredictiveCheck:
 
 
 def predictive_check_draws(idata: az.InferenceData, *, runs: int, seed: int) -> PredictiveCheck:
-    """Run the ABM `runs` times with posterior draws from the region's start state, and draw the mean-field predictive."""
+    """Run the ABM `runs` times with posterior draws from the region's start state, and draw the mean-field
+    predictive."""
     region = idata.attrs["region"]
     start, _ = cal.attrs_json(idata, "windows")[region]
     firms = sum(cal.attrs_json(idata, "stage_counts")[region].values())

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from forecast.ladder.pipeline import LadderPlan, ladder_probabilities, paired_difference, simulate, with_lever
 from forecast.inputs.targets import Target
+from forecast.ladder.pipeline import LadderPlan, ladder_probabilities, paired_difference, simulate, with_lever
 from forecast.progress import SILENT, Reporter
 from models.ladder import LEVERS, LeverSetting
 from models.ladder.calibration import SAMPLED
@@ -111,14 +111,23 @@ def sweep_settings(plan: LadderPlan, ranges: dict[str, tuple[float, float]], onl
         settings.append(Setting(name, "lever", "off", quo, with_lever(plan.levers, name, None, (None, None))))
         larger = min(max(quo + 2 * (size - quo), low), high)
         if larger != size:
-            settings.append(Setting(name, "lever", "larger", larger, with_lever(plan.levers, name, larger, lever_window(plan, name))))
+            settings.append(
+                Setting(
+                    name, "lever", "larger", larger, with_lever(plan.levers, name, larger, lever_window(plan, name))
+                )
+            )
     if only is None:
         for name, (low, high) in ranges.items():
-            settings += [Setting(name, "uncertainty", label, value, plan.levers, {name: value}) for label, value in (("low", low), ("high", high))]
+            settings += [
+                Setting(name, "uncertainty", label, value, plan.levers, {name: value})
+                for label, value in (("low", low), ("high", high))
+            ]
     return settings
 
 
-def evaluate(plan: LadderPlan, target: Target, levers, fixed=None, *, reporter: Reporter = SILENT, desc: str = "ladder runs") -> tuple[float, float, np.ndarray]:
+def evaluate(
+    plan: LadderPlan, target: Target, levers, fixed=None, *, reporter: Reporter = SILENT, desc: str = "ladder runs"
+) -> tuple[float, float, np.ndarray]:
     """P(target met), its MC error and the per-run outcomes of one ensemble."""
     run = simulate(plan, levers=levers, fixed=fixed, reporter=reporter, desc=desc[:60])
     result = ladder_probabilities(run, [target])[0]
@@ -127,15 +136,27 @@ def evaluate(plan: LadderPlan, target: Target, levers, fixed=None, *, reporter: 
     return result.result.probability, result.result.mc_error, result.met
 
 
-def run_sweep(plan: LadderPlan, target: Target, settings: list[Setting], *, reporter: Reporter = SILENT) -> pd.DataFrame:
+def run_sweep(
+    plan: LadderPlan, target: Target, settings: list[Setting], *, reporter: Reporter = SILENT
+) -> pd.DataFrame:
     """One row per setting: P(met), MC error, change from the scenario and its paired MC error."""
     rows, base = [], None
     for s in settings:
         p, se, met = evaluate(plan, target, s.levers, s.fixed, reporter=reporter, desc=f"{s.factor}: {s.setting}")
         base = met if base is None else base
         change, change_se = paired_difference(base, met)
-        rows.append({"factor": s.factor, "kind": s.kind, "setting": s.setting, "value": s.value,
-                     "p_met": p, "p_met_mc_error": se, "change": change, "change_mc_error": change_se})
+        rows.append(
+            {
+                "factor": s.factor,
+                "kind": s.kind,
+                "setting": s.setting,
+                "value": s.value,
+                "p_met": p,
+                "p_met_mc_error": se,
+                "change": change,
+                "change_mc_error": change_se,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -147,15 +168,30 @@ def tornado_effects(sweep: pd.DataFrame) -> pd.DataFrame:
         by = part.set_index("setting")
         if part["kind"].iloc[0] == "lever":
             low, low_label = by.at["off", "p_met"], "off"
-            high, high_label = (by.at["larger", "p_met"], "larger") if "larger" in by.index else (base["p_met"], "as written")
+            high, high_label = (
+                (by.at["larger", "p_met"], "larger") if "larger" in by.index else (base["p_met"], "as written")
+            )
         else:
             low, low_label, high, high_label = by.at["low", "p_met"], "low", by.at["high", "p_met"], "high"
-        rows.append({"factor": factor, "low": low, "high": high, "low_label": f"{low_label} {low:.2f}", "high_label": f"{high_label} {high:.2f}"})
+        rows.append(
+            {
+                "factor": factor,
+                "low": low,
+                "high": high,
+                "low_label": f"{low_label} {low:.2f}",
+                "high_label": f"{high_label} {high:.2f}",
+            }
+        )
     return pd.DataFrame(rows, columns=["factor", "low", "high", "low_label", "high_label"])
 
 
-def search_size(evaluate_at: Callable[[float], tuple[float, float]], quo: float, bound: float, goal: float,
-                steps: int = SEARCH_STEPS) -> tuple[str, float | None, float, float, list[tuple[float, float, float]]]:
+def search_size(
+    evaluate_at: Callable[[float], tuple[float, float]],
+    quo: float,
+    bound: float,
+    goal: float,
+    steps: int = SEARCH_STEPS,
+) -> tuple[str, float | None, float, float, list[tuple[float, float, float]]]:
     """Bisection from the status quo `quo` towards `bound` for the smallest change with P >= goal.
 
     Returns (status, size, P, MC error, trace); status is "already", "reached" or "unreachable".
@@ -184,8 +220,17 @@ def search_size(evaluate_at: Callable[[float], tuple[float, float]], quo: float,
     return "reached", far, best[0], best[1], trace
 
 
-def inverse_search(plan: LadderPlan, target: Target, lever: str, goal: float, *, max_size: float | None = None,
-                   steps: int = SEARCH_STEPS, reporter: Reporter = SILENT, known: dict[float, tuple[float, float]] | None = None) -> SearchResult:
+def inverse_search(
+    plan: LadderPlan,
+    target: Target,
+    lever: str,
+    goal: float,
+    *,
+    max_size: float | None = None,
+    steps: int = SEARCH_STEPS,
+    reporter: Reporter = SILENT,
+    known: dict[float, tuple[float, float]] | None = None,
+) -> SearchResult:
     """The smallest size of `lever` with P(target) >= goal (module docstring).
 
     `known` holds (P, MC error) already simulated at some sizes (from the sweep), with
@@ -205,19 +250,30 @@ def inverse_search(plan: LadderPlan, target: Target, lever: str, goal: float, *,
 
     def evaluate_at(size: float) -> tuple[float, float]:
         if size not in cache:
-            cache[size] = evaluate(plan, target, with_lever(plan.levers, lever, size, window), reporter=reporter, desc=f"{lever} = {size:g}")[:2]
+            cache[size] = evaluate(
+                plan,
+                target,
+                with_lever(plan.levers, lever, size, window),
+                reporter=reporter,
+                desc=f"{lever} = {size:g}",
+            )[:2]
         return cache[size]
 
     bound = high
     if quo > low and evaluate_at(low)[0] > evaluate_at(high)[0]:
         bound = low  # the lever helps when lowered (e.g. the income-tax rate)
     status, size, p, se, trace = search_size(evaluate_at, quo, bound, goal, steps)
-    resolution = abs(bound - quo) / 2 ** steps
-    searched = f"[{min(quo, bound):g}, {max(quo, bound):g}] {spec.unit}" + (" (the lever has no upper bound; searched up to here)" if math.isinf(spec.bounds[1]) and bound == high else "")
+    resolution = abs(bound - quo) / 2**steps
+    searched = f"[{min(quo, bound):g}, {max(quo, bound):g}] {spec.unit}" + (
+        " (the lever has no upper bound; searched up to here)" if math.isinf(spec.bounds[1]) and bound == high else ""
+    )
     message = {
-        "already": f"P(met) is {p:.2f} ± {se:.2f} with {lever} at its status quo {quo:g} (other levers as in the scenario): the goal {goal:.2f} is reached without it",
-        "reached": f"smallest {lever} with P(met) >= {goal:.2f}: {size:g} {spec.unit} (within {resolution:.3g}); there P(met) = {p:.2f} ± {se:.2f} (Monte Carlo error)",
-        "unreachable": f"no size of {lever} within {searched} reaches P(met) >= {goal:.2f}: at {bound:g} P(met) = {p:.2f} ± {se:.2f}",
+        "already": f"P(met) is {p:.2f} ± {se:.2f} with {lever} at its status quo {quo:g} "
+        f"(other levers as in the scenario): the goal {goal:.2f} is reached without it",
+        "reached": f"smallest {lever} with P(met) >= {goal:.2f}: {size:g} {spec.unit} (within {resolution:.3g}); "
+        f"there P(met) = {p:.2f} ± {se:.2f} (Monte Carlo error)",
+        "unreachable": f"no size of {lever} within {searched} reaches P(met) >= {goal:.2f}: "
+        f"at {bound:g} P(met) = {p:.2f} ± {se:.2f}",
     }[status]
     return SearchResult(lever, goal, status, size, p, se, min(quo, bound), max(quo, bound), resolution, trace, message)
 
@@ -271,13 +327,43 @@ def search_problem(sizes: dict[str, float], lever: str, max_size: float | None) 
     return ""
 
 
-def explain_plan(plan: LadderPlan, target: Target, ranges: dict[str, tuple[float, float]], *, goal: float, lever: str | None = None,
-                 max_size: float | None = None, steps: int = SEARCH_STEPS, reporter: Reporter = SILENT) -> ExplainReport:
-    """Sweep every lever and uncertainty, then search the size of `lever` (default: the strongest lever in the sweep)."""
+def explain_plan(
+    plan: LadderPlan,
+    target: Target,
+    ranges: dict[str, tuple[float, float]],
+    *,
+    goal: float,
+    lever: str | None = None,
+    max_size: float | None = None,
+    steps: int = SEARCH_STEPS,
+    reporter: Reporter = SILENT,
+) -> ExplainReport:
+    """Sweep every lever and uncertainty, then search the size of `lever` (default: the strongest lever in the
+    sweep)."""
     sweep = run_sweep(plan, target, sweep_settings(plan, sweep_ranges(plan, ranges)), reporter=reporter)
     chosen = lever or strongest_lever(sweep)
     if chosen is None:
-        return ExplainReport(plan, target, sweep, tornado_effects(sweep), None, "the scenario sets no lever: give --lever NAME for the inverse search")
-    search = inverse_search(plan, target, chosen, goal, max_size=max_size, steps=steps, reporter=reporter, known=sweep_sizes(sweep, plan, chosen))
-    note = "" if lever else f"inverse search on {chosen}, the lever that moves P(met) most in the sweep (choose another with --lever)"
+        return ExplainReport(
+            plan,
+            target,
+            sweep,
+            tornado_effects(sweep),
+            None,
+            "the scenario sets no lever: give --lever NAME for the inverse search",
+        )
+    search = inverse_search(
+        plan,
+        target,
+        chosen,
+        goal,
+        max_size=max_size,
+        steps=steps,
+        reporter=reporter,
+        known=sweep_sizes(sweep, plan, chosen),
+    )
+    note = (
+        ""
+        if lever
+        else f"inverse search on {chosen}, the lever that moves P(met) most in the sweep (choose another with --lever)"
+    )
     return ExplainReport(plan, target, sweep, tornado_effects(sweep), search, note)

@@ -143,27 +143,44 @@ def uniform_draws(ranges: Mapping[str, tuple[float, float]], n: int, seed: int) 
 
 def uncertainty_ranges(scenario: Scenario) -> dict[str, tuple[float, float]]:
     """Each listed parameter's (low, high); PARAM_RANGES fills a bound left out."""
-    return {name: (PARAM_RANGES[name][0] if u.low is None else u.low, PARAM_RANGES[name][1] if u.high is None else u.high)
-            for name, u in scenario.uncertainties.items()}
+    return {
+        name: (PARAM_RANGES[name][0] if u.low is None else u.low, PARAM_RANGES[name][1] if u.high is None else u.high)
+        for name, u in scenario.uncertainties.items()
+    }
 
 
-def parameter_draws(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, n: int, seed: int, *,
-                    cache: PosteriorCache | None = None, reporter: Reporter = SILENT) -> tuple[pd.DataFrame, list[str], LadderParams]:
+def parameter_draws(
+    scenario: Scenario,
+    history: pd.DataFrame,
+    regions: pd.DataFrame,
+    n: int,
+    seed: int,
+    *,
+    cache: PosteriorCache | None = None,
+    reporter: Reporter = SILENT,
+) -> tuple[pd.DataFrame, list[str], LadderParams]:
     """Per-run parameters (the scenario's uncertainties, or posterior draws plus those),
     notes, and the base parameters the others keep (the calibration's, if it set them)."""
     ranges = uncertainty_ranges(scenario)
     prior = uniform_draws(ranges, n, seed)
     if scenario.models.ladder.calibration == "prior":
-        return prior, [f"parameters drawn uniformly on their ranges: {', '.join(ranges) or 'none (defaults)'}"], LadderParams()
-    idata = calibration.posterior_for(scenario.region, history, regions, seed=scenario.models.ladder.calibration_seed,
-                                      cache=cache, reporter=reporter)
+        return (
+            prior,
+            [f"parameters drawn uniformly on their ranges: {', '.join(ranges) or 'none (defaults)'}"],
+            LadderParams(),
+        )
+    idata = calibration.posterior_for(
+        scenario.region, history, regions, seed=scenario.models.ladder.calibration_seed, cache=cache, reporter=reporter
+    )
     draws = posterior_param_draws(idata, n, seed).reset_index(drop=True)
     extra = [c for c in prior.columns if c not in draws.columns]
     attrs = getattr(idata, "attrs", {})
     status = attrs_json(idata, "diagnostics")["status"] if "diagnostics" in attrs else "unknown"
-    notes = [f"parameters from the {scenario.region} posterior ({len(draws.columns)} calibrated; calibration seed "
-             f"{scenario.models.ladder.calibration_seed}, version {attrs.get('calibration_version', '?')}, "
-             f"data sha256 {str(attrs.get('data_sha256', '?'))[:12]}; convergence {status})"]
+    notes = [
+        f"parameters from the {scenario.region} posterior ({len(draws.columns)} calibrated; calibration seed "
+        f"{scenario.models.ladder.calibration_seed}, version {attrs.get('calibration_version', '?')}, "
+        f"data sha256 {str(attrs.get('data_sha256', '?'))[:12]}; convergence {status})"
+    ]
     if extra:
         notes.append(f"not calibrated, drawn from the scenario's ranges: {', '.join(extra)}")
     if len(extra) < len(prior.columns):
@@ -172,20 +189,40 @@ def parameter_draws(scenario: Scenario, history: pd.DataFrame, regions: pd.DataF
     return pd.concat([draws, prior[extra]], axis=1), notes, base
 
 
-def gdp_draws(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame, n: int, seed: int,
-              cache: PosteriorCache | None = None, refit: bool = False) -> GdpDraws | None:
+def gdp_draws(
+    scenario: Scenario,
+    history: pd.DataFrame,
+    regions: pd.DataFrame,
+    indicators: pd.DataFrame,
+    n: int,
+    seed: int,
+    cache: PosteriorCache | None = None,
+    refit: bool = False,
+) -> GdpDraws | None:
     """GDP trajectories from the trend model, one per run (None if the region has no GDP figures)."""
     cutoff = None if scenario.as_of == "latest" else scenario.as_of
-    panel = forecast_indicator(history, "gdp", [scenario.region], regions=regions, indicators=indicators, cutoff=cutoff,
-                               horizon=scenario.horizon, settings=scenario.models.trend or TrendSettings(), seed=seed,
-                               cache=cache, refit=refit)
+    panel = forecast_indicator(
+        history,
+        "gdp",
+        [scenario.region],
+        regions=regions,
+        indicators=indicators,
+        cutoff=cutoff,
+        horizon=scenario.horizon,
+        settings=scenario.models.trend or TrendSettings(),
+        seed=seed,
+        cache=cache,
+        refit=refit,
+    )
     if scenario.region not in panel.paths:
         return None
     paths = panel.paths[scenario.region]
     flat = paths.reshape(-1, paths.shape[-1])
     index = (np.arange(n) * flat.shape[0]) // n if n <= flat.shape[0] else np.arange(n) % flat.shape[0]
-    notes = [f"GDP: trend model, figures up to {cutoff or 'the latest'}; {flat.shape[0]} draws for {n} runs"
-             + ("" if n <= flat.shape[0] else " (draws reused: raise the trend draws)")]
+    notes = [
+        f"GDP: trend model, figures up to {cutoff or 'the latest'}; {flat.shape[0]} draws for {n} runs"
+        + ("" if n <= flat.shape[0] else " (draws reused: raise the trend draws)")
+    ]
     notes += panel.notes.get(scenario.region, [])
     status = panel.diagnostics[scenario.region].status
     if status != "ok":
@@ -193,10 +230,21 @@ def gdp_draws(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, 
     return GdpDraws(panel.years[scenario.region], flat[index], tuple(notes))
 
 
-def plan_ladder(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame, *,
-                need_gdp: bool, seed: int | None = None, runs: int | None = None, gdp_cache: dict | None = None,
-                cache: PosteriorCache | None = None, refit: bool = False, workers: int | None = None,
-                reporter: Reporter = SILENT) -> LadderPlan:
+def plan_ladder(
+    scenario: Scenario,
+    history: pd.DataFrame,
+    regions: pd.DataFrame,
+    indicators: pd.DataFrame,
+    *,
+    need_gdp: bool,
+    seed: int | None = None,
+    runs: int | None = None,
+    gdp_cache: dict | None = None,
+    cache: PosteriorCache | None = None,
+    refit: bool = False,
+    workers: int | None = None,
+    reporter: Reporter = SILENT,
+) -> LadderPlan:
     """Resolve a scenario's ladder section into a plan (the scenario must have passed `check_scenario`).
 
     `seed` and `runs` override the scenario's (compare uses one seed for all scenarios);
@@ -211,15 +259,35 @@ def plan_ladder(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame
     params, notes, base = parameter_draws(scenario, history, regions, n, seed, cache=cache, reporter=reporter)
     gdp = None
     if need_gdp and start.rd_total is not None:
-        key = (scenario.region, scenario.as_of, scenario.horizon, (scenario.models.trend or TrendSettings()).model_dump_json(), seed, n)
+        key = (
+            scenario.region,
+            scenario.as_of,
+            scenario.horizon,
+            (scenario.models.trend or TrendSettings()).model_dump_json(),
+            seed,
+            n,
+        )
         cache = {} if gdp_cache is None else gdp_cache
         if key not in cache:
             cache[key] = gdp_draws(scenario, history, regions, indicators, n, seed, cache, refit)
         gdp = cache[key]
     notes += (list(start.notes) if need_gdp else []) + (list(gdp.notes) if gdp else [])
-    return LadderPlan(scenario.name, scenario.region, seed, start, scenario.horizon, n, settings.firm_scale,
-                      lever_settings(scenario.levers), params, settings.calibration, gdp, tuple(notes), base,
-                      default_workers(n) if workers is None else max(1, workers))
+    return LadderPlan(
+        scenario.name,
+        scenario.region,
+        seed,
+        start,
+        scenario.horizon,
+        n,
+        settings.firm_scale,
+        lever_settings(scenario.levers),
+        params,
+        settings.calibration,
+        gdp,
+        tuple(notes),
+        base,
+        default_workers(n) if workers is None else max(1, workers),
+    )
 
 
 def default_workers(runs: int) -> int:
@@ -227,18 +295,33 @@ def default_workers(runs: int) -> int:
     return min(os.cpu_count() or 1, 4) if runs >= 20 else 1
 
 
-def simulate(plan: LadderPlan, *, levers: Sequence[LeverSetting] | None = None, fixed: Mapping[str, float] | None = None,
-             reporter: Reporter = SILENT, desc: str = "ladder runs") -> LadderRun:
+def simulate(
+    plan: LadderPlan,
+    *,
+    levers: Sequence[LeverSetting] | None = None,
+    fixed: Mapping[str, float] | None = None,
+    reporter: Reporter = SILENT,
+    desc: str = "ladder runs",
+) -> LadderRun:
     """Run the plan's ensemble, optionally with other levers or some parameters fixed for every run."""
     levers = plan.levers if levers is None else tuple(levers)
     params = plan.params.copy()
     for name, value in (fixed or {}).items():
         params[name] = float(value)
     with reporter.progress(plan.runs, desc) as advance:
-        ds = run_ensemble(n_runs=plan.runs, seed=np.random.SeedSequence(plan.seed, spawn_key=(RUN_STREAM,)),
-                          param_draws=params if len(params.columns) else None, params=plan.base, on_done=advance,
-                          workers=plan.workers, stage_counts=plan.start.counts, start_year=plan.start.year,
-                          end_year=plan.end_year, levers=levers, firm_scale=plan.firm_scale)
+        ds = run_ensemble(
+            n_runs=plan.runs,
+            seed=np.random.SeedSequence(plan.seed, spawn_key=(RUN_STREAM,)),
+            param_draws=params if len(params.columns) else None,
+            params=plan.base,
+            on_done=advance,
+            workers=plan.workers,
+            stage_counts=plan.start.counts,
+            start_year=plan.start.year,
+            end_year=plan.end_year,
+            levers=levers,
+            firm_scale=plan.firm_scale,
+        )
     years = ds["year"].values
     paths = {indicator: ds[column].values[None, :, :] for indicator, column in INDICATOR_COLUMNS.items()}
     notes = []
@@ -249,7 +332,9 @@ def simulate(plan: LadderPlan, *, levers: Sequence[LeverSetting] | None = None, 
     return LadderRun(plan, levers, ds, years, paths, notes)
 
 
-def rd_paths(firm_rd: np.ndarray, years: np.ndarray, start: StartState, gdp: GdpDraws) -> tuple[np.ndarray, np.ndarray, str]:
+def rd_paths(
+    firm_rd: np.ndarray, years: np.ndarray, start: StartState, gdp: GdpDraws
+) -> tuple[np.ndarray, np.ndarray, str]:
     """Total R&D (100 million yuan) and R&D intensity (%) per run and year (module docstring)."""
     r0, gdp0 = start.rd_total, start.gdp
     scale = np.minimum(1.0, FIRM_RD_SHARE_CAP * r0 / np.maximum(firm_rd[:, 0], 1e-12))
@@ -263,8 +348,11 @@ def rd_paths(firm_rd: np.ndarray, years: np.ndarray, start: StartState, gdp: Gdp
             gdp_t[:, k] = gdp.values[:, int(np.flatnonzero(gdp.years == year)[0])]
     total = firm + other0[:, None] * gdp_t / gdp0
     capped = float(np.mean(scale < 1.0))
-    note = (f"R&D: other (non-ladder) R&D {np.median(other0):.2f} of {r0:.2f} in {start.year} (median), grown with GDP; "
-            f"firm R&D rescaled to {FIRM_RD_SHARE_CAP:.0%} of the {start.year} total in {capped:.0%} of runs (model level above the data)")
+    note = (
+        f"R&D: other (non-ladder) R&D {np.median(other0):.2f} of {r0:.2f} in {start.year} (median), grown with GDP; "
+        f"firm R&D rescaled to {FIRM_RD_SHARE_CAP:.0%} of the {start.year} total in {capped:.0%} of runs (model "
+        "level above the data)"
+    )
     return total, 100.0 * total / gdp_t, note
 
 
@@ -292,7 +380,9 @@ def judgeable(run: LadderRun, target: Target) -> str:
         return f"no R&D and GDP figures for {run.plan.region} in {run.plan.start.year} to anchor {target.indicator}"
     if not run.years[0] < target.target_year <= run.years[-1]:
         return f"deadline {target.target_year} is not after the ladder's start year {run.years[0]}"
-    needed = [target.target_year] + ([target.base_year] if target.base_value is None and target.base_year is not None else [])
+    needed = [target.target_year] + (
+        [target.base_year] if target.base_value is None and target.base_year is not None else []
+    )
     for year in needed:
         if year not in run.years:
             return f"the ladder starts in {run.years[0]}, after the base year {year}"
@@ -316,26 +406,57 @@ def needs_gdp(targets: Sequence[Target]) -> bool:
     return any(t.indicator in RD_INDICATORS for t in targets)
 
 
-def forecast_ladder(scenario: Scenario, targets: Sequence[Target], history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
-                    *, reporter: Reporter = SILENT, **planning) -> tuple[LadderRun, list[LadderTargetResult]]:
-    """Plan (`plan_ladder`'s keyword settings), simulate and judge every target: the whole ladder forecast of one scenario."""
-    plan = plan_ladder(scenario, history, regions, indicators, need_gdp=needs_gdp(targets), reporter=reporter, **planning)
+def forecast_ladder(
+    scenario: Scenario,
+    targets: Sequence[Target],
+    history: pd.DataFrame,
+    regions: pd.DataFrame,
+    indicators: pd.DataFrame,
+    *,
+    reporter: Reporter = SILENT,
+    **planning,
+) -> tuple[LadderRun, list[LadderTargetResult]]:
+    """Plan (`plan_ladder`'s keyword settings), simulate and judge every target: the whole ladder forecast of
+    one scenario."""
+    plan = plan_ladder(
+        scenario, history, regions, indicators, need_gdp=needs_gdp(targets), reporter=reporter, **planning
+    )
     run = simulate(plan, reporter=reporter, desc=f"ladder: {scenario.name}"[:60])
     return run, ladder_probabilities(run, targets)
 
 
-def compare_scenarios(scenarios: Mapping[str, tuple[Scenario, list[Target]]], history: pd.DataFrame, regions: pd.DataFrame,
-                      indicators: pd.DataFrame, *, seed: int, runs: int, reporter: Reporter = SILENT, **planning
-                      ) -> tuple[dict[str, LadderRun], dict[str, list[LadderTargetResult]]]:
+def compare_scenarios(
+    scenarios: Mapping[str, tuple[Scenario, list[Target]]],
+    history: pd.DataFrame,
+    regions: pd.DataFrame,
+    indicators: pd.DataFrame,
+    *,
+    seed: int,
+    runs: int,
+    reporter: Reporter = SILENT,
+    **planning,
+) -> tuple[dict[str, LadderRun], dict[str, list[LadderTargetResult]]]:
     """Every scenario's ladder forecast with one seed and one ensemble size (common random numbers)."""
     runs_by_label, results, gdp_cache = {}, {}, {}
     for label, (scenario, targets) in scenarios.items():
-        runs_by_label[label], results[label] = forecast_ladder(scenario, targets, history, regions, indicators, seed=seed, runs=runs,
-                                                               reporter=reporter, gdp_cache=gdp_cache, **planning)
+        runs_by_label[label], results[label] = forecast_ladder(
+            scenario,
+            targets,
+            history,
+            regions,
+            indicators,
+            seed=seed,
+            runs=runs,
+            reporter=reporter,
+            gdp_cache=gdp_cache,
+            **planning,
+        )
     return runs_by_label, results
 
 
-def with_lever(levers: Sequence[LeverSetting], name: str, size: float | None, window: tuple[int | None, int | None]) -> tuple[LeverSetting, ...]:
+def with_lever(
+    levers: Sequence[LeverSetting], name: str, size: float | None, window: tuple[int | None, int | None]
+) -> tuple[LeverSetting, ...]:
     """Levers with every setting of `name` removed and, unless size is None, one setting added."""
     kept = tuple(s for s in levers if s.name != name)
     return kept if size is None else (*kept, LeverSetting(name, float(size), *window))

@@ -69,18 +69,25 @@ def start_state(scenario: Scenario, history: pd.DataFrame) -> StartState:
         if stage in given:
             counts[stage], sources[stage] = int(given.pop(stage)), "given in the scenario (models.ladder.initial)"
         elif row is not None:
-            counts[stage], sources[stage] = int(round(row["value"])), f"observed: {indicator} {year} (data row {row['row']})"
+            counts[stage], sources[stage] = (
+                int(round(row["value"])),
+                f"observed: {indicator} {year} (data row {row['row']})",
+            )
     if "startup" not in given:
         counts["startup"] = assumed_startups(counts.get("tech_sme", 0))
         rate = LadderParams().startup_entry_rate
-        sources["startup"] = f"assumed: {STARTUP_COHORTS} x startup_entry_rate {rate:g} x tech_sme (no published figure)"
+        sources["startup"] = (
+            f"assumed: {STARTUP_COHORTS} x startup_entry_rate {rate:g} x tech_sme (no published figure)"
+        )
     for stage, count in given.items():
         counts[stage], sources[stage] = int(count), "given in the scenario (models.ladder.initial)"
     rd_total, gdp, notes = _start_rd(history, scenario.region, year, scenario.series)
     return StartState(year, counts, sources, rd_total, gdp, tuple(notes))
 
 
-def _start_rd(history: pd.DataFrame, region: str, year: int, series: dict[str, str]) -> tuple[float | None, float | None, list[str]]:
+def _start_rd(
+    history: pd.DataFrame, region: str, year: int, series: dict[str, str]
+) -> tuple[float | None, float | None, list[str]]:
     def value(indicator: str) -> float | None:
         row = clean_figure(history, region, indicator, year, series.get(indicator, "main"))
         return None if row is None else float(row["value"])
@@ -89,11 +96,18 @@ def _start_rd(history: pd.DataFrame, region: str, year: int, series: dict[str, s
     notes = []
     if rd is None and gdp is not None and intensity is not None:
         rd = intensity / 100 * gdp
-        notes.append(f"{region} R&D spending {year} = rd_intensity {intensity:g}% x GDP {gdp:g} = {rd:.2f} (100 million yuan)")
+        notes.append(
+            f"{region} R&D spending {year} = rd_intensity {intensity:g}% x GDP {gdp:g} = {rd:.2f} (100 million yuan)"
+        )
     if gdp is None and rd is not None and intensity:
         gdp = rd / (intensity / 100)
-        notes.append(f"{region} GDP {year} = R&D spending {rd:g} / rd_intensity {intensity:g}% = {gdp:.1f} (100 million yuan)")
+        notes.append(
+            f"{region} GDP {year} = R&D spending {rd:g} / rd_intensity {intensity:g}% = {gdp:.1f} (100 million yuan)"
+        )
     if rd is None or gdp is None:
-        notes.append(f"{region} {year}: two of rd_expenditure, rd_intensity and gdp are needed for the ladder's R&D figures; found fewer")
+        notes.append(
+            f"{region} {year}: two of rd_expenditure, rd_intensity and gdp are needed for the ladder's R&D "
+            "figures; found fewer"
+        )
         return None, None, notes
     return rd, gdp, notes

@@ -20,9 +20,9 @@ import arviz as az
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from forecast.ladder.calibration import PredictiveCheck, region_figures
 from forecast.report.calibration_charts import plot_calibration_check
 from forecast.report.files import provenance, staged_output, write_manifest
-from forecast.ladder.calibration import PredictiveCheck, region_figures
 from models.ladder import calibration as cal
 from models.ladder.params import PARAM_RANGES
 
@@ -35,17 +35,30 @@ def summary_table(idata: az.InferenceData) -> pd.DataFrame:
     summary = az.summary(idata, var_names=["rates", "sigma"], hdi_prob=0.94)
     rows = []
     for name, values in summary.iterrows():
-        inside = name[name.index("[") + 1:-1].split(", ")
+        inside = name[name.index("[") + 1 : -1].split(", ")
         region, parameter = (inside[0], inside[1]) if name.startswith("rates") else ("all", f"sigma_{inside[0]}")
         low, high = PARAM_RANGES.get(parameter, (float("nan"), float("nan")))
-        rows.append({"region": region, "parameter": parameter, **values.to_dict(), "prior_low": low, "prior_high": high})
+        rows.append(
+            {"region": region, "parameter": parameter, **values.to_dict(), "prior_low": low, "prior_high": high}
+        )
     return pd.DataFrame(rows)
 
 
 def format_summary(table: pd.DataFrame, region: str, status: str) -> str:
     """The region's rows and the noise scales as text, with the convergence status."""
     shown = table[table["region"].isin([region, "all"])]
-    columns = ["parameter", "mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk", "ess_tail", "prior_low", "prior_high"]
+    columns = [
+        "parameter",
+        "mean",
+        "sd",
+        "hdi_3%",
+        "hdi_97%",
+        "r_hat",
+        "ess_bulk",
+        "ess_tail",
+        "prior_low",
+        "prior_high",
+    ]
     text = shown[columns].to_string(index=False, float_format=lambda v: f"{v:.3g}")
     return f"{text}\n\nconvergence: {status}"
 
@@ -55,12 +68,20 @@ def check_chart(check: PredictiveCheck, idata: az.InferenceData, history: pd.Dat
     figures = region_figures(history, check.region)
     figures = figures[figures["year"] >= check.start_year - HISTORY_SHOWN]
     status = cal.attrs_json(idata, "diagnostics")["status"]
-    return plot_calibration_check(figures, check.abm, check.meanfield, start_year=check.start_year, status=status,
-                                  title=f"{check.region}: ladder model with calibrated rates ({check.runs} ABM runs, firm_scale {check.firm_scale})")
+    return plot_calibration_check(
+        figures,
+        check.abm,
+        check.meanfield,
+        start_year=check.start_year,
+        status=status,
+        title=f"{check.region}: ladder model with calibrated rates ({check.runs} ABM runs, firm_scale "
+        f"{check.firm_scale})",
+    )
 
 
 def manifest(idata: az.InferenceData, *, command: str, inputs: dict[str, str], check: PredictiveCheck) -> dict:
-    """Everything needed to reproduce the calibration (`forecast.report.files.provenance` plus the fit's and the check's settings)."""
+    """Everything needed to reproduce the calibration (`forecast.report.files.provenance` plus the fit's and
+    the check's settings)."""
     attrs = idata.attrs
     return {
         **provenance(command=command, seed=int(attrs["seed"]), inputs={**inputs, "rows_used": attrs["data_sha256"]}),
@@ -77,7 +98,9 @@ def manifest(idata: az.InferenceData, *, command: str, inputs: dict[str, str], c
     }
 
 
-def write_calibration(out_dir: Path, idata: az.InferenceData, table: pd.DataFrame, figure: plt.Figure, meta: dict) -> list[Path]:
+def write_calibration(
+    out_dir: Path, idata: az.InferenceData, table: pd.DataFrame, figure: plt.Figure, meta: dict
+) -> list[Path]:
     """posterior.nc, summary.csv, ppc.png and manifest.json into `out_dir`, all or nothing."""
     try:
         with staged_output(out_dir) as staging:

@@ -20,11 +20,14 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from forecast.inputs import flags  # noqa: E402
 from models.ladder.model import INDICATOR_COLUMNS  # noqa: E402
 
-PANELS = tuple((INDICATOR_COLUMNS[indicator], indicator, title) for indicator, title in (
-    ("high_tech_enterprises", "certified high-tech enterprises (stock)"),
-    ("high_tech_certifications", "certifications per year (new + renewed)"),
-    ("tech_smes", "registered tech SMEs (stock)"),
-))
+PANELS = tuple(
+    (INDICATOR_COLUMNS[indicator], indicator, title)
+    for indicator, title in (
+        ("high_tech_enterprises", "certified high-tech enterprises (stock)"),
+        ("high_tech_certifications", "certifications per year (new + renewed)"),
+        ("tech_smes", "registered tech SMEs (stock)"),
+    )
+)
 """(model column, indicator, panel title), one panel each."""
 
 Paths = Mapping[str, tuple[np.ndarray, np.ndarray]]
@@ -62,8 +65,11 @@ def plot_calibration_check(
         ax.set_ylabel("firms" if column != "certifications_listed" else "firms per year")
         ax.grid(alpha=0.3)
     np.ravel(axes)[0].legend(fontsize=7, loc="upper left")
-    fig.suptitle(title if status == "ok" else f"{title}\nconvergence {status}", fontsize=11,
-                 color="black" if status == "ok" else "tab:red")
+    fig.suptitle(
+        title if status == "ok" else f"{title}\nconvergence {status}",
+        fontsize=11,
+        color="black" if status == "ok" else "tab:red",
+    )
     fig.tight_layout()
     return fig
 
@@ -95,4 +101,6 @@ def _points(ax: plt.Axes, rows: pd.DataFrame, start_year: int) -> None:
     )
     for mask, style in styles:
         if mask.any():
-            ax.plot(rows["year"].to_numpy()[mask], rows["value"].to_numpy()[mask], linestyle="none", markersize=6, **style)
+            ax.plot(
+                rows["year"].to_numpy()[mask], rows["value"].to_numpy()[mask], linestyle="none", markersize=6, **style
+            )

@@ -12,12 +12,12 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from forecast.inputs import flags  # noqa: E402
-from forecast.probability import band_quantiles  # noqa: E402
 from forecast.inputs.targets import Target, threshold_level  # noqa: E402
+from forecast.probability import band_quantiles  # noqa: E402
 
 BANDS = ((0.025, 0.975, "95%", 0.15), (0.10, 0.90, "80%", 0.25), (0.25, 0.75, "50%", 0.35))
 
@@ -41,21 +41,49 @@ def plot_fan(
     shown = years >= start
     q = band_quantiles(paths[..., shown])
     for low, high, label, alpha in BANDS:
-        ax.fill_between(years[shown], q[low], q[high], color="tab:blue", alpha=alpha, linewidth=0, label=f"{label} interval")
+        ax.fill_between(
+            years[shown], q[low], q[high], color="tab:blue", alpha=alpha, linewidth=0, label=f"{label} interval"
+        )
     ax.plot(years[shown], q[0.5], color="tab:blue", linewidth=2, label="median projection")
     clean = flags.is_clean(history["flag"])
     ax.plot(history.loc[clean, "year"], history.loc[clean, "value"], "o", color="black", label="reported figure")
     if (~clean).any():
-        ax.plot(history.loc[~clean, "year"], history.loc[~clean, "value"], "o", mfc="none", color="black", label="caveated figure (mid-year, bound, scope)")
+        ax.plot(
+            history.loc[~clean, "year"],
+            history.loc[~clean, "value"],
+            "o",
+            mfc="none",
+            color="black",
+            label="caveated figure (mid-year, bound, scope)",
+        )
     level = threshold_level(target)
     if level is not None:
-        ax.plot([target.target_year], [level], marker="*", markersize=16, color="tab:red", linestyle="none", label=f"target {target.describe()}")
+        ax.plot(
+            [target.target_year],
+            [level],
+            marker="*",
+            markersize=16,
+            color="tab:red",
+            linestyle="none",
+            label=f"target {target.describe()}",
+        )
         ax.axhline(level, color="tab:red", linestyle=":", linewidth=1)
     if outcome is not None:
-        ax.plot([target.target_year], [outcome], marker="D", markersize=9, color="tab:green", linestyle="none", label=f"outcome {outcome:g}")
+        ax.plot(
+            [target.target_year],
+            [outcome],
+            marker="D",
+            markersize=9,
+            color="tab:green",
+            linestyle="none",
+            label=f"outcome {outcome:g}",
+        )
     if cutoff is not None:
         ax.axvline(cutoff + 0.5, color="grey", linestyle="--", linewidth=1, label=f"data used up to {cutoff}")
-    ax.set_title(f"{target.region}: {target.describe()}\nP(met) = {probability:.2f} ± {mc_error:.2f} (Monte Carlo error)", fontsize=11)
+    ax.set_title(
+        f"{target.region}: {target.describe()}\nP(met) = {probability:.2f} ± {mc_error:.2f} (Monte Carlo error)",
+        fontsize=11,
+    )
     if status != "ok":
         ax.text(0.01, 0.02, "convergence " + status, transform=ax.transAxes, color="tab:red", fontsize=8, va="bottom")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -67,7 +95,9 @@ def plot_fan(
     return fig
 
 
-def plot_reliability(tables: dict[str, pd.DataFrame], *, title: str = "Reliability of threshold events", ax: plt.Axes | None = None) -> plt.Figure:
+def plot_reliability(
+    tables: dict[str, pd.DataFrame], *, title: str = "Reliability of threshold events", ax: plt.Axes | None = None
+) -> plt.Figure:
     """Calibration chart: per method, observed event frequency against mean forecast probability.
 
     `tables` maps a label (e.g. "model (Brier 0.12)") to a `forecast.evaluation.scores.reliability_table`;

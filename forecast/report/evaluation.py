@@ -28,22 +28,39 @@ from forecast.report.files import staged_output, write_manifest
 def format_backtest(result: BacktestResult) -> str:
     """The score table for the terminal, with what was left out and every convergence warning."""
     scores = score_table(result.rows)
-    shown = pd.DataFrame({
-        "origin": scores["origin"], "method": scores["method"],
-        **{f"cov{p}": scores[f"coverage_{p}"].map("{:.2f}".format) for p in (50, 80, 95)},
-        "CRPS": scores["crps"].map("{:.3f}".format), "Brier": scores["brier"].map("{:.3f}".format),
-        "points": scores["points"], "fits with warnings": [f"{w}/{f}" if m == MODEL else "-" for m, w, f in zip(scores["method"], scores["fits_with_warnings"], scores["fits"])],
-    })
-    lines = [shown.to_string(index=False), "", "Nominal coverage: cov50 0.50, cov80 0.80, cov95 0.95. " + CRPS_NOTE,
-             "Brier: threshold events 'figure >= last figure at the origin grown at 0/5/10/20% a year'; lower is better."]
+    shown = pd.DataFrame(
+        {
+            "origin": scores["origin"],
+            "method": scores["method"],
+            **{f"cov{p}": scores[f"coverage_{p}"].map("{:.2f}".format) for p in (50, 80, 95)},
+            "CRPS": scores["crps"].map("{:.3f}".format),
+            "Brier": scores["brier"].map("{:.3f}".format),
+            "points": scores["points"],
+            "fits with warnings": [
+                f"{w}/{f}" if m == MODEL else "-"
+                for m, w, f in zip(scores["method"], scores["fits_with_warnings"], scores["fits"], strict=True)
+            ],
+        }
+    )
+    lines = [
+        shown.to_string(index=False),
+        "",
+        "Nominal coverage: cov50 0.50, cov80 0.80, cov95 0.95. " + CRPS_NOTE,
+        "Brier: threshold events 'figure >= last figure at the origin grown at 0/5/10/20% a year'; lower is better.",
+    ]
     counts = result.excluded.groupby("reason").size()
     if len(counts):
-        lines.append("Left out of every score: " + "; ".join(f"{n} points ({reason})" for reason, n in counts.items()) + ".")
+        lines.append(
+            "Left out of every score: " + "; ".join(f"{n} points ({reason})" for reason, n in counts.items()) + "."
+        )
     flagged: dict[tuple, list[str]] = {}
     for f in result.fits:  # one panel fit serves every region of an (origin, indicator): one line each
         if f["diagnostics"]["status"] != "ok":
             flagged.setdefault((f["origin"], f["indicator"], f["diagnostics"]["status"]), []).append(f["region"])
-    lines += [f"convergence {status}: origin {o}, {indicator} ({', '.join(regions)})" for (o, indicator, status), regions in flagged.items()]
+    lines += [
+        f"convergence {status}: origin {o}, {indicator} ({', '.join(regions)})"
+        for (o, indicator, status), regions in flagged.items()
+    ]
     return "\n".join(lines)
 
 
@@ -64,7 +81,15 @@ def write_backtest(out_dir: Path, result: BacktestResult, meta: dict) -> list[Pa
         fig = plot_reliability(reliability_labels(result.rows), title="Backtest: threshold events, pooled over origins")
         fig.savefig(staging / "reliability.png", dpi=110)
         plt.close(fig)
-        write_manifest(staging, {**meta, "crps_scale": CRPS_NOTE, "excluded": result.excluded.groupby("reason").size().to_dict(), "fits": result.fits})
+        write_manifest(
+            staging,
+            {
+                **meta,
+                "crps_scale": CRPS_NOTE,
+                "excluded": result.excluded.groupby("reason").size().to_dict(),
+                "fits": result.fits,
+            },
+        )
     return sorted(Path(out_dir).iterdir())
 
 
@@ -73,25 +98,44 @@ def format_audit(rows: pd.DataFrame, skipped: pd.DataFrame) -> str:
     """Targets with P(met) per method and the result, the Brier scores, reliability, and what was skipped."""
     lines = []
     if len(rows):
-        shown = pd.DataFrame({
-            "target": rows["target_id"], "data up to": rows["base_year"],
-            "P(met) model": [f"{p:.2f} ± {e:.2f}" if pd.notna(p) else "-" for p, e in zip(rows["p_model"], rows["p_model_mc_error"])],
-            **{m: rows[f"p_{m}"].map("{:.2f}".format) for m in METHODS if m != MODEL},
-            "outcome": [f"{o:g} ({'met' if m else 'missed'})" for o, m in zip(rows["outcome"], rows["met"])],
-            "diagnostics": rows["diagnostics"],
-        })
+        shown = pd.DataFrame(
+            {
+                "target": rows["target_id"],
+                "data up to": rows["base_year"],
+                "P(met) model": [
+                    f"{p:.2f} ± {e:.2f}" if pd.notna(p) else "-"
+                    for p, e in zip(rows["p_model"], rows["p_model_mc_error"], strict=True)
+                ],
+                **{m: rows[f"p_{m}"].map("{:.2f}".format) for m in METHODS if m != MODEL},
+                "outcome": [
+                    f"{o:g} ({'met' if m else 'missed'})" for o, m in zip(rows["outcome"], rows["met"], strict=True)
+                ],
+                "diagnostics": rows["diagnostics"],
+            }
+        )
         scores = audit_scores(rows)
         reliability = audit_reliability(rows).query("count > 0")
-        lines += [shown.to_string(index=False), "",
-                  f"Brier score over {_count(scores['targets'].iloc[0], 'target')} (lower is better; always saying 0.5 scores 0.25): "
-                  + ", ".join(f"{m} {b:.3f}" for m, b in zip(scores["method"], scores["brier"])),
-                  "", "Reliability (bins of forecast probability):",
-                  reliability[["method", "bin_lower", "bin_upper", "mean_predicted", "observed_frequency", "count"]].to_string(index=False, float_format="{:.2f}".format)]
+        lines += [
+            shown.to_string(index=False),
+            "",
+            f"Brier score over {_count(scores['targets'].iloc[0], 'target')} (lower is better; always saying "
+            "0.5 scores 0.25): "
+            + ", ".join(f"{m} {b:.3f}" for m, b in zip(scores["method"], scores["brier"], strict=True)),
+            "",
+            "Reliability (bins of forecast probability):",
+            reliability[
+                ["method", "bin_lower", "bin_upper", "mean_predicted", "observed_frequency", "count"]
+            ].to_string(index=False, float_format="{:.2f}".format),
+        ]
     else:
         lines.append("No target in the catalogue can be audited with these data.")
     if len(skipped):
         counts = skipped.groupby("reason").size().sort_values(ascending=False)
-        lines += ["", f"Skipped {_count(len(skipped), 'target')} whose deadline has passed:", *(f"  {n:4d}  {reason}" for reason, n in counts.items())]
+        lines += [
+            "",
+            f"Skipped {_count(len(skipped), 'target')} whose deadline has passed:",
+            *(f"  {n:4d}  {reason}" for reason, n in counts.items()),
+        ]
     return "\n".join(lines)
 
 
@@ -100,7 +144,8 @@ def _count(n: int, noun: str) -> str:
 
 
 def write_audit(out_dir: Path, rows: pd.DataFrame, skipped: pd.DataFrame, meta: dict) -> list[Path]:
-    """Write audit.csv (scored targets, then skipped ones with their reason), reliability.csv and manifest.json, all or nothing."""
+    """Write audit.csv (scored targets, then skipped ones with their reason), reliability.csv and
+    manifest.json, all or nothing."""
     with staged_output(out_dir) as staging:
         pd.concat([rows.assign(reason=""), skipped], ignore_index=True).to_csv(staging / "audit.csv", index=False)
         if len(rows):

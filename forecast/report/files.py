@@ -25,7 +25,11 @@ MANIFEST = "manifest.json"
 
 def provenance(*, command: str, seed: int, inputs: dict[str, str]) -> dict:
     """What every output records to be reproduced: command, seed, input SHA-256 hashes, package versions."""
-    versions = {"plan-forecast": forecast.__version__, "python": platform.python_version(), **{p: _version(p) for p in PACKAGES}}
+    versions = {
+        "plan-forecast": forecast.__version__,
+        "python": platform.python_version(),
+        **{p: _version(p) for p in PACKAGES},
+    }
     return {"command": command, "seed": seed, "input_sha256": inputs, "versions": versions}
 
 

@@ -18,12 +18,12 @@ import xarray as xr
 
 from forecast.inputs.stages import STAGE_INDICATORS
 from forecast.inputs.tables import best_points, select_series
-from forecast.report.ladder_charts import plot_fans_side_by_side, plot_ladder_fan, plot_stages, plot_tornado
 from forecast.ladder.explain import ExplainReport
 from forecast.ladder.pipeline import LadderPlan, LadderRun, LadderTargetResult, paired_difference
-from forecast.report.files import provenance, staged_output, write_manifest
-from forecast.report.run import display_frame, figure_text
 from forecast.probability import band_quantiles
+from forecast.report.files import provenance, staged_output, write_manifest
+from forecast.report.ladder_charts import plot_fans_side_by_side, plot_ladder_fan, plot_stages, plot_tornado
+from forecast.report.run import display_frame, figure_text
 from models.ladder.model import INDICATOR_COLUMNS, STOCK_COLUMNS
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -43,8 +43,13 @@ def ladder_columns(table: pd.DataFrame, results: Sequence[LadderTargetResult]) -
     """The trend results table with the ladder's median, 80% interval, P(met) and MC error added."""
     by_id = {r.target.target_id: r for r in results}
     out = table.copy()
-    for column, get in {"ladder_median": "median", "ladder_low_80": "low", "ladder_high_80": "high",
-                        "ladder_p_met": "probability", "ladder_p_met_mc_error": "mc_error"}.items():
+    for column, get in {
+        "ladder_median": "median",
+        "ladder_low_80": "low",
+        "ladder_high_80": "high",
+        "ladder_p_met": "probability",
+        "ladder_p_met_mc_error": "mc_error",
+    }.items():
         out[column] = [getattr(by_id[t].result, get) if by_id[t].result else np.nan for t in table["target_id"]]
     out["ladder_note"] = [by_id[t].reason for t in table["target_id"]]
     return out
@@ -53,17 +58,30 @@ def ladder_columns(table: pd.DataFrame, results: Sequence[LadderTargetResult]) -
 def format_ladder_table(table: pd.DataFrame, label: str) -> str:
     """Terminal table: the current trend and the ladder scenario side by side."""
     shown = display_frame(table)
-    return pd.DataFrame({
-        "target": shown["target"],
-        "deadline": shown["deadline"],
-        "latest": shown["latest"],
-        "current trend: median (80%)": [interval_text(m, lo, hi) for m, lo, hi in zip(table["median"], table["low_80"], table["high_80"])],
-        "P(met) current trend": shown["P(met)"],
-        "ladder: median (80%)": [interval_text(m, lo, hi) for m, lo, hi in zip(table["ladder_median"], table["ladder_low_80"], table["ladder_high_80"])],
-        f"P(met) ladder: {label}": [probability_text(p, e) for p, e in zip(table["ladder_p_met"], table["ladder_p_met_mc_error"])],
-        "outcome": shown["outcome"],
-        "diagnostics": shown["diagnostics"],
-    }).to_string(index=False)
+    return pd.DataFrame(
+        {
+            "target": shown["target"],
+            "deadline": shown["deadline"],
+            "latest": shown["latest"],
+            "current trend: median (80%)": [
+                interval_text(m, lo, hi)
+                for m, lo, hi in zip(table["median"], table["low_80"], table["high_80"], strict=True)
+            ],
+            "P(met) current trend": shown["P(met)"],
+            "ladder: median (80%)": [
+                interval_text(m, lo, hi)
+                for m, lo, hi in zip(
+                    table["ladder_median"], table["ladder_low_80"], table["ladder_high_80"], strict=True
+                )
+            ],
+            f"P(met) ladder: {label}": [
+                probability_text(p, e)
+                for p, e in zip(table["ladder_p_met"], table["ladder_p_met_mc_error"], strict=True)
+            ],
+            "outcome": shown["outcome"],
+            "diagnostics": shown["diagnostics"],
+        }
+    ).to_string(index=False)
 
 
 def stage_quantiles(ensembles: Mapping[str, xr.Dataset]) -> pd.DataFrame:
@@ -72,7 +90,9 @@ def stage_quantiles(ensembles: Mapping[str, xr.Dataset]) -> pd.DataFrame:
     for label, ds in ensembles.items():
         for stage in STOCK_COLUMNS:
             values = ds[stage].values
-            frame = pd.DataFrame({"scenario": label, "stage": stage, "year": ds["year"].values, "mean": values.mean(axis=0)})
+            frame = pd.DataFrame(
+                {"scenario": label, "stage": stage, "year": ds["year"].values, "mean": values.mean(axis=0)}
+            )
             for q in QUANTILES:
                 frame[f"q{q:g}"] = np.quantile(values, q, axis=0)
             frames.append(frame)
@@ -113,9 +133,12 @@ def plan_manifest(plan: LadderPlan) -> dict:
         "firm_scale": plan.firm_scale,
         "calibration": plan.calibration,
         "seed": plan.seed,
-        "seed_streams": "runs: SeedSequence(seed, spawn_key=(1,)).spawn(runs); parameter p: SeedSequence(seed, spawn_key=(2, crc32(p)))",
+        "seed_streams": "runs: SeedSequence(seed, spawn_key=(1,)).spawn(runs); "
+        "parameter p: SeedSequence(seed, spawn_key=(2, crc32(p)))",
         "levers": [{"lever": s.name, "size": s.size, "start": s.start_year, "end": s.end_year} for s in plan.levers],
-        "uncertain_parameters": {c: [float(plan.params[c].min()), float(plan.params[c].max())] for c in plan.params.columns},
+        "uncertain_parameters": {
+            c: [float(plan.params[c].min()), float(plan.params[c].max())] for c in plan.params.columns
+        },
         "notes": list(plan.notes),
     }
 
@@ -126,8 +149,12 @@ def ladder_manifest(run: LadderRun, results: Sequence[LadderTargetResult] = ()) 
         **plan_manifest(run.plan),
         "levers": [{"lever": s.name, "size": s.size, "start": s.start_year, "end": s.end_year} for s in run.levers],
         "notes": [*run.plan.notes, *run.notes],
-        "probabilities": {r.target.target_id: ({"p_met": r.result.probability, "mc_error": r.result.mc_error} if r.result else r.reason)
-                          for r in results},
+        "probabilities": {
+            r.target.target_id: (
+                {"p_met": r.result.probability, "mc_error": r.result.mc_error} if r.result else r.reason
+            )
+            for r in results
+        },
     }
 
 
@@ -138,7 +165,8 @@ def save(fig: plt.Figure, path: Path) -> None:
 
 @dataclass
 class LadderOutput:
-    """A scenario's ladder forecast (`forecast.ladder.pipeline.forecast_ladder`) as `forecast run` shows and writes it."""
+    """A scenario's ladder forecast (`forecast.ladder.pipeline.forecast_ladder`) as `forecast run` shows and
+    writes it."""
 
     run: LadderRun
     results: list[LadderTargetResult]
@@ -150,7 +178,9 @@ class LadderOutput:
         return ladder_columns(trend_table, self.results)
 
     def format(self, table: pd.DataFrame) -> str:
-        notes = "\n".join(f"ladder note: {n}" for n in [*self.run.plan.start.describe(), *self.run.plan.notes, *self.run.notes])
+        notes = "\n".join(
+            f"ladder note: {n}" for n in [*self.run.plan.start.describe(), *self.run.plan.notes, *self.run.notes]
+        )
         return f"{format_ladder_table(table, self.label)}\n{notes}"
 
     def manifest(self) -> dict:
@@ -165,10 +195,23 @@ class LadderOutput:
         ladder_quantiles(self.run).to_csv(folder / "ladder_trajectories.csv", index=False)
         for r in self.results:
             if r.result is not None:
-                rows = select_series(self.history, r.target.region, r.target.indicator, self.series.get(r.target.indicator, "main"))[0]
-                title = f"ladder: {self.label}\n{r.target.describe()}: P(met) = {r.result.probability:.2f} ± {r.result.mc_error:.2f}"
-                fig = plot_ladder_fan(self.run.years, self.run.paths[r.target.indicator], rows, r.target, r.result.probability, r.result.mc_error, title,
-                                      calibrated=self.run.plan.calibration == "posterior")
+                rows = select_series(
+                    self.history, r.target.region, r.target.indicator, self.series.get(r.target.indicator, "main")
+                )[0]
+                title = (
+                    f"ladder: {self.label}\n{r.target.describe()}: "
+                    f"P(met) = {r.result.probability:.2f} ± {r.result.mc_error:.2f}"
+                )
+                fig = plot_ladder_fan(
+                    self.run.years,
+                    self.run.paths[r.target.indicator],
+                    rows,
+                    r.target,
+                    r.result.probability,
+                    r.result.mc_error,
+                    title,
+                    calibrated=self.run.plan.calibration == "posterior",
+                )
                 save(fig, folder / f"fan_ladder_{r.target.target_id}.png")
 
 
@@ -179,29 +222,60 @@ def compare_table(labels: Sequence[str], results: Mapping[str, Sequence[LadderTa
     for label in labels:
         for r in results[label]:
             base = first.get(r.target.target_id)
-            diff, diff_se = (paired_difference(base.met, r.met) if base is not None and base.met is not None and r.met is not None
-                             and base.met.size == r.met.size else (np.nan, np.nan))
+            diff, diff_se = (
+                paired_difference(base.met, r.met)
+                if base is not None and base.met is not None and r.met is not None and base.met.size == r.met.size
+                else (np.nan, np.nan)
+            )
             p = r.result
-            rows.append({"target_id": r.target.target_id, "target": r.target.describe(), "scenario": label,
-                         "p_met": p.probability if p else np.nan, "p_met_mc_error": p.mc_error if p else np.nan,
-                         "median": p.median if p else np.nan, "low_80": p.low if p else np.nan, "high_80": p.high if p else np.nan,
-                         f"diff_vs_{labels[0]}": diff, "diff_mc_error": diff_se, "note": r.reason})
+            rows.append(
+                {
+                    "target_id": r.target.target_id,
+                    "target": r.target.describe(),
+                    "scenario": label,
+                    "p_met": p.probability if p else np.nan,
+                    "p_met_mc_error": p.mc_error if p else np.nan,
+                    "median": p.median if p else np.nan,
+                    "low_80": p.low if p else np.nan,
+                    "high_80": p.high if p else np.nan,
+                    f"diff_vs_{labels[0]}": diff,
+                    "diff_mc_error": diff_se,
+                    "note": r.reason,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def format_compare_table(table: pd.DataFrame, labels: Sequence[str]) -> str:
     """Terminal table: one row per target, one column per scenario."""
     diff = f"diff_vs_{labels[0]}"
-    cell = {(r.target, r.scenario): probability_text(r.p_met, r.p_met_mc_error)
-            + ("" if r.scenario == labels[0] or pd.isna(getattr(r, diff)) else f" ({getattr(r, diff):+.2f} ± {r.diff_mc_error:.2f})")
-            for r in table.itertuples()}
+    cell = {
+        (r.target, r.scenario): probability_text(r.p_met, r.p_met_mc_error)
+        + (
+            ""
+            if r.scenario == labels[0] or pd.isna(getattr(r, diff))
+            else f" ({getattr(r, diff):+.2f} ± {r.diff_mc_error:.2f})"
+        )
+        for r in table.itertuples()
+    }
     targets = list(dict.fromkeys(table["target"]))
-    wide = pd.DataFrame({"target": targets, **{label: [cell.get((t, label), "-") for t in targets] for label in labels}})
-    return wide.to_string(index=False) + f"\n(P(met) ± Monte Carlo error; in brackets the change from {labels[0]} ± its paired MC error)"
+    wide = pd.DataFrame(
+        {"target": targets, **{label: [cell.get((t, label), "-") for t in targets] for label in labels}}
+    )
+    return (
+        wide.to_string(index=False)
+        + f"\n(P(met) ± Monte Carlo error; in brackets the change from {labels[0]} ± its paired MC error)"
+    )
 
 
-def write_compare(out_dir: Path, runs: Mapping[str, LadderRun], results: Mapping[str, list[LadderTargetResult]],
-                  history: pd.DataFrame, series: Mapping[str, str], meta: dict) -> list[Path]:
+def write_compare(
+    out_dir: Path,
+    runs: Mapping[str, LadderRun],
+    results: Mapping[str, list[LadderTargetResult]],
+    history: pd.DataFrame,
+    series: Mapping[str, str],
+    meta: dict,
+) -> list[Path]:
     """compare.csv, stage counts (CSV, chart), one side-by-side fan chart per target, manifest: all or nothing."""
     labels = list(runs)
     with staged_output(out_dir) as staging:
@@ -209,38 +283,64 @@ def write_compare(out_dir: Path, runs: Mapping[str, LadderRun], results: Mapping
         stages = stage_quantiles({label: run.ensemble for label, run in runs.items()})
         stages.to_csv(staging / "stages.csv", index=False)
         region = runs[labels[0]].plan.region
-        save(plot_stages(stages, observed_stages(history, region, series, runs[labels[0]].plan.start.year)), staging / "stages.png")
+        save(
+            plot_stages(stages, observed_stages(history, region, series, runs[labels[0]].plan.start.year)),
+            staging / "stages.png",
+        )
         for target_id in dict.fromkeys(r.target.target_id for label in labels for r in results[label]):
-            judged = {label: r for label in labels for r in results[label] if r.target.target_id == target_id and r.result}
+            judged = {
+                label: r for label in labels for r in results[label] if r.target.target_id == target_id and r.result
+            }
             if not judged:
                 continue
             target = next(iter(judged.values())).target
             rows = select_series(history, target.region, target.indicator, series.get(target.indicator, "main"))[0]
-            fig = plot_fans_side_by_side({label: (runs[label].years, runs[label].paths[target.indicator]) for label in judged}, rows, target,
-                                         {label: (r.result.probability, r.result.mc_error) for label, r in judged.items()},
-                                         calibrated={label: runs[label].plan.calibration == "posterior" for label in judged})
+            fig = plot_fans_side_by_side(
+                {label: (runs[label].years, runs[label].paths[target.indicator]) for label in judged},
+                rows,
+                target,
+                {label: (r.result.probability, r.result.mc_error) for label, r in judged.items()},
+                calibrated={label: runs[label].plan.calibration == "posterior" for label in judged},
+            )
             save(fig, staging / f"fan_{target_id}.png")
         write_manifest(staging, meta)
     return sorted(Path(out_dir).iterdir())
 
 
-def compare_manifest(*, command: str, seed: int, inputs: dict[str, str], runs: Mapping[str, LadderRun],
-                     results: Mapping[str, list[LadderTargetResult]]) -> dict:
-    return {**provenance(command=command, seed=seed, inputs=inputs),
-            "scenarios": {label: ladder_manifest(run, results[label]) for label, run in runs.items()}}
+def compare_manifest(
+    *,
+    command: str,
+    seed: int,
+    inputs: dict[str, str],
+    runs: Mapping[str, LadderRun],
+    results: Mapping[str, list[LadderTargetResult]],
+) -> dict:
+    return {
+        **provenance(command=command, seed=seed, inputs=inputs),
+        "scenarios": {label: ladder_manifest(run, results[label]) for label, run in runs.items()},
+    }
 
 
 def format_explain(report: ExplainReport) -> str:
     """The sweep as a table, then the inverse search's answer."""
     sweep = report.sweep
-    shown = pd.DataFrame({
-        "factor": sweep["factor"], "setting": sweep["setting"],
-        "value": ["-" if pd.isna(v) else f"{v:.3g}" for v in sweep["value"]],
-        "P(met)": [probability_text(p, e) for p, e in zip(sweep["p_met"], sweep["p_met_mc_error"])],
-        "change": ["-" if k == "scenario" else f"{c:+.2f} ± {e:.2f}" for k, c, e in zip(sweep["kind"], sweep["change"], sweep["change_mc_error"])],
-    })
-    lines = [f"{report.target.describe()} — ladder: {report.plan.name} ({report.plan.runs} runs, common random numbers)",
-             shown.to_string(index=False), "(change: from the scenario as written, ± paired Monte Carlo error)"]
+    shown = pd.DataFrame(
+        {
+            "factor": sweep["factor"],
+            "setting": sweep["setting"],
+            "value": ["-" if pd.isna(v) else f"{v:.3g}" for v in sweep["value"]],
+            "P(met)": [probability_text(p, e) for p, e in zip(sweep["p_met"], sweep["p_met_mc_error"], strict=True)],
+            "change": [
+                "-" if k == "scenario" else f"{c:+.2f} ± {e:.2f}"
+                for k, c, e in zip(sweep["kind"], sweep["change"], sweep["change_mc_error"], strict=True)
+            ],
+        }
+    )
+    lines = [
+        f"{report.target.describe()} — ladder: {report.plan.name} ({report.plan.runs} runs, common random numbers)",
+        shown.to_string(index=False),
+        "(change: from the scenario as written, ± paired Monte Carlo error)",
+    ]
     if report.search is not None:
         lines.append(report.search.message)
     if report.note:
@@ -252,11 +352,18 @@ def write_explain(out_dir: Path, report: ExplainReport, meta: dict) -> list[Path
     """explain.csv (the sweep), tornado.png, inverse.csv (the search's trace), manifest.json: all or nothing."""
     with staged_output(out_dir) as staging:
         report.sweep.to_csv(staging / "explain.csv", index=False)
-        save(plot_tornado(report.effects, report.baseline, f"{report.target.region}: {report.target.describe()}\nladder: {report.plan.name}"),
-             staging / "tornado.png")
+        save(
+            plot_tornado(
+                report.effects,
+                report.baseline,
+                f"{report.target.region}: {report.target.describe()}\nladder: {report.plan.name}",
+            ),
+            staging / "tornado.png",
+        )
         if report.search is not None:
-            pd.DataFrame(report.search.trace, columns=["size", "p_met", "p_met_mc_error"]).assign(lever=report.search.lever).to_csv(
-                staging / "inverse.csv", index=False)
+            pd.DataFrame(report.search.trace, columns=["size", "p_met", "p_met_mc_error"]).assign(
+                lever=report.search.lever
+            ).to_csv(staging / "inverse.csv", index=False)
             meta = {**meta, "inverse_search": {k: v for k, v in vars(report.search).items() if k != "trace"}}
         meta = {**meta, "ladder": plan_manifest(report.plan), "target": report.target.target_id, "note": report.note}
         write_manifest(staging, meta)

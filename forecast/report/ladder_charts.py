@@ -14,9 +14,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from forecast.report.charts import plot_fan  # noqa: E402
 from forecast.inputs.tables import best_points  # noqa: E402
 from forecast.inputs.targets import Target  # noqa: E402
+from forecast.report.charts import plot_fan  # noqa: E402
 
 STAGE_PANELS = {
     "hte_certified": "certified high-tech enterprises",
@@ -40,8 +40,10 @@ def plot_stages(stages: pd.DataFrame, observed: pd.DataFrame | None = None, axes
         fig, grid = plt.subplots(2, 3, figsize=(13, 7), sharex=True)
         axes = list(grid.ravel())
     fig = axes[0].figure
-    colours = dict(zip(stages["scenario"].unique(), plt.rcParams["axes.prop_cycle"].by_key()["color"] * 3))
-    for ax, stage in zip(axes, names):
+    colours = dict(
+        zip(stages["scenario"].unique(), plt.rcParams["axes.prop_cycle"].by_key()["color"] * 3, strict=False)
+    )
+    for ax, stage in zip(axes, names, strict=False):
         for label, rows in stages[stages["stage"] == stage].groupby("scenario", sort=False):
             ax.fill_between(rows["year"], rows["q0.1"], rows["q0.9"], color=colours[label], alpha=0.2, linewidth=0)
             ax.plot(rows["year"], rows["q0.5"], color=colours[label], linewidth=2, label=f"{label} (median, 80% band)")
@@ -52,7 +54,7 @@ def plot_stages(stages: pd.DataFrame, observed: pd.DataFrame | None = None, axes
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("firms")
         ax.grid(alpha=0.3)
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
     axes[0].legend(fontsize=7, loc="upper left")
     fig.suptitle("Ladder model: firms per stage", fontsize=12)
@@ -60,11 +62,23 @@ def plot_stages(stages: pd.DataFrame, observed: pd.DataFrame | None = None, axes
     return fig
 
 
-LATER_LABEL = {False: "published after the start (not used)", True: "published after the start (fitted by the calibration)"}
+LATER_LABEL = {
+    False: "published after the start (not used)",
+    True: "published after the start (fitted by the calibration)",
+}
 
 
-def plot_ladder_fan(years: np.ndarray, paths: np.ndarray, history: pd.DataFrame, target: Target, probability: float,
-                    mc_error: float, title: str, ax: plt.Axes | None = None, calibrated: bool = False) -> plt.Figure:
+def plot_ladder_fan(
+    years: np.ndarray,
+    paths: np.ndarray,
+    history: pd.DataFrame,
+    target: Target,
+    probability: float,
+    mc_error: float,
+    title: str,
+    ax: plt.Axes | None = None,
+    calibrated: bool = False,
+) -> plt.Figure:
     """A fan chart of ladder trajectories from their start year (`charts.plot_fan`), with the
     figures published after the start year marked as diamonds: the runs start before them,
     and only a calibrated scenario's rates were fitted to them (`calibrated`)."""
@@ -74,14 +88,28 @@ def plot_ladder_fan(years: np.ndarray, paths: np.ndarray, history: pd.DataFrame,
     ax.axvline(start, color="grey", linestyle="--", linewidth=1, label=f"runs start from the {start} counts")
     later = best_points(history[history["year"] > start])
     if len(later):
-        ax.plot(later["year"], later["value"], "D", color="tab:orange", markersize=7, linestyle="none", label=LATER_LABEL[calibrated])
+        ax.plot(
+            later["year"],
+            later["value"],
+            "D",
+            color="tab:orange",
+            markersize=7,
+            linestyle="none",
+            label=LATER_LABEL[calibrated],
+        )
     ax.legend(fontsize=8, loc="upper left")
     ax.set_title(title, fontsize=10)
     return fig
 
 
-def plot_fans_side_by_side(trajectories: dict[str, tuple[np.ndarray, np.ndarray]], history: pd.DataFrame, target: Target,
-                           probabilities: dict[str, tuple[float, float]], axes=None, calibrated: dict[str, bool] | None = None) -> plt.Figure:
+def plot_fans_side_by_side(
+    trajectories: dict[str, tuple[np.ndarray, np.ndarray]],
+    history: pd.DataFrame,
+    target: Target,
+    probabilities: dict[str, tuple[float, float]],
+    axes=None,
+    calibrated: dict[str, bool] | None = None,
+) -> plt.Figure:
     """One ladder fan chart per scenario on shared axes, the target marked, P(met) ± MC error in each title.
 
     `trajectories[label]` is (years, paths of shape (chain, draw, year)); `axes`, if
@@ -89,12 +117,23 @@ def plot_fans_side_by_side(trajectories: dict[str, tuple[np.ndarray, np.ndarray]
     whether that scenario's rates were fitted to the later figures.
     """
     if axes is None:
-        axes = plt.subplots(1, len(trajectories), figsize=(4.6 * len(trajectories), 4.6), sharex=True, sharey=True, squeeze=False)[1][0]
+        axes = plt.subplots(
+            1, len(trajectories), figsize=(4.6 * len(trajectories), 4.6), sharex=True, sharey=True, squeeze=False
+        )[1][0]
     fig = axes[0].figure
-    for ax, (label, (years, paths)) in zip(axes, trajectories.items()):
+    for ax, (label, (years, paths)) in zip(axes, trajectories.items(), strict=False):
         p, se = probabilities[label]
-        plot_ladder_fan(years, paths, history, target, p, se, f"{label}\nP(met) = {p:.2f} ± {se:.2f}", ax=ax,
-                        calibrated=bool((calibrated or {}).get(label)))
+        plot_ladder_fan(
+            years,
+            paths,
+            history,
+            target,
+            p,
+            se,
+            f"{label}\nP(met) = {p:.2f} ± {se:.2f}",
+            ax=ax,
+            calibrated=bool((calibrated or {}).get(label)),
+        )
         if ax is not axes[0]:
             ax.get_legend().remove()
             ax.set_ylabel("")
@@ -119,7 +158,9 @@ def plot_tornado(effects: pd.DataFrame, baseline: float, title: str, ax: plt.Axe
             ax.text(row.high, k, f" no change: {row.low_label} = {row.high_label}", ha="left", va="center", fontsize=8)
             continue
         ax.text(row.low, k, f"{row.low_label} ", ha="right" if row.low <= row.high else "left", va="center", fontsize=8)
-        ax.text(row.high, k, f" {row.high_label}", ha="left" if row.low <= row.high else "right", va="center", fontsize=8)
+        ax.text(
+            row.high, k, f" {row.high_label}", ha="left" if row.low <= row.high else "right", va="center", fontsize=8
+        )
     ax.axvline(baseline, color="black", linewidth=1.5, label=f"scenario as written: {baseline:.2f}")
     ax.set_yticks(y, rows["factor"].tolist())
     ax.set_xlim(-0.2, 1.45)  # room for the labels beside bars at 0 or 1

@@ -12,10 +12,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from forecast.probability import band_quantiles, first_met, joint_probability, met_draws
 from forecast.report.charts import plot_fan
 from forecast.report.files import provenance, staged_output, write_manifest
 from forecast.trend.pipeline import TargetResult
-from forecast.probability import band_quantiles, first_met, joint_probability, met_draws
 
 
 def results_table(results: list[TargetResult]) -> pd.DataFrame:
@@ -23,26 +23,28 @@ def results_table(results: list[TargetResult]) -> pd.DataFrame:
     rows = []
     for r in results:
         t, p = r.target, r.result
-        rows.append({
-            "target_id": t.target_id,
-            "target": t.describe(),
-            "milestone": t.milestone,
-            "deadline": t.target_year,
-            "data_up_to": r.cutoff if r.cutoff is not None else r.latest_year,
-            "latest_year": r.latest_year,
-            "latest_value": r.latest_value,
-            "median": p.median if p else np.nan,
-            "low_80": p.low if p else np.nan,
-            "high_80": p.high if p else np.nan,
-            "p_met": p.probability if p else np.nan,
-            "p_met_mc_error": p.mc_error if p else np.nan,
-            "level_with_p80": p.levels.get(0.8, np.nan) if p else np.nan,
-            "model": r.fit.model if r.fit else "",
-            "outcome": r.outcome,
-            "outcome_met": r.outcome_met,
-            "diagnostics": r.fit.diagnostics.status if r.fit else r.reason,
-            "notes": " | ".join(r.fit.notes) if r.fit else r.reason,
-        })
+        rows.append(
+            {
+                "target_id": t.target_id,
+                "target": t.describe(),
+                "milestone": t.milestone,
+                "deadline": t.target_year,
+                "data_up_to": r.cutoff if r.cutoff is not None else r.latest_year,
+                "latest_year": r.latest_year,
+                "latest_value": r.latest_value,
+                "median": p.median if p else np.nan,
+                "low_80": p.low if p else np.nan,
+                "high_80": p.high if p else np.nan,
+                "p_met": p.probability if p else np.nan,
+                "p_met_mc_error": p.mc_error if p else np.nan,
+                "level_with_p80": p.levels.get(0.8, np.nan) if p else np.nan,
+                "model": r.fit.model if r.fit else "",
+                "outcome": r.outcome,
+                "outcome_met": r.outcome_met,
+                "diagnostics": r.fit.diagnostics.status if r.fit else r.reason,
+                "notes": " | ".join(r.fit.notes) if r.fit else r.reason,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -60,23 +62,38 @@ def format_table(table: pd.DataFrame) -> str:
 
 def display_frame(table: pd.DataFrame) -> pd.DataFrame:
     """The results table's columns as the terminal shows them (text cells)."""
-    return pd.DataFrame({
-        "target": table["target"],
-        "deadline": table["deadline"],
-        "latest": [f"{v:g} ({y})" if pd.notna(v) else "-" for v, y in zip(table["latest_value"], table["latest_year"])],
-        "median": table["median"].map(figure_text),
-        "80% interval": [f"{figure_text(lo)}-{figure_text(hi)}" if pd.notna(lo) else "-" for lo, hi in zip(table["low_80"], table["high_80"])],
-        "P(met)": [f"{p:.2f} ± {e:.2f}" if pd.notna(p) else "-" for p, e in zip(table["p_met"], table["p_met_mc_error"])],
-        "outcome": [("-" if pd.isna(o) else f"{o:g} ({'met' if m else 'missed'})") for o, m in zip(table["outcome"], table["outcome_met"])],
-        "diagnostics": table["diagnostics"],
-    })
+    return pd.DataFrame(
+        {
+            "target": table["target"],
+            "deadline": table["deadline"],
+            "latest": [
+                f"{v:g} ({y})" if pd.notna(v) else "-"
+                for v, y in zip(table["latest_value"], table["latest_year"], strict=True)
+            ],
+            "median": table["median"].map(figure_text),
+            "80% interval": [
+                f"{figure_text(lo)}-{figure_text(hi)}" if pd.notna(lo) else "-"
+                for lo, hi in zip(table["low_80"], table["high_80"], strict=True)
+            ],
+            "P(met)": [
+                f"{p:.2f} ± {e:.2f}" if pd.notna(p) else "-"
+                for p, e in zip(table["p_met"], table["p_met_mc_error"], strict=True)
+            ],
+            "outcome": [
+                ("-" if pd.isna(o) else f"{o:g} ({'met' if m else 'missed'})")
+                for o, m in zip(table["outcome"], table["outcome_met"], strict=True)
+            ],
+            "diagnostics": table["diagnostics"],
+        }
+    )
 
 
 def first_met_table(results: list[TargetResult]) -> pd.DataFrame:
     """Per target and year to its deadline: P(first met that year) and P(met by then)."""
     frames = [
         first_met(r.fit.paths, r.fit.years, r.target, after=r.latest_year).assign(target_id=r.target.target_id)
-        for r in results if r.result is not None
+        for r in results
+        if r.result is not None
     ]
     columns = ["target_id", "year", "p_first_met", "p_met_by"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
@@ -92,8 +109,14 @@ def joint_summary(results: list[TargetResult]) -> dict:
         return {"p_all_met": None, "note": "targets come from fits with different draw counts; no joint probability"}
     p, err = joint_probability(met)
     separate = len({r.fit.key[1:4] for r in usable}) > 1
-    return {"p_all_met": p, "mc_error": err, "targets": [r.target.target_id for r in usable],
-            "note": "indicators fitted separately are treated as independent" if separate else "all targets share one set of trajectories"}
+    return {
+        "p_all_met": p,
+        "mc_error": err,
+        "targets": [r.target.target_id for r in usable],
+        "note": "indicators fitted separately are treated as independent"
+        if separate
+        else "all targets share one set of trajectories",
+    }
 
 
 def trajectory_quantiles(results: list[TargetResult]) -> pd.DataFrame:
@@ -106,26 +129,43 @@ def trajectory_quantiles(results: list[TargetResult]) -> pd.DataFrame:
         seen.add(r.fit.key)
         q = band_quantiles(r.fit.paths)
         region, indicator, series, cutoff, _ = r.fit.key
-        frame = pd.DataFrame({"region": region, "indicator": indicator, "series": series, "data_up_to": cutoff, "year": r.fit.years})
+        frame = pd.DataFrame(
+            {"region": region, "indicator": indicator, "series": series, "data_up_to": cutoff, "year": r.fit.years}
+        )
         for level, values in q.items():
             frame[f"q{level:g}"] = values
         frames.append(frame)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def manifest(*, scenario_name: str, seed: int, inputs: dict[str, str], results: list[TargetResult], command: str) -> dict:
+def manifest(
+    *, scenario_name: str, seed: int, inputs: dict[str, str], results: list[TargetResult], command: str
+) -> dict:
     return {
         "scenario": scenario_name,
         **provenance(command=command, seed=seed, inputs=inputs),
         "fits": [
-            {"region": k[0], "indicator": k[1], "series": k[2], "data_up_to": k[3], "horizon": k[4], "diagnostics": fit.diagnostics.to_dict(), "notes": fit.notes}
+            {
+                "region": k[0],
+                "indicator": k[1],
+                "series": k[2],
+                "data_up_to": k[3],
+                "horizon": k[4],
+                "diagnostics": fit.diagnostics.to_dict(),
+                "notes": fit.notes,
+            }
             for k, fit in {r.fit.key: r.fit for r in results if r.fit}.items()
         ],
     }
 
 
-def write_run(out_dir: Path, results: list[TargetResult], table: pd.DataFrame, meta: dict,
-              extra: Callable[[Path], None] | None = None) -> list[Path]:
+def write_run(
+    out_dir: Path,
+    results: list[TargetResult],
+    table: pd.DataFrame,
+    meta: dict,
+    extra: Callable[[Path], None] | None = None,
+) -> list[Path]:
     """Write table, quantiles, charts and manifest into `out_dir`, all or nothing.
 
     `extra(staging)` writes further files (e.g. the ladder model's) inside the same
@@ -140,8 +180,17 @@ def write_run(out_dir: Path, results: list[TargetResult], table: pd.DataFrame, m
         for r in results:
             if r.result is None:
                 continue
-            fig = plot_fan(r.fit.years, r.fit.paths, r.fit.observations, r.target, r.result.probability, r.result.mc_error,
-                           outcome=r.outcome, cutoff=r.cutoff, status=r.fit.diagnostics.status)
+            fig = plot_fan(
+                r.fit.years,
+                r.fit.paths,
+                r.fit.observations,
+                r.target,
+                r.result.probability,
+                r.result.mc_error,
+                outcome=r.outcome,
+                cutoff=r.cutoff,
+                status=r.fit.diagnostics.status,
+            )
             fig.savefig(staging / f"fan_{r.target.target_id}.png", dpi=110)
             plt.close(fig)
         write_manifest(staging, meta)

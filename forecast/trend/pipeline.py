@@ -36,17 +36,41 @@ import pandas as pd
 from forecast.cache import PosteriorCache, cached_fit
 from forecast.inputs import flags
 from forecast.inputs.tables import best_points, select_series
+from forecast.inputs.targets import Target, target_met
 from forecast.probability import TargetProbability, probability_met
 from forecast.scenario import Scenario, TrendSettings
-from forecast.inputs.targets import Target, target_met
 from models.diagnostics import Diagnostics, check_convergence
 from models.ladder.rules import CERTIFICATE_YEARS
-from models.panel import CAVEATED, EXACT, LOWER_BOUND, PRIORS, PROXY, VARIANTS, PanelData, build_panel_model, fit_panel, predictive_paths, to_scale
+from models.panel import (
+    CAVEATED,
+    EXACT,
+    LOWER_BOUND,
+    PRIORS,
+    PROXY,
+    VARIANTS,
+    PanelData,
+    build_panel_model,
+    fit_panel,
+    predictive_paths,
+    to_scale,
+)
 
 MODEL_VERSION = "panel-1"
 STOCK_FLOWS = {"high_tech_enterprises": "high_tech_certifications"}  # stock: its yearly flow
 # Variables whose convergence is checked (the states' derived paths are functions of these).
-CHECKED = ("growth", "sigma_walk", "sigma_obs", "state", "phi", "growth_long_run", "sigma_drift", "growth_mu", "tau_child", "tau_root", "stock_flow_log_rho")
+CHECKED = (
+    "growth",
+    "sigma_walk",
+    "sigma_obs",
+    "state",
+    "phi",
+    "growth_long_run",
+    "sigma_drift",
+    "growth_mu",
+    "tau_child",
+    "tau_root",
+    "stock_flow_log_rho",
+)
 
 
 @dataclass
@@ -95,20 +119,29 @@ class TargetResult:
 
 def observation_kinds(cells: pd.Series) -> np.ndarray:
     """Map data caveats (`forecast.inputs.flags`) to the trend model's observation kinds."""
-    return np.where(flags.is_lower_bound(cells), LOWER_BOUND, np.where(flags.is_caveated(cells), CAVEATED, EXACT)).astype(int)
+    return np.where(
+        flags.is_lower_bound(cells), LOWER_BOUND, np.where(flags.is_caveated(cells), CAVEATED, EXACT)
+    ).astype(int)
 
 
 def fit_seed(seed: int, key: tuple) -> np.random.SeedSequence:
     digest = hashlib.sha256(repr(key).encode()).digest()
-    return np.random.SeedSequence(seed, spawn_key=tuple(int.from_bytes(digest[i:i + 4], "little") for i in (0, 4)))
+    return np.random.SeedSequence(seed, spawn_key=tuple(int.from_bytes(digest[i : i + 4], "little") for i in (0, 4)))
 
 
 def scale_of(indicator: str, indicators: pd.DataFrame) -> str:
     return "logit" if indicators.at[indicator, "kind"] == "percent" else "log"
 
 
-def panel_data(history: pd.DataFrame, indicator: str, *, regions: pd.DataFrame, indicators: pd.DataFrame,
-               cutoff: int | None, series: str = "main") -> tuple[PanelData, pd.DataFrame, dict[str, list[str]]]:
+def panel_data(
+    history: pd.DataFrame,
+    indicator: str,
+    *,
+    regions: pd.DataFrame,
+    indicators: pd.DataFrame,
+    cutoff: int | None,
+    series: str = "main",
+) -> tuple[PanelData, pd.DataFrame, dict[str, list[str]]]:
     """Every region's figures for the indicator up to the cut-off, as a `PanelData`.
 
     Returns the panel, the observation rows (with a `region` column) and per-region notes.
@@ -131,14 +164,20 @@ def panel_data(history: pd.DataFrame, indicator: str, *, regions: pd.DataFrame, 
     parent = np.array([names.index(p) if (p := _parent(r, regions)) in names else -1 for r in names])
     region_idx = np.array([names.index(r) for r in list(rows["region"]) + list(proxy["region"])])
     data = PanelData(
-        regions=names, parent=parent, region_idx=region_idx,
+        regions=names,
+        parent=parent,
+        region_idx=region_idx,
         year=np.concatenate([rows["year"].to_numpy(), proxy["year"].to_numpy()]).astype(int),
         z=np.concatenate([z, np.log(proxy["value"].to_numpy(dtype=float))]),
         kind=np.concatenate([rows["kind"].to_numpy(), np.full(len(proxy), PROXY)]).astype(int),
-        scale=scale, end_year=int(cutoff if cutoff is not None else rows["year"].max()),
+        scale=scale,
+        end_year=int(cutoff if cutoff is not None else rows["year"].max()),
     )
     for region in proxy["region"].unique():
-        notes[region].append(f"{indicator} tied to {STOCK_FLOWS[indicator]} ({CERTIFICATE_YEARS}-year certificates) in {', '.join(map(str, proxy.loc[proxy['region'] == region, 'year']))}")
+        notes[region].append(
+            f"{indicator} tied to {STOCK_FLOWS[indicator]} ({CERTIFICATE_YEARS}-year certificates) in "
+            f"{', '.join(map(str, proxy.loc[proxy['region'] == region, 'year']))}"
+        )
     return data, rows, notes
 
 
@@ -146,7 +185,9 @@ def _parent(region: str, regions: pd.DataFrame) -> str:
     return regions.at[region, "parent"] if region in regions.index else ""
 
 
-def _stock_flow_proxies(history: pd.DataFrame, indicator: str, names: list[str], cutoff: int | None, series: str) -> pd.DataFrame:
+def _stock_flow_proxies(
+    history: pd.DataFrame, indicator: str, names: list[str], cutoff: int | None, series: str
+) -> pd.DataFrame:
     """C_t + C_{t-1} + C_{t-2} for each region and year with three consecutive flow figures."""
     empty = pd.DataFrame({"region": [], "year": [], "value": []})
     if indicator not in STOCK_FLOWS:
@@ -162,8 +203,9 @@ def _stock_flow_proxies(history: pd.DataFrame, indicator: str, names: list[str],
     return pd.DataFrame(found) if found else empty
 
 
-def fit_variants(data: PanelData, settings: TrendSettings, seed: int, *, cache: PosteriorCache | None = None,
-                 refit: bool = False) -> dict[str, az.InferenceData]:
+def fit_variants(
+    data: PanelData, settings: TrendSettings, seed: int, *, cache: PosteriorCache | None = None, refit: bool = False
+) -> dict[str, az.InferenceData]:
     """Fit each variant the settings ask for, loading saved posteriors where the cache has them."""
     variants = VARIANTS if settings.model == "stack" else (settings.model,)
     fits = {}
@@ -172,9 +214,16 @@ def fit_variants(data: PanelData, settings: TrendSettings, seed: int, *, cache: 
 
         def fit(variant: str = variant, key: str = key) -> az.InferenceData:
             model = build_panel_model(data, variant, pooling=settings.pooling == "hierarchical")
-            return fit_panel(model, data, draws=settings.draws, tune=settings.tune, chains=settings.chains,
-                             seed=int(fit_seed(seed, (key,)).generate_state(1)[0]), target_accept=settings.target_accept,
-                             sampler=settings.sampler)
+            return fit_panel(
+                model,
+                data,
+                draws=settings.draws,
+                tune=settings.tune,
+                chains=settings.chains,
+                seed=int(fit_seed(seed, (key,)).generate_state(1)[0]),
+                target_accept=settings.target_accept,
+                sampler=settings.sampler,
+            )
 
         fits[variant] = cached_fit(cache, f"{data.scale}-{variant}-{key[:16]}.nc", fit, refit=refit)
     return fits
@@ -184,8 +233,25 @@ def _fit_key(data: PanelData, variant: str, settings: TrendSettings, seed: int) 
     h = hashlib.sha256()
     for part in (data.region_idx, data.year, data.z, data.kind, data.parent):
         h.update(np.ascontiguousarray(part).tobytes())
-    h.update(repr((MODEL_VERSION, data.regions, data.scale, data.end_year, variant, PRIORS[data.scale], settings.draws, settings.tune,
-                   settings.chains, settings.target_accept, settings.sampler, settings.pooling, seed)).encode())
+    h.update(
+        repr(
+            (
+                MODEL_VERSION,
+                data.regions,
+                data.scale,
+                data.end_year,
+                variant,
+                PRIORS[data.scale],
+                settings.draws,
+                settings.tune,
+                settings.chains,
+                settings.target_accept,
+                settings.sampler,
+                settings.pooling,
+                seed,
+            )
+        ).encode()
+    )
     return h.hexdigest()
 
 
@@ -199,17 +265,28 @@ def stacking_weights(fits: dict[str, az.InferenceData]) -> tuple[dict[str, float
         warnings.simplefilter("ignore")
         table = az.compare(fits, method="stacking")
         bad = {name: int(np.sum(az.loo(idata, pointwise=True).pareto_k.values > 0.7)) for name, idata in fits.items()}
-    notes = [f"LOO: {name} has {n} figure(s) with Pareto k > 0.7 (influential; its LOO is approximate)" for name, n in bad.items() if n]
+    notes = [
+        f"LOO: {name} has {n} figure(s) with Pareto k > 0.7 (influential; its LOO is approximate)"
+        for name, n in bad.items()
+        if n
+    ]
     return {name: float(table.loc[name, "weight"]) for name in fits}, notes
 
 
 def combined_diagnostics(fits: dict[str, az.InferenceData], weights: dict[str, float]) -> Diagnostics:
     """The worst convergence figures over the variants that carry weight."""
-    checks = [check_convergence(idata, [v for v in CHECKED if v in idata.posterior]) for name, idata in fits.items() if weights[name] > 0.01]
+    checks = [
+        check_convergence(idata, [v for v in CHECKED if v in idata.posterior])
+        for name, idata in fits.items()
+        if weights[name] > 0.01
+    ]
     return Diagnostics(
-        r_hat_max=max(c.r_hat_max for c in checks), ess_bulk_min=min(c.ess_bulk_min for c in checks),
-        ess_tail_min=min(c.ess_tail_min for c in checks), divergences=sum(c.divergences for c in checks),
-        draws=checks[0].draws, chains=checks[0].chains,
+        r_hat_max=max(c.r_hat_max for c in checks),
+        ess_bulk_min=min(c.ess_bulk_min for c in checks),
+        ess_tail_min=min(c.ess_tail_min for c in checks),
+        divergences=sum(c.divergences for c in checks),
+        draws=checks[0].draws,
+        chains=checks[0].chains,
     )
 
 
@@ -223,9 +300,21 @@ def mix_paths(paths: dict[str, np.ndarray], weights: dict[str, float], rng: np.r
     return np.take_along_axis(stacked, pick[None, :, :, None], axis=0)[0]
 
 
-def forecast_indicator(history: pd.DataFrame, indicator: str, regions_wanted: list[str], *, regions: pd.DataFrame, indicators: pd.DataFrame,
-                       cutoff: int | None, horizon: int, settings: TrendSettings | None = None, seed: int = 0, series: str = "main",
-                       cache: PosteriorCache | None = None, refit: bool = False) -> PanelForecast:
+def forecast_indicator(
+    history: pd.DataFrame,
+    indicator: str,
+    regions_wanted: list[str],
+    *,
+    regions: pd.DataFrame,
+    indicators: pd.DataFrame,
+    cutoff: int | None,
+    horizon: int,
+    settings: TrendSettings | None = None,
+    seed: int = 0,
+    series: str = "main",
+    cache: PosteriorCache | None = None,
+    refit: bool = False,
+) -> PanelForecast:
     """Fit the panel on figures up to `cutoff` (None: all) and return trajectories to `horizon`.
 
     Regions without figures up to the cut-off are left out of the result (check
@@ -233,10 +322,18 @@ def forecast_indicator(history: pd.DataFrame, indicator: str, regions_wanted: li
     """
     settings = settings or TrendSettings()
     out = PanelForecast(indicator, cutoff, horizon, {}, {}, {}, {}, {})
-    wanted = [r for r in regions_wanted if not history[(history["region"] == r) & (history["indicator"] == indicator) & (history["year"] <= (cutoff or 9999))].empty]
+    wanted = [
+        r
+        for r in regions_wanted
+        if not history[
+            (history["region"] == r) & (history["indicator"] == indicator) & (history["year"] <= (cutoff or 9999))
+        ].empty
+    ]
     if not wanted:
         return out
-    data, _, notes = panel_data(history, indicator, regions=regions, indicators=indicators, cutoff=cutoff, series=series)
+    data, _, notes = panel_data(
+        history, indicator, regions=regions, indicators=indicators, cutoff=cutoff, series=series
+    )
     fits = fit_variants(data, settings, seed, cache=cache, refit=refit)
     weights, loo_notes = stacking_weights(fits)
     diagnostics = combined_diagnostics(fits, weights)
@@ -257,27 +354,57 @@ def _pooling_note(data: PanelData, region: str) -> list[str]:
     n = int(np.sum((data.region_idx == r) & (data.kind != PROXY)))
     parent = data.parent[r]
     source = data.regions[parent] if parent >= 0 else "the other regions"
-    return [f"{region} has {n} figure(s) up to {data.end_year}: growth and volatility partially pooled with {source} ({len(data.regions)} regions in the panel)"]
+    return [
+        f"{region} has {n} figure(s) up to {data.end_year}: growth and volatility partially pooled with "
+        f"{source} ({len(data.regions)} regions in the panel)"
+    ]
 
 
-def forecast_targets(scenario: Scenario, targets: list[Target], history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
-                     *, cache: PosteriorCache | None = None, refit: bool = False) -> list[TargetResult]:
+def forecast_targets(
+    scenario: Scenario,
+    targets: list[Target],
+    history: pd.DataFrame,
+    regions: pd.DataFrame,
+    indicators: pd.DataFrame,
+    *,
+    cache: PosteriorCache | None = None,
+    refit: bool = False,
+) -> list[TargetResult]:
     settings = scenario.models.trend or TrendSettings()
     panels: dict[tuple, PanelForecast] = {}
     results = []
     for target, series, cutoff, outcome in _fit_plan(scenario, targets, history):
         key = (target.indicator, series, cutoff, scenario.horizon)
         if key not in panels:
-            panels[key] = forecast_indicator(history, target.indicator, sorted({t.region for t in targets}), regions=regions, indicators=indicators,
-                                             cutoff=cutoff, horizon=scenario.horizon, settings=settings, seed=scenario.seed, series=series,
-                                             cache=cache, refit=refit)
+            panels[key] = forecast_indicator(
+                history,
+                target.indicator,
+                sorted({t.region for t in targets}),
+                regions=regions,
+                indicators=indicators,
+                cutoff=cutoff,
+                horizon=scenario.horizon,
+                settings=settings,
+                seed=scenario.seed,
+                series=series,
+                cache=cache,
+                refit=refit,
+            )
         fit = _region_fit(panels[key], target.region, history, series)
         results.append(_target_result(target, fit, cutoff, outcome))
     return results
 
 
-def fit_scenario(scenario: Scenario, targets: list[Target], history: pd.DataFrame, regions: pd.DataFrame, indicators: pd.DataFrame,
-                 *, cache: PosteriorCache | None = None, refit: bool = False) -> list[str]:
+def fit_scenario(
+    scenario: Scenario,
+    targets: list[Target],
+    history: pd.DataFrame,
+    regions: pd.DataFrame,
+    indicators: pd.DataFrame,
+    *,
+    cache: PosteriorCache | None = None,
+    refit: bool = False,
+) -> list[str]:
     """Fit (or load) every panel the scenario's targets need; one summary line per panel."""
     settings = scenario.models.trend or TrendSettings()
     lines, done = [], set()
@@ -285,14 +412,20 @@ def fit_scenario(scenario: Scenario, targets: list[Target], history: pd.DataFram
         if (target.indicator, series, cutoff) in done:
             continue
         done.add((target.indicator, series, cutoff))
-        data, _, _ = panel_data(history, target.indicator, regions=regions, indicators=indicators, cutoff=cutoff, series=series)
+        data, _, _ = panel_data(
+            history, target.indicator, regions=regions, indicators=indicators, cutoff=cutoff, series=series
+        )
         fits = fit_variants(data, settings, scenario.seed, cache=cache, refit=refit)
         weights, notes = stacking_weights(fits)
         status = combined_diagnostics(fits, weights).status
         shown = ", ".join(f"{name} {w:.2f}" for name, w in weights.items())
-        lines.append(f"{target.indicator} (data to {data.end_year}, {len(data.regions)} regions): weights {shown}; {status}")
+        lines.append(
+            f"{target.indicator} (data to {data.end_year}, {len(data.regions)} regions): weights {shown}; {status}"
+        )
         lines += [f"  note: {n}" for n in notes]
-    lines.append(f"posteriors saved in {cache.folder}" if cache is not None else "no posterior cache given: nothing saved")
+    lines.append(
+        f"posteriors saved in {cache.folder}" if cache is not None else "no posterior cache given: nothing saved"
+    )
     return lines
 
 
@@ -312,7 +445,9 @@ def _region_fit(panel: PanelForecast, region: str, history: pd.DataFrame, series
     rows, _ = select_series(history, region, panel.indicator, series, until=panel.cutoff)
     key = (region, panel.indicator, series, panel.cutoff, panel.horizon)
     notes = panel.notes[region] + [f"model: {panel.model[region]}"]
-    return TrendFit(key, panel.years[region], panel.paths[region], panel.diagnostics[region], rows, notes, panel.model[region])
+    return TrendFit(
+        key, panel.years[region], panel.paths[region], panel.diagnostics[region], rows, notes, panel.model[region]
+    )
 
 
 def _cutoff(scenario: Scenario, target: Target, outcome_known: bool) -> int | None:
@@ -323,12 +458,41 @@ def _cutoff(scenario: Scenario, target: Target, outcome_known: bool) -> int | No
 
 def _target_result(target: Target, fit: TrendFit | None, cutoff: int | None, outcome: float | None) -> TargetResult:
     if fit is None:
-        return TargetResult(target, None, cutoff, None, outcome, None, None, None, reason=f"no figures for {target.indicator} in {target.region} up to {cutoff or 'now'}")
+        return TargetResult(
+            target,
+            None,
+            cutoff,
+            None,
+            outcome,
+            None,
+            None,
+            None,
+            reason=f"no figures for {target.indicator} in {target.region} up to {cutoff or 'now'}",
+        )
     latest = best_points(fit.observations).iloc[-1]
     if target.target_year < fit.years[0]:
-        return TargetResult(target, fit, cutoff, None, outcome, None, int(latest["year"]), float(latest["value"]), reason="deadline before the first figure")
+        return TargetResult(
+            target,
+            fit,
+            cutoff,
+            None,
+            outcome,
+            None,
+            int(latest["year"]),
+            float(latest["value"]),
+            reason="deadline before the first figure",
+        )
     result = probability_met(fit.paths, fit.years, target)
-    return TargetResult(target, fit, cutoff, result, outcome, _outcome_met(fit, target, outcome), int(latest["year"]), float(latest["value"]))
+    return TargetResult(
+        target,
+        fit,
+        cutoff,
+        result,
+        outcome,
+        _outcome_met(fit, target, outcome),
+        int(latest["year"]),
+        float(latest["value"]),
+    )
 
 
 def _outcome_met(fit: TrendFit, target: Target, outcome: float | None) -> bool | None:

@@ -103,9 +103,7 @@ class Firm(mesa.Agent):
         self.last_growth = 0.0
 
     @classmethod
-    def create_from_arrays(
-        cls, model: LadderModel, arrays: dict[str, np.ndarray], origin: str = "local"
-    ) -> list[Firm]:
+    def create_from_arrays(cls, model: LadderModel, arrays: dict[str, np.ndarray], origin: str = "local") -> list[Firm]:
         """One agent per row of `population.build_population` output."""
         n = len(arrays["stage"])
         return [cls(model, origin=origin, **{k: v[i] for k, v in arrays.items()}) for i in range(n)]
@@ -129,14 +127,25 @@ class Firm(mesa.Agent):
 
     def hte_eligible(self) -> bool:
         """Meets the HTE criteria this year (`rules.is_hte_eligible`)."""
-        return bool(rules.is_hte_eligible(self.age, self.rd_spend, self.revenue, self.tech_staff_share,
-                                          self.has_core_ip, self.high_tech_revenue_share))
+        return bool(
+            rules.is_hte_eligible(
+                self.age,
+                self.rd_spend,
+                self.revenue,
+                self.tech_staff_share,
+                self.has_core_ip,
+                self.high_tech_revenue_share,
+            )
+        )
 
     def sme_eligible(self) -> bool:
         """Passes the tech-SME registry rule this year (`rules.is_sme_eligible`)."""
         score = rules.sme_score(self.tech_staff_share, self.rd_ratio, self.ip_count)
-        return bool(rules.is_sme_eligible(self.staff, self.revenue, self.assets, score,
-                                          self.model.params.sme_pass_mark, self.tech_staff_share))
+        return bool(
+            rules.is_sme_eligible(
+                self.staff, self.revenue, self.assets, score, self.model.params.sme_pass_mark, self.tech_staff_share
+            )
+        )
 
     def cagr3(self) -> float:
         """Revenue CAGR over the last three years (NaN if the firm is younger)."""
@@ -161,8 +170,16 @@ class Firm(mesa.Agent):
     def _grow(self) -> None:
         p = self.model.params
         z = self.model.rng.standard_normal(4).tolist()
-        g = float(bh.revenue_log_growth(p.revenue_growth_mean, self.growth_effect, p.revenue_growth_sd * z[0],
-                                        self.fund_injection, self.revenue, p.fund_return))
+        g = float(
+            bh.revenue_log_growth(
+                p.revenue_growth_mean,
+                self.growth_effect,
+                p.revenue_growth_sd * z[0],
+                self.fund_injection,
+                self.revenue,
+                p.fund_return,
+            )
+        )
         self.last_growth = g
         self.revenue = max(MIN_REVENUE, self.revenue * math.exp(g))
         self.staff = max(1.0, self.staff * math.exp(STAFF_GROWTH_ELASTICITY * g))
@@ -174,11 +191,16 @@ class Firm(mesa.Agent):
 
     def _exit(self) -> bool:
         m, p = self.model, self.model.params
-        base = {Stage.STARTUP: p.exit_rate_startup, Stage.TECH_SME: p.exit_rate_sme, Stage.RESERVE: p.exit_rate_sme,
-                Stage.OUTSIDE: p.exit_rate_outside}.get(self.stage, p.exit_rate_hte)
+        base = {
+            Stage.STARTUP: p.exit_rate_startup,
+            Stage.TECH_SME: p.exit_rate_sme,
+            Stage.RESERVE: p.exit_rate_sme,
+            Stage.OUTSIDE: p.exit_rate_outside,
+        }.get(self.stage, p.exit_rate_hte)
         specialist = m.policy["service_specialists"] if self.certified else 0.0
-        p_close = float(bh.exit_probability(base, specialist, p.specialist_efficacy,
-                                            self.fund_injection > 0, p.fund_exit_reduction))
+        p_close = float(
+            bh.exit_probability(base, specialist, p.specialist_efficacy, self.fund_injection > 0, p.fund_exit_reduction)
+        )
         p_move = p.move_out_rate if self.certified else 0.0
         u = m.rng.random()
         if u < p_close:
@@ -192,17 +214,21 @@ class Firm(mesa.Agent):
 
     def choose_rd(self, allow_voucher: bool = True) -> None:
         """Set this year's R&D ratio and spending under the policy in force."""
-        m, p, pol = self.model, self.model.params, self.model.policy
-        tax = rules.marginal_tax_rate(self.profit, self.staff, self.assets, self.certified,
-                                      pol["income_tax_rate"])
+        p, pol = self.model.params, self.model.policy
+        tax = rules.marginal_tax_rate(self.profit, self.staff, self.assets, self.certified, pol["income_tax_rate"])
         deduction = rules.effective_super_deduction(
-            self.manufacturing, self.stage in REGISTRY_STAGES, pol["rd_super_deduction"],
-            pol["rd_super_deduction_manufacturing"], pol["rd_super_deduction_tech_sme"])
+            self.manufacturing,
+            self.stage in REGISTRY_STAGES,
+            pol["rd_super_deduction"],
+            pol["rd_super_deduction_manufacturing"],
+            pol["rd_super_deduction_tech_sme"],
+        )
         voucher = self._draw_voucher() if allow_voucher else 0.0
         share = bh.voucher_share(voucher, self.rd_propensity * self.revenue)
         ratio = bh.rd_ratio_response(self.rd_propensity, tax, deduction, share, p.rd_price_elasticity)
-        seeking = self.certified or bool(rules.meets_non_rd_criteria(
-            self.age, self.tech_staff_share, self.has_core_ip, self.high_tech_revenue_share))
+        seeking = self.certified or bool(
+            rules.meets_non_rd_criteria(self.age, self.tech_staff_share, self.has_core_ip, self.high_tech_revenue_share)
+        )
         ratio = bh.bunch_rd_ratio(ratio, rules.hte_rd_threshold(self.revenue), p.rd_bunching_gap, seeking)
         self.rd_ratio = min(float(ratio), MAX_RD_RATIO)
         self.rd_spend = self.rd_ratio * self.revenue
@@ -233,15 +259,22 @@ class Firm(mesa.Agent):
         m, p, pol = self.model, self.model.params, self.model.policy
         saving = bh.hte_tax_saving(self.profit, self.staff, self.assets, pol["income_tax_rate"])
         specialist = pol["service_specialists"]
-        p_apply = bh.reapplication_probability(p.recert_apply_rate, pol["recertification_reward"], saving,
-                                               p.application_value_weight, p.application_cost,
-                                               specialist, p.specialist_efficacy)
+        p_apply = bh.reapplication_probability(
+            p.recert_apply_rate,
+            pol["recertification_reward"],
+            saving,
+            p.application_value_weight,
+            p.application_cost,
+            specialist,
+            p.specialist_efficacy,
+        )
         if m.rng.random() >= p_apply:
             m.tally["cert_lapsed"] += 1
             self._lose_certificate()
             return False
-        p_pass = bh.pass_probability(p.recert_pass_rate, self.hte_eligible(), specialist=specialist,
-                                     specialist_efficacy=p.specialist_efficacy)
+        p_pass = bh.pass_probability(
+            p.recert_pass_rate, self.hte_eligible(), specialist=specialist, specialist_efficacy=p.specialist_efficacy
+        )
         if m.rng.random() >= p_pass:
             m.tally["cert_failed"] += 1
             self._lose_certificate()
@@ -266,8 +299,14 @@ class Firm(mesa.Agent):
         m, p, pol = self.model, self.model.params, self.model.policy
         saving = bh.hte_tax_saving(self.profit, self.staff, self.assets, pol["income_tax_rate"])
         boost = p.reserve_application_boost if self.stage == Stage.RESERVE else 0.0
-        p_apply = bh.application_probability(p.application_rate, pol["certification_reward"], saving,
-                                             p.application_value_weight, p.application_cost, boost)
+        p_apply = bh.application_probability(
+            p.application_rate,
+            pol["certification_reward"],
+            saving,
+            p.application_value_weight,
+            p.application_cost,
+            boost,
+        )
         applies = bool(m.rng.random() < p_apply)
         if applies:
             m.tally["applications"] += 1

@@ -130,8 +130,15 @@ CALIBRATION_VERSION = "2"
 INDICATORS = {i: INDICATOR_COLUMNS[i] for i in ("high_tech_enterprises", "high_tech_certifications", "tech_smes")}
 """Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""
 SAMPLED = (
-    "application_rate", "pass_rate", "recert_apply_rate", "recert_pass_rate", "exit_rate_hte",
-    "startup_entry_rate", "startup_registration_rate", "sme_renewal_rate", "exit_rate_sme",
+    "application_rate",
+    "pass_rate",
+    "recert_apply_rate",
+    "recert_pass_rate",
+    "exit_rate_hte",
+    "startup_entry_rate",
+    "startup_registration_rate",
+    "sme_renewal_rate",
+    "exit_rate_sme",
 )
 POOL_SD = 0.75
 SIGMA_PRIOR = (np.log(0.10), 0.5)
@@ -193,11 +200,20 @@ def calibration_data(
     pilot_runs: int = 2,
 ) -> CalibrationData:
     """The regions' observations (the one asked about first, its province second) plus their pilot profiles."""
-    seeds = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(len(observations))
+    seeds = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(
+        len(observations)
+    )
     lever_sets = tuple(tuple((levers or {}).get(o.region, ())) for o in observations)
     profiles = tuple(
-        measure_profile(stage_counts=o.stage_counts, start_year=o.start_year, end_year=o.end_year, params=base,
-                        levers=lv, seed=s, n_runs=pilot_runs)
+        measure_profile(
+            stage_counts=o.stage_counts,
+            start_year=o.start_year,
+            end_year=o.end_year,
+            params=base,
+            levers=lv,
+            seed=s,
+            n_runs=pilot_runs,
+        )
         for o, lv, s in zip(observations, lever_sets, seeds, strict=True)
     )
     return CalibrationData(tuple(observations), profiles, base, lever_sets, tuple(notes))
@@ -246,10 +262,12 @@ def _observe(obs: RegionObservations, paths: dict, sigma) -> None:
     if obs.figures.empty:
         return
     figures = obs.figures
-    mu = pt.stack([
-        pt.log(paths[c][y - obs.start_year - (c == "certifications_listed")])
-        for c, y in zip(figures["column"], figures["year"], strict=True)
-    ])
+    mu = pt.stack(
+        [
+            pt.log(paths[c][y - obs.start_year - (c == "certifications_listed")])
+            for c, y in zip(figures["column"], figures["year"], strict=True)
+        ]
+    )
     which = np.array([list(INDICATORS).index(i) for i in figures["indicator"]])
     sd = pt.sqrt((sigma[which] * figures["noise"].to_numpy()) ** 2 + MEANFIELD_ERROR_SD**2)
     logy = np.log(figures["value"].to_numpy())
@@ -290,26 +308,37 @@ def calibrate(
         warnings.filterwarnings("ignore", message="Numba will use object mode to run MeanFieldOp")
         warnings.filterwarnings("ignore", message="QuadPotentialFullAdapt is an experimental feature")
         idata = pm.sample(
-            draws=draws, tune=tune, chains=chains, cores=min(chains, os.cpu_count() or 1), random_seed=int(sample_seed.generate_state(1)[0]),
-            target_accept=target_accept, progressbar=False, compute_convergence_checks=False,
-            compile_kwargs={"mode": "NUMBA"}, init="jitter+adapt_full",
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=min(chains, os.cpu_count() or 1),
+            random_seed=int(sample_seed.generate_state(1)[0]),
+            target_accept=target_accept,
+            progressbar=False,
+            compute_convergence_checks=False,
+            compile_kwargs={"mode": "NUMBA"},
+            init="jitter+adapt_full",
         )
     free = [v.name for v in model.free_RVs]
     diagnostics = check_convergence(idata, var_names=free)
-    idata.attrs.update({
-        "region": region,
-        "regions": json.dumps(data.names),
-        "windows": json.dumps({o.region: [o.start_year, o.end_year] for o in data.regions}),
-        "stage_counts": json.dumps({o.region: o.stage_counts for o in data.regions}),
-        "data_sha256": data_hash(data.regions),
-        "calibration_version": CALIBRATION_VERSION,
-        "seed": int(seed),
-        "sampler": json.dumps({"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept}),
-        "base_params": json.dumps(base.to_dict()),
-        "levers": json.dumps({o.region: [str(s) for s in lv] for o, lv in zip(data.regions, data.levers, strict=True)}),
-        "diagnostics": json.dumps(diagnostics.to_dict()),
-        "notes": json.dumps(list(data.notes)),
-    })
+    idata.attrs.update(
+        {
+            "region": region,
+            "regions": json.dumps(data.names),
+            "windows": json.dumps({o.region: [o.start_year, o.end_year] for o in data.regions}),
+            "stage_counts": json.dumps({o.region: o.stage_counts for o in data.regions}),
+            "data_sha256": data_hash(data.regions),
+            "calibration_version": CALIBRATION_VERSION,
+            "seed": int(seed),
+            "sampler": json.dumps({"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept}),
+            "base_params": json.dumps(base.to_dict()),
+            "levers": json.dumps(
+                {o.region: [str(s) for s in lv] for o, lv in zip(data.regions, data.levers, strict=False)}
+            ),
+            "diagnostics": json.dumps(diagnostics.to_dict()),
+            "notes": json.dumps(list(data.notes)),
+        }
+    )
     return idata
 
 
@@ -335,7 +364,9 @@ def posterior_param_draws(idata: az.InferenceData, n: int, seed: int | np.random
 
 
 # --- posterior predictive ------------------------------------------------------------
-def meanfield_predictive(idata: az.InferenceData, seed: int | np.random.SeedSequence = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def meanfield_predictive(
+    idata: az.InferenceData, seed: int | np.random.SeedSequence = 0
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Mean-field posterior predictive of the region's figures: column -> (years, draws x years),
     the expected count times the noise exp(s n), n ~ Normal(0, 1), s the uncaveated figure's sd."""
     region = idata.attrs["region"]
@@ -360,6 +391,13 @@ def abm_predictive(idata: az.InferenceData, *, n_runs: int, firm_scale: int, see
     start, end = attrs_json(idata, "windows")[region]
     draw_seed, run_seed = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(2)
     base = LadderParams.from_dict(attrs_json(idata, "base_params"))
-    return run_ensemble(n_runs=n_runs, seed=run_seed, param_draws=posterior_param_draws(idata, n_runs, draw_seed),
-                        params=base, stage_counts=attrs_json(idata, "stage_counts")[region],
-                        start_year=start, end_year=end, firm_scale=firm_scale)
+    return run_ensemble(
+        n_runs=n_runs,
+        seed=run_seed,
+        param_draws=posterior_param_draws(idata, n_runs, draw_seed),
+        params=base,
+        stage_counts=attrs_json(idata, "stage_counts")[region],
+        start_year=start,
+        end_year=end,
+        firm_scale=firm_scale,
+    )

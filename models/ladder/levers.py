@@ -56,7 +56,9 @@ class LeverSpec:
     def size_problem(self, size: float) -> str:
         """Why `size` is not admissible for this lever ('' if it is): the one check of a lever's size."""
         low, high = self.bounds
-        return "" if low <= size <= high else f"{size:g} is outside the allowed range {low:g} to {high:g} for {self.name}"
+        return (
+            "" if low <= size <= high else f"{size:g} is outside the allowed range {low:g} to {high:g} for {self.name}"
+        )
 
     def status_quo_at(self, year: int) -> float:
         """Status-quo size in a year (a constant, or the schedule's value then)."""
@@ -69,70 +71,144 @@ class LeverSpec:
         return float(self.status_quo)
 
 
-def _spec(name: str, unit: str, status_quo: float | Schedule, mechanism: str, meaning: str,
-          bounds: tuple[float, float] = (0.0, math.inf), source: str = "assumption") -> tuple[str, LeverSpec]:
+def _spec(
+    name: str,
+    unit: str,
+    status_quo: float | Schedule,
+    mechanism: str,
+    meaning: str,
+    bounds: tuple[float, float] = (0.0, math.inf),
+    source: str = "assumption",
+) -> tuple[str, LeverSpec]:
     return name, LeverSpec(name, unit, status_quo, mechanism, meaning, bounds, source)
 
 
-LEVERS: dict[str, LeverSpec] = dict([
-    _spec("certification_reward", "10k yuan per newly certified firm", 0.0,
-          "behaviour.application_probability: adds to the benefit B of a first application",
-          "local cash reward on first HTE certification", (0.0, 1000.0),
-          "Langfang plan (003): 200,000 yuan = 20"),
-    _spec("recertification_reward", "10k yuan per re-certified firm", 0.0,
-          "behaviour.reapplication_probability: adds to the benefit B of re-applying at expiry",
-          "local cash reward on re-certification", (0.0, 1000.0),
-          "Langfang plan (003): 200,000 yuan = 20"),
-    _spec("income_tax_rate", "fraction of profit", 0.15,
-          "behaviour.hte_tax_saving (benefit B of applying) and rules.marginal_tax_rate "
-          "(R&D user cost of certified firms)",
-          "income-tax rate of certified high-tech enterprises (standard rate 25%)", (0.0, 0.25),
-          "national law: 15%"),
-    _spec("rd_super_deduction", "extra deduction, fraction of R&D", ((0, 0.5), (2018, 0.75), (2023, 1.0)),
-          "behaviour.rd_user_cost via rules.effective_super_deduction: lowers the user cost of R&D",
-          "R&D super-deduction rate for all firms", (0.0, 3.0),
-          "national law: 75% from 2018, 100% from 2023"),
-    _spec("rd_super_deduction_manufacturing", "extra deduction, fraction of R&D",
-          ((0, 0.5), (2018, 0.75), (2021, 1.0)),
-          "as rd_super_deduction, for manufacturers", "super-deduction rate for manufacturers",
-          (0.0, 3.0), "national law: 100% for manufacturers from 2021"),
-    _spec("rd_super_deduction_tech_sme", "extra deduction, fraction of R&D",
-          ((0, 0.5), (2017, 0.75), (2022, 1.0)),
-          "as rd_super_deduction, for registered tech SMEs", "super-deduction rate for registered tech SMEs",
-          (0.0, 3.0), "national law: 75% for tech SMEs from 2017, 100% from 2022"),
-    _spec("innovation_voucher", "10k yuan per year", 0.0,
-          "behaviour.voucher_share: budget / innovation_voucher_value vouchers a year; each startup "
-          "or registered SME gets one with probability vouchers / eligible firms; lowers its R&D user cost",
-          "innovation-voucher budget issued per year",
-          source="Hebei plan (002): 80 million yuan = 8,000 in 2018"),
-    _spec("innovation_voucher_value", "10k yuan per voucher", 5.0,
-          "behaviour.voucher_share: size of each voucher (no effect while innovation_voucher = 0)",
-          "face value of one innovation voucher", (0.0, 500.0)),
-    _spec("reserve_pool_intake", "extra firms per year", 0.0,
-          "LadderModel reserve intake: registered SMEs closest to eligibility enter the pool "
-          "(reserve_application_boost, coaching)",
-          "firms per year moved into the HTE reserve pool on top of the calibrated flow",
-          source="Hebei plan (002): +2,000 into the reserve pool province-wide in 2018"),
-    _spec("coaching", "share of reserve-pool applicants coached", 0.0,
-          "behaviour.pass_probability: removes coaching_efficacy of a coached applicant's failures",
-          "coaching and service agencies for reserve-pool applicants", (0.0, 1.0)),
-    _spec("service_specialists", "share of certified firms with a specialist", 0.0,
-          "behaviour.reapplication_probability, pass_probability and exit_probability: removes "
-          "specialist_efficacy of lapses, failures and closures",
-          "one service specialist per certified firm", (0.0, 1.0),
-          "Langfang plan (003): one specialist per high-tech firm = 1.0"),
-    _spec("incubator_capacity", "extra startups per year", 0.0,
-          "LadderModel entries: startups added on top of startup_entry_rate",
-          "incubator and maker-space places"),
-    _spec("beijing_tianjin_attraction", "extra certified firms moving in per year", 0.0,
-          "LadderModel entries: whole certified firms arrive keeping their certificate",
-          "attracting certified firms from Beijing and Tianjin",
-          source="Langfang plan (003): whole HTEs moving in keep status"),
-    _spec("guidance_fund", "10k yuan per year", 0.0,
-          "behaviour.revenue_log_growth and exit_probability: split equally among high-growth "
-          "candidates (gazelles, certified firms growing >= 20%); raises growth, lowers closure",
-          "guidance fund / loan risk compensation for high-growth firms"),
-])
+LEVERS: dict[str, LeverSpec] = dict(
+    [
+        _spec(
+            "certification_reward",
+            "10k yuan per newly certified firm",
+            0.0,
+            "behaviour.application_probability: adds to the benefit B of a first application",
+            "local cash reward on first HTE certification",
+            (0.0, 1000.0),
+            "Langfang plan (003): 200,000 yuan = 20",
+        ),
+        _spec(
+            "recertification_reward",
+            "10k yuan per re-certified firm",
+            0.0,
+            "behaviour.reapplication_probability: adds to the benefit B of re-applying at expiry",
+            "local cash reward on re-certification",
+            (0.0, 1000.0),
+            "Langfang plan (003): 200,000 yuan = 20",
+        ),
+        _spec(
+            "income_tax_rate",
+            "fraction of profit",
+            0.15,
+            "behaviour.hte_tax_saving (benefit B of applying) and rules.marginal_tax_rate "
+            "(R&D user cost of certified firms)",
+            "income-tax rate of certified high-tech enterprises (standard rate 25%)",
+            (0.0, 0.25),
+            "national law: 15%",
+        ),
+        _spec(
+            "rd_super_deduction",
+            "extra deduction, fraction of R&D",
+            ((0, 0.5), (2018, 0.75), (2023, 1.0)),
+            "behaviour.rd_user_cost via rules.effective_super_deduction: lowers the user cost of R&D",
+            "R&D super-deduction rate for all firms",
+            (0.0, 3.0),
+            "national law: 75% from 2018, 100% from 2023",
+        ),
+        _spec(
+            "rd_super_deduction_manufacturing",
+            "extra deduction, fraction of R&D",
+            ((0, 0.5), (2018, 0.75), (2021, 1.0)),
+            "as rd_super_deduction, for manufacturers",
+            "super-deduction rate for manufacturers",
+            (0.0, 3.0),
+            "national law: 100% for manufacturers from 2021",
+        ),
+        _spec(
+            "rd_super_deduction_tech_sme",
+            "extra deduction, fraction of R&D",
+            ((0, 0.5), (2017, 0.75), (2022, 1.0)),
+            "as rd_super_deduction, for registered tech SMEs",
+            "super-deduction rate for registered tech SMEs",
+            (0.0, 3.0),
+            "national law: 75% for tech SMEs from 2017, 100% from 2022",
+        ),
+        _spec(
+            "innovation_voucher",
+            "10k yuan per year",
+            0.0,
+            "behaviour.voucher_share: budget / innovation_voucher_value vouchers a year; each startup "
+            "or registered SME gets one with probability vouchers / eligible firms; lowers its R&D user cost",
+            "innovation-voucher budget issued per year",
+            source="Hebei plan (002): 80 million yuan = 8,000 in 2018",
+        ),
+        _spec(
+            "innovation_voucher_value",
+            "10k yuan per voucher",
+            5.0,
+            "behaviour.voucher_share: size of each voucher (no effect while innovation_voucher = 0)",
+            "face value of one innovation voucher",
+            (0.0, 500.0),
+        ),
+        _spec(
+            "reserve_pool_intake",
+            "extra firms per year",
+            0.0,
+            "LadderModel reserve intake: registered SMEs closest to eligibility enter the pool "
+            "(reserve_application_boost, coaching)",
+            "firms per year moved into the HTE reserve pool on top of the calibrated flow",
+            source="Hebei plan (002): +2,000 into the reserve pool province-wide in 2018",
+        ),
+        _spec(
+            "coaching",
+            "share of reserve-pool applicants coached",
+            0.0,
+            "behaviour.pass_probability: removes coaching_efficacy of a coached applicant's failures",
+            "coaching and service agencies for reserve-pool applicants",
+            (0.0, 1.0),
+        ),
+        _spec(
+            "service_specialists",
+            "share of certified firms with a specialist",
+            0.0,
+            "behaviour.reapplication_probability, pass_probability and exit_probability: removes "
+            "specialist_efficacy of lapses, failures and closures",
+            "one service specialist per certified firm",
+            (0.0, 1.0),
+            "Langfang plan (003): one specialist per high-tech firm = 1.0",
+        ),
+        _spec(
+            "incubator_capacity",
+            "extra startups per year",
+            0.0,
+            "LadderModel entries: startups added on top of startup_entry_rate",
+            "incubator and maker-space places",
+        ),
+        _spec(
+            "beijing_tianjin_attraction",
+            "extra certified firms moving in per year",
+            0.0,
+            "LadderModel entries: whole certified firms arrive keeping their certificate",
+            "attracting certified firms from Beijing and Tianjin",
+            source="Langfang plan (003): whole HTEs moving in keep status",
+        ),
+        _spec(
+            "guidance_fund",
+            "10k yuan per year",
+            0.0,
+            "behaviour.revenue_log_growth and exit_probability: split equally among high-growth "
+            "candidates (gazelles, certified firms growing >= 20%); raises growth, lowers closure",
+            "guidance fund / loan risk compensation for high-growth firms",
+        ),
+    ]
+)
 """Every lever by name."""
 
 
@@ -173,7 +249,7 @@ def check_settings(settings: Iterable[LeverSetting]) -> tuple[LeverSetting, ...]
     """Return the settings as a tuple; fail if two windows of one lever overlap."""
     settings = tuple(settings)
     for i, a in enumerate(settings):
-        for b in settings[i + 1:]:
+        for b in settings[i + 1 :]:
             if a.name != b.name:
                 continue
             if _window(a)[0] <= _window(b)[1] and _window(b)[0] <= _window(a)[1]:
@@ -201,8 +277,15 @@ def lever_table() -> list[dict[str, str]]:
     rows = []
     for spec in LEVERS.values():
         sq = spec.status_quo
-        sq_text = (", ".join(f"{v:g} from {y}" if y else f"{v:g}" for y, v in sq)
-                   if isinstance(sq, tuple) else f"{sq:g}")
-        rows.append({"name": spec.name, "unit": spec.unit, "status_quo": sq_text,
-                     "mechanism": spec.mechanism, "meaning": spec.meaning, "source": spec.source})
+        sq_text = ", ".join(f"{v:g} from {y}" if y else f"{v:g}" for y, v in sq) if isinstance(sq, tuple) else f"{sq:g}"
+        rows.append(
+            {
+                "name": spec.name,
+                "unit": spec.unit,
+                "status_quo": sq_text,
+                "mechanism": spec.mechanism,
+                "meaning": spec.meaning,
+                "source": spec.source,
+            }
+        )
     return rows

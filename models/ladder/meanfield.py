@@ -87,8 +87,19 @@ from models.ladder.params import LadderParams
 from models.ladder.rules import CERTIFIED_STAGES, Stage
 
 KEYS = ("U0", "U1", "U2", "S", "R0", "R1", "R2", "H0", "H1", "H2", "O")
-GROUP_OF = {"U0": "U0", "U1": "U1", "U2": "U2", "S": "S", "R0": "S", "R1": "R", "R2": "R",
-            "H0": "H", "H1": "H", "H2": "H", "O": "O"}
+GROUP_OF = {
+    "U0": "U0",
+    "U1": "U1",
+    "U2": "U2",
+    "S": "S",
+    "R0": "S",
+    "R1": "R",
+    "R2": "R",
+    "H0": "H",
+    "H1": "H",
+    "H2": "H",
+    "O": "O",
+}
 """Kernel group of each compartment (R0 firms were S firms at the start of the year)."""
 GROUPS = ("U0", "U1", "U2", "S", "R", "H", "O")
 SAVING_GROUPS = ("U", "S", "R", "O", "H")
@@ -198,7 +209,7 @@ def _record_initial(tally: _Tally, model: LadderModel) -> None:
 
 def _record_year(tally: _Tally, t: int, model: LadderModel, before: dict, after: dict) -> None:
     tax_rate = model.policy["income_tax_rate"]
-    for uid, (key, cls, firm) in after.items():
+    for uid, (_key, cls, firm) in after.items():
         if uid not in before:
             tally.entrants["H" if firm.certified else "U"][cls] += 1
             continue
@@ -237,8 +248,14 @@ def measure_profile(
     tally = _Tally(n_years)
     seed_seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     for child in seed_seq.spawn(n_runs):
-        model = LadderModel(stage_counts=stage_counts, start_year=start_year, params=params, levers=levers,
-                            firm_scale=k, rng=np.random.default_rng(child))
+        model = LadderModel(
+            stage_counts=stage_counts,
+            start_year=start_year,
+            params=params,
+            levers=levers,
+            firm_scale=k,
+            rng=np.random.default_rng(child),
+        )
         _record_initial(tally, model)
         before = _snapshot(model)
         for t in range(n_years):
@@ -262,9 +279,15 @@ def _profile_from_tally(tally: _Tally, stage_counts: Mapping[str, int], start_ye
     funded = tally.funded[:, 0] / np.maximum(tally.funded[:, 1], 1)
     entrants = {g: v / v.sum() if v.sum() else np.full(N_CLASSES, 0.25) for g, v in tally.entrants.items()}
     return StageProfile(
-        start_year=int(start_year), end_year=int(end_year), stage_counts={k: float(v) for k, v in stage_counts.items()},
-        initial=initial, kernels=kernels, entrant_startup=entrants["U"], entrant_certified=entrants["H"],
-        savings=savings, funded=funded,
+        start_year=int(start_year),
+        end_year=int(end_year),
+        stage_counts={k: float(v) for k, v in stage_counts.items()},
+        initial=initial,
+        kernels=kernels,
+        entrant_startup=entrants["U"],
+        entrant_certified=entrants["H"],
+        savings=savings,
+        funded=funded,
         firm_years={g: int(tally.kernel[:, i].sum()) for i, g in enumerate(GROUPS)},
     )
 
@@ -276,9 +299,19 @@ UNCERTIFIED = ("U0", "U1", "U2", "S", "R0", "R1", "R2", "O")
 NEXT = {"U0": "U1", "U1": "U2", "U2": "O", "R0": "R1", "R1": "R2", "R2": "S"}
 PAIRS = (
     *((k, "H0") for k in UNCERTIFIED),
-    *((k, "S") for k in ("U0", "U1", "U2", "O")), *((k, NEXT[k]) for k in ("U0", "U1")), ("U2", "O"), ("O", "O"),
-    ("S", "S"), ("S", "O"), *((k, NEXT[k]) for k in ("R0", "R1", "R2")), *((k, "O") for k in ("R0", "R1", "R2")),
-    ("H0", "H1"), ("H1", "H2"), ("H2", "H0"), ("H2", "S"), ("H2", "O"),
+    *((k, "S") for k in ("U0", "U1", "U2", "O")),
+    *((k, NEXT[k]) for k in ("U0", "U1")),
+    ("U2", "O"),
+    ("O", "O"),
+    ("S", "S"),
+    ("S", "O"),
+    *((k, NEXT[k]) for k in ("R0", "R1", "R2")),
+    *((k, "O") for k in ("R0", "R1", "R2")),
+    ("H0", "H1"),
+    ("H1", "H2"),
+    ("H2", "H0"),
+    ("H2", "S"),
+    ("H2", "O"),
 )
 """The year's decisions as (from, to) compartment pairs; `_pair_weights` gives their class weights."""
 _EYE = np.eye(len(KEYS))
@@ -303,8 +336,9 @@ def _logit(p):
 def _mean_application(rate, reward: float, savings: tuple[np.ndarray, np.ndarray], p: Mapping, boost=0.0):
     """Mean over firms of `behaviour.application_probability` (base passed as a logit shift)."""
     values, shares = savings
-    per_firm = bh.application_probability(0.5, reward, values, p["application_value_weight"],
-                                          p["application_cost"], boost + _logit(rate))
+    per_firm = bh.application_probability(
+        0.5, reward, values, p["application_value_weight"], p["application_cost"], boost + _logit(rate)
+    )
     return (per_firm * shares).sum(axis=-1, keepdims=True)
 
 
@@ -314,13 +348,18 @@ def _decision_rates(p: Mapping, profile: StageProfile, policy: Mapping[str, floa
     reward = policy["certification_reward"]
     apply = {g: _mean_application(p["application_rate"], reward, s[g], p) for g in ("U", "S", "O")}
     apply["R"] = _mean_application(p["application_rate"], reward, s["R"], p, p["reserve_application_boost"])
-    reapply = bh.reduce_failure(_mean_application(p["recert_apply_rate"], policy["recertification_reward"], s["H"], p),
-                                spec, p["specialist_efficacy"])
+    reapply = bh.reduce_failure(
+        _mean_application(p["recert_apply_rate"], policy["recertification_reward"], s["H"], p),
+        spec,
+        p["specialist_efficacy"],
+    )
     passes = bh.pass_probability(p["pass_rate"], 1.0)
-    pass_reserve = bh.pass_probability(p["pass_rate"], 1.0, coaching=policy["coaching"],
-                                       coaching_efficacy=p["coaching_efficacy"])
-    pass_recert = bh.pass_probability(p["recert_pass_rate"], 1.0, specialist=spec,
-                                      specialist_efficacy=p["specialist_efficacy"])
+    pass_reserve = bh.pass_probability(
+        p["pass_rate"], 1.0, coaching=policy["coaching"], coaching_efficacy=p["coaching_efficacy"]
+    )
+    pass_recert = bh.pass_probability(
+        p["recert_pass_rate"], 1.0, specialist=spec, specialist_efficacy=p["specialist_efficacy"]
+    )
     certify = {g: apply[g] * passes for g in ("U", "S", "O")}
     certify["R"] = apply["R"] * pass_reserve
     return {"certify": certify, "recertify": reapply * pass_recert}
@@ -349,8 +388,17 @@ def _pair_weights(p: Mapping, rates: dict) -> np.ndarray:
 
 def _survival(p: Mapping, policy: Mapping[str, float], funded: float) -> np.ndarray:
     """(*batch, len(KEYS), 1) share of each compartment that neither closes nor moves away."""
-    hte = 1.0 - bh.exit_probability(p["exit_rate_hte"], policy["service_specialists"], p["specialist_efficacy"],
-                                    funded, p["fund_exit_reduction"]) - p["move_out_rate"]
+    hte = (
+        1.0
+        - bh.exit_probability(
+            p["exit_rate_hte"],
+            policy["service_specialists"],
+            p["specialist_efficacy"],
+            funded,
+            p["fund_exit_reduction"],
+        )
+        - p["move_out_rate"]
+    )
     by_group = [1.0 - bh.exit_probability(p[f"exit_rate_{g}"]) for g in ("startup", "sme", "outside")] + [hte]
     zero = np.zeros(np.broadcast_shapes(*(np.shape(v) for v in by_group)))
     return SURVIVAL_MAP @ np.concatenate([v + zero for v in by_group], axis=-2)
@@ -374,8 +422,9 @@ def _intake(x: np.ndarray, rate, lever: float) -> np.ndarray:
     eligible = (s_vec * HTE_OK).sum(axis=-1, keepdims=True)
     from_eligible = np.minimum(wanted, eligible)
     from_other = np.maximum(wanted - eligible, 0.0)
-    return (s_vec * HTE_OK * (from_eligible / (eligible + 1e-9))
-            + s_vec * (1 - HTE_OK) * (from_other / (total - eligible + 1e-9)))
+    return s_vec * HTE_OK * (from_eligible / (eligible + 1e-9)) + s_vec * (1 - HTE_OK) * (
+        from_other / (total - eligible + 1e-9)
+    )
 
 
 def _year(x, weights, survival, entries, lever: float, kernel: np.ndarray, intake_rate):
@@ -404,8 +453,11 @@ class _Years:
 
 def _years(profile: StageProfile, levers: Iterable[LeverSetting]) -> _Years:
     settings = tuple(levers)
-    return _Years(tuple(active_levers(settings, int(y)) for y in profile.years[1:]),
-                  profile.kernels[:, KERNEL_OF], tuple(float(f) for f in profile.funded))
+    return _Years(
+        tuple(active_levers(settings, int(y)) for y in profile.years[1:]),
+        profile.kernels[:, KERNEL_OF],
+        tuple(float(f) for f in profile.funded),
+    )
 
 
 def _simulate(profile: StageProfile, p: dict[str, np.ndarray], years: _Years) -> dict[str, np.ndarray]:
@@ -421,11 +473,20 @@ def _simulate(profile: StageProfile, p: dict[str, np.ndarray], years: _Years) ->
     stocks = {"hte_certified": [(x * CERTIFIED_ROWS).sum()], "tech_sme_registered": [(x * REGISTERED_ROWS).sum()]}
     flows: dict[str, list] = {"new_certifications": [], "recertifications": []}
     for t, (policy, funded) in enumerate(zip(years.policies, years.funded, strict=True)):
-        weights = once("w", tuple(policy[k] for k in WEIGHT_LEVERS), lambda: _pair_weights(p, _decision_rates(p, profile, policy)))
-        survival = once("s", (policy["service_specialists"], funded), lambda: _survival(p, policy, funded))
-        entries = once("e", tuple(policy[k] for k in ENTRY_LEVERS), lambda: _entries(p, profile, policy))
-        x, new, recert = _year(x, weights, survival, entries, policy["reserve_pool_intake"], years.kernels[t],
-                               p["reserve_intake_rate"])
+        weights = once(
+            "w",
+            tuple(policy[k] for k in WEIGHT_LEVERS),
+            lambda policy=policy: _pair_weights(p, _decision_rates(p, profile, policy)),
+        )
+        survival = once(
+            "s",
+            (policy["service_specialists"], funded),
+            lambda policy=policy, funded=funded: _survival(p, policy, funded),
+        )
+        entries = once("e", tuple(policy[k] for k in ENTRY_LEVERS), lambda policy=policy: _entries(p, profile, policy))
+        x, new, recert = _year(
+            x, weights, survival, entries, policy["reserve_pool_intake"], years.kernels[t], p["reserve_intake_rate"]
+        )
         stocks["hte_certified"].append((x * CERTIFIED_ROWS).sum(axis=(-2, -1)))
         stocks["tech_sme_registered"].append((x * REGISTERED_ROWS).sum(axis=(-2, -1)))
         flows["new_certifications"].append(new)
@@ -464,8 +525,14 @@ OP_COLUMNS = ("hte_certified", "tech_sme_registered", "certifications_listed")
 COMPLEX_STEP = 1e-20
 
 
-def meanfield_with_jacobian(profile: StageProfile, names: Sequence[str], theta: np.ndarray, *,
-                            base: LadderParams = LadderParams(), levers: Iterable[LeverSetting] = ()) -> tuple[np.ndarray, np.ndarray]:
+def meanfield_with_jacobian(
+    profile: StageProfile,
+    names: Sequence[str],
+    theta: np.ndarray,
+    *,
+    base: LadderParams = LadderParams(),
+    levers: Iterable[LeverSetting] = (),
+) -> tuple[np.ndarray, np.ndarray]:
     """`OP_COLUMNS` trajectories concatenated, and their Jacobian in ``theta`` (rates ``names``).
 
     Complex step: f(theta + i h e_j) = f(theta) + i h df/dtheta_j + O(h^2), so the
@@ -492,8 +559,13 @@ class MeanFieldOp(Op):
     holds its own pilot profile.
     """
 
-    def __init__(self, profile: StageProfile, names: Sequence[str], base: LadderParams = LadderParams(),
-                 levers: Iterable[LeverSetting] = ()) -> None:
+    def __init__(
+        self,
+        profile: StageProfile,
+        names: Sequence[str],
+        base: LadderParams = LadderParams(),
+        levers: Iterable[LeverSetting] = (),
+    ) -> None:
         self.profile, self.names, self.base, self.levers = profile, tuple(names), base, tuple(levers)
         self._years = _years(profile, self.levers)
         self._fixed = _as_rates({k: v for k, v in base.to_dict().items() if k not in self.names}, {})
@@ -506,8 +578,9 @@ class MeanFieldOp(Op):
         return Apply(self, [theta], [pt.dvector(), pt.dmatrix()])
 
     def perform(self, node, inputs, outputs) -> None:
-        value, jac = _value_and_jacobian(self.profile, self.names, np.asarray(inputs[0], dtype=float),
-                                         self._fixed, self._years)
+        value, jac = _value_and_jacobian(
+            self.profile, self.names, np.asarray(inputs[0], dtype=float), self._fixed, self._years
+        )
         outputs[0][0], outputs[1][0] = value, jac
 
     def grad(self, inputs, output_grads):
@@ -523,4 +596,8 @@ class MeanFieldOp(Op):
     def split(self, flat) -> dict:
         """The op's first output as column -> tensor (stocks with the start year, lists without)."""
         n = len(self.profile.years)
-        return {"hte_certified": flat[:n], "tech_sme_registered": flat[n:2 * n], "certifications_listed": flat[2 * n:]}
+        return {
+            "hte_certified": flat[:n],
+            "tech_sme_registered": flat[n : 2 * n],
+            "certifications_listed": flat[2 * n :],
+        }

@@ -52,9 +52,20 @@ from models.ladder.rules import CERTIFIED_STAGES, REGISTRY_STAGES, Stage
 STAGE_COLUMNS = tuple(s.name.lower() for s in Stage)
 STOCK_COLUMNS = ("n_firms", *STAGE_COLUMNS, "hte_certified", "tech_sme_registered", "tech_sme_incl_hte")
 EVENT_COLUMNS = (
-    "applications", "new_certifications", "failed_applications", "recertifications",
-    "cert_lapsed", "cert_failed", "registrations", "registry_exits", "reserve_intake",
-    "entries_startup", "move_ins", "exits_closed", "exits_moved_away", "vouchers_used",
+    "applications",
+    "new_certifications",
+    "failed_applications",
+    "recertifications",
+    "cert_lapsed",
+    "cert_failed",
+    "registrations",
+    "registry_exits",
+    "reserve_intake",
+    "entries_startup",
+    "move_ins",
+    "exits_closed",
+    "exits_moved_away",
+    "vouchers_used",
     "fund_candidates",
 )
 SUM_COLUMNS = ("cert_losses", "certifications_listed", "entries", "exits")
@@ -160,8 +171,7 @@ class LadderModel(mesa.Model):
             firm.choose_rd(allow_voucher=False)
         self.base_sme = self.firm_scale * sum(a.stage in REGISTRY_STAGES for a in self.agents)
         self.base_certified = self.firm_scale * sum(a.certified for a in self.agents)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={c: partial(_read_summary, column=c) for c in COLUMNS})
+        self.datacollector = mesa.DataCollector(model_reporters={c: partial(_read_summary, column=c) for c in COLUMNS})
         self.summary = self._summarise(flows=False)
         self.datacollector.collect(self)
 
@@ -231,8 +241,9 @@ class LadderModel(mesa.Model):
     def _enter(self) -> None:
         p, k, year = self.params, self.firm_scale, self.year
         n_start = int(self.rng.poisson((p.startup_entry_rate * self.base_sme + self.policy["incubator_capacity"]) / k))
-        n_move = int(self.rng.poisson(
-            (p.move_in_rate * self.base_certified + self.policy["beijing_tianjin_attraction"]) / k))
+        n_move = int(
+            self.rng.poisson((p.move_in_rate * self.base_certified + self.policy["beijing_tianjin_attraction"]) / k)
+        )
         if n_start:
             Firm.create_from_arrays(self, build_population({"startup": n_start}, year, p, self.rng))
         if n_move:

@@ -123,7 +123,10 @@ class LadderParams:
     rd_bunching_gap: float = _param(0.3, 0.0, 0.5, "probability", _ASSUMED)
     # registry
     sme_pass_mark: float = _param(
-        60.0, 30.0, 70.0, "nonnegative",
+        60.0,
+        30.0,
+        70.0,
+        "nonnegative",
         "national evaluation rule (pass mark 60); lower marks approximate Hebei's"
         " broader provincial register (data README: provincial counts are larger)",
     )
@@ -133,7 +136,10 @@ class LadderParams:
     reserve_intake_rate: float = _param(0.05, 0.0, 0.2, "probability", _ASSUMED)
     # entry and exit
     startup_entry_rate: float = _param(
-        0.2, 0.05, 0.4, "nonnegative",
+        0.2,
+        0.05,
+        0.4,
+        "nonnegative",
         "assumption; Langfang's register grew 2.7x over 2015-2020 (plan 003), so"
         " inflows are large relative to the stock",
     )
@@ -151,9 +157,11 @@ class LadderParams:
     rd_ratio_sd: float = _param(0.6, 0.2, 1.0, "nonnegative", _ASSUMED)
     rd_ratio_drift_sd: float = _param(0.1, 0.0, 0.3, "nonnegative", _ASSUMED)
     rd_price_elasticity: float = _param(
-        0.5, 0.1, 1.5, "nonnegative",
-        "assumption within the literature's range (long-run user-cost elasticities"
-        " of R&D of roughly 0.1-1.5)",
+        0.5,
+        0.1,
+        1.5,
+        "nonnegative",
+        "assumption within the literature's range (long-run user-cost elasticities of R&D of roughly 0.1-1.5)",
     )
     ip_yield: float = _param(1.0, 0.2, 5.0, "nonnegative", _ASSUMED)
     ip_base_rate: float = _param(0.3, 0.0, 1.0, "nonnegative", _ASSUMED)
@@ -193,9 +201,7 @@ class LadderParams:
         return cls(**{k: float(v) for k, v in values.items()})
 
 
-PARAM_RANGES: dict[str, tuple[float, float]] = {
-    f.name: f.metadata["range"] for f in fields(LadderParams)
-}
+PARAM_RANGES: dict[str, tuple[float, float]] = {f.name: f.metadata["range"] for f in fields(LadderParams)}
 """Plausible (low, high) per parameter, for priors and sweeps."""
 
 PARAM_SOURCES: dict[str, str] = {f.name: f.metadata["source"] for f in fields(LadderParams)}

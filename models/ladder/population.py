@@ -76,9 +76,22 @@ HISTORY_YEARS = 4
 """Revenue history kept per firm: years t-3 .. t, enough for a 3-year CAGR."""
 
 ATTRIBUTES = (
-    "stage", "age", "staff", "tech_staff_share", "revenue", "assets", "asset_ratio",
-    "rd_propensity", "rd_spend", "ip_count", "high_tech_revenue_share", "manufacturing",
-    "growth_effect", "profit_margin", "cert_year", "revenue_history",
+    "stage",
+    "age",
+    "staff",
+    "tech_staff_share",
+    "revenue",
+    "assets",
+    "asset_ratio",
+    "rd_propensity",
+    "rd_spend",
+    "ip_count",
+    "high_tech_revenue_share",
+    "manufacturing",
+    "growth_effect",
+    "profit_margin",
+    "cert_year",
+    "revenue_history",
 )
 """Keys of the dict `build_population` returns."""
 
@@ -183,15 +196,19 @@ def _condition_on_registry(stage: Stage, a: dict, params: LadderParams, rng: np.
     """Accept/reject the non-R&D draws and redraw low propensities (module docstring); returns the kept mask."""
     seeking, gap = _seeking(stage), params.rd_bunching_gap
     threshold = rules.hte_rd_threshold(a["revenue"])
-    cutoff = _propensity_cutoff(_needed_ratio(a["tech_staff_share"], a["ip_count"], params.sme_pass_mark),
-                                threshold, gap, seeking)
+    cutoff = _propensity_cutoff(
+        _needed_ratio(a["tech_staff_share"], a["ip_count"], params.sme_pass_mark), threshold, gap, seeking
+    )
     best = _needed_ratio(np.array([1.0]), np.array([10**6]), params.sme_pass_mark)
-    lowest = min(float(_propensity_cutoff(best, np.array([t]), gap, seeking)[0])
-                 for t in (_LOWEST_HTE_THRESHOLD, 0.04, 0.05))
+    lowest = min(
+        float(_propensity_cutoff(best, np.array([t]), gap, seeking)[0]) for t in (_LOWEST_HTE_THRESHOLD, 0.04, 0.05)
+    )
     s, s_max = _survival(cutoff, params), float(_survival(np.array([lowest]), params)[0])
     if s_max == 0:
-        raise RuntimeError(f"no {stage.name} firm can reach sme_pass_mark = {params.sme_pass_mark:g} "
-                           "(the registry score is at most 100)")
+        raise RuntimeError(
+            f"no {stage.name} firm can reach sme_pass_mark = {params.sme_pass_mark:g} "
+            "(the registry score is at most 100)"
+        )
     size_ok = rules.within_sme_size(a["staff"], a["revenue"], a["assets"])
     accept = rng.random(cutoff.size) * s_max < s
     keep = size_ok & (a["tech_staff_share"] >= rules.MIN_TECH_STAFF_SHARE) & accept & (s > 0)
@@ -219,15 +236,22 @@ def _backcast(revenue, age, growth_effect, stage, params, rng) -> np.ndarray:
 
 def _lawful(stage: Stage, a: dict, params: LadderParams) -> np.ndarray:
     if stage in CERTIFIED_STAGES:
-        ok = rules.is_hte_eligible(a["age"], a["rd_spend"], a["revenue"], a["tech_staff_share"],
-                                   a["ip_count"] > 0, a["high_tech_revenue_share"])
+        ok = rules.is_hte_eligible(
+            a["age"],
+            a["rd_spend"],
+            a["revenue"],
+            a["tech_staff_share"],
+            a["ip_count"] > 0,
+            a["high_tech_revenue_share"],
+        )
         if stage == Stage.LEADING:
             ok &= rules.is_leading(True, a["revenue"], rules.rd_ratio(a["rd_spend"], a["revenue"]))
         return ok
     if stage in REGISTRY_STAGES:
         score = rules.sme_score(a["tech_staff_share"], rules.rd_ratio(a["rd_spend"], a["revenue"]), a["ip_count"])
-        return rules.is_sme_eligible(a["staff"], a["revenue"], a["assets"], score, params.sme_pass_mark,
-                                     a["tech_staff_share"])
+        return rules.is_sme_eligible(
+            a["staff"], a["revenue"], a["assets"], score, params.sme_pass_mark, a["tech_staff_share"]
+        )
     return np.ones(a["revenue"].size, dtype=bool)
 
 
@@ -244,8 +268,10 @@ def _draw_lawful(stage: Stage, n: int, start_year: int, params: LadderParams, rn
         parts.append({k: v[keep] for k, v in batch.items()})
         have, drawn = have + int(keep.sum()), drawn + size
     if have < n:
-        raise RuntimeError(f"could not draw {n} lawful {stage.name} firms (accepted {have} of {drawn} draws); "
-                           f"check params (e.g. sme_pass_mark = {params.sme_pass_mark:g} may be unreachable)")
+        raise RuntimeError(
+            f"could not draw {n} lawful {stage.name} firms (accepted {have} of {drawn} draws); "
+            f"check params (e.g. sme_pass_mark = {params.sme_pass_mark:g} may be unreachable)"
+        )
     return {k: np.concatenate([p[k] for p in parts])[:n] for k in parts[0]}
 
 

@@ -270,7 +270,9 @@ def recertification_due(cert_year: Num, year: Num) -> Num:
 
 def statutory_tax_rate(profit: Num, staff: Num, assets: Num) -> Num:
     """Income-tax rate without HTE status: 5% for small low-profit firms, else 25%."""
-    small = (profit <= SMALL_PROFIT_MAX_PROFIT) & (staff <= SMALL_PROFIT_MAX_STAFF) & (assets <= SMALL_PROFIT_MAX_ASSETS)
+    small = (
+        (profit <= SMALL_PROFIT_MAX_PROFIT) & (staff <= SMALL_PROFIT_MAX_STAFF) & (assets <= SMALL_PROFIT_MAX_ASSETS)
+    )
     return STANDARD_TAX_RATE - (STANDARD_TAX_RATE - SMALL_PROFIT_TAX_RATE) * small
 
 
@@ -299,12 +301,7 @@ def revenue_cagr(revenue_now: Num, revenue_before: Num, years: int = 3) -> Num:
 def is_gazelle(certified: Num, age: Num, revenue: Num, cagr3: Num) -> Num:
     """Gazelle definition used: certified, <= 10 years old, revenue >= 10 million
     yuan, 3-year revenue CAGR >= 20% (a NaN CAGR compares False)."""
-    return (
-        (certified > 0)
-        & (age <= GAZELLE_MAX_AGE)
-        & (revenue >= GAZELLE_MIN_REVENUE)
-        & (cagr3 >= GAZELLE_MIN_CAGR)
-    )
+    return (certified > 0) & (age <= GAZELLE_MAX_AGE) & (revenue >= GAZELLE_MIN_REVENUE) & (cagr3 >= GAZELLE_MIN_CAGR)
 
 
 def is_leading(certified: Num, revenue: Num, rd_ratio_: Num) -> Num:

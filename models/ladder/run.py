@@ -49,8 +49,14 @@ def run_ladder(
     if end_year < start_year:
         raise ValueError(f"end_year {end_year} is before start_year {start_year}")
     seed_seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    model = LadderModel(stage_counts=stage_counts, start_year=start_year, params=params,
-                        levers=levers, firm_scale=firm_scale, rng=np.random.default_rng(seed_seq))
+    model = LadderModel(
+        stage_counts=stage_counts,
+        start_year=start_year,
+        params=params,
+        levers=levers,
+        firm_scale=firm_scale,
+        rng=np.random.default_rng(seed_seq),
+    )
     for _ in range(end_year - start_year):
         model.step()
     return model.results()
@@ -67,8 +73,7 @@ def _param_list(
         unknown = [c for c in param_draws.columns if c not in PARAM_RANGES]
         if unknown:
             LadderParams.from_dict(dict.fromkeys(unknown, 0.0))  # raises, with did-you-mean hints
-        return [replace(base, **{k: float(v) for k, v in row.items()})
-                for row in param_draws.to_dict(orient="records")]
+        return [replace(base, **{k: float(v) for k, v in row.items()}) for row in param_draws.to_dict(orient="records")]
     return list(param_draws)
 
 
@@ -137,19 +142,23 @@ def _to_dataset(
 ) -> xr.Dataset:
     cube = np.stack([f.to_numpy(dtype=float) for f in frames])
     ds = xr.Dataset(
-        {c: (("run", "year"), cube[:, :, j], {"units": COLUMN_UNITS.get(c, "")})
-         for j, c in enumerate(frames[0].columns)},
+        {
+            c: (("run", "year"), cube[:, :, j], {"units": COLUMN_UNITS.get(c, "")})
+            for j, c in enumerate(frames[0].columns)
+        },
         coords={"run": np.arange(len(frames)), "year": frames[0].index.to_numpy()},
     )
     for f in fields(LadderParams):
         ds[f"param_{f.name}"] = ("run", np.array([getattr(d, f.name) for d in draws], dtype=float))
-    ds.attrs.update({
-        "seed": str(seed_seq.entropy),
-        "seed_spawn_key": str(tuple(seed_seq.spawn_key)),
-        "firm_scale": int(kwargs.get("firm_scale", 1)),
-        "levers": repr(tuple(kwargs.get("levers", ()))),
-        "model": "models.ladder",
-    })
+    ds.attrs.update(
+        {
+            "seed": str(seed_seq.entropy),
+            "seed_spawn_key": str(tuple(seed_seq.spawn_key)),
+            "firm_scale": int(kwargs.get("firm_scale", 1)),
+            "levers": repr(tuple(kwargs.get("levers", ()))),
+            "model": "models.ladder",
+        }
+    )
     return ds
 
 

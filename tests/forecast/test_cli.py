@@ -16,9 +16,19 @@ runner = CliRunner()
 def two_runs(tmp_path_factory):
     """The same scenario run twice with the same seed, and once with another seed."""
     tmp = tmp_path_factory.mktemp("cli")
-    rows = [("langfang", 2018, 600), ("langfang", 2019, 700), ("langfang", 2020, 800),
-            ("hebei", 2016, 1700), ("hebei", 2017, 1950), ("hebei", 2018, 2200), ("hebei", 2019, 2500)]
-    data = write(tmp / "h.csv", HEADER + "".join(f"{r},high_tech_enterprises,{y},{v},firms,{SYNTHETIC},,main,\n" for r, y, v in rows))
+    rows = [
+        ("langfang", 2018, 600),
+        ("langfang", 2019, 700),
+        ("langfang", 2020, 800),
+        ("hebei", 2016, 1700),
+        ("hebei", 2017, 1950),
+        ("hebei", 2018, 2200),
+        ("hebei", 2019, 2500),
+    ]
+    data = write(
+        tmp / "h.csv",
+        HEADER + "".join(f"{r},high_tech_enterprises,{y},{v},firms,{SYNTHETIC},,main,\n" for r, y, v in rows),
+    )
     text = """
         name: synthetic
         region: langfang
@@ -61,11 +71,14 @@ def test_same_seed_same_numbers_other_seed_other_draws(two_runs):
     assert not a.equals(c)
 
 
-@pytest.mark.parametrize("args,message", [
-    (["run", "nope.yaml"], "nope.yaml, file: not found"),
-    (["targets", "--region", "langfan"], "did you mean 'langfang'"),
-    (["data", "--data", "missing.csv"], "missing.csv, file: not found"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["run", "nope.yaml"], "nope.yaml, file: not found"),
+        (["targets", "--region", "langfan"], "did you mean 'langfang'"),
+        (["data", "--data", "missing.csv"], "missing.csv, file: not found"),
+    ],
+)
 def test_bad_input_exits_2_with_a_message(args, message):
     result = runner.invoke(app, args)
     assert result.exit_code == 2
@@ -73,7 +86,9 @@ def test_bad_input_exits_2_with_a_message(args, message):
 
 
 def test_bad_scenario_writes_nothing(tmp_path):
-    scenario = write(tmp_path / "bad.yaml", "name: x\nregion: langfang\nhorizon: 2025\ntargets: [{ref: nope}]\nseed: 1\n")
+    scenario = write(
+        tmp_path / "bad.yaml", "name: x\nregion: langfang\nhorizon: 2025\ntargets: [{ref: nope}]\nseed: 1\n"
+    )
     result = runner.invoke(app, ["run", str(scenario), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "no target 'nope' in the catalogue" in result.output

@@ -3,21 +3,28 @@
 import numpy as np
 import pytest
 
-from forecast.probability import first_met, joint_probability, level_with_probability, probability_met
 from forecast.inputs.targets import Target
+from forecast.probability import first_met, joint_probability, level_with_probability, probability_met
 
 YEARS = np.arange(2021, 2026)
 # Four trajectories (one chain): first reach 1500 in 2023, 2025, never, 2022.
-PATHS = np.array([[
-    [1000, 1200, 1500, 1600, 1700],
-    [1000, 1100, 1200, 1300, 1500],
-    [1000, 1050, 1100, 1150, 1200],
-    [1000, 1600, 1400, 1450, 1550],
-]], dtype=float)
+PATHS = np.array(
+    [
+        [
+            [1000, 1200, 1500, 1600, 1700],
+            [1000, 1100, 1200, 1300, 1500],
+            [1000, 1050, 1100, 1150, 1200],
+            [1000, 1600, 1400, 1450, 1550],
+        ]
+    ],
+    dtype=float,
+)
 
 
 def target(value=1500, year=2025, comparator="at_least", **kw):
-    return Target(target_id="t", region="r", indicator="x", comparator=comparator, target_year=year, target_value=value, **kw)
+    return Target(
+        target_id="t", region="r", indicator="x", comparator=comparator, target_year=year, target_value=value, **kw
+    )
 
 
 def test_first_met_counts_the_first_year_each_path_crosses():
@@ -70,4 +77,5 @@ def test_probability_met_reports_levels():
 
 def test_levels_print_without_e_notation():
     from forecast.report.run import figure_text
+
     assert figure_text(19160.4) == "19,160" and figure_text(2.1867) == "2.187" and figure_text(float("nan")) == "-"

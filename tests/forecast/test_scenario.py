@@ -1,13 +1,11 @@
 """Scenario files: every bundled one is valid; each malformed one gets its own message."""
 
-from pathlib import Path
-
 import pytest
 
+from forecast.errors import InputError
 from forecast.inputs.bundled import bundled_scenarios
 from forecast.inputs.catalogue import load_targets
 from forecast.inputs.tables import load_history, load_indicators, load_regions
-from forecast.errors import InputError
 from forecast.scenario import check_scenario, load_scenario
 from tests.conftest import write
 
@@ -16,7 +14,12 @@ SCENARIOS = sorted(bundled_scenarios().values())
 
 @pytest.fixture(scope="module")
 def context():
-    return {"regions": load_regions(), "catalogue": load_targets(), "history": load_history(), "indicators": load_indicators()}
+    return {
+        "regions": load_regions(),
+        "catalogue": load_targets(),
+        "history": load_history(),
+        "indicators": load_indicators(),
+    }
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
@@ -42,25 +45,91 @@ seed: 1
 LADDER = BASE + "models:\n  ladder:\n    runs: 50\n    firm_scale: 10\n"
 
 SCHEMA_ERRORS = [
-    ("typo in a top-level key", BASE.replace("horizon", "horizn"), ["line 3, horizn: unknown key 'horizn'", "did you mean 'horizon'"]),
-    ("typo in a nested key", BASE + "models:\n  trend:\n    drawz: 10\n", ["line 9, models.trend.drawz: unknown key 'drawz'", "did you mean 'draws'"]),
-    ("typo in an inline target", BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - indicator: tech_smes\n    comparator: at_least\n    target_year: 2025\n    target_vale: 1"), ["targets[0].target_vale: unknown key", "did you mean 'target_value'"]),
+    (
+        "typo in a top-level key",
+        BASE.replace("horizon", "horizn"),
+        ["line 3, horizn: unknown key 'horizn'", "did you mean 'horizon'"],
+    ),
+    (
+        "typo in a nested key",
+        BASE + "models:\n  trend:\n    drawz: 10\n",
+        ["line 9, models.trend.drawz: unknown key 'drawz'", "did you mean 'draws'"],
+    ),
+    (
+        "typo in an inline target",
+        BASE.replace(
+            "  - ref: langfang-2025-high_tech_enterprises",
+            "  - indicator: tech_smes\n    comparator: at_least\n    target_year: 2025\n    target_vale: 1",
+        ),
+        ["targets[0].target_vale: unknown key", "did you mean 'target_value'"],
+    ),
     ("wrong type", BASE.replace("seed: 1", "seed: lots"), ["line 6, seed:", "valid integer"]),
-    ("negative draws", BASE + "models:\n  trend:\n    draws: -5\n", ["models.trend.draws", "greater than or equal to 50"]),
-    ("unknown comparator", BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - indicator: tech_smes\n    comparator: atleast\n    target_year: 2025\n    target_value: 1"), ["targets[0].comparator", "'at_least'"]),
+    (
+        "negative draws",
+        BASE + "models:\n  trend:\n    draws: -5\n",
+        ["models.trend.draws", "greater than or equal to 50"],
+    ),
+    (
+        "unknown comparator",
+        BASE.replace(
+            "  - ref: langfang-2025-high_tech_enterprises",
+            "  - indicator: tech_smes\n    comparator: atleast\n    target_year: 2025\n    target_value: 1",
+        ),
+        ["targets[0].comparator", "'at_least'"],
+    ),
     ("missing required key", BASE.replace("seed: 1\n", ""), ["seed: required key 'seed' is missing", "add 'seed:'"]),
-    ("lever end before start", BASE + "levers:\n  - lever: certification_reward\n    size: 20\n    start: 2024\n    end: 2022\n", ["levers[0]", "end 2022 is before start 2024"]),
+    (
+        "lever end before start",
+        BASE + "levers:\n  - lever: certification_reward\n    size: 20\n    start: 2024\n    end: 2022\n",
+        ["levers[0]", "end 2022 is before start 2024"],
+    ),
     ("not a mapping", "- just\n- a list\n", ["a scenario must be a mapping"]),
     ("invalid YAML", "name: [unclosed\n", ["not valid YAML", "line"]),
-    ("unknown uncertainty", BASE + "uncertainties:\n  pass_rat: {low: 0.5, high: 0.9}\n", ["line 8, uncertainties.pass_rat: unknown ladder parameter 'pass_rat'", "did you mean 'pass_rate'"]),
-    ("typo in an uncertainty's key", BASE + "uncertainties:\n  pass_rate: {lo: 0.5}\n", ["line 8, uncertainties.pass_rate.lo: unknown key 'lo'", "did you mean 'low'"]),
-    ("uncertainty high below low", BASE + "uncertainties:\n  pass_rate: {low: 0.9, high: 0.5}\n", ["line 8, uncertainties.pass_rate", "high 0.5 is below low 0.9"]),
-    ("typo in the ladder section", LADDER.replace("firm_scale", "firm_scal"), ["line 10, models.ladder.firm_scal: unknown key 'firm_scal'", "did you mean 'firm_scale'"]),
-    ("too few runs", LADDER.replace("runs: 50", "runs: 1"), ["line 9, models.ladder.runs", "greater than or equal to 2"]),
-    ("zero firm scale", LADDER.replace("firm_scale: 10", "firm_scale: 0"), ["line 10, models.ladder.firm_scale", "greater than or equal to 1"]),
-    ("unknown calibration", LADDER + "    calibration: bayes\n", ["line 11, models.ladder.calibration", "'prior' or 'posterior'"]),
-    ("unknown stage", LADDER + "    initial: {startups: 10}\n", ["line 11, models.ladder.initial.startups: unknown stage 'startups'", "did you mean 'startup'"]),
-    ("negative stage count", LADDER + "    initial: {reserve: -3}\n", ["line 11, models.ladder.initial.reserve", "greater than or equal to 0"]),
+    (
+        "unknown uncertainty",
+        BASE + "uncertainties:\n  pass_rat: {low: 0.5, high: 0.9}\n",
+        ["line 8, uncertainties.pass_rat: unknown ladder parameter 'pass_rat'", "did you mean 'pass_rate'"],
+    ),
+    (
+        "typo in an uncertainty's key",
+        BASE + "uncertainties:\n  pass_rate: {lo: 0.5}\n",
+        ["line 8, uncertainties.pass_rate.lo: unknown key 'lo'", "did you mean 'low'"],
+    ),
+    (
+        "uncertainty high below low",
+        BASE + "uncertainties:\n  pass_rate: {low: 0.9, high: 0.5}\n",
+        ["line 8, uncertainties.pass_rate", "high 0.5 is below low 0.9"],
+    ),
+    (
+        "typo in the ladder section",
+        LADDER.replace("firm_scale", "firm_scal"),
+        ["line 10, models.ladder.firm_scal: unknown key 'firm_scal'", "did you mean 'firm_scale'"],
+    ),
+    (
+        "too few runs",
+        LADDER.replace("runs: 50", "runs: 1"),
+        ["line 9, models.ladder.runs", "greater than or equal to 2"],
+    ),
+    (
+        "zero firm scale",
+        LADDER.replace("firm_scale: 10", "firm_scale: 0"),
+        ["line 10, models.ladder.firm_scale", "greater than or equal to 1"],
+    ),
+    (
+        "unknown calibration",
+        LADDER + "    calibration: bayes\n",
+        ["line 11, models.ladder.calibration", "'prior' or 'posterior'"],
+    ),
+    (
+        "unknown stage",
+        LADDER + "    initial: {startups: 10}\n",
+        ["line 11, models.ladder.initial.startups: unknown stage 'startups'", "did you mean 'startup'"],
+    ),
+    (
+        "negative stage count",
+        LADDER + "    initial: {reserve: -3}\n",
+        ["line 11, models.ladder.initial.reserve", "greater than or equal to 0"],
+    ),
 ]
 
 
@@ -76,21 +145,93 @@ def test_schema_error_is_named_with_its_place(tmp_path, case, text, messages):
 
 
 CONTEXT_ERRORS = [
-    ("unknown region", BASE.replace("region: langfang", "region: langfan"), ["unknown region 'langfan'", "did you mean 'langfang'"]),
-    ("unknown target id", BASE.replace("langfang-2025-high_tech_enterprises", "langfang-2025-high_tech"), ["no target 'langfang-2025-high_tech' in the catalogue", "forecast targets --region langfang"]),
-    ("target of another region", BASE.replace("langfang-2025-high_tech_enterprises", "handan-2023-rd_intensity"), ["is for region 'handan', not 'langfang'"]),
-    ("deadline after the horizon", BASE.replace("horizon: 2025", "horizon: 2024"), ["deadline 2025 is after the horizon 2024", "horizon: 2025"]),
-    ("impossible percentage", BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - indicator: rd_intensity\n    comparator: at_least\n    target_year: 2025\n    target_value: 276"), ["276% is not a possible share"]),
-    ("negative count target", BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - indicator: tech_smes\n    comparator: at_least\n    target_year: 2025\n    target_value: -10"), ["-10 is negative"]),
-    ("deadline before the data", BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - indicator: high_tech_enterprises\n    comparator: at_least\n    target_year: 2005\n    target_value: 10"), ["deadline 2005 is not after the first figure (2010)"]),
-    ("no data for the indicator", BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - ref: langfang-2025-innovation_engineers"), ["no data for innovation_engineers in langfang", "--data FILE"]),
-    ("non-quantitative catalogue row", BASE.replace("region: langfang", "region: handan").replace("langfang-2025-high_tech_enterprises", "handan-2023-pm25_concentration"), ["has no deadline or no number to reach"]),
-    ("unknown lever", BASE + "levers:\n  - lever: certification_rewards\n    size: 20\n", ["unknown lever 'certification_rewards'", "did you mean 'certification_reward'"]),
-    ("unknown series", BASE + "series:\n  rd_intensity: revisd\n", ["unknown series 'revisd'", "did you mean 'revised'"]),
-    ("lever too large", BASE + "levers:\n  - {lever: service_specialists, size: 2}\n", ["levers[0].size: 2 is outside the allowed range 0 to 1 for service_specialists"]),
-    ("uncertainty outside its domain", BASE + "uncertainties:\n  exit_rate_hte: {low: -0.1, high: 0.1}\n", ["uncertainties.exit_rate_hte.low", "outside its domain"]),
-    ("start year without figures", LADDER + "    start_year: 2022\n", ["models.ladder.start_year: no clean tech_smes figure for langfang in 2022", "initial: {tech_sme: N}"]),
-    ("start year at the horizon", LADDER + "    start_year: 2025\n    initial: {hte: 1, tech_sme: 1}\n", ["start year 2025 is not before the horizon 2025"]),
+    (
+        "unknown region",
+        BASE.replace("region: langfang", "region: langfan"),
+        ["unknown region 'langfan'", "did you mean 'langfang'"],
+    ),
+    (
+        "unknown target id",
+        BASE.replace("langfang-2025-high_tech_enterprises", "langfang-2025-high_tech"),
+        ["no target 'langfang-2025-high_tech' in the catalogue", "forecast targets --region langfang"],
+    ),
+    (
+        "target of another region",
+        BASE.replace("langfang-2025-high_tech_enterprises", "handan-2023-rd_intensity"),
+        ["is for region 'handan', not 'langfang'"],
+    ),
+    (
+        "deadline after the horizon",
+        BASE.replace("horizon: 2025", "horizon: 2024"),
+        ["deadline 2025 is after the horizon 2024", "horizon: 2025"],
+    ),
+    (
+        "impossible percentage",
+        BASE.replace(
+            "  - ref: langfang-2025-high_tech_enterprises",
+            "  - indicator: rd_intensity\n    comparator: at_least\n    target_year: 2025\n    target_value: 276",
+        ),
+        ["276% is not a possible share"],
+    ),
+    (
+        "negative count target",
+        BASE.replace(
+            "  - ref: langfang-2025-high_tech_enterprises",
+            "  - indicator: tech_smes\n    comparator: at_least\n    target_year: 2025\n    target_value: -10",
+        ),
+        ["-10 is negative"],
+    ),
+    (
+        "deadline before the data",
+        BASE.replace(
+            "  - ref: langfang-2025-high_tech_enterprises",
+            "  - indicator: high_tech_enterprises\n    comparator: at_least\n    target_year: 2005\n    "
+            "target_value: 10",
+        ),
+        ["deadline 2005 is not after the first figure (2010)"],
+    ),
+    (
+        "no data for the indicator",
+        BASE.replace("  - ref: langfang-2025-high_tech_enterprises", "  - ref: langfang-2025-innovation_engineers"),
+        ["no data for innovation_engineers in langfang", "--data FILE"],
+    ),
+    (
+        "non-quantitative catalogue row",
+        BASE.replace("region: langfang", "region: handan").replace(
+            "langfang-2025-high_tech_enterprises", "handan-2023-pm25_concentration"
+        ),
+        ["has no deadline or no number to reach"],
+    ),
+    (
+        "unknown lever",
+        BASE + "levers:\n  - lever: certification_rewards\n    size: 20\n",
+        ["unknown lever 'certification_rewards'", "did you mean 'certification_reward'"],
+    ),
+    (
+        "unknown series",
+        BASE + "series:\n  rd_intensity: revisd\n",
+        ["unknown series 'revisd'", "did you mean 'revised'"],
+    ),
+    (
+        "lever too large",
+        BASE + "levers:\n  - {lever: service_specialists, size: 2}\n",
+        ["levers[0].size: 2 is outside the allowed range 0 to 1 for service_specialists"],
+    ),
+    (
+        "uncertainty outside its domain",
+        BASE + "uncertainties:\n  exit_rate_hte: {low: -0.1, high: 0.1}\n",
+        ["uncertainties.exit_rate_hte.low", "outside its domain"],
+    ),
+    (
+        "start year without figures",
+        LADDER + "    start_year: 2022\n",
+        ["models.ladder.start_year: no clean tech_smes figure for langfang in 2022", "initial: {tech_sme: N}"],
+    ),
+    (
+        "start year at the horizon",
+        LADDER + "    start_year: 2025\n    initial: {hte: 1, tech_sme: 1}\n",
+        ["start year 2025 is not before the horizon 2025"],
+    ),
 ]
 
 

@@ -10,17 +10,40 @@ import pytest
 from scipy import stats
 
 from models.diagnostics import check_convergence
-from models.panel import CAVEATED, EXACT, LOWER_BOUND, PROXY, VARIANTS, PanelData, _bridge, build_panel_model, fit_panel, future_growth, index_states, pointwise_log_likelihood, predictive_paths, to_scale
+from models.panel import (
+    CAVEATED,
+    EXACT,
+    LOWER_BOUND,
+    PROXY,
+    VARIANTS,
+    PanelData,
+    _bridge,
+    build_panel_model,
+    fit_panel,
+    future_growth,
+    index_states,
+    pointwise_log_likelihood,
+    predictive_paths,
+    to_scale,
+)
 
 
-def panel(values: dict[str, dict[int, float]], parents: dict[str, str] | None = None, kinds: dict[tuple, int] | None = None, scale="log", end_year=None) -> PanelData:
+def panel(
+    values: dict[str, dict[int, float]],
+    parents: dict[str, str] | None = None,
+    kinds: dict[tuple, int] | None = None,
+    scale="log",
+    end_year=None,
+) -> PanelData:
     names = tuple(values)
     parents = parents or {}
     kinds = kinds or {}
     rows = [(names.index(r), y, v, kinds.get((r, y), EXACT)) for r in names for y, v in values[r].items()]
-    r, y, v, k = (np.array(c) for c in zip(*rows))
+    r, y, v, k = (np.array(c) for c in zip(*rows, strict=True))
     parent = np.array([names.index(parents[n]) if n in parents else -1 for n in names])
-    return PanelData(names, parent, r, y.astype(int), to_scale(v, scale), k.astype(int), scale, end_year or int(y.max()))
+    return PanelData(
+        names, parent, r, y.astype(int), to_scale(v, scale), k.astype(int), scale, end_year or int(y.max())
+    )
 
 
 CITY_PROVINCE = panel(
@@ -50,7 +73,9 @@ def test_children_draw_growth_around_their_parent():
 def test_three_or_more_top_regions_share_a_learnt_mean_and_spread():
     data = panel({"a": {2018: 10, 2019: 11}, "b": {2018: 20, 2019: 22}, "c": {2018: 30, 2019: 33}})
     model = build_panel_model(data, "drift")
-    g = model["growth"].eval({model["growth_mu"]: 0.05, model["tau_root"]: 0.1, model["growth_offset"]: np.array([1.0, 0.0, -2.0])})
+    g = model["growth"].eval(
+        {model["growth_mu"]: 0.05, model["tau_root"]: 0.1, model["growth_offset"]: np.array([1.0, 0.0, -2.0])}
+    )
     assert g == pytest.approx([0.15, 0.05, -0.15])
 
 
@@ -64,7 +89,16 @@ def test_anchored_states_sit_on_their_figures_when_the_innovation_is_zero():
 
 def test_two_figures_for_one_year_anchor_at_their_precision_weighted_mean():
     data = panel({"a": {2018: 100, 2019: 110}}, kinds={})
-    data = PanelData(data.regions, data.parent, np.array([0, 0, 0]), np.array([2018, 2019, 2019]), np.log([100, 110, 121]), np.array([EXACT, EXACT, CAVEATED]), "log", 2019)
+    data = PanelData(
+        data.regions,
+        data.parent,
+        np.array([0, 0, 0]),
+        np.array([2018, 2019, 2019]),
+        np.log([100, 110, 121]),
+        np.array([EXACT, EXACT, CAVEATED]),
+        "log",
+        2019,
+    )
     model = build_panel_model(data, "drift")
     state = model["state"].eval({model["state_innovation"]: np.zeros(2), model["sigma_obs"]: 0.05})
     w = np.array([1.0, 1 / 16])
@@ -74,8 +108,16 @@ def test_two_figures_for_one_year_anchor_at_their_precision_weighted_mean():
 def test_within_state_spread_is_the_density_of_the_figures_about_their_mean():
     """Two figures for one year: the spread term is log N(z1|m,s) + log N(z2|m,4s) - log N(m|m,a)."""
     z = np.log([110.0, 121.0])
-    data = PanelData(("a",), np.array([-1]), np.array([0, 0, 0]), np.array([2018, 2019, 2019]), np.log([100.0, 110, 121]),
-                     np.array([EXACT, EXACT, CAVEATED]), "log", 2019)
+    data = PanelData(
+        ("a",),
+        np.array([-1]),
+        np.array([0, 0, 0]),
+        np.array([2018, 2019, 2019]),
+        np.log([100.0, 110, 121]),
+        np.array([EXACT, EXACT, CAVEATED]),
+        "log",
+        2019,
+    )
     model = build_panel_model(data, "drift")
     w = np.array([1.0, 1 / 16])
     m, a = np.sum(w * z) / w.sum(), 0.05 / np.sqrt(w.sum())
@@ -120,7 +162,15 @@ def test_bridge_interpolates_around_the_trend_and_drifts_after():
     years = np.arange(2020, 2027)
     growth = np.array([[0.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5]])  # 2020..2026; G(2020) = 0
     cumulative = np.cumsum(growth, axis=1)
-    path = _bridge(years, np.array([2020, 2024]), np.array([[0.0, 6.0]]), cumulative, 2020, np.array([0.0]), np.random.default_rng(0))
+    path = _bridge(
+        years,
+        np.array([2020, 2024]),
+        np.array([[0.0, 6.0]]),
+        cumulative,
+        2020,
+        np.array([0.0]),
+        np.random.default_rng(0),
+    )
     # Trend adds 4 over 2020-24, the states 6: the extra 2 is spread evenly; then +0.5 a year.
     assert path[0] == pytest.approx([0, 1.5, 3.0, 4.5, 6.0, 6.5, 7.0])
 
@@ -128,7 +178,15 @@ def test_bridge_interpolates_around_the_trend_and_drifts_after():
 def test_bridge_variance_matches_brownian_bridge():
     n = 20000
     cumulative = np.zeros((n, 5))
-    path = _bridge(np.arange(2020, 2025), np.array([2020, 2024]), np.zeros((n, 2)), cumulative, 2020, np.ones(n), np.random.default_rng(1))
+    path = _bridge(
+        np.arange(2020, 2025),
+        np.array([2020, 2024]),
+        np.zeros((n, 2)),
+        cumulative,
+        2020,
+        np.ones(n),
+        np.random.default_rng(1),
+    )
     # Var at t is t(4 - t)/4: 0.75, 1.0, 0.75 (tolerance about 5 MC standard errors).
     assert np.var(path[:, 1:4], axis=0) == pytest.approx([0.75, 1.0, 0.75], abs=5 * np.sqrt(2 / n))
 
@@ -184,9 +242,24 @@ def test_recovers_panel_growth_from_simulated_series(variant):
 def test_a_year_with_only_a_stock_flow_proxy_is_anchored_on_it():
     base = panel({"prov": {2018: 1000, 2020: 1300}})
     # Proxy for 2019: three years of certifications summing to 1250 (synthetic).
-    data = PanelData(base.regions, base.parent, np.array([0, 0, 0]), np.array([2018, 2020, 2019]),
-                     np.concatenate([base.z, np.log([1250.0])]), np.array([EXACT, EXACT, PROXY]), "log", 2020)
+    data = PanelData(
+        base.regions,
+        base.parent,
+        np.array([0, 0, 0]),
+        np.array([2018, 2020, 2019]),
+        np.concatenate([base.z, np.log([1250.0])]),
+        np.array([EXACT, EXACT, PROXY]),
+        "log",
+        2020,
+    )
     model = build_panel_model(data, "drift")
     assert "obs_stock_flow" not in model.named_vars  # carried by the anchoring, not counted twice
-    state = model["state"].eval({model["state_innovation"]: np.zeros(3), model["sigma_obs"]: 0.05, model["stock_flow_log_rho"]: -0.1, model["sigma_stock_flow"]: 0.1})
+    state = model["state"].eval(
+        {
+            model["state_innovation"]: np.zeros(3),
+            model["sigma_obs"]: 0.05,
+            model["stock_flow_log_rho"]: -0.1,
+            model["sigma_stock_flow"]: 0.1,
+        }
+    )
     assert state == pytest.approx(np.log([1000.0, 1250.0 * np.exp(-0.1), 1300.0]))

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from forecast.cli import app
 from forecast.evaluation.audit import audit_cases, audit_reliability, audit_scores, run_audit
 from forecast.inputs.catalogue import TARGET_COLUMNS
-from forecast.cli import app
 from forecast.report.evaluation import format_audit, write_audit
 from forecast.trend.pipeline import PanelForecast
 from tests.conftest import HEADER, SYNTHETIC, write
@@ -19,10 +19,25 @@ HTE = "high_tech_enterprises"
 
 
 def catalogue(*targets) -> pd.DataFrame:
-    """A SYNTHETIC catalogue in `load_targets`' layout from (id, region, comparator, base_year, base_value, target_year, target_value)."""
+    """A SYNTHETIC catalogue in `load_targets`' layout from (id, region, comparator, base_year, base_value,
+    target_year, target_value)."""
     rows = [
-        {"target_id": i, "region": r, "indicator": HTE, "unit": "firms", "comparator": c, "base_year": by, "base_value": bv,
-         "target_year": ty, "target_value": tv, "milestone": "final", "plan": SYNTHETIC, "seed_file": "", "phrase_zh": "", "note": ""}
+        {
+            "target_id": i,
+            "region": r,
+            "indicator": HTE,
+            "unit": "firms",
+            "comparator": c,
+            "base_year": by,
+            "base_value": bv,
+            "target_year": ty,
+            "target_value": tv,
+            "milestone": "final",
+            "plan": SYNTHETIC,
+            "seed_file": "",
+            "phrase_zh": "",
+            "note": "",
+        }
         for i, r, c, by, bv, ty, tv in targets
     ]
     table = pd.DataFrame(rows, columns=TARGET_COLUMNS)
@@ -37,6 +52,7 @@ def figures(region, values: dict, flags: dict | None = None):
 
 def share_forecaster(shares: dict, calls: list, high: float = 2000.0, low: float = 500.0):
     """At every year, a share `shares[region]` of 1000 draws is `high` and the rest `low`."""
+
     def forecaster(history, indicator, regions, *, cutoff, horizon):
         assert history["year"].max() <= cutoff
         calls.append((indicator, cutoff, tuple(regions)))
@@ -48,6 +64,7 @@ def share_forecaster(shares: dict, calls: list, high: float = 2000.0, low: float
             out.paths[region] = np.where(above[None, :, None], high, low) * np.ones((1, 1, years.size))
             out.diagnostics[region], out.model[region], out.notes[region] = OK, "synthetic", []
         return out
+
     return forecaster
 
 
@@ -55,7 +72,8 @@ def share_forecaster(shares: dict, calls: list, high: float = 2000.0, low: float
 def three_targets():
     """Three at_least-1000 targets with base year 2017 and deadline 2020: a met, b missed, c met."""
     history = history_frame(
-        figures("a", {2016: 700, 2017: 800, 2020: 1100}) + figures("b", {2016: 700, 2017: 800, 2020: 900})
+        figures("a", {2016: 700, 2017: 800, 2020: 1100})
+        + figures("b", {2016: 700, 2017: 800, 2020: 900})
         + figures("c", {2016: 700, 2017: 800, 2020: 1000})
     )
     cat = catalogue(*[(f"{r}-2020", r, "at_least", 2017, None, 2020, 1000) for r in "abc"])
@@ -66,7 +84,9 @@ def test_brier_of_three_targets_by_hand(three_targets):
     history, cat = three_targets
     cases, skipped = audit_cases(cat, history, INDICATORS)
     calls = []
-    rows = run_audit(cases, history, INDICATORS, forecaster=share_forecaster({"a": 0.8, "b": 0.3, "c": 0.5}, calls), seed=1)
+    rows = run_audit(
+        cases, history, INDICATORS, forecaster=share_forecaster({"a": 0.8, "b": 0.3, "c": 0.5}, calls), seed=1
+    )
     assert skipped.empty
     assert list(rows["met"]) == [True, False, True]
     np.testing.assert_allclose(rows["p_model"], [0.8, 0.3, 0.5])
@@ -81,16 +101,21 @@ def test_brier_of_three_targets_by_hand(three_targets):
 def test_baselines_on_a_flat_series_give_zero_for_any_rise():
     # Constant figures: every baseline's fitted spread and drift are 0, so every draw is 100.
     history = history_frame(figures("a", {2015: 100, 2016: 100, 2017: 100, 2020: 100}))
-    cat = catalogue(("a-2020", "a", "at_least", 2017, None, 2020, 101), ("a-2020-flat", "a", "at_least", 2017, None, 2020, 99))
+    cat = catalogue(
+        ("a-2020", "a", "at_least", 2017, None, 2020, 101), ("a-2020-flat", "a", "at_least", 2017, None, 2020, 99)
+    )
     cases, _ = audit_cases(cat, history, INDICATORS)
-    rows = run_audit(cases, history, INDICATORS, forecaster=share_forecaster({"a": 0.5}, []), seed=1).set_index("target_id")
+    rows = run_audit(cases, history, INDICATORS, forecaster=share_forecaster({"a": 0.5}, []), seed=1).set_index(
+        "target_id"
+    )
     for method in ("last_value", "random_walk_drift", "linear_trend"):
         assert rows.loc["a-2020", f"p_{method}"] == 0 and rows.loc["a-2020-flat", f"p_{method}"] == 1
 
 
 def test_which_targets_are_audited_and_why_others_are_skipped():
     history = history_frame(
-        figures("a", {2016: 700, 2017: 800, 2020: 1100}) + figures("b", {2017: 800, 2020: 400}, {2020: "lower_bound"})
+        figures("a", {2016: 700, 2017: 800, 2020: 1100})
+        + figures("b", {2017: 800, 2020: 400}, {2020: "lower_bound"})
         + figures("c", {2018: 800, 2020: 1000})
     )
     cat = catalogue(
@@ -120,8 +145,20 @@ def test_which_targets_are_audited_and_why_others_are_skipped():
 def test_printed_table_shows_probabilities_outcomes_and_skips(three_targets):
     history, cat = three_targets
     cases, _ = audit_cases(cat, history, INDICATORS)
-    rows = run_audit(cases, history, INDICATORS, forecaster=share_forecaster({"a": 0.8, "b": 0.3, "c": 0.5}, []), seed=1)
-    skipped = pd.DataFrame([{"target_id": "x", "region": "a", "indicator": HTE, "deadline": 2020, "reason": "no figure for 2020 in the data"}])
+    rows = run_audit(
+        cases, history, INDICATORS, forecaster=share_forecaster({"a": 0.8, "b": 0.3, "c": 0.5}, []), seed=1
+    )
+    skipped = pd.DataFrame(
+        [
+            {
+                "target_id": "x",
+                "region": "a",
+                "indicator": HTE,
+                "deadline": 2020,
+                "reason": "no figure for 2020 in the data",
+            }
+        ]
+    )
     text = format_audit(rows, skipped)
     assert "0.80 ± " in text and "1100 (met)" in text and "900 (missed)" in text
     assert "Brier score over 3 targets" in text and "model 0.127" in text
@@ -131,8 +168,14 @@ def test_printed_table_shows_probabilities_outcomes_and_skips(three_targets):
 def test_write_audit_is_all_or_nothing(three_targets, tmp_path, monkeypatch):
     history, cat = three_targets
     cases, skipped = audit_cases(cat, history, INDICATORS)
-    rows = run_audit(cases, history, INDICATORS, forecaster=share_forecaster({"a": 0.8, "b": 0.3, "c": 0.5}, []), seed=1)
-    assert {p.name for p in write_audit(tmp_path / "out", rows, skipped, {"seed": 1})} == {"audit.csv", "reliability.csv", "manifest.json"}
+    rows = run_audit(
+        cases, history, INDICATORS, forecaster=share_forecaster({"a": 0.8, "b": 0.3, "c": 0.5}, []), seed=1
+    )
+    assert {p.name for p in write_audit(tmp_path / "out", rows, skipped, {"seed": 1})} == {
+        "audit.csv",
+        "reliability.csv",
+        "manifest.json",
+    }
     monkeypatch.setattr("forecast.report.evaluation.audit_reliability", lambda rows: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         write_audit(tmp_path / "out", rows, skipped, {"seed": 2})
@@ -143,11 +186,18 @@ def test_write_audit_is_all_or_nothing(three_targets, tmp_path, monkeypatch):
 def run_cli_audit(tmp_path, *extra) -> pd.DataFrame:
     # SYNTHETIC Handan R&D intensity: the bundled catalogue has handan-2023-rd_intensity (>= 2.76 by 2023, base 2020).
     rows = [(2018, 1.5), (2019, 1.7), (2020, 1.89), (2023, 2.52)]
-    data = write(tmp_path / "h.csv", HEADER + "".join(f"handan,rd_intensity,{y},{v},percent,{SYNTHETIC},,main,\n" for y, v in rows))
+    data = write(
+        tmp_path / "h.csv",
+        HEADER + "".join(f"handan,rd_intensity,{y},{v},percent,{SYNTHETIC},,main,\n" for y, v in rows),
+    )
     out = tmp_path / "audit"
     result = runner.invoke(app, ["audit", "--data", str(data), "--out", str(out), "--seed", "9", *extra])
     assert result.exit_code == 0, result.output
-    assert "handan-2023-rd_intensity" in result.output and "2.52 (missed)" in result.output and "Brier score over 1 target " in result.output
+    assert (
+        "handan-2023-rd_intensity" in result.output
+        and "2.52 (missed)" in result.output
+        and "Brier score over 1 target " in result.output
+    )
     table = pd.read_csv(out / "audit.csv", keep_default_na=False)
     scored = table[table["reason"] == ""]
     assert list(scored["target_id"]) == ["handan-2023-rd_intensity"] and scored["diagnostics"].iloc[0] != ""
@@ -160,8 +210,12 @@ def run_cli_audit(tmp_path, *extra) -> pd.DataFrame:
 def test_cli_audit_on_synthetic_figures(tmp_path, monkeypatch):
     # The trend model replaced by one that puts 40% of its draws above the 2.76% target.
     forecaster = share_forecaster({"handan": 0.4}, [], high=3.0, low=2.0)
-    monkeypatch.setattr("forecast.evaluation.backtest.forecast_indicator", lambda history, indicator, wanted, *, cutoff, horizon, **settings: forecaster(
-        history, indicator, wanted, cutoff=cutoff, horizon=horizon))
+    monkeypatch.setattr(
+        "forecast.evaluation.backtest.forecast_indicator",
+        lambda history, indicator, wanted, *, cutoff, horizon, **settings: forecaster(
+            history, indicator, wanted, cutoff=cutoff, horizon=horizon
+        ),
+    )
     assert float(run_cli_audit(tmp_path)["p_model"].iloc[0]) == 0.4
 
 

@@ -1,4 +1,5 @@
-"""Backtests on SYNTHETIC panels whose right answer is known, the reliability chart, and the CLI on a tiny SYNTHETIC file.
+"""Backtests on SYNTHETIC panels whose right answer is known, the reliability chart, and the CLI on a
+tiny SYNTHETIC file.
 
 Most tests inject a forecaster instead of fitting the trend model, so they are fast and
 the scores they check follow from the forecaster by hand.
@@ -14,14 +15,22 @@ from scipy.special import logit
 from scipy.stats import norm
 from typer.testing import CliRunner
 
-from forecast.evaluation.backtest import LOWER_BOUND_OUTCOME, MODEL, NO_FORECAST, TOO_FEW, plan_backtest, run_backtest, score_table
+from forecast.cli import app
+from forecast.errors import InputError
+from forecast.evaluation.backtest import (
+    LOWER_BOUND_OUTCOME,
+    MODEL,
+    NO_FORECAST,
+    TOO_FEW,
+    plan_backtest,
+    run_backtest,
+    score_table,
+)
+from forecast.evaluation.scores import reliability_table
+from forecast.inputs.tables import load_indicators
 from forecast.report.charts import plot_reliability
 from forecast.report.evaluation import format_backtest, write_backtest
-from forecast.cli import app
-from forecast.inputs.tables import load_indicators
-from forecast.errors import InputError
 from forecast.trend.pipeline import PanelForecast
-from forecast.evaluation.scores import reliability_table
 from models.diagnostics import Diagnostics
 from tests.conftest import HEADER, SYNTHETIC, write
 
@@ -43,7 +52,13 @@ def random_walk_panel(n_regions: int, years: np.ndarray, mu: float, sigma: float
     """Log random walks with drift mu and step sd sigma, observed exactly (SYNTHETIC)."""
     rng = np.random.default_rng(seed)
     z = np.log(100.0) + np.cumsum(mu + sigma * rng.standard_normal((n_regions, years.size)), axis=1)
-    return history_frame([(f"r{i:03d}", "high_tech_enterprises", int(y), float(np.exp(z[i, j])), "") for i in range(n_regions) for j, y in enumerate(years)])
+    return history_frame(
+        [
+            (f"r{i:03d}", "high_tech_enterprises", int(y), float(np.exp(z[i, j])), "")
+            for i in range(n_regions)
+            for j, y in enumerate(years)
+        ]
+    )
 
 
 def panel_from(history, indicator, regions, cutoff, horizon, future, diagnostics=lambda region: OK) -> PanelForecast:
@@ -70,16 +85,23 @@ def random_walk_forecaster(mu: float, sigma: float, seed: int = 1, draws: int = 
         def future(region, last, later):
             steps = mu + sigma * rng.standard_normal((2, draws, later.size))
             return last * np.exp(np.cumsum(steps, axis=-1))
+
         return panel_from(history, indicator, regions, cutoff, horizon, future)
+
     return forecaster
 
 
 def certain_forecaster(value_of):
     """Every draw equals `value_of(region, year)`."""
+
     def forecaster(history, indicator, regions, *, cutoff, horizon):
         def future(region, last, later):
-            return np.broadcast_to(np.array([value_of(region, y) for y in later], dtype=float), (1, 4000, later.size)).copy()
+            return np.broadcast_to(
+                np.array([value_of(region, y) for y in later], dtype=float), (1, 4000, later.size)
+            ).copy()
+
         return panel_from(history, indicator, regions, cutoff, horizon, future)
+
     return forecaster
 
 
@@ -131,9 +153,16 @@ def test_certain_wrong_forecast_has_zero_coverage_and_known_crps():
     records += [("hebei", "rd_intensity", y, 1.0 + 0.2 * (y - 2010), "") for y in range(2010, 2016)]
     history = history_frame(records)
     truth = history.set_index(["region", "indicator", "year"])["value"]
-    for indicator, expected in (("high_tech_enterprises", lambda y: np.log(2.0)),
-                                ("rd_intensity", lambda y: logit(2 * y / 100) - logit(y / 100))):
-        result = backtest(history, [2012], certain_forecaster(lambda r, year: 2 * truth[(r, indicator, year)]), only_indicators=[indicator])
+    for indicator, expected in (
+        ("high_tech_enterprises", lambda y: np.log(2.0)),
+        ("rd_intensity", lambda y: logit(2 * y / 100) - logit(y / 100)),
+    ):
+        result = backtest(
+            history,
+            [2012],
+            certain_forecaster(lambda r, year, indicator=indicator: 2 * truth[(r, indicator, year)]),
+            only_indicators=[indicator],
+        )
         model = result.rows[result.rows["method"] == MODEL]
         assert len(model) == 3 and not model[["covered_50", "covered_80", "covered_95"]].to_numpy().any()
         # The CRPS of a point mass is its absolute error, here on the model's (log or logit) scale.
@@ -141,12 +170,19 @@ def test_certain_wrong_forecast_has_zero_coverage_and_known_crps():
 
 
 def test_threshold_events_and_brier_by_hand():
-    history = history_frame([("hebei", "high_tech_enterprises", 2013, 90.0, ""), ("hebei", "high_tech_enterprises", 2014, 100.0, ""),
-                             ("hebei", "high_tech_enterprises", 2016, 115.0, "")])
+    history = history_frame(
+        [
+            ("hebei", "high_tech_enterprises", 2013, 90.0, ""),
+            ("hebei", "high_tech_enterprises", 2014, 100.0, ""),
+            ("hebei", "high_tech_enterprises", 2016, 115.0, ""),
+        ]
+    )
     rows = backtest(history, [2014], certain_forecaster(lambda r, y: 130.0)).rows
     model = rows[rows["method"] == MODEL].iloc[0]
     # Last figure 100 in 2014, scored year 2016: thresholds 100 * (1 + r)^2.
-    np.testing.assert_allclose(model[["threshold_r0", "threshold_r5", "threshold_r10", "threshold_r20"]].astype(float), [100, 110.25, 121, 144])
+    np.testing.assert_allclose(
+        model[["threshold_r0", "threshold_r5", "threshold_r10", "threshold_r20"]].astype(float), [100, 110.25, 121, 144]
+    )
     assert list(model[["event_r0", "event_r5", "event_r10", "event_r20"]]) == [True, True, False, False]
     assert list(model[["p_r0", "p_r5", "p_r10", "p_r20"]]) == [1, 1, 1, 0]
     assert score_table(rows).query("method == @MODEL").iloc[0]["brier"] == pytest.approx(0.25)  # (0 + 0 + 1 + 0) / 4
@@ -158,11 +194,16 @@ def test_threshold_events_and_brier_by_hand():
 
 
 def test_bounds_and_short_series_are_left_out_of_every_method():
-    history = history_frame([
-        ("hebei", "high_tech_enterprises", 2012, 100.0, ""), ("hebei", "high_tech_enterprises", 2013, 110.0, ""),
-        ("hebei", "high_tech_enterprises", 2014, 120.0, ""), ("hebei", "high_tech_enterprises", 2015, 130.0, "lower_bound"),
-        ("langfang", "high_tech_enterprises", 2013, 10.0, ""), ("langfang", "high_tech_enterprises", 2014, 12.0, ""),
-    ])
+    history = history_frame(
+        [
+            ("hebei", "high_tech_enterprises", 2012, 100.0, ""),
+            ("hebei", "high_tech_enterprises", 2013, 110.0, ""),
+            ("hebei", "high_tech_enterprises", 2014, 120.0, ""),
+            ("hebei", "high_tech_enterprises", 2015, 130.0, "lower_bound"),
+            ("langfang", "high_tech_enterprises", 2013, 10.0, ""),
+            ("langfang", "high_tech_enterprises", 2014, 12.0, ""),
+        ]
+    )
     result = backtest(history, [2013], certain_forecaster(lambda r, y: 120.0))
     reasons = result.excluded.set_index(["region", "year"])["reason"]
     assert reasons[("hebei", 2015)] == LOWER_BOUND_OUTCOME and reasons[("langfang", 2014)] == TOO_FEW
@@ -178,6 +219,7 @@ def test_the_forecaster_never_sees_figures_after_the_origin():
     def spy(history, indicator, regions, *, cutoff, horizon):
         seen.append((int(history["year"].max()), cutoff, horizon))
         return random_walk_forecaster(0.05, 0.1)(history, indicator, regions, cutoff=cutoff, horizon=horizon)
+
     backtest(history, [2013, 2016], spy)
     assert seen == [(2013, 2013, 2019), (2016, 2016, 2019)]
 
@@ -189,6 +231,7 @@ def test_regions_without_a_forecast_are_dropped_for_every_method_and_counted():
         panel = random_walk_forecaster(0.05, 0.1)(history, indicator, regions, cutoff=cutoff, horizon=horizon)
         del panel.paths["r001"]
         return panel
+
     result = backtest(history, [2013], partial_forecaster)
     assert set(result.rows["region"]) == {"r000"}
     assert (result.excluded.query("region == 'r001'")["reason"] == NO_FORECAST).sum() == 2
@@ -199,12 +242,24 @@ def test_convergence_warnings_reach_rows_and_the_table():
 
     def warned(history, indicator, regions, *, cutoff, horizon):
         status = lambda region: BAD if region == "r001" else OK  # noqa: E731
-        return panel_from(history, indicator, regions, cutoff, horizon, lambda r, last, later: np.full((2, 50, later.size), last), status)
+        return panel_from(
+            history,
+            indicator,
+            regions,
+            cutoff,
+            horizon,
+            lambda r, last, later: np.full((2, 50, later.size), last),
+            status,
+        )
+
     result = backtest(history, [2013], warned)
     model = result.rows[result.rows["method"] == MODEL].set_index("region")["diagnostics"]
     assert model["r001"].iloc[0].startswith("WARNING: R-hat 1.050") and (model["r000"] == "ok").all()
     text = format_backtest(result)
-    assert "convergence WARNING: R-hat 1.050 > 1.01: origin 2013, high_tech_enterprises (r001)" in text and "r000" not in text.split("convergence")[-1]
+    assert (
+        "convergence WARNING: R-hat 1.050 > 1.01: origin 2013, high_tech_enterprises (r001)" in text
+        and "r000" not in text.split("convergence")[-1]
+    )
     assert " 1/2" in text.splitlines()[1]
 
 
@@ -212,19 +267,28 @@ def test_pooled_scores_pool_the_origins(panel):
     history = panel[0]
     result = backtest(history[history["region"] < "r020"], [2013, 2016], random_walk_forecaster(0.05, 0.1))
     scores = score_table(result.rows).set_index(["origin", "method"])
-    assert scores.loc[("all", MODEL), "points"] == scores.loc[("2013", MODEL), "points"] + scores.loc[("2016", MODEL), "points"] == 20 * (7 + 4)
+    assert (
+        scores.loc[("all", MODEL), "points"]
+        == scores.loc[("2013", MODEL), "points"] + scores.loc[("2016", MODEL), "points"]
+        == 20 * (7 + 4)
+    )
     model = result.rows[result.rows["method"] == MODEL]
     assert scores.loc[("all", MODEL), "crps"] == pytest.approx(model["crps"].mean())
     # Coverage can be recomputed from the quantile columns of backtest.csv.
-    assert scores.loc[("all", MODEL), "coverage_80"] == pytest.approx(((model["q10"] <= model["outcome"]) & (model["outcome"] <= model["q90"])).mean())
+    assert scores.loc[("all", MODEL), "coverage_80"] == pytest.approx(
+        ((model["q10"] <= model["outcome"]) & (model["outcome"] <= model["q90"])).mean()
+    )
 
 
-@pytest.mark.parametrize("filters,origins,message", [
-    ({"only_regions": ["r0000"]}, [2013], "did you mean 'r000'"),
-    ({"only_indicators": ["rd_intensity"]}, [2013], "no figures for indicator 'rd_intensity'"),
-    ({}, [2005], "--origin 2005: nothing to score"),
-    ({}, [2019], "origins with something to score in this data: 2011-2018"),
-])
+@pytest.mark.parametrize(
+    "filters,origins,message",
+    [
+        ({"only_regions": ["r0000"]}, [2013], "did you mean 'r000'"),
+        ({"only_indicators": ["rd_intensity"]}, [2013], "no figures for indicator 'rd_intensity'"),
+        ({}, [2005], "--origin 2005: nothing to score"),
+        ({}, [2019], "origins with something to score in this data: 2011-2018"),
+    ],
+)
 def test_bad_filters_and_empty_origins_are_input_errors(filters, origins, message):
     history = random_walk_panel(2, np.arange(2010, 2020), 0.05, 0.1, seed=6)
     with pytest.raises(InputError) as err:
@@ -250,10 +314,18 @@ def test_write_is_all_or_nothing(tmp_path, monkeypatch):
     history = random_walk_panel(2, np.arange(2010, 2016), 0.05, 0.1, seed=7)
     result = backtest(history, [2013], random_walk_forecaster(0.05, 0.1))
     written = {p.name for p in write_backtest(tmp_path / "out", result, {"seed": 3})}
-    assert written == {"backtest.csv", "scores.csv", "reliability.csv", "reliability.png", "excluded.csv", "manifest.json"}
+    assert written == {
+        "backtest.csv",
+        "scores.csv",
+        "reliability.csv",
+        "reliability.png",
+        "excluded.csv",
+        "manifest.json",
+    }
 
     def broken(*args, **kwargs):
         raise RuntimeError("chart failed")
+
     monkeypatch.setattr("forecast.report.evaluation.plot_reliability", broken)
     with pytest.raises(RuntimeError):
         write_backtest(tmp_path / "out", result, {"seed": 4})
@@ -266,20 +338,47 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_history(tmp_path):
-    rows = [("hebei", y, round(1000 * 1.15 ** (y - 2012))) for y in range(2012, 2019)] + [("langfang", 2016, 50), ("langfang", 2017, 60)]
-    return write(tmp_path / "h.csv", HEADER + "".join(f"{r},high_tech_enterprises,{y},{v},firms,{SYNTHETIC},,main,\n" for r, y, v in rows))
+    rows = [("hebei", y, round(1000 * 1.15 ** (y - 2012))) for y in range(2012, 2019)] + [
+        ("langfang", 2016, 50),
+        ("langfang", 2017, 60),
+    ]
+    return write(
+        tmp_path / "h.csv",
+        HEADER + "".join(f"{r},high_tech_enterprises,{y},{v},firms,{SYNTHETIC},,main,\n" for r, y, v in rows),
+    )
 
 
 @pytest.fixture
 def synthetic_model(monkeypatch):
-    """The CLI's trend model replaced by the SYNTHETIC random-walk forecaster (fast; the slow test runs the real one)."""
+    """The CLI's trend model replaced by the SYNTHETIC random-walk forecaster (fast; the slow test runs the
+    real one)."""
     fake = random_walk_forecaster(0.1, 0.1)
-    monkeypatch.setattr("forecast.evaluation.backtest.forecast_indicator",
-                        lambda history, indicator, wanted, *, cutoff, horizon, **settings: fake(history, indicator, wanted, cutoff=cutoff, horizon=horizon))
+    monkeypatch.setattr(
+        "forecast.evaluation.backtest.forecast_indicator",
+        lambda history, indicator, wanted, *, cutoff, horizon, **settings: fake(
+            history, indicator, wanted, cutoff=cutoff, horizon=horizon
+        ),
+    )
 
 
 def run_cli_backtest(data, out, *extra) -> pd.DataFrame:
-    result = runner.invoke(app, ["backtest", "--origin", "2015", "--data", str(data), "--region", "hebei", "--out", str(out), "--seed", "5", *extra])
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--origin",
+            "2015",
+            "--data",
+            str(data),
+            "--region",
+            "hebei",
+            "--out",
+            str(out),
+            "--seed",
+            "5",
+            *extra,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "random_walk_drift" in result.output and "CRPS is on the model's scale" in result.output
     rows = pd.read_csv(out / "backtest.csv")
@@ -293,7 +392,12 @@ def run_cli_backtest(data, out, *extra) -> pd.DataFrame:
 def test_cli_backtest_prints_scores_and_writes_files(cli_history, tmp_path, synthetic_model):
     rows = run_cli_backtest(cli_history, tmp_path / "bt")
     assert set(rows["diagnostics"]) == {"ok", "n/a (closed-form draws)"}
-    assert {p.name for p in (tmp_path / "bt").iterdir()} >= {"backtest.csv", "scores.csv", "reliability.png", "manifest.json"}
+    assert {p.name for p in (tmp_path / "bt").iterdir()} >= {
+        "backtest.csv",
+        "scores.csv",
+        "reliability.png",
+        "manifest.json",
+    }
 
 
 @pytest.mark.slow
@@ -303,13 +407,18 @@ def test_cli_backtest_with_the_trend_model(cli_history, tmp_path, monkeypatch):
     assert rows.loc[rows["method"] == "model", "diagnostics"].str.len().gt(0).all()
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--region", "langfan"], "did you mean 'langfang'"),
-    (["--indicator", "tech_smes"], "no figures for indicator 'tech_smes'"),
-    (["--origin", "2019"], "--origin 2019: nothing to score"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--region", "langfan"], "did you mean 'langfang'"),
+        (["--indicator", "tech_smes"], "no figures for indicator 'tech_smes'"),
+        (["--origin", "2019"], "--origin 2019: nothing to score"),
+    ],
+)
 def test_cli_backtest_bad_input_exits_2(cli_history, tmp_path, args, message):
-    result = runner.invoke(app, ["backtest", "--origin", "2015", "--data", str(cli_history), "--out", str(tmp_path / "bt"), *args])
+    result = runner.invoke(
+        app, ["backtest", "--origin", "2015", "--data", str(cli_history), "--out", str(tmp_path / "bt"), *args]
+    )
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert not (tmp_path / "bt").exists()

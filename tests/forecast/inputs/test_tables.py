@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from forecast.errors import InputError
 from forecast.inputs.catalogue import is_forecastable, load_levers, load_targets
 from forecast.inputs.tables import best_points, load_history, select_series
-from forecast.errors import InputError
 from tests.conftest import HEADER, SYNTHETIC, write
 
 
@@ -16,7 +16,7 @@ def test_bundled_history_is_valid_and_sourced():
     assert len(history) > 400
     assert (history["source"].str.len() > 0).all()
     langfang = history[(history.region == "langfang") & (history.indicator == "high_tech_enterprises")]
-    assert {2020: 905, 2022: 1258}.items() <= dict(zip(langfang.year, langfang.value)).items()
+    assert {2020: 905, 2022: 1258}.items() <= dict(zip(langfang.year, langfang.value, strict=True)).items()
 
 
 def test_bundled_catalogue_holds_the_plans_headline_targets():
@@ -39,15 +39,40 @@ def bad_history(tmp_path: Path, row: str, header: str = HEADER) -> Path:
 GOOD = f"langfang,high_tech_enterprises,2020,905,firms,{SYNTHETIC},,main,"
 
 MALFORMED = [
-    ("unknown indicator", GOOD.replace("high_tech_enterprises", "high_tech_enterprise"), "row 2, column 'indicator': unknown indicator 'high_tech_enterprise'", "did you mean 'high_tech_enterprises'"),
+    (
+        "unknown indicator",
+        GOOD.replace("high_tech_enterprises", "high_tech_enterprise"),
+        "row 2, column 'indicator': unknown indicator 'high_tech_enterprise'",
+        "did you mean 'high_tech_enterprises'",
+    ),
     ("wrong unit", GOOD.replace(",firms,", ",家,"), "row 2, column 'unit': unit '家' does not match", "write 'firms'"),
     ("year not integer", GOOD.replace("2020", "2020.5"), "row 2, column 'year': '2020.5' is not a year", "whole year"),
     ("negative count", GOOD.replace(",905,", ",-5,"), "row 2, column 'value': -5 is negative", "check the sign"),
-    ("percent out of range", f"langfang,rd_intensity,2020,188,percent,{SYNTHETIC},,main,", "188 is not a percentage strictly between 0 and 100", "1.89"),
-    ("value not a number", GOOD.replace(",905,", ",905家,"), "row 2, column 'value': '905家' is not a number", "plain number"),
+    (
+        "percent out of range",
+        f"langfang,rd_intensity,2020,188,percent,{SYNTHETIC},,main,",
+        "188 is not a percentage strictly between 0 and 100",
+        "1.89",
+    ),
+    (
+        "value not a number",
+        GOOD.replace(",905,", ",905家,"),
+        "row 2, column 'value': '905家' is not a number",
+        "plain number",
+    ),
     ("no source", GOOD.replace(SYNTHETIC, ""), "row 2, column 'source': no source given", "name the bulletin"),
-    ("unknown flag", GOOD + "lowerbound", "row 2, column 'flag': unknown flag 'lowerbound'", "did you mean 'lower_bound'"),
-    ("unknown series", GOOD.replace(",main,", ",revisd,"), "row 2, column 'series': unknown series 'revisd'", "did you mean 'revised'"),
+    (
+        "unknown flag",
+        GOOD + "lowerbound",
+        "row 2, column 'flag': unknown flag 'lowerbound'",
+        "did you mean 'lower_bound'",
+    ),
+    (
+        "unknown series",
+        GOOD.replace(",main,", ",revisd,"),
+        "row 2, column 'series': unknown series 'revisd'",
+        "did you mean 'revised'",
+    ),
     ("bad region key", GOOD.replace("langfang", "Lang Fang"), "'Lang Fang' is not a region key", "lowercase pinyin"),
 ]
 
@@ -90,11 +115,17 @@ def test_excel_file_in_the_same_layout(tmp_path, history_file):
 
 
 def test_select_series_fills_missing_years_from_another_series_and_says_so():
-    history = pd.DataFrame({
-        "region": "r", "indicator": "rd_intensity", "year": [2019, 2020, 2020, 2021],
-        "value": [1.0, 1.1, 1.2, 1.3], "series": ["main", "main", "revised", "revised"],
-        "flag": "", "row": [2, 3, 4, 5],
-    })
+    history = pd.DataFrame(
+        {
+            "region": "r",
+            "indicator": "rd_intensity",
+            "year": [2019, 2020, 2020, 2021],
+            "value": [1.0, 1.1, 1.2, 1.3],
+            "series": ["main", "main", "revised", "revised"],
+            "flag": "",
+            "row": [2, 3, 4, 5],
+        }
+    )
     rows, notes = select_series(history, "r", "rd_intensity", "main")
     assert rows["year"].tolist() == [2019, 2020, 2021]
     assert rows["value"].tolist() == [1.0, 1.1, 1.3]
@@ -104,5 +135,12 @@ def test_select_series_fills_missing_years_from_another_series_and_says_so():
 
 
 def test_best_points_prefers_fewer_caveats():
-    obs = pd.DataFrame({"year": [2015, 2015, 2015], "value": [2485.0, 4000.0, 3022.0], "flag": ["non_year_end", "lower_bound", ""], "row": [2, 3, 4]})
+    obs = pd.DataFrame(
+        {
+            "year": [2015, 2015, 2015],
+            "value": [2485.0, 4000.0, 3022.0],
+            "flag": ["non_year_end", "lower_bound", ""],
+            "row": [2, 3, 4],
+        }
+    )
     assert best_points(obs)["value"].tolist() == [3022.0]

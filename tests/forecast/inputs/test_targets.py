@@ -6,7 +6,9 @@ from forecast.inputs.targets import Target, target_met, threshold_level
 
 
 def make(comparator, value, **kw):
-    return Target(target_id="t", region="r", indicator="x", comparator=comparator, target_year=2025, target_value=value, **kw)
+    return Target(
+        target_id="t", region="r", indicator="x", comparator=comparator, target_year=2025, target_value=value, **kw
+    )
 
 
 def test_at_least_and_at_most_include_the_boundary():

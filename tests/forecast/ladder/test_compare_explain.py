@@ -13,13 +13,13 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.report.ladder_charts import plot_fans_side_by_side, plot_stages, plot_tornado
+from forecast.inputs.targets import Target
 from forecast.ladder.explain import search_size, sweep_ranges, sweep_settings, tornado_effects
 from forecast.ladder.pipeline import LadderPlan, LadderTargetResult
 from forecast.ladder.start import StartState
-from forecast.report.ladder import compare_table
 from forecast.probability import TargetProbability
-from forecast.inputs.targets import Target
+from forecast.report.ladder import compare_table
+from forecast.report.ladder_charts import plot_fans_side_by_side, plot_stages, plot_tornado
 from models.ladder import LeverSetting
 from tests.conftest import HEADER, SYNTHETIC, write
 
@@ -27,11 +27,18 @@ matplotlib.use("Agg")
 runner = CliRunner()
 
 UNITS = {"high_tech_enterprises": "firms", "tech_smes": "firms"}
-ROWS = [("langfang", "high_tech_enterprises", 2018, 600), ("langfang", "high_tech_enterprises", 2019, 700),
-        ("langfang", "high_tech_enterprises", 2020, 800), ("langfang", "tech_smes", 2020, 2000),
-        ("hebei", "high_tech_enterprises", 2016, 1700), ("hebei", "high_tech_enterprises", 2017, 1950),
-        ("hebei", "high_tech_enterprises", 2018, 2200), ("hebei", "high_tech_enterprises", 2019, 2500),
-        ("handan", "high_tech_enterprises", 2020, 600), ("handan", "tech_smes", 2020, 3000)]
+ROWS = [
+    ("langfang", "high_tech_enterprises", 2018, 600),
+    ("langfang", "high_tech_enterprises", 2019, 700),
+    ("langfang", "high_tech_enterprises", 2020, 800),
+    ("langfang", "tech_smes", 2020, 2000),
+    ("hebei", "high_tech_enterprises", 2016, 1700),
+    ("hebei", "high_tech_enterprises", 2017, 1950),
+    ("hebei", "high_tech_enterprises", 2018, 2200),
+    ("hebei", "high_tech_enterprises", 2019, 2500),
+    ("handan", "high_tech_enterprises", 2020, 600),
+    ("handan", "tech_smes", 2020, 3000),
+]
 SCENARIO = """
 name: {name}
 region: {region}
@@ -56,10 +63,26 @@ REWARD = "[{lever: certification_reward, size: 20, start: 2021}]"
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ladder_cli")
-    data = write(tmp / "h.csv", HEADER + "".join(f"{r},{i},{y},{v},{UNITS[i]},{SYNTHETIC},,main,\n" for r, i, y, v in ROWS))
-    make = lambda name, region="langfang", levers="[]": write(tmp / f"{name}.yaml", SCENARIO.format(name=name, region=region, levers=levers))  # noqa: E731
-    return {"tmp": tmp, "data": data, "base": make("base"), "reward": make("reward", levers=REWARD),
-            "handan": make("handan", region="handan"), "no_ladder": write(tmp / "plain.yaml", SCENARIO.format(name="plain", region="langfang", levers=REWARD).replace("  ladder: {runs: 4, firm_scale: 50}\n", ""))}
+    data = write(
+        tmp / "h.csv", HEADER + "".join(f"{r},{i},{y},{v},{UNITS[i]},{SYNTHETIC},,main,\n" for r, i, y, v in ROWS)
+    )
+
+    def make(name, region="langfang", levers="[]"):
+        return write(tmp / f"{name}.yaml", SCENARIO.format(name=name, region=region, levers=levers))
+
+    return {
+        "tmp": tmp,
+        "data": data,
+        "base": make("base"),
+        "reward": make("reward", levers=REWARD),
+        "handan": make("handan", region="handan"),
+        "no_ladder": write(
+            tmp / "plain.yaml",
+            SCENARIO.format(name="plain", region="langfang", levers=REWARD).replace(
+                "  ladder: {runs: 4, firm_scale: 50}\n", ""
+            ),
+        ),
+    }
 
 
 def invoke(*args):
@@ -99,16 +122,39 @@ def test_search_runs_towards_a_lower_bound_when_lowering_helps():
 
 
 def plan_with(levers) -> LadderPlan:
-    return LadderPlan("p", "langfang", 1, StartState(2020, {"hte": 10}, {"hte": "x"}), 2023, 4, 1, tuple(levers), pd.DataFrame(), "prior")
+    return LadderPlan(
+        "p",
+        "langfang",
+        1,
+        StartState(2020, {"hte": 10}, {"hte": "x"}),
+        2023,
+        4,
+        1,
+        tuple(levers),
+        pd.DataFrame(),
+        "prior",
+    )
 
 
 def test_sweep_turns_each_lever_off_and_up_and_each_uncertainty_low_and_high():
-    levers = [LeverSetting("certification_reward", 20, 2021, 2023), LeverSetting("service_specialists", 1.0, 2021, 2023)]
+    levers = [
+        LeverSetting("certification_reward", 20, 2021, 2023),
+        LeverSetting("service_specialists", 1.0, 2021, 2023),
+    ]
     settings = sweep_settings(plan_with(levers), {"pass_rate": (0.6, 0.8)})
     by = {(s.factor, s.setting): s for s in settings}
-    assert list(by) == [("scenario", "as written"), ("certification_reward", "off"), ("certification_reward", "larger"),
-                        ("service_specialists", "off"), ("pass_rate", "low"), ("pass_rate", "high")]  # specialists at their bound: no "larger"
-    assert by[("certification_reward", "larger")].levers == (levers[1], LeverSetting("certification_reward", 40.0, 2021, 2023))
+    assert list(by) == [
+        ("scenario", "as written"),
+        ("certification_reward", "off"),
+        ("certification_reward", "larger"),
+        ("service_specialists", "off"),
+        ("pass_rate", "low"),
+        ("pass_rate", "high"),
+    ]  # specialists at their bound: no "larger"
+    assert by[("certification_reward", "larger")].levers == (
+        levers[1],
+        LeverSetting("certification_reward", 40.0, 2021, 2023),
+    )
     assert by[("certification_reward", "off")].levers == (levers[1],)
     assert by[("pass_rate", "high")].fixed == {"pass_rate": 0.8} and by[("pass_rate", "high")].levers == tuple(levers)
 
@@ -117,26 +163,34 @@ def test_calibrated_rates_are_swept_over_their_posterior_deciles():
     posterior = pd.DataFrame({"pass_rate": np.linspace(0.5, 0.9, 101), "specialist_efficacy": np.full(101, 0.3)})
     plan = replace(plan_with([]), params=posterior, calibration="posterior")
     ranges = sweep_ranges(plan, {"pass_rate": (0.6, 0.85), "specialist_efficacy": (0.1, 0.5)})
-    assert ranges["pass_rate"] == pytest.approx((0.54, 0.86))          # posterior 10% and 90%, not the scenario's range
-    assert ranges["specialist_efficacy"] == (0.1, 0.5)                 # not calibrated: the scenario's range
+    assert ranges["pass_rate"] == pytest.approx((0.54, 0.86))  # posterior 10% and 90%, not the scenario's range
+    assert ranges["specialist_efficacy"] == (0.1, 0.5)  # not calibrated: the scenario's range
     assert sweep_ranges(replace(plan, calibration="prior"), {"pass_rate": (0.6, 0.85)}) == {"pass_rate": (0.6, 0.85)}
 
 
-SWEEP = pd.DataFrame({
-    "factor": ["scenario", "reward", "reward", "pass_rate", "pass_rate"],
-    "kind": ["scenario", "lever", "lever", "uncertainty", "uncertainty"],
-    "setting": ["as written", "off", "larger", "low", "high"],
-    "p_met": [0.5, 0.3, 0.6, 0.1, 0.9],
-})
+SWEEP = pd.DataFrame(
+    {
+        "factor": ["scenario", "reward", "reward", "pass_rate", "pass_rate"],
+        "kind": ["scenario", "lever", "lever", "uncertainty", "uncertainty"],
+        "setting": ["as written", "off", "larger", "low", "high"],
+        "p_met": [0.5, 0.3, 0.6, 0.1, 0.9],
+    }
+)
 
 
 def test_tornado_draws_one_bar_per_factor_widest_on_top():
     effects = tornado_effects(SWEEP)
-    assert effects.set_index("factor")[["low", "high"]].to_dict("index") == {"reward": {"low": 0.3, "high": 0.6}, "pass_rate": {"low": 0.1, "high": 0.9}}
+    assert effects.set_index("factor")[["low", "high"]].to_dict("index") == {
+        "reward": {"low": 0.3, "high": 0.6},
+        "pass_rate": {"low": 0.1, "high": 0.9},
+    }
     ax = plot_tornado(effects, 0.5, "t").axes[0]
     bars = ax.patches
     assert [round(b.get_x(), 6) for b in bars] == [0.3, 0.1] and [round(b.get_width(), 6) for b in bars] == [0.3, 0.8]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["reward", "pass_rate"]  # widest (pass_rate) drawn last, on top
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "reward",
+        "pass_rate",
+    ]  # widest (pass_rate) drawn last, on top
     baseline = next(line for line in ax.get_lines() if line.get_label().startswith("scenario as written"))
     assert baseline.get_xdata()[0] == 0.5
 
@@ -146,8 +200,12 @@ def test_tornado_draws_one_bar_per_factor_widest_on_top():
 
 def test_stage_chart_draws_each_scenario_in_each_panel_and_the_figures():
     years = np.arange(2020, 2024)
-    rows = [{"scenario": s, "stage": st, "year": y, "q0.1": 1.0, "q0.5": 2.0 + k, "q0.9": 3.0}
-            for k, s in enumerate(["a", "b"]) for st in ("hte_certified", "tech_sme_registered") for y in years]
+    rows = [
+        {"scenario": s, "stage": st, "year": y, "q0.1": 1.0, "q0.5": 2.0 + k, "q0.9": 3.0}
+        for k, s in enumerate(["a", "b"])
+        for st in ("hte_certified", "tech_sme_registered")
+        for y in years
+    ]
     observed = pd.DataFrame({"stage": ["hte_certified"], "year": [2022], "value": [7.0]})
     fig = plot_stages(pd.DataFrame(rows), observed)
     visible = [ax for ax in fig.axes if ax.get_visible()]
@@ -162,10 +220,24 @@ def test_stage_chart_draws_each_scenario_in_each_panel_and_the_figures():
 def test_fans_side_by_side_share_axes_and_mark_later_figures():
     years = np.arange(2020, 2024)
     paths = np.linspace(800, 1200, 4)[None, None, :] * np.ones((1, 5, 1))
-    history = pd.DataFrame({"year": [2019, 2020, 2022], "value": [700.0, 800.0, 950.0], "flag": ["", "", ""], "row": [2, 3, 4]})
-    t = Target(target_id="t", region="langfang", indicator="high_tech_enterprises", comparator="at_least", target_year=2023, target_value=1000)
-    fig = plot_fans_side_by_side({"a": (years, paths), "b": (years, paths * 1.1)}, history, t, {"a": (0.4, 0.1), "b": (0.9, 0.05)},
-                                 calibrated={"b": True})
+    history = pd.DataFrame(
+        {"year": [2019, 2020, 2022], "value": [700.0, 800.0, 950.0], "flag": ["", "", ""], "row": [2, 3, 4]}
+    )
+    t = Target(
+        target_id="t",
+        region="langfang",
+        indicator="high_tech_enterprises",
+        comparator="at_least",
+        target_year=2023,
+        target_value=1000,
+    )
+    fig = plot_fans_side_by_side(
+        {"a": (years, paths), "b": (years, paths * 1.1)},
+        history,
+        t,
+        {"a": (0.4, 0.1), "b": (0.9, 0.05)},
+        calibrated={"b": True},
+    )
     a, b = fig.axes
     assert a.get_shared_y_axes().joined(a, b)
     assert "P(met) = 0.40 ± 0.10" in a.get_title() and b.get_title().startswith("b")
@@ -180,7 +252,14 @@ def test_fans_side_by_side_share_axes_and_mark_later_figures():
 
 
 def test_compare_table_pairs_runs_for_the_difference():
-    t = Target(target_id="t", region="r", indicator="high_tech_enterprises", comparator="at_least", target_year=2023, target_value=1)
+    t = Target(
+        target_id="t",
+        region="r",
+        indicator="high_tech_enterprises",
+        comparator="at_least",
+        target_year=2023,
+        target_value=1,
+    )
     prob = lambda p: TargetProbability(p, 0.1, 1, 0, 2)  # noqa: E731
     a = LadderTargetResult(t, prob(0.5), np.array([1, 0, 1, 0], dtype=bool))
     b = LadderTargetResult(t, prob(0.75), np.array([1, 1, 1, 0], dtype=bool))
@@ -195,8 +274,13 @@ def test_compare_table_pairs_runs_for_the_difference():
 def test_run_shows_the_ladder_beside_the_current_trend(files, monkeypatch):
     from forecast.trend import pipeline as forecasting
 
-    def no_trend(spec, targets, *args, **kwargs):  # the trend half of `run` is tested in test_cli.py; skip its MCMC here
-        return [forecasting.TargetResult(t, None, None, None, None, None, None, None, reason="trend skipped") for t in targets]
+    def no_trend(
+        spec, targets, *args, **kwargs
+    ):  # the trend half of `run` is tested in test_cli.py; skip its MCMC here
+        return [
+            forecasting.TargetResult(t, None, None, None, None, None, None, None, reason="trend skipped")
+            for t in targets
+        ]
 
     monkeypatch.setattr(forecasting, "forecast_targets", no_trend)
     out = files["tmp"] / "run"
@@ -206,13 +290,22 @@ def test_run_shows_the_ladder_beside_the_current_trend(files, monkeypatch):
     assert "ignores them" not in result.output  # levers act through the ladder now
     assert "tech_sme = 2,000 (observed" in result.output and "startup = 800 (assumed" in result.output
     names = {p.name for p in out.iterdir()}
-    assert {"ladder_stages.csv", "ladder_stages.png", "ladder_trajectories.csv", "fan_ladder_hte-2023.png", "targets.csv"} <= names
+    assert {
+        "ladder_stages.csv",
+        "ladder_stages.png",
+        "ladder_trajectories.csv",
+        "fan_ladder_hte-2023.png",
+        "targets.csv",
+    } <= names
     table = pd.read_csv(out / "targets.csv")
     assert 0 <= table.loc[0, "ladder_p_met"] <= 1 and "ladder_p_met_mc_error" in table
     stages = pd.read_csv(out / "ladder_stages.csv")
     assert stages.query("stage == 'hte_certified' and year == 2020")["q0.5"].item() == 800
     meta = json.loads((out / "manifest.json").read_text())
-    assert meta["ladder"]["stage_count_sources"]["startup"].startswith("assumed") and meta["ladder"]["levers"][0]["size"] == 20
+    assert (
+        meta["ladder"]["stage_count_sources"]["startup"].startswith("assumed")
+        and meta["ladder"]["levers"][0]["size"] == 20
+    )
 
 
 def test_levers_are_called_ignored_only_without_a_ladder(files, capsys):
@@ -228,7 +321,9 @@ def test_levers_are_called_ignored_only_without_a_ladder(files, capsys):
 def test_compare_writes_everything_and_repeats_itself(files):
     outs = []
     for name in ("c1", "c2"):
-        result = invoke("compare", files["base"], files["reward"], "--data", files["data"], "--out", files["tmp"] / name)
+        result = invoke(
+            "compare", files["base"], files["reward"], "--data", files["data"], "--out", files["tmp"] / name
+        )
         assert result.exit_code == 0, result.output
         outs.append(files["tmp"] / name)
     assert "change from base" in result.output
@@ -242,11 +337,14 @@ def test_compare_writes_everything_and_repeats_itself(files):
     assert set(meta["scenarios"]) == {"base", "reward"}
 
 
-@pytest.mark.parametrize("which,message", [
-    (("base", "handan"), "different regions"),
-    (("base", "no_ladder"), "no ladder section"),
-    (("base",), "at least two scenario files"),
-])
+@pytest.mark.parametrize(
+    "which,message",
+    [
+        (("base", "handan"), "different regions"),
+        (("base", "no_ladder"), "no ladder section"),
+        (("base",), "at least two scenario files"),
+    ],
+)
 def test_compare_refuses_what_it_cannot_pair(files, which, message):
     out = files["tmp"] / "bad_compare"
     result = invoke("compare", *(files[w] for w in which), "--data", files["data"], "--out", out)
@@ -266,16 +364,21 @@ def test_explain_sweeps_and_searches(files):
     assert sweep.loc[0, "change"] == 0 and sweep.loc[0, "change_mc_error"] == 0
     meta = json.loads((out / "manifest.json").read_text())
     search = meta["inverse_search"]
-    assert search["lever"] == "certification_reward" and search["message"] in result.output  # the only lever: the strongest
+    assert (
+        search["lever"] == "certification_reward" and search["message"] in result.output
+    )  # the only lever: the strongest
     trace = pd.read_csv(out / "inverse.csv")
     assert trace["size"].tolist()[:2] == [0.0, 1000.0]  # status quo, then the allowed bound
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--lever", "certification_rewards"], "did you mean 'certification_reward'"),
-    (["--lever", "guidance_fund"], "give --max-size"),
-    (["--target", "hte-2025"], "no ladder-modelled target 'hte-2025'"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--lever", "certification_rewards"], "did you mean 'certification_reward'"),
+        (["--lever", "guidance_fund"], "give --max-size"),
+        (["--target", "hte-2025"], "no ladder-modelled target 'hte-2025'"),
+    ],
+)
 def test_explain_bad_options_exit_2(files, args, message):
     result = invoke("explain", files["reward"], "--data", files["data"], "--out", files["tmp"] / "bad_explain", *args)
     assert result.exit_code == 2 and message in result.output
@@ -285,9 +388,20 @@ def test_the_search_reuses_the_sizes_the_sweep_ran():
     from forecast.ladder.explain import sweep_sizes
 
     levers = [LeverSetting("certification_reward", 20, 2021, 2023)]
-    sweep = pd.DataFrame({"factor": ["scenario", "certification_reward", "certification_reward"], "kind": ["scenario", "lever", "lever"],
-                          "setting": ["as written", "off", "larger"], "value": [np.nan, 0.0, 40.0],
-                          "p_met": [0.5, 0.2, 0.7], "p_met_mc_error": [0.05, 0.04, 0.05]})
-    assert sweep_sizes(sweep, plan_with(levers), "certification_reward") == {20: (0.5, 0.05), 0.0: (0.2, 0.04), 40.0: (0.7, 0.05)}
+    sweep = pd.DataFrame(
+        {
+            "factor": ["scenario", "certification_reward", "certification_reward"],
+            "kind": ["scenario", "lever", "lever"],
+            "setting": ["as written", "off", "larger"],
+            "value": [np.nan, 0.0, 40.0],
+            "p_met": [0.5, 0.2, 0.7],
+            "p_met_mc_error": [0.05, 0.04, 0.05],
+        }
+    )
+    assert sweep_sizes(sweep, plan_with(levers), "certification_reward") == {
+        20: (0.5, 0.05),
+        0.0: (0.2, 0.04),
+        40.0: (0.7, 0.05),
+    }
     two = levers + [LeverSetting("certification_reward", 10, 2024, None)]
     assert sweep_sizes(sweep, plan_with(two), "certification_reward") == {}  # two windows: not one size

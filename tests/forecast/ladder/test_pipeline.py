@@ -11,22 +11,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.ladder import pipeline as lf
 from forecast.inputs.tables import load_history
-from forecast.trend.pipeline import PanelForecast
+from forecast.inputs.targets import Target
+from forecast.ladder import pipeline as lf
 from forecast.ladder.start import StartState, start_state
 from forecast.scenario import Scenario, ladder_problems
-from forecast.inputs.targets import Target
-from models.ladder import LadderParams
+from forecast.trend.pipeline import PanelForecast
 from models.diagnostics import Diagnostics
+from models.ladder import LadderParams
 from tests.conftest import HEADER, SYNTHETIC, write
 
 UNITS = {"high_tech_enterprises": "firms", "tech_smes": "firms", "gdp": "100m_yuan", "rd_intensity": "percent"}
 ROWS = [
-    ("langfang", "high_tech_enterprises", 2019, 700), ("langfang", "high_tech_enterprises", 2020, 800),
+    ("langfang", "high_tech_enterprises", 2019, 700),
+    ("langfang", "high_tech_enterprises", 2020, 800),
     ("langfang", "high_tech_enterprises", 2021, 900),  # no tech_smes figure in 2021: not a start year
-    ("langfang", "tech_smes", 2019, 1800), ("langfang", "tech_smes", 2020, 2000),
-    ("langfang", "gdp", 2020, 3000), ("langfang", "rd_intensity", 2020, 2.0),
+    ("langfang", "tech_smes", 2019, 1800),
+    ("langfang", "tech_smes", 2020, 2000),
+    ("langfang", "gdp", 2020, 3000),
+    ("langfang", "rd_intensity", 2020, 2.0),
 ]
 
 
@@ -39,8 +42,13 @@ def history(tmp_path_factory):
 def scenario(**changes) -> Scenario:
     """A tiny synthetic ladder scenario (4 runs, 50 firms per agent)."""
     spec = {
-        "name": "synthetic ladder", "region": "langfang", "horizon": 2023, "seed": 11,
-        "targets": [{"indicator": "high_tech_enterprises", "comparator": "at_least", "target_year": 2023, "target_value": 1000}],
+        "name": "synthetic ladder",
+        "region": "langfang",
+        "horizon": 2023,
+        "seed": 11,
+        "targets": [
+            {"indicator": "high_tech_enterprises", "comparator": "at_least", "target_year": 2023, "target_value": 1000}
+        ],
         "models": {"trend": None, "ladder": {"runs": 4, "firm_scale": 50}},
         "uncertainties": {"pass_rate": {"low": 0.6, "high": 0.8}},
     }
@@ -50,8 +58,15 @@ def scenario(**changes) -> Scenario:
 
 
 def target(indicator="high_tech_enterprises", year=2023, value=1000.0, **kw) -> Target:
-    return Target(target_id=f"t-{indicator}-{year}", region="langfang", indicator=indicator, comparator=kw.pop("comparator", "at_least"),
-                  target_year=year, target_value=value, **kw)
+    return Target(
+        target_id=f"t-{indicator}-{year}",
+        region="langfang",
+        indicator=indicator,
+        comparator=kw.pop("comparator", "at_least"),
+        target_year=year,
+        target_value=value,
+        **kw,
+    )
 
 
 def simulate(spec: Scenario, history, **kw):
@@ -74,7 +89,9 @@ def test_start_state_says_which_counts_are_observed_and_which_assumed(history):
 
 
 def test_scenario_counts_replace_figures_and_assumptions(history):
-    spec = scenario(models={"trend": None, "ladder": {"runs": 4, "firm_scale": 50, "initial": {"tech_sme": 1500, "reserve": 30}}})
+    spec = scenario(
+        models={"trend": None, "ladder": {"runs": 4, "firm_scale": 50, "initial": {"tech_sme": 1500, "reserve": 30}}}
+    )
     start = start_state(spec, history)
     assert start.counts["tech_sme"] == 1500 and start.counts["reserve"] == 30 and start.counts["startup"] == 600
     assert start.sources["tech_sme"].startswith("given in the scenario")
@@ -85,10 +102,20 @@ def test_ladder_problems_name_the_fix(history, monkeypatch):
     late = scenario(models={"trend": None, "ladder": {"start_year": 2021}})
     [problem] = ladder_problems(late, "s.yaml", history)
     assert "no clean tech_smes figure for langfang in 2021" in str(problem) and "initial: {tech_sme: N}" in str(problem)
-    assert ladder_problems(scenario(models={"trend": None, "ladder": {"start_year": 2021, "initial": {"tech_sme": 10}}}), "s", history) == []
+    assert (
+        ladder_problems(
+            scenario(models={"trend": None, "ladder": {"start_year": 2021, "initial": {"tech_sme": 10}}}), "s", history
+        )
+        == []
+    )
     too_big = scenario(levers=[{"lever": "coaching", "size": 2.0}])
     assert "outside the allowed range 0 to 1 for coaching" in str(ladder_problems(too_big, "s", history)[0])
-    overlap = scenario(levers=[{"lever": "coaching", "size": 0.5, "start": 2021, "end": 2023}, {"lever": "coaching", "size": 0.2, "start": 2022}])
+    overlap = scenario(
+        levers=[
+            {"lever": "coaching", "size": 0.5, "start": 2021, "end": 2023},
+            {"lever": "coaching", "size": 0.2, "start": 2022},
+        ]
+    )
     assert "overlapping" in str(ladder_problems(overlap, "s", history)[0])
     outside = scenario(uncertainties={"pass_rate": {"low": -0.2, "high": 0.8}})
     assert "uncertainties.pass_rate.low" in str(ladder_problems(outside, "s", history)[0])
@@ -104,7 +131,9 @@ def test_each_parameter_has_its_own_stream():
     one = lf.uniform_draws({"pass_rate": (0.6, 0.8)}, 50, seed=3)
     two = lf.uniform_draws({"pass_rate": (0.6, 0.8), "exit_rate_hte": (0.01, 0.03)}, 50, seed=3)
     pd.testing.assert_series_equal(one["pass_rate"], two["pass_rate"])  # adding a parameter changes no other's draws
-    assert one["pass_rate"].between(0.6, 0.8).all() and not np.allclose(two["exit_rate_hte"], two["exit_rate_hte"].iloc[0])
+    assert one["pass_rate"].between(0.6, 0.8).all() and not np.allclose(
+        two["exit_rate_hte"], two["exit_rate_hte"].iloc[0]
+    )
     assert not lf.uniform_draws({"pass_rate": (0.6, 0.8)}, 50, seed=4)["pass_rate"].equals(one["pass_rate"])
 
 
@@ -118,8 +147,14 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
 
     def posterior_for(region, history, regions, *, seed, cache, reporter):
         calls["posterior_for"] = (region, seed, cache)
-        return SimpleNamespace(attrs={"base_params": json.dumps({"rd_ratio_mean": 0.02}), "calibration_version": "2", "data_sha256": "ab" * 32,
-                                      "diagnostics": json.dumps({"status": "WARNING: 2 divergent transitions"})})
+        return SimpleNamespace(
+            attrs={
+                "base_params": json.dumps({"rd_ratio_mean": 0.02}),
+                "calibration_version": "2",
+                "data_sha256": "ab" * 32,
+                "diagnostics": json.dumps({"status": "WARNING: 2 divergent transitions"}),
+            }
+        )
 
     def posterior_param_draws(idata, n, seed):
         calls["draws"] = (idata.attrs["base_params"], n, seed)
@@ -127,15 +162,24 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
 
     monkeypatch.setattr(lf.calibration, "posterior_for", posterior_for)
     monkeypatch.setattr(lf, "posterior_param_draws", posterior_param_draws)
-    spec = scenario(models={"trend": None, "ladder": {"runs": 4, "firm_scale": 50, "calibration": "posterior", "calibration_seed": 5}},
-                    uncertainties={"pass_rate": {"low": 0.5, "high": 0.6}, "exit_rate_sme": {"low": 0.02, "high": 0.05}})
+    spec = scenario(
+        models={
+            "trend": None,
+            "ladder": {"runs": 4, "firm_scale": 50, "calibration": "posterior", "calibration_seed": 5},
+        },
+        uncertainties={"pass_rate": {"low": 0.5, "high": 0.6}, "exit_rate_sme": {"low": 0.02, "high": 0.05}},
+    )
     draws, notes, base = lf.parameter_draws(spec, history, None, 4, seed=11, cache=Path("somewhere"))
     assert calls["posterior_for"] == ("langfang", 5, Path("somewhere")) and calls["draws"][1:] == (4, 11)
-    assert base.rd_ratio_mean == 0.02 and base.pass_rate == LadderParams().pass_rate  # the calibration's base, else defaults
+    assert (
+        base.rd_ratio_mean == 0.02 and base.pass_rate == LadderParams().pass_rate
+    )  # the calibration's base, else defaults
     np.testing.assert_allclose(draws["pass_rate"], np.linspace(0.6, 0.9, 4))  # posterior wins over the scenario's range
-    assert draws["exit_rate_sme"].between(0.02, 0.05).all()                  # not calibrated: the scenario's range
+    assert draws["exit_rate_sme"].between(0.02, 0.05).all()  # not calibrated: the scenario's range
     assert any("ignored" in n for n in notes) and any("exit_rate_sme" in n for n in notes)
-    assert any("calibration seed 5, version 2, data sha256 abababababab; convergence WARNING: 2 divergent" in n for n in notes)
+    assert any(
+        "calibration seed 5, version 2, data sha256 abababababab; convergence WARNING: 2 divergent" in n for n in notes
+    )
 
 
 # --- R&D -----------------------------------------------------------------------------------------
@@ -144,8 +188,12 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
 def test_rd_paths_worked_by_hand():
     start = StartState(2020, {}, {}, rd_total=20.0, gdp=1000.0)
     gdp = lf.GdpDraws(np.array([2021]), np.array([[1100.0], [1100.0]]))
-    firm = np.array([[10.0, 12.0],     # below the cap: other R&D = 20 - 10 = 10, then 10 * 1.1 = 11
-                     [40.0, 44.0]])    # above 90% of 20: firm R&D scaled by 18/40 -> 18, 19.8; other 2 -> 2.2
+    firm = np.array(
+        [
+            [10.0, 12.0],  # below the cap: other R&D = 20 - 10 = 10, then 10 * 1.1 = 11
+            [40.0, 44.0],
+        ]
+    )  # above 90% of 20: firm R&D scaled by 18/40 -> 18, 19.8; other 2 -> 2.2
     total, intensity, note = lf.rd_paths(firm, np.array([2020, 2021]), start, gdp)
     np.testing.assert_allclose(total, [[20.0, 23.0], [20.0, 22.0]])
     np.testing.assert_allclose(intensity, [[2.0, 23.0 / 11.0], [2.0, 2.0]])
@@ -154,8 +202,16 @@ def test_rd_paths_worked_by_hand():
 
 def test_gdp_draws_pair_runs_evenly_with_trend_draws(history, monkeypatch):
     paths = np.arange(2 * 10 * 2, dtype=float).reshape(2, 10, 2)  # (chain, draw, year): value = its flat index
-    panel = PanelForecast("gdp", None, 2023, {"langfang": np.array([2022, 2023])}, {"langfang": paths},
-                          {"langfang": Diagnostics(1.0, 1000.0, 1000.0, 0, 10, 2)}, {"langfang": "trend"}, {"langfang": []})
+    panel = PanelForecast(
+        "gdp",
+        None,
+        2023,
+        {"langfang": np.array([2022, 2023])},
+        {"langfang": paths},
+        {"langfang": Diagnostics(1.0, 1000.0, 1000.0, 0, 10, 2)},
+        {"langfang": "trend"},
+        {"langfang": []},
+    )
     monkeypatch.setattr(lf, "forecast_indicator", lambda *a, **k: panel)
     gdp = lf.gdp_draws(scenario(), history, None, None, n=4, seed=1)
     flat = paths.reshape(-1, 2)
@@ -209,9 +265,18 @@ def test_levers_and_fixed_parameters_reach_the_runs(history):
 
 def test_targets_the_ladder_cannot_judge_say_why(history):
     run = simulate(scenario(), history)
-    reasons = [r.reason for r in lf.ladder_probabilities(run, [
-        target("gdp", value=1.0), target(year=2020), target("rd_intensity", value=2.5),
-        target("tech_smes", comparator="growth_rate_per_year", base_year=2019, value=1.0)])]
+    reasons = [
+        r.reason
+        for r in lf.ladder_probabilities(
+            run,
+            [
+                target("gdp", value=1.0),
+                target(year=2020),
+                target("rd_intensity", value=2.5),
+                target("tech_smes", comparator="growth_rate_per_year", base_year=2019, value=1.0),
+            ],
+        )
+    ]
     assert "does not model gdp" in reasons[0]
     assert "not after the ladder's start year 2020" in reasons[1]
     assert "no R&D and GDP figures" in reasons[2]

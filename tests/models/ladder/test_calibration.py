@@ -20,12 +20,12 @@ import pymc as pm
 import pytest
 from typer.testing import CliRunner
 
-from forecast.report.calibration_charts import plot_calibration_check
 from forecast.cache import PosteriorCache
 from forecast.cli import app
 from forecast.inputs.stages import StageDataError
-from forecast.ladder import calibration as lcal
 from forecast.inputs.tables import load_history
+from forecast.ladder import calibration as lcal
+from forecast.report.calibration_charts import plot_calibration_check
 from models.ladder import LadderParams, run_ensemble
 from models.ladder import behaviour as bh
 from models.ladder import calibration as cal
@@ -41,10 +41,28 @@ WORLD = dict(stage_counts={"hte": 150, "tech_sme": 1500, "startup": 600}, start_
 """A small city: the ABM runs in about a second a year-window at firm_scale 1."""
 
 FAR = {
-    "low": dict(application_rate=0.02, pass_rate=0.55, recert_apply_rate=0.95, recert_pass_rate=0.95, exit_rate_hte=0.01,
-                startup_entry_rate=0.08, startup_registration_rate=0.85, sme_renewal_rate=1.0, exit_rate_sme=0.03),
-    "high": dict(application_rate=0.3, pass_rate=0.9, recert_apply_rate=0.6, recert_pass_rate=0.7, exit_rate_hte=0.05,
-                 startup_entry_rate=0.38, startup_registration_rate=0.25, sme_renewal_rate=0.8, exit_rate_sme=0.1),
+    "low": dict(
+        application_rate=0.02,
+        pass_rate=0.55,
+        recert_apply_rate=0.95,
+        recert_pass_rate=0.95,
+        exit_rate_hte=0.01,
+        startup_entry_rate=0.08,
+        startup_registration_rate=0.85,
+        sme_renewal_rate=1.0,
+        exit_rate_sme=0.03,
+    ),
+    "high": dict(
+        application_rate=0.3,
+        pass_rate=0.9,
+        recert_apply_rate=0.6,
+        recert_pass_rate=0.7,
+        exit_rate_hte=0.05,
+        startup_entry_rate=0.38,
+        startup_registration_rate=0.25,
+        sme_renewal_rate=0.8,
+        exit_rate_sme=0.1,
+    ),
 }
 """Rates near the corners of their ranges, far from the pilot's defaults."""
 
@@ -52,21 +70,38 @@ FAR = {
 def synthetic_history(rows: list[tuple], region: str = "hebei") -> pd.DataFrame:
     """A validated-looking history table from (indicator, year, value, flag) tuples."""
     units = {"high_tech_enterprises": "firms", "tech_smes": "firms", "high_tech_certifications": "firms_per_year"}
-    return pd.DataFrame([
-        {"region": region, "indicator": i, "year": y, "value": float(v), "unit": units[i], "source": SYNTHETIC,
-         "note": "", "series": "main", "flag": f, "row": n + 2}
-        for n, (i, y, v, f) in enumerate(rows)
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "region": region,
+                "indicator": i,
+                "year": y,
+                "value": float(v),
+                "unit": units[i],
+                "source": SYNTHETIC,
+                "note": "",
+                "series": "main",
+                "flag": f,
+                "row": n + 2,
+            }
+            for n, (i, y, v, f) in enumerate(rows)
+        ]
+    )
 
 
-SMALL_HISTORY = synthetic_history([
-    ("high_tech_enterprises", 2015, 60, ""),                      # before the window: not used
-    ("high_tech_enterprises", 2018, 100, ""), ("tech_smes", 2018, 1000, "plan_base"),  # start state
-    ("high_tech_certifications", 2019, 55, ""), ("high_tech_certifications", 2020, 60, ""),
-    ("high_tech_certifications", 2021, 70, ""),
-    ("high_tech_enterprises", 2020, 120, "non_year_end"), ("high_tech_enterprises", 2021, 140, ""),
-    ("tech_smes", 2021, 900, "lower_bound"),
-])
+SMALL_HISTORY = synthetic_history(
+    [
+        ("high_tech_enterprises", 2015, 60, ""),  # before the window: not used
+        ("high_tech_enterprises", 2018, 100, ""),
+        ("tech_smes", 2018, 1000, "plan_base"),  # start state
+        ("high_tech_certifications", 2019, 55, ""),
+        ("high_tech_certifications", 2020, 60, ""),
+        ("high_tech_certifications", 2021, 70, ""),
+        ("high_tech_enterprises", 2020, 120, "non_year_end"),
+        ("high_tech_enterprises", 2021, 140, ""),
+        ("tech_smes", 2021, 900, "lower_bound"),
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +115,7 @@ def small_data() -> cal.CalibrationData:
 
 
 @pytest.fixture(scope="module")
-def small_fit() -> "az.InferenceData":  # noqa: F821
+def small_fit() -> az.InferenceData:  # noqa: F821
     return lcal.calibrate_region("hebei", SMALL_HISTORY, draws=100, tune=100, chains=1, seed=5)
 
 
@@ -128,7 +163,11 @@ def test_meanfield_agrees_with_abm_ensemble_mean(world_profile, corner):
     theta = FAR[corner]
     expected = mf.simulate_meanfield(world_profile, theta)
     ds = run_ensemble(n_runs=12, seed=7, params=replace(LadderParams(), **theta), **WORLD)
-    for column, kind in (("hte_certified", "stock"), ("tech_sme_registered", "stock"), ("certifications_listed", "flow")):
+    for column, kind in (
+        ("hte_certified", "stock"),
+        ("tech_sme_registered", "stock"),
+        ("certifications_listed", "flow"),
+    ):
         runs = ds[column].values[:, 1:]
         mean, se = runs.mean(axis=0), runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0])
         model = expected[column][1:] if kind == "stock" else expected[column]
@@ -233,9 +272,12 @@ def test_posterior_param_draws_are_ladder_params_and_reproducible(small_fit):
     assert not draws.equals(cal.posterior_param_draws(small_fit, 20, seed=4))
     flat = small_fit.posterior["rates"].sel(region="hebei").values.reshape(-1, len(cal.SAMPLED))
     assert all(any(np.allclose(row, f) for f in flat) for row in draws.to_numpy())  # rows are posterior draws
-    ds = run_ensemble(n_runs=3, seed=1, param_draws=cal.posterior_param_draws(small_fit, 3, seed=1),
-                      firm_scale=20, **WORLD)
-    np.testing.assert_allclose(ds["param_application_rate"].values, cal.posterior_param_draws(small_fit, 3, seed=1)["application_rate"])
+    ds = run_ensemble(
+        n_runs=3, seed=1, param_draws=cal.posterior_param_draws(small_fit, 3, seed=1), firm_scale=20, **WORLD
+    )
+    np.testing.assert_allclose(
+        ds["param_application_rate"].values, cal.posterior_param_draws(small_fit, 3, seed=1)["application_rate"]
+    )
 
 
 def test_posterior_for_fits_once_then_loads(tmp_path, monkeypatch):
@@ -265,8 +307,11 @@ def test_meanfield_predictive_has_draws_by_year(small_fit):
 def test_check_chart_draws_bands_model_and_flagged_figures():
     years = np.arange(2018, 2022)
     draws = np.linspace(0.9, 1.1, 50)[:, None] * np.array([100.0, 110, 125, 140])
-    paths = {"hte_certified": (years, draws), "tech_sme_registered": (years, 10 * draws),
-             "certifications_listed": (years[1:], draws[:, 1:] / 2)}
+    paths = {
+        "hte_certified": (years, draws),
+        "tech_sme_registered": (years, 10 * draws),
+        "certifications_listed": (years[1:], draws[:, 1:] / 2),
+    }
     fig = plot_calibration_check(SMALL_HISTORY, paths, paths, title="synthetic", start_year=2018)
     axes = fig.axes
     assert len(axes) == 3
@@ -280,8 +325,26 @@ def test_check_chart_draws_bands_model_and_flagged_figures():
 # --- CLI ------------------------------------------------------------------------------------------
 def test_cli_calibrate_writes_all_files_on_bundled_data(tmp_path):
     out = tmp_path / "cal"
-    result = runner.invoke(app, ["calibrate", "--region", "hebei", "--draws", "50", "--tune", "50", "--chains", "1",
-                                 "--runs", "2", "--seed", "3", "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "calibrate",
+            "--region",
+            "hebei",
+            "--draws",
+            "50",
+            "--tune",
+            "50",
+            "--chains",
+            "1",
+            "--runs",
+            "2",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == {"posterior.nc", "summary.csv", "ppc.png", "manifest.json"}
     assert "application_rate" in result.output and "convergence:" in result.output
@@ -292,17 +355,41 @@ def test_cli_calibrate_writes_all_files_on_bundled_data(tmp_path):
     assert {"mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk", "prior_low", "prior_high"} <= set(summary.columns)
     assert set(cal.SAMPLED) <= set(summary["parameter"])
     [saved] = Path(os.environ["PLAN_FORECAST_CACHE"]).glob("ladder-hebei-*-seed3-d50t50c1.nc")  # where `run` finds it
-    again = runner.invoke(app, ["calibrate", "--region", "hebei", "--draws", "50", "--tune", "50", "--chains", "1",
-                                "--runs", "2", "--seed", "3", "--out", str(tmp_path / "again")])
+    again = runner.invoke(
+        app,
+        [
+            "calibrate",
+            "--region",
+            "hebei",
+            "--draws",
+            "50",
+            "--tune",
+            "50",
+            "--chains",
+            "1",
+            "--runs",
+            "2",
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path / "again"),
+        ],
+    )
     assert again.exit_code == 0, again.output
-    assert saved.stat().st_mtime_ns == next(Path(os.environ["PLAN_FORECAST_CACHE"]).glob("ladder-hebei-*.nc")).stat().st_mtime_ns
+    assert (
+        saved.stat().st_mtime_ns
+        == next(Path(os.environ["PLAN_FORECAST_CACHE"]).glob("ladder-hebei-*.nc")).stat().st_mtime_ns
+    )
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again" / "summary.csv"), summary)  # reused, not refitted
 
 
-@pytest.mark.parametrize(("region", "message"), [
-    ("langfnag", "did you mean 'langfang'"),
-    ("beijing", "no year from 2016 on with clean figures"),
-])
+@pytest.mark.parametrize(
+    ("region", "message"),
+    [
+        ("langfnag", "did you mean 'langfang'"),
+        ("beijing", "no year from 2016 on with clean figures"),
+    ],
+)
 def test_cli_calibrate_bad_region_exits_2(tmp_path, region, message):
     result = runner.invoke(app, ["calibrate", "--region", region, "--out", str(tmp_path / "x")])
     assert result.exit_code == 2
@@ -313,17 +400,35 @@ def test_cli_calibrate_bad_region_exits_2(tmp_path, region, message):
 # --- slow: recovery -------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_calibration_recovers_rates_from_abm_simulated_data():
-    truth = dict(application_rate=0.15, pass_rate=0.8, recert_apply_rate=0.75, recert_pass_rate=0.85, exit_rate_hte=0.03,
-                 startup_entry_rate=0.3, startup_registration_rate=0.5, sme_renewal_rate=0.9, exit_rate_sme=0.06)
+    truth = dict(
+        application_rate=0.15,
+        pass_rate=0.8,
+        recert_apply_rate=0.75,
+        recert_pass_rate=0.85,
+        exit_rate_hte=0.03,
+        startup_entry_rate=0.3,
+        startup_registration_rate=0.5,
+        sme_renewal_rate=0.9,
+        exit_rate_sme=0.06,
+    )
     counts = {"hte": 1500, "tech_sme": 15000}
-    sim = run_ensemble(n_runs=1, seed=99, params=replace(LadderParams(), **truth), firm_scale=2,
-                       stage_counts={**counts, "startup": 6000}, start_year=2016, end_year=2024)
+    sim = run_ensemble(
+        n_runs=1,
+        seed=99,
+        params=replace(LadderParams(), **truth),
+        firm_scale=2,
+        stage_counts={**counts, "startup": 6000},
+        start_year=2016,
+        end_year=2024,
+    )
     rows = [("high_tech_enterprises", 2016, counts["hte"], ""), ("tech_smes", 2016, counts["tech_sme"], "")]
     for year in range(2017, 2025):
         rows.append(("high_tech_certifications", year, float(sim["certifications_listed"].sel(year=year)[0]), ""))
     for year in (2018, 2020, 2022, 2024):
-        rows += [("high_tech_enterprises", year, float(sim["hte_certified"].sel(year=year)[0]), ""),
-                 ("tech_smes", year, float(sim["tech_sme_registered"].sel(year=year)[0]), "")]
+        rows += [
+            ("high_tech_enterprises", year, float(sim["hte_certified"].sel(year=year)[0]), ""),
+            ("tech_smes", year, float(sim["tech_sme_registered"].sel(year=year)[0]), ""),
+        ]
     idata = lcal.calibrate_region("hebei", synthetic_history(rows), draws=500, tune=500, chains=2, seed=8)
     assert cal.attrs_json(idata, "diagnostics")["divergences"] == 0
     post = idata.posterior["rates"].sel(region="hebei")

@@ -14,7 +14,7 @@ def test_user_cost_of_rd():
     # B-index form: (1 - t (1 + s)) / (1 - t)
     assert bh.rd_user_cost(0.25, 0.75) == pytest.approx((1 - 0.25 * 1.75) / 0.75)  # 0.75
     assert bh.rd_user_cost(0.25, 1.0) == pytest.approx(2 / 3)
-    assert bh.rd_user_cost(0.0, 1.0) == pytest.approx(1.0)          # loss-making: no tax advantage
+    assert bh.rd_user_cost(0.0, 1.0) == pytest.approx(1.0)  # loss-making: no tax advantage
     assert bh.rd_user_cost(0.25, 1.0, 0.5) == pytest.approx(1 / 3)  # half paid by a voucher
 
 
@@ -29,7 +29,7 @@ def test_rd_ratio_response_to_the_super_deduction():
 
 def test_voucher_share_is_capped():
     assert bh.voucher_share(5.0, 20.0) == pytest.approx(0.25)
-    assert bh.voucher_share(5.0, 5.0) == pytest.approx(0.5)   # 100% capped at 50%
+    assert bh.voucher_share(5.0, 5.0) == pytest.approx(0.5)  # 100% capped at 50%
     assert bh.voucher_share(0.0, 5.0) == 0.0
 
 
@@ -40,7 +40,8 @@ def test_application_probability():
     assert p == pytest.approx(0.2 * math.e / (0.8 + 0.2 * math.e))
     # three years of tax saving count like a reward of the same total
     assert bh.application_probability(0.2, 30.0, 0.0, 0.5, 10.0) == pytest.approx(
-        bh.application_probability(0.2, 0.0, 10.0, 0.5, 10.0))
+        bh.application_probability(0.2, 0.0, 10.0, 0.5, 10.0)
+    )
     # the reserve boost is a logit shift
     assert bh.application_probability(0.5, 0.0, 0.0, 1.0, 10.0, boost=math.log(3)) == pytest.approx(0.75)
 
@@ -67,13 +68,13 @@ def test_reapplication_with_specialist():
 
 
 def test_bunching_at_the_notch():
-    assert bh.bunch_rd_ratio(0.036, 0.05, 0.3, True) == pytest.approx(0.05)   # within 30% of 5%
+    assert bh.bunch_rd_ratio(0.036, 0.05, 0.3, True) == pytest.approx(0.05)  # within 30% of 5%
     assert bh.bunch_rd_ratio(0.034, 0.05, 0.3, True) == pytest.approx(0.034)  # too far below
     assert bh.bunch_rd_ratio(0.036, 0.05, 0.3, False) == pytest.approx(0.036)  # not seeking
-    assert bh.bunch_rd_ratio(0.08, 0.05, 0.3, True) == pytest.approx(0.08)    # already above
+    assert bh.bunch_rd_ratio(0.08, 0.05, 0.3, True) == pytest.approx(0.08)  # already above
     np.testing.assert_allclose(
-        bh.bunch_rd_ratio(np.array([0.036, 0.034, 0.08]), 0.05, 0.3, np.array([True, True, True])),
-        [0.05, 0.034, 0.08])
+        bh.bunch_rd_ratio(np.array([0.036, 0.034, 0.08]), 0.05, 0.3, np.array([True, True, True])), [0.05, 0.034, 0.08]
+    )
 
 
 def test_exit_probability():

@@ -28,8 +28,10 @@ def test_active_levers_window():
 
 
 def test_successive_windows_of_one_lever():
-    settings = [LeverSetting("certification_reward", 20.0, 2021, 2022),
-                LeverSetting("certification_reward", 30.0, 2023, None)]
+    settings = [
+        LeverSetting("certification_reward", 20.0, 2021, 2022),
+        LeverSetting("certification_reward", 30.0, 2023, None),
+    ]
     assert [active_levers(settings, y)["certification_reward"] for y in (2020, 2021, 2023, 2030)] == [0, 20, 30, 30]
 
 

@@ -76,10 +76,16 @@ def lever_sets(draw):
 
 @settings(max_examples=12, deadline=None)
 @given(
-    counts=st.fixed_dictionaries({
-        "hte": st.integers(0, 40), "tech_sme": st.integers(0, 150), "reserve": st.integers(0, 10),
-        "startup": st.integers(0, 20), "gazelle": st.integers(0, 3), "outside": st.integers(0, 20),
-    }),
+    counts=st.fixed_dictionaries(
+        {
+            "hte": st.integers(0, 40),
+            "tech_sme": st.integers(0, 150),
+            "reserve": st.integers(0, 10),
+            "startup": st.integers(0, 20),
+            "gazelle": st.integers(0, 3),
+            "outside": st.integers(0, 20),
+        }
+    ),
     params=param_sets(),
     levers=lever_sets(),
     seed=st.integers(0, 2**32 - 1),
@@ -96,9 +102,17 @@ def test_ladder_invariants(counts, params, levers, seed):
 def test_expired_certificates_lapse_when_nobody_renews():
     """With no re-applications, entries or exits, each certificate cohort is lost in
     the year cert_year + 3, and by start + 3 no initial firm is certified."""
-    params = replace(LadderParams(), recert_apply_rate=0.0, application_rate=0.0, move_in_rate=0.0,
-                     startup_entry_rate=0.0, exit_rate_hte=0.0, move_out_rate=0.0, exit_rate_sme=0.0,
-                     exit_rate_outside=0.0)
+    params = replace(
+        LadderParams(),
+        recert_apply_rate=0.0,
+        application_rate=0.0,
+        move_in_rate=0.0,
+        startup_entry_rate=0.0,
+        exit_rate_hte=0.0,
+        move_out_rate=0.0,
+        exit_rate_sme=0.0,
+        exit_rate_outside=0.0,
+    )
     model = LadderModel(stage_counts={"hte": 90}, start_year=2020, params=params, rng=3)
     cohorts = pd.Series([f.cert_year for f in model.agents]).value_counts()
     certified = [model.summary["hte_certified"]]

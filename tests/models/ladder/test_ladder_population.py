@@ -30,8 +30,14 @@ def test_counts_and_keys(pop):
 
 def test_certified_firms_are_lawful(pop):
     cert = np.isin(pop["stage"], [int(s) for s in rules.CERTIFIED_STAGES])
-    assert rules.is_hte_eligible(pop["age"], pop["rd_spend"], pop["revenue"], pop["tech_staff_share"],
-                                 pop["ip_count"], pop["high_tech_revenue_share"])[cert].all()
+    assert rules.is_hte_eligible(
+        pop["age"],
+        pop["rd_spend"],
+        pop["revenue"],
+        pop["tech_staff_share"],
+        pop["ip_count"],
+        pop["high_tech_revenue_share"],
+    )[cert].all()
     # certificates issued over the last three years, none expired
     assert set(pop["cert_year"][cert]) <= {2018.0, 2019.0, 2020.0}
     assert np.isnan(pop["cert_year"][~cert]).all()
@@ -104,8 +110,12 @@ def test_conditional_draw_matches_plain_rejection(stage):
     assert abs(ref["ip_count"].mean() - new["ip_count"].mean()) < 4 * ref["ip_count"].std() / np.sqrt(4_000)
 
 
-CORNERS = [dict(zip(("sme_pass_mark", "rd_ratio_mean", "rd_ratio_sd", "rd_bunching_gap"), values))
-           for values in itertools.product(*[PARAM_RANGES[k] for k in ("sme_pass_mark", "rd_ratio_mean", "rd_ratio_sd", "rd_bunching_gap")])]
+CORNERS = [
+    dict(zip(("sme_pass_mark", "rd_ratio_mean", "rd_ratio_sd", "rd_bunching_gap"), values, strict=True))
+    for values in itertools.product(
+        *[PARAM_RANGES[k] for k in ("sme_pass_mark", "rd_ratio_mean", "rd_ratio_sd", "rd_bunching_gap")]
+    )
+]
 
 
 @pytest.mark.parametrize("corner", CORNERS, ids=[",".join(f"{v:g}" for v in c.values()) for c in CORNERS])

@@ -18,17 +18,18 @@ from models.ladder.rules import ALLOWED_TRANSITIONS, CERTIFIED_STAGES, Stage
 
 # An eligible reference firm: 3 years old, 30 million yuan revenue, 5% R&D, 20% tech staff,
 # one core IP item, 70% high-tech revenue.
-ELIGIBLE = dict(age=3, rd_spend=150.0, revenue=3_000.0, tech_staff_share=0.2, has_core_ip=True,
-                high_tech_revenue_share=0.7)
+ELIGIBLE = dict(
+    age=3, rd_spend=150.0, revenue=3_000.0, tech_staff_share=0.2, has_core_ip=True, high_tech_revenue_share=0.7
+)
 
 
 @pytest.mark.parametrize(
     ("revenue", "threshold"),
     [
         (100.0, 0.05),
-        (4_999.99, 0.05),   # just under 50 million yuan
-        (5_000.0, 0.04),    # 50 million yuan opens the 4% band
-        (20_000.0, 0.04),   # 200 million yuan is still in the 4% band (inclusive)
+        (4_999.99, 0.05),  # just under 50 million yuan
+        (5_000.0, 0.04),  # 50 million yuan opens the 4% band
+        (20_000.0, 0.04),  # 200 million yuan is still in the 4% band (inclusive)
         (20_000.01, 0.03),  # over 200 million yuan
         (1e6, 0.03),
     ],
@@ -49,10 +50,10 @@ def test_reference_firm_is_eligible():
 @pytest.mark.parametrize(
     "change",
     [
-        {"age": 0},                          # registered less than a year
-        {"has_core_ip": False},              # no core IP
-        {"tech_staff_share": 0.0999},        # tech staff under 10%
-        {"rd_spend": 149.9},                 # 4.997% < 5% (revenue under 50 million yuan)
+        {"age": 0},  # registered less than a year
+        {"has_core_ip": False},  # no core IP
+        {"tech_staff_share": 0.0999},  # tech staff under 10%
+        {"rd_spend": 149.9},  # 4.997% < 5% (revenue under 50 million yuan)
         {"high_tech_revenue_share": 0.599},  # high-tech revenue under 60%
     ],
 )
@@ -150,9 +151,9 @@ def test_gazelle_and_leading_definitions():
     assert math.isnan(rules.revenue_cagr(172.8, 0.0))
     assert rules.is_gazelle(True, 10, 1_000.0, 0.2)
     assert not rules.is_gazelle(True, 10, 1_000.0, 0.1999)
-    assert not rules.is_gazelle(True, 11, 1_000.0, 0.5)      # too old
-    assert not rules.is_gazelle(True, 5, 999.0, 0.5)         # under 10 million yuan
-    assert not rules.is_gazelle(False, 5, 5_000.0, 0.5)      # not certified
+    assert not rules.is_gazelle(True, 11, 1_000.0, 0.5)  # too old
+    assert not rules.is_gazelle(True, 5, 999.0, 0.5)  # under 10 million yuan
+    assert not rules.is_gazelle(False, 5, 5_000.0, 0.5)  # not certified
     assert not rules.is_gazelle(True, 5, 5_000.0, math.nan)  # history too short
     assert rules.is_leading(True, 100_000.0, 0.03)
     assert not rules.is_leading(True, 99_999.0, 0.05)
@@ -171,19 +172,21 @@ def test_allowed_transitions_forbid_skipping_certification():
     for a in uncertified:
         for b in (Stage.GAZELLE, Stage.LEADING):
             assert (a, b) not in ALLOWED_TRANSITIONS
-    assert (None, Stage.HTE) in ALLOWED_TRANSITIONS      # move-ins keep their certificate
+    assert (None, Stage.HTE) in ALLOWED_TRANSITIONS  # move-ins keep their certificate
     assert (None, Stage.TECH_SME) not in ALLOWED_TRANSITIONS
     assert (Stage.OUTSIDE, Stage.RESERVE) not in ALLOWED_TRANSITIONS
 
 
-firm_arrays = st.integers(1, 6).flatmap(lambda n: st.tuples(
-    st.lists(st.integers(0, 30), min_size=n, max_size=n),
-    st.lists(st.floats(0, 5_000), min_size=n, max_size=n),
-    st.lists(st.floats(1, 50_000), min_size=n, max_size=n),
-    st.lists(st.floats(0, 1), min_size=n, max_size=n),
-    st.lists(st.booleans(), min_size=n, max_size=n),
-    st.lists(st.floats(0, 1), min_size=n, max_size=n),
-))
+firm_arrays = st.integers(1, 6).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 30), min_size=n, max_size=n),
+        st.lists(st.floats(0, 5_000), min_size=n, max_size=n),
+        st.lists(st.floats(1, 50_000), min_size=n, max_size=n),
+        st.lists(st.floats(0, 1), min_size=n, max_size=n),
+        st.lists(st.booleans(), min_size=n, max_size=n),
+        st.lists(st.floats(0, 1), min_size=n, max_size=n),
+    )
+)
 
 
 @settings(max_examples=30, deadline=None)

@@ -36,8 +36,7 @@ def test_ensemble_runs_are_child_seeds(ensemble):
     children = np.random.SeedSequence(2024).spawn(4)
     second = run_ladder(**KW, seed=children[1])
     np.testing.assert_array_equal(ensemble["hte_certified"].sel(run=1).values, second["hte_certified"].values)
-    assert not np.array_equal(ensemble["hte_certified"].sel(run=0).values,
-                              ensemble["hte_certified"].sel(run=1).values)
+    assert not np.array_equal(ensemble["hte_certified"].sel(run=0).values, ensemble["hte_certified"].sel(run=1).values)
 
 
 def test_ensemble_is_reproducible(ensemble):
@@ -50,8 +49,12 @@ def test_param_draws_drive_the_runs():
     ds = run_ensemble(n_runs=2, seed=1, param_draws=draws, **KW)
     np.testing.assert_allclose(ds["param_pass_rate"].values, [0.55, 0.9])
     assert ds["param_application_rate"].values.tolist() == [LadderParams().application_rate] * 2
-    as_list = run_ensemble(n_runs=2, seed=1, param_draws=[
-        LadderParams(pass_rate=0.55, exit_rate_hte=0.01), LadderParams(pass_rate=0.9, exit_rate_hte=0.05)], **KW)
+    as_list = run_ensemble(
+        n_runs=2,
+        seed=1,
+        param_draws=[LadderParams(pass_rate=0.55, exit_rate_hte=0.01), LadderParams(pass_rate=0.9, exit_rate_hte=0.05)],
+        **KW,
+    )
     xr.testing.assert_identical(ds, as_list)
 
 
@@ -103,7 +106,8 @@ def test_super_deduction_raises_every_firms_rd():
     firms = list(model.agents)
     before = np.array([f.rd_spend for f in firms])
     model.policy = model.policy | dict.fromkeys(
-        ("rd_super_deduction", "rd_super_deduction_manufacturing", "rd_super_deduction_tech_sme"), 2.0)
+        ("rd_super_deduction", "rd_super_deduction_manufacturing", "rd_super_deduction_tech_sme"), 2.0
+    )
     for f in firms:
         f.choose_rd(allow_voucher=False)
     after = np.array([f.rd_spend for f in firms])
