@@ -277,6 +277,15 @@ def _trend_settings(draws: int | None, tune: int | None):
     return TrendSettings(**{k: v for k, v in {"draws": draws, "tune": tune}.items() if v is not None})
 
 
+def _trend_forecaster(inputs: Inputs, settings, seed: int, cache: Path):
+    """The trend model as backtest and audit call it, reusing posteriors saved in `cache`."""
+    from forecast.evaluation.backtest import trend_forecaster
+
+    return trend_forecaster(
+        regions=inputs.regions, indicators=inputs.indicators, settings=settings, seed=seed, cache=posterior_cache(cache)
+    )
+
+
 def _warn_convergence(statuses) -> None:
     if any(s.startswith("WARNING") for s in statuses):
         typer.secho(
@@ -304,7 +313,7 @@ def backtest(
     cache: CacheOption = DEFAULT_CACHE,
 ) -> None:
     """Forecast from past origins and score the trend model against naive baselines (coverage, CRPS, Brier)."""
-    from forecast.evaluation.backtest import DEFAULT_SEED, plan_backtest, run_backtest, trend_forecaster
+    from forecast.evaluation.backtest import DEFAULT_SEED, plan_backtest, run_backtest
     from forecast.report.evaluation import format_backtest, write_backtest
     from forecast.report.files import provenance
 
@@ -324,13 +333,7 @@ def backtest(
         inputs.history,
         tasks,
         excluded,
-        forecaster=trend_forecaster(
-            regions=inputs.regions,
-            indicators=inputs.indicators,
-            settings=settings,
-            seed=seed,
-            cache=posterior_cache(cache),
-        ),
+        forecaster=_trend_forecaster(inputs, settings, seed, cache),
         seed=seed,
     )
     typer.echo(format_backtest(result))
@@ -357,7 +360,7 @@ def audit(
 ) -> None:
     """Past targets: the probability the model would have given at the plan's base year, beside what happened."""
     from forecast.evaluation.audit import audit_cases, run_audit
-    from forecast.evaluation.backtest import DEFAULT_SEED, trend_forecaster
+    from forecast.evaluation.backtest import DEFAULT_SEED
     from forecast.report.evaluation import format_audit, write_audit
     from forecast.report.files import provenance
 
@@ -370,13 +373,7 @@ def audit(
         cases,
         inputs.history,
         inputs.indicators,
-        forecaster=trend_forecaster(
-            regions=inputs.regions,
-            indicators=inputs.indicators,
-            settings=settings,
-            seed=seed,
-            cache=posterior_cache(cache),
-        ),
+        forecaster=_trend_forecaster(inputs, settings, seed, cache),
         seed=seed,
     )
     typer.echo(format_audit(rows, skipped))
