@@ -34,7 +34,7 @@ import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RAW_FILES = ("hebei_history.csv", "hebei_history_2.csv", "provinces_hebei_and_neighbours.csv")
+RAW_FILES = ("hebei_history.csv", "hebei_history_2.csv", "hebei_history_3.csv", "provinces_hebei_and_neighbours.csv")
 COLUMNS = ["region", "indicator", "year", "value", "unit", "source", "note", "series", "flag"]
 
 CANONICAL_UNIT = {
