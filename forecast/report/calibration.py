@@ -23,6 +23,7 @@ import pandas as pd
 from forecast.ladder.calibration import PredictiveCheck, region_figures
 from forecast.report.calibration_charts import plot_calibration_check
 from forecast.report.files import provenance, staged_output, write_manifest
+from forecast.report.labels import ENGLISH, Labels
 from models.ladder import calibration as cal
 from models.ladder.params import PARAM_RANGES
 
@@ -63,7 +64,9 @@ def format_summary(table: pd.DataFrame, region: str, status: str) -> str:
     return f"{text}\n\nconvergence: {status}"
 
 
-def check_chart(check: PredictiveCheck, idata: az.InferenceData, history: pd.DataFrame) -> plt.Figure:
+def check_chart(
+    check: PredictiveCheck, idata: az.InferenceData, history: pd.DataFrame, labels: Labels = ENGLISH
+) -> plt.Figure:
     """The predictive check drawn over the region's published figures (from `HISTORY_SHOWN` years before the window)."""
     figures = region_figures(history, check.region)
     figures = figures[figures["year"] >= check.start_year - HISTORY_SHOWN]
@@ -74,8 +77,10 @@ def check_chart(check: PredictiveCheck, idata: az.InferenceData, history: pd.Dat
         check.meanfield,
         start_year=check.start_year,
         status=status,
-        title=f"{check.region}: ladder model with calibrated rates ({check.runs} ABM runs, firm_scale "
-        f"{check.firm_scale})",
+        title=labels.text(
+            "calibration_title", region=labels.region(check.region), runs=check.runs, scale=check.firm_scale
+        ),
+        labels=labels,
     )
 
 

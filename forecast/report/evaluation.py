@@ -22,6 +22,7 @@ from forecast.evaluation.audit import audit_reliability, audit_scores
 from forecast.evaluation.backtest import CRPS_NOTE, METHODS, MODEL, BacktestResult, reliability_by_method, score_table
 from forecast.report.charts import plot_reliability
 from forecast.report.files import staged_output, write_manifest
+from forecast.report.labels import ENGLISH, Labels
 
 
 # --- backtest ---------------------------------------------------------------------------------
@@ -64,21 +65,23 @@ def format_backtest(result: BacktestResult) -> str:
     return "\n".join(lines)
 
 
-def reliability_labels(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def reliability_labels(rows: pd.DataFrame, labels: Labels = ENGLISH) -> dict[str, pd.DataFrame]:
     """Reliability tables keyed by a legend label naming the method and its Brier score."""
     pooled = score_table(rows).query("origin == 'all'").set_index("method")["brier"]
     tables = reliability_by_method(rows)
-    return {f"{m} (Brier {pooled[m]:.3f})": t for m, t in tables.groupby("method", sort=False)}
+    return {labels.text("brier_legend", method=m, brier=pooled[m]): t for m, t in tables.groupby("method", sort=False)}
 
 
-def write_backtest(out_dir: Path, result: BacktestResult, meta: dict) -> list[Path]:
+def write_backtest(out_dir: Path, result: BacktestResult, meta: dict, *, labels: Labels = ENGLISH) -> list[Path]:
     """Write backtest.csv, scores.csv, reliability.csv and .png, excluded.csv and manifest.json, all or nothing."""
     with staged_output(out_dir) as staging:
         result.rows.to_csv(staging / "backtest.csv", index=False)
         score_table(result.rows).to_csv(staging / "scores.csv", index=False)
         reliability_by_method(result.rows).to_csv(staging / "reliability.csv", index=False)
         result.excluded.to_csv(staging / "excluded.csv", index=False)
-        fig = plot_reliability(reliability_labels(result.rows), title="Backtest: threshold events, pooled over origins")
+        fig = plot_reliability(
+            reliability_labels(result.rows, labels), title=labels.text("backtest_reliability_title"), labels=labels
+        )
         fig.savefig(staging / "reliability.png", dpi=110)
         plt.close(fig)
         write_manifest(

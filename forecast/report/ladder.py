@@ -18,12 +18,14 @@ import xarray as xr
 
 from forecast.inputs.stages import STAGE_INDICATORS
 from forecast.inputs.tables import best_points, select_series
+from forecast.inputs.targets import Target
 from forecast.ladder.explain import ExplainReport
 from forecast.ladder.pipeline import LadderPlan, LadderRun, LadderTargetResult, paired_difference
 from forecast.probability import band_quantiles
 from forecast.report.files import provenance, staged_output, write_manifest
+from forecast.report.labels import ENGLISH, Labels
 from forecast.report.ladder_charts import plot_fans_side_by_side, plot_ladder_fan, plot_stages, plot_tornado
-from forecast.report.run import display_frame, figure_text
+from forecast.report.run import display_frame, figure_text, target_names, text_table
 from models.ladder.model import INDICATOR_COLUMNS, STOCK_COLUMNS
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -55,33 +57,35 @@ def ladder_columns(table: pd.DataFrame, results: Sequence[LadderTargetResult]) -
     return out
 
 
-def format_ladder_table(table: pd.DataFrame, label: str) -> str:
+def format_ladder_table(
+    table: pd.DataFrame, label: str, *, labels: Labels = ENGLISH, targets: Sequence[Target] = ()
+) -> str:
     """Terminal table: the current trend and the ladder scenario side by side."""
-    shown = display_frame(table)
-    return pd.DataFrame(
-        {
-            "target": shown["target"],
-            "deadline": shown["deadline"],
-            "latest": shown["latest"],
-            "current trend: median (80%)": [
-                interval_text(m, lo, hi)
-                for m, lo, hi in zip(table["median"], table["low_80"], table["high_80"], strict=True)
-            ],
-            "P(met) current trend": shown["P(met)"],
-            "ladder: median (80%)": [
-                interval_text(m, lo, hi)
-                for m, lo, hi in zip(
-                    table["ladder_median"], table["ladder_low_80"], table["ladder_high_80"], strict=True
-                )
-            ],
-            f"P(met) ladder: {label}": [
-                probability_text(p, e)
-                for p, e in zip(table["ladder_p_met"], table["ladder_p_met_mc_error"], strict=True)
-            ],
-            "outcome": shown["outcome"],
-            "diagnostics": shown["diagnostics"],
-        }
-    ).to_string(index=False)
+    shown = display_frame(table, labels, targets)
+    column = labels.text
+    return text_table(
+        pd.DataFrame(
+            {
+                **{column(c): shown[column(c)] for c in ("col_target", "col_deadline", "col_latest")},
+                column("col_trend_interval"): [
+                    interval_text(m, lo, hi)
+                    for m, lo, hi in zip(table["median"], table["low_80"], table["high_80"], strict=True)
+                ],
+                column("col_trend_p"): shown[column("col_p_met")],
+                column("col_ladder_interval"): [
+                    interval_text(m, lo, hi)
+                    for m, lo, hi in zip(
+                        table["ladder_median"], table["ladder_low_80"], table["ladder_high_80"], strict=True
+                    )
+                ],
+                column("col_ladder_p", label=label): [
+                    probability_text(p, e)
+                    for p, e in zip(table["ladder_p_met"], table["ladder_p_met_mc_error"], strict=True)
+                ],
+                **{column(c): shown[column(c)] for c in ("col_outcome", "col_diagnostics")},
+            }
+        )
+    )
 
 
 def stage_quantiles(ensembles: Mapping[str, xr.Dataset]) -> pd.DataFrame:
@@ -173,6 +177,7 @@ class LadderOutput:
     history: pd.DataFrame
     series: Mapping[str, str]
     label: str
+    labels: Labels = ENGLISH
 
     def table(self, trend_table: pd.DataFrame) -> pd.DataFrame:
         return ladder_columns(trend_table, self.results)
@@ -181,7 +186,8 @@ class LadderOutput:
         notes = "\n".join(
             f"ladder note: {n}" for n in [*self.run.plan.start.describe(), *self.run.plan.notes, *self.run.notes]
         )
-        return f"{format_ladder_table(table, self.label)}\n{notes}"
+        targets = [r.target for r in self.results]
+        return f"{format_ladder_table(table, self.label, labels=self.labels, targets=targets)}\n{notes}"
 
     def manifest(self) -> dict:
         return ladder_manifest(self.run, self.results)
@@ -191,16 +197,18 @@ class LadderOutput:
         stages = stage_quantiles({self.label: self.run.ensemble})
         stages.to_csv(folder / "ladder_stages.csv", index=False)
         observed = observed_stages(self.history, self.run.plan.region, self.series, self.run.plan.start.year)
-        save(plot_stages(stages, observed), folder / "ladder_stages.png")
+        save(plot_stages(stages, observed, labels=self.labels), folder / "ladder_stages.png")
         ladder_quantiles(self.run).to_csv(folder / "ladder_trajectories.csv", index=False)
         for r in self.results:
             if r.result is not None:
                 rows = select_series(
                     self.history, r.target.region, r.target.indicator, self.series.get(r.target.indicator, "main")
                 )[0]
-                title = (
-                    f"ladder: {self.label}\n{r.target.describe()}: "
-                    f"P(met) = {r.result.probability:.2f} ± {r.result.mc_error:.2f}"
+                title = self.labels.text(
+                    "ladder_fan_title",
+                    label=self.label,
+                    target=self.labels.target(r.target),
+                    p=self.labels.text("p_met_short", p=r.result.probability, e=r.result.mc_error),
                 )
                 fig = plot_ladder_fan(
                     self.run.years,
@@ -211,6 +219,7 @@ class LadderOutput:
                     r.result.mc_error,
                     title,
                     calibrated=self.run.plan.calibration == "posterior",
+                    labels=self.labels,
                 )
                 save(fig, folder / f"fan_ladder_{r.target.target_id}.png")
 
@@ -246,26 +255,29 @@ def compare_table(labels: Sequence[str], results: Mapping[str, Sequence[LadderTa
     return pd.DataFrame(rows)
 
 
-def format_compare_table(table: pd.DataFrame, labels: Sequence[str]) -> str:
+def format_compare_table(
+    table: pd.DataFrame, scenarios: Sequence[str], *, labels: Labels = ENGLISH, targets: Sequence[Target] = ()
+) -> str:
     """Terminal table: one row per target, one column per scenario."""
-    diff = f"diff_vs_{labels[0]}"
+    diff = f"diff_vs_{scenarios[0]}"
     cell = {
         (r.target, r.scenario): probability_text(r.p_met, r.p_met_mc_error)
         + (
             ""
-            if r.scenario == labels[0] or pd.isna(getattr(r, diff))
+            if r.scenario == scenarios[0] or pd.isna(getattr(r, diff))
             else f" ({getattr(r, diff):+.2f} ± {r.diff_mc_error:.2f})"
         )
         for r in table.itertuples()
     }
-    targets = list(dict.fromkeys(table["target"]))
+    rows = table.drop_duplicates("target")
+    names = dict(zip(rows["target"], target_names(rows, labels, targets), strict=True))
     wide = pd.DataFrame(
-        {"target": targets, **{label: [cell.get((t, label), "-") for t in targets] for label in labels}}
+        {
+            labels.text("col_target"): list(names.values()),
+            **{s: [cell.get((t, s), "-") for t in names] for s in scenarios},
+        }
     )
-    return (
-        wide.to_string(index=False)
-        + f"\n(P(met) ± Monte Carlo error; in brackets the change from {labels[0]} ± its paired MC error)"
-    )
+    return text_table(wide) + "\n" + labels.text("compare_note", first=scenarios[0])
 
 
 def write_compare(
@@ -275,21 +287,25 @@ def write_compare(
     history: pd.DataFrame,
     series: Mapping[str, str],
     meta: dict,
+    *,
+    labels: Labels = ENGLISH,
 ) -> list[Path]:
     """compare.csv, stage counts (CSV, chart), one side-by-side fan chart per target, manifest: all or nothing."""
-    labels = list(runs)
+    names = list(runs)
     with staged_output(out_dir) as staging:
-        compare_table(labels, results).to_csv(staging / "compare.csv", index=False)
+        compare_table(names, results).to_csv(staging / "compare.csv", index=False)
         stages = stage_quantiles({label: run.ensemble for label, run in runs.items()})
         stages.to_csv(staging / "stages.csv", index=False)
-        region = runs[labels[0]].plan.region
+        region = runs[names[0]].plan.region
         save(
-            plot_stages(stages, observed_stages(history, region, series, runs[labels[0]].plan.start.year)),
+            plot_stages(
+                stages, observed_stages(history, region, series, runs[names[0]].plan.start.year), labels=labels
+            ),
             staging / "stages.png",
         )
-        for target_id in dict.fromkeys(r.target.target_id for label in labels for r in results[label]):
+        for target_id in dict.fromkeys(r.target.target_id for label in names for r in results[label]):
             judged = {
-                label: r for label in labels for r in results[label] if r.target.target_id == target_id and r.result
+                label: r for label in names for r in results[label] if r.target.target_id == target_id and r.result
             }
             if not judged:
                 continue
@@ -301,6 +317,7 @@ def write_compare(
                 target,
                 {label: (r.result.probability, r.result.mc_error) for label, r in judged.items()},
                 calibrated={label: runs[label].plan.calibration == "posterior" for label in judged},
+                labels=labels,
             )
             save(fig, staging / f"fan_{target_id}.png")
         write_manifest(staging, meta)
@@ -321,25 +338,28 @@ def compare_manifest(
     }
 
 
-def format_explain(report: ExplainReport) -> str:
+def format_explain(report: ExplainReport, labels: Labels = ENGLISH) -> str:
     """The sweep as a table, then the inverse search's answer."""
     sweep = report.sweep
+    column = labels.text
     shown = pd.DataFrame(
         {
-            "factor": sweep["factor"],
-            "setting": sweep["setting"],
-            "value": ["-" if pd.isna(v) else f"{v:.3g}" for v in sweep["value"]],
-            "P(met)": [probability_text(p, e) for p, e in zip(sweep["p_met"], sweep["p_met_mc_error"], strict=True)],
-            "change": [
+            column("col_factor"): sweep["factor"],
+            column("col_setting"): sweep["setting"],
+            column("col_value"): ["-" if pd.isna(v) else f"{v:.3g}" for v in sweep["value"]],
+            column("col_p_met"): [
+                probability_text(p, e) for p, e in zip(sweep["p_met"], sweep["p_met_mc_error"], strict=True)
+            ],
+            column("col_change"): [
                 "-" if k == "scenario" else f"{c:+.2f} ± {e:.2f}"
                 for k, c, e in zip(sweep["kind"], sweep["change"], sweep["change_mc_error"], strict=True)
             ],
         }
     )
     lines = [
-        f"{report.target.describe()} — ladder: {report.plan.name} ({report.plan.runs} runs, common random numbers)",
-        shown.to_string(index=False),
-        "(change: from the scenario as written, ± paired Monte Carlo error)",
+        column("explain_heading", target=labels.target(report.target), label=report.plan.name, runs=report.plan.runs),
+        text_table(shown),
+        column("explain_note"),
     ]
     if report.search is not None:
         lines.append(report.search.message)
@@ -348,7 +368,7 @@ def format_explain(report: ExplainReport) -> str:
     return "\n".join(lines)
 
 
-def write_explain(out_dir: Path, report: ExplainReport, meta: dict) -> list[Path]:
+def write_explain(out_dir: Path, report: ExplainReport, meta: dict, *, labels: Labels = ENGLISH) -> list[Path]:
     """explain.csv (the sweep), tornado.png, inverse.csv (the search's trace), manifest.json: all or nothing."""
     with staged_output(out_dir) as staging:
         report.sweep.to_csv(staging / "explain.csv", index=False)
@@ -356,7 +376,8 @@ def write_explain(out_dir: Path, report: ExplainReport, meta: dict) -> list[Path
             plot_tornado(
                 report.effects,
                 report.baseline,
-                f"{report.target.region}: {report.target.describe()}\nladder: {report.plan.name}",
+                labels.text("tornado_title", target=labels.target(report.target), label=report.plan.name),
+                labels=labels,
             ),
             staging / "tornado.png",
         )

@@ -17,19 +17,14 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from forecast.inputs.tables import best_points  # noqa: E402
 from forecast.inputs.targets import Target  # noqa: E402
 from forecast.report.charts import plot_fan  # noqa: E402
+from forecast.report.labels import Labels, localised  # noqa: E402
 
-STAGE_PANELS = {
-    "hte_certified": "certified high-tech enterprises",
-    "tech_sme_registered": "registered tech SMEs",
-    "reserve": "reserve pool",
-    "startup": "startups",
-    "outside": "off the ladder",
-    "gazelle": "gazelles",
-}
-"""Stage columns drawn by `plot_stages`, with their panel titles."""
+STAGE_PANELS = ("hte_certified", "tech_sme_registered", "reserve", "startup", "outside", "gazelle")
+"""Stage columns drawn by `plot_stages`, in order; their panel titles are `labels.text("stage_<column>")`."""
 
 
-def plot_stages(stages: pd.DataFrame, observed: pd.DataFrame | None = None, axes=None) -> plt.Figure:
+@localised
+def plot_stages(stages: pd.DataFrame, observed: pd.DataFrame | None = None, axes=None, *, labels: Labels) -> plt.Figure:
     """Stage counts over time: one panel per stage, median and 80% band per scenario.
 
     `stages` has columns scenario, year, stage, q0.1, q0.5, q0.9 (`forecast.report.ladder.stage_quantiles`);
@@ -46,28 +41,32 @@ def plot_stages(stages: pd.DataFrame, observed: pd.DataFrame | None = None, axes
     for ax, stage in zip(axes, names, strict=False):
         for label, rows in stages[stages["stage"] == stage].groupby("scenario", sort=False):
             ax.fill_between(rows["year"], rows["q0.1"], rows["q0.9"], color=colours[label], alpha=0.2, linewidth=0)
-            ax.plot(rows["year"], rows["q0.5"], color=colours[label], linewidth=2, label=f"{label} (median, 80% band)")
+            ax.plot(
+                rows["year"],
+                rows["q0.5"],
+                color=colours[label],
+                linewidth=2,
+                label=labels.text("stage_band", label=label),
+            )
         if observed is not None:
             seen = observed[observed["stage"] == stage]
-            ax.plot(seen["year"], seen["value"], "o", color="black", label="published figure")
-        ax.set_title(STAGE_PANELS[stage], fontsize=10)
+            ax.plot(seen["year"], seen["value"], "o", color="black", label=labels.text("published"))
+        ax.set_title(labels.text(f"stage_{stage}"), fontsize=10)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("firms")
+        ax.set_ylabel(labels.text("firms"))
         ax.grid(alpha=0.3)
     for ax in axes[len(names) :]:
         ax.set_visible(False)
     axes[0].legend(fontsize=7, loc="upper left")
-    fig.suptitle("Ladder model: firms per stage", fontsize=12)
+    fig.suptitle(labels.text("stages_title"), fontsize=12)
     fig.tight_layout()
     return fig
 
 
-LATER_LABEL = {
-    False: "published after the start (not used)",
-    True: "published after the start (fitted by the calibration)",
-}
+LATER_LABEL = {False: "later_unused", True: "later_fitted"}
 
 
+@localised
 def plot_ladder_fan(
     years: np.ndarray,
     paths: np.ndarray,
@@ -78,14 +77,16 @@ def plot_ladder_fan(
     title: str,
     ax: plt.Axes | None = None,
     calibrated: bool = False,
+    *,
+    labels: Labels,
 ) -> plt.Figure:
     """A fan chart of ladder trajectories from their start year (`charts.plot_fan`), with the
     figures published after the start year marked as diamonds: the runs start before them,
     and only a calibrated scenario's rates were fitted to them (`calibrated`)."""
     start = int(years[0])
-    fig = plot_fan(years, paths, history[history["year"] <= start], target, probability, mc_error, ax=ax)
+    fig = plot_fan(years, paths, history[history["year"] <= start], target, probability, mc_error, ax=ax, labels=labels)
     ax = ax or fig.axes[0]
-    ax.axvline(start, color="grey", linestyle="--", linewidth=1, label=f"runs start from the {start} counts")
+    ax.axvline(start, color="grey", linestyle="--", linewidth=1, label=labels.text("runs_start", year=start))
     later = best_points(history[history["year"] > start])
     if len(later):
         ax.plot(
@@ -95,13 +96,14 @@ def plot_ladder_fan(
             color="tab:orange",
             markersize=7,
             linestyle="none",
-            label=LATER_LABEL[calibrated],
+            label=labels.text(LATER_LABEL[calibrated]),
         )
     ax.legend(fontsize=8, loc="upper left")
     ax.set_title(title, fontsize=10)
     return fig
 
 
+@localised
 def plot_fans_side_by_side(
     trajectories: dict[str, tuple[np.ndarray, np.ndarray]],
     history: pd.DataFrame,
@@ -109,6 +111,8 @@ def plot_fans_side_by_side(
     probabilities: dict[str, tuple[float, float]],
     axes=None,
     calibrated: dict[str, bool] | None = None,
+    *,
+    labels: Labels,
 ) -> plt.Figure:
     """One ladder fan chart per scenario on shared axes, the target marked, P(met) ± MC error in each title.
 
@@ -130,19 +134,23 @@ def plot_fans_side_by_side(
             target,
             p,
             se,
-            f"{label}\nP(met) = {p:.2f} ± {se:.2f}",
+            f"{label}\n{labels.text('p_met_short', p=p, e=se)}",
             ax=ax,
             calibrated=bool((calibrated or {}).get(label)),
+            labels=labels,
         )
         if ax is not axes[0]:
             ax.get_legend().remove()
             ax.set_ylabel("")
-    fig.suptitle(f"{target.region}: {target.describe()} (ladder model)", fontsize=12)
+    fig.suptitle(labels.text("ladder_suffix", target=labels.target(target)), fontsize=12)
     fig.tight_layout()
     return fig
 
 
-def plot_tornado(effects: pd.DataFrame, baseline: float, title: str, ax: plt.Axes | None = None) -> plt.Figure:
+@localised
+def plot_tornado(
+    effects: pd.DataFrame, baseline: float, title: str, ax: plt.Axes | None = None, *, labels: Labels
+) -> plt.Figure:
     """Tornado chart: per factor, a bar from P(met) at its low setting to P(met) at its high one.
 
     `effects` has columns factor, low, high (probabilities), low_label, high_label;
@@ -155,16 +163,23 @@ def plot_tornado(effects: pd.DataFrame, baseline: float, title: str, ax: plt.Axe
     ax.barh(y, np.abs(rows["high"] - rows["low"]).to_numpy(), left=lo, color="tab:blue", alpha=0.7, height=0.6)
     for k, row in enumerate(rows.itertuples()):
         if row.low == row.high:
-            ax.text(row.high, k, f" no change: {row.low_label} = {row.high_label}", ha="left", va="center", fontsize=8)
+            ax.text(
+                row.high,
+                k,
+                labels.text("no_change", low=row.low_label, high=row.high_label),
+                ha="left",
+                va="center",
+                fontsize=8,
+            )
             continue
         ax.text(row.low, k, f"{row.low_label} ", ha="right" if row.low <= row.high else "left", va="center", fontsize=8)
         ax.text(
             row.high, k, f" {row.high_label}", ha="left" if row.low <= row.high else "right", va="center", fontsize=8
         )
-    ax.axvline(baseline, color="black", linewidth=1.5, label=f"scenario as written: {baseline:.2f}")
+    ax.axvline(baseline, color="black", linewidth=1.5, label=labels.text("as_written", p=baseline))
     ax.set_yticks(y, rows["factor"].tolist())
     ax.set_xlim(-0.2, 1.45)  # room for the labels beside bars at 0 or 1
-    ax.set_xlabel("P(target met)")
+    ax.set_xlabel(labels.text("p_target_met"))
     ax.set_title(title, fontsize=11)
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(axis="x", alpha=0.3)

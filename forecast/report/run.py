@@ -5,16 +5,18 @@ Files are written all or nothing (`forecast.report.files.staged_output`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from forecast.inputs.targets import Target
 from forecast.probability import band_quantiles, first_met, joint_probability, met_draws
 from forecast.report.charts import plot_fan
 from forecast.report.files import provenance, staged_output, write_manifest
+from forecast.report.labels import ENGLISH, Labels
 from forecast.trend.pipeline import TargetResult
 
 
@@ -55,35 +57,46 @@ def figure_text(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def format_table(table: pd.DataFrame) -> str:
-    """The results table as plain text for the terminal."""
-    return display_frame(table).to_string(index=False)
+def text_table(frame: pd.DataFrame) -> str:
+    """A table of text cells for the terminal, its columns aligned for Chinese characters (two columns wide)."""
+    with pd.option_context("display.unicode.east_asian_width", True, "display.width", 10_000):
+        return frame.to_string(index=False)
 
 
-def display_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """The results table's columns as the terminal shows them (text cells)."""
+def format_table(table: pd.DataFrame, labels: Labels = ENGLISH, targets: Iterable[Target] = ()) -> str:
+    """The results table as plain text for the terminal, in the words of `labels`."""
+    return text_table(display_frame(table, labels, targets))
+
+
+def target_names(table: pd.DataFrame, labels: Labels, targets: Iterable[Target]) -> list[str]:
+    """Each row's target in words (`Labels.target`), found by the table's ``target_id``."""
+    by_id = {t.target_id: labels.target(t) for t in targets}
+    return [by_id.get(i, d) for i, d in zip(table["target_id"], table["target"], strict=True)]
+
+
+def display_frame(table: pd.DataFrame, labels: Labels = ENGLISH, targets: Iterable[Target] = ()) -> pd.DataFrame:
+    """The results table's columns as the terminal shows them (text cells, headers in the words of `labels`)."""
     return pd.DataFrame(
         {
-            "target": table["target"],
-            "deadline": table["deadline"],
-            "latest": [
+            labels.text("col_target"): target_names(table, labels, targets),
+            labels.text("col_deadline"): table["deadline"],
+            labels.text("col_latest"): [
                 f"{v:g} ({y})" if pd.notna(v) else "-"
                 for v, y in zip(table["latest_value"], table["latest_year"], strict=True)
             ],
-            "median": table["median"].map(figure_text),
-            "80% interval": [
+            labels.text("col_median"): table["median"].map(figure_text),
+            labels.text("col_interval"): [
                 f"{figure_text(lo)}-{figure_text(hi)}" if pd.notna(lo) else "-"
                 for lo, hi in zip(table["low_80"], table["high_80"], strict=True)
             ],
-            "P(met)": [
+            labels.text("col_p_met"): [
                 f"{p:.2f} ± {e:.2f}" if pd.notna(p) else "-"
                 for p, e in zip(table["p_met"], table["p_met_mc_error"], strict=True)
             ],
-            "outcome": [
-                ("-" if pd.isna(o) else f"{o:g} ({'met' if m else 'missed'})")
-                for o, m in zip(table["outcome"], table["outcome_met"], strict=True)
+            labels.text("col_outcome"): [
+                labels.outcome(o, bool(m)) for o, m in zip(table["outcome"], table["outcome_met"], strict=True)
             ],
-            "diagnostics": table["diagnostics"],
+            labels.text("col_diagnostics"): table["diagnostics"],
         }
     )
 
@@ -165,6 +178,8 @@ def write_run(
     table: pd.DataFrame,
     meta: dict,
     extra: Callable[[Path], None] | None = None,
+    *,
+    labels: Labels = ENGLISH,
 ) -> list[Path]:
     """Write table, quantiles, charts and manifest into `out_dir`, all or nothing.
 
@@ -190,6 +205,7 @@ def write_run(
                 outcome=r.outcome,
                 cutoff=r.cutoff,
                 status=r.fit.diagnostics.status,
+                labels=labels,
             )
             fig.savefig(staging / f"fan_{r.target.target_id}.png", dpi=110)
             plt.close(fig)
