@@ -1,0 +1,122 @@
+"""Past runs, read back from the manifests their folders keep.
+
+`load_run_records(root)` finds every ``manifest.json`` under `root` (the default output
+root is ``out/``), skipping hidden folders (a staging folder left by a killed process
+starts with a dot), and returns one row per run folder with fixed columns:
+
+``folder, command, scenario, created_utc, seed, data_sha256, headline, problem``
+
+* ``folder``: the run folder relative to `root`;
+* ``command``: the verb (``run``, ``compare``, ``explain``, ``calibrate``, ``backtest``,
+  ``audit``, ``county``);
+* ``scenario``: the scenario name(s), the region calibrated or the county scored;
+* ``created_utc``: when the manifest was written (UTC ISO-8601; empty for runs made
+  before manifests recorded it);
+* ``data_sha256``: the first 12 hex digits of the history (or figures) file's hash;
+* ``headline``: the headline probabilities (P(met) per target, P(all met)) or score;
+* ``problem``: why a manifest could not be read (the row is kept, so nothing is hidden).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from forecast.errors import InputError, Problem
+from forecast.inputs.tables import read_table
+
+COLUMNS = ["folder", "command", "scenario", "created_utc", "seed", "data_sha256", "headline", "problem"]
+MANIFEST = "manifest.json"
+
+
+def load_run_records(root: Path) -> pd.DataFrame:
+    """One row per run folder under `root`, newest first (rules in the module docstring)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(
+            [
+                Problem(
+                    str(root), "--out-root", "no such folder", "give the folder runs were written under (default out/)"
+                )
+            ]
+        )
+    records = [
+        _record(path, root)
+        for path in sorted(root.rglob(MANIFEST))
+        if not any(part.startswith(".") for part in path.relative_to(root).parts)
+    ]
+    table = pd.DataFrame(records, columns=COLUMNS)
+    return table.sort_values(["created_utc", "folder"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _record(path: Path, root: Path) -> dict:
+    folder = str(path.parent.relative_to(root)) if path.parent != root else "."
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return {**dict.fromkeys(COLUMNS, ""), "folder": folder, "problem": f"unreadable manifest ({exc})"}
+    command = str(meta.get("command", "")).split()
+    verb = command[1] if len(command) > 1 else ""
+    data_hash = (meta.get("input_sha256") or {}).get("data") or (meta.get("input_sha256") or {}).get("figures", "")
+    return {
+        "folder": folder,
+        "command": verb,
+        "scenario": _scenario(meta),
+        "created_utc": str(meta.get("created_utc", "")),
+        "seed": "" if meta.get("seed") is None else str(meta["seed"]),
+        "data_sha256": str(data_hash)[:12],
+        "headline": _headline(meta, path.parent),
+        "problem": "",
+    }
+
+
+def _scenario(meta: dict) -> str:
+    if "scenario" in meta:
+        return str(meta["scenario"])
+    if isinstance(meta.get("scenarios"), dict):
+        return ", ".join(meta["scenarios"])
+    if isinstance(meta.get("ladder"), dict) and "scenario" in meta["ladder"]:
+        return str(meta["ladder"]["scenario"])
+    if isinstance(meta.get("scorecard"), dict):
+        return str(meta["scorecard"].get("county", ""))
+    return str(meta.get("region", ""))
+
+
+def _headline(meta: dict, folder: Path) -> str:
+    """P(met) per target (trend from targets.csv beside the manifest, ladder from the manifest), P(all met),
+    or a scorecard's score and class."""
+    parts = _trend_probabilities(folder / "targets.csv")
+    ladder = meta.get("ladder", {}).get("probabilities", {}) if isinstance(meta.get("ladder"), dict) else {}
+    parts += [f"{target} {_p(p)} (ladder)" for target, p in ladder.items()]
+    for label, scenario in (meta.get("scenarios") or {}).items():
+        if isinstance(scenario, dict):
+            parts += [f"{label}: {target} {_p(p)}" for target, p in scenario.get("probabilities", {}).items()]
+    joint = meta.get("joint") or {}
+    if joint.get("p_all_met") is not None:
+        parts.append(f"all {joint['p_all_met']:.2f}")
+    card = meta.get("scorecard")
+    if isinstance(card, dict) and "score" in card:
+        parts.append(f"score {card['score']:.1f}, class {card.get('class', '?')}")
+    return "; ".join(parts)
+
+
+def _trend_probabilities(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    try:
+        table = read_table(path)
+    except InputError:
+        return []
+    if not {"target_id", "p_met"} <= set(table.columns):
+        return []
+    return [
+        f"{t} {float(p):.2f}" for t, p in zip(table["target_id"], table["p_met"], strict=True) if p not in ("", "nan")
+    ]
+
+
+def _p(value) -> str:
+    return f"{value['p_met']:.2f}" if isinstance(value, dict) and "p_met" in value else str(value)
