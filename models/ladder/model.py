@@ -42,7 +42,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from models.ladder import rules
+from models.ladder import kernel, rules
 from models.ladder.agents import VOUCHER_STAGES, Firm
 from models.ladder.levers import LeverSetting, active_levers, check_settings
 from models.ladder.params import LadderParams
@@ -201,8 +201,7 @@ class LadderModel(mesa.Model):
 
     # --- yearly model-level actions ---------------------------------------------
     def _stochastic_round(self, x: float) -> int:
-        whole = int(np.floor(x))
-        return whole + int(self.rng.random() < x - whole)
+        return int(kernel.stochastic_round(x, self.rng.random()))
 
     def _allocate_fund(self) -> None:
         candidates = []
@@ -213,7 +212,7 @@ class LadderModel(mesa.Model):
         self.tally["fund_candidates"] = len(candidates)
         fund = self.policy["guidance_fund"]
         if fund > 0 and candidates:
-            per_firm = fund / (len(candidates) * self.firm_scale)
+            per_firm = float(kernel.fund_per_firm(fund, len(candidates), self.firm_scale))
             for firm in candidates:
                 firm.fund_injection = per_firm
 
@@ -221,7 +220,7 @@ class LadderModel(mesa.Model):
         smes = [a for a in self.agents if a.stage == Stage.TECH_SME]
         if not smes:
             return
-        wanted = self.params.reserve_intake_rate * len(smes) + self.policy["reserve_pool_intake"] / self.firm_scale
+        wanted = kernel.reserve_wanted(len(smes), self.params.reserve_intake_rate, self.policy, self.firm_scale)
         n = min(len(smes), self._stochastic_round(wanted))
         columns = ("age", "rd_spend", "revenue", "tech_staff_share", "ip_count", "high_tech_revenue_share")
         gap = rules.hte_eligibility_gap(*(np.array([getattr(a, c) for a in smes]) for c in columns))
@@ -231,19 +230,13 @@ class LadderModel(mesa.Model):
         self.tally["reserve_intake"] += n
 
     def _voucher_probability(self) -> float:
-        value = self.policy["innovation_voucher_value"]
-        if value <= 0 or self.policy["innovation_voucher"] <= 0:
-            return 0.0
-        vouchers = self.policy["innovation_voucher"] / value / self.firm_scale
         eligible = sum(a.stage in VOUCHER_STAGES for a in self.agents)
-        return min(1.0, vouchers / eligible) if eligible else 0.0
+        return float(kernel.voucher_probability(self.policy, eligible, self.firm_scale))
 
     def _enter(self) -> None:
         p, k, year = self.params, self.firm_scale, self.year
-        n_start = int(self.rng.poisson((p.startup_entry_rate * self.base_sme + self.policy["incubator_capacity"]) / k))
-        n_move = int(
-            self.rng.poisson((p.move_in_rate * self.base_certified + self.policy["beijing_tianjin_attraction"]) / k)
-        )
+        means = kernel.entry_means(p, self.policy, self.base_sme, self.base_certified, k)
+        n_start, n_move = (int(self.rng.poisson(mean)) for mean in means)
         if n_start:
             Firm.create_from_arrays(self, build_population({"startup": n_start}, year, p, self.rng))
         if n_move:

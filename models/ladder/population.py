@@ -256,6 +256,8 @@ def _lawful(stage: Stage, a: dict, params: LadderParams) -> np.ndarray:
 
 
 def _draw_lawful(stage: Stage, n: int, start_year: int, params: LadderParams, rng: np.random.Generator) -> dict:
+    if stage in (Stage.STARTUP, Stage.OUTSIDE):  # every draw is lawful: no rejection, no oversized batch
+        return _draw(stage, n, start_year, params, rng)
     parts, have, drawn = [], 0, 0
     for _ in range(_MAX_BATCHES):
         if have >= n:

@@ -6,6 +6,13 @@ Seeds: one seed per scenario. ``run_ladder(seed=s)`` drives everything from
 ``SeedSequence(s).spawn(n)[i]``, so run i of an ensemble is reproducible alone
 with ``run_ladder(seed=SeedSequence(s).spawn(n)[i], ...)``.
 
+Engines: ``engine="array"`` (the default) steps all firms of a batch of runs at
+once (`engine.run_batch`); ``engine="mesa"`` runs the Mesa reference
+(`model.LadderModel`) run by run. Both call the same firm step (`kernel`), give
+the same columns and the same distributions, but not the same numbers for a seed
+(they draw in different orders). Array batches hold about `BATCH_AGENTS` agents;
+a run's numbers depend on its child seed only, not on the batch or the workers.
+
 Probability of an event from n independent runs with x successes::
 
     p = x / n,   se = sqrt(p (1 - p) / n)
@@ -19,17 +26,23 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 from numpy.typing import ArrayLike
 
+from models.ladder.engine import run_batch
 from models.ladder.levers import LeverSetting
-from models.ladder.model import COLUMN_UNITS, LadderModel
+from models.ladder.model import COLUMN_UNITS, COLUMNS, LadderModel
 from models.ladder.params import PARAM_RANGES, LadderParams
 
 SeedLike = int | np.random.SeedSequence
+Engine = Literal["array", "mesa"]
+ENGINES = ("array", "mesa")
+BATCH_AGENTS = 250_000
+"""Agents stepped together by the array engine (bounds its memory; numbers do not depend on it)."""
 
 
 def run_ladder(
@@ -41,14 +54,27 @@ def run_ladder(
     levers: Iterable[LeverSetting] = (),
     seed: SeedLike,
     firm_scale: int = 1,
+    engine: Engine = "mesa",
 ) -> pd.DataFrame:
     """Simulate start_year..end_year; one row per year (start year = observed state).
 
     Columns are `model.COLUMNS` (units in `model.COLUMN_UNITS`), indexed by year.
+    ``engine="array"`` gives the numbers run i of an array ensemble has for this seed.
     """
     if end_year < start_year:
         raise ValueError(f"end_year {end_year} is before start_year {start_year}")
     seed_seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    if _check_engine(engine) == "array":
+        cube = run_batch(
+            params=[params],
+            seeds=[seed_seq],
+            stage_counts=stage_counts,
+            start_year=start_year,
+            end_year=end_year,
+            levers=levers,
+            firm_scale=firm_scale,
+        )
+        return pd.DataFrame(cube[0], columns=COLUMNS).astype({"year": int}).set_index("year")
     model = LadderModel(
         stage_counts=stage_counts,
         start_year=start_year,
@@ -84,6 +110,7 @@ def run_ensemble(
     param_draws: Sequence[LadderParams] | pd.DataFrame | None = None,
     on_done: Callable[[int], None] | None = None,
     workers: int = 1,
+    engine: Engine = "array",
     **kwargs: object,
 ) -> xr.Dataset:
     """`n_runs` independent runs as a Dataset with dims ("run", "year").
@@ -99,54 +126,76 @@ def run_ensemble(
             (for a progress display; the model prints nothing).
         workers: processes to spread the runs over; the numbers do not depend on
             it (run i always uses child seed i).
+        engine: "array" (all firms of a batch of runs at once) or "mesa" (the
+            reference, run by run); same layout and distributions (module docstring).
         **kwargs: passed to `run_ladder` (stage_counts, start_year, end_year,
             params, levers, firm_scale).
 
     Returns:
         One variable per collected column (units in its ``units`` attribute), plus
         ``param_<name>`` variables with dim "run" holding each run's parameters;
-        attrs record the seed, firm_scale and levers.
+        attrs record the seed, firm_scale, levers and engine.
     """
     if n_runs < 1:
         raise ValueError("n_runs must be at least 1")
+    _check_engine(engine)
     base = kwargs.pop("params", LadderParams())
     if not isinstance(base, LadderParams):
         raise TypeError("params must be a LadderParams")
     draws = _param_list(param_draws, n_runs, base)
     seed_seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     children = seed_seq.spawn(n_runs)
-    jobs = [(draws[i], children[i], kwargs) for i in range(n_runs)]
+    size = _batch_size(kwargs) if engine == "array" else 1
+    jobs = [(engine, draws[i : i + size], children[i : i + size], kwargs) for i in range(0, n_runs, size)]
     done = on_done or (lambda n: None)
-    frames = []
-    if workers > 1 and n_runs > 1:
+    cubes = []
+    if workers > 1 and len(jobs) > 1:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        with ProcessPoolExecutor(max_workers=min(workers, n_runs), mp_context=context) as pool:
-            for frame in pool.map(_run_job, jobs, chunksize=max(1, n_runs // (4 * workers))):
-                frames.append(frame)
-                done(1)
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+            for cube in pool.map(_run_job, jobs, chunksize=max(1, len(jobs) // (4 * workers))):
+                cubes.append(cube)
+                done(len(cube))
     else:
         for job in jobs:
-            frames.append(_run_job(job))
-            done(1)
-    return _to_dataset(frames, draws, seed_seq, kwargs)
+            cubes.append(_run_job(job))
+            done(len(cubes[-1]))
+    return _to_dataset(np.concatenate(cubes), draws, seed_seq, kwargs | {"engine": engine})
 
 
-def _run_job(job: tuple[LadderParams, np.random.SeedSequence, dict]) -> pd.DataFrame:
-    params, seed, kwargs = job
-    return run_ladder(params=params, seed=seed, **kwargs)  # type: ignore[arg-type]
+def _check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+    return engine
+
+
+def _batch_size(kwargs: Mapping) -> int:
+    """Runs per array batch: about `BATCH_AGENTS` agents at the start."""
+    scale = int(kwargs.get("firm_scale", 1))
+    agents = sum(round(c / scale) for c in kwargs["stage_counts"].values())  # type: ignore[union-attr]
+    return max(1, BATCH_AGENTS // max(agents, 1))
+
+
+def _run_job(job: tuple[str, list[LadderParams], list[np.random.SeedSequence], dict]) -> np.ndarray:
+    """Runs of one job as an array (run, year, `model.COLUMNS`)."""
+    engine, params, seeds, kwargs = job
+    if engine == "array":
+        return run_batch(params=params, seeds=seeds, **kwargs)
+    frames = [run_ladder(params=p, seed=s, **kwargs).reset_index() for p, s in zip(params, seeds, strict=True)]
+    return np.stack([f[list(COLUMNS)].to_numpy(dtype=float) for f in frames])
 
 
 def _to_dataset(
-    frames: list[pd.DataFrame], draws: list[LadderParams], seed_seq: np.random.SeedSequence, kwargs: dict
+    cube: np.ndarray, draws: list[LadderParams], seed_seq: np.random.SeedSequence, kwargs: dict
 ) -> xr.Dataset:
-    cube = np.stack([f.to_numpy(dtype=float) for f in frames])
+    years = cube[0, :, 0].astype(int)
     ds = xr.Dataset(
         {
             c: (("run", "year"), cube[:, :, j], {"units": COLUMN_UNITS.get(c, "")})
-            for j, c in enumerate(frames[0].columns)
+            for j, c in enumerate(COLUMNS)
+            if c != "year"
         },
-        coords={"run": np.arange(len(frames)), "year": frames[0].index.to_numpy()},
+        coords={"run": np.arange(cube.shape[0]), "year": years},
     )
     for f in fields(LadderParams):
         ds[f"param_{f.name}"] = ("run", np.array([getattr(d, f.name) for d in draws], dtype=float))
@@ -156,6 +205,7 @@ def _to_dataset(
             "seed_spawn_key": str(tuple(seed_seq.spawn_key)),
             "firm_scale": int(kwargs.get("firm_scale", 1)),
             "levers": repr(tuple(kwargs.get("levers", ()))),
+            "engine": kwargs["engine"],
             "model": "models.ladder",
         }
     )

@@ -1,0 +1,271 @@
+"""The array engine: many runs of the ladder model at once, as a structure of arrays.
+
+Every firm of every run is one entry of the arrays in a state dict (`kernel.STATE`,
+dtypes in `DTYPES`, the smallest that hold each attribute) plus ``run``, its run
+index; firms are kept sorted by run. One year does what `model.LadderModel.step`
+does, for all runs together, and the firm step is `kernel.step_firms` (the same
+function `agents.Firm.step` calls for one firm)::
+
+    policy      = active_levers(levers, year)
+    fund        : fund_per_firm(guidance_fund, candidates of the run, k) to each candidate
+    intake      : n_r = min(N_sme_r, stochastic_round(reserve_wanted(N_sme_r, ...)));
+                  the n_r SMEs of run r with the smallest eligibility gap (ties at random)
+    vouchers    : voucher_probability(policy, eligible firms of run r, k)
+    firms       : alive, events = step_firms(state, params[run], policy, year, ...);
+                  exits by the alive mask (compaction)
+    entries     : Poisson(entry_means(params_r, ...)) startups and move-ins per run,
+                  drawn by `population.build_population`, appended, re-sorted by run
+    record      : per-run sums by ``np.bincount(run, ...)``, times k
+
+Randomness: run r draws everything from its own ``np.random.default_rng(seed_r)``
+(the child seed `run.run_ensemble` gives it), so a run's numbers depend on its
+seed alone, not on which runs share a batch. The order of draws differs from the
+Mesa reference (which shuffles agents and draws per firm), so the two engines
+agree in distribution, not number by number (tests/models/ladder/test_engine.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from types import SimpleNamespace
+
+import numpy as np
+
+from models.ladder import kernel, rules
+from models.ladder.levers import LeverSetting, active_levers, check_settings
+from models.ladder.model import COLUMNS, EVENT_COLUMNS, STAGE_COLUMNS
+from models.ladder.params import LadderParams
+from models.ladder.population import build_population, empty_population
+from models.ladder.rules import Stage
+
+DTYPES: dict[str, type] = {
+    "stage": np.int8,
+    "age": np.int16,
+    "staff": np.float64,
+    "tech_staff_share": np.float32,
+    "revenue": np.float64,
+    "assets": np.float64,
+    "asset_ratio": np.float32,
+    "rd_propensity": np.float32,
+    "rd_spend": np.float64,
+    "rd_ratio": np.float64,
+    "ip_count": np.int32,
+    "high_tech_revenue_share": np.float32,
+    "manufacturing": np.bool_,
+    "growth_effect": np.float32,
+    "profit_margin": np.float32,
+    "cert_year": np.float32,
+    "revenue_history": np.float32,
+    "reserve_years": np.int8,
+    "fund_injection": np.float32,
+    "last_growth": np.float32,
+}
+"""Storage dtype of each state array (float32 holds shares, effects and calendar years exactly enough)."""
+
+N_STAGES = len(Stage)
+_POPULATION_FIELDS = (
+    "rd_ratio_mean",
+    "rd_ratio_sd",
+    "manufacturing_share",
+    "revenue_growth_firm_sd",
+    "revenue_growth_mean",
+    "revenue_growth_sd",
+    "profit_margin_mean",
+    "profit_margin_sd",
+    "sme_pass_mark",
+    "rd_bunching_gap",
+)
+
+
+def as_state(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Kernel state from `population.build_population` arrays (R&D ratio derived, timers at 0)."""
+    n = len(arrays["stage"])
+    s = {name: np.asarray(arrays[name]) for name in arrays}
+    s["rd_ratio"] = s["rd_spend"] / s["revenue"]
+    s["reserve_years"] = np.zeros(n)
+    s["fund_injection"] = np.zeros(n)
+    s["last_growth"] = np.zeros(n)
+    return {name: s[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
+
+
+def _concat(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {name: np.concatenate([p[name] for p in parts]) for name in kernel.STATE}
+
+
+class _Batch:
+    """Runs stepped together: the firms' state, their run index, each run's generator and parameters."""
+
+    def __init__(self, params: Sequence[LadderParams], seeds: Sequence[np.random.SeedSequence], firm_scale: int):
+        self.n_runs, self.k = len(params), firm_scale
+        self.params = list(params)
+        self.rngs = [np.random.default_rng(seed) for seed in seeds]
+        table = {name: np.array([getattr(p, name) for p in params]) for name in LadderParams.__dataclass_fields__}
+        self.per_run = SimpleNamespace(**table)
+        self.varying = [name for name, values in table.items() if (values != values[0]).any()]
+        self.constant = {name: float(values[0]) for name, values in table.items() if name not in self.varying}
+        self.state = as_state(empty_population())
+        self.run = np.zeros(0, dtype=np.int32)
+
+    def firm_params(self) -> SimpleNamespace:
+        """Parameters per firm: a scalar where every run shares the value, else gathered by run."""
+        return SimpleNamespace(**self.constant, **{n: getattr(self.per_run, n)[self.run] for n in self.varying})
+
+    def per_run_count(self, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(self.run[mask], minlength=self.n_runs)
+
+    def add(self, counts_by_run: Sequence[Mapping[str, int]], year: int) -> None:
+        """Append firms drawn by `build_population` (run r from its own generator), keep sorted by run."""
+        parts, runs = [self.state], [self.run]
+        for r, counts in enumerate(counts_by_run):
+            for name, n in counts.items():
+                if n:
+                    drawn = build_population({name: n}, year, self.params[r], self.rngs[r])
+                    parts.append(as_state(drawn))
+                    runs.append(np.full(n, r, dtype=np.int32))
+        if len(parts) == 1:
+            return
+        run = np.concatenate(runs)
+        order = np.argsort(run, kind="stable")
+        self.state = {name: values[order] for name, values in _concat(parts).items()}
+        self.run = run[order]
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.state = {name: values[mask] for name, values in self.state.items()}
+        self.run = self.run[mask]
+
+    def draw(self, shape_per_firm: int, normal: bool) -> np.ndarray:
+        """(firms, shape_per_firm) standard normals or uniforms, run r's rows from run r's generator."""
+        out = np.empty((self.run.size, shape_per_firm))
+        bounds = np.searchsorted(self.run, np.arange(self.n_runs + 1))
+        for r, rng in enumerate(self.rngs):
+            block = out[bounds[r] : bounds[r + 1]]
+            if normal:
+                rng.standard_normal(out=block)
+            else:
+                rng.random(out=block)
+        return out
+
+
+# --- one year of every run ----------------------------------------------------------
+def _allocate_fund(b: _Batch, policy: Mapping[str, float], tally: dict) -> None:
+    s = b.state
+    candidate = rules.is_high_growth_candidate(kernel.is_certified(s["stage"]), s["stage"], s["last_growth"])
+    n = b.per_run_count(candidate)
+    tally["fund_candidates"] = n
+    per_firm = kernel.fund_per_firm(policy["guidance_fund"], n, b.k) if policy["guidance_fund"] > 0 else 0 * n
+    s["fund_injection"] = np.where(candidate, per_firm[b.run], 0.0).astype(DTYPES["fund_injection"])
+
+
+def _admit_to_reserve(b: _Batch, policy: Mapping[str, float], tally: dict) -> None:
+    """The n_r SMEs of each run with the smallest `rules.hte_eligibility_gap` enter the pool."""
+    s = b.state
+    sme = np.flatnonzero(s["stage"] == int(Stage.TECH_SME))
+    run = b.run[sme]
+    n_sme = np.bincount(run, minlength=b.n_runs)
+    bounds = np.concatenate([[0], np.cumsum(n_sme)])
+    rounding, ties = np.zeros(b.n_runs), np.empty(sme.size)
+    for r, rng in enumerate(b.rngs):
+        if n_sme[r]:
+            rounding[r] = rng.random()
+            ties[bounds[r] : bounds[r + 1]] = rng.random(n_sme[r])
+    wanted = kernel.reserve_wanted(n_sme, b.per_run.reserve_intake_rate, policy, b.k)
+    n = np.minimum(n_sme, kernel.stochastic_round(wanted, rounding)) * (n_sme > 0)
+    columns = ("age", "rd_spend", "revenue", "tech_staff_share", "ip_count", "high_tech_revenue_share")
+    gap = rules.hte_eligibility_gap(*(s[c][sme] for c in columns))
+    order = np.lexsort((ties, gap, run))
+    rank = np.empty(sme.size, dtype=np.int64)
+    rank[order] = np.arange(sme.size) - bounds[run[order]]
+    chosen = sme[rank < n[run]]
+    s["stage"][chosen], s["reserve_years"][chosen] = int(Stage.RESERVE), 0
+    tally["reserve_intake"] = n
+
+
+def _enter(b: _Batch, policy: Mapping[str, float], year: int, base: tuple, tally: dict) -> None:
+    startups, move_ins = kernel.entry_means(b.per_run, policy, base[0], base[1], b.k)
+    counts = [
+        {"startup": int(rng.poisson(startups[r])), "hte": int(rng.poisson(move_ins[r]))} for r, rng in enumerate(b.rngs)
+    ]
+    tally["entries_startup"] = np.array([c["startup"] for c in counts])
+    tally["move_ins"] = np.array([c["hte"] for c in counts])
+    b.add(counts, year)
+
+
+def _step(b: _Batch, policy: Mapping[str, float], year: int, base: tuple) -> dict[str, np.ndarray]:
+    """One year of every run (module docstring); returns the per-run event tallies."""
+    tally: dict[str, np.ndarray] = {}
+    _allocate_fund(b, policy, tally)
+    _admit_to_reserve(b, policy, tally)
+    s = b.state
+    eligible = b.per_run_count((s["stage"] >= int(Stage.STARTUP)) & (s["stage"] <= int(Stage.RESERVE)))
+    voucher = kernel.voucher_probability(policy, eligible, b.k)[b.run]
+    z, u = b.draw(kernel.N_NORMALS, normal=True), b.draw(kernel.N_UNIFORMS, normal=False)
+    alive, events = kernel.step_firms(s, b.firm_params(), policy, year, voucher, z, u)
+    for name, happened in events.items():
+        tally[name] = b.per_run_count(happened)
+    tally["reward_outlay"] = (
+        tally["new_certifications"] * policy["certification_reward"]
+        + tally["recertifications"] * policy["recertification_reward"]
+    )
+    b.state = {name: s[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
+    b.keep(alive)
+    _enter(b, policy, year, base, tally)
+    return tally
+
+
+def _summarise(b: _Batch, year: int, tally: dict | None) -> np.ndarray:
+    """One row of `model.COLUMNS` per run (as `LadderModel._summarise`)."""
+    s, k, R = b.state, b.k, b.n_runs
+    counts = np.bincount(b.run * N_STAGES + s["stage"], minlength=R * N_STAGES).reshape(R, N_STAGES)
+    certified = kernel.is_certified(s["stage"])
+    small = b.per_run_count(certified & rules.within_sme_size(s["staff"], s["revenue"], s["assets"]))
+    rd = np.bincount(b.run, weights=s["rd_spend"], minlength=R)
+    rd_certified = np.bincount(b.run[certified], weights=s["rd_spend"][certified], minlength=R)
+    row = {"year": np.full(R, year), "n_firms": k * counts.sum(axis=1)}
+    row |= {name: k * counts[:, int(stage)] for name, stage in zip(STAGE_COLUMNS, Stage, strict=True)}
+    row["hte_certified"] = k * counts[:, int(Stage.HTE) :].sum(axis=1)
+    row["tech_sme_registered"] = k * counts[:, int(Stage.TECH_SME) : int(Stage.RESERVE) + 1].sum(axis=1)
+    row["tech_sme_incl_hte"] = row["tech_sme_registered"] + k * small
+    row["rd_spending"], row["rd_spending_certified"] = k * rd / 10_000, k * rd_certified / 10_000
+    flows = (*EVENT_COLUMNS, "cert_losses", "certifications_listed", "entries", "exits", "reward_outlay")
+    if tally is None:
+        row |= {name: np.full(R, np.nan) for name in flows}
+    else:
+        row |= {name: k * tally[name] for name in (*EVENT_COLUMNS, "reward_outlay")}
+        row["cert_losses"] = row["cert_lapsed"] + row["cert_failed"]
+        row["certifications_listed"] = row["new_certifications"] + row["recertifications"]
+        row["entries"] = row["entries_startup"] + row["move_ins"]
+        row["exits"] = row["exits_closed"] + row["exits_moved_away"]
+    return np.stack([np.asarray(row[c], dtype=float) for c in COLUMNS], axis=1)
+
+
+def run_batch(
+    *,
+    params: Sequence[LadderParams],
+    seeds: Sequence[np.random.SeedSequence],
+    stage_counts: Mapping[str, int],
+    start_year: int,
+    end_year: int,
+    levers: Iterable[LeverSetting] = (),
+    firm_scale: int = 1,
+) -> np.ndarray:
+    """Runs r = 0..len(seeds)-1 with `params[r]` and `seeds[r]`: an array (run, year, `model.COLUMNS`)."""
+    if int(firm_scale) != firm_scale or firm_scale < 1:
+        raise ValueError(f"firm_scale must be a positive integer, got {firm_scale!r}")
+    if end_year < start_year:
+        raise ValueError(f"end_year {end_year} is before start_year {start_year}")
+    levers = check_settings(levers)
+    b = _Batch(params, seeds, int(firm_scale))
+    agents = {name: round(count / b.k) for name, count in stage_counts.items()}
+    b.add([agents] * b.n_runs, start_year)
+    kernel.choose_rd(b.state, b.firm_params(), active_levers(levers, start_year))
+    b.state = {name: b.state[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
+    stage = b.state["stage"]
+    base = (
+        b.k * b.per_run_count(kernel.is_registered(stage)),
+        b.k * b.per_run_count(kernel.is_certified(stage)),
+    )
+    rows = [_summarise(b, start_year, None)]
+    for year in range(start_year + 1, end_year + 1):
+        tally = _step(b, active_levers(levers, year), year, base)
+        rows.append(_summarise(b, year, tally))
+    return np.stack(rows, axis=1)
