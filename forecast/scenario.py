@@ -9,6 +9,7 @@ with a "did you mean" hint; every problem is reported with its line and key path
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from forecast.errors import InputError, Problem, did_you_mean, raise_if
 from forecast.inputs.bundle import Inputs
 from forecast.inputs.catalogue import catalogue_target, is_forecastable
+from forecast.inputs.reading import read_text
 from forecast.inputs.stages import STAGE_INDICATORS, StageDataError, clean_figure, observed_years, stage_window
 from forecast.inputs.tables import SERIES, file_hash, parent_of
 from forecast.inputs.targets import Comparator, Target
@@ -32,7 +34,7 @@ Year = Annotated[int, Field(ge=1990, le=2100)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class TargetRef(Strict):
@@ -163,14 +165,12 @@ SECTION_MODELS = {
 def load_scenario(path: Path) -> tuple[Scenario, str]:
     """Parse and validate a scenario file's schema; returns it with the file's hash."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(
-            [Problem(str(path), "file", "not found", "check the path; bundled scenarios are in scenarios/")]
-        )
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, missing_fix="check the path; bundled scenarios are in scenarios/")
     try:
-        raw = yaml.safe_load(text)
-        root = yaml.compose(text)
+        _check_flow_depth(text, str(path))
+        root = yaml.compose(text, Loader=SAFE_LOADER)
+        _check_size(root, str(path))
+        raw = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
@@ -179,8 +179,23 @@ def load_scenario(path: Path) -> tuple[Scenario, str]:
                 Problem(
                     str(path),
                     where,
-                    f"not valid YAML ({getattr(exc, 'problem', exc)})",
+                    f"not valid YAML ({getattr(exc, 'problem', None) or exc})",
                     "check indentation and quoting near that line",
+                )
+            ]
+        ) from exc
+    except RecursionError:
+        raise InputError(
+            [Problem(str(path), "file", f"has nesting deeper than {MAX_DEPTH} levels", "see scenarios/ for examples")]
+        ) from None
+    except (ValueError, OverflowError) as exc:  # e.g. a number too long to convert
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "file",
+                    f"cannot be read as a scenario ({type(exc).__name__}: {str(exc)[:120]})",
+                    "write a scenario like those in scenarios/: plain keys, numbers of ordinary size",
                 )
             ]
         ) from exc
@@ -201,6 +216,42 @@ def load_scenario(path: Path) -> tuple[Scenario, str]:
         raise InputError([_problem(err, str(path), root) for err in exc.errors()]) from exc
 
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""`yaml.safe_load`'s loader, in libyaml's C where PyYAML has it: the pure-Python one reads about 50 kB a second."""
+MAX_NODES = 20_000
+MAX_DEPTH = 40
+"""A scenario has a few hundred YAML nodes, nested five deep; far more is a broken file (or an alias bomb)."""
+
+
+def _check_flow_depth(text: str, file: str) -> None:
+    """Refuse deep [ { nesting before parsing it: PyYAML's parser recurses, slowly, to Python's stack limit."""
+    depth = deepest = 0
+    for char in re.sub(r"[^\[\]{}]", "", text):
+        depth = depth + 1 if char in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        raise InputError(
+            [Problem(file, "file", f"has nesting deeper than {MAX_DEPTH} levels", "see scenarios/ for examples")]
+        )
+
+
+def _check_size(root: yaml.Node | None, file: str) -> None:
+    """Refuse YAML with more nodes (aliases counted each time used) or deeper nesting than any scenario has."""
+    stack, seen = [(root, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > MAX_NODES or depth > MAX_DEPTH:
+            what = f"more than {MAX_NODES:,} entries" if seen > MAX_NODES else f"nesting deeper than {MAX_DEPTH} levels"
+            raise InputError(
+                [Problem(file, "file", f"has {what}", "a scenario is a short file: see scenarios/ for examples")]
+            )
+        if isinstance(node, yaml.MappingNode):
+            stack += [(part, depth + 1) for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(child, depth + 1) for child in node.value]
+
+
 def _problem(err: dict, file: str, root: yaml.Node) -> Problem:
     loc = [p for p in err["loc"] if p not in ("ref", "inline")]
     key_path = _format_path(loc)
@@ -217,7 +268,16 @@ def _problem(err: dict, file: str, root: yaml.Node) -> Problem:
     if err["type"] == "missing":
         return Problem(file, where, f"required key '{loc[-1]}' is missing", f"add '{loc[-1]}:' to this section")
     message = err["msg"].removeprefix("Value error, ")
-    return Problem(file, where, f"{message} (got {err.get('input')!r})", "correct the value")
+    return Problem(file, where, f"{message} (got {_shown(err.get('input'))})", "correct the value")
+
+
+def _shown(value: object) -> str:
+    """A value as the file gave it, cut short (a broken file can hold megabytes in one value)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        text = "a number too long to show"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _section_model(loc: tuple) -> type[BaseModel]:

@@ -25,13 +25,15 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from forecast.errors import InputError, Problem, did_you_mean, raise_if
-from forecast.inputs import flags
+from forecast.errors import Problem, did_you_mean, raise_if
+from forecast.inputs import flags, units
 from forecast.inputs.bundled import bundled_path
+from forecast.inputs.reading import read_table
 
 HISTORY_REQUIRED = ["region", "indicator", "year", "value", "unit", "source"]
 HISTORY_OPTIONAL = {"note": "", "series": "main", "flag": ""}
@@ -39,42 +41,13 @@ HISTORY_IGNORED = {"source_url", "quote", "source_title"}
 SERIES = {"main", "revised", "early_yearbook", "national_registry"}
 KINDS = {"stock", "flow", "percent", "amount", "density", "growth", "score"}
 YEAR_RANGE = (1949, 2100)
+REGION_COLUMNS = ["region", "name_zh", "name_en", "level", "parent"]
+LEVELS = {"country", "province", "city", "county", "district"}
 REGION_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def file_hash(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV or Excel file as strings, so every cell can be checked and reported."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(
-            [Problem(str(path), "file", "not found", "check the path, or omit the option to use the bundled file")]
-        )
-    try:
-        if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
-            table = pd.read_excel(path, dtype=str, keep_default_na=False)
-        elif path.suffix.lower() in {".csv", ".txt"}:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        else:
-            raise InputError(
-                [Problem(str(path), "file", f"unknown file type '{path.suffix}'", "give a .csv or .xlsx file")]
-            )
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
-        raise InputError(
-            [
-                Problem(
-                    str(path),
-                    "file",
-                    f"cannot be read as a table ({exc})",
-                    "save it as UTF-8 CSV or .xlsx with one header row",
-                )
-            ]
-        ) from exc
-    table.columns = [str(c).strip() for c in table.columns]
-    return table.apply(lambda col: col.str.strip())
 
 
 def load_indicators(path: Path | None = None) -> pd.DataFrame:
@@ -95,11 +68,89 @@ def load_indicators(path: Path | None = None) -> pd.DataFrame:
     return table.set_index("indicator", drop=False)
 
 
-def load_regions(path: Path | None = None) -> pd.DataFrame:
+def load_regions(path: Path | None = None, encoding: str | None = None) -> pd.DataFrame:
+    """The regions table (the bundled one if `path` is None); a user's file is checked row by row."""
+    given = path is not None
     path = Path(path or bundled_path("regions.csv"))
-    table = read_table(path)
-    raise_if(_missing_columns(table, ["region", "name_zh", "name_en", "level", "parent"], path))
+    table = read_table(path, encoding)
+    raise_if(_missing_columns(table, REGION_COLUMNS, path))
+    table = table[REGION_COLUMNS]
+    problems = []
+    if given:
+        for i, record in enumerate(table.to_dict("records")):
+            problems += _region_problems(record, i + 2, str(path))
+        dupes = table["region"][table["region"].duplicated()]
+        problems += [
+            Problem(str(path), "column 'region'", f"'{d}' is listed twice", "keep one row per region")
+            for d in sorted(set(dupes))
+        ]
+    raise_if(problems)
     return table.set_index("region", drop=False)
+
+
+def _region_problems(record: dict, row: int, file: str) -> list[Problem]:
+    problems = []
+    if not REGION_KEY.match(record["region"]):
+        problems.append(
+            Problem(
+                file,
+                f"row {row}, column 'region'",
+                f"'{record['region']}' is not a region key",
+                "use a lowercase pinyin key such as 'suzhou'",
+            )
+        )
+    if record["level"] not in LEVELS:
+        problems.append(
+            Problem(
+                file,
+                f"row {row}, column 'level'",
+                f"unknown level '{record['level']}'",
+                did_you_mean(record["level"], LEVELS),
+            )
+        )
+    return problems
+
+
+def merge_regions(regions: pd.DataFrame, extra: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[str]]:
+    """The regions table with a user's `extra` rows added (a row for a bundled key replaces it, with a note).
+
+    Every parent must be a region of the merged table (or empty)."""
+    replaced = sorted(set(extra.index) & set(regions.index))
+    merged = pd.concat([regions.drop(index=replaced), extra])
+    problems = [
+        Problem(
+            file,
+            f"region '{key}', column 'parent'",
+            f"unknown parent region '{parent}'",
+            f"{did_you_mean(parent, merged.index)}, or add a row for it",
+        )
+        for key, parent in extra["parent"].items()
+        if parent and parent not in merged.index
+    ]
+    raise_if(problems)
+    notes = [f"{file}: region '{key}' replaces the bundled row" for key in replaced]
+    return merged, notes
+
+
+def infer_regions(history: pd.DataFrame, regions: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[str]]:
+    """Regions in the history that no regions table lists, added as top-level regions (no parent).
+
+    The stated rule: such a region's figures are accepted; it is given level
+    'province' and no parent, so the trend model pools it with the panel's mean, not
+    with a province. A ``--regions`` table row naming its parent changes that.
+    """
+    unknown = sorted(set(history["region"]) - set(regions.index))
+    if not unknown:
+        return regions, []
+    rows = pd.DataFrame(
+        {"region": unknown, "name_zh": unknown, "name_en": unknown, "level": "province", "parent": ""}
+    ).set_index("region", drop=False)
+    note = (
+        f"{file}: region{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} not in the regions table: "
+        "treated as top-level (no parent to borrow growth from); give --regions FILE with columns "
+        f"{', '.join(REGION_COLUMNS)} to name them and their parent"
+    )
+    return pd.concat([regions, rows]), [note]
 
 
 def parent_of(region: str, regions: pd.DataFrame) -> str | None:
@@ -109,15 +160,35 @@ def parent_of(region: str, regions: pd.DataFrame) -> str | None:
     return regions.at[region, "parent"] or None
 
 
-def load_history(path: Path | None = None, indicators: pd.DataFrame | None = None) -> pd.DataFrame:
+class History(NamedTuple):
+    """A validated history table and the notes on what was read or converted (for the user to see)."""
+
+    table: pd.DataFrame
+    notes: list[str]
+
+
+def load_history(
+    path: Path | None = None, indicators: pd.DataFrame | None = None, encoding: str | None = None
+) -> pd.DataFrame:
+    """Load and validate a tidy history file (the bundled one if `path` is None); `read_history` with its notes."""
+    return read_history(path, indicators, encoding).table
+
+
+def read_history(
+    path: Path | None = None, indicators: pd.DataFrame | None = None, encoding: str | None = None
+) -> History:
     """Load and validate a tidy history file (the bundled one if `path` is None).
 
     Every problem in the file is collected and raised together as an `InputError`
-    naming the file, row, column, what is wrong and how to fix it.
+    naming the file, row, column, what is wrong and how to fix it. Units written as
+    bureaus write them (`forecast.inputs.units`) are converted to the indicator's
+    unit key; the value and unit as written go to the row's ``note``, and the notes
+    returned say what was converted and how the file was read.
     """
     path = Path(path or bundled_path("history.csv"))
     indicators = load_indicators() if indicators is None else indicators
-    table = read_table(path)
+    notes: list[str] = []
+    table = read_table(path, encoding, notes)
     problems = _missing_columns(table, HISTORY_REQUIRED, path)
     raise_if(problems)
     for column, default in HISTORY_OPTIONAL.items():
@@ -138,10 +209,41 @@ def load_history(path: Path | None = None, indicators: pd.DataFrame | None = Non
     for record in table.to_dict("records"):
         problems += _row_problems(record, indicators, str(path))
     raise_if(problems)
+    notes += _convert_units(table, indicators, str(path))
     table["year"] = table["year"].astype(float).astype(int)
     table["value"] = table["value"].astype(float)
     columns = [*HISTORY_REQUIRED, "note", "series", "flag", "row"]
-    return table[columns].sort_values(["region", "indicator", "year", "series"]).reset_index(drop=True)
+    history = table[columns].sort_values(["region", "indicator", "year", "series"]).reset_index(drop=True)
+    return History(history, notes)
+
+
+def _convert_units(table: pd.DataFrame, indicators: pd.DataFrame, file: str) -> list[str]:
+    """Convert rows written in a unit alias to the key unit, in place; one note per (alias, key)."""
+    keys = table["indicator"].map(indicators["unit"])
+    written = table["unit"] != keys
+    if not written.any():
+        return []
+    rows = table[written]
+    aliases = [units.alias_for(u, k) for u, k in zip(rows["unit"], keys[written], strict=True)]
+    factors = np.array([a.factor for a in aliases])
+    table.loc[written, "value"] = [repr(v) for v in (rows["value"].astype(float).to_numpy() * factors).tolist()]
+    table.loc[written, "note"] = [
+        f"as written: {v} {u}" + (f"; {n}" if n else "")
+        for v, u, n in zip(rows["value"], rows["unit"], rows["note"], strict=True)
+    ]
+    table.loc[written, "unit"] = [a.key for a in aliases]
+    converted: dict[tuple[str, str], list[int]] = {}
+    for unit, alias, row in zip(rows["unit"], aliases, rows["row"], strict=True):
+        converted.setdefault((unit, alias.key), []).append(int(row))
+    notes = []
+    for (unit, key), numbers in converted.items():
+        shown = ", ".join(map(str, numbers[:8])) + (", ..." if len(numbers) > 8 else "")
+        how = units.describe(units.alias_for(unit, key))
+        notes.append(
+            f"{file}: unit '{unit}' read as '{key}' ({how}) on {len(numbers)} row{'s' if len(numbers) > 1 else ''} "
+            f"({shown}); the value and unit as written are kept in the note column"
+        )
+    return notes
 
 
 def _missing_columns(table: pd.DataFrame, required: list[str], path: Path) -> list[Problem]:
@@ -162,6 +264,7 @@ def _row_problems(record: dict, indicators: pd.DataFrame, file: str) -> list[Pro
     """Problems in one history row (rules in the module docstring)."""
     where = lambda column: f"row {record['row']}, column '{column}'"  # noqa: E731
     problems = []
+    factor = 1.0
     if not REGION_KEY.match(record["region"]):
         problems.append(
             Problem(
@@ -179,14 +282,20 @@ def _row_problems(record: dict, indicators: pd.DataFrame, file: str) -> list[Pro
             )
         )
     elif record["unit"] != indicators.at[indicator, "unit"]:
-        problems.append(
-            Problem(
-                file,
-                where("unit"),
-                f"unit '{record['unit']}' does not match indicator '{indicator}'",
-                f"write '{indicators.at[indicator, 'unit']}' (convert the value if needed)",
+        alias = units.alias_for(record["unit"], indicators.at[indicator, "unit"])
+        if alias is None:
+            key = indicators.at[indicator, "unit"]
+            written = ", ".join(f"'{a}'" for a in units.aliases_of(key))
+            problems.append(
+                Problem(
+                    file,
+                    where("unit"),
+                    f"unit '{record['unit']}' does not match indicator '{indicator}'",
+                    f"write '{key}'{f' (or {written})' if written else ''}, converting the value if needed",
+                )
             )
-        )
+        else:
+            factor = alias.factor
     year = _number(record["year"])
     if year is None or year != int(year) or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
         problems.append(
@@ -207,8 +316,12 @@ def _row_problems(record: dict, indicators: pd.DataFrame, file: str) -> list[Pro
                 "write a plain number without units or thousands separators, e.g. 1258",
             )
         )
+    elif not np.isfinite(value * factor):
+        problems.append(
+            Problem(file, where("value"), f"{record['value']} is too large", "check the value and its unit")
+        )
     elif indicator in indicators.index:
-        problems += _value_problems(value, indicators.at[indicator, "kind"], file, where("value"))
+        problems += _value_problems(value * factor, indicators.at[indicator, "kind"], file, where("value"))
     if not record["source"]:
         problems.append(
             Problem(

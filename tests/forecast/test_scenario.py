@@ -259,3 +259,43 @@ def test_bad_ladder_settings_exit_2_from_the_cli(tmp_path):
     result = CliRunner().invoke(app, ["check", str(path)])
     assert result.exit_code == 2
     assert "line 9, models.ladder.runs" in result.output and "line 12, uncertainties.pass_rat" in result.output
+
+
+UNREADABLE = [
+    ("GBK text", BASE.replace("name: test", "name: 廊坊基线").encode("gbk"), ["is not UTF-8 text", "GBK", "Save as"]),
+    ("binary", bytes(range(256)), ["is a binary file", "YAML text"]),
+    ("python tag", b"!!python/object/apply:os.system ['echo hi']\n", ["not valid YAML"]),
+    ("deep nesting", b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n", ["nesting deeper than"]),
+    (
+        "alias bomb",
+        b"a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + b"".join(
+            f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n".encode() for p, c in zip("abcdefg", "bcdefgh", strict=True)
+        ),
+        ["more than 20,000 entries"],
+    ),
+    ("huge number", BASE.replace("seed: 1", "seed: " + "9" * 5000).encode(), ["cannot be read as a scenario"]),
+    ("infinite value", (BASE + "models: {trend: {target_accept: .inf}}\n").encode(), ["target_accept"]),
+    ("folder", None, ["is a folder"]),
+]
+
+
+@pytest.mark.parametrize("case,data,messages", UNREADABLE, ids=[c[0] for c in UNREADABLE])
+def test_unreadable_scenario_is_refused_with_the_fix(tmp_path, case, data, messages):
+    path = tmp_path / "bad.yaml"
+    if data is None:
+        path.mkdir()
+    else:
+        path.write_bytes(data)
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    rendered = str(caught.value)
+    assert str(path) in rendered
+    for message in messages:
+        assert message in rendered
+
+
+def test_utf8_scenario_with_a_bom_and_chinese_text_loads(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.replace("name: test", "name: 廊坊基线").encode("utf-8"))
+    assert load_scenario(path)[0].name == "廊坊基线"

@@ -45,7 +45,12 @@ MALFORMED = [
         "row 2, column 'indicator': unknown indicator 'high_tech_enterprise'",
         "did you mean 'high_tech_enterprises'",
     ),
-    ("wrong unit", GOOD.replace(",firms,", ",家,"), "row 2, column 'unit': unit '家' does not match", "write 'firms'"),
+    (
+        "wrong unit",
+        GOOD.replace(",firms,", ",万家,"),
+        "row 2, column 'unit': unit '万家' does not match",
+        "write 'firms' (or '家', '户'",
+    ),
     ("year not integer", GOOD.replace("2020", "2020.5"), "row 2, column 'year': '2020.5' is not a year", "whole year"),
     ("negative count", GOOD.replace(",905,", ",-5,"), "row 2, column 'value': -5 is negative", "check the sign"),
     (
