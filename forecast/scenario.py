@@ -84,6 +84,9 @@ class LadderSettings(Strict):
 
     runs: int = Field(100, ge=2, le=10000, description="ensemble size: independent simulation runs")
     firm_scale: int = Field(10, ge=1, le=1000, description="firms per agent (speed, not spread)")
+    engine: Literal["array", "mesa"] = Field(
+        "array", description="array: all firms of many runs at once; mesa: the agent-based reference (slow)"
+    )
     start_year: Year | None = Field(None, description="default: latest year with the region's observed stage counts")
     calibration: Literal["prior", "posterior"] = "prior"
     calibration_seed: int = Field(

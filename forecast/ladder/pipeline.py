@@ -103,6 +103,8 @@ class LadderPlan:
     """Parameters not in `params` (defaults, or the calibration's base)."""
     workers: int = 1
     """Processes an ensemble is spread over (the numbers do not depend on it)."""
+    engine: str = "array"
+    """"array" (all firms of many runs at once) or "mesa" (the reference); same distributions."""
 
 
 @dataclass
@@ -243,6 +245,7 @@ def plan_ladder(
     cache: PosteriorCache | None = None,
     refit: bool = False,
     workers: int | None = None,
+    engine: str | None = None,
     reporter: Reporter = SILENT,
 ) -> LadderPlan:
     """Resolve a scenario's ladder section into a plan (the scenario must have passed `check_scenario`).
@@ -250,7 +253,8 @@ def plan_ladder(
     `seed` and `runs` override the scenario's (compare uses one seed for all scenarios);
     `gdp_cache` keeps GDP draws across scenarios of one command; `cache` holds saved
     posteriors (trend and calibration), `refit` refits the GDP trend model; `workers`
-    (default: `default_workers`) spreads the ensembles over processes.
+    (default: `default_workers`) spreads the ensembles over processes; `engine` overrides
+    the scenario's `models.ladder.engine`.
     """
     settings = scenario.models.ladder
     seed = scenario.seed if seed is None else seed
@@ -287,6 +291,7 @@ def plan_ladder(
         tuple(notes),
         base,
         default_workers(n) if workers is None else max(1, workers),
+        engine or settings.engine,
     )
 
 
@@ -316,6 +321,7 @@ def simulate(
             params=plan.base,
             on_done=advance,
             workers=plan.workers,
+            engine=plan.engine,
             stage_counts=plan.start.counts,
             start_year=plan.start.year,
             end_year=plan.end_year,

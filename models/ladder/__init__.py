@@ -10,7 +10,9 @@ Layout (each module's docstring states its equations):
 * `levers`     -- the lever registry (`LEVERS`), `LeverSetting`, `active_levers`;
 * `params`     -- `LadderParams`, the uncertain behavioural rates, with ranges;
 * `population` -- initial firms from observed stage counts;
+* `kernel`     -- the yearly firm step over arrays, random numbers passed in;
 * `agents`     -- `Firm`, the agent;  `model` -- `LadderModel`, the schedule;
+* `engine`     -- the array engine: all firms of many runs at once (same kernel);
 * `run`        -- `run_ladder`, `run_ensemble`, `monte_carlo_probability`.
 
 Units everywhere: money in 10k yuan (levers, params, firm attributes), except

@@ -88,10 +88,6 @@ def as_state(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: s[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
 
 
-def _concat(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    return {name: np.concatenate([p[name] for p in parts]) for name in kernel.STATE}
-
-
 class _Batch:
     """Runs stepped together: the firms' state, their run index, each run's generator and parameters."""
 
@@ -104,7 +100,7 @@ class _Batch:
         self.varying = [name for name, values in table.items() if (values != values[0]).any()]
         self.constant = {name: float(values[0]) for name, values in table.items() if name not in self.varying}
         self.state = as_state(empty_population())
-        self.run = np.zeros(0, dtype=np.int32)
+        self.run = np.zeros(0, dtype=np.int16 if self.n_runs <= np.iinfo(np.int16).max else np.int32)
 
     def firm_params(self) -> SimpleNamespace:
         """Parameters per firm: a scalar where every run shares the value, else gathered by run."""
@@ -113,25 +109,22 @@ class _Batch:
     def per_run_count(self, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.run[mask], minlength=self.n_runs)
 
-    def add(self, counts_by_run: Sequence[Mapping[str, int]], year: int) -> None:
-        """Append firms drawn by `build_population` (run r from its own generator), keep sorted by run."""
+    def renew(self, alive: np.ndarray | None, counts_by_run: Sequence[Mapping[str, int]], year: int) -> None:
+        """Drop the firms not `alive` (None: keep all), append firms drawn by `build_population`
+        (run r from its own generator) and keep the firms sorted by run (one gather per array)."""
         parts, runs = [self.state], [self.run]
         for r, counts in enumerate(counts_by_run):
             for name, n in counts.items():
                 if n:
-                    drawn = build_population({name: n}, year, self.params[r], self.rngs[r])
-                    parts.append(as_state(drawn))
-                    runs.append(np.full(n, r, dtype=np.int32))
-        if len(parts) == 1:
-            return
+                    parts.append(as_state(build_population({name: n}, year, self.params[r], self.rngs[r])))
+                    runs.append(np.full(n, r, dtype=self.run.dtype))
+        keep = np.ones(self.run.size, dtype=bool) if alive is None else alive
+        keep = np.concatenate([keep, np.ones(sum(len(x) for x in runs[1:]), dtype=bool)])
         run = np.concatenate(runs)
-        order = np.argsort(run, kind="stable")
-        self.state = {name: values[order] for name, values in _concat(parts).items()}
-        self.run = run[order]
-
-    def keep(self, mask: np.ndarray) -> None:
-        self.state = {name: values[mask] for name, values in self.state.items()}
-        self.run = self.run[mask]
+        index = np.flatnonzero(keep)
+        index = index[np.argsort(run[index], kind="stable")]  # radix sort for 16-bit run indices
+        self.state = {name: np.concatenate([p[name] for p in parts])[index] for name in kernel.STATE}
+        self.run = run[index]
 
     def draw(self, shape_per_firm: int, normal: bool) -> np.ndarray:
         """(firms, shape_per_firm) standard normals or uniforms, run r's rows from run r's generator."""
@@ -172,7 +165,9 @@ def _admit_to_reserve(b: _Batch, policy: Mapping[str, float], tally: dict) -> No
     n = np.minimum(n_sme, kernel.stochastic_round(wanted, rounding)) * (n_sme > 0)
     columns = ("age", "rd_spend", "revenue", "tech_staff_share", "ip_count", "high_tech_revenue_share")
     gap = rules.hte_eligibility_gap(*(s[c][sme] for c in columns))
-    order = np.lexsort((ties, gap, run))
+    order = np.argsort(ties)  # (run, gap, random): stable sorts by gap, then by run, of a random order
+    order = order[np.argsort(gap[order], kind="stable")]
+    order = order[np.argsort(run[order], kind="stable")]
     rank = np.empty(sme.size, dtype=np.int64)
     rank[order] = np.arange(sme.size) - bounds[run[order]]
     chosen = sme[rank < n[run]]
@@ -180,14 +175,14 @@ def _admit_to_reserve(b: _Batch, policy: Mapping[str, float], tally: dict) -> No
     tally["reserve_intake"] = n
 
 
-def _enter(b: _Batch, policy: Mapping[str, float], year: int, base: tuple, tally: dict) -> None:
+def _enter(b: _Batch, alive: np.ndarray, policy: Mapping[str, float], year: int, base: tuple, tally: dict) -> None:
     startups, move_ins = kernel.entry_means(b.per_run, policy, base[0], base[1], b.k)
     counts = [
         {"startup": int(rng.poisson(startups[r])), "hte": int(rng.poisson(move_ins[r]))} for r, rng in enumerate(b.rngs)
     ]
     tally["entries_startup"] = np.array([c["startup"] for c in counts])
     tally["move_ins"] = np.array([c["hte"] for c in counts])
-    b.add(counts, year)
+    b.renew(alive, counts, year)
 
 
 def _step(b: _Batch, policy: Mapping[str, float], year: int, base: tuple) -> dict[str, np.ndarray]:
@@ -207,8 +202,7 @@ def _step(b: _Batch, policy: Mapping[str, float], year: int, base: tuple) -> dic
         + tally["recertifications"] * policy["recertification_reward"]
     )
     b.state = {name: s[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
-    b.keep(alive)
-    _enter(b, policy, year, base, tally)
+    _enter(b, alive, policy, year, base, tally)
     return tally
 
 
@@ -256,7 +250,7 @@ def run_batch(
     levers = check_settings(levers)
     b = _Batch(params, seeds, int(firm_scale))
     agents = {name: round(count / b.k) for name, count in stage_counts.items()}
-    b.add([agents] * b.n_runs, start_year)
+    b.renew(None, [agents] * b.n_runs, start_year)
     kernel.choose_rd(b.state, b.firm_params(), active_levers(levers, start_year))
     b.state = {name: b.state[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
     stage = b.state["stage"]

@@ -49,6 +49,7 @@ rounding, fund split, voucher probability, entry means) are at the end.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import SimpleNamespace
 
 import numpy as np
 from scipy.stats import poisson
@@ -339,6 +340,34 @@ def evaluate_registry(s: dict, p, u: np.ndarray, firms: np.ndarray) -> dict:
     return {"registrations": registers, "registry_exits": leaves}
 
 
+_BRANCH_WRITES = ("stage", "cert_year", "reserve_years")
+"""The attributes a ladder branch (`keep_certificates`, `climb`) changes."""
+
+
+def _take_params(p, index: np.ndarray):
+    values = vars(p)
+    if not any(np.ndim(v) for v in values.values()):
+        return p
+    return SimpleNamespace(**{k: v[index] if np.ndim(v) else v for k, v in values.items()})
+
+
+def _on_subset(branch, s: dict, p, policy: Mapping, year: int, u: np.ndarray, firms: np.ndarray) -> dict:
+    """`branch` computed on the firms of mask `firms` only (gathered, then written back): the
+    certified are a few percent of all firms, so the array engine skips work on the rest."""
+    index = np.flatnonzero(firms)
+    if index.size == firms.size or index.size == 0:
+        return branch(s, p, policy, year, u, firms)
+    sub = {k: v[index] for k, v in s.items()}
+    events = branch(sub, _take_params(p, index), policy, year, u[index], np.ones(index.size, dtype=bool))
+    for k in _BRANCH_WRITES:
+        s[k][index] = sub[k]
+    full = {}
+    for name, happened in events.items():
+        full[name] = np.zeros(firms.shape, dtype=bool)
+        full[name][index] = happened
+    return full
+
+
 def step_firms(
     s: dict, p, policy: Mapping[str, float], year: int, voucher_probability, z: np.ndarray, u: np.ndarray
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -350,7 +379,7 @@ def step_firms(
     mean_ip = bh.expected_ip_arrivals(s["rd_spend"], p.ip_yield, p.ip_base_rate)
     s["ip_count"] = s["ip_count"] + poisson_from_uniform(mean_ip, u[:, U_IP]).astype(s["ip_count"].dtype)
     certified = is_certified(s["stage"])
-    events = keep_certificates(s, p, policy, year, u, alive & certified)
+    events = _on_subset(keep_certificates, s, p, policy, year, u, alive & certified)
     events |= climb(s, p, policy, year, u, alive & ~certified)
     events |= {"exits_closed": closed, "exits_moved_away": moved, "vouchers_used": alive & vouchers}
     return alive, {name: events[name] & (alive | name.startswith("exits")) for name in EVENTS}

@@ -147,7 +147,12 @@ def run_ensemble(
     children = seed_seq.spawn(n_runs)
     size = _batch_size(kwargs) if engine == "array" else 1
     jobs = [(engine, draws[i : i + size], children[i : i + size], kwargs) for i in range(0, n_runs, size)]
-    done = on_done or (lambda n: None)
+    cubes = _map_jobs(jobs, workers, on_done or (lambda n: None))
+    return _to_dataset(np.concatenate(cubes), draws, seed_seq, kwargs | {"engine": engine})
+
+
+def _map_jobs(jobs: list, workers: int, done: Callable[[int], None]) -> list[np.ndarray]:
+    """Each job's runs (in job order), over `workers` processes when more than one job; `done` after each."""
     cubes = []
     if workers > 1 and len(jobs) > 1:
         methods = multiprocessing.get_all_start_methods()
@@ -160,7 +165,7 @@ def run_ensemble(
         for job in jobs:
             cubes.append(_run_job(job))
             done(len(cubes[-1]))
-    return _to_dataset(np.concatenate(cubes), draws, seed_seq, kwargs | {"engine": engine})
+    return cubes
 
 
 def _check_engine(engine: str) -> str:

@@ -288,3 +288,11 @@ def test_paired_difference_worked_by_hand():
     b = np.array([True, True, False, True])
     diff, se = lf.paired_difference(a, b)
     assert diff == 0.25 and se == pytest.approx(np.std([0, 1, 0, 0], ddof=1) / 2)
+
+
+def test_the_engine_comes_from_the_scenario_unless_overridden(history):
+    mesa = scenario(models={"trend": None, "ladder": {"runs": 2, "firm_scale": 50, "engine": "mesa"}})
+    assert simulate(mesa, history).ensemble.attrs["engine"] == "mesa"
+    assert simulate(scenario(), history).ensemble.attrs["engine"] == "array"
+    plan = lf.plan_ladder(mesa, history, None, None, need_gdp=False, workers=1, engine="array")
+    assert plan.engine == "array" and lf.simulate(plan).ensemble.attrs["engine"] == "array"

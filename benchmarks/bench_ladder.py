@@ -1,0 +1,100 @@
+"""Benchmark: the ladder model's Mesa reference against the array engine, side by side in one run.
+
+Scenario: Langfang, 905 certified firms, 8,796 tech SMEs and the assumed startups
+(`models.ladder.population.assumed_startups`) in 2020, stepped to 2025 at firm_scale 1,
+default rates, status-quo levers. Printed, all measured in this run on this machine:
+
+* agent-steps per second of the Mesa reference (`engine="mesa"`) and of the array
+  engine (`engine="array"`), end to end (initial firms, entrants, records included),
+  and their ratio;
+* random numbers one agent-step draws (`kernel.DRAWS_PER_STEP`) and numpy's
+  generator rate (uniforms and normals per second), hence the agent-steps per
+  second the generator alone would allow;
+* time per agent-step as the city grows from 10,000 to 1,000,000 firms (fewer runs
+  for the big sizes);
+* time to P(certified firms in 2025 >= 1,500, the plan's target) from 1,000 runs.
+
+An agent-step is one firm stepped one year: the sum over years t > start of the
+agents alive at the end of t - 1.
+
+    python benchmarks/bench_ladder.py [--mesa-runs 1] [--array-runs 20] [--workers 2] [--skip-target]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+from models.ladder import kernel, monte_carlo_probability, run_ensemble
+from models.ladder.population import assumed_startups
+
+LANGFANG = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}
+START, END, TARGET = 2020, 2025, 1500
+
+
+def agent_steps(ds) -> float:
+    """Agents stepped: agents alive at the end of every year but the last, summed over runs."""
+    return float(ds["n_firms"].isel(year=slice(0, -1)).sum()) / ds.attrs["firm_scale"]
+
+
+def timed_ensemble(engine: str, runs: int, counts: dict, end: int = END, workers: int = 1):
+    t0 = time.perf_counter()
+    ds = run_ensemble(
+        n_runs=runs, seed=1, engine=engine, workers=workers, stage_counts=counts, start_year=START, end_year=end
+    )
+    return ds, time.perf_counter() - t0
+
+
+def generator_rates(n: int = 20_000_000) -> tuple[float, float]:
+    rng, out = np.random.default_rng(0), np.empty(n)
+    t0 = time.perf_counter()
+    rng.random(out=out)
+    t1 = time.perf_counter()
+    rng.standard_normal(out=out)
+    t2 = time.perf_counter()
+    return n / (t1 - t0), n / (t2 - t1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mesa-runs", type=int, default=1)
+    parser.add_argument("--array-runs", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--skip-target", action="store_true")
+    args = parser.parse_args()
+    print(f"Langfang {START}->{END}, firm_scale 1, start {LANGFANG}, {os.cpu_count()} cores\n")
+    rates = {}
+    for engine, runs in (("mesa", args.mesa_runs), ("array", args.array_runs)):
+        ds, seconds = timed_ensemble(engine, runs, LANGFANG)
+        rates[engine] = agent_steps(ds) / seconds
+        steps = agent_steps(ds)
+        print(f"{engine:6} {runs:5d} runs {steps:13,.0f} agent-steps {seconds:8.2f} s {rates[engine]:13,.0f} /s")
+    print(f"array / mesa: {rates['array'] / rates['mesa']:,.0f}x\n")
+    uniforms, normals = generator_rates()
+    normals_share = kernel.N_NORMALS / kernel.DRAWS_PER_STEP
+    per_draw = (1 - normals_share) / uniforms + normals_share / normals
+    print(f"draws per agent-step: {kernel.DRAWS_PER_STEP} ({kernel.N_NORMALS} normals, {kernel.N_UNIFORMS} uniforms)")
+    print(f"generator: {uniforms:,.0f} uniforms/s, {normals:,.0f} normals/s")
+    limit = 1 / (per_draw * kernel.DRAWS_PER_STEP)
+    print(f"generator limit: {limit:,.0f} agent-steps/s; array engine at {rates['array'] / limit:.1%} of it\n")
+    print(f"{'firms':>10} {'runs':>5} {'agent-steps':>13} {'s':>8} {'ns/agent-step':>14}")
+    for firms, runs in ((10_000, 20), (100_000, 4), (1_000_000, 1)):
+        factor = firms / sum(LANGFANG.values())
+        counts = {k: round(v * factor) for k, v in LANGFANG.items()}
+        ds, seconds = timed_ensemble("array", runs, counts, end=START + 3)
+        steps = agent_steps(ds)
+        print(f"{firms:10,d} {runs:5d} {steps:13,.0f} {seconds:8.2f} {1e9 * seconds / steps:14,.0f}")
+    if not args.skip_target:
+        t0 = time.perf_counter()
+        ds, _ = timed_ensemble("array", 1000, LANGFANG, workers=args.workers)
+        p, se = monte_carlo_probability(ds["hte_certified"].sel(year=END).values >= TARGET)
+        seconds = time.perf_counter() - t0
+        print(f"\nP(certified {END} >= {TARGET:,}) = {p:.3f} ± {se:.3f}", end=" ")
+        print(f"from 1,000 runs ({args.workers} workers): {seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
