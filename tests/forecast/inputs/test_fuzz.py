@@ -10,6 +10,7 @@ Runtime is bounded by `max_examples` and a per-example `deadline`.
 from __future__ import annotations
 
 import codecs
+import io
 from datetime import timedelta
 from pathlib import Path
 
@@ -178,3 +179,23 @@ def test_utf16_and_gbk_files_decode_and_a_bom_is_honoured():
     text, used = reading.decode_table_text(codecs.BOM_UTF8 + HISTORY.encode(), Path("h.csv"))
     assert used == "utf-8-sig" and text == HISTORY
     assert reading.decode_table_text(HISTORY.encode("utf-16"), Path("h.csv")) == (HISTORY, "utf-16")
+
+
+@pytest.fixture(scope="module")
+def workbook(folder) -> bytes:
+    """A valid .xlsx of the history, as bytes to break."""
+    import pandas as pd
+
+    path = folder / "good.xlsx"
+    pd.read_csv(io.StringIO(HISTORY), dtype=str, keep_default_na=False).to_excel(path, index=False)
+    return path.read_bytes()
+
+
+@settings(FUZZ, max_examples=30)
+@given(cuts=st.lists(st.tuples(st.integers(0, 10_000), st.binary(max_size=8)), max_size=4), keep=st.integers(0, 10_000))
+def test_broken_workbooks_are_accepted_or_refused(folder, workbook, cuts, keep):
+    data = workbook[: max(keep, len(workbook) // 2)] if keep < len(workbook) else workbook
+    for at, junk in cuts:
+        at %= max(len(data), 1)
+        data = data[:at] + junk + data[at + len(junk) :]
+    accepted_or_refused(load_history, put(folder, "history.xlsx", data))
