@@ -7,12 +7,14 @@ written.
 
 from __future__ import annotations
 
+import logging
 import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -20,6 +22,8 @@ from forecast.errors import InputError, Problem, did_you_mean
 from forecast.inputs.bundle import Inputs, load_inputs
 from forecast.inputs.bundled import bundled_path, resolve_scenario
 from forecast.inputs.catalogue import is_forecastable
+from forecast.report.files import claim_output
+from forecast.terminal import captured_text, quiet
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -43,6 +47,13 @@ WorkersOption = Annotated[
         "depend on it.",
     ),
 ]
+EngineOption = Annotated[
+    Literal["array", "mesa"] | None,
+    typer.Option(
+        help="Ladder engine: array (fast) or mesa (the agent-based reference); default: the scenario's "
+        "models.ladder.engine.",
+    ),
+]
 DataOption = Annotated[
     Path | None,
     typer.Option("--data", help="Your own history file (CSV or Excel, same columns as data/history.csv)."),
@@ -64,6 +75,42 @@ StrictOption = Annotated[
 ]
 EXIT_FAILED_CHECKS = 1
 EXIT_BAD_INPUT = 2
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace the output folder if it exists (otherwise a run never overwrites one).")
+]
+
+
+class Language(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+LangOption = Annotated[
+    Language | None,
+    typer.Option(
+        "--lang",
+        help="Language of charts and printed tables: zh (Chinese) or en (English). Default: zh when the region is in "
+        "China (every bundled region is), else en.",
+    ),
+]
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Show library warnings and sampler messages too (always kept in run.log)."),
+]
+
+
+def _words(inputs: Inputs, lang: Language | None, regions):
+    """The labels charts and tables are written in (`forecast.report.labels`): --lang, else by the regions shown."""
+    from forecast.report.labels import default_language, labels_for
+
+    return labels_for(inputs, lang.value if lang else default_language(regions, inputs.regions))
+
+
+def _save_log(folder: Path) -> Path:
+    """run.log in the output folder: the library warnings and messages kept off the terminal."""
+    from forecast.report.runlog import write_log
+
+    return write_log(folder, captured_text())
 
 
 @contextmanager
@@ -101,7 +148,8 @@ class TerminalReporter:
     def progress(self, total: int, desc: str) -> Iterator:
         from tqdm.auto import tqdm
 
-        with tqdm(total=total, desc=desc, file=sys.stderr) as bar:
+        # time left shown on a terminal; no bar where standard error is not one (CI logs, CliRunner)
+        with tqdm(total=total, desc=desc, file=sys.stderr, disable=None) as bar:
             yield bar.update
 
 
@@ -115,6 +163,7 @@ def posterior_cache(folder: Path):
 
 
 @app.command()
+@quiet
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file, e.g. scenarios/langfang_baseline.yaml")],
     data: DataOption = None,
@@ -124,28 +173,41 @@ def run(
     refit: RefitOption = False,
     cache: CacheOption = DEFAULT_CACHE,
     workers: WorkersOption = None,
+    engine: EngineOption = None,
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
     strict: StrictOption = False,
+    force: ForceOption = False,
+    lang: LangOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Fit the trend models, print P(target met) per target, write charts, table and manifest."""
     from forecast.report.run import format_table, joint_summary, manifest, results_table, write_run
     from forecast.trend.pipeline import forecast_targets
 
     with reported_errors():
+        claim_output(out or Path("out") / scenario.stem, force)
         inputs = _inputs(data, encoding, regions)
         spec, targets, spec_hash = _checked_scenario(scenario, inputs)
     spec = _override_sampler(spec, draws, tune)
     _warn_unused(spec)
+    words = _words(inputs, lang, spec.region)
     results = forecast_targets(
-        spec, targets, inputs.history, inputs.regions, inputs.indicators, cache=posterior_cache(cache), refit=refit
+        spec,
+        targets,
+        inputs.history,
+        inputs.regions,
+        inputs.indicators,
+        cache=posterior_cache(cache),
+        refit=refit,
+        reporter=REPORTER,
     )
-    ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, workers)
+    ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, workers, words, engine)
     table = results_table(results) if ladder is None else ladder.table(results_table(results))
     typer.echo(f"\n{spec.name}  (seed {spec.seed})\n")
-    typer.echo(format_table(table) if ladder is None else ladder.format(table))
+    typer.echo(format_table(table, words, targets) if ladder is None else ladder.format(table))
     for line in sorted({n for r in results if r.fit for n in r.fit.notes}):
-        typer.echo(f"note: {line}")
+        logging.getLogger("forecast").info("note: %s", line)  # run.log (and the terminal with -v)
     for status in sorted({r.fit.diagnostics.status for r in results if r.fit and r.fit.diagnostics.status != "ok"}):
         typer.secho(
             f"convergence {status}: treat these probabilities with care; raise draws/tune",
@@ -167,7 +229,10 @@ def run(
     )
     meta = {**meta, "joint": joint}
     meta = meta if ladder is None else {**meta, "ladder": ladder.manifest()}
-    written = write_run(out or Path("out") / scenario.stem, results, table, meta, extra=ladder and ladder.write)
+    written = write_run(
+        out or Path("out") / scenario.stem, results, table, meta, extra=ladder and ladder.write, labels=words
+    )
+    written.append(_save_log(out or Path("out") / scenario.stem))
     typer.echo(f"\nwrote {len(written)} files to {(out or Path('out') / scenario.stem)}")
     _exit_if_failed(strict, (r.fit.diagnostics.status for r in results if r.fit))
 
@@ -199,7 +264,9 @@ def _warn_unused(spec) -> None:
         )
 
 
-def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit: bool, workers: int | None):
+def _ladder_output(
+    spec, path: Path, targets, inputs: Inputs, cache: Path, refit: bool, workers: int | None, words, engine=None
+):
     """The ladder model's forecast beside the trend's, when the scenario has `models.ladder`."""
     if spec.models.ladder is None:
         return None
@@ -215,9 +282,10 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit
         cache=posterior_cache(cache),
         refit=refit,
         workers=workers,
+        engine=engine,
         reporter=REPORTER,
     )
-    return LadderOutput(run, results, inputs.history, spec.series, path.stem)
+    return LadderOutput(run, results, inputs.history, spec.series, path.stem, words)
 
 
 @app.command()
@@ -337,6 +405,7 @@ def _warn_convergence(statuses) -> None:
 
 
 @app.command()
+@quiet
 def backtest(
     origin: Annotated[
         list[int],
@@ -355,6 +424,9 @@ def backtest(
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
     strict: StrictOption = False,
+    force: ForceOption = False,
+    lang: LangOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Forecast from past origins and score the trend model against naive baselines (coverage, CRPS, Brier)."""
     from forecast.evaluation.backtest import DEFAULT_SEED, plan_backtest, run_backtest
@@ -363,6 +435,7 @@ def backtest(
 
     seed = DEFAULT_SEED if seed is None else seed
     with reported_errors():
+        claim_output(out, force)
         inputs = _inputs(data, encoding, regions)
         tasks, excluded = plan_backtest(
             inputs.history,
@@ -389,12 +462,15 @@ def backtest(
         "regions": region or "all",
         "trend_settings": settings.model_dump(),
     }
-    written = write_backtest(out, result, meta)
+    words = _words(inputs, lang, region or inputs.history["region"].unique())
+    written = write_backtest(out, result, meta, labels=words)
+    written.append(_save_log(out))
     typer.echo(f"\nwrote {len(written)} files to {out}")
     _exit_if_failed(strict, (f["diagnostics"]["status"] for f in result.fits))
 
 
 @app.command()
+@quiet
 def audit(
     data: DataOption = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/audit"),
@@ -405,6 +481,8 @@ def audit(
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
     strict: StrictOption = False,
+    force: ForceOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Past targets: the probability the model would have given at the plan's base year, beside what happened."""
     from forecast.evaluation.audit import audit_cases, run_audit
@@ -414,6 +492,7 @@ def audit(
 
     seed = DEFAULT_SEED if seed is None else seed
     with reported_errors():
+        claim_output(out, force)
         inputs = _inputs(data, encoding, regions)
     cases, skipped = audit_cases(inputs.catalogue, inputs.history, inputs.indicators)
     settings = _trend_settings(draws, tune)
@@ -431,6 +510,7 @@ def audit(
         "trend_settings": settings.model_dump(),
     }
     written = write_audit(out, rows, skipped, meta)
+    written.append(_save_log(out))
     typer.echo(f"\nwrote {len(written)} files to {out}")
     _exit_if_failed(strict, (s for s in (rows["diagnostics"] if len(rows) else []) if str(s).startswith("WARNING")))
 
@@ -463,6 +543,7 @@ RunsOption = Annotated[
 
 
 @app.command()
+@quiet
 def compare(
     scenarios: Annotated[
         list[Path], typer.Argument(help="Two or more scenario files of one region, each with models.ladder.")
@@ -478,14 +559,19 @@ def compare(
     ] = None,
     cache: CacheOption = DEFAULT_CACHE,
     workers: WorkersOption = None,
+    engine: EngineOption = None,
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
+    force: ForceOption = False,
+    lang: LangOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Scenarios side by side on the ladder model: P(met) ± Monte Carlo error per target, fan charts, stage counts."""
     from forecast.ladder.pipeline import compare_scenarios
     from forecast.report.ladder import compare_manifest, compare_table, format_compare_table, write_compare
 
     with reported_errors():
+        claim_output(out, force)
         inputs = _inputs(data, encoding, regions)
         loaded = dict(zip(_labels(scenarios), (_load_ladder_scenario(p, inputs) for p in scenarios), strict=True))
         _check_comparable(scenarios, loaded)
@@ -500,14 +586,18 @@ def compare(
         runs=runs,
         cache=posterior_cache(cache),
         workers=workers,
+        engine=engine,
         reporter=REPORTER,
     )
-    typer.echo(format_compare_table(compare_table(list(loaded), results), list(loaded)))
+    words = _words(inputs, lang, first.region)
+    found = [t for v in loaded.values() for t in v[1]]
+    typer.echo(format_compare_table(compare_table(list(loaded), results), list(loaded), labels=words, targets=found))
     hashes = {**{f"scenario {label}": v[2] for label, v in loaded.items()}, **inputs.hashes}
     meta = compare_manifest(
         command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=hashes, runs=ensembles, results=results
     )
-    written = write_compare(out, ensembles, results, inputs.history, first.series, meta)
+    written = write_compare(out, ensembles, results, inputs.history, first.series, meta, labels=words)
+    written.append(_save_log(out))
     typer.echo(f"\nwrote {len(written)} files to {out}")
 
 
@@ -539,6 +629,7 @@ def _check_comparable(paths: list[Path], loaded: dict) -> None:
 
 
 @app.command()
+@quiet
 def explain(
     scenario: Annotated[Path, typer.Argument(help="Scenario file with models.ladder.")],
     target: Annotated[str | None, typer.Option(help="Target id (default: the first target the ladder models).")] = None,
@@ -562,8 +653,12 @@ def explain(
     out: Annotated[Path | None, typer.Option(help="Output folder (default: out/explain_<scenario file name>).")] = None,
     cache: CacheOption = DEFAULT_CACHE,
     workers: WorkersOption = None,
+    engine: EngineOption = None,
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
+    force: ForceOption = False,
+    lang: LangOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Which levers and uncertainties move P(target): a one-at-a-time sweep (table, tornado chart), then the
     lever size a chosen probability needs."""
@@ -573,6 +668,7 @@ def explain(
     from forecast.report.ladder import format_explain, write_explain
 
     with reported_errors():
+        claim_output(out or Path("out") / f"explain_{scenario.stem}", force)
         inputs = _inputs(data, encoding, regions)
         spec, found, digest = _load_ladder_scenario(scenario, inputs)
         chosen = _explained_target(scenario, found, target)
@@ -597,12 +693,14 @@ def explain(
         runs=runs,
         cache=posterior_cache(cache),
         workers=workers,
+        engine=engine,
         reporter=REPORTER,
     )
     report = explain_plan(
         plan, chosen, uncertainty_ranges(spec), goal=probability, lever=lever, max_size=max_size, reporter=REPORTER
     )
-    typer.echo(format_explain(report))
+    words = _words(inputs, lang, spec.region)
+    typer.echo(format_explain(report, words))
     meta = {
         **provenance(
             command=shlex.join(["forecast", *sys.argv[1:]]),
@@ -612,7 +710,8 @@ def explain(
         "goal": probability,
     }
     folder = out or Path("out") / f"explain_{scenario.stem}"
-    written = write_explain(folder, report, meta)
+    written = write_explain(folder, report, meta, labels=words)
+    written.append(_save_log(folder))
     typer.echo(f"\nwrote {len(written)} files to {folder}")
 
 
@@ -652,6 +751,7 @@ def _explained_target(path: Path, found: list, target_id: str | None):
 
 
 @app.command("calibrate")
+@quiet
 def calibrate_command(
     region: Annotated[
         str, typer.Option(help="Region whose ladder rates to fit (pinyin key); a city is pooled with its province.")
@@ -672,6 +772,9 @@ def calibrate_command(
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
     strict: StrictOption = False,
+    force: ForceOption = False,
+    lang: LangOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Fit the ladder model's rates to a region's history: posterior, summary, predictive check, manifest.
 
@@ -683,6 +786,7 @@ def calibrate_command(
     from models.ladder.calibration import attrs_json
 
     with reported_errors():
+        claim_output(out or Path("out") / "calibration" / region, force)
         inputs = _inputs(data, encoding, regions)
         parent = calibration_parent(region, inputs.history, inputs.regions, str(data or bundled_path("history.csv")))
     sampler = {k: v for k, v in {"draws": draws, "tune": tune, "chains": chains}.items() if v is not None}
@@ -699,7 +803,7 @@ def calibrate_command(
     )
     table, status = summary_table(idata), attrs_json(idata, "diagnostics")["status"]
     check = predictive_check_draws(idata, runs=runs, seed=seed)
-    figure = check_chart(check, idata, inputs.history)
+    figure = check_chart(check, idata, inputs.history, _words(inputs, lang, region))
     typer.echo(
         f"\n{region}: ladder calibration{f' (pooled with {parent})' if parent else ''}, seed "
         f"{seed}\n\n{format_summary(table, region, status)}"
@@ -714,8 +818,68 @@ def calibrate_command(
         figure,
         manifest(idata, command=shlex.join(["forecast", *sys.argv[1:]]), inputs=inputs.hashes, check=check),
     )
+    written.append(_save_log(folder))
     typer.echo(f"\nwrote {len(written)} files to {folder}")
     _exit_if_failed(strict, [status])
+
+
+@app.command()
+def county(
+    data: Annotated[
+        Path, typer.Option("--data", help="The county's figures (CSV or Excel: indicator, value, unit, year).")
+    ],
+    county: Annotated[str | None, typer.Option(help="The county, where the file holds several.")] = None,
+    cuts: Annotated[
+        str, typer.Option(help="Lowest scores of classes A and B (an assumption: the index gives none).")
+    ] = "70,50",
+    out: Annotated[Path | None, typer.Option(help="Also write scorecard.csv and manifest.json to this folder.")] = None,
+    force: ForceOption = False,
+) -> None:
+    """Score a county on seed 001's S&T capacity index (17 indicators): points, class A/B/C, what is missing."""
+    from forecast.evaluation.county import score_county
+    from forecast.inputs.county import load_county_figures, load_county_index
+    from forecast.inputs.tables import file_hash, load_history
+    from forecast.report.county import format_scorecard, write_scorecard
+    from forecast.report.files import provenance
+
+    with reported_errors():
+        class_cuts = _class_cuts(cuts)
+        if out is not None:
+            claim_output(out, force)
+        index = load_county_index()
+        figures = load_county_figures(data, index, county)
+    card = score_county(index, figures, set(load_history()["indicator"]), county=county or "", cuts=class_cuts)
+    typer.echo(format_scorecard(card))
+    if out is not None:
+        hashes = {"figures": file_hash(data), "county_index": file_hash(bundled_path("county_index.csv"))}
+        meta = provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=None, inputs=hashes)
+        typer.echo(f"\nwrote {len(write_scorecard(out, card, meta))} files to {out}")
+
+
+def _class_cuts(text: str) -> tuple[tuple[str, float], ...]:
+    from forecast.evaluation.county import check_cuts
+
+    try:
+        cuts = tuple(zip(("A", "B"), (float(v) for v in text.split(",")), strict=True))
+    except ValueError:
+        cuts = ()
+    problem = check_cuts(cuts) if cuts else "give two numbers, A's and B's lowest score"
+    if problem:
+        raise InputError([Problem("--cuts", f"'{text}'", problem, "e.g. --cuts 70,50")])
+    return cuts
+
+
+@app.command()
+def runs(
+    out_root: Annotated[Path, typer.Option("--out-root", help="Folder the runs were written under.")] = Path("out"),
+) -> None:
+    """List past runs, newest first: scenario, date, seed, data hash, headline probabilities (from their manifests)."""
+    from forecast.inputs.runs import load_run_records
+    from forecast.report.runs import format_runs
+
+    with reported_errors():
+        records = load_run_records(out_root)
+    typer.echo(format_runs(records, str(out_root)))
 
 
 if __name__ == "__main__":

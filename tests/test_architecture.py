@@ -31,6 +31,7 @@ LAYERS = {
     "forecast.evaluation": 4,
     "forecast.report": 5,
     "forecast.cli": 6,
+    "forecast.terminal": 6,
 }
 """Layer of each package or module (the longest matching prefix counts); a module may import its own layer or
 lower ones."""

@@ -38,6 +38,7 @@ from forecast.inputs import flags
 from forecast.inputs.tables import best_points, select_series
 from forecast.inputs.targets import Target, target_met
 from forecast.probability import TargetProbability, probability_met
+from forecast.progress import SILENT, Reporter
 from forecast.scenario import Scenario, TrendSettings
 from models.diagnostics import Diagnostics, check_convergence
 from models.ladder.rules import CERTIFICATE_YEARS
@@ -369,29 +370,35 @@ def forecast_targets(
     *,
     cache: PosteriorCache | None = None,
     refit: bool = False,
+    reporter: Reporter = SILENT,
 ) -> list[TargetResult]:
+    """Per target, its trend forecast: one panel fit (or saved posterior) per indicator, series and cut-off, each a
+    step of ``reporter.progress``."""
     settings = scenario.models.trend or TrendSettings()
+    plan = list(_fit_plan(scenario, targets, history))
     panels: dict[tuple, PanelForecast] = {}
     results = []
-    for target, series, cutoff, outcome in _fit_plan(scenario, targets, history):
-        key = (target.indicator, series, cutoff, scenario.horizon)
-        if key not in panels:
-            panels[key] = forecast_indicator(
-                history,
-                target.indicator,
-                sorted({t.region for t in targets}),
-                regions=regions,
-                indicators=indicators,
-                cutoff=cutoff,
-                horizon=scenario.horizon,
-                settings=settings,
-                seed=scenario.seed,
-                series=series,
-                cache=cache,
-                refit=refit,
-            )
-        fit = _region_fit(panels[key], target.region, history, series)
-        results.append(_target_result(target, fit, cutoff, outcome))
+    with reporter.progress(len({(t.indicator, s, c) for t, s, c, _ in plan}), "trend fits") as advance:
+        for target, series, cutoff, outcome in plan:
+            key = (target.indicator, series, cutoff, scenario.horizon)
+            if key not in panels:
+                panels[key] = forecast_indicator(
+                    history,
+                    target.indicator,
+                    sorted({t.region for t in targets}),
+                    regions=regions,
+                    indicators=indicators,
+                    cutoff=cutoff,
+                    horizon=scenario.horizon,
+                    settings=settings,
+                    seed=scenario.seed,
+                    series=series,
+                    cache=cache,
+                    refit=refit,
+                )
+                advance(1)
+            fit = _region_fit(panels[key], target.region, history, series)
+            results.append(_target_result(target, fit, cutoff, outcome))
     return results
 
 

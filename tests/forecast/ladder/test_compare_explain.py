@@ -284,7 +284,7 @@ def test_run_shows_the_ladder_beside_the_current_trend(files, monkeypatch):
 
     monkeypatch.setattr(forecasting, "forecast_targets", no_trend)
     out = files["tmp"] / "run"
-    result = invoke("run", files["reward"], "--data", files["data"], "--out", out)
+    result = invoke("run", files["reward"], "--data", files["data"], "--out", out, "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "P(met) current trend" in result.output and "P(met) ladder: reward" in result.output
     assert "ignores them" not in result.output  # levers act through the ladder now
@@ -322,13 +322,21 @@ def test_compare_writes_everything_and_repeats_itself(files):
     outs = []
     for name in ("c1", "c2"):
         result = invoke(
-            "compare", files["base"], files["reward"], "--data", files["data"], "--out", files["tmp"] / name
+            "compare",
+            files["base"],
+            files["reward"],
+            "--data",
+            files["data"],
+            "--out",
+            files["tmp"] / name,
+            "--lang",
+            "en",
         )
         assert result.exit_code == 0, result.output
         outs.append(files["tmp"] / name)
     assert "change from base" in result.output
     names = {p.name for p in outs[0].iterdir()}
-    assert names == {"compare.csv", "stages.csv", "stages.png", "fan_hte-2023.png", "manifest.json"}
+    assert names == {"compare.csv", "stages.csv", "stages.png", "fan_hte-2023.png", "manifest.json", "run.log"}
     first, second = (pd.read_csv(o / "compare.csv") for o in outs)
     pd.testing.assert_frame_equal(first, second)  # same seed, same numbers
     assert first["scenario"].tolist() == ["base", "reward"]
@@ -358,7 +366,7 @@ def test_explain_sweeps_and_searches(files):
     assert result.exit_code == 0, result.output
     assert "certification_reward" in result.output and "pass_rate" in result.output
     names = {p.name for p in out.iterdir()}
-    assert names == {"explain.csv", "tornado.png", "inverse.csv", "manifest.json"}
+    assert names == {"explain.csv", "tornado.png", "inverse.csv", "manifest.json", "run.log"}
     sweep = pd.read_csv(out / "explain.csv")
     assert sweep["setting"].tolist() == ["as written", "off", "larger", "low", "high"]
     assert sweep.loc[0, "change"] == 0 and sweep.loc[0, "change_mc_error"] == 0

@@ -346,7 +346,7 @@ def test_cli_calibrate_writes_all_files_on_bundled_data(tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert {p.name for p in out.iterdir()} == {"posterior.nc", "summary.csv", "ppc.png", "manifest.json"}
+    assert {p.name for p in out.iterdir()} == {"posterior.nc", "summary.csv", "ppc.png", "manifest.json", "run.log"}
     assert "application_rate" in result.output and "convergence:" in result.output
     meta = json.loads((out / "manifest.json").read_text())
     assert meta["seed"] == 3 and meta["windows"] == {"hebei": [2017, 2024]}

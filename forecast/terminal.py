@@ -1,0 +1,87 @@
+"""A quiet terminal (CLI layer): what the libraries say during a command goes to ``run.log``, not the screen.
+
+`library_output` captures, for the length of a command, Python warnings (ArviZ's
+FutureWarnings, PyTensor's BLAS warning, numpy's RuntimeWarnings) and the log records
+of PyMC (sampler messages), PyTensor, ArviZ and this package (notes such as "LOO:
+Pareto k > 0.7") into text the command writes to ``run.log`` in its output folder
+(`forecast.report.runlog`); with ``-v/--verbose`` they are shown on standard error
+too. Progress bars, results tables and the warnings that matter are the command's own
+output and are not touched.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+LIBRARY_LOGGERS = ("pymc", "pytensor", "arviz", "numba", "matplotlib", "forecast")
+"""Loggers whose own handlers (PyMC and PyTensor print to standard error) are set aside while a command runs."""
+QUIET_LOGGERS = {"numba": logging.WARNING, "matplotlib": logging.WARNING}
+"""Loggers too talkative at INFO even for run.log."""
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+_captured: ContextVar[io.StringIO | None] = ContextVar("captured", default=None)
+
+
+@contextmanager
+def library_output(verbose: bool = False) -> Iterator[io.StringIO]:
+    """Within the block, library warnings and log records go into the yielded buffer (and standard error if
+    `verbose`); everything is put back as it was afterwards."""
+    buffer = io.StringIO()
+    handlers: list[logging.Handler] = [logging.StreamHandler(buffer)]
+    if verbose:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter(FORMAT, "%H:%M:%S"))
+    root = logging.getLogger()
+    saved = {
+        name: (lg.handlers[:], lg.propagate, lg.level)
+        for name, lg in ((n, logging.getLogger(n)) for n in (*LIBRARY_LOGGERS, "py.warnings"))
+    }
+    root_level = root.level
+    token = _captured.set(buffer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        logging.captureWarnings(True)
+        try:
+            for name in saved:
+                lg = logging.getLogger(name)
+                lg.handlers, lg.propagate = [], True
+                lg.setLevel(QUIET_LOGGERS.get(name, logging.NOTSET))
+            root.setLevel(logging.INFO)
+            for handler in handlers:
+                root.addHandler(handler)
+            yield buffer
+        finally:
+            for handler in handlers:
+                root.removeHandler(handler)
+            root.setLevel(root_level)
+            logging.captureWarnings(False)
+            for name, (kept, propagate, level) in saved.items():
+                lg = logging.getLogger(name)
+                lg.handlers, lg.propagate = kept, propagate
+                lg.setLevel(level)
+            _captured.reset(token)
+
+
+def captured_text() -> str:
+    """What the running command's libraries have said so far ('' outside `library_output`)."""
+    buffer = _captured.get()
+    return buffer.getvalue() if buffer is not None else ""
+
+
+def quiet(command: Callable) -> Callable:
+    """Run a CLI command inside `library_output`, verbose when it was called with ``verbose=True``."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        with library_output(bool(kwargs.get("verbose"))):
+            return command(*args, **kwargs)
+
+    return run
