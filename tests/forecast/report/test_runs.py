@@ -1,0 +1,110 @@
+"""Run records: `forecast runs` lists past runs from their manifests; no command overwrites a run unless --force."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from forecast.cli import app
+from forecast.inputs.runs import COLUMNS, load_run_records
+from forecast.report.files import provenance, staged_output, write_manifest
+
+runner = CliRunner()
+SYNTHETIC_FIGURES = Path(__file__).parents[1] / "data" / "county_figures_synthetic.csv"
+
+
+def made_run(folder: Path, meta: dict, targets: str | None = None) -> None:
+    with staged_output(folder) as staging:
+        if targets is not None:
+            (staging / "targets.csv").write_text(targets, encoding="utf-8")
+        write_manifest(staging, meta)
+
+
+@pytest.fixture
+def out_root(tmp_path):
+    """SYNTHETIC run folders: a trend run, a ladder comparison, a run from before manifests held a date, a broken
+    manifest, and a staging folder a killed process left behind."""
+    root = tmp_path / "out"
+    base = provenance(command="forecast run s.yaml", seed=7, inputs={"scenario": "aa", "data": "0123456789abcdef"})
+    made_run(
+        root / "langfang_baseline",
+        {"scenario": "langfang_baseline", **base, "joint": {"p_all_met": 0.88, "mc_error": 0.01}},
+        targets="target_id,p_met\nlf-2023-hte,0.94\nlf-2025-hte,0.98\nlf-2025-sme,\n",
+    )
+    compare = provenance(command="forecast compare a.yaml b.yaml", seed=3, inputs={"data": "fedcba9876543210"})
+    compare["created_utc"] = "2020-01-01T00:00:00+00:00"
+    made_run(
+        root / "compare",
+        {**compare, "scenarios": {"a": {"probabilities": {"t1": {"p_met": 0.9, "mc_error": 0.03}}}, "b": {}}},
+    )
+    made_run(root / "old" / "audit", {"command": "forecast audit", "seed": 1, "input_sha256": {"data": "99"}})
+    (root / "broken").mkdir()
+    (root / "broken" / "manifest.json").write_text("{not json", encoding="utf-8")
+    (root / ".langfang_baseline-x1y2").mkdir()
+    (root / ".langfang_baseline-x1y2" / "manifest.json").write_text("{}", encoding="utf-8")
+    return root
+
+
+def test_records_list_every_run_newest_first_with_its_headline(out_root):
+    records = load_run_records(out_root)
+    assert list(records.columns) == COLUMNS
+    assert list(records["folder"]) == ["langfang_baseline", "compare", "broken", "old/audit"]  # staging skipped
+    first = records.iloc[0]
+    assert (first["command"], first["scenario"], first["seed"], first["data_sha256"]) == (
+        "run",
+        "langfang_baseline",
+        "7",
+        "0123456789ab",
+    )
+    assert first["headline"] == "lf-2023-hte 0.94; lf-2025-hte 0.98; all 0.88"
+    assert records.iloc[1]["scenario"] == "a, b" and records.iloc[1]["headline"] == "a: t1 0.90"
+    assert "unreadable manifest" in records.iloc[2]["problem"]
+    assert records.iloc[3]["created_utc"] == ""  # made before manifests recorded a date
+
+
+def test_runs_command_prints_the_table_and_refuses_a_missing_root(out_root, tmp_path):
+    result = runner.invoke(app, ["runs", "--out-root", str(out_root)])
+    assert result.exit_code == 0, result.output
+    assert "langfang_baseline" in result.output and "all 0.88" in result.output and "4 runs under" in result.output
+    assert "2020-01-01 00:00:00" in result.output
+    missing = runner.invoke(app, ["runs", "--out-root", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "no such folder" in missing.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no runs under" in runner.invoke(app, ["runs", "--out-root", str(empty)]).output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "langfang_baseline"],
+        ["compare", "langfang_ladder_baseline", "langfang_small_to_high"],
+        ["explain", "langfang_small_to_high"],
+        ["calibrate", "--region", "langfang"],
+        ["backtest", "--origin", "2015"],
+        ["audit"],
+    ],
+)
+def test_every_writing_command_refuses_an_existing_folder_before_any_work(tmp_path, command):
+    out = tmp_path / "earlier"
+    made_run(out, {"seed": 1})
+    result = runner.invoke(app, [*command, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "a run never overwrites another" in result.output and "--force" in result.output
+    assert [p.name for p in out.iterdir()] == ["manifest.json"]
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 1
+
+
+def test_force_replaces_the_folder_whole(tmp_path):
+    out = tmp_path / "card"
+    made_run(out, {"seed": 1})
+    (out / "stale.csv").write_text("x\n")
+    args = ["county", "--data", str(SYNTHETIC_FIGURES), "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 2
+    result = runner.invoke(app, [*args, "--force"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "scorecard.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["card"]  # no staging or old folder left
+    meta = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert meta["scorecard"]["class"] == "B" and meta["created_utc"].endswith("+00:00")
