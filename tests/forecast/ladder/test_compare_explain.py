@@ -413,3 +413,18 @@ def test_the_search_reuses_the_sizes_the_sweep_ran():
     }
     two = levers + [LeverSetting("certification_reward", 10, 2024, None)]
     assert sweep_sizes(sweep, plan_with(two), "certification_reward") == {}  # two windows: not one size
+
+
+def test_engine_option_reaches_the_ensembles(files, monkeypatch):
+    """--engine mesa runs the reference for every scenario; a bad name exits 2 before any work."""
+    import forecast.ladder.pipeline as pipeline
+
+    seen, real = [], pipeline.run_ensemble
+    monkeypatch.setattr(pipeline, "run_ensemble", lambda **kw: seen.append(kw["engine"]) or real(**kw))
+    out = files["tmp"] / "compare_mesa"
+    scenarios = (files["base"], files["reward"])
+    result = invoke("compare", *scenarios, "--data", files["data"], "--out", out, "--engine", "mesa")
+    assert result.exit_code == 0, result.output
+    assert seen == ["mesa", "mesa"]
+    bad = invoke("compare", *scenarios, "--data", files["data"], "--engine", "numba")
+    assert bad.exit_code == 2 and "numba" in bad.output
