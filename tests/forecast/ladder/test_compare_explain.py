@@ -309,7 +309,7 @@ def test_run_shows_the_ladder_beside_the_current_trend(files, monkeypatch):
 
 
 def test_levers_are_called_ignored_only_without_a_ladder(files, capsys):
-    from forecast.cli import _warn_unused
+    from forecast.cli.trend import _warn_unused
     from forecast.scenario import load_scenario
 
     _warn_unused(load_scenario(files["no_ladder"])[0])

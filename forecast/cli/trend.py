@@ -1,0 +1,300 @@
+"""Commands on the trend models: run (with the ladder beside it), fit, backtest, audit."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecast.cli.common import (
+    DEFAULT_CACHE,
+    REPORTER,
+    CacheOption,
+    DataOption,
+    DrawsOption,
+    DrawsOverride,
+    EncodingOption,
+    EngineOption,
+    ForceOption,
+    LangOption,
+    RefitOption,
+    RegionsOption,
+    SeedOption,
+    StrictOption,
+    TuneOption,
+    TuneOverride,
+    VerboseOption,
+    WorkersOption,
+    _checked_scenario,
+    _exit_if_failed,
+    _inputs,
+    _override_sampler,
+    _save_log,
+    _trend_settings,
+    _warn_convergence,
+    _words,
+    app,
+    posterior_cache,
+    reported_errors,
+)
+from forecast.inputs.bundle import Inputs
+from forecast.inputs.bundled import bundled_path
+from forecast.report.files import claim_output
+from forecast.terminal import quiet
+
+
+@app.command()
+@quiet
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file, e.g. scenarios/langfang_baseline.yaml")],
+    data: DataOption = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: out/<scenario file name>).")] = None,
+    draws: DrawsOverride = None,
+    tune: TuneOverride = None,
+    refit: RefitOption = False,
+    cache: CacheOption = DEFAULT_CACHE,
+    workers: WorkersOption = None,
+    engine: EngineOption = None,
+    encoding: EncodingOption = None,
+    regions: RegionsOption = None,
+    strict: StrictOption = False,
+    force: ForceOption = False,
+    lang: LangOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Fit the trend models, print P(target met) per target, write charts, table and manifest."""
+    from forecast.report.run import format_table, joint_summary, manifest, results_table, write_run
+    from forecast.trend.pipeline import forecast_targets
+
+    with reported_errors():
+        claim_output(out or Path("out") / scenario.stem, force)
+        inputs = _inputs(data, encoding, regions)
+        spec, targets, spec_hash = _checked_scenario(scenario, inputs)
+    spec = _override_sampler(spec, draws, tune)
+    _warn_unused(spec)
+    words = _words(inputs, lang, spec.region)
+    results = forecast_targets(
+        spec,
+        targets,
+        inputs.history,
+        inputs.regions,
+        inputs.indicators,
+        cache=posterior_cache(cache),
+        refit=refit,
+        reporter=REPORTER,
+    )
+    ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, workers, words, engine)
+    table = results_table(results) if ladder is None else ladder.table(results_table(results))
+    typer.echo(f"\n{spec.name}  (seed {spec.seed})\n")
+    typer.echo(format_table(table, words, targets) if ladder is None else ladder.format(table))
+    for line in sorted({n for r in results if r.fit for n in r.fit.notes}):
+        logging.getLogger("forecast").info("note: %s", line)  # run.log (and the terminal with -v)
+    for status in sorted({r.fit.diagnostics.status for r in results if r.fit and r.fit.diagnostics.status != "ok"}):
+        typer.secho(
+            f"convergence {status}: treat these probabilities with care; raise draws/tune",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    joint = joint_summary(results)
+    if joint.get("p_all_met") is not None:
+        typer.echo(
+            f"P(all {len(joint['targets'])} targets met) = {joint['p_all_met']:.2f} ± {joint['mc_error']:.2f} "
+            f"({joint['note']})"
+        )
+    meta = manifest(
+        scenario_name=spec.name,
+        seed=spec.seed,
+        inputs={"scenario": spec_hash, **inputs.hashes},
+        results=results,
+        command=shlex.join(["forecast", *sys.argv[1:]]),
+    )
+    meta = {**meta, "joint": joint}
+    meta = meta if ladder is None else {**meta, "ladder": ladder.manifest()}
+    written = write_run(
+        out or Path("out") / scenario.stem, results, table, meta, extra=ladder and ladder.write, labels=words
+    )
+    written.append(_save_log(out or Path("out") / scenario.stem))
+    typer.echo(f"\nwrote {len(written)} files to {(out or Path('out') / scenario.stem)}")
+    _exit_if_failed(strict, (r.fit.diagnostics.status for r in results if r.fit))
+
+
+def _warn_unused(spec) -> None:
+    if (spec.levers or spec.uncertainties) and spec.models.ladder is None:
+        typer.secho(
+            "note: levers and uncertainties act through the ladder model, which this scenario does not use (add "
+            "models: ladder:); the trend forecast ignores them",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+
+
+def _ladder_output(
+    spec, path: Path, targets, inputs: Inputs, cache: Path, refit: bool, workers: int | None, words, engine=None
+):
+    """The ladder model's forecast beside the trend's, when the scenario has `models.ladder`."""
+    if spec.models.ladder is None:
+        return None
+    from forecast.ladder.pipeline import forecast_ladder
+    from forecast.report.ladder import LadderOutput
+
+    run, results = forecast_ladder(
+        spec,
+        targets,
+        inputs.history,
+        inputs.regions,
+        inputs.indicators,
+        cache=posterior_cache(cache),
+        refit=refit,
+        workers=workers,
+        engine=engine,
+        reporter=REPORTER,
+    )
+    return LadderOutput(run, results, inputs.history, spec.series, path.stem, words)
+
+
+@app.command()
+def fit(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file whose targets' indicators to fit.")],
+    data: DataOption = None,
+    draws: DrawsOverride = None,
+    tune: TuneOverride = None,
+    refit: RefitOption = False,
+    cache: CacheOption = DEFAULT_CACHE,
+    encoding: EncodingOption = None,
+    regions: RegionsOption = None,
+) -> None:
+    """Fit (or load) the trend models a scenario needs and save the posteriors for later runs."""
+    from forecast.trend.pipeline import fit_scenario
+
+    with reported_errors():
+        inputs = _inputs(data, encoding, regions)
+        spec, found, _ = _checked_scenario(scenario, inputs)
+    spec = _override_sampler(spec, draws, tune)
+    for line in fit_scenario(
+        spec, found, inputs.history, inputs.regions, inputs.indicators, cache=posterior_cache(cache), refit=refit
+    ):
+        typer.echo(line)
+
+
+def _trend_forecaster(inputs: Inputs, settings, seed: int, cache: Path):
+    """The trend model as backtest and audit call it, reusing posteriors saved in `cache`."""
+    from forecast.evaluation.backtest import trend_forecaster
+
+    return trend_forecaster(
+        regions=inputs.regions, indicators=inputs.indicators, settings=settings, seed=seed, cache=posterior_cache(cache)
+    )
+
+
+@app.command()
+@quiet
+def backtest(
+    origin: Annotated[
+        list[int],
+        typer.Option("--origin", help="Cut the history at this year and forecast the later ones (repeatable)."),
+    ],
+    data: DataOption = None,
+    indicator: Annotated[
+        list[str] | None, typer.Option("--indicator", help="Only this indicator (repeatable).")
+    ] = None,
+    region: Annotated[list[str] | None, typer.Option("--region", help="Only this region (repeatable).")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/backtest"),
+    draws: DrawsOption = None,
+    tune: TuneOption = None,
+    seed: SeedOption = None,
+    cache: CacheOption = DEFAULT_CACHE,
+    encoding: EncodingOption = None,
+    regions: RegionsOption = None,
+    strict: StrictOption = False,
+    force: ForceOption = False,
+    lang: LangOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Forecast from past origins and score the trend model against naive baselines (coverage, CRPS, Brier)."""
+    from forecast.evaluation.backtest import DEFAULT_SEED, plan_backtest, run_backtest
+    from forecast.report.evaluation import format_backtest, write_backtest
+    from forecast.report.files import provenance
+
+    seed = DEFAULT_SEED if seed is None else seed
+    with reported_errors():
+        claim_output(out, force)
+        inputs = _inputs(data, encoding, regions)
+        tasks, excluded = plan_backtest(
+            inputs.history,
+            origin,
+            inputs.indicators,
+            only_indicators=indicator or [],
+            only_regions=region or [],
+            source=str(data or bundled_path("history.csv")),
+        )
+    settings = _trend_settings(draws, tune)
+    result = run_backtest(
+        inputs.history,
+        tasks,
+        excluded,
+        forecaster=_trend_forecaster(inputs, settings, seed, cache),
+        seed=seed,
+    )
+    typer.echo(format_backtest(result))
+    _warn_convergence(f["diagnostics"]["status"] for f in result.fits)
+    meta = {
+        **provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes),
+        "origins": sorted(set(origin)),
+        "indicators": indicator or "all",
+        "regions": region or "all",
+        "trend_settings": settings.model_dump(),
+    }
+    words = _words(inputs, lang, region or inputs.history["region"].unique())
+    written = write_backtest(out, result, meta, labels=words)
+    written.append(_save_log(out))
+    typer.echo(f"\nwrote {len(written)} files to {out}")
+    _exit_if_failed(strict, (f["diagnostics"]["status"] for f in result.fits))
+
+
+@app.command()
+@quiet
+def audit(
+    data: DataOption = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/audit"),
+    draws: DrawsOption = None,
+    tune: TuneOption = None,
+    seed: SeedOption = None,
+    cache: CacheOption = DEFAULT_CACHE,
+    encoding: EncodingOption = None,
+    regions: RegionsOption = None,
+    strict: StrictOption = False,
+    force: ForceOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Past targets: the probability the model would have given at the plan's base year, beside what happened."""
+    from forecast.evaluation.audit import audit_cases, run_audit
+    from forecast.evaluation.backtest import DEFAULT_SEED
+    from forecast.report.evaluation import format_audit, write_audit
+    from forecast.report.files import provenance
+
+    seed = DEFAULT_SEED if seed is None else seed
+    with reported_errors():
+        claim_output(out, force)
+        inputs = _inputs(data, encoding, regions)
+    cases, skipped = audit_cases(inputs.catalogue, inputs.history, inputs.indicators)
+    settings = _trend_settings(draws, tune)
+    rows = run_audit(
+        cases,
+        inputs.history,
+        inputs.indicators,
+        forecaster=_trend_forecaster(inputs, settings, seed, cache),
+        seed=seed,
+    )
+    typer.echo(format_audit(rows, skipped))
+    _warn_convergence(rows["diagnostics"] if len(rows) else [])
+    meta = {
+        **provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes),
+        "trend_settings": settings.model_dump(),
+    }
+    written = write_audit(out, rows, skipped, meta)
+    written.append(_save_log(out))
+    typer.echo(f"\nwrote {len(written)} files to {out}")
+    _exit_if_failed(strict, (s for s in (rows["diagnostics"] if len(rows) else []) if str(s).startswith("WARNING")))
