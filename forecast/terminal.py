@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -25,6 +26,9 @@ LIBRARY_LOGGERS = ("pymc", "pytensor", "arviz", "numba", "matplotlib", "forecast
 QUIET_LOGGERS = {"numba": logging.WARNING, "matplotlib": logging.WARNING}
 """Loggers too talkative at INFO even for run.log."""
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+CHILD_IGNORED = ("ignore:Numba will use object mode",)
+"""Warnings silenced in worker processes (PyMC's parallel chains start afresh and cannot
+reach the buffer): expected and harmless (`models.ladder.calibration` explains why)."""
 
 _captured: ContextVar[io.StringIO | None] = ContextVar("captured", default=None)
 
@@ -46,6 +50,9 @@ def library_output(verbose: bool = False) -> Iterator[io.StringIO]:
     }
     root_level = root.level
     token = _captured.set(buffer)
+    child_env = os.environ.get("PYTHONWARNINGS")
+    if not verbose:
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, (child_env, *CHILD_IGNORED)))
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         logging.captureWarnings(True)
@@ -63,6 +70,10 @@ def library_output(verbose: bool = False) -> Iterator[io.StringIO]:
                 root.removeHandler(handler)
             root.setLevel(root_level)
             logging.captureWarnings(False)
+            if child_env is None:
+                os.environ.pop("PYTHONWARNINGS", None)
+            else:
+                os.environ["PYTHONWARNINGS"] = child_env
             for name, (kept, propagate, level) in saved.items():
                 lg = logging.getLogger(name)
                 lg.handlers, lg.propagate = kept, propagate
