@@ -37,7 +37,12 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 EXAMPLES = {
     "run-langfang": "forecast run langfang_baseline",
-    "run-ladder": "forecast run langfang_ladder_baseline",
+    "run-ladder": "forecast run langfang_ladder_baseline --lang en",
+    "compare": "forecast compare langfang_ladder_baseline langfang_small_to_high langfang_reward_cut "
+    "langfang_larger_reserve --lang en",
+    "calibrate": "forecast calibrate --region langfang",
+    "explain": "forecast explain langfang_small_to_high --target langfang-2023-high_tech_enterprises "
+    "--probability 0.95 --runs 60 --lang en",
 }
 """Example name -> the command whose output the README shows (bundled scenarios by name)."""
 BLOCK = re.compile(r"(<!-- example: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /example -->)", re.S)
