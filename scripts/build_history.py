@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    python data/build_history.py [--shared ../shared/data]
+    python scripts/build_history.py [--shared ../shared/data]
 
 Inputs are the researched files in `../shared/data/` (every row with its source) and
 the plan base values in `data/targets.csv` (figures the plans themselves state, such
@@ -33,7 +33,8 @@ import csv
 import re
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent / "data"
+"""The bundled data folder this script writes into (it stays out of the installed package)."""
 RAW_FILES = ("hebei_history.csv", "hebei_history_2.csv", "hebei_history_3.csv", "provinces_hebei_and_neighbours.csv")
 COLUMNS = ["region", "indicator", "year", "value", "unit", "source", "note", "series", "flag"]
 
