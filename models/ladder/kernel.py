@@ -56,6 +56,7 @@ from scipy.stats import poisson
 
 from models.ladder import behaviour as bh
 from models.ladder import rules
+from models.ladder.population import ATTRIBUTES
 from models.ladder.rules import Stage
 
 STAFF_GROWTH_ELASTICITY = 0.6
@@ -90,28 +91,7 @@ EVENTS = (
 )
 """Per-firm event masks `step_firms` returns."""
 
-STATE = (
-    "stage",
-    "age",
-    "staff",
-    "tech_staff_share",
-    "revenue",
-    "assets",
-    "asset_ratio",
-    "rd_propensity",
-    "rd_spend",
-    "rd_ratio",
-    "ip_count",
-    "high_tech_revenue_share",
-    "manufacturing",
-    "growth_effect",
-    "profit_margin",
-    "cert_year",
-    "revenue_history",
-    "reserve_years",
-    "fund_injection",
-    "last_growth",
-)
+STATE = (*ATTRIBUTES, "rd_ratio", "reserve_years", "fund_injection", "last_growth")
 """Keys of a firm state: `population.ATTRIBUTES` plus rd_ratio, reserve_years,
 fund_injection and last_growth. cert_year is NaN without a certificate;
 revenue_history is (n, HISTORY_YEARS), oldest first, NaN before birth."""
