@@ -13,12 +13,12 @@ The folder is the caller's choice (the CLI's ``--cache``, by default
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import arviz as az
+
+from forecast.atomic import write_atomically
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,7 @@ class PosteriorCache:
 
     def save(self, name: str, idata: az.InferenceData) -> Path:
         """Write `idata` as `name`, atomically."""
-        path = self.path(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-        os.close(fd)
-        try:
-            idata.to_netcdf(tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_atomically(self.path(name), idata.to_netcdf)
 
 
 def cached_fit(cache: PosteriorCache | None, name: str, fit, *, refit: bool = False) -> az.InferenceData:

@@ -19,6 +19,7 @@ import pytest
 
 LAYERS = {
     "forecast": 0,
+    "forecast.atomic": 0,
     "forecast.errors": 0,
     "forecast.inputs": 0,
     "forecast.progress": 0,
