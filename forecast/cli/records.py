@@ -20,9 +20,8 @@ from forecast.cli.common import (
     reported_errors,
 )
 from forecast.errors import InputError, Problem, did_you_mean
-from forecast.inputs.bundle import load_inputs
 from forecast.inputs.bundled import bundled_path
-from forecast.inputs.catalogue import is_forecastable
+from forecast.inputs.catalogue import is_forecastable, load_targets
 from forecast.report.files import claim_output
 
 
@@ -38,7 +37,7 @@ def targets(
 ) -> None:
     """List the plans' targets from the catalogue."""
     with reported_errors():
-        catalogue = load_inputs(None).catalogue
+        catalogue = load_targets()  # the catalogue alone: listing needs no history
         if region is not None and region not in set(catalogue["region"]):
             raise InputError(
                 [

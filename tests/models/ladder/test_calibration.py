@@ -323,27 +323,29 @@ def test_check_chart_draws_bands_model_and_flagged_figures():
 
 
 # --- CLI ------------------------------------------------------------------------------------------
+CALIBRATE_SMALL = [
+    "calibrate",
+    "--region",
+    "hebei",
+    "--draws",
+    "50",
+    "--tune",
+    "50",
+    "--chains",
+    "1",
+    "--runs",
+    "2",
+    "--seed",
+    "3",
+]
+"""A small calibration on the bundled data (one short chain), run twice below."""
+
+
 def test_cli_calibrate_writes_all_files_on_bundled_data(tmp_path):
     out = tmp_path / "cal"
     result = runner.invoke(
         app,
-        [
-            "calibrate",
-            "--region",
-            "hebei",
-            "--draws",
-            "50",
-            "--tune",
-            "50",
-            "--chains",
-            "1",
-            "--runs",
-            "2",
-            "--seed",
-            "3",
-            "--out",
-            str(out),
-        ],
+        [*CALIBRATE_SMALL, "--out", str(out)],
     )
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == {"posterior.nc", "summary.csv", "ppc.png", "manifest.json", "run.log"}
@@ -357,23 +359,7 @@ def test_cli_calibrate_writes_all_files_on_bundled_data(tmp_path):
     [saved] = Path(os.environ["PLAN_FORECAST_CACHE"]).glob("ladder-hebei-*-seed3-d50t50c1.nc")  # where `run` finds it
     again = runner.invoke(
         app,
-        [
-            "calibrate",
-            "--region",
-            "hebei",
-            "--draws",
-            "50",
-            "--tune",
-            "50",
-            "--chains",
-            "1",
-            "--runs",
-            "2",
-            "--seed",
-            "3",
-            "--out",
-            str(tmp_path / "again"),
-        ],
+        [*CALIBRATE_SMALL, "--out", str(tmp_path / "again")],
     )
     assert again.exit_code == 0, again.output
     assert (
