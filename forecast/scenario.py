@@ -65,8 +65,10 @@ class TrendSettings(Strict):
     target_accept: float = Field(0.95, gt=0.5, lt=1.0)
     sampler: Literal["pymc", "nutpie"] = "pymc"
     pooling: Literal["hierarchical", "none"] = "hierarchical"
-    model: Literal["stack", "drift", "damped", "local_trend"] = Field(
-        "stack", description="stack the variants by LOO weights, or use one"
+    model: Literal["common", "stack", "drift", "damped", "local_trend"] = Field(
+        "common",
+        description="common: growth shared by the panel that can speed up and slow down (models.common_trend); "
+        "stack: the three state-space variants of models.panel stacked by LOO weights, or one of them",
     )
 
 

@@ -67,7 +67,7 @@ def run(
     verbose: VerboseOption = False,
 ) -> None:
     """Fit the trend models, print P(target met) per target, write charts, table and manifest."""
-    from forecast.report.run import format_table, joint_summary, manifest, results_table, write_run
+    from forecast.report.run import format_table, growth_warnings, joint_summary, manifest, results_table, write_run
     from forecast.trend.pipeline import forecast_targets
 
     with reported_errors():
@@ -99,6 +99,8 @@ def run(
             fg=typer.colors.YELLOW,
             err=True,
         )
+    for line in growth_warnings(table, words, targets):
+        typer.secho(line, fg=typer.colors.YELLOW, err=True)
     joint = joint_summary(results)
     if joint.get("p_all_met") is not None:
         typer.echo(

@@ -132,6 +132,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_interval": ("80% 区间", "80% interval"),
     "col_p_met": ("达标概率", "P(met)"),
     "col_outcome": ("实际结果", "outcome"),
+    "col_growth": ("年增长：预测｜近年", "yearly growth: projected | recent"),
+    "growth_far": (
+        "增长偏离：{target} 的预测中位数隐含年增长 {implied}，而近年实际为 {recent}；"
+        "与两者都相差 10 个百分点以上，请谨慎看待",
+        "growth check: {target} projects {implied} a year against {recent} lately: more than 10 points from both",
+    ),
     "col_diagnostics": ("诊断", "diagnostics"),
     "col_trend_interval": ("当前趋势：中位数（80%）", "current trend: median (80%)"),
     "col_trend_p": ("达标概率（当前趋势）", "P(met) current trend"),

@@ -17,6 +17,7 @@ from forecast.probability import band_quantiles, first_met, joint_probability, m
 from forecast.report.charts import plot_fan
 from forecast.report.files import provenance, staged_output, write_manifest
 from forecast.report.labels import ENGLISH, Labels
+from forecast.trend.growth import GrowthCheck
 from forecast.trend.pipeline import TargetResult
 
 
@@ -45,9 +46,36 @@ def results_table(results: list[TargetResult]) -> pd.DataFrame:
                 "outcome_met": r.outcome_met,
                 "diagnostics": r.fit.diagnostics.status if r.fit else r.reason,
                 "notes": " | ".join(r.fit.notes) if r.fit else r.reason,
+                **growth_columns(r.growth),
             }
         )
     return pd.DataFrame(rows)
+
+
+def growth_columns(check: GrowthCheck | None) -> dict:
+    """The growth check as table cells: implied yearly growth, the recent rates it is read against, the verdict."""
+    if check is None:
+        return {"implied_growth": np.nan, "recent_growth": "", "growth_far": False}
+    recent = "; ".join(f"{g.region} {g.start}-{g.end} {g.rate:+.1%}" for g in check.recent)
+    return {"implied_growth": check.implied, "recent_growth": recent, "growth_far": check.far}
+
+
+def growth_text(implied: float, recent: str) -> str:
+    """'+13% | +18%, +12%': the median's yearly growth, then the region's and its parent's recent growth."""
+    if pd.isna(implied):
+        return "-"
+    rates = [part.rsplit(" ", 1)[-1] for part in recent.split("; ") if part]
+    return f"{implied:+.0%} | " + (", ".join(f"{float(r.rstrip('%')) / 100:+.0%}" for r in rates) or "-")
+
+
+def growth_warnings(table: pd.DataFrame, labels: Labels = ENGLISH, targets: Iterable[Target] = ()) -> list[str]:
+    """One line per target whose projection grows far faster or slower than the figures have lately."""
+    names = target_names(table, labels, targets)
+    return [
+        labels.text("growth_far", target=name, implied=f"{row.implied_growth:+.0%}", recent=row.recent_growth)
+        for name, row in zip(names, table.itertuples(), strict=True)
+        if getattr(row, "growth_far", False)
+    ]
 
 
 def figure_text(value: float) -> str:
@@ -95,6 +123,14 @@ def display_frame(table: pd.DataFrame, labels: Labels = ENGLISH, targets: Iterab
             ],
             labels.text("col_outcome"): [
                 labels.outcome(o, bool(m)) for o, m in zip(table["outcome"], table["outcome_met"], strict=True)
+            ],
+            labels.text("col_growth"): [
+                growth_text(g, r)
+                for g, r in zip(
+                    table.get("implied_growth", pd.Series(np.nan, index=table.index)),
+                    table.get("recent_growth", pd.Series("", index=table.index)),
+                    strict=True,
+                )
             ],
             labels.text("col_diagnostics"): table["diagnostics"],
         }

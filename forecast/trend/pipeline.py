@@ -40,6 +40,9 @@ from forecast.inputs.targets import Target, target_met
 from forecast.probability import TargetProbability, probability_met
 from forecast.progress import SILENT, Reporter
 from forecast.scenario import Scenario, TrendSettings
+from forecast.trend.growth import GrowthCheck, check_growth
+from models.common_trend import PRIORS as COMMON_PRIORS
+from models.common_trend import build_common_model, common_paths, fit_common
 from models.diagnostics import Diagnostics, check_convergence
 from models.ladder.rules import CERTIFICATE_YEARS
 from models.panel import (
@@ -57,6 +60,7 @@ from models.panel import (
 )
 
 MODEL_VERSION = "panel-1"
+COMMON_VERSION = "common-1"
 STOCK_FLOWS = {"high_tech_enterprises": "high_tech_certifications"}  # stock: its yearly flow
 # Variables whose convergence is checked (the states' derived paths are functions of these).
 CHECKED = (
@@ -71,6 +75,9 @@ CHECKED = (
     "tau_child",
     "tau_root",
     "stock_flow_log_rho",
+    "growth_long_run",
+    "sigma_common",
+    "tau",
 )
 
 
@@ -116,6 +123,7 @@ class TargetResult:
     latest_year: int | None
     latest_value: float | None
     reason: str = ""
+    growth: GrowthCheck | None = None
 
 
 def observation_kinds(cells: pd.Series) -> np.ndarray:
@@ -207,14 +215,24 @@ def _stock_flow_proxies(
 def fit_variants(
     data: PanelData, settings: TrendSettings, seed: int, *, cache: PosteriorCache | None = None, refit: bool = False
 ) -> dict[str, az.InferenceData]:
-    """Fit each variant the settings ask for, loading saved posteriors where the cache has them."""
+    """Fit the model (or each variant) the settings ask for, loading saved posteriors where the cache has them."""
     variants = VARIANTS if settings.model == "stack" else (settings.model,)
     fits = {}
     for variant in variants:
         key = _fit_key(data, variant, settings, seed)
 
         def fit(variant: str = variant, key: str = key) -> az.InferenceData:
-            model = build_panel_model(data, variant, pooling=settings.pooling == "hierarchical")
+            pooling = settings.pooling == "hierarchical"
+            if variant == "common":
+                return fit_common(
+                    build_common_model(data, pooling=pooling),
+                    draws=settings.draws,
+                    tune=settings.tune,
+                    chains=settings.chains,
+                    seed=int(fit_seed(seed, (key,)).generate_state(1)[0]),
+                    target_accept=settings.target_accept,
+                )
+            model = build_panel_model(data, variant, pooling=pooling)
             return fit_panel(
                 model,
                 data,
@@ -237,12 +255,12 @@ def _fit_key(data: PanelData, variant: str, settings: TrendSettings, seed: int) 
     h.update(
         repr(
             (
-                MODEL_VERSION,
+                COMMON_VERSION if variant == "common" else MODEL_VERSION,
                 data.regions,
                 data.scale,
                 data.end_year,
                 variant,
-                PRIORS[data.scale],
+                COMMON_PRIORS[data.scale] if variant == "common" else PRIORS[data.scale],
                 settings.draws,
                 settings.tune,
                 settings.chains,
@@ -341,13 +359,19 @@ def forecast_indicator(
     label = ", ".join(f"{name} {w:.2f}" for name, w in weights.items()) if len(weights) > 1 else next(iter(weights))
     for region in wanted:
         rng = np.random.default_rng(fit_seed(seed, (indicator, cutoff, horizon, region, "paths")))
-        draws = {name: predictive_paths(idata, data, name, region, horizon, rng) for name, idata in fits.items()}
+        draws = {name: _paths(idata, data, name, region, horizon, rng) for name, idata in fits.items()}
         years = next(iter(draws.values()))[0]
         out.years[region] = years
         out.paths[region] = mix_paths({n: d[1] for n, d in draws.items()}, weights, rng)
         out.diagnostics[region], out.model[region] = diagnostics, label
         out.notes[region] = notes.get(region, []) + loo_notes + _pooling_note(data, region)
     return out
+
+
+def _paths(idata, data: PanelData, name: str, region: str, horizon: int, rng: np.random.Generator):
+    if name == "common":
+        return common_paths(idata, data, region, horizon, rng)
+    return predictive_paths(idata, data, name, region, horizon, rng)
 
 
 def _pooling_note(data: PanelData, region: str) -> list[str]:
@@ -398,7 +422,14 @@ def forecast_targets(
                 )
                 advance(1)
             fit = _region_fit(panels[key], target.region, history, series)
-            results.append(_target_result(target, fit, cutoff, outcome))
+            result = _target_result(target, fit, cutoff, outcome)
+            if result.result is not None:
+                latest = (result.latest_year, result.latest_value)
+                result.growth = check_growth(
+                    result.result.median, target.target_year, latest, history, regions, target.region,
+                    target.indicator, series, cutoff,
+                )  # fmt: skip
+            results.append(result)
     return results
 
 

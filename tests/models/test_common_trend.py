@@ -1,0 +1,180 @@
+"""The common-growth trend model: the exact marginal density and its gradient, the
+covariance of the docstring built term by term, the conditional path draws, and (slow) a
+push that ends is seen as ending. All panels here are SYNTHETIC, made up for the tests."""
+
+import arviz as az
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+from scipy import stats
+
+from models.common_trend import (
+    LEVEL_SD,
+    build_common_model,
+    common_paths,
+    design,
+    figure_covariance,
+    fit_common,
+)
+from models.dense_normal import dense_normal
+from models.diagnostics import check_convergence
+from models.panel import CAVEAT_NOISE, CAVEATED, EXACT, PanelData, to_scale
+
+
+def panel(values, parents=None, kinds=None, end_year=None) -> PanelData:
+    names = tuple(values)
+    parents, kinds = parents or {}, kinds or {}
+    rows = [(names.index(r), y, v, kinds.get((r, y), EXACT)) for r in names for y, v in values[r].items()]
+    r, y, v, k = (np.array(c) for c in zip(*rows, strict=True))
+    parent = np.array([names.index(parents[n]) if n in parents else -1 for n in names])
+    return PanelData(
+        names, parent, r, y.astype(int), to_scale(v, "log"), k.astype(int), "log", end_year or int(y.max())
+    )
+
+
+CITY_PROVINCE = panel(
+    {"prov": {2015: 1000, 2016: 1100, 2017: 1250, 2019: 1380}, "city": {2016: 50, 2019: 62}, "town": {2017: 5}},
+    parents={"city": "prov", "town": "prov"},
+    kinds={("prov", 2017): CAVEATED},
+)
+
+
+def test_dense_normal_is_the_multivariate_normal_and_its_gradient_checks():
+    rng = np.random.default_rng(0)
+    root = rng.normal(size=(5, 5))
+    cov, resid = root @ root.T + 5 * np.eye(5), rng.normal(size=5)
+    got = dense_normal(pt.as_tensor(resid), pt.as_tensor(cov)).eval()
+    assert got == pytest.approx(stats.multivariate_normal(np.zeros(5), cov).logpdf(resid), rel=1e-10)
+    pytensor.gradient.verify_grad(lambda r, c: dense_normal(r, 0.5 * (c + c.T)), [resid, cov], rng=rng)
+    compiled = pytensor.function([], dense_normal(pt.as_tensor(resid), pt.as_tensor(cov)), mode="NUMBA")
+    assert compiled() == pytest.approx(got, rel=1e-10)
+
+
+def covariance_by_simulation(data: PanelData, phi, sigma_c, tau, walk, noise, n=200_000, seed=0):
+    """The figures' covariance estimated by simulating the generative story of the docstring."""
+    rng = np.random.default_rng(seed)
+    n_years = data.grid.size
+    dev = np.empty((n, n_years))
+    dev[:, 0] = sigma_c / np.sqrt(1 - phi**2) * rng.standard_normal(n)
+    for t in range(1, n_years):
+        dev[:, t] = phi * dev[:, t - 1] + sigma_c * rng.standard_normal(n)
+    diff = np.zeros((n, len(data.regions)))
+    depth = data.depth
+    for level in range(depth.max() + 1):
+        for r in np.flatnonzero(depth == level):
+            base = diff[:, data.parent[r]] if data.parent[r] >= 0 else 0.0
+            diff[:, r] = base + tau[r] * rng.standard_normal(n)
+    d = design(data)
+    figures = np.empty((n, data.z.size))
+    for r in range(len(data.regions)):
+        first = d.first_year[r]
+        x = LEVEL_SD * rng.standard_normal(n)
+        path = [x]
+        for t in range(first + 1, n_years):
+            x = x + dev[:, t] + diff[:, r] + walk[r] * rng.standard_normal(n)
+            path.append(x)
+        path = np.stack(path, axis=1)
+        for i in np.flatnonzero(data.region_idx == r):
+            figures[:, i] = path[:, data.year[i] - data.start_year - first] + noise[i] * rng.standard_normal(n)
+    return np.cov(figures, rowvar=False)
+
+
+def test_figure_covariance_is_that_of_the_generative_story():
+    data = CITY_PROVINCE
+    phi, sigma_c, tau, walk = 0.6, 0.1, np.array([0.05, 0.08, 0.08]), np.array([0.05, 0.1, 0.2])
+    noise = 0.05 * design(data).noise_factor
+    exact = figure_covariance(design(data), phi, sigma_c, tau[None, :] ** 2, walk**2, noise**2)
+    simulated = covariance_by_simulation(data, phi, sigma_c, tau, walk, noise)
+    np.testing.assert_allclose(exact, simulated, atol=0.02)
+
+
+def test_model_density_is_the_normal_of_the_figures():
+    data = CITY_PROVINCE
+    model = build_common_model(data)
+    point = {k: v + 0.1 for k, v in model.initial_point().items()}  # away from the symmetric start
+    names = ["figures", "growth_long_run", "phi", "sigma_common", "tau", "sigma_walk", "sigma_obs"]
+    figures, mu, phi, sigma_c, tau, walk, sigma_obs = _evaluate(model, point, names)
+    d = design(data)
+    noise2 = (sigma_obs * np.where(data.kind == CAVEATED, CAVEAT_NOISE, 1.0)) ** 2
+    cov = figure_covariance(d, phi, sigma_c, tau[None, :] ** 2, walk**2, noise2)
+    mean = d.first_z[d.region] + d.steps * mu
+    assert figures == pytest.approx(stats.multivariate_normal(mean, cov).logpdf(data.z), rel=1e-9)
+
+
+def _evaluate(model, point, names):
+    outs = model.replace_rvs_by_values([model[n] for n in names])
+    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")
+    return fn(point)
+
+
+def test_model_samples_only_scales_and_rates():
+    model = build_common_model(CITY_PROVINCE)
+    names = {v.name for v in model.free_RVs}
+    assert names == {
+        "growth_long_run",
+        "phi",
+        "sigma_common",
+        "tau_child",
+        "log_sigma_walk_mu",
+        "sigma_walk_offset",
+        "sigma_obs",
+    }
+
+
+def fake_posterior(data: PanelData, draws: int, **values) -> az.InferenceData:
+    """A posterior of constant draws (a device to test the path algebra, not a fit)."""
+    base = {
+        "growth_long_run": 0.02,
+        "phi": 0.5,
+        "sigma_common": 0.2,
+        "tau": np.full(len(data.regions), 1e-4),
+        "sigma_walk": np.full(len(data.regions), 1e-4),
+        "sigma_obs": 1e-4,
+    }
+    base.update(values)
+    shaped = {k: np.broadcast_to(np.asarray(v, float), (1, draws, *np.shape(v))) for k, v in base.items()}
+    return az.from_dict(posterior=shaped)
+
+
+def test_paths_pass_through_exact_figures_and_growth_decays_to_the_long_run_rate():
+    figures = 1000 * np.exp(0.3 * np.arange(6))  # 30% (log) a year, read without noise
+    data = panel({"prov": dict(zip(range(2013, 2019), figures, strict=True))}, end_year=2018)
+    years, paths = common_paths(fake_posterior(data, 4000), data, "prov", 2021, np.random.default_rng(0))
+    assert years.tolist() == list(range(2013, 2022))
+    np.testing.assert_allclose(np.median(paths[0, :, :6], axis=0), figures, rtol=1e-3)
+    # after the panel: growth = mu + phi^k (0.3 - mu) + noise of sd sigma_c: the median decays to mu
+    growth = np.median(np.diff(np.log(paths[0, :, 5:]), axis=1), axis=0)
+    np.testing.assert_allclose(growth, 0.02 + 0.28 * 0.5 ** np.arange(1, 4), atol=0.02)
+
+
+def test_tiny_fit_gives_paths_to_the_horizon():
+    idata = fit_common(build_common_model(CITY_PROVINCE), draws=100, tune=100, chains=2, seed=3)
+    years, paths = common_paths(idata, CITY_PROVINCE, "city", 2022, np.random.default_rng(0))
+    assert years.tolist() == list(range(2016, 2023))
+    assert paths.shape == (2, 100, 7)
+    assert np.all(paths > 0)
+    assert np.median(paths[..., 0]) == pytest.approx(50, rel=0.1)
+
+
+@pytest.mark.slow
+def test_a_push_that_ended_is_not_carried_forward():
+    """A province grows 40% a year through a push (2012-2017), then 8%; a city with two
+    recent figures must be projected near the recent rate, not the push's."""
+    rng = np.random.default_rng(5)
+    growth = np.where(np.arange(2010, 2023) <= 2017, 0.34, 0.08)
+    prov = np.log(500) + np.cumsum(growth + 0.02 * rng.standard_normal(growth.size))
+    values = {"prov": {2010 + t: float(np.exp(prov[t])) for t in range(0, 13, 2)}}
+    values["city"] = {
+        2010: 20.0,
+        2020: float(20 * np.exp(prov[10] - prov[0])),
+        2022: float(20 * np.exp(prov[12] - prov[0])),
+    }
+    data = panel(values, parents={"city": "prov"})
+    idata = fit_common(build_common_model(data), draws=1000, tune=1000, chains=2, seed=11)
+    names = ["growth_long_run", "phi", "sigma_common", "tau", "sigma_walk", "sigma_obs"]
+    assert check_convergence(idata, names).divergences == 0
+    years, paths = common_paths(idata, data, "city", 2025, np.random.default_rng(0))
+    median = np.median(paths.reshape(-1, years.size), axis=0)
+    implied = (median[-1] / values["city"][2022]) ** (1 / 3) - 1
+    assert 0.0 < implied < 0.2  # the push ran at 40% a year
