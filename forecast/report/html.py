@@ -30,7 +30,7 @@ p.made, p.note, figcaption { color: #5a6272; font-size: 0.9em; }
 p.question { font-size: 1.15em; background: #f3f6fb; padding: 0.7em 1em; border-left: 4px solid #3a6ea5; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
 th, td { border: 1px solid #d6dbe4; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f3f6fb; }
+th { background: #f3f6fb; white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.3em 1.2em; }
 dt { font-weight: bold; }

@@ -157,7 +157,8 @@ def scenario_section(ctx: Context) -> Markup:
 def target_line(ctx: Context, target: Target) -> Markup:
     phrase = ctx.labels.phrase(target)
     said = tag("span", " — " + ctx.labels.text("report_plan_phrase", phrase=phrase), cls="note") if phrase else ""
-    label = f" ({target.label})" if target.label and target.label != phrase else ""
+    inline = target.target_id not in ctx.labels.phrases  # a catalogue target's label is its (maybe garbled) phrase
+    label = f" ({target.label})" if inline and target.label else ""
     return join([ctx.labels.target(target), label, said])
 
 
@@ -218,7 +219,7 @@ def lights_section(ctx: Context) -> Markup:
         )
     ladder = "ladder_p_met" in rows.columns
     headers = [words.text(k) for k in ("report_col_light", "col_target", "col_deadline", "col_p_met", "col_median")]
-    headers += [words.text("col_interval"), words.text("col_outcome")]
+    headers += [words.text("col_interval"), words.text("col_outcome"), words.text("col_diagnostics")]
     body = [light_row(ctx, r, ladder) for r in rows.to_dict("records")]
     if ladder:
         headers.append(words.text("report_col_ladder"))
@@ -242,6 +243,7 @@ def light_row(ctx: Context, r: dict, ladder: bool) -> list:
         figure_text(_float(r.get("median"))),
         f"{figure_text(low)}–{figure_text(high)}" if pd.notna(low) else "-",
         outcome_text(ctx, r),
+        tag("span", r.get("diagnostics", "-"), cls=None if r.get("diagnostics") == "ok" else "warning"),
     ]
     if ladder:
         row.append(probability(_float(r.get("ladder_p_met")), _float(r.get("ladder_p_met_mc_error"))))
