@@ -28,7 +28,8 @@ h2 { font-size: 1.25em; border-bottom: 2px solid #d6dbe4; padding-bottom: 0.2em;
 h3 { font-size: 1.05em; margin-top: 1.2em; }
 p.made, p.note, figcaption { color: #5a6272; font-size: 0.9em; }
 p.question { font-size: 1.15em; background: #f3f6fb; padding: 0.7em 1em; border-left: 4px solid #3a6ea5; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; max-width: 100%; }
+td.wrap { overflow-wrap: anywhere; min-width: 12em; }
 th, td { border: 1px solid #d6dbe4; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f3f6fb; white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -68,13 +69,12 @@ def join(parts: Iterable) -> Markup:
     return Markup("".join(esc(p) for p in parts))
 
 
-def table(headers: Sequence, rows: Iterable[Sequence], numeric: Iterable[int] = ()) -> Markup:
-    """A table; cells in the `numeric` columns are right-aligned."""
-    numeric = set(numeric)
+def table(headers: Sequence, rows: Iterable[Sequence], numeric: Iterable[int] = (), wrap: Iterable[int] = ()) -> Markup:
+    """A table; cells in the `numeric` columns are right-aligned, those in `wrap` may break inside long words
+    (links, file names)."""
+    classes = {**dict.fromkeys(wrap, "wrap"), **dict.fromkeys(numeric, "num")}
     head = tag("tr", join(tag("th", h) for h in headers))
-    body = join(
-        tag("tr", join(tag("td", c, cls="num" if i in numeric else None) for i, c in enumerate(row))) for row in rows
-    )
+    body = join(tag("tr", join(tag("td", c, cls=classes.get(i)) for i, c in enumerate(row))) for row in rows)
     return tag("table", tag("thead", head), tag("tbody", body))
 
 

@@ -176,10 +176,7 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "report_targets": ("目标", "Targets"),
     "report_plan_phrase": ("规划原文：{phrase}", "the plan's words: {phrase}"),
     "report_levers": ("政策杠杆及力度", "Policy levers and their sizes"),
-    "report_no_levers": (
-        "无（按当前趋势外推，不设政策杠杆）",
-        "none (current trends carried forward; no policy lever is set)",
-    ),
+    "report_no_levers": ("无（未设地方政策杠杆）", "none (no local policy lever is set)"),
     "report_lever_years": ("{start}–{end}年", "{start}-{end}"),
     "report_uncertainties": ("不确定参数的范围", "Ranges of uncertain parameters"),
     "report_data_up_to": ("所用数据截至", "Data used up to"),
@@ -275,9 +272,11 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     "report_what_backtest": ("回测", "backtest"),
     "report_sources": ("数据来源", "Data sources"),
     "report_sources_note": (
-        "拟合所用的 {n} 个公布数据（figures.csv），按来源汇总：",
-        "The {n} published figures the fits used (figures.csv), by source:",
+        "拟合所用的目标地区 {n} 个公布数据（figures.csv），按来源汇总；分层拟合还借用上级地区的数据（见下方说明）：",
+        "The {n} published figures of the targets' regions the fits used (figures.csv), by source; pooled fits also "
+        "draw on their parent region's figures (see the notes below):",
     ),
+    "report_all_data": ("全部", "all"),
     "report_col_years": ("年份", "years"),
     "report_col_figures": ("数据个数", "figures"),
     "report_col_source": ("来源", "source"),

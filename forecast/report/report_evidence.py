@@ -163,7 +163,7 @@ def diagnostics_section(ctx) -> Markup:
             row = [
                 words.region(str(fit.get("region", ""))),
                 words.indicator(str(fit.get("indicator", ""))),
-                fit.get("data_up_to") or "-",
+                fit.get("data_up_to") or words.text("report_all_data"),
                 *(_diagnostic(diag.get(c)) for c in DIAGNOSTIC_COLUMNS),
                 diag.get("status", "-"),
             ]
@@ -251,7 +251,7 @@ def sources_section(ctx) -> Markup:
     headers = [words.text(k) for k in ("report_col_source", "report_col_region", "report_col_indicator")]
     headers += [words.text("report_col_years"), words.text("report_col_figures")]
     note = tag("p", words.text("report_sources_note", n=len(figures)), cls="note")
-    return section("sources", words.text("report_sources"), note, table(headers, rows, numeric=[4]))
+    return section("sources", words.text("report_sources"), note, table(headers, rows, numeric=[4], wrap=[0]))
 
 
 def _years(years: pd.Series) -> str:

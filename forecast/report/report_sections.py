@@ -227,7 +227,7 @@ def lights_section(ctx: Context) -> Markup:
         "lights",
         words.text("report_lights"),
         tag("p", rule, cls="note"),
-        table(headers, body, [2, 3, 4, 5]),
+        table(headers, body, [2, 3, 4, 5, 8]),
         joint_line(ctx),
     )
 
@@ -246,7 +246,10 @@ def light_row(ctx: Context, r: dict, ladder: bool) -> list:
         tag("span", r.get("diagnostics", "-"), cls=None if r.get("diagnostics") == "ok" else "warning"),
     ]
     if ladder:
-        row.append(probability(_float(r.get("ladder_p_met")), _float(r.get("ladder_p_met_mc_error"))))
+        ladder_p = _float(r.get("ladder_p_met"))
+        row.append(
+            join([probability(ladder_p, _float(r.get("ladder_p_met_mc_error"))), " ", light_badge(ctx, ladder_p)])
+        )
     return row
 
 
@@ -301,7 +304,7 @@ def by_year_section(ctx: Context) -> Markup:
     frame = runs[0].table("first_met.csv")
     names = {t: ctx.name(t) for t in frame["target_id"].unique()}
     chart = figure_bytes(plot_met_by_year(frame, names, labels=ctx.labels))
-    wide = frame.pivot_table(index="target_id", columns="year", values="p_met_by", sort=False)
+    wide = frame.pivot_table(index="target_id", columns="year", values="p_met_by", sort=False).sort_index(axis=1)
     rows = [[names[t], *(f"{v:.2f}" if pd.notna(v) else "-" for v in wide.loc[t])] for t in wide.index]
     words = ctx.labels
     return section(
