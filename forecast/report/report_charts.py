@@ -64,8 +64,10 @@ def plot_compare_bars(
         rows = compare[compare["scenario"] == scenario].set_index("target_id").reindex(targets)
         y = np.arange(len(targets)) + (k - (len(scenarios) - 1) / 2) * height
         p = rows["p_met"].to_numpy(dtype=float)
-        error = ERROR_BAR_WIDTH * rows["p_met_mc_error"].to_numpy(dtype=float)
-        ax.barh(y, np.nan_to_num(p), height=height * 0.9, xerr=np.nan_to_num(error), capsize=3, label=scenario)
+        error = np.nan_to_num(ERROR_BAR_WIDTH * rows["p_met_mc_error"].to_numpy(dtype=float))
+        p = np.nan_to_num(p)
+        bounded = np.vstack([np.minimum(error, p), np.minimum(error, 1.0 - p)])  # a probability stays in [0, 1]
+        ax.barh(y, p, height=height * 0.9, xerr=bounded, capsize=3, label=scenario)
     ax.set_yticks(np.arange(len(targets)), [names.get(t, t) for t in targets], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.05)

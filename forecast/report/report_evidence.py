@@ -106,7 +106,11 @@ def compare_blocks(ctx, parts, title: str) -> list[Markup]:
                 names[r["target_id"]],
                 r["scenario"],
                 probability(float_or_nan(r["p_met"]), float_or_nan(r["p_met_mc_error"])),
-                *([change(float_or_nan(r[diff]), float_or_nan(r["diff_mc_error"]))] if diff else []),
+                *(
+                    [change(float_or_nan(r[diff]), float_or_nan(r["diff_mc_error"])) if r["scenario"] != first else "-"]
+                    if diff
+                    else []
+                ),
             ]
             for r in frame.to_dict("records")
         ]

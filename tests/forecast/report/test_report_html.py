@@ -12,9 +12,11 @@ from typer.testing import CliRunner
 
 from forecast.cli import app
 from forecast.probability import traffic_light
+from tests.forecast import test_cli
 from tests.forecast.report.synthetic_run import CATALOGUE_ID, INLINE_ID, write_synthetic_run
 
 runner = CliRunner()
+bureau, fake_fits = test_cli.bureau, test_cli.fake_fits  # fixtures: a bureau's GBK file, fits drawn from the prior
 SECTIONS = (
     "question",
     "scenario",
@@ -194,3 +196,23 @@ def test_a_missing_folder_and_a_damaged_table_exit_2(tmp_path, run_folder):
     (broken / "fan_x.png").write_bytes(b"not a png")
     result = runner.invoke(app, ["report", str(broken)])
     assert result.exit_code == 2 and "not a PNG image" in result.output
+
+
+def test_run_with_report_keeps_a_bureau_region_name(bureau, fake_fits, tmp_path):
+    """forecast run --report on a bureau's own region (fits drawn from the prior, no MCMC): the report names the
+    region as the --regions file does, and so does a report made later from the folder alone."""
+    data, scenario = bureau
+    regions = tmp_path / "regions.csv"
+    regions.write_text("region,name_zh,name_en,level,parent\nwuxi,无锡市,Wuxi,city,\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["run", str(scenario), "--data", str(data), "--regions", str(regions), "--out", str(out), "--lang", "zh"]
+    result = runner.invoke(app, [*args, "--report"])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "无锡市 高新技术企业 ≥ 5,000 家（2025年）" in page and "统计公报 (synthetic)" not in page
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["question"]["names"]["regions"] == {
+        "wuxi": {"zh": "无锡市", "en": "Wuxi"}
+    }
+    result = runner.invoke(app, ["report", str(out), "--lang", "zh", "--out", str(tmp_path / "later.html")])
+    assert result.exit_code == 0, result.output
+    assert "无锡市 高新技术企业 ≥ 5,000 家（2025年）" in (tmp_path / "later.html").read_text(encoding="utf-8")
