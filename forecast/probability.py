@@ -31,6 +31,9 @@ from forecast.inputs.targets import Target, target_met
 
 INTERVAL = (0.10, 0.90)
 LEVEL_PROBABILITIES = (0.5, 0.8, 0.9, 0.95)
+TRAFFIC_LIGHTS = (("on_track", 0.8), ("at_risk", 0.5), ("off_track", 0.0))
+"""Traffic light of a target by its P(met): on track from 0.8, at risk from 0.5, off track below (the report
+states these cut-offs on the page; they are a reading aid, not part of the model)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,13 @@ def first_met(paths: np.ndarray, years: np.ndarray, target: Target, after: int) 
     first = ever & ~np.concatenate([np.zeros_like(ever[..., :1]), ever[..., :-1]], axis=-1)
     flat = lambda a: a.reshape(-1, a.shape[-1]).mean(axis=0)  # noqa: E731
     return pd.DataFrame({"year": span, "p_first_met": flat(first), "p_met_by": flat(ever)})
+
+
+def traffic_light(probability: float) -> str | None:
+    """'on_track', 'at_risk' or 'off_track' by `TRAFFIC_LIGHTS`; None where there is no probability."""
+    if probability is None or not np.isfinite(probability):
+        return None
+    return next(light for light, lowest in TRAFFIC_LIGHTS if probability >= lowest)
 
 
 def joint_probability(met: list[np.ndarray]) -> tuple[float, float]:

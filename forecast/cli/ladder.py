@@ -32,6 +32,7 @@ from forecast.cli.common import (
     posterior_cache,
     reported_errors,
 )
+from forecast.cli.report import ReportOption, write_folder_report
 from forecast.errors import InputError, Problem, did_you_mean
 from forecast.inputs.bundle import Inputs
 from forecast.inputs.bundled import bundled_path
@@ -84,10 +85,12 @@ def compare(
     force: ForceOption = False,
     lang: LangOption = None,
     verbose: VerboseOption = False,
+    html_report: ReportOption = False,
 ) -> None:
     """Scenarios side by side on the ladder model: P(met) ± Monte Carlo error per target, fan charts, stage counts."""
     from forecast.ladder.pipeline import compare_scenarios
     from forecast.report.ladder import compare_manifest, compare_table, format_compare_table, write_compare
+    from forecast.report.run import scenario_question
 
     with reported_errors():
         claim_output(out, force)
@@ -115,8 +118,12 @@ def compare(
     meta = compare_manifest(
         command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=hashes, runs=ensembles, results=results
     )
+    meta = {**meta, "question": scenario_question(first, list({t.target_id: t for t in found}.values()), inputs)}
     written = write_compare(out, ensembles, results, inputs.history, first.series, meta, labels=words)
     written.append(_save_log(out))
+    if html_report:
+        with reported_errors():
+            written.append(write_folder_report(out, words.lang))
     typer.echo(f"\nwrote {len(written)} files to {out}")
 
 
@@ -178,12 +185,14 @@ def explain(
     force: ForceOption = False,
     lang: LangOption = None,
     verbose: VerboseOption = False,
+    html_report: ReportOption = False,
 ) -> None:
     """Which levers and uncertainties move P(target) (a sweep and tornado chart), and the lever size a goal needs."""
     from forecast.ladder.explain import explain_plan, search_problem
     from forecast.ladder.pipeline import needs_gdp, plan_ladder, uncertainty_ranges
     from forecast.report.files import provenance
     from forecast.report.ladder import format_explain, write_explain
+    from forecast.report.run import scenario_question
 
     with reported_errors():
         claim_output(out or Path("out") / f"explain_{scenario.stem}", force)
@@ -226,10 +235,14 @@ def explain(
             inputs={"scenario": digest, **inputs.hashes},
         ),
         "goal": probability,
+        "question": scenario_question(spec, [chosen], inputs),
     }
     folder = out or Path("out") / f"explain_{scenario.stem}"
     written = write_explain(folder, report, meta, labels=words)
     written.append(_save_log(folder))
+    if html_report:
+        with reported_errors():
+            written.append(write_folder_report(folder, words.lang))
     typer.echo(f"\nwrote {len(written)} files to {folder}")
 
 

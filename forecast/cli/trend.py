@@ -41,6 +41,7 @@ from forecast.cli.common import (
     posterior_cache,
     reported_errors,
 )
+from forecast.cli.report import ReportOption, write_folder_report
 from forecast.inputs.bundle import Inputs
 from forecast.inputs.bundled import bundled_path
 from forecast.report.files import claim_output
@@ -65,9 +66,18 @@ def run(
     force: ForceOption = False,
     lang: LangOption = None,
     verbose: VerboseOption = False,
+    html_report: ReportOption = False,
 ) -> None:
     """Fit the trend models, print P(target met) per target, write charts, table and manifest."""
-    from forecast.report.run import format_table, growth_warnings, joint_summary, manifest, results_table, write_run
+    from forecast.report.run import (
+        format_table,
+        growth_warnings,
+        joint_summary,
+        manifest,
+        results_table,
+        scenario_question,
+        write_run,
+    )
     from forecast.trend.pipeline import forecast_targets
 
     with reported_errors():
@@ -114,12 +124,15 @@ def run(
         results=results,
         command=shlex.join(["forecast", *sys.argv[1:]]),
     )
-    meta = {**meta, "joint": joint}
+    meta = {**meta, "joint": joint, "question": scenario_question(spec, targets, inputs)}
     meta = meta if ladder is None else {**meta, "ladder": ladder.manifest()}
     written = write_run(
         out or Path("out") / scenario.stem, results, table, meta, extra=ladder and ladder.write, labels=words
     )
     written.append(_save_log(out or Path("out") / scenario.stem))
+    if html_report:
+        with reported_errors():
+            written.append(write_folder_report(out or Path("out") / scenario.stem, words.lang))
     typer.echo(f"\nwrote {len(written)} files to {(out or Path('out') / scenario.stem)}")
     _exit_if_failed(strict, (r.fit.diagnostics.status for r in results if r.fit))
 

@@ -12,13 +12,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from forecast.inputs.bundle import Inputs
 from forecast.inputs.targets import Target
 from forecast.probability import band_quantiles, first_met, joint_probability, met_draws
 from forecast.report.charts import plot_fan
 from forecast.report.files import provenance, staged_output, write_manifest
-from forecast.report.labels import ENGLISH, Labels
+from forecast.report.labels import ENGLISH, Labels, names_used
+from forecast.scenario import Scenario
 from forecast.trend.growth import GrowthCheck
 from forecast.trend.pipeline import TargetResult
+
+FIGURE_COLUMNS = ["region", "indicator", "year", "value", "unit", "source", "flag", "series"]
 
 
 def results_table(results: list[TargetResult]) -> pd.DataFrame:
@@ -168,6 +172,33 @@ def joint_summary(results: list[TargetResult]) -> dict:
     }
 
 
+def figures_used(results: list[TargetResult]) -> pd.DataFrame:
+    """The published figures each fit used for its target's region (with their source), once each."""
+    frames = [r.fit.observations for r in results if r.fit is not None]
+    if not frames:
+        return pd.DataFrame(columns=FIGURE_COLUMNS)
+    rows = pd.concat(frames, ignore_index=True)
+    rows = rows[[c for c in FIGURE_COLUMNS if c in rows.columns]].drop_duplicates()
+    return rows.sort_values(["region", "indicator", "year"]).reset_index(drop=True)
+
+
+def scenario_question(spec: Scenario, targets: Iterable[Target], inputs: Inputs) -> dict:
+    """What the run asked, as its manifest keeps it for the report: region, description, targets, levers,
+    models, and the names of what it shows in both languages (`forecast.report.labels.names_used`)."""
+    targets = list(targets)
+    return {
+        "region": spec.region,
+        "description": spec.description,
+        "horizon": spec.horizon,
+        "as_of": spec.as_of,
+        "targets": [t.model_dump() for t in targets],
+        "levers": [c.model_dump() for c in spec.levers],
+        "uncertainties": {k: u.model_dump() for k, u in spec.uncertainties.items()},
+        "models": spec.models.model_dump(),
+        "names": names_used(inputs, targets),
+    }
+
+
 def trajectory_quantiles(results: list[TargetResult]) -> pd.DataFrame:
     """Per target and year, the predictive quantiles (so anyone can redraw the fans)."""
     frames = []
@@ -228,6 +259,7 @@ def write_run(
         table.to_csv(staging / "targets.csv", index=False)
         trajectory_quantiles(results).to_csv(staging / "trajectories.csv", index=False)
         first_met_table(results).to_csv(staging / "first_met.csv", index=False)
+        figures_used(results).to_csv(staging / "figures.csv", index=False)
         for r in results:
             if r.result is None:
                 continue
