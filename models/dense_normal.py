@@ -20,17 +20,20 @@ from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache
 
 @numba.njit(cache=True)
 def normal_terms(resid, cov, want_grad):
-    """(log p, d/dresid, d/dcov); d/d... are zeros unless `want_grad`."""
+    """(log p, d/dresid, d/dcov); d/d... are zeros unless `want_grad` (the inverse is formed only then)."""
     n = resid.size
     chol = np.linalg.cholesky(cov)
-    inverse = np.linalg.inv(cov)
-    alpha = inverse @ resid
-    log_p = -0.5 * np.sum(alpha * resid) - 0.5 * n * np.log(2 * np.pi)
+    white = np.empty(n)  # L^-1 r by forward substitution
+    for i in range(n):
+        white[i] = (resid[i] - np.dot(chol[i, :i], white[:i])) / chol[i, i]
+    log_p = -0.5 * np.sum(white * white) - 0.5 * n * np.log(2 * np.pi)
     for i in range(n):
         log_p -= np.log(chol[i, i])
     d_resid = np.zeros(n)
     d_cov = np.zeros((n, n))
     if want_grad:
+        inverse = np.linalg.inv(cov)
+        alpha = inverse @ resid
         for i in range(n):
             d_resid[i] = -alpha[i]
             for j in range(n):

@@ -212,10 +212,11 @@ DrawsOption = Annotated[int | None, typer.Option(min=50, help="Posterior draws p
 TuneOption = Annotated[int | None, typer.Option(min=50, help="Tuning steps per chain (default 1000).")]
 
 
-def _trend_settings(draws: int | None, tune: int | None):
+def _trend_settings(draws: int | None, tune: int | None, model: str | None = None):
     from forecast.scenario import TrendSettings
 
-    return TrendSettings(**{k: v for k, v in {"draws": draws, "tune": tune}.items() if v is not None})
+    given = {"draws": draws, "tune": tune, "model": model}
+    return TrendSettings(**{k: v for k, v in given.items() if v is not None})
 
 
 def _warn_convergence(statuses) -> None:

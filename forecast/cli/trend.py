@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shlex
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +47,16 @@ from forecast.inputs.bundle import Inputs
 from forecast.inputs.bundled import bundled_path
 from forecast.report.files import claim_output
 from forecast.terminal import quiet
+
+
+class TrendModel(StrEnum):
+    """The trend models a backtest can score (`forecast.scenario.TrendSettings.model`)."""
+
+    common = "common"
+    stack = "stack"
+    drift = "drift"
+    damped = "damped"
+    local_trend = "local_trend"
 
 
 @app.command()
@@ -223,6 +234,13 @@ def backtest(
     cache: CacheOption = DEFAULT_CACHE,
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
+    model: Annotated[
+        TrendModel | None,
+        typer.Option(
+            help="trend model: common (default), or stack / drift / damped / local_trend (the state-space variants, "
+            "to compare with)",
+        ),
+    ] = None,
     strict: StrictOption = False,
     force: ForceOption = False,
     lang: LangOption = None,
@@ -245,7 +263,7 @@ def backtest(
             only_regions=region or [],
             source=str(data or bundled_path("history.csv")),
         )
-    settings = _trend_settings(draws, tune)
+    settings = _trend_settings(draws, tune, model and model.value)
     result = run_backtest(
         inputs.history,
         tasks,

@@ -414,6 +414,30 @@ def score_table(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
+def indicator_table(rows: pd.DataFrame, baseline: str = "random_walk_drift") -> pd.DataFrame:
+    """Per indicator, pooled over origins: the model's coverage and CRPS beside one baseline's CRPS.
+
+    ``crps_vs_baseline`` is the model's CRPS relative to the baseline's minus one (-0.30:
+    30% below), on the same points.
+    """
+    records = []
+    for indicator, group in rows.groupby("indicator"):
+        model, base = group[group["method"] == MODEL], group[group["method"] == baseline]
+        if model.empty:
+            continue
+        scores = summarise(model)
+        base_crps = base["crps"].mean() if len(base) else np.nan
+        records.append(
+            {
+                "indicator": indicator,
+                **{k: scores[k] for k in ("coverage_50", "coverage_80", "coverage_95", "crps", "points")},
+                f"crps_{baseline}": base_crps,
+                "crps_vs_baseline": scores["crps"] / base_crps - 1 if base_crps > 0 else np.nan,
+            }
+        )
+    return pd.DataFrame(records)
+
+
 def reliability_by_method(rows: pd.DataFrame, n_bins: int = 10) -> pd.DataFrame:
     """The reliability table of the pooled threshold events, per method."""
     events = event_table(rows)

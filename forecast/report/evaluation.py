@@ -19,7 +19,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from forecast.evaluation.audit import audit_reliability, audit_scores
-from forecast.evaluation.backtest import CRPS_NOTE, METHODS, MODEL, BacktestResult, reliability_by_method, score_table
+from forecast.evaluation.backtest import (
+    CRPS_NOTE,
+    METHODS,
+    MODEL,
+    BacktestResult,
+    indicator_table,
+    reliability_by_method,
+    score_table,
+)
 from forecast.report.charts import plot_reliability
 from forecast.report.files import staged_output, write_manifest
 from forecast.report.labels import ENGLISH, Labels
@@ -43,8 +51,22 @@ def format_backtest(result: BacktestResult) -> str:
             ],
         }
     )
+    by_indicator = indicator_table(result.rows)
+    per_indicator = pd.DataFrame(
+        {
+            "indicator": by_indicator["indicator"],
+            **{f"cov{p}": by_indicator[f"coverage_{p}"].map("{:.2f}".format) for p in (50, 80, 95)},
+            "CRPS": by_indicator["crps"].map("{:.3f}".format),
+            "CRPS random walk+drift": by_indicator["crps_random_walk_drift"].map("{:.3f}".format),
+            "model vs it": by_indicator["crps_vs_baseline"].map("{:+.0%}".format),
+            "points": by_indicator["points"],
+        }
+    )
     lines = [
         shown.to_string(index=False),
+        "",
+        "The model by indicator, all origins:",
+        per_indicator.to_string(index=False),
         "",
         "Nominal coverage: cov50 0.50, cov80 0.80, cov95 0.95. " + CRPS_NOTE,
         "Brier: threshold events 'figure >= last figure at the origin grown at 0/5/10/20% a year'; lower is better.",
@@ -77,6 +99,7 @@ def write_backtest(out_dir: Path, result: BacktestResult, meta: dict, *, labels:
     with staged_output(out_dir) as staging:
         result.rows.to_csv(staging / "backtest.csv", index=False)
         score_table(result.rows).to_csv(staging / "scores.csv", index=False)
+        indicator_table(result.rows).to_csv(staging / "scores_by_indicator.csv", index=False)
         reliability_by_method(result.rows).to_csv(staging / "reliability.csv", index=False)
         result.excluded.to_csv(staging / "excluded.csv", index=False)
         fig = plot_reliability(

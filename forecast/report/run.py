@@ -57,26 +57,45 @@ def results_table(results: list[TargetResult]) -> pd.DataFrame:
 
 
 def growth_columns(check: GrowthCheck | None) -> dict:
-    """The growth check as table cells: implied yearly growth, the recent rates it is read against, the verdict."""
+    """The growth check as table cells: the median's implied yearly growth, the region's and its parent's
+    recent growth (with their years), and whether the projection runs far from both."""
+    cells = {"implied_growth": np.nan, "growth_far": False}
+    for role in ("region", "parent"):
+        cells |= {f"{role}_recent": "", f"{role}_recent_years": "", f"{role}_recent_growth": np.nan}
     if check is None:
-        return {"implied_growth": np.nan, "recent_growth": "", "growth_far": False}
-    recent = "; ".join(f"{g.region} {g.start}-{g.end} {g.rate:+.1%}" for g in check.recent)
-    return {"implied_growth": check.implied, "recent_growth": recent, "growth_far": check.far}
+        return cells
+    cells |= {"implied_growth": check.implied, "growth_far": check.far}
+    for role, g in zip(("region", "parent"), check.recent, strict=False):
+        years = f"{g.start}-{g.end}"
+        cells |= {f"{role}_recent": g.region, f"{role}_recent_years": years, f"{role}_recent_growth": g.rate}
+    return cells
 
 
-def growth_text(implied: float, recent: str) -> str:
+def growth_text(row) -> str:
     """'+13% | +18%, +12%': the median's yearly growth, then the region's and its parent's recent growth."""
+    implied = getattr(row, "implied_growth", np.nan)
     if pd.isna(implied):
         return "-"
-    rates = [part.rsplit(" ", 1)[-1] for part in recent.split("; ") if part]
-    return f"{implied:+.0%} | " + (", ".join(f"{float(r.rstrip('%')) / 100:+.0%}" for r in rates) or "-")
+    rates = [getattr(row, f"{role}_recent_growth", np.nan) for role in ("region", "parent")]
+    return f"{implied:+.0%} | " + (", ".join(f"{r:+.0%}" for r in rates if pd.notna(r)) or "-")
+
+
+def recent_text(row, labels: Labels) -> str:
+    """'廊坊市 2020-2022 +18%; 河北省 2022-2024 +12%': the recent growth a projection is read against."""
+    parts = []
+    for role in ("region", "parent"):
+        rate = getattr(row, f"{role}_recent_growth", np.nan)
+        if pd.notna(rate):
+            name, years = labels.region(getattr(row, f"{role}_recent")), getattr(row, f"{role}_recent_years")
+            parts.append(f"{name} {years} {rate:+.0%}")
+    return "; ".join(parts)
 
 
 def growth_warnings(table: pd.DataFrame, labels: Labels = ENGLISH, targets: Iterable[Target] = ()) -> list[str]:
     """One line per target whose projection grows far faster or slower than the figures have lately."""
     names = target_names(table, labels, targets)
     return [
-        labels.text("growth_far", target=name, implied=f"{row.implied_growth:+.0%}", recent=row.recent_growth)
+        labels.text("growth_far", target=name, implied=f"{row.implied_growth:+.0%}", recent=recent_text(row, labels))
         for name, row in zip(names, table.itertuples(), strict=True)
         if getattr(row, "growth_far", False)
     ]
@@ -128,14 +147,7 @@ def display_frame(table: pd.DataFrame, labels: Labels = ENGLISH, targets: Iterab
             labels.text("col_outcome"): [
                 labels.outcome(o, bool(m)) for o, m in zip(table["outcome"], table["outcome_met"], strict=True)
             ],
-            labels.text("col_growth"): [
-                growth_text(g, r)
-                for g, r in zip(
-                    table.get("implied_growth", pd.Series(np.nan, index=table.index)),
-                    table.get("recent_growth", pd.Series("", index=table.index)),
-                    strict=True,
-                )
-            ],
+            labels.text("col_growth"): [growth_text(row) for row in table.itertuples()],
             labels.text("col_diagnostics"): table["diagnostics"],
         }
     )

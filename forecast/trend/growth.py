@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.inputs import flags
 from forecast.inputs.tables import best_points, select_series
 
 RECENT_YEARS = 3
@@ -51,11 +50,16 @@ def yearly_rate(earlier: float, later: float, years: int) -> float:
 def recent_growth(
     history: pd.DataFrame, region: str, indicator: str, series: str, until: int | None
 ) -> RecentGrowth | None:
-    """The region's yearly growth over its last `RECENT_YEARS` years with figures (point figures only)."""
+    """The region's yearly growth over its last `RECENT_YEARS` years with figures.
+
+    A lower bound ("over 12,000") counts at its value where a year has nothing better:
+    such phrases round down to a nearby round number, and the latest provincial
+    figures are often given so.
+    """
     if region not in set(history["region"]):
         return None
     rows, _ = select_series(history, region, indicator, series, until=until)
-    points = best_points(rows[~flags.is_lower_bound(rows["flag"])]).sort_values("year")
+    points = best_points(rows).sort_values("year")
     if len(points) < 2:
         return None
     end = points.iloc[-1]

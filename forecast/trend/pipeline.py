@@ -77,7 +77,6 @@ CHECKED = (
     "stock_flow_log_rho",
     "growth_long_run",
     "sigma_common",
-    "tau",
 )
 
 

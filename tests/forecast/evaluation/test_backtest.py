@@ -22,6 +22,7 @@ from forecast.evaluation.backtest import (
     MODEL,
     NO_FORECAST,
     TOO_FEW,
+    indicator_table,
     plan_backtest,
     run_backtest,
     score_table,
@@ -317,6 +318,7 @@ def test_write_is_all_or_nothing(tmp_path, monkeypatch):
     assert written == {
         "backtest.csv",
         "scores.csv",
+        "scores_by_indicator.csv",
         "reliability.csv",
         "reliability.png",
         "excluded.csv",
@@ -427,3 +429,14 @@ def test_cli_backtest_bad_input_exits_2(cli_history, tmp_path, args, message):
 def test_cli_backtest_missing_data_file_exits_2(tmp_path):
     result = runner.invoke(app, ["backtest", "--origin", "2015", "--data", str(tmp_path / "missing.csv")])
     assert result.exit_code == 2 and "missing.csv, file: not found" in result.output
+
+
+def test_indicator_table_sets_the_model_beside_the_random_walk_on_the_same_points():
+    history = random_walk_panel(2, np.arange(2010, 2016), 0.05, 0.1, seed=7)
+    rows = backtest(history, [2012, 2013], random_walk_forecaster(0.05, 0.1)).rows
+    table = indicator_table(rows)
+    model, walk = rows[rows["method"] == MODEL], rows[rows["method"] == "random_walk_drift"]
+    assert table["points"].tolist() == [len(model)]
+    assert table["crps"].iloc[0] == pytest.approx(model["crps"].mean())
+    assert table["crps_vs_baseline"].iloc[0] == pytest.approx(model["crps"].mean() / walk["crps"].mean() - 1)
+    assert table["coverage_80"].iloc[0] == pytest.approx(model["covered_80"].mean())
