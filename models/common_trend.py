@@ -60,6 +60,7 @@ import arviz as az
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from threadpoolctl import threadpool_limits
 
 from models.dense_normal import dense_normal
 from models.panel import (
@@ -233,8 +234,12 @@ def _figure_terms(data: PanelData, d: Design, sigma_obs):
 def fit_common(
     model: pm.Model, *, draws: int, tune: int, chains: int, seed: int, target_accept: float = 0.9
 ) -> az.InferenceData:
-    """NUTS (PyMC's, compiled with numba; chains one after the other)."""
-    with model:
+    """NUTS (PyMC's, compiled with numba; chains one after the other).
+
+    BLAS runs on one thread: the matrices are small, and OpenBLAS's threads, spinning
+    against each other on a busy two-core machine, made each gradient 30 times slower.
+    """
+    with model, threadpool_limits(limits=1, user_api="blas"):
         return pm.sample(
             draws=draws,
             tune=tune,
@@ -264,10 +269,11 @@ def common_paths(
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
     flat = {name: post[name].values.reshape(n_chain * n_draw, *post[name].shape[2:]) for name in post.data_vars}
     d = design(data)
-    chunks = [
-        _conditional_latents(data, d, r, {k: v[i : i + PATH_CHUNK] for k, v in flat.items()}, rng)
-        for i in range(0, n_chain * n_draw, PATH_CHUNK)
-    ]
+    with threadpool_limits(limits=1, user_api="blas"):
+        chunks = [
+            _conditional_latents(data, d, r, {k: v[i : i + PATH_CHUNK] for k, v in flat.items()}, rng)
+            for i in range(0, n_chain * n_draw, PATH_CHUNK)
+        ]
     path, last_common, difference = (np.concatenate(parts) for parts in zip(*chunks, strict=True))
     future = _future_path(data, r, flat, path[:, -1], last_common, difference, horizon, rng)
     path = np.concatenate([path, future], axis=1)

@@ -10,11 +10,12 @@ province and neighbours. The cut-off is:
   would have given when the plan was written, shown beside what happened;
 * otherwise the scenario's `as_of` (default: all data).
 
-Model choice, the stated rule: the three trend variants (drift, damped, local trend)
-are fitted and their predictive draws are mixed with LOO stacking weights (Yao et
-al. 2018, `arviz.compare(method="stacking")`); a scenario may instead name one variant.
-The weights and every variant's convergence check appear in the outputs; a fit that
-fails the checks flags every result that uses it.
+Model choice, the stated rule: the common-growth model (`models.common_trend`) unless
+the scenario names another (`models.trend.model`): `stack` fits the three state-space
+variants of `models.panel` (drift, damped, local trend) and mixes their predictive
+draws with LOO stacking weights (Yao et al. 2018, `arviz.compare(method="stacking")`),
+or one of them alone. The model (or the weights) and every fit's convergence check
+appear in the outputs; a fit that fails the checks flags every result that uses it.
 
 Fitted posteriors are saved in the posterior cache (`forecast.cache`, when one is
 given), named by a hash of the data the fit saw, the model version, the priors and the
