@@ -21,7 +21,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +33,7 @@ import yaml
 from forecast.inputs.bundled import resolve_scenario
 
 MODELS = {"new (common)": "common", "old (stack)": "stack"}
+FORECAST = shutil.which("forecast") or str(Path(sys.executable).parent / "forecast")
 
 
 def scenario_with_model(name: str, model: str, folder: Path) -> Path:
@@ -75,11 +78,11 @@ def main() -> None:
                 "COLUMNS": "200",
             }
             scenario = scenario_with_model(args.scenario, model, folder)
-            cold, out = timed(["forecast", "run", str(scenario), "--out", str(folder / "cold")], env, folder)
-            warm, _ = timed(["forecast", "run", str(scenario), "--out", str(folder / "warm")], env, folder)
+            cold, out = timed([FORECAST, "run", str(scenario), "--out", str(folder / "cold")], env, folder)
+            warm, _ = timed([FORECAST, "run", str(scenario), "--out", str(folder / "warm")], env, folder)
             rows[label] = {"cold run s": cold, "warm run s": warm, "divergences": divergences(out)}
             if args.backtest:
-                argv = ["forecast", "backtest", "--model", model, "--out", str(folder / "backtest")]
+                argv = [FORECAST, "backtest", "--model", model, "--out", str(folder / "backtest")]
                 argv += [part for o in origins for part in ("--origin", str(o))]
                 rows[label]["backtest s"], out = timed(argv, env, folder)
                 rows[label]["backtest divergences"] = divergences(out)
