@@ -162,6 +162,87 @@ TEXT: dict[str, tuple[str, str]] = {
         "（变化：相对情景原设定，± 配对蒙特卡洛误差）",
         "(change: from the scenario as written, ± paired Monte Carlo error)",
     ),
+    # sampler checks (models.diagnostics.Diagnostics.status) and results without a fit
+    "status_ok": ("通过", "ok"),
+    "status_warning": ("警告：{problems}", "WARNING: {problems}"),
+    "status_r_hat": ("R-hat {value} > {limit}", "R-hat {value} > {limit}"),
+    "status_ess_bulk": ("主体有效样本量 {value} < {limit}", "bulk ESS {value} < {limit}"),
+    "status_ess_tail": ("尾部有效样本量 {value} < {limit}", "tail ESS {value} < {limit}"),
+    "status_divergences": ("{count} 次发散转移", "{count} divergent transitions"),
+    "status_no_figures": (
+        "{region}截至{until}无{indicator}数据",
+        "no figures for {indicator} in {region} up to {until}",
+    ),
+    "until_now": ("目前", "now"),
+    "status_deadline_early": ("期限早于第一个数据", "deadline before the first figure"),
+    "convergence_warning": (
+        "收敛检查{status}：请谨慎看待这些概率；可增加 draws/tune",
+        "convergence {status}: treat these probabilities with care; raise draws/tune",
+    ),
+    "p_all_met": (
+        "全部 {n} 个目标达标的概率 = {p:.2f} ± {e:.2f}（{note}）",
+        "P(all {n} targets met) = {p:.2f} ± {e:.2f} ({note})",
+    ),
+    "joint_separate": ("分别拟合的指标视为相互独立", "indicators fitted separately are treated as independent"),
+    "joint_shared": ("所有目标使用同一组轨迹", "all targets share one set of trajectories"),
+    # data updates (forecast update)
+    "update_summary": (
+        "{file}：新数据 {new} 条，修订 {revised} 条，已有（数值相同）{known} 条",
+        "{file}: {new} new figures, {revised} revised, {known} already known (same value)",
+    ),
+    "revised_heading": ("修订的历史数据（旧值 → 新值）：", "Revised past figures (old → new):"),
+    "checks_heading": (
+        "新数据与趋势模型预期的比较（模型用更新前的数据拟合；95% 预测区间）：",
+        "New figures against the trend model's expectation (fitted to the history before the update; 95% "
+        "predictive interval):",
+    ),
+    "outside_warning": (
+        "{n} 个新数据超出趋势模型的 95% 预测区间：请核对数值和单位（约二十分之一的数据会偶然落在区间外）",
+        "{n} new figure(s) outside the trend model's 95% predictive interval: check the value and its unit (about "
+        "one figure in twenty falls outside by chance)",
+    ),
+    "moves_heading": (
+        "{scenario}：各目标达标概率的变化（上次运行：{folder}，{date}）",
+        "{scenario}: each target's P(met) since its last run ({folder}, {date})",
+    ),
+    "moves_note": (
+        "（达标概率 ± 蒙特卡洛误差；变化的误差为两次误差的平方和开方）",
+        "(P(met) ± Monte Carlo error; the change's error combines both runs' errors)",
+    ),
+    "no_past_runs": (
+        "{root} 下没有情景运行记录：没有可比较的达标概率",
+        "no scenario runs under {root}: no probabilities to compare",
+    ),
+    "run_skipped": ("{scenario}：未重新拟合（{reason}）", "{scenario}: not refitted ({reason})"),
+    "other_data": (
+        "上次运行使用的数据与更新前的工作数据不同（数据哈希 {old}），变化也包含数据来源的差异",
+        "the last run used other data than the working history before the update (data hash {old}); the change "
+        "includes that difference",
+    ),
+    "scenario_changed": ("情景文件在上次运行后有改动", "the scenario file changed since the last run"),
+    "history_written": ("已写入工作数据：{path}（{n} 条数据）", "wrote the working history: {path} ({n} figures)"),
+    "nothing_new": ("没有新数据或修订：{path} 未改动", "nothing new or revised: {path} unchanged"),
+    "dry_run": ("--dry-run：未写入任何文件，未重新拟合", "--dry-run: nothing written, nothing refitted"),
+    "col_region": ("地区", "region"),
+    "col_indicator": ("指标", "indicator"),
+    "col_year": ("年份", "year"),
+    "col_series": ("口径", "series"),
+    "col_row": ("行", "row"),
+    "col_old": ("旧值", "old"),
+    "col_new": ("新值", "new"),
+    "col_figure": ("数据", "figure"),
+    "col_expected": ("预期 95% 区间（中位数）", "expected 95% interval (median)"),
+    "col_check": ("检查", "check"),
+    "col_before": ("上次达标概率", "P(met) last run"),
+    "col_after": ("现在达标概率", "P(met) now"),
+    "verdict_inside": ("在预期范围内", "inside"),
+    "verdict_above": ("高于预期", "ABOVE the expected range"),
+    "verdict_below": ("低于预期", "BELOW the expected range"),
+    "verdict_lower_bound": ("未检查：下限数据", "not checked: a lower bound"),
+    "verdict_not_projected": ("未检查：趋势模型不预测此指标", "not checked: the trend model does not project it"),
+    "verdict_no_earlier_figures": ("未检查：该地区此前无此指标数据", "not checked: no earlier figures of the region"),
+    "verdict_before_first_figure": ("未检查：早于该地区第一个数据", "not checked: before the region's first figure"),
+    "verdict_not_in_last_run": ("上次运行没有此目标", "not in the last run"),
 }
 """Fixed phrase key -> (Chinese, English), with ``{placeholders}`` filled by `Labels.text`."""
 
@@ -386,6 +467,23 @@ LEVER_NAMES: dict[str, tuple[str, str, str, str]] = {
 }
 """Policy lever (`models.ladder.LEVERS`) -> (Chinese name, English name, Chinese unit, English unit); a lever missing
 here shows its key with spaces."""
+SERIES: dict[str, tuple[str, str]] = {
+    "main": ("主口径", "main"),
+    "revised": ("修订口径", "revised"),
+    "early_yearbook": ("早期年鉴口径", "early yearbook"),
+    "national_registry": ("全国登记口径", "national registry"),
+}
+"""Statistical series key (``series`` of the history) -> (Chinese, English)."""
+
+STATUS_PROBLEMS: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"^R-hat (?P<value>\S+) > (?P<limit>\S+)$"), "status_r_hat"),
+    (re.compile(r"^bulk ESS (?P<value>\S+) < (?P<limit>\S+)$"), "status_ess_bulk"),
+    (re.compile(r"^tail ESS (?P<value>\S+) < (?P<limit>\S+)$"), "status_ess_tail"),
+    (re.compile(r"^(?P<count>\d+) divergent transitions$"), "status_divergences"),
+)
+"""The problems `models.diagnostics.Diagnostics.status` lists, each with its `TEXT` entry."""
+NO_FIGURES = re.compile(r"^no figures for (?P<indicator>\S+) in (?P<region>\S+) up to (?P<until>\S+)$")
+"""The reason `forecast.trend.pipeline` gives for a target without a fit."""
 
 COMPARATOR: dict[str, tuple[str, str]] = {
     "at_least": ("≥", "≥"),
@@ -470,6 +568,44 @@ class Labels:
         if phrase:
             return self.text("target_phrase", phrase=phrase)
         return self.text("target_marker", target=self.target(target, region=False))
+
+    def series(self, key: str) -> str:
+        zh, en = SERIES.get(key, (_readable(key), _readable(key)))
+        return zh if self.zh else en
+
+    def status(self, status: str) -> str:
+        """A sampler check's status or a result's reason, in words (unknown text is returned as it is)."""
+        status = str(status)
+        if status == "ok":
+            return self.text("status_ok")
+        if status.startswith("WARNING: "):
+            return self.text(
+                "status_warning",
+                problems=("；" if self.zh else "; ").join(
+                    self._problem(p) for p in status.removeprefix("WARNING: ").split("; ")
+                ),
+            )
+        found = NO_FIGURES.match(status)
+        if found:
+            until = found["until"] if found["until"] != "now" else self.text("until_now")
+            if self.zh and until.isdigit():
+                until = f"{until}年"
+            return self.text(
+                "status_no_figures",
+                indicator=self.indicator(found["indicator"]),
+                region=self.region(found["region"]),
+                until=until,
+            )
+        if status == "deadline before the first figure":
+            return self.text("status_deadline_early")
+        return status
+
+    def _problem(self, problem: str) -> str:
+        for pattern, key in STATUS_PROBLEMS:
+            found = pattern.match(problem)
+            if found:
+                return self.text(key, **found.groupdict())
+        return problem
 
     def outcome(self, value: float, met: bool | None) -> str:
         if pd.isna(value):
