@@ -209,7 +209,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "source_given": ("情景文件设定（models.ladder.initial）", "given in the scenario (models.ladder.initial)"),
     "source_assumed": (
         "假设：{cohorts} × 年新进入率 {rate} × 科技型中小企业数（无公布数据）",
-        "assumed: {cohorts} x startup_entry_rate {rate} x tech_sme (no published figure)",
+        "assumed: {cohorts} x yearly startup entry rate {rate} x registered tech SMEs (no published figure)",
     ),
     "ladder_notes_in_log": (
         "培育梯队模型的其余 {n} 条技术说明（英文）已写入输出文件夹的 run.log（-v 可在终端显示）",
