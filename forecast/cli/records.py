@@ -155,7 +155,7 @@ def county(
         hashes |= {"history": inputs.hashes["data"]} if inputs is not None else {}
         meta = provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=hashes)
         written = write_scorecard(out, card, meta, projection)
-        written.append(_save_log(out))
+        written += [_save_log(out)] if projection is not None else []  # the fits' messages
         typer.echo(f"\nwrote {len(written)} files to {out}")
 
 
