@@ -115,3 +115,19 @@ def test_first_update_starts_the_working_history_from_the_bundled_one(tmp_path, 
     assert len(working) == len(pd.read_csv(bundled_path("history.csv"))) + 1
     assert file_hash(bundled_path("history.csv")) == bundled  # the installed package is never modified
     assert json.loads(json.dumps(list(working.columns))) == HEADER.strip().split(",")
+
+
+@pytest.mark.slow
+def test_a_wild_new_figure_is_flagged_by_the_fitted_model(tmp_path):
+    """Real MCMC on SYNTHETIC figures growing about 13% a year: a 2020 figure typed with an extra digit (9,000 where
+    about 2,800 is due) lies far above the 95% interval, a plausible 2021 figure for Langfang inside it."""
+    old = [("langfang", 2018, 600, "firms"), ("langfang", 2019, 700, "firms"), ("langfang", 2020, 800, "firms")]
+    old += [("hebei", y, v, "firms") for y, v in ((2016, 1700), (2017, 1950), (2018, 2200), (2019, 2500))]
+    history = write(tmp_path / "history.csv", table(old))
+    new = write(tmp_path / "new.csv", table([("hebei", 2020, 9000, "firms"), ("langfang", 2021, 900, "firms")]))
+    args = ["update", "--data", str(new), "--into", str(history), "--dry-run", "--lang", "en"]
+    result = runner.invoke(app, [*args, "--draws", "300", "--tune", "300"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.output.splitlines() if "firms" in line and "20" in line}
+    assert "ABOVE the expected range" in rows["Hebei"] and "inside" in rows["Langfang"]
+    assert "1 new figure(s) outside" in result.output
