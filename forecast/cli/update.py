@@ -17,12 +17,9 @@ from forecast.cli.common import (
     DEFAULT_CACHE,
     REPORTER,
     CacheOption,
-    DrawsOption,
     EncodingOption,
     LangOption,
     RegionsOption,
-    SeedOption,
-    TuneOption,
     VerboseOption,
     _override_sampler,
     _save_log,
@@ -50,9 +47,18 @@ def update(
     out_root: Annotated[
         Path, typer.Option("--out-root", help="Folder of past runs whose probabilities to refit and compare.")
     ] = Path("out"),
-    draws: DrawsOption = None,
-    tune: TuneOption = None,
-    seed: SeedOption = None,
+    draws: Annotated[
+        int | None,
+        typer.Option(
+            min=50,
+            help="Draws per chain of the fits that check the new figures (default 1000); the refits "
+            "use each run's own.",
+        ),
+    ] = None,
+    tune: Annotated[
+        int | None, typer.Option(min=50, help="Tuning steps per chain of those fits (default 1000).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of those fits (default: a fixed seed).")] = None,
     cache: CacheOption = DEFAULT_CACHE,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check the new figures only: write nothing, refit nothing.")
