@@ -22,6 +22,7 @@ from forecast.report.run import format_table, joint_line
 from forecast.report.update import format_checks, format_moves
 from models.diagnostics import Diagnostics
 from models.ladder import LEVERS, LadderParams
+from tests.forecast.ladder.test_compare_explain import files, invoke  # noqa: F401  (files: the fixture)
 from tests.forecast.report.test_labels import LANGFANG_2025
 
 matplotlib.use("Agg")
@@ -200,3 +201,23 @@ def test_update_tables_in_chinese(zh):
         [[TARGET.target_id, 0.9, 0.01, 0.8, 0.01, -0.1, 0.014, FAILED.status, ""]], columns=MOVE_COLUMNS
     )
     assert_chinese(format_moves(moves, "情景", zh, [TARGET]))
+
+
+def test_ladder_run_in_chinese_keeps_its_english_notes_in_run_log(files, monkeypatch):  # noqa: F811
+    """`forecast run` of a ladder scenario (SYNTHETIC data of test_compare_explain, trend half skipped): the start's
+    counts in Chinese on the terminal, the technical English notes counted there and written to run.log."""
+    from forecast.trend import pipeline as forecasting
+
+    def no_trend(spec, targets, *args, **kwargs):
+        return [
+            forecasting.TargetResult(t, None, None, None, None, None, None, None, reason="trend skipped")
+            for t in targets
+        ]
+
+    monkeypatch.setattr(forecasting, "forecast_targets", no_trend)
+    out = files["tmp"] / "run_zh"
+    result = invoke("run", files["reward"], "--data", files["data"], "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "培育梯队起点：已认定高新技术企业 = " in result.output and "ladder note" not in result.output
+    assert "技术说明（英文）已写入输出文件夹的 run.log" in result.output
+    assert "ladder note:" in (out / "run.log").read_text(encoding="utf-8")
