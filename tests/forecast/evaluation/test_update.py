@@ -7,10 +7,10 @@ import pytest
 import forecast.evaluation.update as update
 from forecast.evaluation.update import check_new_figures, probability_moves
 from forecast.inputs.tables import load_indicators, load_regions
-from forecast.inputs.targets import Target
 from forecast.probability import TargetProbability
 from forecast.trend.pipeline import PanelForecast, TargetResult, TrendFit
 from models.diagnostics import Diagnostics
+from tests.forecast.report.test_labels import LANGFANG_2025
 
 OK = Diagnostics(1.0, 1000, 1000, 0, 1001, 1)
 
@@ -81,15 +81,7 @@ def test_indicators_the_trend_model_does_not_project_are_not_checked(uniform_pan
 
 
 def result(target_id: str, p: float, e: float) -> TargetResult:
-    target = Target(
-        target_id=target_id,
-        region="langfang",
-        indicator="high_tech_enterprises",
-        comparator="at_least",
-        target_year=2025,
-        target_value=1500.0,
-        unit="firms",
-    )
+    target = LANGFANG_2025.model_copy(update={"target_id": target_id})
     fit = TrendFit((), np.arange(2020, 2026), np.zeros((1, 1, 6)), OK, pd.DataFrame())
     probability = TargetProbability(p, e, 0.0, 0.0, 0.0, {})
     return TargetResult(target, fit, None, probability, None, None, 2022, 1258.0)
