@@ -108,7 +108,10 @@ def county(
     out: Annotated[Path | None, typer.Option(help="Also write scorecard.csv and manifest.json to this folder.")] = None,
     force: ForceOption = False,
     by: Annotated[
-        int | None, typer.Option("--by", help="Project the class to this year (trend model): P(next class by then).")
+        int | None,
+        typer.Option(
+            "--by", min=1950, max=2100, help="Project the class to this year (trend model): P(next class by then)."
+        ),
     ] = None,
     parent: Annotated[
         str,
@@ -148,6 +151,9 @@ def county(
     typer.echo(format_scorecard(card))
     projection = None
     if by is not None:
+        from forecast.evaluation.backtest import DEFAULT_SEED
+
+        seed = DEFAULT_SEED if seed is None else seed  # recorded in the manifest as used
         projection = _project(card, index, figures, inputs, by, parent, _trend_settings(draws, tune), seed, cache)
         typer.echo("\n" + format_projection(projection, card))
     if out is not None:
@@ -181,8 +187,7 @@ def _check_by(by: int | None, parent: str, figures, inputs, data: Path) -> None:
         )
 
 
-def _project(card, index, figures, inputs, by: int, parent: str, settings, seed: int | None, cache: Path):
-    from forecast.evaluation.backtest import DEFAULT_SEED
+def _project(card, index, figures, inputs, by: int, parent: str, settings, seed: int, cache: Path):
     from forecast.evaluation.county_projection import project_class
 
     return project_class(
@@ -195,7 +200,7 @@ def _project(card, index, figures, inputs, by: int, parent: str, settings, seed:
         year=by,
         parent=parent,
         settings=settings,
-        seed=DEFAULT_SEED if seed is None else seed,
+        seed=seed,
         cache=posterior_cache(cache),
     )
 

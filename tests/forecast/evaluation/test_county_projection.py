@@ -1,6 +1,7 @@
 """The county class projected to a later year, on the SYNTHETIC county figures (tests/forecast/data), with the trend
 model replaced by draws chosen so the probabilities can be worked out by hand; the CLI with fits from the prior."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 import forecast.evaluation.county_projection as projection_module
 from forecast.cli import app
+from forecast.evaluation.backtest import DEFAULT_SEED
 from forecast.evaluation.county import score_county
 from forecast.evaluation.county_projection import COUNTY_REGION, project_class
 from forecast.inputs.county import load_county_figures, load_county_index
@@ -117,3 +119,8 @@ def test_cli_projection_with_a_small_history(tmp_path, fake_fits):  # noqa: F811
     projected = pd.read_csv(out / "projection.csv")
     assert list(projected["indicator"]) == ["high_tech_enterprises", "tech_smes"]
     assert {"scorecard.csv", "projection.csv", "manifest.json", "run.log"} == {p.name for p in out.iterdir()}
+    meta = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert meta["seed"] == DEFAULT_SEED  # the seed the fits used, none being given
+    assert (
+        meta["projection"]["projected"] == ["high_tech_enterprises", "tech_smes"] and meta["projection"]["year"] == 2025
+    )
