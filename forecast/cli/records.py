@@ -10,19 +10,29 @@ from typing import Annotated
 import typer
 
 from forecast.cli.common import (
+    DEFAULT_CACHE,
+    CacheOption,
     DataOption,
+    DrawsOption,
     EncodingOption,
     ForceOption,
     RegionsOption,
+    SeedOption,
+    TuneOption,
+    VerboseOption,
     _checked_scenario,
     _inputs,
+    _save_log,
+    _trend_settings,
     app,
+    posterior_cache,
     reported_errors,
 )
 from forecast.errors import InputError, Problem, did_you_mean
 from forecast.inputs.bundled import bundled_path
 from forecast.inputs.catalogue import is_forecastable, load_targets
 from forecast.report.files import claim_output
+from forecast.terminal import quiet
 
 
 @app.command()
@@ -86,6 +96,7 @@ def data_command(data: DataOption = None, encoding: EncodingOption = None, regio
 
 
 @app.command()
+@quiet
 def county(
     data: Annotated[
         Path, typer.Option("--data", help="The county's figures (CSV or Excel: indicator, value, unit, year).")
@@ -96,12 +107,35 @@ def county(
     ] = "70,50",
     out: Annotated[Path | None, typer.Option(help="Also write scorecard.csv and manifest.json to this folder.")] = None,
     force: ForceOption = False,
+    by: Annotated[
+        int | None,
+        typer.Option(
+            "--by", min=1950, max=2100, help="Project the class to this year (trend model): P(next class by then)."
+        ),
+    ] = None,
+    parent: Annotated[
+        str,
+        typer.Option(
+            help="With --by: the region (key of data/regions.csv) whose growth the county's is drawn "
+            "around; default none (the panel mean)."
+        ),
+    ] = "",
+    history: Annotated[
+        Path | None, typer.Option("--history", help="With --by: the history to pool with (default: the bundled one).")
+    ] = None,
+    draws: DrawsOption = None,
+    tune: TuneOption = None,
+    seed: SeedOption = None,
+    cache: CacheOption = DEFAULT_CACHE,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Score a county on seed 001's S&T capacity index (17 indicators): points, class A/B/C, what is missing."""
+    """Score a county on seed 001's S&T capacity index (17 indicators): points, class A/B/C, what is missing; with
+    --by YEAR, the probability of reaching the next class by then."""
     from forecast.evaluation.county import score_county
+    from forecast.inputs.bundle import load_inputs
     from forecast.inputs.county import load_county_figures, load_county_index
     from forecast.inputs.tables import file_hash, load_history
-    from forecast.report.county import format_scorecard, write_scorecard
+    from forecast.report.county import format_projection, format_scorecard, write_scorecard
     from forecast.report.files import provenance
 
     with reported_errors():
@@ -110,12 +144,65 @@ def county(
             claim_output(out, force)
         index = load_county_index()
         figures = load_county_figures(data, index, county)
-    card = score_county(index, figures, set(load_history()["indicator"]), county=county or "", cuts=class_cuts)
+        inputs = load_inputs(history) if by is not None else None
+        _check_by(by, parent, figures, inputs, data)
+    pooled = inputs.history if inputs is not None else load_history()
+    card = score_county(index, figures, set(pooled["indicator"]), county=county or "", cuts=class_cuts)
     typer.echo(format_scorecard(card))
+    projection = None
+    if by is not None:
+        from forecast.evaluation.backtest import DEFAULT_SEED
+
+        seed = DEFAULT_SEED if seed is None else seed  # recorded in the manifest as used
+        projection = _project(card, index, figures, inputs, by, parent, _trend_settings(draws, tune), seed, cache)
+        typer.echo("\n" + format_projection(projection, card))
     if out is not None:
         hashes = {"figures": file_hash(data), "county_index": file_hash(bundled_path("county_index.csv"))}
-        meta = provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=None, inputs=hashes)
-        typer.echo(f"\nwrote {len(write_scorecard(out, card, meta))} files to {out}")
+        hashes |= {"history": inputs.hashes["data"]} if inputs is not None else {}
+        meta = provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=hashes)
+        written = write_scorecard(out, card, meta, projection)
+        written += [_save_log(out)] if projection is not None else []  # the fits' messages
+        typer.echo(f"\nwrote {len(written)} files to {out}")
+
+
+def _check_by(by: int | None, parent: str, figures, inputs, data: Path) -> None:
+    """--by must lie after the figures' latest year; --parent must be a region of the history's table."""
+    if by is None:
+        return
+    latest = int(figures["year"].max())
+    if by <= latest:
+        raise InputError(
+            [
+                Problem(
+                    str(data),
+                    "--by",
+                    f"{by} is not after the figures' latest year {latest}",
+                    f"give a year after {latest}",
+                )
+            ]
+        )
+    if parent and parent not in inputs.regions.index:
+        raise InputError(
+            [Problem("--parent", f"'{parent}'", "unknown region", did_you_mean(parent, inputs.regions.index))]
+        )
+
+
+def _project(card, index, figures, inputs, by: int, parent: str, settings, seed: int, cache: Path):
+    from forecast.evaluation.county_projection import project_class
+
+    return project_class(
+        card,
+        index,
+        figures,
+        inputs.history,
+        inputs.regions,
+        inputs.indicators,
+        year=by,
+        parent=parent,
+        settings=settings,
+        seed=seed,
+        cache=posterior_cache(cache),
+    )
 
 
 def _class_cuts(text: str) -> tuple[tuple[str, float], ...]:

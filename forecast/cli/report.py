@@ -55,10 +55,12 @@ def write_folder_report(
 def _labels(run, lang: str | None):
     """Words from the bundled tables (the manifest's own names are laid over them by the report)."""
     from forecast.inputs.catalogue import load_targets
+    from forecast.inputs.factors import load_factor_names
     from forecast.inputs.tables import load_indicators, load_regions
     from forecast.report.labels import default_language, make_labels
 
     indicators, regions = load_indicators(), load_regions()
     shown = run.question.get("region") or str(run.main.manifest.get("region") or "")
     chosen = lang or default_language([shown] if shown else [], regions)
-    return make_labels(chosen, indicators, regions, load_targets(indicators=indicators, regions=regions))
+    catalogue = load_targets(indicators=indicators, regions=regions)
+    return make_labels(chosen, indicators, regions, catalogue, load_factor_names())

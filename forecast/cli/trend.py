@@ -83,6 +83,7 @@ def run(
     from forecast.report.run import (
         format_table,
         growth_warnings,
+        joint_line,
         joint_summary,
         manifest,
         results_table,
@@ -114,20 +115,15 @@ def run(
     typer.echo(format_table(table, words, targets) if ladder is None else ladder.format(table))
     for line in sorted({n for r in results if r.fit for n in r.fit.notes}):
         logging.getLogger("forecast").info("note: %s", line)  # run.log (and the terminal with -v)
+    for line in ladder.technical_notes() if ladder is not None else []:
+        logging.getLogger("forecast").info("ladder note: %s", line)
     for status in sorted({r.fit.diagnostics.status for r in results if r.fit and r.fit.diagnostics.status != "ok"}):
-        typer.secho(
-            f"convergence {status}: treat these probabilities with care; raise draws/tune",
-            fg=typer.colors.YELLOW,
-            err=True,
-        )
+        typer.secho(words.text("convergence_warning", status=words.status(status)), fg="yellow", err=True)
     for line in growth_warnings(table, words, targets):
         typer.secho(line, fg=typer.colors.YELLOW, err=True)
     joint = joint_summary(results)
     if joint.get("p_all_met") is not None:
-        typer.echo(
-            f"P(all {len(joint['targets'])} targets met) = {joint['p_all_met']:.2f} ± {joint['mc_error']:.2f} "
-            f"({joint['note']})"
-        )
+        typer.echo(joint_line(joint, words))
     meta = manifest(
         scenario_name=spec.name,
         seed=spec.seed,
@@ -300,6 +296,7 @@ def audit(
     regions: RegionsOption = None,
     strict: StrictOption = False,
     force: ForceOption = False,
+    lang: LangOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Past targets: the probability the model would have given at the plan's base year, beside what happened."""
@@ -321,7 +318,8 @@ def audit(
         forecaster=_trend_forecaster(inputs, settings, seed, cache),
         seed=seed,
     )
-    typer.echo(format_audit(rows, skipped))
+    words = _words(inputs, lang, sorted({c.target.region for c in cases}))
+    typer.echo(format_audit(rows, skipped, words, [c.target for c in cases]))
     _warn_convergence(rows["diagnostics"] if len(rows) else [])
     meta = {
         **provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes),

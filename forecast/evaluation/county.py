@@ -41,8 +41,8 @@ Rules for what the index leaves open or prints inconsistently (also in the READM
 9. **Trends**: where the figures give several years of an indicator, the latest year
    is scored; the scorecard says whether the trend model knows the indicator (it
    has figures for it in the history it pools with) or not. Projecting the
-   scorecard to a later year (the probability of reaching the next class) is not
-   built yet.
+   scorecard to a later year (the probability of reaching the next class) is
+   `forecast.evaluation.county_projection`.
 """
 
 from __future__ import annotations
@@ -62,10 +62,15 @@ LOWEST_CLASS = "C"
 
 def indicator_points(item: IndexIndicator, value: float) -> float:
     """Points for one figure in the index's unit (rules 1-6 of the module docstring)."""
+    return float(points_of(item, np.asarray(value, dtype=float)))
+
+
+def points_of(item: IndexIndicator, values: np.ndarray) -> np.ndarray:
+    """`indicator_points` of every figure in an array (draws of a projection)."""
     if not item.banded:
-        return float(min(max(value, 0.0), item.weight))
+        return np.clip(values, 0.0, item.weight)
     xs, ps = zip(*item.knots, strict=True)
-    return float(np.interp(value, xs, ps))
+    return np.interp(values, xs, ps)
 
 
 def reading(item: IndexIndicator, value: float) -> str:
@@ -168,7 +173,7 @@ def _trend_note(key: str, years: list[int], known: set[str]) -> str:
         return ""
     span = f"{years[0]}-{years[-1]} ({len(years)} years)"
     if key in known:
-        return f"trend {span}: the trend model knows this indicator; projection not built yet"
+        return f"trend {span}: the trend model knows this indicator (projected with --by YEAR)"
     return f"trend {span}: the trend model does not know this indicator (no history to pool with)"
 
 

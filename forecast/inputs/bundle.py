@@ -20,6 +20,7 @@ import pandas as pd
 
 from forecast.inputs.bundled import bundled_path
 from forecast.inputs.catalogue import load_targets
+from forecast.inputs.factors import load_factor_names
 from forecast.inputs.tables import file_hash, infer_regions, load_indicators, load_regions, merge_regions, read_history
 
 
@@ -35,6 +36,8 @@ class Inputs:
     hashes: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     """What the loaders converted or inferred (units, encodings, regions), for the user to see."""
+    factors: pd.DataFrame | None = None
+    """Names of the ladder's levers and parameters (`forecast.inputs.factors`), for labels."""
 
 
 def load_inputs(data: Path | None = None, *, encoding: str | None = None, regions: Path | None = None) -> Inputs:
@@ -56,4 +59,5 @@ def load_inputs(data: Path | None = None, *, encoding: str | None = None, region
         **{name: file_hash(bundled_path(f"{name}.csv")) for name in ("targets", "indicators", "regions")},
         **({"regions_file": file_hash(Path(regions))} if regions is not None else {}),
     }
-    return Inputs(history, indicators, region_table, catalogue, data_path, hashes, (*notes, *read_notes, *inferred))
+    notes = (*notes, *read_notes, *inferred)
+    return Inputs(history, indicators, region_table, catalogue, data_path, hashes, notes, load_factor_names())

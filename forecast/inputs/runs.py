@@ -20,6 +20,8 @@ starts with a dot), and returns one row per run folder with fixed columns:
 from __future__ import annotations
 
 import json
+import shlex
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -120,3 +122,65 @@ def _trend_probabilities(path: Path) -> list[str]:
 
 def _p(value) -> str:
     return f"{value['p_met']:.2f}" if isinstance(value, dict) and "p_met" in value else str(value)
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """The newest `forecast run` of one scenario: where it is, how it was called, and its P(met) per target."""
+
+    folder: Path
+    scenario: str
+    created_utc: str
+    command: tuple[str, ...]
+    """The command line as the manifest recorded it (``forecast run SCENARIO ...``), split into words."""
+    scenario_sha256: str
+    data_sha256: str
+    probabilities: pd.DataFrame
+    """``target_id, p_met, p_met_mc_error`` from the run's ``targets.csv`` (empty where it is unreadable)."""
+
+
+def last_runs(root: Path) -> list[LastRun]:
+    """Per scenario name, its newest `run` under `root` (records as `load_run_records` reads them); an empty list
+    where `root` does not exist."""
+    if not Path(root).is_dir():
+        return []
+    records = load_run_records(root)
+    newest = records[(records["command"] == "run") & (records["problem"] == "")].drop_duplicates("scenario")
+    found = []
+    for folder in newest["folder"]:
+        path = Path(root) / folder
+        meta = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        hashes = meta.get("input_sha256") or {}
+        found.append(
+            LastRun(
+                path,
+                str(meta.get("scenario", "")),
+                str(meta.get("created_utc", "")),
+                _words(str(meta.get("command", ""))),
+                str(hashes.get("scenario", "")),
+                str(hashes.get("data", "")),
+                _probabilities(path / "targets.csv"),
+            )
+        )
+    return found
+
+
+def _words(command: str) -> tuple[str, ...]:
+    try:
+        return tuple(shlex.split(command))
+    except ValueError:  # unbalanced quotes: not a command line this tool wrote
+        return ()
+
+
+def _probabilities(path: Path) -> pd.DataFrame:
+    columns = ["target_id", "p_met", "p_met_mc_error"]
+    try:
+        table = read_table(path)
+    except InputError:
+        return pd.DataFrame(columns=columns)
+    if not set(columns) <= set(table.columns):
+        return pd.DataFrame(columns=columns)
+    table = table[columns].copy()
+    for column in columns[1:]:
+        table[column] = pd.to_numeric(table[column], errors="coerce")
+    return table

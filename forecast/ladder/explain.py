@@ -161,28 +161,23 @@ def run_sweep(
 
 
 def tornado_effects(sweep: pd.DataFrame) -> pd.DataFrame:
-    """Per factor, P(met) at its low end (off / low) and high end (larger or scenario / high)."""
+    """Per factor, P(met) at its low end (off / low) and high end (larger or scenario / high), with the names of
+    those settings (``low_setting``, ``high_setting``)."""
     base = sweep[sweep["kind"] == "scenario"].iloc[0]
     rows = []
     for factor, part in sweep[sweep["kind"] != "scenario"].groupby("factor", sort=False):
         by = part.set_index("setting")
         if part["kind"].iloc[0] == "lever":
-            low, low_label = by.at["off", "p_met"], "off"
-            high, high_label = (
+            low, low_setting = by.at["off", "p_met"], "off"
+            high, high_setting = (
                 (by.at["larger", "p_met"], "larger") if "larger" in by.index else (base["p_met"], "as written")
             )
         else:
-            low, low_label, high, high_label = by.at["low", "p_met"], "low", by.at["high", "p_met"], "high"
+            low, low_setting, high, high_setting = by.at["low", "p_met"], "low", by.at["high", "p_met"], "high"
         rows.append(
-            {
-                "factor": factor,
-                "low": low,
-                "high": high,
-                "low_label": f"{low_label} {low:.2f}",
-                "high_label": f"{high_label} {high:.2f}",
-            }
+            {"factor": factor, "low": low, "high": high, "low_setting": low_setting, "high_setting": high_setting}
         )
-    return pd.DataFrame(rows, columns=["factor", "low", "high", "low_label", "high_label"])
+    return pd.DataFrame(rows, columns=["factor", "low", "high", "low_setting", "high_setting"])
 
 
 def search_size(

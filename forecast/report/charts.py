@@ -99,7 +99,7 @@ def plot_fan(
         ax.text(
             0.01,
             0.02,
-            labels.text("convergence", status=status),
+            labels.text("convergence", status=labels.status(status)),
             transform=ax.transAxes,
             color="tab:red",
             fontsize=8,

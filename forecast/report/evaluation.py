@@ -31,6 +31,7 @@ from forecast.evaluation.backtest import (
 from forecast.report.charts import plot_reliability
 from forecast.report.files import staged_output, write_manifest
 from forecast.report.labels import ENGLISH, Labels
+from forecast.report.run import target_names, text_table
 
 
 # --- backtest ---------------------------------------------------------------------------------
@@ -120,46 +121,56 @@ def write_backtest(out_dir: Path, result: BacktestResult, meta: dict, *, labels:
 
 
 # --- audit ------------------------------------------------------------------------------------
-def format_audit(rows: pd.DataFrame, skipped: pd.DataFrame) -> str:
-    """Targets with P(met) per method and the result, the Brier scores, reliability, and what was skipped."""
+def format_audit(rows: pd.DataFrame, skipped: pd.DataFrame, labels: Labels = ENGLISH, targets=()) -> str:
+    """Targets with P(met) per method and the result, the Brier scores, reliability, and what was skipped, in the
+    words of `labels` (`targets`: the audited targets, to name them in words)."""
+    column = labels.text
     lines = []
     if len(rows):
         shown = pd.DataFrame(
             {
-                "target": rows["target_id"],
-                "data up to": rows["base_year"],
-                "P(met) model": [
+                column("col_target"): target_names(rows, labels, targets),
+                column("col_data_up_to"): rows["base_year"],
+                column("col_p_method", method=labels.method(MODEL)): [
                     f"{p:.2f} ± {e:.2f}" if pd.notna(p) else "-"
                     for p, e in zip(rows["p_model"], rows["p_model_mc_error"], strict=True)
                 ],
-                **{m: rows[f"p_{m}"].map("{:.2f}".format) for m in METHODS if m != MODEL},
-                "outcome": [
-                    f"{o:g} ({'met' if m else 'missed'})" for o, m in zip(rows["outcome"], rows["met"], strict=True)
+                **{
+                    column("col_p_method", method=labels.method(m)): rows[f"p_{m}"].map("{:.2f}".format)
+                    for m in METHODS
+                    if m != MODEL
+                },
+                column("col_outcome"): [
+                    labels.outcome(o, bool(m)) for o, m in zip(rows["outcome"], rows["met"], strict=True)
                 ],
-                "diagnostics": rows["diagnostics"],
+                column("col_diagnostics"): rows["diagnostics"].map(labels.status),
             }
         )
         scores = audit_scores(rows)
-        reliability = audit_reliability(rows).query("count > 0")
+        reliability = audit_reliability(rows).query("count > 0").assign(method=lambda t: t["method"].map(labels.method))
+        brier = ", ".join(f"{labels.method(m)} {b:.3f}" for m, b in zip(scores["method"], scores["brier"], strict=True))
         lines += [
-            shown.to_string(index=False),
+            text_table(shown),
             "",
-            f"Brier score over {_count(scores['targets'].iloc[0], 'target')} (lower is better; always saying "
-            "0.5 scores 0.25): "
-            + ", ".join(f"{m} {b:.3f}" for m, b in zip(scores["method"], scores["brier"], strict=True)),
+            column(
+                "audit_brier",
+                n=scores["targets"].iloc[0],
+                targets=_count(scores["targets"].iloc[0], "target"),
+                scores=brier,
+            ),
             "",
-            "Reliability (bins of forecast probability):",
+            column("audit_reliability"),
             reliability[
                 ["method", "bin_lower", "bin_upper", "mean_predicted", "observed_frequency", "count"]
             ].to_string(index=False, float_format="{:.2f}".format),
         ]
     else:
-        lines.append("No target in the catalogue can be audited with these data.")
+        lines.append(column("audit_none"))
     if len(skipped):
         counts = skipped.groupby("reason").size().sort_values(ascending=False)
         lines += [
             "",
-            f"Skipped {_count(len(skipped), 'target')} whose deadline has passed:",
+            column("audit_skipped", n=len(skipped), targets=_count(len(skipped), "target")),
             *(f"  {n:4d}  {reason}" for reason, n in counts.items()),
         ]
     return "\n".join(lines)

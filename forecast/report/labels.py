@@ -2,8 +2,10 @@
 
 Names come from the tables of the inputs bundle (`forecast.inputs.bundle.Inputs`):
 indicators from ``name_zh``/``name_en`` of ``indicators.csv``, regions from
-``regions.csv``, and each catalogue target's original phrase (``phrase_zh`` of
-``targets.csv``). The fixed words around them (axis titles, legends, column headers)
+``regions.csv``, the ladder's levers and uncertain parameters from
+``ladder_factors.csv``, and each catalogue target's original phrase (``phrase_zh`` of
+``targets.csv``). Sampler statuses and the reasons a target has no fit are put in
+words by `Labels.status`. The fixed words around them (axis titles, legends, column headers)
 are in `TEXT`, one entry per phrase with both languages; units in `UNITS`. Code keys
 (``high_tech_enterprises``, ``langfang``) never reach a chart: a key missing from the
 tables is shown with its underscores as spaces, the last resort.
@@ -162,6 +164,155 @@ TEXT: dict[str, tuple[str, str]] = {
         "（变化：相对情景原设定，± 配对蒙特卡洛误差）",
         "(change: from the scenario as written, ± paired Monte Carlo error)",
     ),
+    # explain: settings of the sweep and the inverse search's answer
+    "factor_scenario": ("情景", "scenario"),
+    "setting_as_written": ("按情景设定", "as written"),
+    "setting_off": ("不实施（现状水平）", "off"),
+    "setting_larger": ("力度加倍", "larger"),
+    "setting_low": ("低值", "low"),
+    "setting_high": ("高值", "high"),
+    "search_already": (
+        "{lever}保持现状水平 {size} 时达标概率为 {p:.2f} ± {e:.2f}（其他政策按情景设定）："
+        "不需该政策即可达到 {goal:.2f}",
+        "P(met) is {p:.2f} ± {e:.2f} with {lever} at its status quo {size} (other levers as in the scenario): the "
+        "goal {goal:.2f} is reached without it",
+    ),
+    "search_reached": (
+        "达标概率 ≥ {goal:.2f} 所需的最小{lever}：{size} {unit}（精度 {resolution:.3g}）；此时达标概率 = {p:.2f} ± "
+        "{e:.2f}（蒙特卡洛误差）",
+        "smallest {lever} with P(met) >= {goal:.2f}: {size} {unit} (within {resolution:.3g}); there P(met) = "
+        "{p:.2f} ± {e:.2f} (Monte Carlo error)",
+    ),
+    "search_unreachable": (
+        "{lever}在 {low}–{high} {unit} 范围内均达不到达标概率 ≥ {goal:.2f}：范围端点处达标概率 = {p:.2f} ± {e:.2f}",
+        "no size of {lever} within {low}-{high} {unit} reaches P(met) >= {goal:.2f}: at the far end P(met) = "
+        "{p:.2f} ± {e:.2f}",
+    ),
+    "search_note": (
+        "逆向搜索的政策为{lever}：在敏感性分析中对达标概率影响最大（可用 --lever 另选）",
+        "inverse search on {lever}, the lever that moves P(met) most in the sweep (choose another with --lever)",
+    ),
+    "no_lever_note": (
+        "情景未设定任何政策：用 --lever NAME 指定逆向搜索的政策",
+        "the scenario sets no lever: give --lever NAME for the inverse search",
+    ),
+    "note": ("说明：{text}", "note: {text}"),
+    # ladder start state (forecast.ladder.start.StartState.sources)
+    "stage_hte": ("已认定高新技术企业", "certified high-tech enterprises"),
+    "stage_tech_sme": ("已入库科技型中小企业", "registered tech SMEs"),
+    "stage_leading": ("领军企业", "leading firms"),
+    "start_line": ("培育梯队起点：{stage} = {count:,}（{source}）", "ladder note: {stage} = {count:,} ({source})"),
+    "source_observed": (
+        "公布数据：{indicator} {year}年，数据第 {row} 行",
+        "observed: {indicator} {year} (data row {row})",
+    ),
+    "source_given": ("情景文件设定（models.ladder.initial）", "given in the scenario (models.ladder.initial)"),
+    "source_assumed": (
+        "假设：{cohorts} × 年新进入率 {rate} × 科技型中小企业数（无公布数据）",
+        "assumed: {cohorts} x yearly startup entry rate {rate} x registered tech SMEs (no published figure)",
+    ),
+    "ladder_notes_in_log": (
+        "培育梯队模型的其余 {n} 条技术说明（英文）已写入输出文件夹的 run.log（-v 可在终端显示）",
+        "{n} more technical notes of the ladder model are in run.log in the output folder (-v shows them here)",
+    ),
+    # audit (forecast audit)
+    "col_data_up_to": ("数据截至", "data up to"),
+    "col_p_method": ("达标概率（{method}）", "P(met) {method}"),
+    "method_model": ("趋势模型", "model"),
+    "method_last_value": ("最新值不变", "last value"),
+    "method_random_walk_drift": ("带漂移随机游走", "random walk with drift"),
+    "method_linear_trend": ("线性趋势", "linear trend"),
+    "audit_brier": (
+        "{n} 个目标的 Brier 分数（越低越好；一律给 0.5 得 0.25）：{scores}",
+        "Brier score over {targets} (lower is better; always saying 0.5 scores 0.25): {scores}",
+    ),
+    "audit_reliability": ("可靠性（按预测概率分箱）：", "Reliability (bins of forecast probability):"),
+    "audit_none": (
+        "这些数据中没有可以回顾评估的规划目标。",
+        "No target in the catalogue can be audited with these data.",
+    ),
+    "audit_skipped": ("期限已过但未评估的目标 {n} 个：", "Skipped {targets} whose deadline has passed:"),
+    # sampler checks (models.diagnostics.Diagnostics.status) and results without a fit
+    "status_ok": ("通过", "ok"),
+    "status_warning": ("警告：{problems}", "WARNING: {problems}"),
+    "status_r_hat": ("R-hat {value} > {limit}", "R-hat {value} > {limit}"),
+    "status_ess_bulk": ("主体有效样本量 {value} < {limit}", "bulk ESS {value} < {limit}"),
+    "status_ess_tail": ("尾部有效样本量 {value} < {limit}", "tail ESS {value} < {limit}"),
+    "status_divergences": ("{count} 次发散转移", "{count} divergent transitions"),
+    "status_no_figures": (
+        "{region}截至{until}无{indicator}数据",
+        "no figures for {indicator} in {region} up to {until}",
+    ),
+    "until_now": ("目前", "now"),
+    "status_deadline_early": ("期限早于第一个数据", "deadline before the first figure"),
+    "convergence_warning": (
+        "收敛检查{status}：请谨慎看待这些概率；可增加 draws/tune",
+        "convergence {status}: treat these probabilities with care; raise draws/tune",
+    ),
+    "p_all_met": (
+        "全部 {n} 个目标达标的概率 = {p:.2f} ± {e:.2f}（{note}）",
+        "P(all {n} targets met) = {p:.2f} ± {e:.2f} ({note})",
+    ),
+    "joint_separate": ("分别拟合的指标视为相互独立", "indicators fitted separately are treated as independent"),
+    "joint_shared": ("所有目标使用同一组轨迹", "all targets share one set of trajectories"),
+    # data updates (forecast update)
+    "update_summary": (
+        "{file}：新数据 {new} 条，修订 {revised} 条，已有（数值相同）{known} 条",
+        "{file}: {new} new figures, {revised} revised, {known} already known (same value)",
+    ),
+    "revised_heading": ("修订的历史数据（旧值 → 新值）：", "Revised past figures (old → new):"),
+    "checks_heading": (
+        "新数据与趋势模型预期的比较（模型用更新前的数据拟合；95% 预测区间）：",
+        "New figures against the trend model's expectation (fitted to the history before the update; 95% "
+        "predictive interval):",
+    ),
+    "outside_warning": (
+        "{n} 个新数据超出趋势模型的 95% 预测区间：请核对数值和单位（约二十分之一的数据会偶然落在区间外）",
+        "{n} new figure(s) outside the trend model's 95% predictive interval: check the value and its unit (about "
+        "one figure in twenty falls outside by chance)",
+    ),
+    "moves_heading": (
+        "{scenario}：各目标达标概率的变化（上次运行：{folder}，{date}）",
+        "{scenario}: each target's P(met) since its last run ({folder}, {date})",
+    ),
+    "moves_note": (
+        "（达标概率 ± 蒙特卡洛误差；变化的误差为两次误差的平方和开方）",
+        "(P(met) ± Monte Carlo error; the change's error combines both runs' errors)",
+    ),
+    "no_past_runs": (
+        "{root} 下没有情景运行记录：没有可比较的达标概率",
+        "no scenario runs under {root}: no probabilities to compare",
+    ),
+    "run_skipped": ("{scenario}：未重新拟合（{reason}）", "{scenario}: not refitted ({reason})"),
+    "other_data": (
+        "上次运行使用的数据与更新前的工作数据不同（数据哈希 {old}），变化也包含数据来源的差异",
+        "the last run used other data than the working history before the update (data hash {old}); the change "
+        "includes that difference",
+    ),
+    "scenario_changed": ("情景文件在上次运行后有改动", "the scenario file changed since the last run"),
+    "history_written": ("已写入工作数据：{path}（{n} 条数据）", "wrote the working history: {path} ({n} figures)"),
+    "nothing_new": ("没有新数据或修订：{path} 未改动", "nothing new or revised: {path} unchanged"),
+    "dry_run": ("--dry-run：未写入任何文件，未重新拟合", "--dry-run: nothing written, nothing refitted"),
+    "col_region": ("地区", "region"),
+    "col_indicator": ("指标", "indicator"),
+    "col_year": ("年份", "year"),
+    "col_series": ("口径", "series"),
+    "col_row": ("行", "row"),
+    "col_old": ("旧值", "old"),
+    "col_new": ("新值", "new"),
+    "col_figure": ("数据", "figure"),
+    "col_expected": ("预期 95% 区间（中位数）", "expected 95% interval (median)"),
+    "col_check": ("检查", "check"),
+    "col_before": ("上次达标概率", "P(met) last run"),
+    "col_after": ("现在达标概率", "P(met) now"),
+    "verdict_inside": ("在预期范围内", "inside"),
+    "verdict_above": ("高于预期", "ABOVE the expected range"),
+    "verdict_below": ("低于预期", "BELOW the expected range"),
+    "verdict_lower_bound": ("未检查：下限数据", "not checked: a lower bound"),
+    "verdict_not_projected": ("未检查：趋势模型不预测此指标", "not checked: the trend model does not project it"),
+    "verdict_no_earlier_figures": ("未检查：该地区此前无此指标数据", "not checked: no earlier figures of the region"),
+    "verdict_before_first_figure": ("未检查：早于该地区第一个数据", "not checked: before the region's first figure"),
+    "verdict_not_in_last_run": ("上次运行没有此目标", "not in the last run"),
 }
 """Fixed phrase key -> (Chinese, English), with ``{placeholders}`` filled by `Labels.text`."""
 
@@ -323,69 +474,26 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
 """The HTML report's fixed phrases (`forecast.report.html`), looked up through `Labels.text` like the others."""
 TEXT.update(REPORT_TEXT)
 
-LEVER_NAMES: dict[str, tuple[str, str, str, str]] = {
-    "certification_reward": (
-        "高新技术企业首次认定奖励",
-        "reward on first high-tech certification",
-        "万元/家",
-        "10k yuan per firm",
-    ),
-    "recertification_reward": (
-        "高新技术企业重新认定奖励",
-        "reward on re-certification",
-        "万元/家",
-        "10k yuan per firm",
-    ),
-    "income_tax_rate": (
-        "高新技术企业所得税税率",
-        "income-tax rate of certified firms",
-        "占利润比例",
-        "fraction of profit",
-    ),
-    "rd_super_deduction": ("研发费用加计扣除比例", "R&D super-deduction rate", "占研发费用比例", "fraction of R&D"),
-    "rd_super_deduction_manufacturing": (
-        "制造业研发费用加计扣除比例",
-        "R&D super-deduction rate, manufacturers",
-        "占研发费用比例",
-        "fraction of R&D",
-    ),
-    "rd_super_deduction_tech_sme": (
-        "科技型中小企业研发费用加计扣除比例",
-        "R&D super-deduction rate, tech SMEs",
-        "占研发费用比例",
-        "fraction of R&D",
-    ),
-    "innovation_voucher": ("创新券年度预算", "innovation-voucher budget", "万元/年", "10k yuan per year"),
-    "innovation_voucher_value": ("每张创新券面额", "face value of one innovation voucher", "万元/张", "10k yuan"),
-    "reserve_pool_intake": (
-        "高新技术企业后备库新增入库",
-        "extra firms into the reserve pool",
-        "家/年",
-        "firms per year",
-    ),
-    "coaching": ("后备库申报企业辅导覆盖率", "share of reserve-pool applicants coached", "比例", "share"),
-    "service_specialists": (
-        "高新技术企业服务专员覆盖率",
-        "share of certified firms with a service specialist",
-        "比例",
-        "share",
-    ),
-    "incubator_capacity": ("孵化器与众创空间新增企业", "extra startups from incubators", "家/年", "firms per year"),
-    "beijing_tianjin_attraction": (
-        "引进京津高新技术企业",
-        "certified firms attracted from Beijing and Tianjin",
-        "家/年",
-        "firms per year",
-    ),
-    "guidance_fund": (
-        "引导基金与贷款风险补偿",
-        "guidance fund and loan risk compensation",
-        "万元/年",
-        "10k yuan per year",
-    ),
+SERIES: dict[str, tuple[str, str]] = {
+    "main": ("主口径", "main"),
+    "revised": ("修订口径", "revised"),
+    "early_yearbook": ("早期年鉴口径", "early yearbook"),
+    "national_registry": ("全国登记口径", "national registry"),
 }
-"""Policy lever (`models.ladder.LEVERS`) -> (Chinese name, English name, Chinese unit, English unit); a lever missing
-here shows its key with spaces."""
+"""Statistical series key (``series`` of the history) -> (Chinese, English)."""
+
+STATUS_PROBLEMS: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"^R-hat (?P<value>\S+) > (?P<limit>\S+)$"), "status_r_hat"),
+    (re.compile(r"^bulk ESS (?P<value>\S+) < (?P<limit>\S+)$"), "status_ess_bulk"),
+    (re.compile(r"^tail ESS (?P<value>\S+) < (?P<limit>\S+)$"), "status_ess_tail"),
+    (re.compile(r"^(?P<count>\d+) divergent transitions$"), "status_divergences"),
+)
+"""The problems `models.diagnostics.Diagnostics.status` lists, each with its `TEXT` entry."""
+OBSERVED = re.compile(r"^observed: (?P<indicator>\S+) (?P<year>\d+) \(data row (?P<row>\d+)\)$")
+ASSUMED = re.compile(r"^assumed: (?P<cohorts>\d+) x startup_entry_rate (?P<rate>\S+) x tech_sme")
+"""The sources of a ladder start's stage counts, as `forecast.ladder.start.start_state` writes them."""
+NO_FIGURES = re.compile(r"^no figures for (?P<indicator>\S+) in (?P<region>\S+) up to (?P<until>\S+)$")
+"""The reason `forecast.trend.pipeline` gives for a target without a fit."""
 
 COMPARATOR: dict[str, tuple[str, str]] = {
     "at_least": ("≥", "≥"),
@@ -420,6 +528,8 @@ class Labels:
     indicators: Mapping[str, str] = field(default_factory=dict)
     regions: Mapping[str, str] = field(default_factory=dict)
     phrases: Mapping[str, str] = field(default_factory=dict)
+    factors: Mapping[str, str] = field(default_factory=dict)
+    factor_units: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def zh(self) -> bool:
@@ -431,6 +541,19 @@ class Labels:
 
     def indicator(self, key: str) -> str:
         return self.indicators.get(key) or _readable(key)
+
+    def factor(self, key: str) -> str:
+        """A ladder lever's or uncertain parameter's name (``data/ladder_factors.csv``)."""
+        return self.factors.get(key) or _readable(key)
+
+    def factor_unit(self, key: str, english: str) -> str:
+        """A lever's unit from ``data/ladder_factors.csv`` in Chinese, else `english` (the lever's own)."""
+        return self.factor_units.get(key, english) if self.zh else english
+
+    def setting(self, word: str) -> str:
+        """A sweep setting ('off', 'larger', 'as written', 'low', 'high') in words."""
+        key = "setting_" + word.replace(" ", "_")
+        return self.text(key) if key in TEXT else word
 
     def region(self, key: str) -> str:
         return self.regions.get(key) or _readable(key).title()
@@ -471,6 +594,64 @@ class Labels:
             return self.text("target_phrase", phrase=phrase)
         return self.text("target_marker", target=self.target(target, region=False))
 
+    def method(self, key: str) -> str:
+        """A forecasting method (the trend model or a naive baseline) in words."""
+        return self.text(f"method_{key}") if f"method_{key}" in TEXT else _readable(key)
+
+    def series(self, key: str) -> str:
+        zh, en = SERIES.get(key, (_readable(key), _readable(key)))
+        return zh if self.zh else en
+
+    def status(self, status: str) -> str:
+        """A sampler check's status or a result's reason, in words (unknown text is returned as it is)."""
+        status = str(status)
+        if status == "ok":
+            return self.text("status_ok")
+        if status.startswith("WARNING: "):
+            return self.text(
+                "status_warning",
+                problems=("；" if self.zh else "; ").join(
+                    self._problem(p) for p in status.removeprefix("WARNING: ").split("; ")
+                ),
+            )
+        found = NO_FIGURES.match(status)
+        if found:
+            until = found["until"] if found["until"] != "now" else self.text("until_now")
+            if self.zh and until.isdigit():
+                until = f"{until}年"
+            return self.text(
+                "status_no_figures",
+                indicator=self.indicator(found["indicator"]),
+                region=self.region(found["region"]),
+                until=until,
+            )
+        if status == "deadline before the first figure":
+            return self.text("status_deadline_early")
+        return status
+
+    def start_line(self, stage: str, count: int, source: str) -> str:
+        """One stage count of the ladder's start (`forecast.ladder.start.StartState`) and where it comes from."""
+        name = self.text(f"stage_{stage}") if f"stage_{stage}" in TEXT else _readable(stage)
+        return self.text("start_line", stage=name, count=count, source=self._source(source))
+
+    def _source(self, source: str) -> str:
+        found = OBSERVED.match(source)
+        if found:
+            return self.text(
+                "source_observed", **(found.groupdict() | {"indicator": self.indicator(found["indicator"])})
+            )
+        found = ASSUMED.match(source)
+        if found:
+            return self.text("source_assumed", **found.groupdict())
+        return self.text("source_given") if source.startswith("given in the scenario") else source
+
+    def _problem(self, problem: str) -> str:
+        for pattern, key in STATUS_PROBLEMS:
+            found = pattern.match(problem)
+            if found:
+                return self.text(key, **found.groupdict())
+        return problem
+
     def outcome(self, value: float, met: bool | None) -> str:
         if pd.isna(value):
             return "-"
@@ -490,11 +671,15 @@ labels, e.g. from a notebook; the CLI always passes `labels_for` the bundle."""
 
 def labels_for(inputs: Inputs, lang: Lang) -> Labels:
     """The labels of a language, with the names the bundle's tables give."""
-    return make_labels(lang, inputs.indicators, inputs.regions, inputs.catalogue)
+    return make_labels(lang, inputs.indicators, inputs.regions, inputs.catalogue, inputs.factors)
 
 
 def make_labels(
-    lang: Lang, indicators: pd.DataFrame, regions: pd.DataFrame, catalogue: pd.DataFrame | None = None
+    lang: Lang,
+    indicators: pd.DataFrame,
+    regions: pd.DataFrame,
+    catalogue: pd.DataFrame | None = None,
+    factors: pd.DataFrame | None = None,
 ) -> Labels:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
@@ -505,6 +690,8 @@ def make_labels(
         indicators=_names(indicators, "indicator", column),
         regions=_names(regions, "region", column),
         phrases=phrases,
+        factors={} if factors is None else _names(factors, "factor", column),
+        factor_units={} if factors is None else _names(factors, "factor", f"unit_{lang}"),
     )
 
 
@@ -569,15 +756,13 @@ def localised(plot: Callable) -> Callable:
 
 
 def lever_name(labels: Labels, key: str) -> str:
-    """A policy lever's name in the labels' language (`LEVER_NAMES`)."""
-    zh, en, _, _ = LEVER_NAMES.get(key, (_readable(key), _readable(key), "", ""))
-    return zh if labels.zh else en
+    """A policy lever's name in the labels' language (``data/ladder_factors.csv``, `Labels.factor`)."""
+    return labels.factor(key)
 
 
 def lever_unit(labels: Labels, key: str) -> str:
-    """The unit of a policy lever's size in the labels' language (empty where `LEVER_NAMES` has no entry)."""
-    _, _, zh, en = LEVER_NAMES.get(key, ("", "", "", ""))
-    return zh if labels.zh else en
+    """The unit of a policy lever's size in the labels' language (``data/ladder_factors.csv``; empty if none)."""
+    return labels.factor_units.get(key, "")
 
 
 def names_used(inputs: Inputs, targets: Iterable[Target]) -> dict[str, dict]:

@@ -19,13 +19,14 @@ import xarray as xr
 from forecast.inputs.stages import STAGE_INDICATORS
 from forecast.inputs.tables import best_points, select_series
 from forecast.inputs.targets import Target
-from forecast.ladder.explain import ExplainReport
+from forecast.ladder.explain import ExplainReport, SearchResult
 from forecast.ladder.pipeline import LadderPlan, LadderRun, LadderTargetResult, paired_difference
 from forecast.probability import band_quantiles
 from forecast.report.files import provenance, staged_output, write_manifest
 from forecast.report.labels import ENGLISH, Labels
 from forecast.report.ladder_charts import plot_fans_side_by_side, plot_ladder_fan, plot_stages, plot_tornado
 from forecast.report.run import display_frame, figure_text, target_names, text_table
+from models.ladder import LEVERS
 from models.ladder.model import INDICATOR_COLUMNS, STOCK_COLUMNS
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -183,11 +184,21 @@ class LadderOutput:
         return ladder_columns(trend_table, self.results)
 
     def format(self, table: pd.DataFrame) -> str:
-        notes = "\n".join(
-            f"ladder note: {n}" for n in [*self.run.plan.start.describe(), *self.run.plan.notes, *self.run.notes]
-        )
+        """The table, the start's stage counts, and the technical notes (in Chinese only their count: they are in
+        English, and the CLI writes them to run.log)."""
+        start = self.run.plan.start
+        lines = [self.labels.start_line(s, c, start.sources[s]) for s, c in start.counts.items()]
+        notes = self.technical_notes()
+        if self.labels.zh:
+            lines += [self.labels.text("ladder_notes_in_log", n=len(notes))] if notes else []
+        else:
+            lines += [f"ladder note: {n}" for n in notes]
         targets = [r.target for r in self.results]
-        return f"{format_ladder_table(table, self.label, labels=self.labels, targets=targets)}\n{notes}"
+        return "\n".join([format_ladder_table(table, self.label, labels=self.labels, targets=targets), *lines])
+
+    def technical_notes(self) -> list[str]:
+        """The plan's and the run's notes (parameters' source, GDP fit, R&D start), in English."""
+        return [*self.run.plan.notes, *self.run.notes]
 
     def manifest(self) -> dict:
         return ladder_manifest(self.run, self.results)
@@ -339,13 +350,16 @@ def compare_manifest(
 
 
 def format_explain(report: ExplainReport, labels: Labels = ENGLISH) -> str:
-    """The sweep as a table, then the inverse search's answer."""
+    """The sweep as a table, then the inverse search's answer, in the words of `labels`."""
     sweep = report.sweep
     column = labels.text
     shown = pd.DataFrame(
         {
-            column("col_factor"): sweep["factor"],
-            column("col_setting"): sweep["setting"],
+            column("col_factor"): [
+                column("factor_scenario") if k == "scenario" else labels.factor(f)
+                for f, k in zip(sweep["factor"], sweep["kind"], strict=True)
+            ],
+            column("col_setting"): sweep["setting"].map(labels.setting),
             column("col_value"): ["-" if pd.isna(v) else f"{v:.3g}" for v in sweep["value"]],
             column("col_p_met"): [
                 probability_text(p, e) for p, e in zip(sweep["p_met"], sweep["p_met_mc_error"], strict=True)
@@ -362,10 +376,24 @@ def format_explain(report: ExplainReport, labels: Labels = ENGLISH) -> str:
         column("explain_note"),
     ]
     if report.search is not None:
-        lines.append(report.search.message)
+        lines.append(search_text(report.search, labels))
     if report.note:
-        lines.append(f"note: {report.note}")
+        lever = labels.factor(report.search.lever) if report.search is not None else ""
+        lines.append(column("note", text=column("search_note", lever=lever) if lever else column("no_lever_note")))
     return "\n".join(lines)
+
+
+def search_text(search: SearchResult, labels: Labels) -> str:
+    """The inverse search's answer (`forecast.ladder.explain.inverse_search`; its ``message`` names the lever by its
+    key, for the manifest) in words: the lever by its name, its size in its unit (Chinese units from
+    ``data/ladder_factors.csv``)."""
+    unit = labels.factor_unit(search.lever, LEVERS[search.lever].unit)
+    values = {"lever": labels.factor(search.lever), "goal": search.goal, "p": search.probability, "e": search.mc_error}
+    if search.status == "already":
+        return labels.text("search_already", size=f"{search.size:g}", **values)
+    if search.status == "reached":
+        return labels.text("search_reached", size=f"{search.size:g}", unit=unit, resolution=search.resolution, **values)
+    return labels.text("search_unreachable", low=f"{search.low:g}", high=f"{search.high:g}", unit=unit, **values)
 
 
 def write_explain(out_dir: Path, report: ExplainReport, meta: dict, *, labels: Labels = ENGLISH) -> list[Path]:

@@ -153,8 +153,10 @@ def plot_tornado(
 ) -> plt.Figure:
     """Tornado chart: per factor, a bar from P(met) at its low setting to P(met) at its high one.
 
-    `effects` has columns factor, low, high (probabilities), low_label, high_label;
-    the largest range is drawn on top. The scenario's own P(met) is the vertical line.
+    `effects` has columns factor, low, high (probabilities), low_setting, high_setting
+    (`forecast.ladder.explain.tornado_effects`); factors and settings are shown in the
+    words of `labels`. The largest range is drawn on top. The scenario's own P(met) is the
+    vertical line.
     """
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(8, 1.2 + 0.5 * max(len(effects), 1)))
     rows = effects.assign(width=(effects["high"] - effects["low"]).abs()).sort_values("width")
@@ -162,22 +164,17 @@ def plot_tornado(
     lo = np.minimum(rows["low"], rows["high"]).to_numpy()
     ax.barh(y, np.abs(rows["high"] - rows["low"]).to_numpy(), left=lo, color="tab:blue", alpha=0.7, height=0.6)
     for k, row in enumerate(rows.itertuples()):
+        low_text = f"{labels.setting(row.low_setting)} {row.low:.2f}"
+        high_text = f"{labels.setting(row.high_setting)} {row.high:.2f}"
         if row.low == row.high:
             ax.text(
-                row.high,
-                k,
-                labels.text("no_change", low=row.low_label, high=row.high_label),
-                ha="left",
-                va="center",
-                fontsize=8,
+                row.high, k, labels.text("no_change", low=low_text, high=high_text), ha="left", va="center", fontsize=8
             )
             continue
-        ax.text(row.low, k, f"{row.low_label} ", ha="right" if row.low <= row.high else "left", va="center", fontsize=8)
-        ax.text(
-            row.high, k, f" {row.high_label}", ha="left" if row.low <= row.high else "right", va="center", fontsize=8
-        )
+        ax.text(row.low, k, f"{low_text} ", ha="right" if row.low <= row.high else "left", va="center", fontsize=8)
+        ax.text(row.high, k, f" {high_text}", ha="left" if row.low <= row.high else "right", va="center", fontsize=8)
     ax.axvline(baseline, color="black", linewidth=1.5, label=labels.text("as_written", p=baseline))
-    ax.set_yticks(y, rows["factor"].tolist())
+    ax.set_yticks(y, [labels.factor(f) for f in rows["factor"]])
     ax.set_xlim(-0.2, 1.45)  # room for the labels beside bars at 0 or 1
     ax.set_xlabel(labels.text("p_target_met"))
     ax.set_title(title, fontsize=11)

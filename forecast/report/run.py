@@ -148,7 +148,7 @@ def display_frame(table: pd.DataFrame, labels: Labels = ENGLISH, targets: Iterab
                 labels.outcome(o, bool(m)) for o, m in zip(table["outcome"], table["outcome_met"], strict=True)
             ],
             labels.text("col_growth"): [growth_text(row) for row in table.itertuples()],
-            labels.text("col_diagnostics"): table["diagnostics"],
+            labels.text("col_diagnostics"): table["diagnostics"].map(labels.status),
         }
     )
 
@@ -178,6 +178,7 @@ def joint_summary(results: list[TargetResult]) -> dict:
         "p_all_met": p,
         "mc_error": err,
         "targets": [r.target.target_id for r in usable],
+        "separate": separate,
         "note": "indicators fitted separately are treated as independent"
         if separate
         else "all targets share one set of trajectories",
@@ -209,6 +210,12 @@ def scenario_question(spec: Scenario, targets: Iterable[Target], inputs: Inputs)
         "models": spec.models.model_dump(),
         "names": names_used(inputs, targets),
     }
+
+
+def joint_line(joint: dict, labels: Labels = ENGLISH) -> str:
+    """'P(all N targets met) = p ± e (how the targets were combined)', in the words of `labels`."""
+    note = labels.text("joint_separate" if joint["separate"] else "joint_shared")
+    return labels.text("p_all_met", n=len(joint["targets"]), p=joint["p_all_met"], e=joint["mc_error"], note=note)
 
 
 def trajectory_quantiles(results: list[TargetResult]) -> pd.DataFrame:

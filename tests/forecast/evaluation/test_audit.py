@@ -191,10 +191,12 @@ def run_cli_audit(tmp_path, *extra) -> pd.DataFrame:
         HEADER + "".join(f"handan,rd_intensity,{y},{v},percent,{SYNTHETIC},,main,\n" for y, v in rows),
     )
     out = tmp_path / "audit"
-    result = runner.invoke(app, ["audit", "--data", str(data), "--out", str(out), "--seed", "9", *extra])
+    result = runner.invoke(
+        app, ["audit", "--data", str(data), "--out", str(out), "--seed", "9", "--lang", "en", *extra]
+    )
     assert result.exit_code == 0, result.output
     assert (
-        "handan-2023-rd_intensity" in result.output
+        "Handan: R&D expenditure / GDP ≥ 2.76% by 2023" in result.output
         and "2.52 (missed)" in result.output
         and "Brier score over 1 target " in result.output
     )

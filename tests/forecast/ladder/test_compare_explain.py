@@ -189,8 +189,8 @@ def test_tornado_draws_one_bar_per_factor_widest_on_top():
     assert [round(b.get_x(), 6) for b in bars] == [0.3, 0.1] and [round(b.get_width(), 6) for b in bars] == [0.3, 0.8]
     assert [t.get_text() for t in ax.get_yticklabels()] == [
         "reward",
-        "pass_rate",
-    ]  # widest (pass_rate) drawn last, on top
+        "pass rate",
+    ]  # widest (pass_rate) drawn last, on top; without the bundle's names a key is shown as words, never as a key
     baseline = next(line for line in ax.get_lines() if line.get_label().startswith("scenario as written"))
     assert baseline.get_xdata()[0] == 0.5
 
@@ -288,7 +288,7 @@ def test_run_shows_the_ladder_beside_the_current_trend(files, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "P(met) current trend" in result.output and "P(met) ladder: reward" in result.output
     assert "ignores them" not in result.output  # levers act through the ladder now
-    assert "tech_sme = 2,000 (observed" in result.output and "startup = 800 (assumed" in result.output
+    assert "registered tech SMEs = 2,000 (observed" in result.output and "startups = 800 (assumed" in result.output
     names = {p.name for p in out.iterdir()}
     assert {
         "ladder_stages.csv",
@@ -364,7 +364,9 @@ def test_explain_sweeps_and_searches(files):
     out = files["tmp"] / "explain"
     result = invoke("explain", files["reward"], "--data", files["data"], "--out", out, "--probability", "0.5")
     assert result.exit_code == 0, result.output
-    assert "certification_reward" in result.output and "pass_rate" in result.output
+    # the lever and the parameter by their Chinese names (data/ladder_factors.csv), never their keys
+    assert "高新技术企业首次认定奖励" in result.output and "首次申报通过率" in result.output
+    assert "certification_reward" not in result.output and "pass_rate" not in result.output
     names = {p.name for p in out.iterdir()}
     assert names == {"explain.csv", "tornado.png", "inverse.csv", "manifest.json", "run.log"}
     sweep = pd.read_csv(out / "explain.csv")
@@ -372,9 +374,11 @@ def test_explain_sweeps_and_searches(files):
     assert sweep.loc[0, "change"] == 0 and sweep.loc[0, "change_mc_error"] == 0
     meta = json.loads((out / "manifest.json").read_text())
     search = meta["inverse_search"]
+    assert search["lever"] == "certification_reward"  # the only lever: the strongest
     assert (
-        search["lever"] == "certification_reward" and search["message"] in result.output
-    )  # the only lever: the strongest
+        f"所需的最小高新技术企业首次认定奖励：{search['size']:g} 万元/家" in result.output
+        or search["status"] != "reached"
+    )
     trace = pd.read_csv(out / "inverse.csv")
     assert trace["size"].tolist()[:2] == [0.0, 1000.0]  # status quo, then the allowed bound
 

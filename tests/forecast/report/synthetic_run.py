@@ -180,7 +180,13 @@ def write_explain_part(folder: Path) -> None:
         }
     ).to_csv(folder / "explain.csv", index=False)
     effects = pd.DataFrame(
-        {"factor": ["certification_reward"], "low": [0.4], "high": [0.9], "low_label": ["off"], "high_label": ["40"]}
+        {
+            "factor": ["certification_reward"],
+            "low": [0.4],
+            "high": [0.9],
+            "low_setting": ["off"],
+            "high_setting": ["larger"],
+        }
     )
     fig = plot_tornado(effects, 0.7, "synthetic", labels=ENGLISH)
     fig.savefig(folder / "tornado.png", dpi=50)

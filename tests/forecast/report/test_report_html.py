@@ -93,7 +93,9 @@ def test_the_page_fetches_nothing(english):
 
 
 def test_sources_levers_diagnostics_and_backtest(english):
-    assert "reward on first high-tech certification" in english and "10k yuan per firm" in english
+    assert (
+        "reward for a first high-tech certification" in english and "10k yuan per firm" in english
+    )  # data/ladder_factors.csv
     assert "WARNING: R-hat 1.020 &gt; 1.01" in english  # the synthetic fit's diagnostics fail, and say so
     assert "synthetic test data &lt;script&gt;" in english and "2018–2020" in english
     assert "all origins" in english and "0.210" in english  # the backtest's pooled Brier score
