@@ -12,19 +12,28 @@ default rates, status-quo levers. Printed, all measured in this run on this mach
   second the generator alone would allow;
 * time per agent-step as the city grows from 10,000 to 1,000,000 firms (fewer runs
   for the big sizes);
-* time to P(certified firms in 2025 >= 1,500, the plan's target) from 1,000 runs.
+* time to P(certified firms in 2025 >= 1,500, the plan's target) from 1,000 runs;
+* old against new: the same ensemble run by the engine of an earlier commit (``--baseline``,
+  default the last commit before the speed work; its ``models`` package taken out of git into
+  a temporary folder) and by this tree's, each in a fresh process, one after the other.
 
 An agent-step is one firm stepped one year: the sum over years t > start of the
 agents alive at the end of t - 1.
 
     python benchmarks/bench_ladder.py [--mesa-runs 1] [--array-runs 20] [--workers 2] [--skip-target]
+                                      [--baseline REV] [--baseline-runs 40]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +42,20 @@ from models.ladder.population import assumed_startups
 
 LANGFANG = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}
 START, END, TARGET = 2020, 2025, 1500
+BASELINE = "935f727"
+"""main before the speed work on the array engine (issue 10: the kernel and engine as first written)."""
+ROOT = Path(__file__).resolve().parents[1]
+_TIMED = """
+import json, sys, time
+import models.ladder
+from models.ladder import run_ensemble
+counts, runs, workers, end = json.loads(sys.argv[1])
+t0, c0 = time.perf_counter(), time.process_time()
+ds = run_ensemble(n_runs=runs, seed=1, workers=workers, stage_counts=counts, start_year=2020, end_year=end)
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+steps = float(ds["n_firms"].isel(year=slice(0, -1)).sum()) / ds.attrs["firm_scale"]
+print(json.dumps({"wall": wall, "cpu": cpu, "steps": steps, "code": models.ladder.__file__}))
+"""
 
 
 def agent_steps(ds) -> float:
@@ -58,14 +81,48 @@ def generator_rates(n: int = 20_000_000) -> tuple[float, float]:
     return n / (t1 - t0), n / (t2 - t1)
 
 
+def timed_in_process(models_root: Path, runs: int, workers: int, counts: dict = LANGFANG) -> dict:
+    """One ensemble in a fresh Python whose `models` package is the one under `models_root`."""
+    env = os.environ | {"PYTHONPATH": str(models_root)}
+    argument = json.dumps([counts, runs, workers, END])
+    done = subprocess.run(
+        [sys.executable, "-c", _TIMED, argument], env=env, cwd=models_root, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def old_against_new(revision: str, runs: int, workers: int) -> None:
+    """The same ensemble by the engine at `revision` and by this tree's, printed side by side."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "models"], capture_output=True)
+        if archive.returncode:
+            print(f"old against new skipped: git archive {revision} failed ({archive.stderr.decode().strip()})\n")
+            return
+        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+        times: dict[str, list[dict]] = {"old": [], "new": []}
+        for _ in range(2):  # alternate, keep each side's faster try: other load on the machine hits both alike
+            times["old"].append(timed_in_process(Path(folder), runs, workers))
+            times["new"].append(timed_in_process(ROOT, runs, workers))
+    old, new = (min(times[k], key=lambda t: t["wall"]) for k in ("old", "new"))
+    print(f"old ({revision}) against new (this tree): Langfang {runs} runs, {workers} worker(s)")
+    print(f"{'':5} {'wall s':>8} {'CPU s (main process)':>21} {'agent-steps/s':>14}")
+    for name, t in (("old", old), ("new", new)):
+        print(f"{name:5} {t['wall']:8.2f} {t['cpu']:21.2f} {t['steps'] / t['wall']:14,.0f}")
+    print(f"new / old: {old['wall'] / new['wall']:.2f}x faster (wall)\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mesa-runs", type=int, default=1)
     parser.add_argument("--array-runs", type=int, default=20)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--skip-target", action="store_true")
+    parser.add_argument("--baseline", default=BASELINE, help="git revision of the old engine ('' to skip)")
+    parser.add_argument("--baseline-runs", type=int, default=40)
     args = parser.parse_args()
     print(f"Langfang {START}->{END}, firm_scale 1, start {LANGFANG}, {os.cpu_count()} cores\n")
+    if args.baseline:
+        old_against_new(args.baseline, args.baseline_runs, 1)
     rates = {}
     for engine, runs in (("mesa", args.mesa_runs), ("array", args.array_runs)):
         ds, seconds = timed_ensemble(engine, runs, LANGFANG)

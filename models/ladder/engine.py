@@ -110,21 +110,42 @@ class _Batch:
         return np.bincount(self.run[mask], minlength=self.n_runs)
 
     def renew(self, alive: np.ndarray | None, counts_by_run: Sequence[Mapping[str, int]], year: int) -> None:
-        """Drop the firms not `alive` (None: keep all), append firms drawn by `build_population`
-        (run r from its own generator) and keep the firms sorted by run (one gather per array)."""
-        parts, runs = [self.state], [self.run]
+        """Drop the firms not `alive` (None: keep all) and add run r's entrants, drawn by
+        `build_population` from run r's generator, after its survivors, so the firms stay sorted
+        by run. One scatter per array, no sort: survivor i of run r goes to
+        start_r + (its rank among r's survivors), entrant j of run r to start_r + kept_r + j."""
+        entrants, n_new = [], np.zeros(self.n_runs, dtype=np.int64)
         for r, counts in enumerate(counts_by_run):
-            for name, n in counts.items():
-                if n:
-                    parts.append(as_state(build_population({name: n}, year, self.params[r], self.rngs[r])))
-                    runs.append(np.full(n, r, dtype=self.run.dtype))
-        keep = np.ones(self.run.size, dtype=bool) if alive is None else alive
-        keep = np.concatenate([keep, np.ones(sum(len(x) for x in runs[1:]), dtype=bool)])
-        run = np.concatenate(runs)
-        index = np.flatnonzero(keep)
-        index = index[np.argsort(run[index], kind="stable")]  # radix sort for 16-bit run indices
-        self.state = {name: np.concatenate([p[name] for p in parts])[index] for name in kernel.STATE}
-        self.run = run[index]
+            wanted = {name: int(n) for name, n in counts.items() if n}
+            if wanted:
+                entrants.append(as_state(build_population(wanted, year, self.params[r], self.rngs[r])))
+                n_new[r] = len(entrants[-1]["stage"])
+        if alive is None or alive.all():
+            kept = None
+            kept_run = self.run
+        else:
+            kept = np.flatnonzero(alive)
+            kept_run = self.run[kept]
+        if kept is None and not entrants:
+            return
+        n_kept = np.bincount(kept_run, minlength=self.n_runs)
+        start = np.concatenate([[0], np.cumsum(n_kept + n_new)])
+        kept_start = np.concatenate([[0], np.cumsum(n_kept)])
+        dest_kept = np.arange(kept_run.size) + (start[:-1] - kept_start[:-1])[kept_run]
+        new_runs = np.flatnonzero(n_new)
+        dest_new = np.concatenate([start[r] + n_kept[r] + np.arange(n_new[r]) for r in new_runs] or [[]]).astype(int)
+        total = int(start[-1])
+        gather = np.zeros(total, dtype=np.int64)  # entrant rows gather row 0, then get overwritten
+        gather[dest_kept] = np.arange(self.run.size) if kept is None else kept
+        state = {}
+        for name, old in self.state.items():
+            out = np.take(old, gather, axis=0) if old.size else np.empty((total, *old.shape[1:]), dtype=old.dtype)
+            if entrants:
+                out[dest_new] = np.concatenate([e[name] for e in entrants])
+            state[name] = out
+        run = np.take(self.run, gather) if self.run.size else np.empty(total, dtype=self.run.dtype)
+        run[dest_new] = np.repeat(new_runs, n_new[new_runs]).astype(self.run.dtype)
+        self.state, self.run = state, run
 
     def draw(self, shape_per_firm: int, normal: bool) -> np.ndarray:
         """(firms, shape_per_firm) standard normals or uniforms, run r's rows from run r's generator."""

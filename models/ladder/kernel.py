@@ -51,6 +51,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import SimpleNamespace
 
+import numba
 import numpy as np
 from scipy.stats import poisson
 
@@ -126,26 +127,33 @@ def cagr3(history: np.ndarray) -> np.ndarray:
 def poisson_from_uniform(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Inverse Poisson CDF: the smallest k with P(K <= k) > u (so u ~ U[0, 1) gives K ~ Poisson(mean))."""
     mean = np.asarray(mean, dtype=float)
-    if mean.shape != np.shape(u):
-        mean = np.broadcast_to(mean, np.shape(u))
-    k = np.zeros(np.shape(u), dtype=np.int64)
+    u = np.asarray(u, dtype=float)
+    if mean.shape != u.shape:
+        mean = np.broadcast_to(mean, u.shape)
+    k = np.zeros(u.shape, dtype=np.int64)
     big = mean > _POISSON_DIRECT_MAX_MEAN
     if big.any():
         k[big] = poisson.ppf(u[big], mean[big]).astype(np.int64)
-    idx = np.flatnonzero(~big & (mean > 0))
-    term = np.exp(-mean[idx])
-    cdf = term.copy()
-    m, uu, j = mean[idx], u[idx], 0
-    while idx.size:
-        more = uu >= cdf
-        idx, m, uu, term, cdf = idx[more], m[more], uu[more], term[more], cdf[more]
-        j += 1
-        k[idx] = j
-        term = term * m / j
-        cdf = cdf + term
-        if j > 200:  # u within rounding of 1: the tail holds nothing representable
-            break
+    _poisson_small(np.ascontiguousarray(mean).ravel(), np.ascontiguousarray(u).ravel(), k.reshape(-1))
     return k
+
+
+@numba.njit(cache=True, nogil=True)
+def _poisson_small(mean: np.ndarray, u: np.ndarray, k: np.ndarray) -> None:  # pragma: no cover - compiled
+    """k[i] for 0 < mean[i] <= `_POISSON_DIRECT_MAX_MEAN` by summing the pmf until it passes u[i]
+    (one loop a firm, compiled: the pmf's terms are a running product, a numpy loop would redo every
+    firm's sum for the slowest one)."""
+    for i in range(mean.size):
+        m = mean[i]
+        if not (0.0 < m <= _POISSON_DIRECT_MAX_MEAN):
+            continue
+        term = np.exp(-m)
+        cdf, j = term, 0
+        while u[i] >= cdf and j <= 200:  # u within rounding of 1: the tail holds nothing representable
+            j += 1
+            term = term * m / j
+            cdf = cdf + term
+        k[i] = j
 
 
 # --- the firm-year ------------------------------------------------------------------
