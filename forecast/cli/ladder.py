@@ -50,7 +50,7 @@ def _load_ladder_scenario(path: Path, inputs: Inputs):
                     str(path),
                     "models",
                     "no ladder section",
-                    "add 'models: {ladder: {runs: 100, firm_scale: 10}}' (see scenarios/langfang_ladder_baseline.yaml)",
+                    "add 'models: {ladder: {runs: 100}}' (see scenarios/langfang_ladder_baseline.yaml)",
                 )
             ]
         )
