@@ -419,8 +419,8 @@ def test_engine_option_reaches_the_ensembles(files, monkeypatch):
     """--engine mesa runs the reference for every scenario; a bad name exits 2 before any work."""
     import forecast.ladder.pipeline as pipeline
 
-    seen, real = [], pipeline.run_ensemble
-    monkeypatch.setattr(pipeline, "run_ensemble", lambda **kw: seen.append(kw["engine"]) or real(**kw))
+    seen, real = [], pipeline.ensemble_jobs
+    monkeypatch.setattr(pipeline, "ensemble_jobs", lambda **kw: seen.append(kw["engine"]) or real(**kw))
     out = files["tmp"] / "compare_mesa"
     scenarios = (files["base"], files["reward"])
     result = invoke("compare", *scenarios, "--data", files["data"], "--out", out, "--engine", "mesa")
