@@ -428,3 +428,33 @@ def test_engine_option_reaches_the_ensembles(files, monkeypatch):
     assert seen == ["mesa", "mesa"]
     bad = invoke("compare", *scenarios, "--data", files["data"], "--engine", "numba")
     assert bad.exit_code == 2 and "numba" in bad.output
+
+
+def test_ctrl_c_keeps_finished_batches_and_the_same_command_resumes(files, monkeypatch):
+    """Ctrl-C after the second batch: exit 130 naming what was kept; the same command resumes with a note
+    and prints the table an uninterrupted run prints."""
+    import forecast.ladder.ensemble as ensemble
+
+    cache, out = files["tmp"] / "cache_resume", files["tmp"] / "compare_resume"
+    args = ("compare", files["base"], files["reward"], "--data", files["data"], "--runs", 8, "--batch-size", 2)
+    plain = invoke(*args, "--out", files["tmp"] / "compare_plain", "--cache", files["tmp"] / "cache_plain")
+    assert plain.exit_code == 0, plain.output
+    calls, real = [], ensemble.run_job
+
+    def interrupted(job):
+        calls.append(job.first)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(ensemble, "run_job", interrupted)
+    stopped = invoke(*args, "--out", out, "--cache", cache)
+    assert stopped.exit_code == 130 and "2 of 8 runs" not in stopped.output
+    assert "4 of 8 runs saved" in stopped.output and "run the same command again" in stopped.output
+    assert len(list((cache / "ensembles").glob("batch-*.npy"))) == 2 and not out.exists()
+    monkeypatch.setattr(ensemble, "run_job", real)
+    resumed = invoke(*args, "--out", out, "--cache", cache)
+    assert resumed.exit_code == 0, resumed.output
+    assert "resumed, 4 of 8 runs loaded" in resumed.output
+    table = [line for line in plain.output.splitlines() if "%" in line or "±" in line]
+    assert table and all(line in resumed.output for line in table)
