@@ -93,7 +93,7 @@ def compare(
     html_report: ReportOption = False,
 ) -> None:
     """Scenarios side by side on the ladder model: P(met) ± Monte Carlo error per target, fan charts, stage counts."""
-    from forecast.ladder.pipeline import compare_scenarios
+    from forecast.ladder.compare import compare_scenarios
     from forecast.report.ladder import compare_manifest, compare_table, format_compare_table, write_compare
     from forecast.report.run import scenario_question
 

@@ -69,7 +69,7 @@ from forecast.trend.pipeline import forecast_indicator
 from models.ladder import PARAM_RANGES, LadderParams, LeverSetting, monte_carlo_probability
 from models.ladder.calibration import attrs_json, posterior_param_draws
 from models.ladder.model import INDICATOR_COLUMNS
-from models.ladder.run import assemble, ensemble_jobs
+from models.ladder.run import Job, assemble, ensemble_jobs
 
 RD_INDICATORS = ("rd_expenditure", "rd_intensity")
 LADDER_INDICATORS = (*INDICATOR_COLUMNS, *RD_INDICATORS)
@@ -330,10 +330,19 @@ def simulate(
 ) -> LadderRun:
     """Run the plan's ensemble, optionally with other levers or some parameters fixed for every run."""
     levers = plan.levers if levers is None else tuple(levers)
+    jobs = plan_jobs(plan, levers, fixed)
+    cubes = run_batches(
+        jobs, workers=plan.workers, scheduler=plan.scheduler, store=plan.store, reporter=reporter, desc=desc
+    )
+    return finish_run(plan, levers, jobs, cubes)
+
+
+def plan_jobs(plan: LadderPlan, levers: Sequence[LeverSetting], fixed: Mapping[str, float] | None = None) -> list[Job]:
+    """The batches of the plan's ensemble under `levers` (`fixed`: parameters set for every run)."""
     params = plan.params.copy()
     for name, value in (fixed or {}).items():
         params[name] = float(value)
-    jobs = ensemble_jobs(
+    return ensemble_jobs(
         n_runs=plan.runs,
         seed=np.random.SeedSequence(plan.seed, spawn_key=(RUN_STREAM,)),
         param_draws=params if len(params.columns) else None,
@@ -343,12 +352,13 @@ def simulate(
         stage_counts=plan.start.counts,
         start_year=plan.start.year,
         end_year=plan.end_year,
-        levers=levers,
+        levers=tuple(levers),
         firm_scale=plan.firm_scale,
     )
-    cubes = run_batches(
-        jobs, workers=plan.workers, scheduler=plan.scheduler, store=plan.store, reporter=reporter, desc=desc
-    )
+
+
+def finish_run(plan: LadderPlan, levers: Sequence[LeverSetting], jobs: list[Job], cubes: list) -> LadderRun:
+    """The run from its batches' cubes: the dataset, the indicator paths, R&D where GDP draws are given."""
     ds = assemble(jobs, cubes)
     years = ds["year"].values
     paths = {indicator: ds[column].values[None, :, :] for indicator, column in INDICATOR_COLUMNS.items()}
@@ -357,7 +367,7 @@ def simulate(
         expenditure, intensity, note = rd_paths(ds["rd_spending"].values, years, plan.start, plan.gdp)
         paths["rd_expenditure"], paths["rd_intensity"] = expenditure[None], intensity[None]
         notes.append(note)
-    return LadderRun(plan, levers, ds, years, paths, notes)
+    return LadderRun(plan, tuple(levers), ds, years, paths, notes)
 
 
 def rd_paths(
@@ -451,35 +461,6 @@ def forecast_ladder(
     )
     run = simulate(plan, reporter=reporter, desc=f"ladder: {scenario.name}"[:60])
     return run, ladder_probabilities(run, targets)
-
-
-def compare_scenarios(
-    scenarios: Mapping[str, tuple[Scenario, list[Target]]],
-    history: pd.DataFrame,
-    regions: pd.DataFrame,
-    indicators: pd.DataFrame,
-    *,
-    seed: int,
-    runs: int,
-    reporter: Reporter = SILENT,
-    **planning,
-) -> tuple[dict[str, LadderRun], dict[str, list[LadderTargetResult]]]:
-    """Every scenario's ladder forecast with one seed and one ensemble size (common random numbers)."""
-    runs_by_label, results, gdp_cache = {}, {}, {}
-    for label, (scenario, targets) in scenarios.items():
-        runs_by_label[label], results[label] = forecast_ladder(
-            scenario,
-            targets,
-            history,
-            regions,
-            indicators,
-            seed=seed,
-            runs=runs,
-            reporter=reporter,
-            gdp_cache=gdp_cache,
-            **planning,
-        )
-    return runs_by_label, results
 
 
 def with_lever(

@@ -449,12 +449,12 @@ def test_ctrl_c_keeps_finished_batches_and_the_same_command_resumes(files, monke
 
     monkeypatch.setattr(ensemble, "run_job", interrupted)
     stopped = invoke(*args, "--out", out, "--cache", cache)
-    assert stopped.exit_code == 130 and "2 of 8 runs" not in stopped.output
-    assert "4 of 8 runs saved" in stopped.output and "run the same command again" in stopped.output
+    assert stopped.exit_code == 130  # two scenarios x 8 runs, in batches of 2: stopped in the third batch
+    assert "4 of 16 runs saved" in stopped.output and "run the same command again" in stopped.output
     assert len(list((cache / "ensembles").glob("batch-*.npy"))) == 2 and not out.exists()
     monkeypatch.setattr(ensemble, "run_job", real)
     resumed = invoke(*args, "--out", out, "--cache", cache)
     assert resumed.exit_code == 0, resumed.output
-    assert "resumed, 4 of 8 runs loaded" in resumed.output
+    assert "resumed, 4 of 16 runs loaded" in resumed.output
     table = [line for line in plain.output.splitlines() if "%" in line or "±" in line]
     assert table and all(line in resumed.output for line in table)
