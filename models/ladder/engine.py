@@ -14,7 +14,7 @@ firm step is `kernel.step_firms` (the same function `agents.Firm.step` calls for
     firms       : alive, events = step_firms(state, params[run], policy, year, ...);
                   exits by the alive mask (compaction)
     entries     : Poisson(entry_means(params_r, ...)) startups and move-ins per run,
-                  drawn by `population.build_population`, appended, re-sorted by run
+                  drawn by `population.build_population`, placed after their run's survivors
     record      : per-run sums by ``np.bincount(run, ...)``, times k
 
 Randomness: run r draws everything from its own ``np.random.default_rng(seed_r)``
