@@ -13,6 +13,11 @@ the same columns and the same distributions, but not the same numbers for a seed
 (they draw in different orders). Array batches hold about `BATCH_AGENTS` agents;
 a run's numbers depend on its child seed only, not on the batch or the workers.
 
+Batches: `ensemble_jobs` splits an ensemble into `Job`s (runs i..j with their seeds
+and parameters, and a digest `Job.key`), `run_job` runs one in any process or on any
+machine, `assemble` joins their arrays into the ensemble's Dataset; `estimate_memory`
+says what an ensemble needs before it runs (`forecast.ladder.ensemble` uses all four).
+
 Probability of an event from n independent runs with x successes::
 
     p = x / n,   se = sqrt(p (1 - p) / n)
