@@ -15,7 +15,8 @@ default rates, status-quo levers. Printed, all measured in this run on this mach
 * time to P(certified firms in 2025 >= 1,500, the plan's target) from 1,000 runs, on a Dask
   LocalCluster of ``--workers`` processes (as the CLI runs it; cluster start included);
 * workers 1 -> 2: the same 200 runs in this process and on two Dask workers (parallel
-  efficiency = t1 / (2 t2), cluster start excluded);
+  efficiency = t1 / (2 t2), cluster start and the workers' imports excluded); the load
+  average printed first says how much of the 2 cores other work took meanwhile;
 * peak memory of a one-million-firm ensemble (a fresh process's peak RSS, interpreter and
   libraries included) beside `models.ladder.estimate_memory`'s estimate;
 * the bundled province scenario (scenarios/hebei_ladder.yaml, 1,000 runs at full resolution),
@@ -127,18 +128,24 @@ def on_dask(runs: int, counts: dict, workers: int) -> tuple[object, float, float
 
     t0 = time.perf_counter()
     jobs = ensemble_jobs(n_runs=runs, seed=1, stage_counts=counts, start_year=START, end_year=END)
-    with executor(workers):
+    with executor(workers) as client:
+        if client is not None:
+            client.run(_warm_up)  # imports and compiled code loaded in every worker before the clock
         t1 = time.perf_counter()
         cubes = run_batches(jobs, workers=workers)
     t2 = time.perf_counter()
     return assemble(jobs, cubes), t2 - t0, t2 - t1
 
 
+def _warm_up() -> None:
+    run_ensemble(n_runs=1, seed=0, stage_counts={"hte": 10, "tech_sme": 100}, start_year=START, end_year=START + 1)
+
+
 def parallel_efficiency(runs: int = 200) -> None:
     _, one, _ = on_dask(runs, LANGFANG, 1)
     _, _, two = on_dask(runs, LANGFANG, 2)
     print(f"workers 1 -> 2, Langfang {runs} runs: {one:.1f} s -> {two:.1f} s on two Dask workers", end="; ")
-    print(f"parallel efficiency {one / (2 * two):.0%} (cluster start excluded)\n")
+    print(f"parallel efficiency {one / (2 * two):.0%} (cluster start and worker warm-up excluded)\n")
 
 
 def peak_memory(firms: int = 1_000_000) -> None:
@@ -186,7 +193,8 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-hebei", action="store_true")
     args = parser.parse_args()
-    print(f"Langfang {START}->{END}, firm_scale 1, start {LANGFANG}, {os.cpu_count()} cores\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Langfang {START}->{END}, firm_scale 1, start {LANGFANG}, {os.cpu_count()} cores, load average {load}\n")
     if args.baseline:
         old_against_new(args.baseline, args.baseline_runs, 1)
     rates = {}

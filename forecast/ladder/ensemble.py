@@ -129,8 +129,9 @@ def _finished(jobs: Sequence[Job], todo: list[int], client) -> Iterator[tuple[in
     try:
         for future, cube in as_completed(list(futures), with_results=True):
             yield futures[future], cube
-    finally:
+    except BaseException:  # Ctrl-C, or a failed batch: stop the others
         client.cancel(list(futures))
+        raise
 
 
 # --- an ensemble's batches ---------------------------------------------------------------

@@ -57,6 +57,9 @@ largest city size of the run (Langfang, 1, 5 and 20 runs a batch; linear, no fix
 tests/models/ladder/test_memory.py checks that the estimate bounds the measured peak."""
 MESA_BYTES_PER_AGENT = 12_000
 """Peak bytes per agent of a Mesa run (Python objects; measured about 10,900)."""
+PROCESS_BYTES = 300 * 2**20
+"""A process with Python, numpy, scipy, xarray and numba loaded, before any firm (measured: 267 MiB peak RSS
+after a tiny ensemble)."""
 
 
 def run_ladder(
@@ -272,6 +275,8 @@ class MemoryEstimate:
     processes: int
     agents_per_run: int
     engine: str
+    process_bytes: int = PROCESS_BYTES
+    """The part of `peak_bytes` each process takes before any firm (`PROCESS_BYTES`)."""
 
     def describe(self) -> str:
         return (
@@ -281,8 +286,8 @@ class MemoryEstimate:
 
     def batch_runs_within(self, available_bytes: float) -> int:
         """The largest runs per batch whose estimate fits in `available_bytes` (0 if not even one)."""
-        per_run = self.peak_bytes / self.processes / self.batch_runs
-        return max(0, int(available_bytes / self.processes // per_run))
+        per_run = (self.peak_bytes / self.processes - self.process_bytes) / self.batch_runs
+        return max(0, int((available_bytes / self.processes - self.process_bytes) // per_run))
 
 
 def estimate_memory(
@@ -299,8 +304,9 @@ def estimate_memory(
     batch_size: int | None = None,
     engine: Engine = "array",
 ) -> MemoryEstimate:
-    """Peak memory of `run_ensemble` with these arguments, before it runs: processes x runs a batch
-    x agents a run x bytes per agent (measured: `ARRAY_BYTES_PER_AGENT`, `MESA_BYTES_PER_AGENT`).
+    """Peak memory of `run_ensemble` with these arguments, before it runs: processes x (`PROCESS_BYTES` +
+    runs a batch x agents a run x bytes per agent), bytes measured (`ARRAY_BYTES_PER_AGENT`,
+    `MESA_BYTES_PER_AGENT`), plus the runs' result rows.
 
     Agents a run: the start agents plus ``years x`` the largest expected entries of any run
     (`kernel.entry_means` with the levers of each year), no exits: an upper bound."""
@@ -320,7 +326,8 @@ def estimate_memory(
     processes = max(1, min(workers, -(-n_runs // size)))
     per_agent = ARRAY_BYTES_PER_AGENT if engine == "array" else MESA_BYTES_PER_AGENT
     results = 3 * n_runs * (end_year - start_year + 1) * len(COLUMNS) * 8  # the runs' rows, the Dataset, a copy
-    return MemoryEstimate(int(processes * size * agents * per_agent + results), size, processes, agents, engine)
+    peak = processes * (PROCESS_BYTES + size * agents * per_agent) + results
+    return MemoryEstimate(int(peak), size, processes, agents, engine)
 
 
 def _to_dataset(
