@@ -12,27 +12,61 @@ default rates, status-quo levers. Printed, all measured in this run on this mach
   second the generator alone would allow;
 * time per agent-step as the city grows from 10,000 to 1,000,000 firms (fewer runs
   for the big sizes);
-* time to P(certified firms in 2025 >= 1,500, the plan's target) from 1,000 runs.
+* time to P(certified firms in 2025 >= 1,500, the plan's target) from 1,000 runs, on a Dask
+  LocalCluster of ``--workers`` processes (as the CLI runs it; cluster start included);
+* workers 1 -> 2: the same 200 runs in this process and on two Dask workers (parallel
+  efficiency = t1 / (2 t2), cluster start and the workers' imports excluded); the load
+  average printed first says how much of the 2 cores other work took meanwhile;
+* peak memory of a one-million-firm ensemble (a fresh process's peak RSS, interpreter and
+  libraries included) beside `models.ladder.estimate_memory`'s estimate;
+* the bundled province scenario (scenarios/hebei_ladder.yaml, 1,000 runs at full resolution),
+  planned and run as `forecast run` does its ladder part;
+* old against new: the same ensemble run by the engine of an earlier commit (``--baseline``,
+  default the last commit before the speed work; its ``models`` package taken out of git into
+  a temporary folder) and by this tree's, each in a fresh process, one after the other.
 
 An agent-step is one firm stepped one year: the sum over years t > start of the
 agents alive at the end of t - 1.
 
     python benchmarks/bench_ladder.py [--mesa-runs 1] [--array-runs 20] [--workers 2] [--skip-target]
+                                      [--baseline REV] [--baseline-runs 40] [--skip-memory] [--skip-hebei]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 from models.ladder import kernel, monte_carlo_probability, run_ensemble
 from models.ladder.population import assumed_startups
+from models.ladder.run import assemble, ensemble_jobs, estimate_memory
 
 LANGFANG = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}
 START, END, TARGET = 2020, 2025, 1500
+BASELINE = "935f727"
+"""main before the speed work on the array engine (issue 10: the kernel and engine as first written)."""
+ROOT = Path(__file__).resolve().parents[1]
+_TIMED = """
+import json, sys, time
+import resource
+import models.ladder
+from models.ladder import run_ensemble
+counts, runs, workers, end = json.loads(sys.argv[1])
+t0, c0 = time.perf_counter(), time.process_time()
+ds = run_ensemble(n_runs=runs, seed=1, workers=workers, stage_counts=counts, start_year=2020, end_year=end)
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+steps = float(ds["n_firms"].isel(year=slice(0, -1)).sum()) / ds.attrs["firm_scale"]
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"wall": wall, "cpu": cpu, "steps": steps, "peak_rss": rss, "code": models.ladder.__file__}))
+"""
 
 
 def agent_steps(ds) -> float:
@@ -58,14 +92,111 @@ def generator_rates(n: int = 20_000_000) -> tuple[float, float]:
     return n / (t1 - t0), n / (t2 - t1)
 
 
+def timed_in_process(models_root: Path, runs: int, workers: int, counts: dict = LANGFANG, end: int = END) -> dict:
+    """One ensemble in a fresh Python whose `models` package is the one under `models_root`."""
+    env = os.environ | {"PYTHONPATH": str(models_root)}
+    argument = json.dumps([counts, runs, workers, end])
+    done = subprocess.run(
+        [sys.executable, "-c", _TIMED, argument], env=env, cwd=models_root, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def old_against_new(revision: str, runs: int, workers: int) -> None:
+    """The same ensemble by the engine at `revision` and by this tree's, printed side by side."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "models"], capture_output=True)
+        if archive.returncode:
+            print(f"old against new skipped: git archive {revision} failed ({archive.stderr.decode().strip()})\n")
+            return
+        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+        times: dict[str, list[dict]] = {"old": [], "new": []}
+        for _ in range(2):  # alternate, keep each side's faster try: other load on the machine hits both alike
+            times["old"].append(timed_in_process(Path(folder), runs, workers))
+            times["new"].append(timed_in_process(ROOT, runs, workers))
+    old, new = (min(times[k], key=lambda t: t["wall"]) for k in ("old", "new"))
+    print(f"old ({revision}) against new (this tree): Langfang {runs} runs, {workers} worker(s)")
+    print(f"{'':5} {'wall s':>8} {'CPU s (main process)':>21} {'agent-steps/s':>14}")
+    for name, t in (("old", old), ("new", new)):
+        print(f"{name:5} {t['wall']:8.2f} {t['cpu']:21.2f} {t['steps'] / t['wall']:14,.0f}")
+    print(f"new / old: {old['wall'] / new['wall']:.2f}x faster (wall)\n")
+
+
+def on_dask(runs: int, counts: dict, workers: int) -> tuple[object, float, float]:
+    """(dataset, seconds with the cluster's start, seconds without) for `runs` runs as the CLI runs them."""
+    from forecast.ladder.ensemble import executor, run_batches
+
+    t0 = time.perf_counter()
+    jobs = ensemble_jobs(n_runs=runs, seed=1, stage_counts=counts, start_year=START, end_year=END)
+    with executor(workers) as client:
+        if client is not None:
+            client.run(_warm_up)  # imports and compiled code loaded in every worker before the clock
+        t1 = time.perf_counter()
+        cubes = run_batches(jobs, workers=workers)
+    t2 = time.perf_counter()
+    return assemble(jobs, cubes), t2 - t0, t2 - t1
+
+
+def _warm_up() -> None:
+    run_ensemble(n_runs=1, seed=0, stage_counts={"hte": 10, "tech_sme": 100}, start_year=START, end_year=START + 1)
+
+
+def parallel_efficiency(runs: int = 200) -> None:
+    _, one, _ = on_dask(runs, LANGFANG, 1)
+    _, _, two = on_dask(runs, LANGFANG, 2)
+    print(f"workers 1 -> 2, Langfang {runs} runs: {one:.1f} s -> {two:.1f} s on two Dask workers", end="; ")
+    print(f"parallel efficiency {one / (2 * two):.0%} (cluster start and worker warm-up excluded)\n")
+
+
+def peak_memory(firms: int = 1_000_000) -> None:
+    factor = firms / sum(LANGFANG.values())
+    counts = {k: round(v * factor) for k, v in LANGFANG.items()}
+    t = timed_in_process(ROOT, 1, 1, counts, end=START + 3)
+    estimate = estimate_memory(n_runs=1, stage_counts=counts, start_year=START, end_year=START + 3)
+    gib = t["peak_rss"] / 2**30
+    print(f"peak memory, {firms:,} firms, 1 run, {START}->{START + 3}: {gib:.2f} GiB measured", end="")
+    print(f" (process peak RSS, Python and libraries included); estimate {estimate.describe()}\n")
+
+
+def hebei_province(workers: int) -> None:
+    """The bundled province scenario's ladder part, planned and run as `forecast run` does it."""
+    from forecast.inputs.bundle import load_inputs
+    from forecast.ladder.ensemble import executor
+    from forecast.ladder.pipeline import ladder_probabilities, plan_ladder, simulate
+    from forecast.scenario import load_checked_scenario
+
+    inputs = load_inputs(None)
+    checked = load_checked_scenario(ROOT / "scenarios" / "hebei_ladder.yaml", inputs)
+    t0 = time.perf_counter()
+    with executor(workers):
+        plan = plan_ladder(
+            checked.spec, inputs.history, inputs.regions, inputs.indicators, need_gdp=False, workers=workers
+        )
+        run = simulate(plan)
+    seconds = time.perf_counter() - t0
+    print(f"Hebei province ({', '.join(plan.start.describe())}),")
+    print(f"{plan.runs:,} runs at firm_scale {plan.firm_scale}, {workers} workers: {seconds:.1f} s", end=" ")
+    print("(cluster start included)")
+    for result in ladder_probabilities(run, checked.targets):
+        if result.result is not None:
+            print(f"  P({result.target.target_id}) = {result.result.probability:.3f} ± {result.result.mc_error:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mesa-runs", type=int, default=1)
     parser.add_argument("--array-runs", type=int, default=20)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--skip-target", action="store_true")
+    parser.add_argument("--baseline", default=BASELINE, help="git revision of the old engine ('' to skip)")
+    parser.add_argument("--baseline-runs", type=int, default=40)
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-hebei", action="store_true")
     args = parser.parse_args()
-    print(f"Langfang {START}->{END}, firm_scale 1, start {LANGFANG}, {os.cpu_count()} cores\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Langfang {START}->{END}, firm_scale 1, start {LANGFANG}, {os.cpu_count()} cores, load average {load}\n")
+    if args.baseline:
+        old_against_new(args.baseline, args.baseline_runs, 1)
     rates = {}
     for engine, runs in (("mesa", args.mesa_runs), ("array", args.array_runs)):
         ds, seconds = timed_ensemble(engine, runs, LANGFANG)
@@ -88,12 +219,16 @@ def main() -> None:
         steps = agent_steps(ds)
         print(f"{firms:10,d} {runs:5d} {steps:13,.0f} {seconds:8.2f} {1e9 * seconds / steps:14,.0f}")
     if not args.skip_target:
-        t0 = time.perf_counter()
-        ds, _ = timed_ensemble("array", 1000, LANGFANG, workers=args.workers)
+        ds, seconds, _ = on_dask(1000, LANGFANG, args.workers)
         p, se = monte_carlo_probability(ds["hte_certified"].sel(year=END).values >= TARGET)
-        seconds = time.perf_counter() - t0
         print(f"\nP(certified {END} >= {TARGET:,}) = {p:.3f} ± {se:.3f}", end=" ")
-        print(f"from 1,000 runs ({args.workers} workers): {seconds:.1f} s")
+        print(f"from 1,000 runs ({args.workers} Dask workers, cluster start included): {seconds:.1f} s\n")
+    if args.workers > 1:
+        parallel_efficiency()
+    if not args.skip_memory:
+        peak_memory()
+    if not args.skip_hebei:
+        hebei_province(args.workers)
 
 
 if __name__ == "__main__":

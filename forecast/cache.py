@@ -13,10 +13,12 @@ The folder is the caller's choice (the CLI's ``--cache``, by default
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import arviz as az
+import numpy as np
 
 from forecast.atomic import write_atomically
 
@@ -50,3 +52,36 @@ def cached_fit(cache: PosteriorCache | None, name: str, fit, *, refit: bool = Fa
     if cache is not None:
         cache.save(name, idata)
     return idata
+
+
+@dataclass(frozen=True)
+class BatchStore:
+    """Finished batches of ladder ensembles, one ``batch-<key>.npy`` each (key: `models.ladder.run.Job.key`,
+    a digest of the scenario's start state, levers, parameters, seeds and the batch's runs), kept while an
+    ensemble runs so that an interrupted one resumes; removed once the ensemble is whole."""
+
+    folder: Path
+
+    def path(self, key: str) -> Path:
+        return Path(self.folder) / f"batch-{key}.npy"
+
+    def load(self, key: str) -> np.ndarray | None:
+        """The saved batch `key`, or None (none saved, or unreadable: it is run again)."""
+        path = self.path(key)
+        try:
+            return np.load(path, allow_pickle=False) if path.exists() else None
+        except (OSError, ValueError):
+            return None
+
+    def save(self, key: str, cube: np.ndarray) -> Path:
+        """Write one batch's runs, atomically."""
+
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as handle:
+                np.save(handle, cube, allow_pickle=False)
+
+        return write_atomically(self.path(key), write)
+
+    def discard(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.path(key).unlink(missing_ok=True)

@@ -85,7 +85,9 @@ class LadderSettings(Strict):
     """The firm-ladder model (models.ladder): ensemble, firms per agent, start, parameter source."""
 
     runs: int = Field(100, ge=2, le=10000, description="ensemble size: independent simulation runs")
-    firm_scale: int = Field(10, ge=1, le=1000, description="firms per agent (speed, not spread)")
+    firm_scale: int = Field(
+        1, ge=1, le=1000, description="firms per agent: 1 is full resolution; k > 1 explores quickly (noise k times)"
+    )
     engine: Literal["array", "mesa"] = Field(
         "array", description="array: all firms of many runs at once; mesa: the agent-based reference (slow)"
     )

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-LIBRARY_LOGGERS = ("pymc", "pytensor", "arviz", "numba", "matplotlib", "forecast")
+LIBRARY_LOGGERS = ("pymc", "pytensor", "arviz", "numba", "matplotlib", "distributed", "forecast")
 """Loggers whose own handlers (PyMC and PyTensor print to standard error) are set aside while a command runs."""
-QUIET_LOGGERS = {"numba": logging.WARNING, "matplotlib": logging.WARNING}
+QUIET_LOGGERS = {"numba": logging.WARNING, "matplotlib": logging.WARNING, "distributed": logging.WARNING}
 """Loggers too talkative at INFO even for run.log."""
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CHILD_IGNORED = ("ignore:Numba will use object mode",)

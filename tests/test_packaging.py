@@ -37,6 +37,7 @@ SCENARIOS = (
     "handan_baseline",
     "handan_ladder_rd",
     "hebei_2018",
+    "hebei_ladder",
     "langfang_baseline",
     "langfang_ladder_baseline",
     "langfang_larger_reserve",

@@ -52,6 +52,25 @@ WorkersOption = Annotated[
 ]
 
 
+BatchSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Ladder runs stepped together by the array engine (default: about 250,000 agents a batch); memory "
+        "grows with it, the numbers do not depend on it.",
+    ),
+]
+
+
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Address of a Dask scheduler (e.g. tcp://10.0.0.5:8786): ladder batches run on its workers; the numbers "
+        "do not depend on where they run.",
+    ),
+]
+
+
 EngineOption = Annotated[
     Literal["array", "mesa"] | None,
     typer.Option(
@@ -92,6 +111,8 @@ EXIT_FAILED_CHECKS = 1
 
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+"""Ctrl-C during a ladder ensemble: finished batches are kept and the same command resumes."""
 
 
 ForceOption = Annotated[
@@ -141,6 +162,21 @@ def reported_errors() -> Iterator[None]:
     except InputError as exc:
         typer.secho(exc.render(), fg=typer.colors.RED, err=True)
         raise typer.Exit(code=EXIT_BAD_INPUT) from None
+
+
+@contextmanager
+def ladder_work(workers: int | None, scheduler: str | None, runs: int) -> Iterator[None]:
+    """Around a command's ladder ensembles: one Dask client for all of them (more than one worker, or a
+    scheduler), bad input reported (exit 2), Ctrl-C reported with what was kept (exit 130)."""
+    from forecast.ladder.ensemble import EnsembleInterrupted, executor
+    from forecast.ladder.pipeline import default_workers
+
+    try:
+        with reported_errors(), executor(default_workers(runs) if workers is None else workers, scheduler):
+            yield
+    except EnsembleInterrupted as exc:
+        typer.secho(str(exc), fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(code=EXIT_INTERRUPTED) from None
 
 
 def _inputs(data: Path | None, encoding: str | None, regions: Path | None) -> Inputs:

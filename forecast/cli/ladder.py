@@ -12,6 +12,7 @@ import typer
 from forecast.cli.common import (
     DEFAULT_CACHE,
     REPORTER,
+    BatchSizeOption,
     CacheOption,
     DataOption,
     EncodingOption,
@@ -20,6 +21,7 @@ from forecast.cli.common import (
     LangOption,
     RegionsOption,
     RunsOption,
+    SchedulerOption,
     StrictOption,
     VerboseOption,
     WorkersOption,
@@ -29,6 +31,7 @@ from forecast.cli.common import (
     _save_log,
     _words,
     app,
+    ladder_work,
     posterior_cache,
     reported_errors,
 )
@@ -50,7 +53,7 @@ def _load_ladder_scenario(path: Path, inputs: Inputs):
                     str(path),
                     "models",
                     "no ladder section",
-                    "add 'models: {ladder: {runs: 100, firm_scale: 10}}' (see scenarios/langfang_ladder_baseline.yaml)",
+                    "add 'models: {ladder: {runs: 100}}' (see scenarios/langfang_ladder_baseline.yaml)",
                 )
             ]
         )
@@ -80,6 +83,8 @@ def compare(
     cache: CacheOption = DEFAULT_CACHE,
     workers: WorkersOption = None,
     engine: EngineOption = None,
+    batch_size: BatchSizeOption = None,
+    scheduler: SchedulerOption = None,
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
     force: ForceOption = False,
@@ -88,7 +93,7 @@ def compare(
     html_report: ReportOption = False,
 ) -> None:
     """Scenarios side by side on the ladder model: P(met) ± Monte Carlo error per target, fan charts, stage counts."""
-    from forecast.ladder.pipeline import compare_scenarios
+    from forecast.ladder.compare import compare_scenarios
     from forecast.report.ladder import compare_manifest, compare_table, format_compare_table, write_compare
     from forecast.report.run import scenario_question
 
@@ -99,18 +104,19 @@ def compare(
         _check_comparable(scenarios, loaded)
     first = next(iter(loaded.values()))[0]
     seed, runs = (first.seed if seed is None else seed), (runs or first.models.ladder.runs)
-    ensembles, results = compare_scenarios(
-        {k: v[:2] for k, v in loaded.items()},
-        inputs.history,
-        inputs.regions,
-        inputs.indicators,
-        seed=seed,
-        runs=runs,
-        cache=posterior_cache(cache),
-        workers=workers,
-        engine=engine,
-        reporter=REPORTER,
-    )
+    ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler}
+    with ladder_work(workers, scheduler, runs):
+        ensembles, results = compare_scenarios(
+            {k: v[:2] for k, v in loaded.items()},
+            inputs.history,
+            inputs.regions,
+            inputs.indicators,
+            seed=seed,
+            runs=runs,
+            cache=posterior_cache(cache),
+            reporter=REPORTER,
+            **ensemble,
+        )
     words = _words(inputs, lang, first.region)
     found = [t for v in loaded.values() for t in v[1]]
     typer.echo(format_compare_table(compare_table(list(loaded), results), list(loaded), labels=words, targets=found))
@@ -180,6 +186,8 @@ def explain(
     cache: CacheOption = DEFAULT_CACHE,
     workers: WorkersOption = None,
     engine: EngineOption = None,
+    batch_size: BatchSizeOption = None,
+    scheduler: SchedulerOption = None,
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
     force: ForceOption = False,
@@ -211,21 +219,22 @@ def explain(
                     )
                 ]
             )
-    plan = plan_ladder(
-        spec,
-        inputs.history,
-        inputs.regions,
-        inputs.indicators,
-        need_gdp=needs_gdp([chosen]),
-        runs=runs,
-        cache=posterior_cache(cache),
-        workers=workers,
-        engine=engine,
-        reporter=REPORTER,
-    )
-    report = explain_plan(
-        plan, chosen, uncertainty_ranges(spec), goal=probability, lever=lever, max_size=max_size, reporter=REPORTER
-    )
+    ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler}
+    with ladder_work(workers, scheduler, runs or spec.models.ladder.runs):
+        plan = plan_ladder(
+            spec,
+            inputs.history,
+            inputs.regions,
+            inputs.indicators,
+            need_gdp=needs_gdp([chosen]),
+            runs=runs,
+            cache=posterior_cache(cache),
+            reporter=REPORTER,
+            **ensemble,
+        )
+        report = explain_plan(
+            plan, chosen, uncertainty_ranges(spec), goal=probability, lever=lever, max_size=max_size, reporter=REPORTER
+        )
     words = _words(inputs, lang, spec.region)
     typer.echo(format_explain(report, words))
     meta = {

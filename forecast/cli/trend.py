@@ -14,6 +14,7 @@ import typer
 from forecast.cli.common import (
     DEFAULT_CACHE,
     REPORTER,
+    BatchSizeOption,
     CacheOption,
     DataOption,
     DrawsOption,
@@ -24,6 +25,7 @@ from forecast.cli.common import (
     LangOption,
     RefitOption,
     RegionsOption,
+    SchedulerOption,
     SeedOption,
     StrictOption,
     TuneOption,
@@ -39,6 +41,7 @@ from forecast.cli.common import (
     _warn_convergence,
     _words,
     app,
+    ladder_work,
     posterior_cache,
     reported_errors,
 )
@@ -71,6 +74,8 @@ def run(
     cache: CacheOption = DEFAULT_CACHE,
     workers: WorkersOption = None,
     engine: EngineOption = None,
+    batch_size: BatchSizeOption = None,
+    scheduler: SchedulerOption = None,
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
     strict: StrictOption = False,
@@ -109,7 +114,8 @@ def run(
         refit=refit,
         reporter=REPORTER,
     )
-    ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, workers, words, engine)
+    ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler}
+    ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, words, ensemble)
     table = results_table(results) if ladder is None else ladder.table(results_table(results))
     typer.echo(f"\n{spec.name}  (seed {spec.seed})\n")
     typer.echo(format_table(table, words, targets) if ladder is None else ladder.format(table))
@@ -154,27 +160,26 @@ def _warn_unused(spec) -> None:
         )
 
 
-def _ladder_output(
-    spec, path: Path, targets, inputs: Inputs, cache: Path, refit: bool, workers: int | None, words, engine=None
-):
-    """The ladder model's forecast beside the trend's, when the scenario has `models.ladder`."""
+def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit: bool, words, ensemble: dict):
+    """The ladder model's forecast beside the trend's, when the scenario has `models.ladder`
+    (`ensemble`: workers, engine, batch_size, scheduler)."""
     if spec.models.ladder is None:
         return None
     from forecast.ladder.pipeline import forecast_ladder
     from forecast.report.ladder import LadderOutput
 
-    run, results = forecast_ladder(
-        spec,
-        targets,
-        inputs.history,
-        inputs.regions,
-        inputs.indicators,
-        cache=posterior_cache(cache),
-        refit=refit,
-        workers=workers,
-        engine=engine,
-        reporter=REPORTER,
-    )
+    with ladder_work(ensemble["workers"], ensemble["scheduler"], spec.models.ladder.runs):
+        run, results = forecast_ladder(
+            spec,
+            targets,
+            inputs.history,
+            inputs.regions,
+            inputs.indicators,
+            cache=posterior_cache(cache),
+            refit=refit,
+            reporter=REPORTER,
+            **ensemble,
+        )
     return LadderOutput(run, results, inputs.history, spec.series, path.stem, words)
 
 

@@ -1,8 +1,9 @@
 """From a scenario to ladder-model trajectories and P(target met), whichever levers it sets.
 
 Steps: the start state from the history (`forecast.ladder.start`: which counts are
-observed, which assumed) -> parameter draws -> `models.ladder.run_ensemble` -> one
-array of shape (chain=1, draw=run, year) per indicator the ladder produces, so
+observed, which assumed) -> parameter draws -> the ensemble's batches
+(`models.ladder.run.ensemble_jobs`, run by `forecast.ladder.ensemble`) -> one array of
+shape (chain=1, draw=run, year) per indicator the ladder produces, so
 `forecast.probability.probability_met` works on them as on trend draws.
 
 Indicators::
@@ -50,22 +51,25 @@ import os
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast.cache import PosteriorCache
+from forecast.cache import BatchStore, PosteriorCache
 from forecast.inputs.targets import Target
 from forecast.ladder import calibration
+from forecast.ladder.ensemble import check_memory, run_batches
 from forecast.ladder.start import StartState, start_state
 from forecast.probability import TargetProbability, met_draws, probability_met
 from forecast.progress import SILENT, Reporter
 from forecast.scenario import LeverChoice, Scenario, TrendSettings
 from forecast.trend.pipeline import forecast_indicator
-from models.ladder import PARAM_RANGES, LadderParams, LeverSetting, monte_carlo_probability, run_ensemble
+from models.ladder import PARAM_RANGES, LadderParams, LeverSetting, monte_carlo_probability
 from models.ladder.calibration import attrs_json, posterior_param_draws
 from models.ladder.model import INDICATOR_COLUMNS
+from models.ladder.run import Job, assemble, ensemble_jobs
 
 RD_INDICATORS = ("rd_expenditure", "rd_intensity")
 LADDER_INDICATORS = (*INDICATOR_COLUMNS, *RD_INDICATORS)
@@ -105,6 +109,12 @@ class LadderPlan:
     """Processes an ensemble is spread over (the numbers do not depend on it)."""
     engine: str = "array"
     """"array" (all firms of many runs at once) or "mesa" (the reference); same distributions."""
+    batch_size: int | None = None
+    """Runs stepped together by the array engine (None: about `BATCH_AGENTS` agents); bounds memory."""
+    scheduler: str | None = None
+    """A Dask scheduler's address: batches run on its workers (`forecast.ladder.ensemble`)."""
+    store: BatchStore | None = None
+    """Where finished batches are kept until the ensemble is whole (None: not kept)."""
 
 
 @dataclass
@@ -246,6 +256,8 @@ def plan_ladder(
     refit: bool = False,
     workers: int | None = None,
     engine: str | None = None,
+    batch_size: int | None = None,
+    scheduler: str | None = None,
     reporter: Reporter = SILENT,
 ) -> LadderPlan:
     """Resolve a scenario's ladder section into a plan (the scenario must have passed `check_scenario`).
@@ -254,7 +266,10 @@ def plan_ladder(
     `gdp_cache` keeps GDP draws across scenarios of one command; `cache` holds saved
     posteriors (trend and calibration), `refit` refits the GDP trend model; `workers`
     (default: `default_workers`) spreads the ensembles over processes; `engine` overrides
-    the scenario's `models.ladder.engine`.
+    the scenario's `models.ladder.engine`; `batch_size` sets the runs stepped together and
+    `scheduler` sends the batches to a Dask cluster. The ensemble's estimated peak memory is
+    noted, and a plan that would not fit in the memory free is refused (`ensemble.check_memory`);
+    with a `cache`, finished batches are kept there until the ensemble is whole (resuming).
     """
     settings = scenario.models.ladder
     seed = scenario.seed if seed is None else seed
@@ -276,7 +291,7 @@ def plan_ladder(
             cache[key] = gdp_draws(scenario, history, regions, indicators, n, seed, cache, refit)
         gdp = cache[key]
     notes += (list(start.notes) if need_gdp else []) + (list(gdp.notes) if gdp else [])
-    return LadderPlan(
+    plan = LadderPlan(
         scenario.name,
         scenario.region,
         seed,
@@ -292,7 +307,12 @@ def plan_ladder(
         base,
         default_workers(n) if workers is None else max(1, workers),
         engine or settings.engine,
+        batch_size,
+        scheduler,
+        BatchStore(Path(cache.folder) / "ensembles") if cache is not None else None,
     )
+    check_memory(plan, reporter)
+    return plan
 
 
 def default_workers(runs: int) -> int:
@@ -310,24 +330,36 @@ def simulate(
 ) -> LadderRun:
     """Run the plan's ensemble, optionally with other levers or some parameters fixed for every run."""
     levers = plan.levers if levers is None else tuple(levers)
+    jobs = plan_jobs(plan, levers, fixed)
+    cubes = run_batches(
+        jobs, workers=plan.workers, scheduler=plan.scheduler, store=plan.store, reporter=reporter, desc=desc
+    )
+    return finish_run(plan, levers, jobs, cubes)
+
+
+def plan_jobs(plan: LadderPlan, levers: Sequence[LeverSetting], fixed: Mapping[str, float] | None = None) -> list[Job]:
+    """The batches of the plan's ensemble under `levers` (`fixed`: parameters set for every run)."""
     params = plan.params.copy()
     for name, value in (fixed or {}).items():
         params[name] = float(value)
-    with reporter.progress(plan.runs, desc) as advance:
-        ds = run_ensemble(
-            n_runs=plan.runs,
-            seed=np.random.SeedSequence(plan.seed, spawn_key=(RUN_STREAM,)),
-            param_draws=params if len(params.columns) else None,
-            params=plan.base,
-            on_done=advance,
-            workers=plan.workers,
-            engine=plan.engine,
-            stage_counts=plan.start.counts,
-            start_year=plan.start.year,
-            end_year=plan.end_year,
-            levers=levers,
-            firm_scale=plan.firm_scale,
-        )
+    return ensemble_jobs(
+        n_runs=plan.runs,
+        seed=np.random.SeedSequence(plan.seed, spawn_key=(RUN_STREAM,)),
+        param_draws=params if len(params.columns) else None,
+        params=plan.base,
+        engine=plan.engine,
+        batch_size=plan.batch_size,
+        stage_counts=plan.start.counts,
+        start_year=plan.start.year,
+        end_year=plan.end_year,
+        levers=tuple(levers),
+        firm_scale=plan.firm_scale,
+    )
+
+
+def finish_run(plan: LadderPlan, levers: Sequence[LeverSetting], jobs: list[Job], cubes: list) -> LadderRun:
+    """The run from its batches' cubes: the dataset, the indicator paths, R&D where GDP draws are given."""
+    ds = assemble(jobs, cubes)
     years = ds["year"].values
     paths = {indicator: ds[column].values[None, :, :] for indicator, column in INDICATOR_COLUMNS.items()}
     notes = []
@@ -335,7 +367,7 @@ def simulate(
         expenditure, intensity, note = rd_paths(ds["rd_spending"].values, years, plan.start, plan.gdp)
         paths["rd_expenditure"], paths["rd_intensity"] = expenditure[None], intensity[None]
         notes.append(note)
-    return LadderRun(plan, levers, ds, years, paths, notes)
+    return LadderRun(plan, tuple(levers), ds, years, paths, notes)
 
 
 def rd_paths(
@@ -429,35 +461,6 @@ def forecast_ladder(
     )
     run = simulate(plan, reporter=reporter, desc=f"ladder: {scenario.name}"[:60])
     return run, ladder_probabilities(run, targets)
-
-
-def compare_scenarios(
-    scenarios: Mapping[str, tuple[Scenario, list[Target]]],
-    history: pd.DataFrame,
-    regions: pd.DataFrame,
-    indicators: pd.DataFrame,
-    *,
-    seed: int,
-    runs: int,
-    reporter: Reporter = SILENT,
-    **planning,
-) -> tuple[dict[str, LadderRun], dict[str, list[LadderTargetResult]]]:
-    """Every scenario's ladder forecast with one seed and one ensemble size (common random numbers)."""
-    runs_by_label, results, gdp_cache = {}, {}, {}
-    for label, (scenario, targets) in scenarios.items():
-        runs_by_label[label], results[label] = forecast_ladder(
-            scenario,
-            targets,
-            history,
-            regions,
-            indicators,
-            seed=seed,
-            runs=runs,
-            reporter=reporter,
-            gdp_cache=gdp_cache,
-            **planning,
-        )
-    return runs_by_label, results
 
 
 def with_lever(

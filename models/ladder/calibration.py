@@ -125,7 +125,7 @@ from models.ladder.meanfield import MeanFieldOp, StageProfile, measure_profile
 from models.ladder.model import INDICATOR_COLUMNS
 from models.ladder.params import PARAM_RANGES, LadderParams
 
-CALIBRATION_VERSION = "2"
+CALIBRATION_VERSION = "3"
 """Bump when the likelihood, priors, window rule or pilot change (invalidates caches)."""
 INDICATORS = {i: INDICATOR_COLUMNS[i] for i in ("high_tech_enterprises", "high_tech_certifications", "tech_smes")}
 """Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""

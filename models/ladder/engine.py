@@ -3,8 +3,8 @@
 Every firm of every run is one entry of the arrays in a state dict (`kernel.STATE`,
 dtypes in `DTYPES`, the smallest that hold each attribute) plus ``run``, its run
 index; firms are kept sorted by run. One year does what `model.LadderModel.step`
-does, for all runs together, and the firm step is `kernel.step_firms` (the same
-function `agents.Firm.step` calls for one firm)::
+does, for all runs together: the events of `kernel.YEAR` in that order (`_Year`), and the
+firm step is `kernel.step_firms` (the same function `agents.Firm.step` calls for one firm)::
 
     policy      = active_levers(levers, year)
     fund        : fund_per_firm(guidance_fund, candidates of the run, k) to each candidate
@@ -14,7 +14,7 @@ function `agents.Firm.step` calls for one firm)::
     firms       : alive, events = step_firms(state, params[run], policy, year, ...);
                   exits by the alive mask (compaction)
     entries     : Poisson(entry_means(params_r, ...)) startups and move-ins per run,
-                  drawn by `population.build_population`, appended, re-sorted by run
+                  drawn by `population.build_population`, placed after their run's survivors
     record      : per-run sums by ``np.bincount(run, ...)``, times k
 
 Randomness: run r draws everything from its own ``np.random.default_rng(seed_r)``
@@ -110,21 +110,42 @@ class _Batch:
         return np.bincount(self.run[mask], minlength=self.n_runs)
 
     def renew(self, alive: np.ndarray | None, counts_by_run: Sequence[Mapping[str, int]], year: int) -> None:
-        """Drop the firms not `alive` (None: keep all), append firms drawn by `build_population`
-        (run r from its own generator) and keep the firms sorted by run (one gather per array)."""
-        parts, runs = [self.state], [self.run]
+        """Drop the firms not `alive` (None: keep all) and add run r's entrants, drawn by
+        `build_population` from run r's generator, after its survivors, so the firms stay sorted
+        by run. One scatter per array, no sort: survivor i of run r goes to
+        start_r + (its rank among r's survivors), entrant j of run r to start_r + kept_r + j."""
+        entrants, n_new = [], np.zeros(self.n_runs, dtype=np.int64)
         for r, counts in enumerate(counts_by_run):
-            for name, n in counts.items():
-                if n:
-                    parts.append(as_state(build_population({name: n}, year, self.params[r], self.rngs[r])))
-                    runs.append(np.full(n, r, dtype=self.run.dtype))
-        keep = np.ones(self.run.size, dtype=bool) if alive is None else alive
-        keep = np.concatenate([keep, np.ones(sum(len(x) for x in runs[1:]), dtype=bool)])
-        run = np.concatenate(runs)
-        index = np.flatnonzero(keep)
-        index = index[np.argsort(run[index], kind="stable")]  # radix sort for 16-bit run indices
-        self.state = {name: np.concatenate([p[name] for p in parts])[index] for name in kernel.STATE}
-        self.run = run[index]
+            wanted = {name: int(n) for name, n in counts.items() if n}
+            if wanted:
+                entrants.append(as_state(build_population(wanted, year, self.params[r], self.rngs[r])))
+                n_new[r] = len(entrants[-1]["stage"])
+        if alive is None or alive.all():
+            kept = None
+            kept_run = self.run
+        else:
+            kept = np.flatnonzero(alive)
+            kept_run = self.run[kept]
+        if kept is None and not entrants:
+            return
+        n_kept = np.bincount(kept_run, minlength=self.n_runs)
+        start = np.concatenate([[0], np.cumsum(n_kept + n_new)])
+        kept_start = np.concatenate([[0], np.cumsum(n_kept)])
+        dest_kept = np.arange(kept_run.size) + (start[:-1] - kept_start[:-1])[kept_run]
+        new_runs = np.flatnonzero(n_new)
+        dest_new = np.concatenate([start[r] + n_kept[r] + np.arange(n_new[r]) for r in new_runs] or [[]]).astype(int)
+        total = int(start[-1])
+        gather = np.zeros(total, dtype=np.int64)  # entrant rows gather row 0, then get overwritten
+        gather[dest_kept] = np.arange(self.run.size) if kept is None else kept
+        state = {}
+        for name, old in self.state.items():
+            out = np.take(old, gather, axis=0) if old.size else np.empty((total, *old.shape[1:]), dtype=old.dtype)
+            if entrants:
+                out[dest_new] = np.concatenate([e[name] for e in entrants])
+            state[name] = out
+        run = np.take(self.run, gather) if self.run.size else np.empty(total, dtype=self.run.dtype)
+        run[dest_new] = np.repeat(new_runs, n_new[new_runs]).astype(self.run.dtype)
+        self.state, self.run = state, run
 
     def draw(self, shape_per_firm: int, normal: bool) -> np.ndarray:
         """(firms, shape_per_firm) standard normals or uniforms, run r's rows from run r's generator."""
@@ -140,70 +161,82 @@ class _Batch:
 
 
 # --- one year of every run ----------------------------------------------------------
-def _allocate_fund(b: _Batch, policy: Mapping[str, float], tally: dict) -> None:
-    s = b.state
-    candidate = rules.is_high_growth_candidate(kernel.is_certified(s["stage"]), s["stage"], s["last_growth"])
-    n = b.per_run_count(candidate)
-    tally["fund_candidates"] = n
-    per_firm = kernel.fund_per_firm(policy["guidance_fund"], n, b.k) if policy["guidance_fund"] > 0 else 0 * n
-    s["fund_injection"] = np.where(candidate, per_firm[b.run], 0.0).astype(DTYPES["fund_injection"])
+class _Year:
+    """One year of every run of a batch: the events of `kernel.YEAR`, each a method ``_<name>``."""
 
+    def __init__(self, b: _Batch, policy: Mapping[str, float], year: int, base: tuple) -> None:
+        self.b, self.policy, self.year, self.base = b, policy, year, base
+        self.tally: dict[str, np.ndarray] = {}
+        self.voucher = np.zeros(0)
+        self.alive = np.ones(b.run.size, dtype=bool)
 
-def _admit_to_reserve(b: _Batch, policy: Mapping[str, float], tally: dict) -> None:
-    """The n_r SMEs of each run with the smallest `rules.hte_eligibility_gap` enter the pool."""
-    s = b.state
-    sme = np.flatnonzero(s["stage"] == int(Stage.TECH_SME))
-    run = b.run[sme]
-    n_sme = np.bincount(run, minlength=b.n_runs)
-    bounds = np.concatenate([[0], np.cumsum(n_sme)])
-    rounding, ties = np.zeros(b.n_runs), np.empty(sme.size)
-    for r, rng in enumerate(b.rngs):
-        if n_sme[r]:
-            rounding[r] = rng.random()
-            ties[bounds[r] : bounds[r + 1]] = rng.random(n_sme[r])
-    wanted = kernel.reserve_wanted(n_sme, b.per_run.reserve_intake_rate, policy, b.k)
-    n = np.minimum(n_sme, kernel.stochastic_round(wanted, rounding)) * (n_sme > 0)
-    columns = ("age", "rd_spend", "revenue", "tech_staff_share", "ip_count", "high_tech_revenue_share")
-    gap = rules.hte_eligibility_gap(*(s[c][sme] for c in columns))
-    order = np.argsort(ties)  # (run, gap, random): stable sorts by gap, then by run, of a random order
-    order = order[np.argsort(gap[order], kind="stable")]
-    order = order[np.argsort(run[order], kind="stable")]
-    rank = np.empty(sme.size, dtype=np.int64)
-    rank[order] = np.arange(sme.size) - bounds[run[order]]
-    chosen = sme[rank < n[run]]
-    s["stage"][chosen], s["reserve_years"][chosen] = int(Stage.RESERVE), 0
-    tally["reserve_intake"] = n
+    def _allocate_fund(self) -> None:
+        b, policy, s = self.b, self.policy, self.b.state
+        candidate = rules.is_high_growth_candidate(kernel.is_certified(s["stage"]), s["stage"], s["last_growth"])
+        n = b.per_run_count(candidate)
+        self.tally["fund_candidates"] = n
+        per_firm = kernel.fund_per_firm(policy["guidance_fund"], n, b.k) if policy["guidance_fund"] > 0 else 0 * n
+        s["fund_injection"] = np.where(candidate, per_firm[b.run], 0.0).astype(DTYPES["fund_injection"])
 
+    def _admit_to_reserve(self) -> None:
+        """The n_r SMEs of each run with the smallest `rules.hte_eligibility_gap` enter the pool."""
+        b, s = self.b, self.b.state
+        sme = np.flatnonzero(s["stage"] == int(Stage.TECH_SME))
+        run = b.run[sme]
+        n_sme = np.bincount(run, minlength=b.n_runs)
+        bounds = np.concatenate([[0], np.cumsum(n_sme)])
+        rounding, ties = np.zeros(b.n_runs), np.empty(sme.size)
+        for r, rng in enumerate(b.rngs):
+            if n_sme[r]:
+                rounding[r] = rng.random()
+                ties[bounds[r] : bounds[r + 1]] = rng.random(n_sme[r])
+        wanted = kernel.reserve_wanted(n_sme, b.per_run.reserve_intake_rate, self.policy, b.k)
+        n = np.minimum(n_sme, kernel.stochastic_round(wanted, rounding)) * (n_sme > 0)
+        columns = ("age", "rd_spend", "revenue", "tech_staff_share", "ip_count", "high_tech_revenue_share")
+        gap = rules.hte_eligibility_gap(*(s[c][sme] for c in columns))
+        order = np.argsort(ties)  # (run, gap, random): stable sorts by gap, then by run, of a random order
+        order = order[np.argsort(gap[order], kind="stable")]
+        order = order[np.argsort(run[order], kind="stable")]
+        rank = np.empty(sme.size, dtype=np.int64)
+        rank[order] = np.arange(sme.size) - bounds[run[order]]
+        chosen = sme[rank < n[run]]
+        s["stage"][chosen], s["reserve_years"][chosen] = int(Stage.RESERVE), 0
+        self.tally["reserve_intake"] = n
 
-def _enter(b: _Batch, alive: np.ndarray, policy: Mapping[str, float], year: int, base: tuple, tally: dict) -> None:
-    startups, move_ins = kernel.entry_means(b.per_run, policy, base[0], base[1], b.k)
-    counts = [
-        {"startup": int(rng.poisson(startups[r])), "hte": int(rng.poisson(move_ins[r]))} for r, rng in enumerate(b.rngs)
-    ]
-    tally["entries_startup"] = np.array([c["startup"] for c in counts])
-    tally["move_ins"] = np.array([c["hte"] for c in counts])
-    b.renew(alive, counts, year)
+    def _offer_vouchers(self) -> None:
+        b, s = self.b, self.b.state
+        eligible = b.per_run_count((s["stage"] >= int(Stage.STARTUP)) & (s["stage"] <= int(Stage.RESERVE)))
+        self.voucher = kernel.voucher_probability(self.policy, eligible, b.k)[b.run]
+
+    def _step_firms(self) -> None:
+        b, s, policy, tally = self.b, self.b.state, self.policy, self.tally
+        z, u = b.draw(kernel.N_NORMALS, normal=True), b.draw(kernel.N_UNIFORMS, normal=False)
+        self.alive, events = kernel.step_firms(s, b.firm_params(), policy, self.year, self.voucher, z, u)
+        for name, happened in events.items():
+            tally[name] = b.per_run_count(happened)
+        tally["reward_outlay"] = (
+            tally["new_certifications"] * policy["certification_reward"]
+            + tally["recertifications"] * policy["recertification_reward"]
+        )
+        b.state = {name: s[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
+
+    def _enter(self) -> None:
+        b = self.b
+        startups, move_ins = kernel.entry_means(b.per_run, self.policy, self.base[0], self.base[1], b.k)
+        counts = [
+            {"startup": int(rng.poisson(startups[r])), "hte": int(rng.poisson(move_ins[r]))}
+            for r, rng in enumerate(b.rngs)
+        ]
+        self.tally["entries_startup"] = np.array([c["startup"] for c in counts])
+        self.tally["move_ins"] = np.array([c["hte"] for c in counts])
+        b.renew(self.alive, counts, self.year)
 
 
 def _step(b: _Batch, policy: Mapping[str, float], year: int, base: tuple) -> dict[str, np.ndarray]:
-    """One year of every run (module docstring); returns the per-run event tallies."""
-    tally: dict[str, np.ndarray] = {}
-    _allocate_fund(b, policy, tally)
-    _admit_to_reserve(b, policy, tally)
-    s = b.state
-    eligible = b.per_run_count((s["stage"] >= int(Stage.STARTUP)) & (s["stage"] <= int(Stage.RESERVE)))
-    voucher = kernel.voucher_probability(policy, eligible, b.k)[b.run]
-    z, u = b.draw(kernel.N_NORMALS, normal=True), b.draw(kernel.N_UNIFORMS, normal=False)
-    alive, events = kernel.step_firms(s, b.firm_params(), policy, year, voucher, z, u)
-    for name, happened in events.items():
-        tally[name] = b.per_run_count(happened)
-    tally["reward_outlay"] = (
-        tally["new_certifications"] * policy["certification_reward"]
-        + tally["recertifications"] * policy["recertification_reward"]
-    )
-    b.state = {name: s[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
-    _enter(b, alive, policy, year, base, tally)
-    return tally
+    """One year of every run (`kernel.YEAR`, module docstring); returns the per-run event tallies."""
+    this_year = _Year(b, policy, year, base)
+    kernel.run_year(this_year)
+    return this_year.tally
 
 
 def _summarise(b: _Batch, year: int, tally: dict | None) -> np.ndarray:

@@ -51,6 +51,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import SimpleNamespace
 
+import numba
 import numpy as np
 from scipy.stats import poisson
 
@@ -126,26 +127,33 @@ def cagr3(history: np.ndarray) -> np.ndarray:
 def poisson_from_uniform(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Inverse Poisson CDF: the smallest k with P(K <= k) > u (so u ~ U[0, 1) gives K ~ Poisson(mean))."""
     mean = np.asarray(mean, dtype=float)
-    if mean.shape != np.shape(u):
-        mean = np.broadcast_to(mean, np.shape(u))
-    k = np.zeros(np.shape(u), dtype=np.int64)
+    u = np.asarray(u, dtype=float)
+    if mean.shape != u.shape:
+        mean = np.broadcast_to(mean, u.shape)
+    k = np.zeros(u.shape, dtype=np.int64)
     big = mean > _POISSON_DIRECT_MAX_MEAN
     if big.any():
         k[big] = poisson.ppf(u[big], mean[big]).astype(np.int64)
-    idx = np.flatnonzero(~big & (mean > 0))
-    term = np.exp(-mean[idx])
-    cdf = term.copy()
-    m, uu, j = mean[idx], u[idx], 0
-    while idx.size:
-        more = uu >= cdf
-        idx, m, uu, term, cdf = idx[more], m[more], uu[more], term[more], cdf[more]
-        j += 1
-        k[idx] = j
-        term = term * m / j
-        cdf = cdf + term
-        if j > 200:  # u within rounding of 1: the tail holds nothing representable
-            break
+    _poisson_small(np.ascontiguousarray(mean).ravel(), np.ascontiguousarray(u).ravel(), k.reshape(-1))
     return k
+
+
+@numba.njit(cache=True, nogil=True)
+def _poisson_small(mean: np.ndarray, u: np.ndarray, k: np.ndarray) -> None:  # pragma: no cover - compiled
+    """k[i] for 0 < mean[i] <= `_POISSON_DIRECT_MAX_MEAN` by summing the pmf until it passes u[i]
+    (one loop a firm, compiled: the pmf's terms are a running product, a numpy loop would redo every
+    firm's sum for the slowest one)."""
+    for i in range(mean.size):
+        m = mean[i]
+        if not (0.0 < m <= _POISSON_DIRECT_MAX_MEAN):
+            continue
+        term = np.exp(-m)
+        cdf, j = term, 0
+        while u[i] >= cdf and j <= 200:  # u within rounding of 1: the tail holds nothing representable
+            j += 1
+            term = term * m / j
+            cdf = cdf + term
+        k[i] = j
 
 
 # --- the firm-year ------------------------------------------------------------------
@@ -177,22 +185,38 @@ def grow(s: dict, p, z: np.ndarray) -> None:
     s["rd_propensity"] = s["rd_propensity"] * np.exp(p.rd_ratio_drift_sd * z[:, 3])
 
 
+def leave_probabilities(base, certified, funded, p, policy: Mapping[str, float]) -> tuple:
+    """(closure, moving away) probabilities of a firm-year: its stage's closure rate `base` after the
+    specialist (certified firms) and fund effects, and ``move_out_rate`` for certified firms.
+    `exits` draws against them; `meanfield` takes them as expected shares (`funded` a share there)."""
+    p_close = bh.exit_probability(
+        base, policy["service_specialists"] * certified, p.specialist_efficacy, funded, p.fund_exit_reduction
+    )
+    return p_close, p.move_out_rate * certified
+
+
+def certification_pass_probability(p, policy: Mapping[str, float], reserve):
+    """P(a first application passes review): coaching reaches reserve-pool firms only."""
+    return bh.pass_probability(
+        p.pass_rate, True, coaching=policy["coaching"] * reserve, coaching_efficacy=p.coaching_efficacy
+    )
+
+
+def recertification_pass_probability(p, policy: Mapping[str, float], eligible):
+    """P(a re-application passes review): 0 unless HTE-eligible; service specialists remove failures."""
+    specialist, efficacy = policy["service_specialists"], p.specialist_efficacy
+    return bh.pass_probability(p.recert_pass_rate, eligible, specialist=specialist, specialist_efficacy=efficacy)
+
+
 def exits(s: Mapping, p, policy: Mapping[str, float], u_exit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(closed, moved away): ``u < p_close`` closes, ``p_close <= u < p_close + move_out_rate`` (certified) moves."""
-    certified = is_certified(s["stage"])
+    """(closed, moved away): ``u < p_close`` closes, ``p_close <= u < p_close + p_move`` (certified) moves."""
     base = np.choose(
         s["stage"],
         [p.exit_rate_outside, p.exit_rate_startup, p.exit_rate_sme, p.exit_rate_sme] + [p.exit_rate_hte] * 3,
     )
-    p_close = bh.exit_probability(
-        base,
-        policy["service_specialists"] * certified,
-        p.specialist_efficacy,
-        s["fund_injection"] > 0,
-        p.fund_exit_reduction,
-    )
+    p_close, p_move = leave_probabilities(base, is_certified(s["stage"]), s["fund_injection"] > 0, p, policy)
     closed = u_exit < p_close
-    moved = ~closed & (u_exit < p_close + p.move_out_rate * certified)
+    moved = ~closed & (u_exit < p_close + p_move)
     return closed, moved
 
 
@@ -245,9 +269,7 @@ def keep_certificates(s: dict, p, policy: Mapping, year: int, u: np.ndarray, fir
         p.specialist_efficacy,
     )
     lapsed = expired & (u[:, U_DECIDE] >= p_apply)
-    p_pass = bh.pass_probability(
-        p.recert_pass_rate, hte_eligible(s), specialist=specialist, specialist_efficacy=p.specialist_efficacy
-    )
+    p_pass = recertification_pass_probability(p, policy, hte_eligible(s))
     failed = expired & ~lapsed & (u[:, U_PASS] >= p_pass)
     renewed = expired & ~lapsed & ~failed
     lost = lapsed | failed
@@ -292,10 +314,7 @@ def _apply_and_pass(s: Mapping, p, policy: Mapping, u: np.ndarray, candidates: n
         p.reserve_application_boost * reserve,
     )
     applies = candidates & (u[:, U_DECIDE] < p_apply)
-    p_pass = bh.pass_probability(
-        p.pass_rate, True, coaching=policy["coaching"] * reserve, coaching_efficacy=p.coaching_efficacy
-    )
-    return applies, applies & (u[:, U_PASS] < p_pass)
+    return applies, applies & (u[:, U_PASS] < certification_pass_probability(p, policy, reserve))
 
 
 def evaluate_registry(s: dict, p, u: np.ndarray, firms: np.ndarray) -> dict:
@@ -366,6 +385,19 @@ def step_firms(
 
 
 # --- year-level pieces shared by both engines --------------------------------------
+YEAR = ("allocate_fund", "admit_to_reserve", "offer_vouchers", "step_firms", "enter")
+"""A year's events in order, the one list of them: guidance fund to the high-growth candidates,
+reserve-pool intake, vouchers on offer, every firm's step (`step_firms`), entries. `model.LadderModel`
+and `engine` each have a method ``_<name>`` per event and `run_year` calls them in this order;
+`meanfield` takes the same events in this order in expectation (fund in the survival shares)."""
+
+
+def run_year(actor) -> None:
+    """`YEAR`'s events of one year, in order, as ``actor``'s methods ``_<name>``."""
+    for name in YEAR:
+        getattr(actor, f"_{name}")()
+
+
 def stochastic_round(x, u):
     """floor(x) + [u < x - floor(x)]: an integer with expectation x."""
     whole = np.floor(x)

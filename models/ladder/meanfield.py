@@ -38,10 +38,13 @@ with ``p_apply_k = mean_i application_probability(application_rate, reward, savi
 Outputs per year: certified = sum H; registered = S + R; new certifications,
 re-certifications and their sum, the yearly lists (`certifications_listed`).
 
-Where the rates come from. Every rate a `LadderParams` field or a lever sets is
-computed by the agents' own functions in `behaviour.py` (`exit_probability`,
-`application_probability`, `pass_probability`, `reduce_failure`) on arrays of
-rates. Two pieces are not functions of the rates but of the joint distribution of
+Where the rates come from. The year's events come in the kernel's order
+(`kernel.YEAR`), and the probabilities the firm step draws against are the kernel's own
+functions taken as expected shares instead of drawn: `kernel.leave_probabilities`
+(survival), `kernel.certification_pass_probability` and
+`kernel.recertification_pass_probability`, all on arrays of rates. Application
+probabilities are `behaviour.application_probability` averaged over the eligible firms'
+tax savings (the kernel calls it per firm). Two pieces are not functions of the rates but of the joint distribution of
 firm attributes (revenue, R&D ratio, core IP, tech staff, profit), so they cannot
 be written in the rates at all: the eligibility-class kernels K_t and the tax
 savings of eligible firms. `measure_profile` derives them by evaluating the same
@@ -72,6 +75,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import SimpleNamespace
 
 import numpy as np
 import pytensor.tensor as pt
@@ -80,6 +84,7 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
 from models.ladder import behaviour as bh
+from models.ladder import kernel
 from models.ladder.agents import Firm
 from models.ladder.levers import LeverSetting, active_levers
 from models.ladder.model import LadderModel
@@ -319,6 +324,7 @@ FROM = np.array([_EYE[KEYS.index(a)] for a, _ in PAIRS])
 TO = np.array([_EYE[KEYS.index(b)] for _, b in PAIRS]).T
 IS_NEW_CERT = np.array([[float(b == "H0" and a != "H2")] for a, b in PAIRS])
 IS_RECERT = np.array([[float((a, b) == ("H2", "H0"))] for a, b in PAIRS])
+GROUP_EXITS = ("startup", "sme", "outside")
 SURVIVAL_MAP = np.array([np.eye(4)[{"U": 0, "S": 1, "R": 1, "O": 2, "H": 3}[k[0]]] for k in KEYS])
 """(compartments, 4): the exit rate of each compartment -- startup, sme, outside, hte."""
 ONE_HOT = {k: _EYE[i][:, None] for i, k in enumerate(KEYS)}
@@ -353,13 +359,10 @@ def _decision_rates(p: Mapping, profile: StageProfile, policy: Mapping[str, floa
         spec,
         p["specialist_efficacy"],
     )
-    passes = bh.pass_probability(p["pass_rate"], 1.0)
-    pass_reserve = bh.pass_probability(
-        p["pass_rate"], 1.0, coaching=policy["coaching"], coaching_efficacy=p["coaching_efficacy"]
-    )
-    pass_recert = bh.pass_probability(
-        p["recert_pass_rate"], 1.0, specialist=spec, specialist_efficacy=p["specialist_efficacy"]
-    )
+    rates = SimpleNamespace(**p)
+    passes = kernel.certification_pass_probability(rates, policy, 0.0)
+    pass_reserve = kernel.certification_pass_probability(rates, policy, 1.0)
+    pass_recert = kernel.recertification_pass_probability(rates, policy, 1.0)
     certify = {g: apply[g] * passes for g in ("U", "S", "O")}
     certify["R"] = apply["R"] * pass_reserve
     return {"certify": certify, "recertify": reapply * pass_recert}
@@ -387,19 +390,12 @@ def _pair_weights(p: Mapping, rates: dict) -> np.ndarray:
 
 
 def _survival(p: Mapping, policy: Mapping[str, float], funded: float) -> np.ndarray:
-    """(*batch, len(KEYS), 1) share of each compartment that neither closes nor moves away."""
-    hte = (
-        1.0
-        - bh.exit_probability(
-            p["exit_rate_hte"],
-            policy["service_specialists"],
-            p["specialist_efficacy"],
-            funded,
-            p["fund_exit_reduction"],
-        )
-        - p["move_out_rate"]
-    )
-    by_group = [1.0 - bh.exit_probability(p[f"exit_rate_{g}"]) for g in ("startup", "sme", "outside")] + [hte]
+    """(*batch, len(KEYS), 1) share of each compartment that neither closes nor moves away
+    (`kernel.leave_probabilities` in expectation: `funded` is the share of certified firms funded)."""
+    rates = SimpleNamespace(**p)
+    close, move = kernel.leave_probabilities(p["exit_rate_hte"], 1.0, funded, rates, policy)
+    by_group = [1.0 - kernel.leave_probabilities(p[f"exit_rate_{g}"], 0.0, 0.0, rates, policy)[0] for g in GROUP_EXITS]
+    by_group.append(1.0 - close - move)
     zero = np.zeros(np.broadcast_shapes(*(np.shape(v) for v in by_group)))
     return SURVIVAL_MAP @ np.concatenate([v + zero for v in by_group], axis=-2)
 

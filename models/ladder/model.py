@@ -1,7 +1,9 @@
 """The ladder model: a city's firms stepped one year at a time.
 
 `LadderModel` owns the schedule, the random generator and the data collector;
-firms own their behaviour (`agents.Firm.step`). One step = one calendar year:
+firms own their behaviour (`agents.Firm.step`). One step = one calendar year, its
+events in the order of `kernel.YEAR` (steps 2-6; the one list of that order, which the
+array engine follows too):
 
 1. the levers in force this year (`levers.active_levers`);
 2. guidance fund: ``guidance_fund`` (10k yuan a year) split equally over the
@@ -185,11 +187,7 @@ class LadderModel(mesa.Model):
         self.policy = active_levers(self.levers, self.year)
         self.tally = Counter()
         before = {a.unique_id: a.stage for a in self.agents}
-        self._allocate_fund()
-        self._admit_to_reserve()
-        self.voucher_probability = self._voucher_probability()
-        self.agents.shuffle_do("step")
-        self._enter()
+        kernel.run_year(self)  # _allocate_fund, _admit_to_reserve, _offer_vouchers, _step_firms, _enter
         self._record_transitions(before)
         self.summary = self._summarise(flows=True)
         self.datacollector.collect(self)
@@ -229,9 +227,12 @@ class LadderModel(mesa.Model):
             smes[i].stage, smes[i].reserve_years = Stage.RESERVE, 0
         self.tally["reserve_intake"] += n
 
-    def _voucher_probability(self) -> float:
+    def _offer_vouchers(self) -> None:
         eligible = sum(a.stage in VOUCHER_STAGES for a in self.agents)
-        return float(kernel.voucher_probability(self.policy, eligible, self.firm_scale))
+        self.voucher_probability = float(kernel.voucher_probability(self.policy, eligible, self.firm_scale))
+
+    def _step_firms(self) -> None:
+        self.agents.shuffle_do("step")
 
     def _enter(self) -> None:
         p, k, year = self.params, self.firm_scale, self.year

@@ -124,6 +124,15 @@ def stage_from_name(name: str) -> Stage:
 
 
 def _draw(stage: Stage, n: int, start_year: int, params: LadderParams, rng: np.random.Generator) -> dict:
+    """Every attribute of n firms of `stage`, unconditioned: `_draw_checked`, then `_complete`."""
+    return _complete(stage, _draw_checked(stage, n, start_year, params, rng), params, rng)
+
+
+def _draw_checked(stage: Stage, n: int, start_year: int, params: LadderParams, rng: np.random.Generator) -> dict:
+    """The attributes the lawfulness checks read (size, shares, IP, R&D, age, certificate).
+
+    The others (`_complete`) are independent of these, so they are drawn for accepted firms only:
+    rejection then costs a third of the draws."""
     median, sd, ip_mean, age_mean = _PROFILE[stage]
     revenue = np.exp(rng.normal(np.log(median), sd, n))
     asset_ratio = np.exp(rng.normal(0.0, 0.5, n))
@@ -138,9 +147,6 @@ def _draw(stage: Stage, n: int, start_year: int, params: LadderParams, rng: np.r
         "ip_count": rng.poisson(ip_mean, n).astype(np.int64),
         "rd_propensity": np.exp(rng.normal(np.log(params.rd_ratio_mean), params.rd_ratio_sd, n))
         * (_STARTUP_PROPENSITY_FACTOR if stage == Stage.STARTUP else 1.0),
-        "manufacturing": rng.random(n) < params.manufacturing_share,
-        "growth_effect": rng.normal(0.0, params.revenue_growth_firm_sd, n),
-        "profit_margin": rng.normal(params.profit_margin_mean, params.profit_margin_sd, n),
     }
     age = np.zeros(n, dtype=np.int64) if stage == Stage.STARTUP else 1 + rng.poisson(age_mean - 1, n)
     cert_year = np.full(n, np.nan)
@@ -149,8 +155,17 @@ def _draw(stage: Stage, n: int, start_year: int, params: LadderParams, rng: np.r
         age = np.maximum(age, (start_year - cert_year).astype(np.int64) + rules.MIN_AGE_YEARS)
     a["age"], a["cert_year"] = age, cert_year
     a["rd_spend"] = _start_rd(stage, a["rd_propensity"], revenue, params)
-    a["revenue_history"] = _backcast(revenue, age, a["growth_effect"], stage, params, rng)
     return a
+
+
+def _complete(stage: Stage, a: dict, params: LadderParams, rng: np.random.Generator) -> dict:
+    """Add sector, growth effect, profit margin and the backcast revenue history (in `ATTRIBUTES` order)."""
+    n = a["revenue"].size
+    a["manufacturing"] = rng.random(n) < params.manufacturing_share
+    a["growth_effect"] = rng.normal(0.0, params.revenue_growth_firm_sd, n)
+    a["profit_margin"] = rng.normal(params.profit_margin_mean, params.profit_margin_sd, n)
+    a["revenue_history"] = _backcast(a["revenue"], a["age"], a["growth_effect"], stage, params, rng)
+    return {name: a[name] for name in ATTRIBUTES}
 
 
 def _seeking(stage: Stage) -> bool:
@@ -264,7 +279,7 @@ def _draw_lawful(stage: Stage, n: int, start_year: int, params: LadderParams, rn
             break
         rate = max(have / drawn, 1e-3) if drawn else 0.5
         size = int(min(_MAX_BATCH_SIZE, max(64, np.ceil(1.5 * (n - have) / rate))))
-        batch = _draw(stage, size, start_year, params, rng)
+        batch = _draw_checked(stage, size, start_year, params, rng)
         keep = _condition_on_registry(stage, batch, params, rng) if stage in REGISTRY_STAGES else True
         keep = keep & _lawful(stage, batch, params)
         parts.append({k: v[keep] for k, v in batch.items()})
@@ -274,7 +289,7 @@ def _draw_lawful(stage: Stage, n: int, start_year: int, params: LadderParams, rn
             f"could not draw {n} lawful {stage.name} firms (accepted {have} of {drawn} draws); "
             f"check params (e.g. sme_pass_mark = {params.sme_pass_mark:g} may be unreachable)"
         )
-    return {k: np.concatenate([p[k] for p in parts])[:n] for k in parts[0]}
+    return _complete(stage, {k: np.concatenate([p[k] for p in parts])[:n] for k in parts[0]}, params, rng)
 
 
 def empty_population() -> dict[str, np.ndarray]:

@@ -13,6 +13,11 @@ the same columns and the same distributions, but not the same numbers for a seed
 (they draw in different orders). Array batches hold about `BATCH_AGENTS` agents;
 a run's numbers depend on its child seed only, not on the batch or the workers.
 
+Batches: `ensemble_jobs` splits an ensemble into `Job`s (runs i..j with their seeds
+and parameters, and a digest `Job.key`), `run_job` runs one in any process or on any
+machine, `assemble` joins their arrays into the ensemble's Dataset; `estimate_memory`
+says what an ensemble needs before it runs (`forecast.ladder.ensemble` uses all four).
+
 Probability of an event from n independent runs with x successes::
 
     p = x / n,   se = sqrt(p (1 - p) / n)
@@ -22,10 +27,11 @@ Probability of an event from n independent runs with x successes::
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Literal
 
 import numpy as np
@@ -34,7 +40,8 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from models.ladder.engine import run_batch
-from models.ladder.levers import LeverSetting
+from models.ladder.kernel import entry_means
+from models.ladder.levers import LeverSetting, active_levers, check_settings
 from models.ladder.model import COLUMN_UNITS, COLUMNS, LadderModel
 from models.ladder.params import PARAM_RANGES, LadderParams
 
@@ -42,7 +49,17 @@ SeedLike = int | np.random.SeedSequence
 Engine = Literal["array", "mesa"]
 ENGINES = ("array", "mesa")
 BATCH_AGENTS = 250_000
-"""Agents stepped together by the array engine (bounds its memory; numbers do not depend on it)."""
+"""Agents stepped together by the array engine by default (numbers do not depend on it)."""
+ARRAY_BYTES_PER_AGENT = 300
+"""Peak bytes per agent of an array batch: the state (`engine.DTYPES`, about 100 bytes), the
+year's draws and the kernel's temporaries. Measured with tracemalloc: 274 per agent at the
+largest city size of the run (Langfang, 1, 5 and 20 runs a batch; linear, no fixed part);
+tests/models/ladder/test_memory.py checks that the estimate bounds the measured peak."""
+MESA_BYTES_PER_AGENT = 12_000
+"""Peak bytes per agent of a Mesa run (Python objects; measured about 10,900)."""
+PROCESS_BYTES = 300 * 2**20
+"""A process with Python, numpy, scipy, xarray and numba loaded, before any firm (measured: 267 MiB peak RSS
+after a tiny ensemble)."""
 
 
 def run_ladder(
@@ -111,6 +128,7 @@ def run_ensemble(
     on_done: Callable[[int], None] | None = None,
     workers: int = 1,
     engine: Engine = "array",
+    batch_size: int | None = None,
     **kwargs: object,
 ) -> xr.Dataset:
     """`n_runs` independent runs as a Dataset with dims ("run", "year").
@@ -128,6 +146,9 @@ def run_ensemble(
             it (run i always uses child seed i).
         engine: "array" (all firms of a batch of runs at once) or "mesa" (the
             reference, run by run); same layout and distributions (module docstring).
+        batch_size: runs stepped together by the array engine (default: about
+            `BATCH_AGENTS` agents); memory grows with it (`estimate_memory`), the
+            numbers do not depend on it.
         **kwargs: passed to `run_ladder` (stage_counts, start_year, end_year,
             params, levers, firm_scale).
 
@@ -136,6 +157,52 @@ def run_ensemble(
         ``param_<name>`` variables with dim "run" holding each run's parameters;
         attrs record the seed, firm_scale, levers and engine.
     """
+    jobs = ensemble_jobs(
+        n_runs=n_runs, seed=seed, param_draws=param_draws, engine=engine, batch_size=batch_size, **kwargs
+    )
+    cubes = _map_jobs(jobs, workers, on_done or (lambda n: None))
+    return assemble(jobs, cubes)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Runs ``first .. first + len(seeds) - 1`` of an ensemble: one batch, run by `run_job` anywhere
+    (another process or machine); its numbers depend on its own contents only."""
+
+    first: int
+    engine: str
+    params: tuple[LadderParams, ...]
+    seeds: tuple[np.random.SeedSequence, ...]
+    kwargs: dict
+    ensemble_seed: np.random.SeedSequence
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.seeds)
+
+    def key(self) -> str:
+        """A digest of everything the batch's numbers depend on (`RESULTS_VERSION`, engine, each run's
+        parameters and seed, start state, years, levers, firm_scale)."""
+        seeds = [(s.entropy, s.spawn_key, s.pool_size) for s in self.seeds]
+        text = repr((RESULTS_VERSION, self.engine, self.params, seeds, sorted(self.kwargs.items(), key=str)))
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+RESULTS_VERSION = "1"
+"""Bump when a change alters any run's numbers (so saved batches of an interrupted ensemble are not reused)."""
+
+
+def ensemble_jobs(
+    *,
+    n_runs: int,
+    seed: SeedLike,
+    param_draws: Sequence[LadderParams] | pd.DataFrame | None = None,
+    engine: Engine = "array",
+    batch_size: int | None = None,
+    **kwargs: object,
+) -> list[Job]:
+    """`run_ensemble`'s batches (same arguments): run i gets child i of the seed and draw i,
+    whatever the batch size, so the numbers depend on neither the batches nor the workers."""
     if n_runs < 1:
         raise ValueError("n_runs must be at least 1")
     _check_engine(engine)
@@ -145,10 +212,18 @@ def run_ensemble(
     draws = _param_list(param_draws, n_runs, base)
     seed_seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     children = seed_seq.spawn(n_runs)
-    size = _batch_size(kwargs) if engine == "array" else 1
-    jobs = [(engine, draws[i : i + size], children[i : i + size], kwargs) for i in range(0, n_runs, size)]
-    cubes = _map_jobs(jobs, workers, on_done or (lambda n: None))
-    return _to_dataset(np.concatenate(cubes), draws, seed_seq, kwargs | {"engine": engine})
+    size = (batch_size or _batch_size(kwargs)) if engine == "array" else 1
+    return [
+        Job(i, engine, tuple(draws[i : i + size]), tuple(children[i : i + size]), dict(kwargs), seed_seq)
+        for i in range(0, n_runs, size)
+    ]
+
+
+def assemble(jobs: Sequence[Job], cubes: Sequence[np.ndarray]) -> xr.Dataset:
+    """The ensemble's Dataset from its jobs and their cubes (`run_job`), in job order."""
+    draws = [p for job in jobs for p in job.params]
+    first = jobs[0]
+    return _to_dataset(np.concatenate(cubes), draws, first.ensemble_seed, first.kwargs | {"engine": first.engine})
 
 
 def _map_jobs(jobs: list, workers: int, done: Callable[[int], None]) -> list[np.ndarray]:
@@ -158,12 +233,12 @@ def _map_jobs(jobs: list, workers: int, done: Callable[[int], None]) -> list[np.
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-            for cube in pool.map(_run_job, jobs, chunksize=max(1, len(jobs) // (4 * workers))):
+            for cube in pool.map(run_job, jobs, chunksize=max(1, len(jobs) // (4 * workers))):
                 cubes.append(cube)
                 done(len(cube))
     else:
         for job in jobs:
-            cubes.append(_run_job(job))
+            cubes.append(run_job(job))
             done(len(cubes[-1]))
     return cubes
 
@@ -181,13 +256,78 @@ def _batch_size(kwargs: Mapping) -> int:
     return max(1, BATCH_AGENTS // max(agents, 1))
 
 
-def _run_job(job: tuple[str, list[LadderParams], list[np.random.SeedSequence], dict]) -> np.ndarray:
+def run_job(job: Job) -> np.ndarray:
     """Runs of one job as an array (run, year, `model.COLUMNS`)."""
-    engine, params, seeds, kwargs = job
-    if engine == "array":
-        return run_batch(params=params, seeds=seeds, **kwargs)
-    frames = [run_ladder(params=p, seed=s, **kwargs).reset_index() for p, s in zip(params, seeds, strict=True)]
+    if job.engine == "array":
+        return run_batch(params=job.params, seeds=job.seeds, **job.kwargs)
+    pairs = zip(job.params, job.seeds, strict=True)
+    frames = [run_ladder(params=p, seed=s, **job.kwargs).reset_index() for p, s in pairs]
     return np.stack([f[list(COLUMNS)].to_numpy(dtype=float) for f in frames])
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """An ensemble's estimated peak memory: `processes` batches of `batch_runs` runs held at once,
+    each run of up to `agents_per_run` agents (start agents plus every expected entrant)."""
+
+    peak_bytes: int
+    batch_runs: int
+    processes: int
+    agents_per_run: int
+    engine: str
+    process_bytes: int = PROCESS_BYTES
+    """The part of `peak_bytes` each process takes before any firm (`PROCESS_BYTES`)."""
+
+    def describe(self) -> str:
+        return (
+            f"about {self.peak_bytes / 2**30:.2f} GiB at peak: {self.processes} process(es) x {self.batch_runs} "
+            f"run(s) a batch x up to {self.agents_per_run:,} agents a run ({self.engine} engine)"
+        )
+
+    def batch_runs_within(self, available_bytes: float) -> int:
+        """The largest runs per batch whose estimate fits in `available_bytes` (0 if not even one)."""
+        per_run = (self.peak_bytes / self.processes - self.process_bytes) / self.batch_runs
+        return max(0, int((available_bytes / self.processes - self.process_bytes) // per_run))
+
+
+def estimate_memory(
+    *,
+    n_runs: int,
+    stage_counts: Mapping[str, int],
+    start_year: int,
+    end_year: int,
+    params: LadderParams = LadderParams(),
+    param_draws: Sequence[LadderParams] | pd.DataFrame | None = None,
+    levers: Iterable[LeverSetting] = (),
+    firm_scale: int = 1,
+    workers: int = 1,
+    batch_size: int | None = None,
+    engine: Engine = "array",
+) -> MemoryEstimate:
+    """Peak memory of `run_ensemble` with these arguments, before it runs: processes x (`PROCESS_BYTES` +
+    runs a batch x agents a run x bytes per agent), bytes measured (`ARRAY_BYTES_PER_AGENT`,
+    `MESA_BYTES_PER_AGENT`), plus the runs' result rows.
+
+    Agents a run: the start agents plus ``years x`` the largest expected entries of any run
+    (`kernel.entry_means` with the levers of each year), no exits: an upper bound."""
+    draws = _param_list(param_draws, n_runs, params)
+    start = sum(round(c / firm_scale) for c in stage_counts.values())
+    base_sme = sum(stage_counts.get(k, 0) for k in ("tech_sme", "reserve"))
+    base_certified = sum(stage_counts.get(k, 0) for k in ("hte", "gazelle", "leading"))
+    settings = check_settings(levers)
+    entries = 0.0
+    for year in range(start_year + 1, end_year + 1):
+        policy = active_levers(settings, year)
+        per_run = [sum(entry_means(d, policy, base_sme, base_certified, firm_scale)) for d in draws]
+        entries += max(per_run)
+    agents = int(start + entries) + 1
+    kwargs = {"stage_counts": stage_counts, "firm_scale": firm_scale}
+    size = min(n_runs, batch_size or _batch_size(kwargs)) if engine == "array" else 1
+    processes = max(1, min(workers, -(-n_runs // size)))
+    per_agent = ARRAY_BYTES_PER_AGENT if engine == "array" else MESA_BYTES_PER_AGENT
+    results = 3 * n_runs * (end_year - start_year + 1) * len(COLUMNS) * 8  # the runs' rows, the Dataset, a copy
+    peak = processes * (PROCESS_BYTES + size * agents * per_agent) + results
+    return MemoryEstimate(int(peak), size, processes, agents, engine)
 
 
 def _to_dataset(

@@ -423,8 +423,8 @@ def test_engine_option_reaches_the_ensembles(files, monkeypatch):
     """--engine mesa runs the reference for every scenario; a bad name exits 2 before any work."""
     import forecast.ladder.pipeline as pipeline
 
-    seen, real = [], pipeline.run_ensemble
-    monkeypatch.setattr(pipeline, "run_ensemble", lambda **kw: seen.append(kw["engine"]) or real(**kw))
+    seen, real = [], pipeline.ensemble_jobs
+    monkeypatch.setattr(pipeline, "ensemble_jobs", lambda **kw: seen.append(kw["engine"]) or real(**kw))
     out = files["tmp"] / "compare_mesa"
     scenarios = (files["base"], files["reward"])
     result = invoke("compare", *scenarios, "--data", files["data"], "--out", out, "--engine", "mesa")
@@ -432,3 +432,33 @@ def test_engine_option_reaches_the_ensembles(files, monkeypatch):
     assert seen == ["mesa", "mesa"]
     bad = invoke("compare", *scenarios, "--data", files["data"], "--engine", "numba")
     assert bad.exit_code == 2 and "numba" in bad.output
+
+
+def test_ctrl_c_keeps_finished_batches_and_the_same_command_resumes(files, monkeypatch):
+    """Ctrl-C after the second batch: exit 130 naming what was kept; the same command resumes with a note
+    and prints the table an uninterrupted run prints."""
+    import forecast.ladder.ensemble as ensemble
+
+    cache, out = files["tmp"] / "cache_resume", files["tmp"] / "compare_resume"
+    args = ("compare", files["base"], files["reward"], "--data", files["data"], "--runs", 8, "--batch-size", 2)
+    plain = invoke(*args, "--out", files["tmp"] / "compare_plain", "--cache", files["tmp"] / "cache_plain")
+    assert plain.exit_code == 0, plain.output
+    calls, real = [], ensemble.run_job
+
+    def interrupted(job):
+        calls.append(job.first)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(ensemble, "run_job", interrupted)
+    stopped = invoke(*args, "--out", out, "--cache", cache)
+    assert stopped.exit_code == 130  # two scenarios x 8 runs, in batches of 2: stopped in the third batch
+    assert "4 of 16 runs saved" in stopped.output and "run the same command again" in stopped.output
+    assert len(list((cache / "ensembles").glob("batch-*.npy"))) == 2 and not out.exists()
+    monkeypatch.setattr(ensemble, "run_job", real)
+    resumed = invoke(*args, "--out", out, "--cache", cache)
+    assert resumed.exit_code == 0, resumed.output
+    assert "resumed, 4 of 16 runs loaded" in resumed.output
+    table = [line for line in plain.output.splitlines() if "%" in line or "±" in line]
+    assert table and all(line in resumed.output for line in table)
