@@ -73,6 +73,7 @@ from models.panel import (
     SCALE_PRIOR_SD,
     PanelData,
     from_scale,
+    sample_nuts,
 )
 
 LEVEL_SD = 1.0
@@ -234,23 +235,8 @@ def _figure_terms(data: PanelData, d: Design, sigma_obs):
 def fit_common(
     model: pm.Model, *, draws: int, tune: int, chains: int, seed: int, target_accept: float = 0.9
 ) -> az.InferenceData:
-    """NUTS (PyMC's, compiled with numba; chains one after the other).
-
-    BLAS runs on one thread: the matrices are small, and OpenBLAS's threads, spinning
-    against each other on a busy two-core machine, made each gradient 30 times slower.
-    """
-    with model, threadpool_limits(limits=1, user_api="blas"):
-        return pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=1,
-            random_seed=seed,
-            target_accept=target_accept,
-            progressbar=False,
-            compute_convergence_checks=False,
-            compile_kwargs={"mode": "NUMBA"},
-        )
+    """NUTS (PyMC's, compiled with numba; `models.panel.sample_nuts`)."""
+    return sample_nuts(model, draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept)
 
 
 def common_paths(

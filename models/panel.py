@@ -75,6 +75,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from scipy.special import expit, logit
+from threadpoolctl import threadpool_limits
 
 EXACT, CAVEATED, LOWER_BOUND, PROXY = 0, 1, 2, 3
 CAVEAT_NOISE = 4.0
@@ -406,9 +407,27 @@ def fit_panel(
 ) -> az.InferenceData:
     """NUTS (PyMC's, compiled with numba, or nutpie), plus the pointwise log-likelihood of
     the point figures (group `log_likelihood`, variable `obs`) for LOO."""
-    with model:
-        kwargs = {"compile_kwargs": {"mode": "NUMBA"}} if sampler == "pymc" else {}
-        idata = pm.sample(
+    idata = sample_nuts(
+        model, draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept, sampler=sampler
+    )
+    loglik = pointwise_log_likelihood(idata, data)
+    if loglik.shape[-1]:
+        idata.extend(az.from_dict(log_likelihood={"obs": loglik}, dims={"obs": ["figure"]}))
+    return idata
+
+
+def sample_nuts(
+    model: pm.Model, *, draws: int, tune: int, chains: int, seed: int, target_accept: float, sampler: str = "pymc"
+) -> az.InferenceData:
+    """NUTS, chains one after the other: PyMC's compiled with numba, or nutpie.
+
+    BLAS runs on one thread: the matrices are small, and OpenBLAS's threads, spinning
+    against each other on a busy two-core machine, made each gradient of a dense
+    covariance 30 times slower (and a thread count must not change the numbers).
+    """
+    kwargs = {"compile_kwargs": {"mode": "NUMBA"}} if sampler == "pymc" else {}
+    with model, threadpool_limits(limits=1, user_api="blas"):
+        return pm.sample(
             draws=draws,
             tune=tune,
             chains=chains,
@@ -420,10 +439,6 @@ def fit_panel(
             nuts_sampler=sampler,
             **kwargs,
         )
-    loglik = pointwise_log_likelihood(idata, data)
-    if loglik.shape[-1]:
-        idata.extend(az.from_dict(log_likelihood={"obs": loglik}, dims={"obs": ["figure"]}))
-    return idata
 
 
 def future_growth(
