@@ -214,7 +214,7 @@ def fake_fits(monkeypatch):
     import forecast.trend.pipeline as pipeline
     from models.diagnostics import Diagnostics
 
-    def prior_fit(model, data, *, draws, chains, seed, **_):
+    def prior_fit(model, data=None, *, draws, chains, seed, **_):
         with model, warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # Potentials are ignored by prior sampling: fine for a fake
             prior = pm.sample_prior_predictive(draws=draws, random_seed=seed).prior
@@ -228,6 +228,7 @@ def fake_fits(monkeypatch):
         )
 
     monkeypatch.setattr(pipeline, "fit_panel", prior_fit)
+    monkeypatch.setattr(pipeline, "fit_common", prior_fit)
     monkeypatch.setattr(pipeline, "check_convergence", check)
     return state
 
