@@ -457,9 +457,8 @@ def fit_scenario(
         weights, notes = stacking_weights(fits)
         status = combined_diagnostics(fits, weights).status
         shown = ", ".join(f"{name} {w:.2f}" for name, w in weights.items())
-        lines.append(
-            f"{target.indicator} (data to {data.end_year}, {len(data.regions)} regions): weights {shown}; {status}"
-        )
+        shown = f"weights {shown}" if len(weights) > 1 else f"model {next(iter(weights))}"
+        lines.append(f"{target.indicator} (data to {data.end_year}, {len(data.regions)} regions): {shown}; {status}")
         lines += [f"  note: {n}" for n in notes]
     lines.append(
         f"posteriors saved in {cache.folder}" if cache is not None else "no posterior cache given: nothing saved"
