@@ -90,7 +90,7 @@ def main() -> None:
     print(f"{args.scenario}: fresh caches for each model, {os.cpu_count()} cores")
     print(f"{'':16}" + "".join(f"{c:>22}" for c in columns))
     for label, row in rows.items():
-        print(f"{label:16}" + "".join(f"{row[c]:>22.1f}" if "s" == c[-1] else f"{row[c]:>22d}" for c in columns))
+        print(f"{label:16}" + "".join(f"{row[c]:>22.1f}" if c.endswith(" s") else f"{row[c]:>22d}" for c in columns))
     old, new = rows["old (stack)"], rows["new (common)"]
     ratios = "".join(f"{old[c] / new[c]:>21.1f}x" if c.endswith(" s") else f"{'':>22}" for c in columns)
     print(f"{'old / new':16}" + ratios)
