@@ -7,7 +7,7 @@ import shlex
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 
@@ -49,17 +49,11 @@ from forecast.cli.report import ReportOption, write_folder_report
 from forecast.inputs.bundle import Inputs
 from forecast.inputs.bundled import bundled_path
 from forecast.report.files import claim_output
+from forecast.scenario import TrendSettings
 from forecast.terminal import quiet
 
-
-class TrendModel(StrEnum):
-    """The trend models a backtest can score (`forecast.scenario.TrendSettings.model`)."""
-
-    common = "common"
-    stack = "stack"
-    drift = "drift"
-    damped = "damped"
-    local_trend = "local_trend"
+TrendModel = StrEnum("TrendModel", {m: m for m in get_args(TrendSettings.model_fields["model"].annotation)})
+"""The trend models a backtest can score: the choices of `forecast.scenario.TrendSettings.model`."""
 
 
 @app.command()
