@@ -66,6 +66,8 @@ def growth_columns(check: GrowthCheck | None) -> dict:
         return cells
     cells |= {"implied_growth": check.implied, "growth_far": check.far}
     for role, g in zip(("region", "parent"), check.recent, strict=False):
+        if g is None:
+            continue
         years = f"{g.start}-{g.end}"
         cells |= {f"{role}_recent": g.region, f"{role}_recent_years": years, f"{role}_recent_growth": g.rate}
     return cells

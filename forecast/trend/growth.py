@@ -31,14 +31,16 @@ class RecentGrowth:
 
 @dataclass(frozen=True)
 class GrowthCheck:
-    """The median's implied yearly growth from the latest figure to the deadline, and the recent rates."""
+    """The median's implied yearly growth from the latest figure to the deadline, and the recent rates:
+    the region's, then its parent's (None where that region has too few figures)."""
 
     implied: float
-    recent: tuple[RecentGrowth, ...]
+    recent: tuple[RecentGrowth | None, ...]
 
     @property
     def far(self) -> bool:
-        return bool(self.recent) and all(abs(self.implied - g.rate) > FAR_POINTS for g in self.recent)
+        known = [g for g in self.recent if g is not None]
+        return bool(known) and all(abs(self.implied - g.rate) > FAR_POINTS for g in known)
 
 
 def yearly_rate(earlier: float, later: float, years: int) -> float:
@@ -88,4 +90,4 @@ def check_growth(
         return None
     parent = regions.at[region, "parent"] if region in regions.index else ""
     found = [recent_growth(history, r, indicator, series, until) for r in (region, parent) if isinstance(r, str) and r]
-    return GrowthCheck(implied, tuple(g for g in found if g is not None))
+    return GrowthCheck(implied, tuple(found))

@@ -32,3 +32,11 @@ def test_warning_names_regions_in_the_planners_language_not_keys():
     near = GrowthCheck(0.20, far.recent)
     assert growth_warnings(table(near), make_labels("zh", INDICATORS, REGIONS)) == []
     assert np.isnan(growth_columns(None)["implied_growth"])
+
+
+def test_a_parent_rate_stays_in_the_parent_columns_when_the_region_has_none():
+    check = GrowthCheck(0.35, (None, RecentGrowth("prov", 2021, 2024, 0.12)))
+    row = next(table(check).itertuples())
+    assert np.isnan(row.region_recent_growth) and row.parent_recent_growth == 0.12
+    assert growth_text(row) == "+35% | +12%"
+    assert check.far

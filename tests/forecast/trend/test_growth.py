@@ -60,3 +60,10 @@ def test_check_growth_of_a_target_row():
     assert [g.region for g in check.recent] == ["city", "prov"]
     assert not check.far
     assert check_growth(2000.0, 2024, (2021, 484.0), HISTORY, REGIONS, "city", "firms", "main", None).far
+
+
+def test_a_region_without_recent_figures_keeps_its_place_as_none():
+    lonely = pd.concat([HISTORY, history([("town", 2021, 50.0, "")])], ignore_index=True)
+    regions = pd.concat([REGIONS, pd.DataFrame({"region": ["town"], "parent": ["prov"]}).set_index("region")])
+    check = check_growth(60.5, 2023, (2021, 50.0), lonely, regions, "town", "firms", "main", None)
+    assert check.recent[0] is None and check.recent[1].region == "prov"
