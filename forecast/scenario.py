@@ -70,6 +70,11 @@ class TrendSettings(Strict):
         description="common: growth shared by the panel that can speed up and slow down (models.common_trend); "
         "stack: the three state-space variants of models.panel stacked by LOO weights, or one of them",
     )
+    joint: bool = Field(
+        True,
+        description="with the common model: R&D spending, GDP and R&D intensity fitted together so that "
+        "intensity = spending / GDP draw by draw (forecast.trend.joint); false fits each alone",
+    )
 
 
 ParamName = Literal[tuple(PARAM_RANGES)]  # type: ignore[valid-type]

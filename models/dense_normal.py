@@ -21,11 +21,10 @@ from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache
 
 
 @numba.njit(cache=True)
-def normal_terms(resid, cov):
-    """(log p, d/dresid, d/dcov) from one Cholesky factor L: K^-1 = L^-T L^-1."""
-    n = resid.size
-    chol = np.linalg.cholesky(cov)
-    inv_chol = np.zeros((n, n))  # L^-1, lower triangular, by forward substitution column by column
+def triangular_inverse(chol):
+    """L^-1 of a lower-triangular L, by forward substitution column by column."""
+    n = chol.shape[0]
+    inv_chol = np.zeros((n, n))
     for j in range(n):
         inv_chol[j, j] = 1.0 / chol[j, j]
         for i in range(j + 1, n):
@@ -33,6 +32,15 @@ def normal_terms(resid, cov):
             for k in range(j, i):
                 acc += chol[i, k] * inv_chol[k, j]
             inv_chol[i, j] = -acc / chol[i, i]
+    return inv_chol
+
+
+@numba.njit(cache=True)
+def normal_terms(resid, cov):
+    """(log p, d/dresid, d/dcov) from one Cholesky factor L: K^-1 = L^-T L^-1."""
+    n = resid.size
+    chol = np.linalg.cholesky(cov)
+    inv_chol = triangular_inverse(chol)
     white = inv_chol @ resid
     inverse = inv_chol.T @ inv_chol
     alpha = inv_chol.T @ white

@@ -255,6 +255,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "joint_separate": ("分别拟合的指标视为相互独立", "indicators fitted separately are treated as independent"),
     "joint_shared": ("所有目标使用同一组轨迹", "all targets share one set of trajectories"),
+    "joint_partly": (
+        "联合拟合的指标逐抽样一致，分别拟合的指标视为相互独立",
+        "indicators fitted jointly are drawn together; those fitted separately are treated as independent",
+    ),
     # data updates (forecast update)
     "update_summary": (
         "{file}：新数据 {new} 条，修订 {revised} 条，已有（数值相同）{known} 条",

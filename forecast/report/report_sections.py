@@ -263,7 +263,8 @@ def joint_line(ctx: Context) -> Markup | str:
     joint = ctx.folder.of_kind("run")[0].manifest.get("joint") or {}
     if not isinstance(joint, dict) or not isinstance(joint.get("p_all_met"), int | float):
         return ""
-    key = "report_joint_shared" if "share" in str(joint.get("note", "")) else "report_joint_independent"
+    kind = joint.get("kind") or ("shared" if "share" in str(joint.get("note", "")) else "separate")
+    key = {"shared": "report_joint_shared", "partly": "joint_partly"}.get(kind, "report_joint_independent")
     text = ctx.labels.text(
         "report_joint",
         n=len(joint.get("targets", [])),

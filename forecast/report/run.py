@@ -175,16 +175,27 @@ def joint_summary(results: list[TargetResult]) -> dict:
     if len({m.shape for m in met}) != 1:
         return {"p_all_met": None, "note": "targets come from fits with different draw counts; no joint probability"}
     p, err = joint_probability(met)
-    separate = len({r.fit.key[1:4] for r in usable}) > 1
+    groups = {r.fit.group or r.fit.key[1:4] for r in usable}
+    joint_fits = any(
+        len({r.target.indicator for r in usable if (r.fit.group or r.fit.key[1:4]) == g}) > 1 for g in groups
+    )
+    separate = len(groups) > 1
+    kind = ("partly" if joint_fits else "separate") if separate else "shared"
     return {
         "p_all_met": p,
         "mc_error": err,
         "targets": [r.target.target_id for r in usable],
         "separate": separate,
-        "note": "indicators fitted separately are treated as independent"
-        if separate
-        else "all targets share one set of trajectories",
+        "kind": kind,
+        "note": JOINT_NOTES[kind],
     }
+
+
+JOINT_NOTES = {
+    "shared": "all targets share one set of trajectories",
+    "separate": "indicators fitted separately are treated as independent",
+    "partly": "indicators fitted jointly are drawn together; those fitted separately are treated as independent",
+}
 
 
 def figures_used(results: list[TargetResult]) -> pd.DataFrame:
@@ -216,7 +227,8 @@ def scenario_question(spec: Scenario, targets: Iterable[Target], inputs: Inputs)
 
 def joint_line(joint: dict, labels: Labels = ENGLISH) -> str:
     """'P(all N targets met) = p ± e (how the targets were combined)', in the words of `labels`."""
-    note = labels.text("joint_separate" if joint["separate"] else "joint_shared")
+    kind = joint.get("kind") or ("separate" if joint["separate"] else "shared")
+    note = labels.text(f"joint_{kind}")
     return labels.text("p_all_met", n=len(joint["targets"]), p=joint["p_all_met"], e=joint["mc_error"], note=note)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import arviz as az
@@ -42,9 +43,11 @@ from forecast.probability import TargetProbability, probability_met
 from forecast.progress import SILENT, Reporter
 from forecast.scenario import Scenario, TrendSettings
 from forecast.trend.growth import GrowthCheck, check_growth
+from forecast.trend.joint import Identity, fit_joint_panel, identity_of, joint_panel
 from models.common_trend import PRIORS as COMMON_PRIORS
 from models.common_trend import build_common_model, common_paths, fit_common
 from models.diagnostics import Diagnostics, check_convergence
+from models.joint_trend import joint_paths
 from models.ladder.rules import CERTIFICATE_YEARS
 from models.panel import (
     CAVEATED,
@@ -90,6 +93,8 @@ class TrendFit:
     observations: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     model: str = ""
+    group: tuple = ()
+    """Fits whose draws are drawn together: targets with the same group share draw positions jointly."""
 
 
 @dataclass
@@ -110,6 +115,8 @@ class PanelForecast:
     diagnostics: dict[str, Diagnostics]
     model: dict[str, str]
     notes: dict[str, list[str]]
+    group: str = ""
+    """Names the fit the draws come from (the indicator, or the identity of a joint fit)."""
 
 
 @dataclass
@@ -333,13 +340,22 @@ def forecast_indicator(
     series: str = "main",
     cache: PosteriorCache | None = None,
     refit: bool = False,
+    joint_series: Mapping[str, str] | None = None,
 ) -> PanelForecast:
     """Fit the panel on figures up to `cutoff` (None: all) and return trajectories to `horizon`.
 
     Regions without figures up to the cut-off are left out of the result (check
-    `paths.keys()`). The same inputs and seed give the same numbers.
+    `paths.keys()`). The same inputs and seed give the same numbers. An indicator of an
+    identity (R&D spending, GDP, intensity: `forecast.trend.joint`) is fitted with the
+    others of its identity, their series named by `joint_series` (default `main`).
     """
     settings = settings or TrendSettings()
+    identity = identity_of(indicator, indicators) if settings.model == "common" and settings.joint else None
+    if identity is not None:
+        return _forecast_joint(
+            history, identity, indicator, regions_wanted, regions=regions, cutoff=cutoff, horizon=horizon,
+            settings=settings, seed=seed, series={**(joint_series or {}), indicator: series}, cache=cache, refit=refit,
+        )  # fmt: skip
     out = PanelForecast(indicator, cutoff, horizon, {}, {}, {}, {}, {})
     wanted = [
         r
@@ -366,6 +382,53 @@ def forecast_indicator(
         out.diagnostics[region], out.model[region] = diagnostics, label
         out.notes[region] = notes.get(region, []) + loo_notes + _pooling_note(data, region)
     return out
+
+
+def _forecast_joint(
+    history: pd.DataFrame,
+    identity: Identity,
+    indicator: str,
+    regions_wanted: list[str],
+    *,
+    regions: pd.DataFrame,
+    cutoff: int | None,
+    horizon: int,
+    settings: TrendSettings,
+    seed: int,
+    series: Mapping[str, str],
+    cache: PosteriorCache | None,
+    refit: bool,
+) -> PanelForecast:
+    """`forecast_indicator` for an indicator of an identity: one joint fit, one joint draw per region."""
+    series_key = tuple(sorted(series.items()))
+    out = PanelForecast(indicator, cutoff, horizon, {}, {}, {}, {}, {}, group=f"{identity.name}{series_key}")
+    panel, notes = joint_panel(
+        history, identity, regions=regions, cutoff=cutoff, series=series, kinds=observation_kinds
+    )
+    fit_key = (identity.name, series_key, cutoff)
+    idata = fit_joint_panel(panel, settings, fit_seed(seed, fit_key), cache=cache, refit=refit)
+    diagnostics = check_convergence(idata, [v for v in CHECKED if v in idata.posterior])
+    label = "joint: " + " = ".join([identity.indicators[-1], " × ".join(identity.components) + " / 100"])
+    for region in regions_wanted:
+        if region not in panel.regions:
+            continue
+        rng = np.random.default_rng(fit_seed(seed, (identity.name, cutoff, horizon, region, "paths")))
+        years, paths = joint_paths(idata, panel, region, horizon, rng)
+        if indicator not in paths or not _has_figures(panel, region, indicator):
+            continue
+        out.years[region], out.paths[region] = years, paths[indicator]
+        out.diagnostics[region], out.model[region] = diagnostics, label
+        out.notes[region] = notes.get(region, []) + [
+            f"{region}: {', '.join(identity.indicators)} fitted jointly ({len(panel.regions)} regions, figures to "
+            f"{panel.end_year}); their trajectories agree draw by draw"
+        ]
+    return out
+
+
+def _has_figures(panel, region: str, indicator: str) -> bool:
+    """Whether the region has a figure of the indicator itself (a target needs its own series' last figure)."""
+    mine = panel.region_idx == panel.regions.index(region)
+    return bool(np.any(mine & (panel.indicator_idx == panel.indicators.index(indicator))))
 
 
 def _paths(idata, data: PanelData, name: str, region: str, horizon: int, rng: np.random.Generator):
@@ -419,6 +482,7 @@ def forecast_targets(
                     series=series,
                     cache=cache,
                     refit=refit,
+                    joint_series=scenario.series,
                 )
                 advance(1)
             fit = _region_fit(panels[key], target.region, history, series)
@@ -482,8 +546,16 @@ def _region_fit(panel: PanelForecast, region: str, history: pd.DataFrame, series
     rows, _ = select_series(history, region, panel.indicator, series, until=panel.cutoff)
     key = (region, panel.indicator, series, panel.cutoff, panel.horizon)
     notes = panel.notes[region] + [f"model: {panel.model[region]}"]
+    group = (panel.group or f"{panel.indicator}:{series}", panel.cutoff, panel.horizon)
     return TrendFit(
-        key, panel.years[region], panel.paths[region], panel.diagnostics[region], rows, notes, panel.model[region]
+        key,
+        panel.years[region],
+        panel.paths[region],
+        panel.diagnostics[region],
+        rows,
+        notes,
+        panel.model[region],
+        group,
     )
 
 

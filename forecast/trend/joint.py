@@ -1,0 +1,151 @@
+"""R&D spending, GDP and R&D intensity forecast together, so that intensity = spending / GDP draw by draw.
+
+`RD_IDENTITY` states the identity: on the log scale spending is GDP plus intensity
+minus log 100 (spending and GDP in one money unit, intensity in per cent; checked
+against the catalogue's units). The three indicators' figures for every region up to
+the cut-off form one `models.joint_trend.JointPanel`; one fit serves the three, and a
+region's trajectories of the three come from one joint draw (the seed of the draw
+names the family, not the indicator), so they agree draw by draw and targets on them
+share draw positions for P(all met).
+
+The default for these indicators with the common-growth model
+(`TrendSettings.joint`, on unless a scenario turns it off); the posterior is cached
+like the single-indicator fits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from forecast.cache import PosteriorCache, cached_fit
+from forecast.inputs.tables import select_series
+from models.joint_trend import JointPanel, build_joint_model, fit_joint, priors_of
+from models.panel import PRIORS as NOISE_PRIORS
+
+JOINT_VERSION = "joint-1"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Indicators that are sums of component paths on the log scale (`models.joint_trend`)."""
+
+    name: str
+    components: tuple[str, ...]  # each read alone by the indicator of the same name
+    loadings: Mapping[str, tuple[int, ...]]
+    constants: Mapping[str, float]
+    units: Mapping[str, str]
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        return tuple(self.loadings)
+
+
+RD_IDENTITY = Identity(
+    name="rd_gdp",
+    components=("gdp", "rd_intensity"),
+    loadings={"gdp": (1, 0), "rd_intensity": (0, 1), "rd_expenditure": (1, 1)},
+    constants={"gdp": 0.0, "rd_intensity": 0.0, "rd_expenditure": -float(np.log(100.0))},
+    units={"gdp": "100m_yuan", "rd_intensity": "percent", "rd_expenditure": "100m_yuan"},
+)
+IDENTITIES = (RD_IDENTITY,)
+
+
+def identity_of(indicator: str, indicators: pd.DataFrame) -> Identity | None:
+    """The identity an indicator belongs to, if the catalogue's units are the ones it is written for."""
+    for identity in IDENTITIES:
+        if indicator in identity.loadings and all(
+            name in indicators.index and indicators.at[name, "unit"] == unit for name, unit in identity.units.items()
+        ):
+            return identity
+    return None
+
+
+def joint_panel(
+    history: pd.DataFrame,
+    identity: Identity,
+    *,
+    regions: pd.DataFrame,
+    cutoff: int | None,
+    series: Mapping[str, str],
+    kinds: Callable[[pd.Series], np.ndarray],
+) -> tuple[JointPanel, dict[str, list[str]]]:
+    """Every region's figures of the identity's indicators up to the cut-off, and per-region notes.
+
+    `kinds` maps the figures' caveat flags to observation kinds (the pipeline's `observation_kinds`).
+    """
+    frames, notes = [], {}
+    names = sorted(set(history.loc[history["indicator"].isin(identity.indicators), "region"]))
+    for i, indicator in enumerate(identity.indicators):
+        for region in names:
+            rows, found = select_series(history, region, indicator, series.get(indicator, "main"), until=cutoff)
+            if len(rows):
+                frames.append(rows.assign(region=region, kind=kinds(rows["flag"]), indicator_idx=i))
+                notes.setdefault(region, []).extend(found)
+    if not frames:
+        raise ValueError(f"no figures for {', '.join(identity.indicators)} up to {cutoff}")
+    rows = pd.concat(frames, ignore_index=True)
+    names = sorted(set(rows["region"]))
+    parent = np.array([names.index(p) if (p := _parent(r, regions)) in names else -1 for r in names])
+    log_prior = {"100m_yuan": "log", "percent": "logit"}
+    panel = JointPanel(
+        regions=tuple(names),
+        parent=parent,
+        region_idx=np.array([names.index(r) for r in rows["region"]]),
+        year=rows["year"].to_numpy(dtype=int),
+        z=np.log(rows["value"].to_numpy(dtype=float)),
+        kind=rows["kind"].to_numpy(dtype=int),
+        indicator_idx=rows["indicator_idx"].to_numpy(dtype=int),
+        indicators=identity.indicators,
+        loadings=np.array([identity.loadings[n] for n in identity.indicators]),
+        constants=np.array([identity.constants[n] for n in identity.indicators]),
+        noise_priors=tuple(NOISE_PRIORS[log_prior[identity.units[n]]].obs_sd for n in identity.indicators),
+        components=identity.components,
+        component_priors=tuple(priors_of(log_prior[identity.units[c]]) for c in identity.components),
+        end_year=int(cutoff if cutoff is not None else rows["year"].max()),
+    )
+    return panel, {r: notes.get(r, []) for r in names}
+
+
+def _parent(region: str, regions: pd.DataFrame) -> str:
+    return regions.at[region, "parent"] if region in regions.index else ""
+
+
+def fit_key(panel: JointPanel, settings, seed: int) -> str:
+    """Digest of the figures the fit sees, the model version, priors and sampler settings."""
+    h = hashlib.sha256()
+    for part in (panel.region_idx, panel.year, panel.z, panel.kind, panel.indicator_idx, panel.parent):
+        h.update(np.ascontiguousarray(part).tobytes())
+    settings_key = (settings.draws, settings.tune, settings.chains, settings.target_accept, settings.pooling)
+    h.update(
+        repr(
+            (JOINT_VERSION, panel.regions, panel.indicators, panel.component_priors, panel.noise_priors)
+            + (panel.end_year, settings_key, seed)
+        ).encode()
+    )
+    return h.hexdigest()
+
+
+def fit_joint_panel(
+    panel: JointPanel, settings, seed: np.random.SeedSequence, *, cache: PosteriorCache | None, refit: bool
+) -> az.InferenceData:
+    """The joint posterior, from the cache or fitted (and saved there)."""
+    base = int(seed.entropy) if isinstance(seed.entropy, int) else 0
+    key = fit_key(panel, settings, base)
+
+    def fit() -> az.InferenceData:
+        return fit_joint(
+            build_joint_model(panel, pooling=settings.pooling == "hierarchical"),
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            seed=int(seed.generate_state(1)[0]),
+            target_accept=settings.target_accept,
+        )
+
+    return cached_fit(cache, f"joint-{key[:16]}.nc", fit, refit=refit)

@@ -1,0 +1,156 @@
+"""The joint model of GDP, R&D intensity and R&D spending: the structured (Woodbury) density
+against the dense one, the level means, the identity held draw by draw, and that one
+component reproduces the common-growth model. All panels here are SYNTHETIC, made up for
+the tests."""
+
+import numpy as np
+import pytensor
+import pytest
+from scipy import stats
+
+from models.common_trend import PRIORS, build_common_model
+from models.joint_trend import (
+    JointPanel,
+    build_joint_model,
+    component_designs,
+    figure_mean,
+    joint_covariance,
+    joint_paths,
+    level_means,
+)
+from models.panel import CAVEATED, EXACT, LOWER_BOUND, PanelData
+from models.structured_normal import structured_normal, structured_terms
+
+INDICATORS = ("gdp", "rd_intensity", "rd_expenditure")
+LOADINGS = np.array([[1, 0], [0, 1], [1, 1]])
+CONSTANTS = np.array([0.0, 0.0, -np.log(100.0)])
+
+
+def synthetic_panel(seed=1, share=0.6, end_year=2020) -> JointPanel:
+    """Four regions (two under the first), 2012-2020, each indicator present with probability `share`."""
+    rng = np.random.default_rng(seed)
+    rows = np.array([(r, y, i) for r in range(4) for y in range(2012, end_year + 1) for i in range(3)])
+    rows = rows[rng.random(len(rows)) < share]
+    gdp = np.log(1000.0 * (1 + rows[:, 0])) + 0.06 * (rows[:, 1] - 2012)
+    intensity = np.log(2.0) + 0.04 * (rows[:, 1] - 2012)
+    z = np.choose(rows[:, 2], [gdp, intensity, gdp + intensity - np.log(100.0)]) + 0.02 * rng.normal(size=len(rows))
+    kind = np.full(len(rows), EXACT)
+    kind[3], kind[7] = CAVEATED, LOWER_BOUND
+    return JointPanel(
+        ("a", "b", "c", "d"), np.array([-1, 0, 0, -1]), rows[:, 0], rows[:, 1], z, kind, rows[:, 2], INDICATORS,
+        LOADINGS, CONSTANTS, (0.05, 0.03, 0.05), ("gdp", "rd_intensity"), (PRIORS["log"], PRIORS["logit"]), end_year,
+    )  # fmt: skip
+
+
+def test_structured_normal_is_the_dense_normal_and_its_gradient_checks():
+    rng = np.random.default_rng(0)
+    n, rank, sizes = 40, 6, (10, 18, 12)
+    perm = rng.permutation(n)
+    index, blocks, dense = np.full((3, 18), -1), np.tile(np.eye(18), (3, 1, 1)), np.zeros((n, n))
+    start = 0
+    for b, m in enumerate(sizes):
+        idx = perm[start : start + m]
+        start += m
+        root = rng.normal(size=(m, m))
+        index[b, :m], blocks[b, :m, :m] = idx, root @ root.T + m * np.eye(m)
+        dense[np.ix_(idx, idx)] = blocks[b, :m, :m]
+    v, resid = rng.normal(size=(n, rank)), rng.normal(size=n)
+    log_p = structured_terms(resid, blocks, index, v)[0]
+    assert log_p == pytest.approx(stats.multivariate_normal(np.zeros(n), dense + v @ v.T).logpdf(resid), rel=1e-10)
+
+    def density(r, blk, low_rank):
+        return structured_normal(r, 0.5 * (blk + blk.transpose(0, 2, 1)), index, low_rank)
+
+    pytensor.gradient.verify_grad(density, [resid, blocks, v], rng=rng)
+    compiled = pytensor.function([], structured_normal(resid, blocks, index, v), mode="NUMBA")
+    assert compiled() == pytest.approx(log_p, rel=1e-10)
+
+
+def _values(model, point):
+    outputs = model.unobserved_value_vars
+    fn = pytensor.function(model.value_vars, outputs, on_unused_input="ignore")
+    return dict(zip([o.name for o in outputs], fn(*[point[v.name] for v in model.value_vars]), strict=True))
+
+
+def _perturbed_point(model, seed):
+    rng = np.random.default_rng(seed)
+    return {k: v + 0.2 * rng.normal(size=np.shape(v)) for k, v in model.initial_point().items()}
+
+
+def test_joint_density_is_the_dense_normal_of_the_docstring():
+    panel = synthetic_panel()
+    model = build_joint_model(panel)
+    point = _perturbed_point(model, 3)
+    fn = model.compile_fn(
+        model.logp(vars=model.potentials, jacobian=False), inputs=model.value_vars, on_unused_input="ignore"
+    )
+    got = float(fn(point))
+    v = _values(model, point)
+    designs = component_designs(panel)
+    draws = {name: v[name][None] for name in ("phi", "sigma_common", "growth_long_run", "tau", "sigma_walk")}
+    noise2 = ((v["sigma_obs"][panel.indicator_idx] * designs[0].noise_factor) ** 2)[None]
+    cov = joint_covariance(panel, designs, draws, noise2)[0]
+    value = panel.z.copy()
+    value[designs[0].bound] += v["bound_excess"]
+    want = stats.multivariate_normal(figure_mean(panel, designs, v["growth_long_run"]), cov).logpdf(value)
+    assert got == pytest.approx(want, rel=1e-9)
+    assert designs[0].noise_factor[3] > 1  # the caveated figure is noisier
+
+
+def test_one_component_is_the_common_growth_model():
+    """GDP alone through the joint code: the same density as `models.common_trend` on the same figures."""
+    full = synthetic_panel(share=1.0)
+    keep = full.indicator_idx == 0
+    panel = JointPanel(
+        full.regions, full.parent, full.region_idx[keep], full.year[keep], full.z[keep], np.zeros(keep.sum(), int),
+        np.zeros(keep.sum(), int), ("gdp",), np.array([[1]]), np.array([0.0]), (0.05,), ("gdp",),
+        (PRIORS["log"],), full.end_year,
+    )  # fmt: skip
+    single = PanelData(
+        panel.regions, panel.parent, panel.region_idx, panel.year, panel.z, panel.kind, "log", panel.end_year
+    )
+    joint, common = build_joint_model(panel), build_common_model(single)
+    point = _perturbed_point(common, 5)
+    joint_point = {k: np.reshape(point[k], np.shape(v)) for k, v in joint.initial_point().items()}
+
+    def potential(model, p):
+        fn = model.compile_fn(
+            model.logp(vars=model.potentials, jacobian=False), inputs=model.value_vars, on_unused_input="ignore"
+        )
+        return float(fn(p))
+
+    assert potential(joint, joint_point) == pytest.approx(potential(common, point), rel=1e-9)
+
+
+def test_level_means_come_from_own_then_derived_then_parent_figures():
+    panel = synthetic_panel(share=1.0)
+    means = level_means(panel)
+    r = 1
+    first_gdp = np.flatnonzero((panel.region_idx == r) & (panel.indicator_idx == 0))[0]
+    assert means[0, r] == pytest.approx(panel.z[first_gdp])
+    # drop region 1's GDP figures: its GDP level comes from spending minus intensity in the same year
+    keep = ~((panel.region_idx == r) & (panel.indicator_idx == 0))
+    thin = JointPanel(
+        panel.regions, panel.parent, panel.region_idx[keep], panel.year[keep], panel.z[keep], panel.kind[keep],
+        panel.indicator_idx[keep], *(getattr(panel, f) for f in ("indicators", "loadings", "constants",
+        "noise_priors", "components", "component_priors", "end_year")),
+    )  # fmt: skip
+    derived = level_means(thin)[0, r]
+    assert derived == pytest.approx(means[0, r], abs=0.05)  # the figures carry 2% noise
+
+
+def test_paths_keep_the_identity_draw_by_draw():
+    """Paths from posterior-like draws (the prior's, no sampling): spending = GDP x intensity / 100 exactly."""
+    import arviz as az
+    import pymc as pm
+
+    panel = synthetic_panel()
+    model = build_joint_model(panel)
+    with model:
+        prior = pm.sample_prior_predictive(draws=40, random_seed=1)
+    posterior = prior.prior.isel(draw=slice(0, 40))
+    idata = az.InferenceData(posterior=posterior)
+    years, paths = joint_paths(idata, panel, "b", 2024, np.random.default_rng(0))
+    assert years[-1] == 2024 and set(paths) == set(INDICATORS)
+    np.testing.assert_allclose(paths["rd_expenditure"], paths["gdp"] * paths["rd_intensity"] / 100, rtol=1e-10)
+    assert np.all(np.isfinite(paths["gdp"])) and paths["gdp"].shape == (1, 40, years.size)
