@@ -248,10 +248,10 @@ DrawsOption = Annotated[int | None, typer.Option(min=50, help="Posterior draws p
 TuneOption = Annotated[int | None, typer.Option(min=50, help="Tuning steps per chain (default 1000).")]
 
 
-def _trend_settings(draws: int | None, tune: int | None, model: str | None = None):
+def _trend_settings(draws: int | None, tune: int | None, model: str | None = None, joint: bool | None = None):
     from forecast.scenario import TrendSettings
 
-    given = {"draws": draws, "tune": tune, "model": model}
+    given = {"draws": draws, "tune": tune, "model": model, "joint": joint}
     return TrendSettings(**{k: v for k, v in given.items() if v is not None})
 
 

@@ -236,6 +236,13 @@ def backtest(
             "to compare with)",
         ),
     ] = None,
+    separate: Annotated[
+        bool,
+        typer.Option(
+            "--separate",
+            help="fit R&D spending, GDP and R&D intensity each alone, not jointly (the default), to compare with",
+        ),
+    ] = False,
     strict: StrictOption = False,
     force: ForceOption = False,
     lang: LangOption = None,
@@ -258,7 +265,7 @@ def backtest(
             only_regions=region or [],
             source=str(data or bundled_path("history.csv")),
         )
-    settings = _trend_settings(draws, tune, model and model.value)
+    settings = _trend_settings(draws, tune, model and model.value, joint=False if separate else None)
     result = run_backtest(
         inputs.history,
         tasks,

@@ -25,7 +25,10 @@ import pandas as pd
 
 from forecast.cache import PosteriorCache, cached_fit
 from forecast.inputs.tables import select_series
-from models.joint_trend import JointPanel, build_joint_model, fit_joint, priors_of
+from forecast.scenario import TrendSettings
+from forecast.trend.fits import CHECKED, PanelForecast, fit_seed, observation_kinds
+from models.diagnostics import check_convergence
+from models.joint_trend import JointPanel, build_joint_model, fit_joint, joint_paths, priors_of
 from models.panel import PRIORS as NOISE_PRIORS
 
 JOINT_VERSION = "joint-1"
@@ -149,3 +152,61 @@ def fit_joint_panel(
         )
 
     return cached_fit(cache, f"joint-{key[:16]}.nc", fit, refit=refit)
+
+
+def forecast_joint(
+    history: pd.DataFrame,
+    identity: Identity,
+    indicator: str,
+    regions_wanted: list[str],
+    *,
+    regions: pd.DataFrame,
+    cutoff: int | None,
+    horizon: int,
+    settings: TrendSettings,
+    seed: int,
+    series: Mapping[str, str],
+    cache: PosteriorCache | None,
+    refit: bool,
+) -> PanelForecast:
+    """`forecast_indicator` for an indicator of an identity: one joint fit, one joint draw per region."""
+    series_key = tuple(sorted((k, series.get(k, "main")) for k in identity.indicators))
+    out = PanelForecast(indicator, cutoff, horizon, {}, {}, {}, {}, {}, group=f"{identity.name}{series_key}")
+    panel, notes = joint_panel(
+        history, identity, regions=regions, cutoff=cutoff, series=series, kinds=observation_kinds
+    )
+    fit_key = (identity.name, series_key, cutoff)
+    idata = fit_joint_panel(panel, settings, fit_seed(seed, fit_key), cache=cache, refit=refit)
+    diagnostics = check_convergence(idata, [v for v in CHECKED if v in idata.posterior])
+    label = "joint: " + " = ".join([identity.indicators[-1], " × ".join(identity.components) + " / 100"])
+    for region in regions_wanted:
+        if region not in panel.regions:
+            continue
+        rng = np.random.default_rng(fit_seed(seed, (identity.name, cutoff, horizon, region, "paths")))
+        years, paths = joint_paths(idata, panel, region, horizon, rng)
+        if indicator not in paths or not _has_figures(panel, region, indicator):
+            continue
+        out.years[region], out.paths[region] = years, paths[indicator]
+        out.diagnostics[region], out.model[region] = diagnostics, label
+        out.notes[region] = notes.get(region, []) + [
+            f"{region}: {', '.join(identity.indicators)} fitted jointly ({len(panel.regions)} regions, figures to "
+            f"{panel.end_year}); their trajectories agree draw by draw"
+        ]
+    return out
+
+
+def _has_figures(panel, region: str, indicator: str) -> bool:
+    """Whether the region has a figure of the indicator itself (a target needs its own series' last figure)."""
+    mine = panel.region_idx == panel.regions.index(region)
+    return bool(np.any(mine & (panel.indicator_idx == panel.indicators.index(indicator))))
+
+
+def joint_fit_line(history, identity: Identity, regions, settings, seed: int, key: tuple, cache, refit) -> str:
+    """Fit (or load) one joint panel; its summary line."""
+    panel, _ = joint_panel(
+        history, identity, regions=regions, cutoff=key[2], series=dict(key[1]), kinds=observation_kinds
+    )
+    idata = fit_joint_panel(panel, settings, fit_seed(seed, key), cache=cache, refit=refit)
+    status = check_convergence(idata, [v for v in CHECKED if v in idata.posterior]).status
+    names = ", ".join(identity.indicators)
+    return f"{names} (data to {panel.end_year}, {len(panel.regions)} regions): model joint; {status}"

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
@@ -42,17 +42,14 @@ from forecast.inputs.targets import Target, target_met
 from forecast.probability import TargetProbability, probability_met
 from forecast.progress import SILENT, Reporter
 from forecast.scenario import Scenario, TrendSettings
+from forecast.trend.fits import CHECKED, PanelForecast, TrendFit, fit_seed, observation_kinds
 from forecast.trend.growth import GrowthCheck, check_growth
-from forecast.trend.joint import Identity, fit_joint_panel, identity_of, joint_panel
+from forecast.trend.joint import forecast_joint, identity_of, joint_fit_line
 from models.common_trend import PRIORS as COMMON_PRIORS
 from models.common_trend import build_common_model, common_paths, fit_common
 from models.diagnostics import Diagnostics, check_convergence
-from models.joint_trend import joint_paths
 from models.ladder.rules import CERTIFICATE_YEARS
 from models.panel import (
-    CAVEATED,
-    EXACT,
-    LOWER_BOUND,
     PRIORS,
     PROXY,
     VARIANTS,
@@ -66,57 +63,6 @@ from models.panel import (
 MODEL_VERSION = "panel-1"
 COMMON_VERSION = "common-1"
 STOCK_FLOWS = {"high_tech_enterprises": "high_tech_certifications"}  # stock: its yearly flow
-# Variables whose convergence is checked (the states' derived paths are functions of these).
-CHECKED = (
-    "growth",
-    "sigma_walk",
-    "sigma_obs",
-    "state",
-    "phi",
-    "growth_long_run",
-    "sigma_drift",
-    "growth_mu",
-    "tau_child",
-    "tau_root",
-    "stock_flow_log_rho",
-    "growth_long_run",
-    "sigma_common",
-)
-
-
-@dataclass
-class TrendFit:
-    key: tuple
-    years: np.ndarray
-    paths: np.ndarray
-    diagnostics: Diagnostics
-    observations: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
-    model: str = ""
-    group: tuple = ()
-    """Fits whose draws are drawn together: targets with the same group share draw positions jointly."""
-
-
-@dataclass
-class PanelForecast:
-    """Predictive trajectories of one indicator for several regions, from one cut-off.
-
-    `paths[region]` has shape (chain, draw, year) over `years[region]` (the region's
-    first observed year to the horizon). `diagnostics[region]` is the convergence
-    check of the fit that produced that region's paths; `model[region]` names the
-    model (variant, or stacking weights) behind them.
-    """
-
-    indicator: str
-    cutoff: int | None
-    horizon: int
-    years: dict[str, np.ndarray]
-    paths: dict[str, np.ndarray]
-    diagnostics: dict[str, Diagnostics]
-    model: dict[str, str]
-    notes: dict[str, list[str]]
-    group: str = ""
-    """Names the fit the draws come from (the indicator, or the identity of a joint fit)."""
 
 
 @dataclass
@@ -131,18 +77,6 @@ class TargetResult:
     latest_value: float | None
     reason: str = ""
     growth: GrowthCheck | None = None
-
-
-def observation_kinds(cells: pd.Series) -> np.ndarray:
-    """Map data caveats (`forecast.inputs.flags`) to the trend model's observation kinds."""
-    return np.where(
-        flags.is_lower_bound(cells), LOWER_BOUND, np.where(flags.is_caveated(cells), CAVEATED, EXACT)
-    ).astype(int)
-
-
-def fit_seed(seed: int, key: tuple) -> np.random.SeedSequence:
-    digest = hashlib.sha256(repr(key).encode()).digest()
-    return np.random.SeedSequence(seed, spawn_key=tuple(int.from_bytes(digest[i : i + 4], "little") for i in (0, 4)))
 
 
 def scale_of(indicator: str, indicators: pd.DataFrame) -> str:
@@ -352,7 +286,7 @@ def forecast_indicator(
     settings = settings or TrendSettings()
     identity = identity_of(indicator, indicators) if settings.model == "common" and settings.joint else None
     if identity is not None:
-        return _forecast_joint(
+        return forecast_joint(
             history, identity, indicator, regions_wanted, regions=regions, cutoff=cutoff, horizon=horizon,
             settings=settings, seed=seed, series={**(joint_series or {}), indicator: series}, cache=cache, refit=refit,
         )  # fmt: skip
@@ -382,53 +316,6 @@ def forecast_indicator(
         out.diagnostics[region], out.model[region] = diagnostics, label
         out.notes[region] = notes.get(region, []) + loo_notes + _pooling_note(data, region)
     return out
-
-
-def _forecast_joint(
-    history: pd.DataFrame,
-    identity: Identity,
-    indicator: str,
-    regions_wanted: list[str],
-    *,
-    regions: pd.DataFrame,
-    cutoff: int | None,
-    horizon: int,
-    settings: TrendSettings,
-    seed: int,
-    series: Mapping[str, str],
-    cache: PosteriorCache | None,
-    refit: bool,
-) -> PanelForecast:
-    """`forecast_indicator` for an indicator of an identity: one joint fit, one joint draw per region."""
-    series_key = tuple(sorted(series.items()))
-    out = PanelForecast(indicator, cutoff, horizon, {}, {}, {}, {}, {}, group=f"{identity.name}{series_key}")
-    panel, notes = joint_panel(
-        history, identity, regions=regions, cutoff=cutoff, series=series, kinds=observation_kinds
-    )
-    fit_key = (identity.name, series_key, cutoff)
-    idata = fit_joint_panel(panel, settings, fit_seed(seed, fit_key), cache=cache, refit=refit)
-    diagnostics = check_convergence(idata, [v for v in CHECKED if v in idata.posterior])
-    label = "joint: " + " = ".join([identity.indicators[-1], " × ".join(identity.components) + " / 100"])
-    for region in regions_wanted:
-        if region not in panel.regions:
-            continue
-        rng = np.random.default_rng(fit_seed(seed, (identity.name, cutoff, horizon, region, "paths")))
-        years, paths = joint_paths(idata, panel, region, horizon, rng)
-        if indicator not in paths or not _has_figures(panel, region, indicator):
-            continue
-        out.years[region], out.paths[region] = years, paths[indicator]
-        out.diagnostics[region], out.model[region] = diagnostics, label
-        out.notes[region] = notes.get(region, []) + [
-            f"{region}: {', '.join(identity.indicators)} fitted jointly ({len(panel.regions)} regions, figures to "
-            f"{panel.end_year}); their trajectories agree draw by draw"
-        ]
-    return out
-
-
-def _has_figures(panel, region: str, indicator: str) -> bool:
-    """Whether the region has a figure of the indicator itself (a target needs its own series' last figure)."""
-    mine = panel.region_idx == panel.regions.index(region)
-    return bool(np.any(mine & (panel.indicator_idx == panel.indicators.index(indicator))))
 
 
 def _paths(idata, data: PanelData, name: str, region: str, horizon: int, rng: np.random.Generator):
@@ -511,6 +398,14 @@ def fit_scenario(
     settings = scenario.models.trend or TrendSettings()
     lines, done = [], set()
     for target, series, cutoff, _ in _fit_plan(scenario, targets, history):
+        identity = identity_of(target.indicator, indicators) if settings.model == "common" and settings.joint else None
+        if identity is not None:
+            joint_series = {**scenario.series, target.indicator: series}
+            key = (identity.name, tuple(sorted((k, joint_series.get(k, "main")) for k in identity.indicators)), cutoff)
+            if key not in done:
+                done.add(key)
+                lines.append(joint_fit_line(history, identity, regions, settings, scenario.seed, key, cache, refit))
+            continue
         if (target.indicator, series, cutoff) in done:
             continue
         done.add((target.indicator, series, cutoff))

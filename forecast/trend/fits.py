@@ -1,0 +1,78 @@
+"""The trend pipeline's records and small helpers, shared by the single-indicator fits
+(`forecast.trend.pipeline`) and the joint fits (`forecast.trend.joint`)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecast.inputs import flags
+from models.diagnostics import Diagnostics
+from models.panel import CAVEATED, EXACT, LOWER_BOUND
+
+# Variables whose convergence is checked (the states' derived paths are functions of these).
+CHECKED = (
+    "growth",
+    "sigma_walk",
+    "sigma_obs",
+    "state",
+    "phi",
+    "growth_long_run",
+    "sigma_drift",
+    "growth_mu",
+    "tau_child",
+    "tau_root",
+    "stock_flow_log_rho",
+    "growth_long_run",
+    "sigma_common",
+)
+
+
+@dataclass
+class TrendFit:
+    key: tuple
+    years: np.ndarray
+    paths: np.ndarray
+    diagnostics: Diagnostics
+    observations: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    model: str = ""
+    group: tuple = ()
+    """Fits whose draws are drawn together: targets with the same group share draw positions jointly."""
+
+
+@dataclass
+class PanelForecast:
+    """Predictive trajectories of one indicator for several regions, from one cut-off.
+
+    `paths[region]` has shape (chain, draw, year) over `years[region]` (the region's
+    first observed year to the horizon). `diagnostics[region]` is the convergence
+    check of the fit that produced that region's paths; `model[region]` names the
+    model (variant, or stacking weights) behind them.
+    """
+
+    indicator: str
+    cutoff: int | None
+    horizon: int
+    years: dict[str, np.ndarray]
+    paths: dict[str, np.ndarray]
+    diagnostics: dict[str, Diagnostics]
+    model: dict[str, str]
+    notes: dict[str, list[str]]
+    group: str = ""
+    """Names the fit the draws come from (the indicator, or the identity of a joint fit)."""
+
+
+def observation_kinds(cells: pd.Series) -> np.ndarray:
+    """Map data caveats (`forecast.inputs.flags`) to the trend model's observation kinds."""
+    return np.where(
+        flags.is_lower_bound(cells), LOWER_BOUND, np.where(flags.is_caveated(cells), CAVEATED, EXACT)
+    ).astype(int)
+
+
+def fit_seed(seed: int, key: tuple) -> np.random.SeedSequence:
+    digest = hashlib.sha256(repr(key).encode()).digest()
+    return np.random.SeedSequence(seed, spawn_key=tuple(int.from_bytes(digest[i : i + 4], "little") for i in (0, 4)))
