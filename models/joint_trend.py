@@ -69,8 +69,8 @@ from models.panel import (
 )
 from models.structured_normal import structured_normal
 
-PATH_CHUNK = 100
-"""Posterior draws per batch when drawing paths (memory: chunk x (figures + pseudo-figures)^2 floats)."""
+PATH_CHUNK = 250
+"""Posterior draws per batch when drawing paths (memory: chunk x figures x (years + regions) floats)."""
 
 
 @dataclass(frozen=True)
@@ -370,11 +370,13 @@ def joint_paths(
         return years, {}
     augmented = _with_pseudo(panel, r, years, pure)
     designs = component_designs(augmented, max(horizon, panel.end_year), level_means(panel))
-    real = np.arange(panel.z.size)
+    layout = block_layout(augmented, designs)
     with threadpool_limits(limits=1, user_api="blas"):
         latent = np.concatenate(
             [
-                _conditional(panel, augmented, designs, real, {k: v[i : i + PATH_CHUNK] for k, v in flat.items()}, rng)
+                conditional_draws(
+                    panel, augmented, designs, layout, {k: v[i : i + PATH_CHUNK] for k, v in flat.items()}, rng
+                )
                 for i in range(0, n_chain * n_draw, PATH_CHUNK)
             ]
         )
@@ -409,25 +411,81 @@ def _with_pseudo(panel: JointPanel, r: int, years: np.ndarray, pure: list[int]) 
     )
 
 
-def _conditional(panel, augmented, designs, real, draws: dict, rng) -> np.ndarray:
-    """Per draw: the pseudo-figures (noise-free components) drawn given the real figures."""
-    n = draws["phi"].shape[0]
+def conditional_draws(panel, augmented, designs, layout: Blocks, draws: dict, rng) -> np.ndarray:
+    """Per draw: the pseudo-figures drawn given the real figures, by Matheron's rule (structured, no N x N matrix).
+
+    With f a draw from the joint prior of (figures with their noise, pseudo-figures),
+    f_p + K_pa K_aa^-1 (z - f_a) is a draw from the conditional. The prior draw is
+    L_B e1 + V e2 (blocks' Cholesky factors and the low-rank factor); K_aa^-1 applies
+    through Woodbury; K_pa w = V_p (V_a' w) + (blocks)_pa w. `rng` may be None for the
+    conditional mean (e1 = e2 = 0, used by the tests).
+    """
+    n, n_real = draws["phi"].shape[0], panel.z.size
     noise2 = np.zeros((n, augmented.z.size))
-    noise2[:, real] = (draws["sigma_obs"][:, panel.indicator_idx] * designs[0].noise_factor[real]) ** 2
-    cov = joint_covariance(augmented, designs, draws, noise2)
-    mean = figure_mean(augmented, designs, draws["growth_long_run"])
+    noise2[:, :n_real] = (draws["sigma_obs"][:, panel.indicator_idx] * designs[0].noise_factor[:n_real]) ** 2
+    v = _low_rank_draws(augmented, designs, draws)  # (n, N + P, M)
+    blocks = _block_draws(layout, draws["sigma_walk"], noise2)  # per region: (rows, (n, m, m))
+    prior = figure_mean(augmented, designs, draws["growth_long_run"])
+    if rng is not None:
+        prior = prior + (v @ rng.standard_normal((n, v.shape[2], 1)))[:, :, 0]
+        for rows, block in blocks:
+            prior[:, rows] += (np.linalg.cholesky(block) @ rng.standard_normal((n, rows.size, 1)))[:, :, 0]
     value = np.tile(panel.z, (n, 1))
     bound = np.flatnonzero(panel.kind == LOWER_BOUND)
     if bound.size:
         value[:, bound] += draws["bound_excess"]
-    pseudo = np.arange(panel.z.size, augmented.z.size)
-    cov_rr, cov_pr = cov[:, real][:, :, real], cov[:, pseudo][:, :, real]
-    rhs = np.concatenate([(value - mean[:, real])[:, :, None], cov_pr.transpose(0, 2, 1)], axis=2)
-    solved = np.linalg.solve(cov_rr, rhs)
-    post_mean = mean[:, pseudo] + np.einsum("npk,nk->np", cov_pr, solved[:, :, 0])
-    post_cov = cov[:, pseudo][:, :, pseudo] - cov_pr @ solved[:, :, 1:]
-    w, vec = np.linalg.eigh(0.5 * (post_cov + post_cov.transpose(0, 2, 1)))
-    return post_mean + np.einsum("nij,nj->ni", vec, np.sqrt(np.clip(w, 0.0, None)) * rng.standard_normal(w.shape))
+    real_blocks = [(rows[rows < n_real], block[:, rows < n_real][:, :, rows < n_real]) for rows, block in blocks]
+    w = _woodbury_solve(real_blocks, v[:, :n_real], value - prior[:, :n_real])
+    cross = (v[:, n_real:] @ (v[:, :n_real].transpose(0, 2, 1) @ w[:, :, None]))[:, :, 0]
+    for rows, block in blocks:
+        mine, theirs = rows >= n_real, rows < n_real
+        if mine.any() and theirs.any():
+            cross[:, rows[mine] - n_real] += (block[:, mine][:, :, theirs] @ w[:, rows[theirs], None])[:, :, 0]
+    return prior[:, n_real:] + cross
+
+
+def _low_rank_draws(panel: JointPanel, designs: list[Design], draws: dict) -> np.ndarray:
+    """V per draw (numpy twin of `_low_rank`)."""
+    columns = []
+    for k, d in enumerate(designs):
+        a = panel.loads(k)[:, None]
+        size = d.lag.shape[0]
+        steps = np.subtract.outer(np.arange(size), np.arange(size))
+        phi, sigma = draws["phi"][:, k, None, None], draws["sigma_common"][:, k, None, None]
+        chol = sigma * phi ** np.clip(steps, 0, None) * (steps >= 0)
+        chol[:, :, 0] /= np.sqrt(1.0 - phi[:, :, 0] ** 2)
+        columns.append((a * d.growth_years)[None] @ chol)
+        columns.append((a * d.steps[:, None] * (d.members @ d.ancestors))[None] * draws["tau"][:, k, None, :])
+    return np.concatenate(columns, axis=2)
+
+
+def _block_draws(layout: Blocks, sigma_walk: np.ndarray, noise2: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per region: its figures and, per draw, its block of the module docstring (numpy twin of `_block_values`)."""
+    out = []
+    for r in range(layout.index.shape[0]):
+        m = int(np.sum(layout.index[r] >= 0))
+        if not m:
+            continue
+        rows = layout.index[r, :m]
+        block = np.zeros((sigma_walk.shape[0], m, m))
+        for k in range(layout.same.shape[0]):
+            walk = (sigma_walk[:, k, r] ** 2)[:, None, None]
+            block += LEVEL_SD**2 * layout.same[k, r, :m, :m] + walk * layout.shared_steps[k, r, :m, :m]
+        block[:, np.arange(m), np.arange(m)] += noise2[:, rows]
+        out.append((rows, block))
+    return out
+
+
+def _woodbury_solve(blocks: list, v: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """(B + V V')^-1 u per draw, B block-diagonal with the given (rows, blocks)."""
+    b_u, b_v = np.zeros_like(u), np.zeros_like(v)
+    for rows, block in blocks:
+        if rows.size:
+            solved = np.linalg.solve(block, np.concatenate([u[:, rows, None], v[:, rows]], axis=2))
+            b_u[:, rows], b_v[:, rows] = solved[:, :, 0], solved[:, :, 1:]
+    capacitance = np.eye(v.shape[2]) + v.transpose(0, 2, 1) @ b_v
+    inner = np.linalg.solve(capacitance, v.transpose(0, 2, 1) @ b_u[:, :, None])
+    return b_u - (b_v @ inner)[:, :, 0]
 
 
 def priors_of(scale: str) -> CommonPriors:

@@ -154,6 +154,23 @@ def fit_joint_panel(
     return cached_fit(cache, f"joint-{key[:16]}.nc", fit, refit=refit)
 
 
+_DRAWN: dict[tuple, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+"""A region's joint draw of the identity's indicators, kept for the calls of its other indicators (a few at most)."""
+_DRAWN_KEPT = 6
+
+
+def _region_draws(idata, panel: JointPanel, region: str, horizon: int, key: tuple):
+    """Years and the trajectories of every indicator of the identity for one region, drawn once per fit and seed."""
+    digest, seed, name, cutoff = key
+    memo = (digest, region, horizon)
+    if memo not in _DRAWN:
+        rng = np.random.default_rng(fit_seed(seed, (name, cutoff, horizon, region, "paths")))
+        while len(_DRAWN) >= _DRAWN_KEPT:
+            _DRAWN.pop(next(iter(_DRAWN)))
+        _DRAWN[memo] = joint_paths(idata, panel, region, horizon, rng)
+    return _DRAWN[memo]
+
+
 def forecast_joint(
     history: pd.DataFrame,
     identity: Identity,
@@ -175,15 +192,15 @@ def forecast_joint(
     panel, notes = joint_panel(
         history, identity, regions=regions, cutoff=cutoff, series=series, kinds=observation_kinds
     )
-    fit_key = (identity.name, series_key, cutoff)
-    idata = fit_joint_panel(panel, settings, fit_seed(seed, fit_key), cache=cache, refit=refit)
+    seed_key = (identity.name, series_key, cutoff)
+    idata = fit_joint_panel(panel, settings, fit_seed(seed, seed_key), cache=cache, refit=refit)
+    digest = fit_key(panel, settings, seed)
     diagnostics = check_convergence(idata, [v for v in CHECKED if v in idata.posterior])
     label = "joint: " + " = ".join([identity.indicators[-1], " × ".join(identity.components) + " / 100"])
     for region in regions_wanted:
         if region not in panel.regions:
             continue
-        rng = np.random.default_rng(fit_seed(seed, (identity.name, cutoff, horizon, region, "paths")))
-        years, paths = joint_paths(idata, panel, region, horizon, rng)
+        years, paths = _region_draws(idata, panel, region, horizon, (digest, seed, identity.name, cutoff))
         if indicator not in paths or not _has_figures(panel, region, indicator):
             continue
         out.years[region], out.paths[region] = years, paths[indicator]

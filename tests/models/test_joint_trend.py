@@ -11,8 +11,10 @@ from scipy import stats
 from models.common_trend import PRIORS, build_common_model
 from models.joint_trend import (
     JointPanel,
+    block_layout,
     build_joint_model,
     component_designs,
+    conditional_draws,
     figure_mean,
     joint_covariance,
     joint_paths,
@@ -154,3 +156,39 @@ def test_paths_keep_the_identity_draw_by_draw():
     assert years[-1] == 2024 and set(paths) == set(INDICATORS)
     np.testing.assert_allclose(paths["rd_expenditure"], paths["gdp"] * paths["rd_intensity"] / 100, rtol=1e-10)
     assert np.all(np.isfinite(paths["gdp"])) and paths["gdp"].shape == (1, 40, years.size)
+
+
+def test_conditional_draws_are_the_gaussian_conditional():
+    """Matheron's rule through the blocks and Woodbury: the exact conditional mean (no noise drawn) and, by
+    sampling, the conditional covariance, against the dense formulas."""
+    from models.joint_trend import _with_pseudo
+
+    panel = synthetic_panel()
+    years = np.arange(2014, 2024)
+    augmented = _with_pseudo(panel, 1, years, [0, 1])
+    designs = component_designs(augmented, 2023, level_means(panel))
+    rng = np.random.default_rng(0)
+    n = 3
+    draws = {
+        "phi": rng.uniform(0.5, 0.9, (n, 2)), "sigma_common": rng.uniform(0.02, 0.06, (n, 2)),
+        "growth_long_run": rng.normal(0.05, 0.02, (n, 2)), "tau": rng.uniform(0.01, 0.05, (n, 2, 4)),
+        "sigma_walk": rng.uniform(0.02, 0.05, (n, 2, 4)), "sigma_obs": rng.uniform(0.01, 0.05, (n, 3)),
+        "bound_excess": rng.uniform(0, 0.1, (n, 1)),
+    }  # fmt: skip
+    layout = block_layout(augmented, designs)
+    real, pseudo = np.arange(panel.z.size), np.arange(panel.z.size, augmented.z.size)
+    noise2 = np.zeros((n, augmented.z.size))
+    noise2[:, real] = (draws["sigma_obs"][:, panel.indicator_idx] * designs[0].noise_factor[real]) ** 2
+    cov = joint_covariance(augmented, designs, draws, noise2)
+    mean = figure_mean(augmented, designs, draws["growth_long_run"])
+    value = np.tile(panel.z, (n, 1))
+    value[:, panel.kind == LOWER_BOUND] += draws["bound_excess"]
+    gain = np.linalg.solve(cov[:, real][:, :, real], cov[:, real][:, :, pseudo])  # (n, real, pseudo)
+    want = mean[:, pseudo] + np.einsum("nrp,nr->np", gain, value - mean[:, real])
+    got = conditional_draws(panel, augmented, designs, layout, draws, None)
+    np.testing.assert_allclose(got, want, atol=1e-10)
+    many = {k: np.repeat(v[:1], 6000, axis=0) for k, v in draws.items()}
+    sampled = conditional_draws(panel, augmented, designs, layout, many, np.random.default_rng(1))
+    want_cov = cov[0][np.ix_(pseudo, pseudo)] - cov[0][np.ix_(pseudo, real)] @ gain[0]
+    assert np.abs(np.cov(sampled.T) - want_cov).max() < 0.05 * np.abs(want_cov).max()
+    assert np.abs(sampled.mean(axis=0) - want[0]).max() < 4 * np.sqrt(np.diag(want_cov).max() / 6000)
