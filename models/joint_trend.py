@@ -28,8 +28,10 @@ regions per component), so the likelihood uses Woodbury's identity
 Paths are drawn after sampling from the exact Gaussian conditional of noise-free
 *pseudo-figures* of G and I (region, year up to the horizon) given the figures, on
 a year grid extended to the horizon (the stationary AR(1) of the common growth and
-the walks continue by the same law). Reported G and I add their indicators' noise;
-S = G I / 100 is computed from them, so the identity holds draw by draw.
+the walks continue by the same law). Drawn figures add noise so that the indicators
+named by `JointPanel.reported_noise` carry exactly their own fitted noise (R&D spending
+and intensity, the targets' usual subjects) and the third follows by the identity
+(GDP = 100 S / I), so it holds draw by draw.
 
 Levels: each region's component level at its first year with a figure loading on the
 component has prior Normal(m, LEVEL_SD); m is the region's earliest pure figure of
@@ -97,6 +99,9 @@ class JointPanel:
     components: tuple[str, ...]
     component_priors: tuple[CommonPriors, ...]
     end_year: int
+    reported_noise: tuple[int, ...] = ()
+    """Indicators (as many as components, loadings invertible) whose drawn figures carry their own noise; the
+    others follow from them by the identity. Default: the indicators that read one component each."""
 
     def __post_init__(self):
         if np.any(self.kind == PROXY):
@@ -381,8 +386,9 @@ def joint_paths(
             ]
         )
     by_component = latent.reshape(latent.shape[0], len(pure), years.size)
-    noise = flat["sigma_obs"][:, pure][:, :, None] * rng.standard_normal(by_component.shape)
-    reported = by_component + noise
+    noisy = list(panel.reported_noise) or pure
+    noise = flat["sigma_obs"][:, noisy][:, :, None] * rng.standard_normal(by_component.shape)
+    reported = by_component + np.einsum("kj,njy->nky", np.linalg.inv(panel.loadings[noisy].astype(float)), noise)
     out = {}
     for i, name in enumerate(panel.indicators):
         z = panel.constants[i] + np.einsum("k,nky->ny", panel.loadings[i].astype(float), reported)

@@ -43,6 +43,8 @@ class Identity:
     loadings: Mapping[str, tuple[int, ...]]
     constants: Mapping[str, float]
     units: Mapping[str, str]
+    reported_noise: tuple[str, ...] = ()
+    """Indicators whose drawn figures carry their own noise (`models.joint_trend.JointPanel.reported_noise`)."""
 
     @property
     def indicators(self) -> tuple[str, ...]:
@@ -55,6 +57,7 @@ RD_IDENTITY = Identity(
     loadings={"gdp": (1, 0), "rd_intensity": (0, 1), "rd_expenditure": (1, 1)},
     constants={"gdp": 0.0, "rd_intensity": 0.0, "rd_expenditure": -float(np.log(100.0))},
     units={"gdp": "100m_yuan", "rd_intensity": "percent", "rd_expenditure": "100m_yuan"},
+    reported_noise=("rd_intensity", "rd_expenditure"),
 )
 IDENTITIES = (RD_IDENTITY,)
 
@@ -111,6 +114,7 @@ def joint_panel(
         components=identity.components,
         component_priors=tuple(priors_of(log_prior[identity.units[c]]) for c in identity.components),
         end_year=int(cutoff if cutoff is not None else rows["year"].max()),
+        reported_noise=tuple(identity.indicators.index(n) for n in identity.reported_noise),
     )
     return panel, {r: notes.get(r, []) for r in names}
 

@@ -3,6 +3,8 @@ against the dense one, the level means, the identity held draw by draw, and that
 component reproduces the common-growth model. All panels here are SYNTHETIC, made up for
 the tests."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytensor
 import pytest
@@ -152,10 +154,11 @@ def test_paths_keep_the_identity_draw_by_draw():
         prior = pm.sample_prior_predictive(draws=40, random_seed=1)
     posterior = prior.prior.isel(draw=slice(0, 40))
     idata = az.InferenceData(posterior=posterior)
-    years, paths = joint_paths(idata, panel, "b", 2024, np.random.default_rng(0))
-    assert years[-1] == 2024 and set(paths) == set(INDICATORS)
-    np.testing.assert_allclose(paths["rd_expenditure"], paths["gdp"] * paths["rd_intensity"] / 100, rtol=1e-10)
-    assert np.all(np.isfinite(paths["gdp"])) and paths["gdp"].shape == (1, 40, years.size)
+    for noisy in ((), (1, 2)):  # noise on GDP and intensity, or on intensity and spending
+        years, paths = joint_paths(idata, replace(panel, reported_noise=noisy), "b", 2024, np.random.default_rng(0))
+        assert years[-1] == 2024 and set(paths) == set(INDICATORS)
+        np.testing.assert_allclose(paths["rd_expenditure"], paths["gdp"] * paths["rd_intensity"] / 100, rtol=1e-10)
+        assert np.all(np.isfinite(paths["gdp"])) and paths["gdp"].shape == (1, 40, years.size)
 
 
 def test_conditional_draws_are_the_gaussian_conditional():
