@@ -1,17 +1,18 @@
-"""The array engine: many runs of the ladder model at once, as a structure of arrays.
+"""The array engine: many runs of the ladder model at once, one record per firm.
 
-Every firm of every run is one entry of the arrays in a state dict (`kernel.STATE`,
-dtypes in `DTYPES`, the smallest that hold each attribute) plus ``run``, its run
-index; firms are kept sorted by run. One year does what `model.LadderModel.step`
-does, for all runs together: the events of `kernel.YEAR` in that order (`_Year`), and the
-firm step is `kernel.step_firms` (the same function `agents.Firm.step` calls for one firm)::
+Every firm of every run is one record of a structured array (`kernel.STATE_DTYPE`,
+the smallest dtype for each attribute, `DTYPES`) plus ``run``, its run index; firms
+are kept sorted by run. One year does what `model.LadderModel.step` does, for all
+runs together: the events of `kernel.YEAR` in that order (`_Year`), and the firm step
+is `kernel.step_bits`, the compiled loop over firms that `agents.Firm.step` runs on
+its one firm, with each run's row of rates (`kernel.params_table`)::
 
     policy      = active_levers(levers, year)
     fund        : fund_per_firm(guidance_fund, candidates of the run, k) to each candidate
     intake      : n_r = min(N_sme_r, stochastic_round(reserve_wanted(N_sme_r, ...)));
                   the n_r SMEs of run r with the smallest eligibility gap (ties at random)
     vouchers    : voucher_probability(policy, eligible firms of run r, k)
-    firms       : alive, events = step_firms(state, params[run], policy, year, ...);
+    firms       : event bits = step_bits(state, params table, policy, year, ..., run);
                   exits by the alive mask (compaction)
     entries     : Poisson(entry_means(params_r, ...)) startups and move-ins per run,
                   drawn by `population.build_population`, placed after their run's survivors
@@ -38,54 +39,10 @@ from models.ladder.params import LadderParams
 from models.ladder.population import build_population, empty_population
 from models.ladder.rules import Stage
 
-DTYPES: dict[str, type] = {
-    "stage": np.int8,
-    "age": np.int16,
-    "staff": np.float64,
-    "tech_staff_share": np.float32,
-    "revenue": np.float64,
-    "assets": np.float64,
-    "asset_ratio": np.float32,
-    "rd_propensity": np.float32,
-    "rd_spend": np.float64,
-    "rd_ratio": np.float64,
-    "ip_count": np.int32,
-    "high_tech_revenue_share": np.float32,
-    "manufacturing": np.bool_,
-    "growth_effect": np.float32,
-    "profit_margin": np.float32,
-    "cert_year": np.float32,
-    "revenue_history": np.float32,
-    "reserve_years": np.int8,
-    "fund_injection": np.float32,
-    "last_growth": np.float32,
-}
-"""Storage dtype of each state array (float32 holds shares, effects and calendar years exactly enough)."""
+DTYPES: dict[str, np.dtype] = {name: kernel.STATE_DTYPE[name].base for name in kernel.STATE}
+"""Storage dtype of each attribute of a firm record (`kernel.STATE_DTYPE`)."""
 
 N_STAGES = len(Stage)
-_POPULATION_FIELDS = (
-    "rd_ratio_mean",
-    "rd_ratio_sd",
-    "manufacturing_share",
-    "revenue_growth_firm_sd",
-    "revenue_growth_mean",
-    "revenue_growth_sd",
-    "profit_margin_mean",
-    "profit_margin_sd",
-    "sme_pass_mark",
-    "rd_bunching_gap",
-)
-
-
-def as_state(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Kernel state from `population.build_population` arrays (R&D ratio derived, timers at 0)."""
-    n = len(arrays["stage"])
-    s = {name: np.asarray(arrays[name]) for name in arrays}
-    s["rd_ratio"] = s["rd_spend"] / s["revenue"]
-    s["reserve_years"] = np.zeros(n)
-    s["fund_injection"] = np.zeros(n)
-    s["last_growth"] = np.zeros(n)
-    return {name: s[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
 
 
 class _Batch:
@@ -95,16 +52,10 @@ class _Batch:
         self.n_runs, self.k = len(params), firm_scale
         self.params = list(params)
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
-        table = {name: np.array([getattr(p, name) for p in params]) for name in LadderParams.__dataclass_fields__}
-        self.per_run = SimpleNamespace(**table)
-        self.varying = [name for name, values in table.items() if (values != values[0]).any()]
-        self.constant = {name: float(values[0]) for name, values in table.items() if name not in self.varying}
-        self.state = as_state(empty_population())
-        self.run = np.zeros(0, dtype=np.int16 if self.n_runs <= np.iinfo(np.int16).max else np.int32)
-
-    def firm_params(self) -> SimpleNamespace:
-        """Parameters per firm: a scalar where every run shares the value, else gathered by run."""
-        return SimpleNamespace(**self.constant, **{n: getattr(self.per_run, n)[self.run] for n in self.varying})
+        self.table = kernel.params_table(self.params)
+        self.per_run = SimpleNamespace(**{name: self.table[name] for name in self.table.dtype.names})
+        self.state = kernel.new_state(empty_population())
+        self.run = np.zeros(0, dtype=np.int32)
 
     def per_run_count(self, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.run[mask], minlength=self.n_runs)
@@ -118,8 +69,8 @@ class _Batch:
         for r, counts in enumerate(counts_by_run):
             wanted = {name: int(n) for name, n in counts.items() if n}
             if wanted:
-                entrants.append(as_state(build_population(wanted, year, self.params[r], self.rngs[r])))
-                n_new[r] = len(entrants[-1]["stage"])
+                entrants.append(kernel.new_state(build_population(wanted, year, self.params[r], self.rngs[r])))
+                n_new[r] = entrants[-1].size
         if alive is None or alive.all():
             kept = None
             kept_run = self.run
@@ -137,12 +88,9 @@ class _Batch:
         total = int(start[-1])
         gather = np.zeros(total, dtype=np.int64)  # entrant rows gather row 0, then get overwritten
         gather[dest_kept] = np.arange(self.run.size) if kept is None else kept
-        state = {}
-        for name, old in self.state.items():
-            out = np.take(old, gather, axis=0) if old.size else np.empty((total, *old.shape[1:]), dtype=old.dtype)
-            if entrants:
-                out[dest_new] = np.concatenate([e[name] for e in entrants])
-            state[name] = out
+        state = np.take(self.state, gather) if self.state.size else np.empty(total, dtype=self.state.dtype)
+        if entrants:
+            state[dest_new] = np.concatenate(entrants)
         run = np.take(self.run, gather) if self.run.size else np.empty(total, dtype=self.run.dtype)
         run[dest_new] = np.repeat(new_runs, n_new[new_runs]).astype(self.run.dtype)
         self.state, self.run = state, run
@@ -176,7 +124,7 @@ class _Year:
         n = b.per_run_count(candidate)
         self.tally["fund_candidates"] = n
         per_firm = kernel.fund_per_firm(policy["guidance_fund"], n, b.k) if policy["guidance_fund"] > 0 else 0 * n
-        s["fund_injection"] = np.where(candidate, per_firm[b.run], 0.0).astype(DTYPES["fund_injection"])
+        s["fund_injection"] = np.where(candidate, per_firm[b.run], 0.0)
 
     def _admit_to_reserve(self) -> None:
         """The n_r SMEs of each run with the smallest `rules.hte_eligibility_gap` enter the pool."""
@@ -206,19 +154,19 @@ class _Year:
     def _offer_vouchers(self) -> None:
         b, s = self.b, self.b.state
         eligible = b.per_run_count((s["stage"] >= int(Stage.STARTUP)) & (s["stage"] <= int(Stage.RESERVE)))
-        self.voucher = kernel.voucher_probability(self.policy, eligible, b.k)[b.run]
+        self.voucher = kernel.voucher_probability(self.policy, eligible, b.k)
 
     def _step_firms(self) -> None:
-        b, s, policy, tally = self.b, self.b.state, self.policy, self.tally
+        b, policy, tally = self.b, self.policy, self.tally
         z, u = b.draw(kernel.N_NORMALS, normal=True), b.draw(kernel.N_UNIFORMS, normal=False)
-        self.alive, events = kernel.step_firms(s, b.firm_params(), policy, self.year, self.voucher, z, u)
-        for name, happened in events.items():
-            tally[name] = b.per_run_count(happened)
+        bits = kernel.step_bits(b.state, b.table, policy, self.year, self.voucher, z, u, b.run)
+        self.alive = (bits & (kernel.CLOSED | kernel.MOVED_AWAY)) == 0
+        for e, name in enumerate(kernel.EVENTS):
+            tally[name] = b.per_run_count((bits >> e) & 1 == 1)
         tally["reward_outlay"] = (
             tally["new_certifications"] * policy["certification_reward"]
             + tally["recertifications"] * policy["recertification_reward"]
         )
-        b.state = {name: s[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
 
     def _enter(self) -> None:
         b = self.b
@@ -284,8 +232,7 @@ def run_batch(
     b = _Batch(params, seeds, int(firm_scale))
     agents = {name: round(count / b.k) for name, count in stage_counts.items()}
     b.renew(None, [agents] * b.n_runs, start_year)
-    kernel.choose_rd(b.state, b.firm_params(), active_levers(levers, start_year))
-    b.state = {name: b.state[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
+    kernel.choose_rd_all(b.state, b.table, active_levers(levers, start_year), b.run)
     stage = b.state["stage"]
     base = (
         b.k * b.per_run_count(kernel.is_registered(stage)),
