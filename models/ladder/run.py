@@ -188,7 +188,7 @@ class Job:
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-RESULTS_VERSION = "1"
+RESULTS_VERSION = "2"
 """Bump when a change alters any run's numbers (so saved batches of an interrupted ensemble are not reused)."""
 
 
