@@ -32,7 +32,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from models.ladder import kernel, rules
+from models.ladder import census, kernel, rules
 from models.ladder.levers import LeverSetting, active_levers, check_settings
 from models.ladder.model import COLUMNS, EVENT_COLUMNS, STAGE_COLUMNS
 from models.ladder.params import LadderParams
@@ -56,6 +56,7 @@ class _Batch:
         self.per_run = SimpleNamespace(**{name: self.table[name] for name in self.table.dtype.names})
         self.state = kernel.new_state(empty_population())
         self.run = np.zeros(0, dtype=np.int32)
+        self.stages = np.zeros((self.n_runs, N_STAGES), dtype=np.int64)
 
     def per_run_count(self, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.run[mask], minlength=self.n_runs)
@@ -127,42 +128,34 @@ class _Year:
         s["fund_injection"] = np.where(candidate, per_firm[b.run], 0.0)
 
     def _admit_to_reserve(self) -> None:
-        """The n_r SMEs of each run with the smallest `rules.hte_eligibility_gap` enter the pool."""
+        """The n_r SMEs of each run with the smallest `rules.hte_eligibility_gap` enter the pool (ties at random)."""
         b, s = self.b, self.b.state
         sme = np.flatnonzero(s["stage"] == int(Stage.TECH_SME))
-        run = b.run[sme]
-        n_sme = np.bincount(run, minlength=b.n_runs)
+        n_sme = b.stages[:, int(Stage.TECH_SME)]
         bounds = np.concatenate([[0], np.cumsum(n_sme)])
-        rounding, ties = np.zeros(b.n_runs), np.empty(sme.size)
-        for r, rng in enumerate(b.rngs):
-            if n_sme[r]:
-                rounding[r] = rng.random()
-                ties[bounds[r] : bounds[r + 1]] = rng.random(n_sme[r])
         wanted = kernel.reserve_wanted(n_sme, b.per_run.reserve_intake_rate, self.policy, b.k)
-        n = np.minimum(n_sme, kernel.stochastic_round(wanted, rounding)) * (n_sme > 0)
-        columns = ("age", "rd_spend", "revenue", "tech_staff_share", "ip_count", "high_tech_revenue_share")
-        gap = rules.hte_eligibility_gap(*(s[c][sme] for c in columns))
-        order = np.argsort(ties)  # (run, gap, random): stable sorts by gap, then by run, of a random order
-        order = order[np.argsort(gap[order], kind="stable")]
-        order = order[np.argsort(run[order], kind="stable")]
-        rank = np.empty(sme.size, dtype=np.int64)
-        rank[order] = np.arange(sme.size) - bounds[run[order]]
-        chosen = sme[rank < n[run]]
+        gap = census.eligibility_gaps(s, sme)
+        n, chosen = np.zeros(b.n_runs, dtype=np.int64), []
+        for r in np.flatnonzero(n_sme):
+            rng, lo, hi = b.rngs[r], bounds[r], bounds[r + 1]
+            n[r] = min(n_sme[r], kernel.stochastic_round(wanted[r], rng.random()))
+            chosen.append(lo + _smallest(gap[lo:hi], rng.random(n_sme[r]), n[r]))
+        chosen = sme[np.concatenate(chosen)] if chosen else sme[:0]
         s["stage"][chosen], s["reserve_years"][chosen] = int(Stage.RESERVE), 0
         self.tally["reserve_intake"] = n
 
     def _offer_vouchers(self) -> None:
-        b, s = self.b, self.b.state
-        eligible = b.per_run_count((s["stage"] >= int(Stage.STARTUP)) & (s["stage"] <= int(Stage.RESERVE)))
+        b = self.b
+        eligible = b.stages[:, int(Stage.STARTUP) : int(Stage.RESERVE) + 1].sum(axis=1)
         self.voucher = kernel.voucher_probability(self.policy, eligible, b.k)
 
     def _step_firms(self) -> None:
         b, policy, tally = self.b, self.policy, self.tally
         z, u = b.draw(kernel.N_NORMALS, normal=True), b.draw(kernel.N_UNIFORMS, normal=False)
-        bits = kernel.step_bits(b.state, b.table, policy, self.year, self.voucher, z, u, b.run)
+        counts = np.zeros((b.n_runs, len(kernel.EVENTS)), dtype=np.int64)
+        bits = kernel.step_bits(b.state, b.table, policy, self.year, self.voucher, z, u, b.run, counts)
         self.alive = (bits & (kernel.CLOSED | kernel.MOVED_AWAY)) == 0
-        for e, name in enumerate(kernel.EVENTS):
-            tally[name] = b.per_run_count((bits >> e) & 1 == 1)
+        tally |= {name: counts[:, e] for e, name in enumerate(kernel.EVENTS)}
         tally["reward_outlay"] = (
             tally["new_certifications"] * policy["certification_reward"]
             + tally["recertifications"] * policy["recertification_reward"]
@@ -187,14 +180,25 @@ def _step(b: _Batch, policy: Mapping[str, float], year: int, base: tuple) -> dic
     return this_year.tally
 
 
+def _smallest(key: np.ndarray, ties: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the `n` smallest (key, tie) pairs: every key below the n-th smallest, then the
+    ones equal to it in the order of their ties (the first n of a sort by (key, tie), without the sort)."""
+    if n >= key.size:
+        return np.arange(key.size)
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    kth = np.partition(key, n - 1)[n - 1]
+    below, at = np.flatnonzero(key < kth), np.flatnonzero(key == kth)
+    return np.concatenate([below, at[np.argsort(ties[at], kind="stable")[: n - below.size]]])
+
+
 def _summarise(b: _Batch, year: int, tally: dict | None) -> np.ndarray:
-    """One row of `model.COLUMNS` per run (as `LadderModel._summarise`)."""
-    s, k, R = b.state, b.k, b.n_runs
-    counts = np.bincount(b.run * N_STAGES + s["stage"], minlength=R * N_STAGES).reshape(R, N_STAGES)
-    certified = kernel.is_certified(s["stage"])
-    small = b.per_run_count(certified & rules.within_sme_size(s["staff"], s["revenue"], s["assets"]))
-    rd = np.bincount(b.run, weights=s["rd_spend"], minlength=R)
-    rd_certified = np.bincount(b.run[certified], weights=s["rd_spend"][certified], minlength=R)
+    """One row of `model.COLUMNS` per run (as `LadderModel._summarise`); keeps the stage counts in
+    ``b.stages`` for the next year's intake and vouchers (the state does not change in between)."""
+    k, R = b.k, b.n_runs
+    counts, small, rd_sums = census.stock(b.state, b.run, R)
+    b.stages = counts
+    rd, rd_certified = rd_sums[:, 0], rd_sums[:, 1]
     row = {"year": np.full(R, year), "n_firms": k * counts.sum(axis=1)}
     row |= {name: k * counts[:, int(stage)] for name, stage in zip(STAGE_COLUMNS, Stage, strict=True)}
     row["hte_certified"] = k * counts[:, int(Stage.HTE) :].sum(axis=1)

@@ -430,12 +430,14 @@ def _entry_points(digest: str):
     numba's cache key includes (`compiled`)."""
 
     @numba.njit(cache=True, nogil=True, error_model="numpy")
-    def step_all(state, params, run, policy, year, voucher_probability, z, u, bits):  # pragma: no cover - compiled
+    def step_all(state, params, run, policy, year, voucher_probability, z, u, bits, counts):  # pragma: no cover
         _ = digest
         levers = policy[0]
         for i in range(state.size):
             r = run[i]
             bits[i] = firm_year(state[i], params[r], levers, year, voucher_probability[r], z[i], u[i])
+            for e in range(len(EVENTS)):
+                counts[r, e] += (bits[i] >> e) & 1
 
     @numba.njit(cache=True, nogil=True, error_model="numpy")
     def choose_rd_all(state, params, run, policy):  # pragma: no cover - compiled
@@ -458,16 +460,17 @@ def _params(params) -> np.ndarray:
 
 
 def step_bits(
-    state: np.ndarray, params, policy: Mapping[str, float], year: int, voucher_probability, z, u, run=None
+    state: np.ndarray, params, policy: Mapping[str, float], year: int, voucher_probability, z, u, run=None, counts=None
 ) -> np.ndarray:
     """One year of every firm of `state` (module docstring), in place; returns each firm's event bits
-    (bit e for ``EVENTS[e]``). ``voucher_probability`` is one value or one per row of `params`."""
+    (bit e for ``EVENTS[e]``). ``voucher_probability`` is one value or one per row of `params`;
+    ``counts`` (rows of `params` x `EVENTS`, int64), if given, gets each row's events added."""
     table = _params(params)
-    vouchers = np.broadcast_to(np.asarray(voucher_probability, dtype=np.float64), (len(table),))
+    vouchers = np.broadcast_to(np.asarray(voucher_probability, dtype=np.float64), (len(table),)).copy()
     bits = np.empty(state.size, dtype=np.int64)
-    z = np.ascontiguousarray(z, dtype=np.float64)
-    u = np.ascontiguousarray(u, dtype=np.float64)
-    _step_all(state, table, _run_index(state, run), policy_record(policy), int(year), vouchers.copy(), z, u, bits)
+    counts = np.zeros((len(table), len(EVENTS)), dtype=np.int64) if counts is None else counts
+    z, u = (np.ascontiguousarray(x, dtype=np.float64) for x in (z, u))
+    _step_all(state, table, _run_index(state, run), policy_record(policy), int(year), vouchers, z, u, bits, counts)
     return bits
 
 
