@@ -2,7 +2,7 @@
 
 A firm's year is `kernel.step_firms` (the one copy of the step, compiled, which also
 runs every firm of every run in `engine`): `Firm.step` hands the kernel its
-attributes as one firm record (`kernel.STATE_DTYPE`) with its own random numbers (4 normals and
+attributes as one firm record (`records.STATE_DTYPE`) with its own random numbers (4 normals and
 6 uniforms from ``model.rng``), then takes the new attributes back, adds the
 events to ``model.tally`` and leaves the model if it closed or moved away.
 The order of events, in brief (equations in `kernel`):
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from models.ladder import kernel, rules
+from models.ladder import kernel, records, rules
 from models.ladder.population import HISTORY_YEARS
 from models.ladder.rules import CERTIFIED_STAGES, Stage
 
@@ -164,16 +164,16 @@ class Firm(mesa.Agent):
         self.load_state(state)
 
     def state(self) -> np.ndarray:
-        """This firm as a kernel state: one record of `kernel.STATE_DTYPE`."""
+        """This firm as a kernel state: one record of `records.STATE_DTYPE`."""
         history = [math.nan] * (HISTORY_YEARS - len(self.revenue_history)) + list(self.revenue_history)
         cert_year = math.nan if self.cert_year is None else float(self.cert_year)
         special = {"stage": int(self.stage), "cert_year": cert_year, "revenue_history": history}
-        values = tuple(special[name] if name in special else getattr(self, name) for name in kernel.STATE)
-        return np.array([values], dtype=kernel.STATE_DTYPE)
+        values = tuple(special[name] if name in special else getattr(self, name) for name in records.STATE)
+        return np.array([values], dtype=records.STATE_DTYPE)
 
     def load_state(self, state: np.ndarray) -> None:
         """Take back the attributes of a kernel state of length one."""
-        values = dict(zip(kernel.STATE, state.item(0), strict=True))
+        values = dict(zip(records.STATE, state.item(0), strict=True))
         for name in _PLAIN_ATTRIBUTES:
             setattr(self, name, values[name])
         self.stage = Stage(values["stage"])
@@ -184,6 +184,6 @@ class Firm(mesa.Agent):
 
 
 _PLAIN_ATTRIBUTES = tuple(
-    n for n in kernel.STATE if n not in ("stage", "cert_year", "revenue_history", "manufacturing")
+    n for n in records.STATE if n not in ("stage", "cert_year", "revenue_history", "manufacturing")
 )
 """Attributes a `Firm` holds as the record does (the others are converted: Stage, None, a deque, the sector)."""

@@ -1,7 +1,7 @@
 """Per-run counts over the firm records of an array batch, compiled: one pass each, no masks.
 
 The array engine (`engine`) keeps the firms of many runs in one structured array
-(`kernel.STATE_DTYPE`), sorted by run, with ``run[i]`` the run of firm i. What a year
+(`records.STATE_DTYPE`), sorted by run, with ``run[i]`` the run of firm i. What a year
 needs per run -- the stage counts and R&D sums `engine._summarise` records, and the
 reserve pool's `rules.hte_eligibility_gap` of the registered SMEs -- is read here in
 one compiled loop over the records, calling the rules themselves (`compiled`).

@@ -1,11 +1,11 @@
 """The array engine: many runs of the ladder model at once, one record per firm.
 
-Every firm of every run is one record of a structured array (`kernel.STATE_DTYPE`,
+Every firm of every run is one record of a structured array (`records.STATE_DTYPE`,
 the smallest dtype for each attribute, `DTYPES`) plus ``run``, its run index; firms
 are kept sorted by run. One year does what `model.LadderModel.step` does, for all
 runs together: the events of `kernel.YEAR` in that order (`_Year`), and the firm step
 is `kernel.step_bits`, the compiled loop over firms that `agents.Firm.step` runs on
-its one firm, with each run's row of rates (`kernel.params_table`)::
+its one firm, with each run's row of rates (`records.params_table`)::
 
     policy      = active_levers(levers, year)
     fund        : fund_per_firm(guidance_fund, candidates of the run, k) to each candidate
@@ -33,15 +33,15 @@ from types import SimpleNamespace
 import numba
 import numpy as np
 
-from models.ladder import census, kernel, rules
+from models.ladder import census, kernel, records, rules
 from models.ladder.levers import LeverSetting, active_levers, check_settings
 from models.ladder.model import COLUMNS, EVENT_COLUMNS, STAGE_COLUMNS
 from models.ladder.params import LadderParams
 from models.ladder.population import build_population, empty_population
 from models.ladder.rules import Stage
 
-DTYPES: dict[str, np.dtype] = {name: kernel.STATE_DTYPE[name].base for name in kernel.STATE}
-"""Storage dtype of each attribute of a firm record (`kernel.STATE_DTYPE`)."""
+DTYPES: dict[str, np.dtype] = {name: records.STATE_DTYPE[name].base for name in records.STATE}
+"""Storage dtype of each attribute of a firm record (`records.STATE_DTYPE`)."""
 
 N_STAGES = len(Stage)
 
@@ -53,9 +53,9 @@ class _Batch:
         self.n_runs, self.k = len(params), firm_scale
         self.params = list(params)
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
-        self.table = kernel.params_table(self.params)
+        self.table = records.params_table(self.params)
         self.per_run = SimpleNamespace(**{name: self.table[name] for name in self.table.dtype.names})
-        self.state = kernel.new_state(empty_population())
+        self.state = records.new_state(empty_population())
         self.run = np.zeros(0, dtype=np.int32)
         self.stages = np.zeros((self.n_runs, N_STAGES), dtype=np.int64)
 
@@ -71,7 +71,7 @@ class _Batch:
         for r, counts in enumerate(counts_by_run):
             wanted = {name: int(n) for name, n in counts.items() if n}
             if wanted:
-                entrants.append(kernel.new_state(build_population(wanted, year, self.params[r], self.rngs[r])))
+                entrants.append(records.new_state(build_population(wanted, year, self.params[r], self.rngs[r])))
                 n_new[r] = entrants[-1].size
         if alive is None or alive.all():
             kept = None

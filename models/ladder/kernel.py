@@ -4,12 +4,12 @@ random numbers passed in.
 `step_firms(state, params, policy, year, voucher_probability, z, u, run)` advances
 every firm of ``state`` by one year and returns which firms are still in the city
 and which events happened. ``state`` is a structured array, one record per firm
-(fields `STATE`, dtypes `STATE_DTYPE`; `new_state` builds it from
+(`records.STATE_DTYPE`; `records.new_state` builds it from
 `population.build_population` arrays). The step loops over the firms once in
 compiled code (numba), each firm through its year in the order below, so no branch
 needs a mask. `agents.Firm.step` calls it on its one firm (a state of length 1);
 `engine` calls it on all firms of all runs at once. ``params`` is a `LadderParams`
-or a table of them (`params_table`, one row per run, ``run[i]`` the row of firm i:
+or a table of them (`records.params_table`, one row per run, ``run[i]`` the row of firm i:
 posterior draws vary by run), ``policy`` the levers in force
 (`levers.active_levers`), ``voucher_probability`` one value or one per run.
 
@@ -62,7 +62,7 @@ How to add or change a rule (the eligibility rules will grow):
    certification, `evaluate_registry` for the registry) with the firm's fields
    (``f.revenue``), rates (``p.name``: a `LadderParams` field) and levers
    (``policy["name"]``: a `levers` lever); a new firm attribute is drawn in
-   `population` (`ATTRIBUTES`) and stored with a dtype in `STATE_DTYPE`;
+   `population` (`ATTRIBUTES`) and stored with a dtype in `records.STATE_DTYPE`;
 3. nothing else: the compiled entry points are keyed on the sources of `rules`,
    `behaviour` and this module (`compiled.sources_digest`), so the next run
    recompiles them once (benchmarks/bench_ladder.py measures the cold compile) and
@@ -73,9 +73,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import astuple, fields
-from functools import lru_cache
+from collections.abc import Mapping
 
 import numba
 import numpy as np
@@ -83,8 +81,8 @@ import numpy as np
 from models.ladder import behaviour as bh
 from models.ladder import rules
 from models.ladder.compiled import compilable, sources_digest
-from models.ladder.params import LadderParams
-from models.ladder.population import ATTRIBUTES, HISTORY_YEARS
+from models.ladder.population import HISTORY_YEARS
+from models.ladder.records import params_table, policy_record
 from models.ladder.rules import Stage
 
 STAFF_GROWTH_ELASTICITY = 0.6
@@ -121,69 +119,6 @@ EVENTS = (
 """Events of a firm-year; the compiled step returns them as bits, bit e for ``EVENTS[e]``."""
 (APPLIED, CERTIFIED, APPLICATION_FAILED, RENEWED, LAPSED, RENEWAL_FAILED) = (1 << e for e in range(6))
 REGISTERED, LEFT_REGISTRY, CLOSED, MOVED_AWAY, VOUCHER_USED = (1 << e for e in range(6, 11))
-
-STATE_DTYPE = np.dtype(
-    [
-        ("stage", np.int8),
-        ("age", np.int16),
-        ("staff", np.float64),
-        ("tech_staff_share", np.float32),
-        ("revenue", np.float64),
-        ("assets", np.float64),
-        ("asset_ratio", np.float32),
-        ("rd_propensity", np.float32),
-        ("rd_spend", np.float64),
-        ("ip_count", np.int32),
-        ("high_tech_revenue_share", np.float32),
-        ("manufacturing", np.bool_),
-        ("growth_effect", np.float32),
-        ("profit_margin", np.float32),
-        ("cert_year", np.float32),
-        ("revenue_history", np.float32, (HISTORY_YEARS,)),
-        ("rd_ratio", np.float64),
-        ("reserve_years", np.int8),
-        ("fund_injection", np.float32),
-        ("last_growth", np.float32),
-    ]
-)
-"""A firm's record: `population.ATTRIBUTES` plus rd_ratio, reserve_years, fund_injection and
-last_growth, each in the smallest dtype that holds it (float32 holds shares, effects and calendar
-years exactly enough). cert_year is NaN without a certificate; revenue_history holds the last
-`HISTORY_YEARS` revenues, oldest first, NaN before birth."""
-STATE = STATE_DTYPE.names
-PARAMS_DTYPE = np.dtype([(f.name, np.float64) for f in fields(LadderParams)])
-"""One row of rates (`LadderParams` fields), as the compiled step reads them."""
-
-
-def new_state(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Firm records from `population.build_population` arrays (R&D ratio derived, timers at 0)."""
-    state = np.zeros(len(arrays["stage"]), dtype=STATE_DTYPE)
-    for name in ATTRIBUTES:
-        state[name] = arrays[name]
-    state["rd_ratio"] = np.asarray(arrays["rd_spend"]) / np.asarray(arrays["revenue"])
-    return state
-
-
-def params_table(params: LadderParams | Sequence[LadderParams]) -> np.ndarray:
-    """Rates as rows of `PARAMS_DTYPE`: one row for a `LadderParams`, one per run for a sequence."""
-    if isinstance(params, LadderParams):
-        return _one_params_row(params)
-    return np.array([astuple(p) for p in params], dtype=PARAMS_DTYPE)
-
-
-@lru_cache(maxsize=64)
-def _one_params_row(params: LadderParams) -> np.ndarray:
-    return np.array([astuple(params)], dtype=PARAMS_DTYPE)
-
-
-def policy_record(policy: Mapping[str, float]) -> np.ndarray:
-    """The levers in force as one record (lever name -> size), as the compiled step reads them."""
-    return _policy_record(tuple(policy.items()))
-
-
-@lru_cache(maxsize=256)
-def _policy_record(items: tuple[tuple[str, float], ...]) -> np.ndarray:
-    return np.array([tuple(v for _, v in items)], dtype=[(k, np.float64) for k, _ in items])
 
 
 # --- the firm-year: one firm record f, rates p, levers policy --------------------------

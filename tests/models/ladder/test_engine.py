@@ -20,7 +20,7 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from models.ladder import LadderModel, LadderParams, LeverSetting, kernel, run_ensemble, run_ladder
+from models.ladder import LadderModel, LadderParams, LeverSetting, kernel, records, run_ensemble, run_ladder
 from models.ladder.engine import DTYPES, run_batch
 from models.ladder.model import COLUMNS
 from models.ladder.population import ATTRIBUTES, HISTORY_YEARS
@@ -92,7 +92,7 @@ def test_one_firm_and_all_firms_take_the_same_step():
         one_alive, one_events = kernel.step_firms(state, model.params, model.policy, year, 0.3, *draws)
         assert one_alive[0] == alive[i]
         assert {k: bool(v[0]) for k, v in one_events.items()} == {k: bool(v[i]) for k, v in events.items()}
-        for k in kernel.STATE:
+        for k in records.STATE:
             np.testing.assert_array_equal(state[k][0], together[k][i], err_msg=k)
     assert events["new_certifications"].any() and events["recertifications"].any() and (~alive).any()
 
@@ -101,7 +101,7 @@ def test_firm_records_keep_their_dtypes():
     cube = run_batch(params=[LadderParams()] * 2, seeds=np.random.SeedSequence(1).spawn(2), **SMALL)
     assert cube.shape == (2, 5, len(COLUMNS))
     arrays = {k: np.ones((3, HISTORY_YEARS) if k == "revenue_history" else 3) for k in ATTRIBUTES}
-    assert kernel.new_state(arrays).dtype == kernel.STATE_DTYPE
+    assert records.new_state(arrays).dtype == records.STATE_DTYPE
     assert {k: np.dtype(t) for k, t in DTYPES.items()}["stage"] == np.int8
 
 
