@@ -21,21 +21,29 @@ default rates, status-quo levers. Printed, all measured in this run on this mach
   libraries included) beside `models.ladder.estimate_memory`'s estimate;
 * the bundled province scenario (scenarios/hebei_ladder.yaml, 1,000 runs at full resolution),
   planned and run as `forecast run` does its ladder part;
-* old against new: the same ensemble run by the engine of an earlier commit (``--baseline``,
-  default the last commit before the speed work; its ``models`` package taken out of git into
-  a temporary folder) and by this tree's, each in a fresh process, one after the other.
+* old against new: the same work done by the ``models`` package of an earlier commit
+  (``--baseline``, default the last commit before the compiled step; taken out of git into a
+  temporary folder, first on PYTHONPATH) and by this tree's, each in a fresh process, one after
+  the other: Langfang at ``--baseline-runs`` runs (agent-steps per second), the Hebei province
+  ensemble (1,000 runs), ``forecast compare`` of the four Langfang ladder scenarios and
+  ``forecast explain`` of langfang_small_to_high, both at their bundled run counts (the whole
+  command, calibration posterior from this tree's cache);
+* the compiled step's cold compile: a fresh process with an empty numba cache against one with
+  the cache filled, each running a two-firm ensemble.
 
 An agent-step is one firm stepped one year: the sum over years t > start of the
 agents alive at the end of t - 1.
 
     python benchmarks/bench_ladder.py [--mesa-runs 1] [--array-runs 20] [--workers 2] [--skip-target]
-                                      [--baseline REV] [--baseline-runs 40] [--skip-memory] [--skip-hebei]
+                                      [--baseline REV] [--baseline-runs 1000] [--skip-memory] [--skip-hebei]
+                                      [--skip-commands] [--skip-compile]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -51,17 +59,24 @@ from models.ladder.run import assemble, ensemble_jobs, estimate_memory
 
 LANGFANG = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}
 START, END, TARGET = 2020, 2025, 1500
-BASELINE = "935f727"
-"""main before the speed work on the array engine (issue 10: the kernel and engine as first written)."""
+BASELINE = "b2d260e"
+"""main before the compiled step (issue 10: the numpy kernel over masks, the numpy population draw)."""
+HEBEI = {"hte": 3174, "tech_sme": 55000, "startup": assumed_startups(55000)}
+"""scenarios/hebei_ladder.yaml's start (2017), one agent per firm."""
+COMMANDS = {
+    "compare": "compare langfang_ladder_baseline langfang_small_to_high langfang_reward_cut langfang_larger_reserve",
+    "explain": "explain langfang_small_to_high --target langfang-2023-high_tech_enterprises --probability 0.95",
+}
+"""`forecast` commands timed old against new, at the scenarios' bundled run counts."""
 ROOT = Path(__file__).resolve().parents[1]
 _TIMED = """
 import json, sys, time
 import resource
 import models.ladder
 from models.ladder import run_ensemble
-counts, runs, workers, end = json.loads(sys.argv[1])
+counts, runs, workers, start, end = json.loads(sys.argv[1])
 t0, c0 = time.perf_counter(), time.process_time()
-ds = run_ensemble(n_runs=runs, seed=1, workers=workers, stage_counts=counts, start_year=2020, end_year=end)
+ds = run_ensemble(n_runs=runs, seed=1, workers=workers, stage_counts=counts, start_year=start, end_year=end)
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
 steps = float(ds["n_firms"].isel(year=slice(0, -1)).sum()) / ds.attrs["firm_scale"]
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -92,34 +107,68 @@ def generator_rates(n: int = 20_000_000) -> tuple[float, float]:
     return n / (t1 - t0), n / (t2 - t1)
 
 
-def timed_in_process(models_root: Path, runs: int, workers: int, counts: dict = LANGFANG, end: int = END) -> dict:
+def timed_in_process(
+    models_root: Path, runs: int, workers: int, counts: dict = LANGFANG, start: int = START, end: int = END, env=None
+) -> dict:
     """One ensemble in a fresh Python whose `models` package is the one under `models_root`."""
-    env = os.environ | {"PYTHONPATH": str(models_root)}
-    argument = json.dumps([counts, runs, workers, end])
+    env = os.environ | {"PYTHONPATH": str(models_root)} | (env or {})
+    argument = json.dumps([counts, runs, workers, start, end])
     done = subprocess.run(
         [sys.executable, "-c", _TIMED, argument], env=env, cwd=models_root, capture_output=True, text=True, check=True
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def old_against_new(revision: str, runs: int, workers: int) -> None:
-    """The same ensemble by the engine at `revision` and by this tree's, printed side by side."""
+def timed_command(models_root: Path, command: str) -> float:
+    """Seconds of one `forecast` command in a fresh Python whose `models` package is under `models_root`."""
+    cache = os.environ.get("PLAN_FORECAST_CACHE", str(ROOT / ".forecast-cache"))
+    env = os.environ | {"PYTHONPATH": str(models_root), "PLAN_FORECAST_CACHE": cache, "NO_COLOR": "1"}
+    with tempfile.TemporaryDirectory() as folder:
+        argv = [sys.executable, "-c", "from forecast.cli import app; app()", *command.split(), "--out", folder + "/out"]
+        t0 = time.perf_counter()
+        subprocess.run(argv, env=env, cwd=folder, capture_output=True, text=True, check=True)
+        return time.perf_counter() - t0
+
+
+def old_against_new(revision: str, runs: int, workers: int, hebei: bool, commands: bool) -> None:
+    """The same work by the `models` package at `revision` and by this tree's, printed side by side."""
     with tempfile.TemporaryDirectory() as folder:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "models"], capture_output=True)
         if archive.returncode:
             print(f"old against new skipped: git archive {revision} failed ({archive.stderr.decode().strip()})\n")
             return
         subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
-        times: dict[str, list[dict]] = {"old": [], "new": []}
-        for _ in range(2):  # alternate, keep each side's faster try: other load on the machine hits both alike
-            times["old"].append(timed_in_process(Path(folder), runs, workers))
-            times["new"].append(timed_in_process(ROOT, runs, workers))
-    old, new = (min(times[k], key=lambda t: t["wall"]) for k in ("old", "new"))
-    print(f"old ({revision}) against new (this tree): Langfang {runs} runs, {workers} worker(s)")
-    print(f"{'':5} {'wall s':>8} {'CPU s (main process)':>21} {'agent-steps/s':>14}")
-    for name, t in (("old", old), ("new", new)):
-        print(f"{name:5} {t['wall']:8.2f} {t['cpu']:21.2f} {t['steps'] / t['wall']:14,.0f}")
-    print(f"new / old: {old['wall'] / new['wall']:.2f}x faster (wall)\n")
+        roots = {"old": Path(folder), "new": ROOT}
+        print(f"old ({revision}) against new (this tree), {workers} worker(s), each in a fresh process")
+        print(f"{'':32} {'old wall s':>10} {'new wall s':>10} {'old CPU s':>10} {'new CPU s':>10} {'new / old':>10}")
+        cases = [(f"Langfang {runs:,} runs", dict(runs=runs, workers=workers))] if runs else []
+        if hebei:
+            cases.append(
+                ("Hebei 1,000 runs (2017->2018)", dict(runs=1000, workers=workers, counts=HEBEI, start=2017, end=2018))
+            )
+        for label, kwargs in cases:
+            t = {side: timed_in_process(root, **kwargs) for side, root in roots.items()}
+            _row(label, t["old"]["wall"], t["new"]["wall"], t["old"]["cpu"], t["new"]["cpu"])
+            rates = [t[side]["steps"] / t[side]["wall"] for side in roots]
+            print(f"{'':32} agent-steps/s: old {rates[0]:,.0f}, new {rates[1]:,.0f} (per wall second)")
+        for name, command in COMMANDS.items() if commands else ():
+            t = {side: timed_command(root, command) for side, root in roots.items()}
+            _row(f"forecast {name}", t["old"], t["new"], math.nan, math.nan)
+        print()
+
+
+def _row(label: str, old_wall: float, new_wall: float, old_cpu: float, new_cpu: float) -> None:
+    cpu = "" if math.isnan(old_cpu) else f"{old_cpu:10.1f} {new_cpu:10.1f}"
+    print(f"{label:32} {old_wall:10.1f} {new_wall:10.1f} {cpu or ' ' * 21} {old_wall / new_wall:9.1f}x")
+
+
+def cold_compile() -> None:
+    """A two-firm ensemble in a fresh process with an empty numba cache, then with the cache filled."""
+    with tempfile.TemporaryDirectory() as folder:
+        tiny = {"hte": 1, "tech_sme": 1}
+        cold, warm = (timed_in_process(ROOT, 1, 1, tiny, env={"NUMBA_CACHE_DIR": folder}) for _ in range(2))
+    print(f"compiled step: {cold['wall']:.1f} s for a two-firm ensemble with an empty numba cache (cold compile),")
+    print(f"{warm['wall']:.1f} s with the cache filled (numba's cache=True: paid once per machine)\n")
 
 
 def on_dask(runs: int, counts: dict, workers: int) -> tuple[object, float, float]:
@@ -189,14 +238,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--skip-target", action="store_true")
     parser.add_argument("--baseline", default=BASELINE, help="git revision of the old engine ('' to skip)")
-    parser.add_argument("--baseline-runs", type=int, default=40)
+    parser.add_argument("--baseline-runs", type=int, default=1000, help="0: no Langfang ensemble old and new")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-hebei", action="store_true")
+    parser.add_argument("--skip-commands", action="store_true", help="no forecast compare / explain, old and new")
+    parser.add_argument("--skip-compile", action="store_true")
     args = parser.parse_args()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"Langfang {START}->{END}, firm_scale 1, start {LANGFANG}, {os.cpu_count()} cores, load average {load}\n")
+    if not args.skip_compile:
+        cold_compile()
     if args.baseline:
-        old_against_new(args.baseline, args.baseline_runs, 1)
+        old_against_new(args.baseline, args.baseline_runs, 1, not args.skip_hebei, not args.skip_commands)
     rates = {}
     for engine, runs in (("mesa", args.mesa_runs), ("array", args.array_runs)):
         ds, seconds = timed_ensemble(engine, runs, LANGFANG)

@@ -1,8 +1,8 @@
 """The firm agent: one firm (or `firm_scale` identical firms) on the cultivation ladder.
 
-A firm's year is `kernel.step_firms` (the one copy of the step, which also runs
-every firm of every run in `engine`): `Firm.step` hands the kernel its
-attributes as arrays of length one with its own random numbers (4 normals and
+A firm's year is `kernel.step_firms` (the one copy of the step, compiled, which also
+runs every firm of every run in `engine`): `Firm.step` hands the kernel its
+attributes as one firm record (`records.STATE_DTYPE`) with its own random numbers (4 normals and
 6 uniforms from ``model.rng``), then takes the new attributes back, adds the
 events to ``model.tally`` and leaves the model if it closed or moved away.
 The order of events, in brief (equations in `kernel`):
@@ -14,7 +14,7 @@ The order of events, in brief (equations in `kernel`):
    the threshold by a firm seeking the certificate (`kernel.choose_rd`);
 4. core IP arrivals, Poisson;
 5. at most one ladder move: a certified firm renews or loses an expiring
-   certificate and takes the gazelle / leading test (`kernel.keep_certificates`);
+   certificate and takes the gazelle / leading test (`kernel.keep_certificate`);
    an uncertified one applies if HTE-eligible, else the registry evaluation
    (`kernel.climb`, `kernel.evaluate_registry`).
 
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from models.ladder import kernel, rules
+from models.ladder import kernel, records, rules
 from models.ladder.population import HISTORY_YEARS
 from models.ladder.rules import CERTIFIED_STAGES, Stage
 
@@ -141,51 +141,49 @@ class Firm(mesa.Agent):
 
     # --- the year ----------------------------------------------------------------
     def step(self) -> None:
-        """One year of this firm's life: `kernel.step_firms` for this one firm."""
+        """One year of this firm's life: `kernel.step_bits` for this one firm."""
         m = self.model
         z = m.rng.standard_normal((1, kernel.N_NORMALS))
         u = m.rng.random((1, kernel.N_UNIFORMS))
         state = self.state()
-        alive, events = kernel.step_firms(state, m.params, m.policy, m.year, m.voucher_probability, z, u)
+        bits = int(kernel.step_bits(state, m.params, m.policy, m.year, m.voucher_probability, z, u)[0])
         self.load_state(state)
-        for name, happened in events.items():
-            m.tally[name] += int(happened[0])
-        m.tally["reward_outlay"] += (
-            int(events["new_certifications"][0]) * m.policy["certification_reward"]
-            + int(events["recertifications"][0]) * m.policy["recertification_reward"]
-        )
-        if not alive[0]:
+        for e, name in enumerate(kernel.EVENTS):
+            m.tally[name] += (bits >> e) & 1
+        m.tally["reward_outlay"] += (bits & kernel.CERTIFIED > 0) * m.policy["certification_reward"] + (
+            bits & kernel.RENEWED > 0
+        ) * m.policy["recertification_reward"]
+        if bits & (kernel.CLOSED | kernel.MOVED_AWAY):
             self.remove()
 
-    def choose_rd(self, allow_voucher: bool = True) -> None:
-        """Set this year's R&D ratio and spending under the policy in force (`kernel.choose_rd`)."""
-        m = self.model
-        u = m.rng.random(1) if allow_voucher else None
+    def choose_rd(self) -> None:
+        """Set the R&D ratio and spending under the policy in force, without a voucher (the start of
+        a run; in later years the step chooses them): `kernel.choose_rd_all` on this firm."""
         state = self.state()
-        used = kernel.choose_rd(state, m.params, m.policy, m.voucher_probability, u)
+        kernel.choose_rd_all(state, self.model.params, self.model.policy)
         self.load_state(state)
-        m.tally["vouchers_used"] += int(used[0])
 
-    def state(self) -> dict[str, np.ndarray]:
-        """This firm as a kernel state (`kernel.STATE`): arrays of length one."""
-        history = np.full((1, HISTORY_YEARS), np.nan)
-        if self.revenue_history:
-            history[0, HISTORY_YEARS - len(self.revenue_history) :] = self.revenue_history
-        values = {name: getattr(self, name) for name in kernel.STATE if name not in ("cert_year", "revenue_history")}
-        state = {name: np.array([value]) for name, value in values.items()}
-        state["stage"] = state["stage"].astype(np.int8)
-        state["cert_year"] = np.array([np.nan if self.cert_year is None else float(self.cert_year)])
-        state["revenue_history"] = history
-        return state
+    def state(self) -> np.ndarray:
+        """This firm as a kernel state: one record of `records.STATE_DTYPE`."""
+        history = [math.nan] * (HISTORY_YEARS - len(self.revenue_history)) + list(self.revenue_history)
+        cert_year = math.nan if self.cert_year is None else float(self.cert_year)
+        special = {"stage": int(self.stage), "cert_year": cert_year, "revenue_history": history}
+        values = tuple(special[name] if name in special else getattr(self, name) for name in records.STATE)
+        return np.array([values], dtype=records.STATE_DTYPE)
 
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
+    def load_state(self, state: np.ndarray) -> None:
         """Take back the attributes of a kernel state of length one."""
-        for name in kernel.STATE:
-            if name in ("stage", "cert_year", "revenue_history", "manufacturing"):
-                continue
-            setattr(self, name, state[name][0].item())
-        self.stage = Stage(int(state["stage"][0]))
-        cert_year = float(state["cert_year"][0])
+        values = dict(zip(records.STATE, state.item(0), strict=True))
+        for name in _PLAIN_ATTRIBUTES:
+            setattr(self, name, values[name])
+        self.stage = Stage(values["stage"])
+        cert_year = values["cert_year"]
         self.cert_year = None if math.isnan(cert_year) else int(cert_year)
-        history = state["revenue_history"][0]
+        history = values["revenue_history"]
         self.revenue_history = deque(history[~np.isnan(history)].tolist(), maxlen=HISTORY_YEARS)
+
+
+_PLAIN_ATTRIBUTES = tuple(
+    n for n in records.STATE if n not in ("stage", "cert_year", "revenue_history", "manufacturing")
+)
+"""Attributes a `Firm` holds as the record does (the others are converted: Stage, None, a deque, the sector)."""

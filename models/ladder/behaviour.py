@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.ladder.compiled import compilable
 from models.ladder.rules import CERTIFICATE_YEARS, Num, statutory_tax_rate
 
 CERTIFICATE_BENEFIT_YEARS = CERTIFICATE_YEARS
@@ -70,28 +71,33 @@ FUND_MAX_RELATIVE_INJECTION = 1.0
 """Injection counted at most up to one year's revenue (assumption)."""
 
 
+@compilable
 def logit(p: Num) -> Num:
     """log(p / (1 - p)), with p clipped to [1e-12, 1 - 1e-12]."""
-    p = np.clip(p, 1e-12, 1 - 1e-12)
+    p = np.minimum(np.maximum(p, 1e-12), 1 - 1e-12)
     return np.log(p) - np.log1p(-p)
 
 
+@compilable
 def expit(x: Num) -> Num:
     """Inverse of `logit`."""
     return 1.0 / (1.0 + np.exp(-x))
 
 
+@compilable
 def hte_tax_saving(profit: Num, staff: Num, assets: Num, hte_tax_rate: Num) -> Num:
     """Yearly income tax saved by HTE status, 10k yuan (0 for loss-making firms)."""
     rate_gap = np.maximum(0.0, statutory_tax_rate(profit, staff, assets) - hte_tax_rate)
     return rate_gap * np.maximum(profit, 0.0)
 
 
+@compilable
 def certification_benefit(reward: Num, annual_tax_saving: Num) -> Num:
     """Reward plus tax saved over the certificate's three years, 10k yuan."""
     return reward + CERTIFICATE_BENEFIT_YEARS * annual_tax_saving
 
 
+@compilable
 def application_probability(
     base_rate: Num,
     reward: Num,
@@ -105,11 +111,13 @@ def application_probability(
     return expit(logit(base_rate) + boost + value_weight * np.log1p(benefit / application_cost))
 
 
+@compilable
 def reduce_failure(p: Num, share: Num, efficacy: Num) -> Num:
     """Raise a success probability by removing ``share * efficacy`` of its failures."""
     return 1.0 - (1.0 - p) * (1.0 - share * efficacy)
 
 
+@compilable
 def reapplication_probability(
     base_rate: Num,
     reward: Num,
@@ -124,6 +132,7 @@ def reapplication_probability(
     return reduce_failure(p, specialist, specialist_efficacy)
 
 
+@compilable
 def pass_probability(
     base: Num,
     eligible: Num,
@@ -137,17 +146,20 @@ def pass_probability(
     return p * eligible
 
 
+@compilable
 def rd_user_cost(tax_rate: Num, super_deduction: Num, voucher_share: Num = 0.0) -> Num:
     """Cost of one yuan of R&D relative to other spending, after tax and vouchers."""
     return (1.0 - tax_rate * (1.0 + super_deduction)) / (1.0 - tax_rate) * (1.0 - voucher_share)
 
 
+@compilable
 def voucher_share(voucher: Num, planned_rd: Num) -> Num:
     """Share of planned R&D a voucher pays for, capped at `VOUCHER_MAX_SHARE`
     (a voucher to a firm with no planned R&D pays the cap)."""
     return np.minimum(VOUCHER_MAX_SHARE, voucher / np.maximum(planned_rd, 1e-9))
 
 
+@compilable
 def rd_ratio_response(
     propensity: Num,
     tax_rate: Num,
@@ -160,12 +172,14 @@ def rd_ratio_response(
     return propensity * (cost / REFERENCE_USER_COST) ** (-elasticity)
 
 
+@compilable
 def bunch_rd_ratio(ratio: Num, threshold: Num, gap: Num, seeking: Num) -> Num:
     """Raise ratios within ``gap`` (relative) below the threshold up to it, for seekers."""
     lift = (seeking > 0) & (ratio < threshold) & (ratio >= threshold * (1.0 - gap))
     return ratio + lift * (threshold - ratio)
 
 
+@compilable
 def revenue_log_growth(
     mean: Num,
     firm_effect: Num,
@@ -179,6 +193,7 @@ def revenue_log_growth(
     return mean + firm_effect + shock + fund_return * relative
 
 
+@compilable
 def exit_probability(
     base: Num,
     specialist: Num = 0.0,
@@ -190,6 +205,7 @@ def exit_probability(
     return base * (1.0 - specialist * specialist_efficacy) * (1.0 - funded * fund_exit_reduction)
 
 
+@compilable
 def expected_ip_arrivals(rd_spend: Num, ip_yield: Num, base_rate: Num = 0.0) -> Num:
     """Mean number of new core IP items in a year (R&D in 10k yuan)."""
     return base_rate + ip_yield * np.maximum(rd_spend, 0.0) / 100.0

@@ -1,17 +1,18 @@
-"""The array engine: many runs of the ladder model at once, as a structure of arrays.
+"""The array engine: many runs of the ladder model at once, one record per firm.
 
-Every firm of every run is one entry of the arrays in a state dict (`kernel.STATE`,
-dtypes in `DTYPES`, the smallest that hold each attribute) plus ``run``, its run
-index; firms are kept sorted by run. One year does what `model.LadderModel.step`
-does, for all runs together: the events of `kernel.YEAR` in that order (`_Year`), and the
-firm step is `kernel.step_firms` (the same function `agents.Firm.step` calls for one firm)::
+Every firm of every run is one record of a structured array (`records.STATE_DTYPE`,
+the smallest dtype for each attribute, `DTYPES`) plus ``run``, its run index; firms
+are kept sorted by run. One year does what `model.LadderModel.step` does, for all
+runs together: the events of `kernel.YEAR` in that order (`_Year`), and the firm step
+is `kernel.step_bits`, the compiled loop over firms that `agents.Firm.step` runs on
+its one firm, with each run's row of rates (`records.params_table`)::
 
     policy      = active_levers(levers, year)
     fund        : fund_per_firm(guidance_fund, candidates of the run, k) to each candidate
     intake      : n_r = min(N_sme_r, stochastic_round(reserve_wanted(N_sme_r, ...)));
                   the n_r SMEs of run r with the smallest eligibility gap (ties at random)
     vouchers    : voucher_probability(policy, eligible firms of run r, k)
-    firms       : alive, events = step_firms(state, params[run], policy, year, ...);
+    firms       : event bits = step_bits(state, params table, policy, year, ..., run);
                   exits by the alive mask (compaction)
     entries     : Poisson(entry_means(params_r, ...)) startups and move-ins per run,
                   drawn by `population.build_population`, placed after their run's survivors
@@ -29,63 +30,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from types import SimpleNamespace
 
+import numba
 import numpy as np
 
-from models.ladder import kernel, rules
+from models.ladder import census, kernel, records, rules
 from models.ladder.levers import LeverSetting, active_levers, check_settings
 from models.ladder.model import COLUMNS, EVENT_COLUMNS, STAGE_COLUMNS
 from models.ladder.params import LadderParams
 from models.ladder.population import build_population, empty_population
 from models.ladder.rules import Stage
 
-DTYPES: dict[str, type] = {
-    "stage": np.int8,
-    "age": np.int16,
-    "staff": np.float64,
-    "tech_staff_share": np.float32,
-    "revenue": np.float64,
-    "assets": np.float64,
-    "asset_ratio": np.float32,
-    "rd_propensity": np.float32,
-    "rd_spend": np.float64,
-    "rd_ratio": np.float64,
-    "ip_count": np.int32,
-    "high_tech_revenue_share": np.float32,
-    "manufacturing": np.bool_,
-    "growth_effect": np.float32,
-    "profit_margin": np.float32,
-    "cert_year": np.float32,
-    "revenue_history": np.float32,
-    "reserve_years": np.int8,
-    "fund_injection": np.float32,
-    "last_growth": np.float32,
-}
-"""Storage dtype of each state array (float32 holds shares, effects and calendar years exactly enough)."""
+DTYPES: dict[str, np.dtype] = {name: records.STATE_DTYPE[name].base for name in records.STATE}
+"""Storage dtype of each attribute of a firm record (`records.STATE_DTYPE`)."""
 
 N_STAGES = len(Stage)
-_POPULATION_FIELDS = (
-    "rd_ratio_mean",
-    "rd_ratio_sd",
-    "manufacturing_share",
-    "revenue_growth_firm_sd",
-    "revenue_growth_mean",
-    "revenue_growth_sd",
-    "profit_margin_mean",
-    "profit_margin_sd",
-    "sme_pass_mark",
-    "rd_bunching_gap",
-)
-
-
-def as_state(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Kernel state from `population.build_population` arrays (R&D ratio derived, timers at 0)."""
-    n = len(arrays["stage"])
-    s = {name: np.asarray(arrays[name]) for name in arrays}
-    s["rd_ratio"] = s["rd_spend"] / s["revenue"]
-    s["reserve_years"] = np.zeros(n)
-    s["fund_injection"] = np.zeros(n)
-    s["last_growth"] = np.zeros(n)
-    return {name: s[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
 
 
 class _Batch:
@@ -95,16 +53,11 @@ class _Batch:
         self.n_runs, self.k = len(params), firm_scale
         self.params = list(params)
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
-        table = {name: np.array([getattr(p, name) for p in params]) for name in LadderParams.__dataclass_fields__}
-        self.per_run = SimpleNamespace(**table)
-        self.varying = [name for name, values in table.items() if (values != values[0]).any()]
-        self.constant = {name: float(values[0]) for name, values in table.items() if name not in self.varying}
-        self.state = as_state(empty_population())
-        self.run = np.zeros(0, dtype=np.int16 if self.n_runs <= np.iinfo(np.int16).max else np.int32)
-
-    def firm_params(self) -> SimpleNamespace:
-        """Parameters per firm: a scalar where every run shares the value, else gathered by run."""
-        return SimpleNamespace(**self.constant, **{n: getattr(self.per_run, n)[self.run] for n in self.varying})
+        self.table = records.params_table(self.params)
+        self.per_run = SimpleNamespace(**{name: self.table[name] for name in self.table.dtype.names})
+        self.state = records.new_state(empty_population())
+        self.run = np.zeros(0, dtype=np.int32)
+        self.stages = np.zeros((self.n_runs, N_STAGES), dtype=np.int64)
 
     def per_run_count(self, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.run[mask], minlength=self.n_runs)
@@ -118,8 +71,8 @@ class _Batch:
         for r, counts in enumerate(counts_by_run):
             wanted = {name: int(n) for name, n in counts.items() if n}
             if wanted:
-                entrants.append(as_state(build_population(wanted, year, self.params[r], self.rngs[r])))
-                n_new[r] = len(entrants[-1]["stage"])
+                entrants.append(records.new_state(build_population(wanted, year, self.params[r], self.rngs[r])))
+                n_new[r] = entrants[-1].size
         if alive is None or alive.all():
             kept = None
             kept_run = self.run
@@ -135,16 +88,13 @@ class _Batch:
         new_runs = np.flatnonzero(n_new)
         dest_new = np.concatenate([start[r] + n_kept[r] + np.arange(n_new[r]) for r in new_runs] or [[]]).astype(int)
         total = int(start[-1])
-        gather = np.zeros(total, dtype=np.int64)  # entrant rows gather row 0, then get overwritten
-        gather[dest_kept] = np.arange(self.run.size) if kept is None else kept
-        state = {}
-        for name, old in self.state.items():
-            out = np.take(old, gather, axis=0) if old.size else np.empty((total, *old.shape[1:]), dtype=old.dtype)
-            if entrants:
-                out[dest_new] = np.concatenate([e[name] for e in entrants])
-            state[name] = out
-        run = np.take(self.run, gather) if self.run.size else np.empty(total, dtype=self.run.dtype)
-        run[dest_new] = np.repeat(new_runs, n_new[new_runs]).astype(self.run.dtype)
+        source = np.arange(self.run.size) if kept is None else kept
+        state, run = np.empty(total, dtype=self.state.dtype), np.empty(total, dtype=self.run.dtype)
+        _place(self.state, source, state, dest_kept)
+        run[dest_kept] = kept_run
+        if entrants:
+            _place(np.concatenate(entrants), np.arange(dest_new.size), state, dest_new)
+            run[dest_new] = np.repeat(new_runs, n_new[new_runs])
         self.state, self.run = state, run
 
     def draw(self, shape_per_firm: int, normal: bool) -> np.ndarray:
@@ -176,49 +126,41 @@ class _Year:
         n = b.per_run_count(candidate)
         self.tally["fund_candidates"] = n
         per_firm = kernel.fund_per_firm(policy["guidance_fund"], n, b.k) if policy["guidance_fund"] > 0 else 0 * n
-        s["fund_injection"] = np.where(candidate, per_firm[b.run], 0.0).astype(DTYPES["fund_injection"])
+        s["fund_injection"] = np.where(candidate, per_firm[b.run], 0.0)
 
     def _admit_to_reserve(self) -> None:
-        """The n_r SMEs of each run with the smallest `rules.hte_eligibility_gap` enter the pool."""
+        """The n_r SMEs of each run with the smallest `rules.hte_eligibility_gap` enter the pool (ties at random)."""
         b, s = self.b, self.b.state
         sme = np.flatnonzero(s["stage"] == int(Stage.TECH_SME))
-        run = b.run[sme]
-        n_sme = np.bincount(run, minlength=b.n_runs)
+        n_sme = b.stages[:, int(Stage.TECH_SME)]
         bounds = np.concatenate([[0], np.cumsum(n_sme)])
-        rounding, ties = np.zeros(b.n_runs), np.empty(sme.size)
-        for r, rng in enumerate(b.rngs):
-            if n_sme[r]:
-                rounding[r] = rng.random()
-                ties[bounds[r] : bounds[r + 1]] = rng.random(n_sme[r])
         wanted = kernel.reserve_wanted(n_sme, b.per_run.reserve_intake_rate, self.policy, b.k)
-        n = np.minimum(n_sme, kernel.stochastic_round(wanted, rounding)) * (n_sme > 0)
-        columns = ("age", "rd_spend", "revenue", "tech_staff_share", "ip_count", "high_tech_revenue_share")
-        gap = rules.hte_eligibility_gap(*(s[c][sme] for c in columns))
-        order = np.argsort(ties)  # (run, gap, random): stable sorts by gap, then by run, of a random order
-        order = order[np.argsort(gap[order], kind="stable")]
-        order = order[np.argsort(run[order], kind="stable")]
-        rank = np.empty(sme.size, dtype=np.int64)
-        rank[order] = np.arange(sme.size) - bounds[run[order]]
-        chosen = sme[rank < n[run]]
+        gap = census.eligibility_gaps(s, sme)
+        n, chosen = np.zeros(b.n_runs, dtype=np.int64), []
+        for r in np.flatnonzero(n_sme):
+            rng, lo, hi = b.rngs[r], bounds[r], bounds[r + 1]
+            n[r] = min(n_sme[r], kernel.stochastic_round(wanted[r], rng.random()))
+            chosen.append(lo + _smallest(gap[lo:hi], rng.random(n_sme[r]), n[r]))
+        chosen = sme[np.concatenate(chosen)] if chosen else sme[:0]
         s["stage"][chosen], s["reserve_years"][chosen] = int(Stage.RESERVE), 0
         self.tally["reserve_intake"] = n
 
     def _offer_vouchers(self) -> None:
-        b, s = self.b, self.b.state
-        eligible = b.per_run_count((s["stage"] >= int(Stage.STARTUP)) & (s["stage"] <= int(Stage.RESERVE)))
-        self.voucher = kernel.voucher_probability(self.policy, eligible, b.k)[b.run]
+        b = self.b
+        eligible = b.stages[:, int(Stage.STARTUP) : int(Stage.RESERVE) + 1].sum(axis=1)
+        self.voucher = kernel.voucher_probability(self.policy, eligible, b.k)
 
     def _step_firms(self) -> None:
-        b, s, policy, tally = self.b, self.b.state, self.policy, self.tally
+        b, policy, tally = self.b, self.policy, self.tally
         z, u = b.draw(kernel.N_NORMALS, normal=True), b.draw(kernel.N_UNIFORMS, normal=False)
-        self.alive, events = kernel.step_firms(s, b.firm_params(), policy, self.year, self.voucher, z, u)
-        for name, happened in events.items():
-            tally[name] = b.per_run_count(happened)
+        counts = np.zeros((b.n_runs, len(kernel.EVENTS)), dtype=np.int64)
+        bits = kernel.step_bits(b.state, b.table, policy, self.year, self.voucher, z, u, b.run, counts)
+        self.alive = (bits & (kernel.CLOSED | kernel.MOVED_AWAY)) == 0
+        tally |= {name: counts[:, e] for e, name in enumerate(kernel.EVENTS)}
         tally["reward_outlay"] = (
             tally["new_certifications"] * policy["certification_reward"]
             + tally["recertifications"] * policy["recertification_reward"]
         )
-        b.state = {name: s[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
 
     def _enter(self) -> None:
         b = self.b
@@ -239,14 +181,33 @@ def _step(b: _Batch, policy: Mapping[str, float], year: int, base: tuple) -> dic
     return this_year.tally
 
 
+@numba.njit(cache=True, nogil=True)
+def _place(source: np.ndarray, rows: np.ndarray, out: np.ndarray, dest: np.ndarray) -> None:  # pragma: no cover
+    """out[dest[j]] = source[rows[j]] for firm records (compiled: numpy copies records of this dtype one by
+    one through a generic path, about 3x slower)."""
+    for j in range(rows.size):
+        out[dest[j]] = source[rows[j]]
+
+
+def _smallest(key: np.ndarray, ties: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the `n` smallest (key, tie) pairs: every key below the n-th smallest, then the
+    ones equal to it in the order of their ties (the first n of a sort by (key, tie), without the sort)."""
+    if n >= key.size:
+        return np.arange(key.size)
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    kth = np.partition(key, n - 1)[n - 1]
+    below, at = np.flatnonzero(key < kth), np.flatnonzero(key == kth)
+    return np.concatenate([below, at[np.argsort(ties[at], kind="stable")[: n - below.size]]])
+
+
 def _summarise(b: _Batch, year: int, tally: dict | None) -> np.ndarray:
-    """One row of `model.COLUMNS` per run (as `LadderModel._summarise`)."""
-    s, k, R = b.state, b.k, b.n_runs
-    counts = np.bincount(b.run * N_STAGES + s["stage"], minlength=R * N_STAGES).reshape(R, N_STAGES)
-    certified = kernel.is_certified(s["stage"])
-    small = b.per_run_count(certified & rules.within_sme_size(s["staff"], s["revenue"], s["assets"]))
-    rd = np.bincount(b.run, weights=s["rd_spend"], minlength=R)
-    rd_certified = np.bincount(b.run[certified], weights=s["rd_spend"][certified], minlength=R)
+    """One row of `model.COLUMNS` per run (as `LadderModel._summarise`); keeps the stage counts in
+    ``b.stages`` for the next year's intake and vouchers (the state does not change in between)."""
+    k, R = b.k, b.n_runs
+    counts, small, rd_sums = census.stock(b.state, b.run, R)
+    b.stages = counts
+    rd, rd_certified = rd_sums[:, 0], rd_sums[:, 1]
     row = {"year": np.full(R, year), "n_firms": k * counts.sum(axis=1)}
     row |= {name: k * counts[:, int(stage)] for name, stage in zip(STAGE_COLUMNS, Stage, strict=True)}
     row["hte_certified"] = k * counts[:, int(Stage.HTE) :].sum(axis=1)
@@ -284,8 +245,7 @@ def run_batch(
     b = _Batch(params, seeds, int(firm_scale))
     agents = {name: round(count / b.k) for name, count in stage_counts.items()}
     b.renew(None, [agents] * b.n_runs, start_year)
-    kernel.choose_rd(b.state, b.firm_params(), active_levers(levers, start_year))
-    b.state = {name: b.state[name].astype(DTYPES[name], copy=False) for name in kernel.STATE}
+    kernel.choose_rd_all(b.state, b.table, active_levers(levers, start_year), b.run)
     stage = b.state["stage"]
     base = (
         b.k * b.per_run_count(kernel.is_registered(stage)),

@@ -1,13 +1,17 @@
-"""The yearly firm step, written once over arrays of firm attributes, with the
+"""The yearly firm step, written once as compiled code over firm records, with the
 random numbers passed in.
 
-`step_firms(s, p, policy, year, voucher_probability, z, u)` advances every firm
-of the structure of arrays ``s`` (dict name -> array, one entry per firm) by one
-year and returns which firms are still in the city and which events happened.
-`agents.Firm.step` calls it with arrays of length 1 (the Mesa reference);
-`engine` calls it for all firms of all runs at once. ``p`` holds the behavioural
-rates (a `LadderParams`, or an object with the same attributes holding one value
-per firm), ``policy`` the levers in force (`levers.active_levers`).
+`step_firms(state, params, policy, year, voucher_probability, z, u, run)` advances
+every firm of ``state`` by one year and returns which firms are still in the city
+and which events happened. ``state`` is a structured array, one record per firm
+(`records.STATE_DTYPE`; `records.new_state` builds it from
+`population.build_population` arrays). The step loops over the firms once in
+compiled code (numba), each firm through its year in the order below, so no branch
+needs a mask. `agents.Firm.step` calls it on its one firm (a state of length 1);
+`engine` calls it on all firms of all runs at once. ``params`` is a `LadderParams`
+or a table of them (`records.params_table`, one row per run, ``run[i]`` the row of firm i:
+posterior draws vary by run), ``policy`` the levers in force
+(`levers.active_levers`), ``voucher_probability`` one value or one per run.
 
 Random numbers (pre-drawn, independent, one row per firm)::
 
@@ -28,6 +32,7 @@ One year of a firm, in order (statutory rules in `rules`, behaviour in `behaviou
     tech, hts += 0.02 z1, 0.02 z2 (clipped to [0, 1]);  propensity *= exp(drift_sd z3)
     closed   iff u_exit <  p_close = exit_probability(base[stage], specialist, ...)
     moved    iff p_close <= u_exit < p_close + move_out_rate [certified]
+    (a firm that closed or moved away stops here; the caller removes it)
     R&D: ratio = min(MAX_RD_RATIO, bunch(rd_ratio_response(propensity, t, s, v)))
     IP += Poisson(ip_base_rate + ip_yield rd / 100)
     certified:   expired -> re-apply (u_decide < p_reapply), pass (u_pass < p_pass),
@@ -41,23 +46,43 @@ One year of a firm, in order (statutory rules in `rules`, behaviour in `behaviou
                              else OUTSIDE at age INCUBATION_YEARS
                  outside:    register iff eligible and u < outside_registration_rate
 
-Exited firms are computed like the others and masked out of every event; the
-caller removes them. The year-level pieces both engines share (stochastic
-rounding, fund split, voucher probability, entry means) are at the end.
+Each line is a ``@compilable`` function of one firm record ``f`` (`grow`, `exits`,
+`choose_rd`, `keep_certificate`, `climb`, `evaluate_registry`, in `firm_year`'s
+order); the rules and behaviour they call are the functions of `rules` and
+`behaviour` themselves, compiled for one firm's scalars. The year-level pieces both
+engines share (stochastic rounding, fund split, voucher probability, entry means)
+are at the end.
+
+How to add or change a rule (the eligibility rules will grow):
+
+1. write it in `rules.py` as one ``@compilable`` function of firm attributes, with
+   operators as the others (numba compiles it for scalars; Python callers pass
+   arrays), and test it there on arrays;
+2. call it from the step function where the decision is taken (e.g. `climb` for
+   certification, `evaluate_registry` for the registry) with the firm's fields
+   (``f.revenue``), rates (``p.name``: a `LadderParams` field) and levers
+   (``policy["name"]``: a `levers` lever); a new firm attribute is drawn in
+   `population` (`ATTRIBUTES`) and stored with a dtype in `records.STATE_DTYPE`;
+3. nothing else: the compiled entry points are keyed on the sources of `rules`,
+   `behaviour` and this module (`compiled.sources_digest`), so the next run
+   recompiles them once (benchmarks/bench_ladder.py measures the cold compile) and
+   caches them again.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Mapping
-from types import SimpleNamespace
 
 import numba
 import numpy as np
-from scipy.stats import poisson
 
 from models.ladder import behaviour as bh
 from models.ladder import rules
-from models.ladder.population import ATTRIBUTES
+from models.ladder.compiled import compilable, sources_digest
+from models.ladder.population import HISTORY_YEARS
+from models.ladder.records import params_table, policy_record
 from models.ladder.rules import Stage
 
 STAFF_GROWTH_ELASTICITY = 0.6
@@ -65,6 +90,10 @@ SHARE_DRIFT_SD = 0.02
 MIN_REVENUE = 10.0
 """Revenue floor, 10k yuan (100,000 yuan), so ratios stay defined."""
 MAX_RD_RATIO = 0.5
+OUTSIDE, STARTUP, TECH_SME, RESERVE, HTE = (
+    int(s) for s in (Stage.OUTSIDE, Stage.STARTUP, Stage.TECH_SME, Stage.RESERVE, Stage.HTE)
+)
+"""Stage codes as plain integers (what compiled code compares with)."""
 VOUCHER_STAGE_CODES = (int(Stage.STARTUP), int(Stage.TECH_SME), int(Stage.RESERVE))
 """Stages that may receive a voucher (consecutive codes)."""
 
@@ -73,9 +102,6 @@ U_EXIT, U_VOUCHER, U_IP, U_DECIDE, U_PASS, U_REGISTER = range(6)
 N_UNIFORMS = 6
 DRAWS_PER_STEP = N_NORMALS + N_UNIFORMS
 """Random numbers one firm-year takes."""
-
-_POISSON_DIRECT_MAX_MEAN = 30.0
-"""Above this mean the inverse Poisson CDF is scipy's (exp(-mean) would lose precision)."""
 
 EVENTS = (
     "applications",
@@ -90,102 +116,24 @@ EVENTS = (
     "exits_moved_away",
     "vouchers_used",
 )
-"""Per-firm event masks `step_firms` returns."""
-
-STATE = (*ATTRIBUTES, "rd_ratio", "reserve_years", "fund_injection", "last_growth")
-"""Keys of a firm state: `population.ATTRIBUTES` plus rd_ratio, reserve_years,
-fund_injection and last_growth. cert_year is NaN without a certificate;
-revenue_history is (n, HISTORY_YEARS), oldest first, NaN before birth."""
+"""Events of a firm-year; the compiled step returns them as bits, bit e for ``EVENTS[e]``."""
+(APPLIED, CERTIFIED, APPLICATION_FAILED, RENEWED, LAPSED, RENEWAL_FAILED) = (1 << e for e in range(6))
+REGISTERED, LEFT_REGISTRY, CLOSED, MOVED_AWAY, VOUCHER_USED = (1 << e for e in range(6, 11))
 
 
-def is_certified(stage: np.ndarray) -> np.ndarray:
-    return stage >= int(Stage.HTE)
+# --- the firm-year: one firm record f, rates p, levers policy --------------------------
+@compilable
+def is_certified(stage):
+    return stage >= HTE
 
 
-def is_registered(stage: np.ndarray) -> np.ndarray:
-    return (stage == int(Stage.TECH_SME)) | (stage == int(Stage.RESERVE))
+@compilable
+def is_registered(stage):
+    return (stage == TECH_SME) | (stage == RESERVE)
 
 
-def hte_eligible(s: Mapping[str, np.ndarray]) -> np.ndarray:
-    """`rules.is_hte_eligible` on the state."""
-    return rules.is_hte_eligible(
-        s["age"], s["rd_spend"], s["revenue"], s["tech_staff_share"], s["ip_count"] > 0, s["high_tech_revenue_share"]
-    )
-
-
-def sme_eligible(s: Mapping[str, np.ndarray], pass_mark) -> np.ndarray:
-    """`rules.is_sme_eligible` on the state (score from `rules.sme_score`)."""
-    score = rules.sme_score(s["tech_staff_share"], s["rd_ratio"], s["ip_count"])
-    return rules.is_sme_eligible(s["staff"], s["revenue"], s["assets"], score, pass_mark, s["tech_staff_share"])
-
-
-def cagr3(history: np.ndarray) -> np.ndarray:
-    """Revenue CAGR over the last three years (NaN where the firm is younger)."""
-    return rules.revenue_cagr(history[:, -1], history[:, 0], history.shape[1] - 1)
-
-
-def poisson_from_uniform(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Inverse Poisson CDF: the smallest k with P(K <= k) > u (so u ~ U[0, 1) gives K ~ Poisson(mean))."""
-    mean = np.asarray(mean, dtype=float)
-    u = np.asarray(u, dtype=float)
-    if mean.shape != u.shape:
-        mean = np.broadcast_to(mean, u.shape)
-    k = np.zeros(u.shape, dtype=np.int64)
-    big = mean > _POISSON_DIRECT_MAX_MEAN
-    if big.any():
-        k[big] = poisson.ppf(u[big], mean[big]).astype(np.int64)
-    _poisson_small(np.ascontiguousarray(mean).ravel(), np.ascontiguousarray(u).ravel(), k.reshape(-1))
-    return k
-
-
-@numba.njit(cache=True, nogil=True)
-def _poisson_small(mean: np.ndarray, u: np.ndarray, k: np.ndarray) -> None:  # pragma: no cover - compiled
-    """k[i] for 0 < mean[i] <= `_POISSON_DIRECT_MAX_MEAN` by summing the pmf until it passes u[i]
-    (one loop a firm, compiled: the pmf's terms are a running product, a numpy loop would redo every
-    firm's sum for the slowest one)."""
-    for i in range(mean.size):
-        m = mean[i]
-        if not (0.0 < m <= _POISSON_DIRECT_MAX_MEAN):
-            continue
-        term = np.exp(-m)
-        cdf, j = term, 0
-        while u[i] >= cdf and j <= 200:  # u within rounding of 1: the tail holds nothing representable
-            j += 1
-            term = term * m / j
-            cdf = cdf + term
-        k[i] = j
-
-
-# --- the firm-year ------------------------------------------------------------------
-def _no_events(firms: np.ndarray, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Event masks for a branch no firm takes (skipping its work: one Mesa firm takes one branch)."""
-    return {name: np.zeros(firms.shape, dtype=bool) for name in names}
-
-
-def grow(s: dict, p, z: np.ndarray) -> None:
-    """Age, revenue, staff, assets, revenue history, shares and R&D propensity (module docstring)."""
-    s["age"] += 1
-    g = bh.revenue_log_growth(
-        p.revenue_growth_mean,
-        s["growth_effect"],
-        p.revenue_growth_sd * z[:, 0],
-        s["fund_injection"],
-        s["revenue"],
-        p.fund_return,
-    )
-    s["last_growth"] = g
-    s["revenue"] = np.maximum(MIN_REVENUE, s["revenue"] * np.exp(g))
-    s["staff"] = np.maximum(1.0, s["staff"] * np.exp(STAFF_GROWTH_ELASTICITY * g))
-    s["assets"] = s["revenue"] * s["asset_ratio"]
-    history = s["revenue_history"]
-    history[:, :-1] = history[:, 1:]
-    history[:, -1] = s["revenue"]
-    s["tech_staff_share"] = np.clip(s["tech_staff_share"] + SHARE_DRIFT_SD * z[:, 1], 0.0, 1.0)
-    s["high_tech_revenue_share"] = np.clip(s["high_tech_revenue_share"] + SHARE_DRIFT_SD * z[:, 2], 0.0, 1.0)
-    s["rd_propensity"] = s["rd_propensity"] * np.exp(p.rd_ratio_drift_sd * z[:, 3])
-
-
-def leave_probabilities(base, certified, funded, p, policy: Mapping[str, float]) -> tuple:
+@compilable
+def leave_probabilities(base, certified, funded, p, policy):
     """(closure, moving away) probabilities of a firm-year: its stage's closure rate `base` after the
     specialist (certified firms) and fund effects, and ``move_out_rate`` for certified firms.
     `exits` draws against them; `meanfield` takes them as expected shares (`funded` a share there)."""
@@ -195,193 +143,283 @@ def leave_probabilities(base, certified, funded, p, policy: Mapping[str, float])
     return p_close, p.move_out_rate * certified
 
 
-def certification_pass_probability(p, policy: Mapping[str, float], reserve):
+@compilable
+def certification_pass_probability(p, policy, reserve):
     """P(a first application passes review): coaching reaches reserve-pool firms only."""
     return bh.pass_probability(
         p.pass_rate, True, coaching=policy["coaching"] * reserve, coaching_efficacy=p.coaching_efficacy
     )
 
 
-def recertification_pass_probability(p, policy: Mapping[str, float], eligible):
+@compilable
+def recertification_pass_probability(p, policy, eligible):
     """P(a re-application passes review): 0 unless HTE-eligible; service specialists remove failures."""
     specialist, efficacy = policy["service_specialists"], p.specialist_efficacy
     return bh.pass_probability(p.recert_pass_rate, eligible, specialist=specialist, specialist_efficacy=efficacy)
 
 
-def exits(s: Mapping, p, policy: Mapping[str, float], u_exit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(closed, moved away): ``u < p_close`` closes, ``p_close <= u < p_close + p_move`` (certified) moves."""
-    base = np.choose(
-        s["stage"],
-        [p.exit_rate_outside, p.exit_rate_startup, p.exit_rate_sme, p.exit_rate_sme] + [p.exit_rate_hte] * 3,
+@compilable
+def hte_eligible(f):
+    """`rules.is_hte_eligible` on firm record `f`."""
+    return rules.is_hte_eligible(
+        f.age, f.rd_spend, f.revenue, f.tech_staff_share, f.ip_count > 0, f.high_tech_revenue_share
     )
-    p_close, p_move = leave_probabilities(base, is_certified(s["stage"]), s["fund_injection"] > 0, p, policy)
-    closed = u_exit < p_close
-    moved = ~closed & (u_exit < p_close + p_move)
-    return closed, moved
 
 
-def choose_rd(
-    s: dict, p, policy: Mapping[str, float], voucher_probability=0.0, u_voucher: np.ndarray | None = None
-) -> np.ndarray:
-    """Set rd_ratio and rd_spend under the policy in force; returns who used a voucher
-    (a startup or registered SME with ``u_voucher < voucher_probability``; none without draws)."""
-    stage, certified = s["stage"], is_certified(s["stage"])
-    profit = s["profit_margin"] * s["revenue"]
-    tax = rules.marginal_tax_rate(profit, s["staff"], s["assets"], certified, policy["income_tax_rate"])
+@compilable
+def sme_eligible(f, pass_mark):
+    """`rules.is_sme_eligible` on firm record `f` (score from `rules.sme_score`)."""
+    score = rules.sme_score(f.tech_staff_share, f.rd_ratio, f.ip_count)
+    return rules.is_sme_eligible(f.staff, f.revenue, f.assets, score, pass_mark, f.tech_staff_share)
+
+
+@compilable
+def poisson_inverse(mean, u):
+    """The smallest k with P(K <= k) > u for K ~ Poisson(mean): u ~ U[0, 1) gives a Poisson draw.
+
+    Sums the pmf upwards from k0 = max(0, floor(mean - 10 sqrt(mean))) (the mass below k0 is under
+    1e-22, beneath a double's resolution of u), its first term from lgamma, then
+    term_k = term_(k-1) mean / k. For mean <= 100, k0 = 0 and the first term is exp(-mean)."""
+    if not mean > 0.0:
+        return 0
+    k = max(0.0, math.floor(mean - 10.0 * math.sqrt(mean)))
+    term = math.exp(-mean + k * math.log(mean) - math.lgamma(k + 1.0))
+    cdf = term
+    last = mean + 20.0 * math.sqrt(mean) + 200.0  # u within rounding of 1: the tail holds nothing representable
+    while u >= cdf and k < last:
+        k += 1.0
+        term = term * mean / k
+        cdf = cdf + term
+    return int(k)
+
+
+@compilable
+def grow(f, p, z):
+    """Age, revenue, staff, assets, revenue history, shares and R&D propensity (module docstring)."""
+    f.age += 1
+    g = bh.revenue_log_growth(
+        p.revenue_growth_mean, f.growth_effect, p.revenue_growth_sd * z[0], f.fund_injection, f.revenue, p.fund_return
+    )
+    f.last_growth = g
+    f.revenue = max(MIN_REVENUE, f.revenue * math.exp(g))
+    f.staff = max(1.0, f.staff * math.exp(STAFF_GROWTH_ELASTICITY * g))
+    f.assets = f.revenue * f.asset_ratio
+    for k in range(HISTORY_YEARS - 1):
+        f.revenue_history[k] = f.revenue_history[k + 1]
+    f.revenue_history[HISTORY_YEARS - 1] = f.revenue
+    f.tech_staff_share = min(1.0, max(0.0, f.tech_staff_share + SHARE_DRIFT_SD * z[1]))
+    f.high_tech_revenue_share = min(1.0, max(0.0, f.high_tech_revenue_share + SHARE_DRIFT_SD * z[2]))
+    f.rd_propensity = f.rd_propensity * math.exp(p.rd_ratio_drift_sd * z[3])
+
+
+@compilable
+def exits(f, p, policy, u_exit):
+    """Leaving bits: ``u < p_close`` closes, ``p_close <= u < p_close + p_move`` (certified) moves away."""
+    stage = f.stage
+    if stage == OUTSIDE:
+        base = p.exit_rate_outside
+    elif stage == STARTUP:
+        base = p.exit_rate_startup
+    elif is_registered(stage):
+        base = p.exit_rate_sme
+    else:
+        base = p.exit_rate_hte
+    p_close, p_move = leave_probabilities(base, is_certified(stage), f.fund_injection > 0, p, policy)
+    if u_exit < p_close:
+        return CLOSED
+    return MOVED_AWAY * (u_exit < p_close + p_move)
+
+
+@compilable
+def choose_rd(f, p, policy, voucher_probability, u_voucher):
+    """Set rd_ratio and rd_spend under the policy in force; returns VOUCHER_USED if a startup or
+    registered SME used a voucher (``u_voucher < voucher_probability``), else 0."""
+    certified = is_certified(f.stage)
+    profit = f.profit_margin * f.revenue
+    tax = rules.marginal_tax_rate(profit, f.staff, f.assets, certified, policy["income_tax_rate"])
     deduction = rules.effective_super_deduction(
-        s["manufacturing"],
-        is_registered(stage),
+        f.manufacturing,
+        is_registered(f.stage),
         policy["rd_super_deduction"],
         policy["rd_super_deduction_manufacturing"],
         policy["rd_super_deduction_tech_sme"],
     )
-    used = np.zeros(stage.shape, dtype=bool)
-    if u_voucher is not None:
-        in_stage = (stage >= min(VOUCHER_STAGE_CODES)) & (stage <= max(VOUCHER_STAGE_CODES))
-        used = in_stage & (u_voucher < voucher_probability)
-    share = bh.voucher_share(used * policy["innovation_voucher_value"], s["rd_propensity"] * s["revenue"])
-    ratio = bh.rd_ratio_response(s["rd_propensity"], tax, deduction, share, p.rd_price_elasticity)
+    in_stage = (f.stage >= VOUCHER_STAGE_CODES[0]) & (f.stage <= VOUCHER_STAGE_CODES[-1])
+    used = in_stage & (u_voucher < voucher_probability)
+    share = bh.voucher_share(used * policy["innovation_voucher_value"], f.rd_propensity * f.revenue)
+    ratio = bh.rd_ratio_response(f.rd_propensity, tax, deduction, share, p.rd_price_elasticity)
     seeking = certified | rules.meets_non_rd_criteria(
-        s["age"], s["tech_staff_share"], s["ip_count"] > 0, s["high_tech_revenue_share"]
+        f.age, f.tech_staff_share, f.ip_count > 0, f.high_tech_revenue_share
     )
-    ratio = bh.bunch_rd_ratio(ratio, rules.hte_rd_threshold(s["revenue"]), p.rd_bunching_gap, seeking)
-    s["rd_ratio"] = np.minimum(ratio, MAX_RD_RATIO)
-    s["rd_spend"] = s["rd_ratio"] * s["revenue"]
-    return used
+    ratio = bh.bunch_rd_ratio(ratio, rules.hte_rd_threshold(f.revenue), p.rd_bunching_gap, seeking)
+    f.rd_ratio = min(ratio, MAX_RD_RATIO)
+    f.rd_spend = f.rd_ratio * f.revenue
+    while rules.rd_ratio(f.rd_spend, f.revenue) < f.rd_ratio:  # rounding: a firm bunched at the threshold meets it
+        f.rd_spend = np.nextafter(f.rd_spend, np.inf)
+    return VOUCHER_USED * used
 
 
-def keep_certificates(s: dict, p, policy: Mapping, year: int, u: np.ndarray, firms: np.ndarray) -> dict:
-    """Certified `firms` (mask): re-certify if expired, else lose the certificate; then the yearly
-    gazelle / leading test for those still certified."""
-    if not firms.any():
-        return _no_events(firms, ("recertifications", "cert_lapsed", "cert_failed"))
-    expired = firms & rules.certificate_expired(s["cert_year"], year)
-    profit = s["profit_margin"] * s["revenue"]
-    saving = bh.hte_tax_saving(profit, s["staff"], s["assets"], policy["income_tax_rate"])
-    specialist = policy["service_specialists"]
-    p_apply = bh.reapplication_probability(
-        p.recert_apply_rate,
-        policy["recertification_reward"],
-        saving,
-        p.application_value_weight,
-        p.application_cost,
-        specialist,
-        p.specialist_efficacy,
-    )
-    lapsed = expired & (u[:, U_DECIDE] >= p_apply)
-    p_pass = recertification_pass_probability(p, policy, hte_eligible(s))
-    failed = expired & ~lapsed & (u[:, U_PASS] >= p_pass)
-    renewed = expired & ~lapsed & ~failed
-    lost = lapsed | failed
-    registers = sme_eligible(s, p.sme_pass_mark) & (u[:, U_REGISTER] < p.sme_renewal_rate)
-    s["cert_year"] = np.where(lost, np.nan, np.where(renewed, year, s["cert_year"])).astype(s["cert_year"].dtype)
-    holding = firms & ~lost
-    gazelle = rules.is_gazelle(True, s["age"], s["revenue"], cagr3(s["revenue_history"]))
-    leading = rules.is_leading(True, s["revenue"], s["rd_ratio"])
-    stage = np.where(lost, np.where(registers, int(Stage.TECH_SME), int(Stage.OUTSIDE)), s["stage"])
-    s["stage"] = np.where(holding, rules.certified_stage(gazelle, leading), stage).astype(s["stage"].dtype)
-    return {"recertifications": renewed, "cert_lapsed": lapsed, "cert_failed": failed}
+@compilable
+def keep_certificate(f, p, policy, year, u):
+    """A certified firm: re-certify if expired, else lose the certificate; then the yearly
+    gazelle / leading test if it still holds one. Returns the event bits."""
+    renewed = 0
+    if rules.certificate_expired(f.cert_year, year):
+        profit = f.profit_margin * f.revenue
+        saving = bh.hte_tax_saving(profit, f.staff, f.assets, policy["income_tax_rate"])
+        p_apply = bh.reapplication_probability(
+            p.recert_apply_rate,
+            policy["recertification_reward"],
+            saving,
+            p.application_value_weight,
+            p.application_cost,
+            policy["service_specialists"],
+            p.specialist_efficacy,
+        )
+        if u[U_DECIDE] >= p_apply:
+            lose_certificate(f, p, u[U_REGISTER])
+            return LAPSED
+        if u[U_PASS] >= recertification_pass_probability(p, policy, hte_eligible(f)):
+            lose_certificate(f, p, u[U_REGISTER])
+            return RENEWAL_FAILED
+        f.cert_year, renewed = year, RENEWED
+    cagr3 = rules.revenue_cagr(f.revenue_history[HISTORY_YEARS - 1], f.revenue_history[0], HISTORY_YEARS - 1)
+    gazelle = rules.is_gazelle(True, f.age, f.revenue, cagr3)
+    f.stage = rules.certified_stage(gazelle, rules.is_leading(True, f.revenue, f.rd_ratio))
+    return renewed
 
 
-def climb(s: dict, p, policy: Mapping, year: int, u: np.ndarray, firms: np.ndarray) -> dict:
-    """Uncertified `firms` (mask): apply and pass if HTE-eligible, else the registry evaluation."""
-    if not firms.any():
-        names = ("applications", "new_certifications", "failed_applications", "registrations", "registry_exits")
-        return _no_events(firms, names)
-    stage = s["stage"]
-    applies, certified = _apply_and_pass(s, p, policy, u, firms & hte_eligible(s))
-    events = evaluate_registry(s, p, u[:, U_REGISTER], firms & ~certified)
-    s["stage"] = np.where(certified, int(Stage.HTE), s["stage"]).astype(stage.dtype)
-    s["cert_year"] = np.where(certified, year, s["cert_year"]).astype(s["cert_year"].dtype)
-    s["reserve_years"] = np.where(certified, 0, s["reserve_years"]).astype(s["reserve_years"].dtype)
-    failed = applies & ~certified
-    return events | {"applications": applies, "new_certifications": certified, "failed_applications": failed}
+@compilable
+def lose_certificate(f, p, u_register):
+    """A lost certificate: TECH_SME if SME-eligible and ``u_register < sme_renewal_rate``, else OUTSIDE."""
+    registers = sme_eligible(f, p.sme_pass_mark) & (u_register < p.sme_renewal_rate)
+    f.stage = TECH_SME if registers else OUTSIDE
+    f.cert_year = np.nan
 
 
-def _apply_and_pass(s: Mapping, p, policy: Mapping, u: np.ndarray, candidates: np.ndarray) -> tuple:
-    """(applies, certified) among HTE-eligible uncertified `candidates` (reserve: boost and coaching)."""
-    if not candidates.any():
-        return candidates, candidates
-    reserve = s["stage"] == int(Stage.RESERVE)
-    profit = s["profit_margin"] * s["revenue"]
-    saving = bh.hte_tax_saving(profit, s["staff"], s["assets"], policy["income_tax_rate"])
-    p_apply = bh.application_probability(
-        p.application_rate,
-        policy["certification_reward"],
-        saving,
-        p.application_value_weight,
-        p.application_cost,
-        p.reserve_application_boost * reserve,
-    )
-    applies = candidates & (u[:, U_DECIDE] < p_apply)
-    return applies, applies & (u[:, U_PASS] < certification_pass_probability(p, policy, reserve))
+@compilable
+def climb(f, p, policy, year, u):
+    """An uncertified firm: apply and pass if HTE-eligible, else the registry evaluation. Returns the event bits."""
+    applied = 0
+    if hte_eligible(f):
+        reserve = f.stage == RESERVE
+        saving = bh.hte_tax_saving(f.profit_margin * f.revenue, f.staff, f.assets, policy["income_tax_rate"])
+        p_apply = bh.application_probability(
+            p.application_rate,
+            policy["certification_reward"],
+            saving,
+            p.application_value_weight,
+            p.application_cost,
+            p.reserve_application_boost * reserve,
+        )
+        if u[U_DECIDE] < p_apply:
+            if u[U_PASS] < certification_pass_probability(p, policy, reserve):
+                f.stage, f.cert_year, f.reserve_years = HTE, year, 0
+                return APPLIED | CERTIFIED
+            applied = APPLIED | APPLICATION_FAILED
+    return applied | evaluate_registry(f, p, u[U_REGISTER])
 
 
-def evaluate_registry(s: dict, p, u: np.ndarray, firms: np.ndarray) -> dict:
-    """The yearly registry evaluation of `firms` (mask; module docstring)."""
-    stage, years = s["stage"], s["reserve_years"]
-    eligible = sme_eligible(s, p.sme_pass_mark)
-    registered = firms & is_registered(stage)
-    leaves = registered & (~eligible | (u >= p.sme_renewal_rate))
-    in_pool = registered & ~leaves & (stage == int(Stage.RESERVE))
-    years = np.where(in_pool, years + 1, np.where(leaves, 0, years))
-    pool_over = in_pool & (years >= rules.RESERVE_MAX_YEARS)
-    years = np.where(pool_over, 0, years)
-    startup = firms & (stage == int(Stage.STARTUP))
-    outside = firms & (stage == int(Stage.OUTSIDE))
-    registers = eligible & (
-        (startup & (u < p.startup_registration_rate)) | (outside & (u < p.outside_registration_rate))
-    )
-    incubation_over = startup & ~registers & (s["age"] >= rules.INCUBATION_YEARS)
-    new = np.where(registers | pool_over, int(Stage.TECH_SME), stage)
-    new = np.where(leaves | incubation_over, int(Stage.OUTSIDE), new)
-    s["stage"], s["reserve_years"] = new.astype(stage.dtype), years.astype(s["reserve_years"].dtype)
-    return {"registrations": registers, "registry_exits": leaves}
+@compilable
+def evaluate_registry(f, p, u):
+    """The yearly registry evaluation of an uncertified firm (module docstring). Returns the event bits."""
+    stage, eligible = f.stage, sme_eligible(f, p.sme_pass_mark)
+    if is_registered(stage):
+        if not eligible or u >= p.sme_renewal_rate:
+            f.stage, f.reserve_years = OUTSIDE, 0
+            return LEFT_REGISTRY
+        if stage == RESERVE:
+            f.reserve_years += 1
+            if f.reserve_years >= rules.RESERVE_MAX_YEARS:
+                f.stage, f.reserve_years = TECH_SME, 0
+        return 0
+    if stage == STARTUP:
+        if eligible and u < p.startup_registration_rate:
+            f.stage = TECH_SME
+            return REGISTERED
+        if f.age >= rules.INCUBATION_YEARS:
+            f.stage = OUTSIDE
+        return 0
+    if eligible and u < p.outside_registration_rate:
+        f.stage = TECH_SME
+        return REGISTERED
+    return 0
 
 
-_BRANCH_WRITES = ("stage", "cert_year", "reserve_years")
-"""The attributes a ladder branch (`keep_certificates`, `climb`) changes."""
+@compilable
+def firm_year(f, p, policy, year, voucher_probability, z, u):
+    """One year of firm record `f` in the module docstring's order; returns its event bits."""
+    grow(f, p, z)
+    left = exits(f, p, policy, u[U_EXIT])
+    if left:
+        return left
+    events = choose_rd(f, p, policy, voucher_probability, u[U_VOUCHER])
+    f.ip_count += poisson_inverse(bh.expected_ip_arrivals(f.rd_spend, p.ip_yield, p.ip_base_rate), u[U_IP])
+    if is_certified(f.stage):
+        return events | keep_certificate(f, p, policy, year, u)
+    return events | climb(f, p, policy, year, u)
 
 
-def _take_params(p, index: np.ndarray):
-    values = vars(p)
-    if not any(np.ndim(v) for v in values.values()):
-        return p
-    return SimpleNamespace(**{k: v[index] if np.ndim(v) else v for k, v in values.items()})
+def _entry_points(digest: str):
+    """The compiled loops over firms; `digest` (of the compiled sources) is in their closure, which
+    numba's cache key includes (`compiled`)."""
+
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def step_all(state, params, run, policy, year, voucher_probability, z, u, bits, counts):  # pragma: no cover
+        _ = digest
+        levers = policy[0]
+        for i in range(state.size):
+            r = run[i]
+            bits[i] = firm_year(state[i], params[r], levers, year, voucher_probability[r], z[i], u[i])
+            for e in range(len(EVENTS)):
+                counts[r, e] += (bits[i] >> e) & 1
+
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def choose_rd_all(state, params, run, policy):  # pragma: no cover - compiled
+        _ = digest
+        for i in range(state.size):
+            choose_rd(state[i], params[run[i]], policy[0], 0.0, 1.0)
+
+    return step_all, choose_rd_all
 
 
-def _on_subset(branch, s: dict, p, policy: Mapping, year: int, u: np.ndarray, firms: np.ndarray) -> dict:
-    """`branch` computed on the firms of mask `firms` only (gathered, then written back): the
-    certified are a few percent of all firms, so the array engine skips work on the rest."""
-    index = np.flatnonzero(firms)
-    if index.size == firms.size or index.size == 0:
-        return branch(s, p, policy, year, u, firms)
-    sub = {k: v[index] for k, v in s.items()}
-    events = branch(sub, _take_params(p, index), policy, year, u[index], np.ones(index.size, dtype=bool))
-    for k in _BRANCH_WRITES:
-        s[k][index] = sub[k]
-    full = {}
-    for name, happened in events.items():
-        full[name] = np.zeros(firms.shape, dtype=bool)
-        full[name][index] = happened
-    return full
+_step_all, _choose_rd_all = _entry_points(sources_digest(rules, bh, sys.modules[__name__]))
+
+
+def _run_index(state: np.ndarray, run: np.ndarray | None) -> np.ndarray:
+    return np.zeros(state.size, dtype=np.int32) if run is None else np.ascontiguousarray(run, dtype=np.int32)
+
+
+def _params(params) -> np.ndarray:
+    return params if isinstance(params, np.ndarray) else params_table(params)
+
+
+def step_bits(
+    state: np.ndarray, params, policy: Mapping[str, float], year: int, voucher_probability, z, u, run=None, counts=None
+) -> np.ndarray:
+    """One year of every firm of `state` (module docstring), in place; returns each firm's event bits
+    (bit e for ``EVENTS[e]``). ``voucher_probability`` is one value or one per row of `params`;
+    ``counts`` (rows of `params` x `EVENTS`, int64), if given, gets each row's events added."""
+    table = _params(params)
+    vouchers = np.broadcast_to(np.asarray(voucher_probability, dtype=np.float64), (len(table),)).copy()
+    bits = np.empty(state.size, dtype=np.int64)
+    counts = np.zeros((len(table), len(EVENTS)), dtype=np.int64) if counts is None else counts
+    z, u = (np.ascontiguousarray(x, dtype=np.float64) for x in (z, u))
+    _step_all(state, table, _run_index(state, run), policy_record(policy), int(year), vouchers, z, u, bits, counts)
+    return bits
 
 
 def step_firms(
-    s: dict, p, policy: Mapping[str, float], year: int, voucher_probability, z: np.ndarray, u: np.ndarray
+    state: np.ndarray, params, policy: Mapping[str, float], year: int, voucher_probability, z, u, run=None
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """One year of every firm in `s` (module docstring); returns (alive mask, event masks by `EVENTS`)."""
-    grow(s, p, z)
-    closed, moved = exits(s, p, policy, u[:, U_EXIT])
-    alive = ~(closed | moved)
-    vouchers = choose_rd(s, p, policy, voucher_probability, u[:, U_VOUCHER])
-    mean_ip = bh.expected_ip_arrivals(s["rd_spend"], p.ip_yield, p.ip_base_rate)
-    s["ip_count"] = s["ip_count"] + poisson_from_uniform(mean_ip, u[:, U_IP]).astype(s["ip_count"].dtype)
-    certified = is_certified(s["stage"])
-    events = _on_subset(keep_certificates, s, p, policy, year, u, alive & certified)
-    events |= climb(s, p, policy, year, u, alive & ~certified)
-    events |= {"exits_closed": closed, "exits_moved_away": moved, "vouchers_used": alive & vouchers}
-    return alive, {name: events[name] & (alive | name.startswith("exits")) for name in EVENTS}
+    """`step_bits` as (alive mask, one mask per event of `EVENTS`)."""
+    bits = step_bits(state, params, policy, year, voucher_probability, z, u, run)
+    return (bits & (CLOSED | MOVED_AWAY)) == 0, {name: (bits >> e) & 1 == 1 for e, name in enumerate(EVENTS)}
+
+
+def choose_rd_all(state: np.ndarray, params, policy: Mapping[str, float], run=None) -> None:
+    """`choose_rd` for every firm of `state`, without vouchers (the start of a run), in place."""
+    _choose_rd_all(state, _params(params), _run_index(state, run), policy_record(policy))
 
 
 # --- year-level pieces shared by both engines --------------------------------------

@@ -170,7 +170,7 @@ class LadderModel(mesa.Model):
         agent_counts = {name: round(count / self.firm_scale) for name, count in stage_counts.items()}
         Firm.create_from_arrays(self, build_population(agent_counts, self.start_year, params, self.rng))
         for firm in self.agents:
-            firm.choose_rd(allow_voucher=False)
+            firm.choose_rd()
         self.base_sme = self.firm_scale * sum(a.stage in REGISTRY_STAGES for a in self.agents)
         self.base_certified = self.firm_scale * sum(a.certified for a in self.agents)
         self.datacollector = mesa.DataCollector(model_reporters={c: partial(_read_summary, column=c) for c in COLUMNS})

@@ -133,28 +133,40 @@ def _draw_checked(stage: Stage, n: int, start_year: int, params: LadderParams, r
 
     The others (`_complete`) are independent of these, so they are drawn for accepted firms only:
     rejection then costs a third of the draws."""
-    median, sd, ip_mean, age_mean = _PROFILE[stage]
+    return _draw_rest_checked(stage, _draw_size_and_skills(stage, n, rng), start_year, params, rng)
+
+
+def _draw_size_and_skills(stage: Stage, n: int, rng: np.random.Generator) -> dict:
+    """Size (revenue, staff, assets), tech-staff share and core IP: all the registry's tests read but R&D,
+    so registry firms are accepted on these before anything else is drawn (`_condition_on_registry`)."""
+    median, sd, ip_mean, _ = _PROFILE[stage]
     revenue = np.exp(rng.normal(np.log(median), sd, n))
     asset_ratio = np.exp(rng.normal(0.0, 0.5, n))
-    a = {
+    return {
         "stage": np.full(n, int(stage), dtype=np.int8),
         "revenue": revenue,
         "staff": np.maximum(1.0, np.exp(-0.7 + 0.6 * np.log(revenue) + rng.normal(0.0, 0.4, n))),
         "asset_ratio": asset_ratio,
         "assets": revenue * asset_ratio,
         "tech_staff_share": rng.beta(3.0, 7.0, n),
-        "high_tech_revenue_share": rng.beta(4.0, 2.0, n),
         "ip_count": rng.poisson(ip_mean, n).astype(np.int64),
-        "rd_propensity": np.exp(rng.normal(np.log(params.rd_ratio_mean), params.rd_ratio_sd, n))
-        * (_STARTUP_PROPENSITY_FACTOR if stage == Stage.STARTUP else 1.0),
     }
+
+
+def _draw_rest_checked(stage: Stage, a: dict, start_year: int, params: LadderParams, rng: np.random.Generator) -> dict:
+    """Add the high-tech revenue share, R&D propensity and spend, age and certificate year to `a`."""
+    n, age_mean = a["revenue"].size, _PROFILE[stage][3]
+    a["high_tech_revenue_share"] = rng.beta(4.0, 2.0, n)
+    a["rd_propensity"] = np.exp(rng.normal(np.log(params.rd_ratio_mean), params.rd_ratio_sd, n)) * (
+        _STARTUP_PROPENSITY_FACTOR if stage == Stage.STARTUP else 1.0
+    )
     age = np.zeros(n, dtype=np.int64) if stage == Stage.STARTUP else 1 + rng.poisson(age_mean - 1, n)
     cert_year = np.full(n, np.nan)
     if stage in CERTIFIED_STAGES:
         cert_year = start_year - rng.integers(0, rules.CERTIFICATE_YEARS, n).astype(float)
         age = np.maximum(age, (start_year - cert_year).astype(np.int64) + rules.MIN_AGE_YEARS)
     a["age"], a["cert_year"] = age, cert_year
-    a["rd_spend"] = _start_rd(stage, a["rd_propensity"], revenue, params)
+    a["rd_spend"] = _start_rd(stage, a["rd_propensity"], a["revenue"], params)
     return a
 
 
@@ -207,8 +219,9 @@ def _survival(cutoff: np.ndarray, params: LadderParams) -> np.ndarray:
         return ndtr(-(np.log(cutoff) - mu) / sd)
 
 
-def _condition_on_registry(stage: Stage, a: dict, params: LadderParams, rng: np.random.Generator) -> np.ndarray:
-    """Accept/reject the non-R&D draws and redraw low propensities (module docstring); returns the kept mask."""
+def _condition_on_registry(stage: Stage, a: dict, params: LadderParams, rng: np.random.Generator) -> tuple:
+    """Accept/reject size and skills (`_draw_size_and_skills`; module docstring): (kept mask, each firm's
+    propensity cutoff c, S(c))."""
     seeking, gap = _seeking(stage), params.rd_bunching_gap
     threshold = rules.hte_rd_threshold(a["revenue"])
     cutoff = _propensity_cutoff(
@@ -227,13 +240,32 @@ def _condition_on_registry(stage: Stage, a: dict, params: LadderParams, rng: np.
     size_ok = rules.within_sme_size(a["staff"], a["revenue"], a["assets"])
     accept = rng.random(cutoff.size) * s_max < s
     keep = size_ok & (a["tech_staff_share"] >= rules.MIN_TECH_STAFF_SHARE) & accept & (s > 0)
-    low = keep & (a["rd_propensity"] < cutoff)
+    return keep, cutoff, s
+
+
+def _raise_low_propensities(stage: Stage, a: dict, cutoff, s, params: LadderParams, rng) -> None:
+    """Accepted registry firms: a propensity below the cutoff is redrawn from the lognormal truncated to
+    [cutoff, inf) (module docstring); then the R&D spend."""
+    low = a["rd_propensity"] < cutoff
     if low.any() and params.rd_ratio_sd > 0:
         v = 1.0 - rng.random(int(low.sum()))  # in (0, 1]
         z = -ndtri(s[low] * v)
         a["rd_propensity"][low] = np.exp(np.log(params.rd_ratio_mean) + params.rd_ratio_sd * z)
     a["rd_spend"] = _start_rd(stage, a["rd_propensity"], a["revenue"], params)
-    return keep
+
+
+def _draw_batch(stage: Stage, size: int, start_year: int, params: LadderParams, rng) -> dict:
+    """`size` candidates of `stage`, only those that pass the lawfulness checks kept."""
+    if stage not in REGISTRY_STAGES:
+        batch = _draw_checked(stage, size, start_year, params, rng)
+        keep = _lawful(stage, batch, params)
+        return {k: v[keep] for k, v in batch.items()}
+    batch = _draw_size_and_skills(stage, size, rng)
+    keep, cutoff, s = _condition_on_registry(stage, batch, params, rng)
+    batch = _draw_rest_checked(stage, {k: v[keep] for k, v in batch.items()}, start_year, params, rng)
+    _raise_low_propensities(stage, batch, cutoff[keep], s[keep], params, rng)
+    keep = _lawful(stage, batch, params)
+    return {k: v[keep] for k, v in batch.items()}
 
 
 def _backcast(revenue, age, growth_effect, stage, params, rng) -> np.ndarray:
@@ -279,11 +311,8 @@ def _draw_lawful(stage: Stage, n: int, start_year: int, params: LadderParams, rn
             break
         rate = max(have / drawn, 1e-3) if drawn else 0.5
         size = int(min(_MAX_BATCH_SIZE, max(64, np.ceil(1.5 * (n - have) / rate))))
-        batch = _draw_checked(stage, size, start_year, params, rng)
-        keep = _condition_on_registry(stage, batch, params, rng) if stage in REGISTRY_STAGES else True
-        keep = keep & _lawful(stage, batch, params)
-        parts.append({k: v[keep] for k, v in batch.items()})
-        have, drawn = have + int(keep.sum()), drawn + size
+        parts.append(_draw_batch(stage, size, start_year, params, rng))
+        have, drawn = have + parts[-1]["revenue"].size, drawn + size
     if have < n:
         raise RuntimeError(
             f"could not draw {n} lawful {stage.name} firms (accepted {have} of {drawn} draws); "

@@ -5,7 +5,10 @@ and returns values of the broadcast shape, so a `Firm` agent calls them for itse
 and a vectorised engine can call them for all firms: one copy of each rule.
 They are written with operators (``&``, ``*``, comparisons) rather than
 ``np.where`` so a scalar call stays cheap; booleans enter arithmetic as 0/1.
-Pass numpy arrays, not lists.
+Pass numpy arrays, not lists. Each is ``@compilable`` (`compiled`): the compiled
+firm step (`kernel`) calls the same function on one firm's scalars, so a rule
+lives here only; keep to what numba compiles (no ``np.clip``, no ``sum`` over a
+generator, no Python ``if`` on a value).
 
 Units: revenue, assets, R&D spending and profit in 10k yuan (the unit of Chinese
 firm statistics; 50 million yuan = 5,000); staff in persons; shares as
@@ -87,6 +90,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from models.ladder.compiled import compilable
+
 Num = float | np.ndarray
 """A scalar or a numpy array of firm attributes (not a list: convert lists first)."""
 
@@ -160,16 +165,19 @@ ALLOWED_TRANSITIONS = _allowed_transitions()
 """(stage at start of year, stage at end of year) pairs a rule allows; None = not in the model."""
 
 
+@compilable
 def hte_rd_threshold(revenue: Num) -> Num:
     """Minimum R&D/revenue ratio for HTE certification (revenue in 10k yuan)."""
     return 0.05 - 0.01 * (revenue >= SMALL_REVENUE) - 0.01 * (revenue > LARGE_REVENUE)
 
 
+@compilable
 def rd_ratio(rd_spend: Num, revenue: Num) -> Num:
     """R&D spending / revenue (revenue floored at 1e-9 so the ratio stays finite)."""
     return rd_spend / np.maximum(revenue, 1e-9)
 
 
+@compilable
 def meets_non_rd_criteria(age: Num, tech_staff_share: Num, has_core_ip: Num, high_tech_revenue_share: Num) -> Num:
     """True where every HTE criterion except the R&D ratio is met."""
     return (
@@ -180,6 +188,7 @@ def meets_non_rd_criteria(age: Num, tech_staff_share: Num, has_core_ip: Num, hig
     )
 
 
+@compilable
 def is_hte_eligible(
     age: Num,
     rd_spend: Num,
@@ -194,6 +203,7 @@ def is_hte_eligible(
     )
 
 
+@compilable
 def hte_eligibility_gap(
     age: Num,
     rd_spend: Num,
@@ -213,6 +223,7 @@ def hte_eligibility_gap(
     )
 
 
+@compilable
 def sme_staff_points(tech_staff_share: Num) -> Num:
     """Tech-staff points of the SME evaluation: 4 per band reached (10/15/20/25/30%)."""
     x = tech_staff_share
@@ -223,22 +234,28 @@ SME_RD_BANDS = (0.02, 0.03, 0.04, 0.05, 0.06)
 """R&D-ratio band edges of the SME evaluation; 10 points per band reached."""
 
 
+@compilable
 def sme_rd_points(rd_ratio_: Num) -> Num:
     """R&D points of the SME evaluation: 10 per band reached (`SME_RD_BANDS`)."""
-    x = rd_ratio_
-    return 10.0 * sum(1 * (x >= edge) for edge in SME_RD_BANDS)
+    points = 0.0 * rd_ratio_
+    for edge in SME_RD_BANDS:
+        points = points + 10.0 * (rd_ratio_ >= edge)
+    return points
 
 
+@compilable
 def sme_score(tech_staff_share: Num, rd_ratio_: Num, ip_count: Num) -> Num:
     """Simplified SME evaluation score, 0-100 (bands in the module docstring)."""
     return sme_staff_points(tech_staff_share) + np.minimum(30.0, 6.0 * ip_count) + sme_rd_points(rd_ratio_)
 
 
+@compilable
 def within_sme_size(staff: Num, revenue: Num, assets: Num) -> Num:
     """True where staff <= 500 and revenue and assets <= 200 million yuan."""
     return (staff <= SME_MAX_STAFF) & (revenue <= SME_MAX_REVENUE) & (assets <= SME_MAX_ASSETS)
 
 
+@compilable
 def is_sme_eligible(
     staff: Num,
     revenue: Num,
@@ -258,16 +275,19 @@ def is_sme_eligible(
     return ok
 
 
+@compilable
 def certificate_expired(cert_year: Num, year: Num) -> Num:
     """True from year cert_year + 3 on (valid in cert_year .. cert_year + 2)."""
     return year >= cert_year + CERTIFICATE_YEARS
 
 
+@compilable
 def recertification_due(cert_year: Num, year: Num) -> Num:
     """True in the year re-certification is decided, cert_year + 3."""
     return year == cert_year + CERTIFICATE_YEARS
 
 
+@compilable
 def statutory_tax_rate(profit: Num, staff: Num, assets: Num) -> Num:
     """Income-tax rate without HTE status: 5% for small low-profit firms, else 25%."""
     small = (
@@ -276,6 +296,7 @@ def statutory_tax_rate(profit: Num, staff: Num, assets: Num) -> Num:
     return STANDARD_TAX_RATE - (STANDARD_TAX_RATE - SMALL_PROFIT_TAX_RATE) * small
 
 
+@compilable
 def marginal_tax_rate(profit: Num, staff: Num, assets: Num, certified: Num, hte_tax_rate: Num) -> Num:
     """Rate at which an extra yuan of deduction saves tax: 0 if loss-making,
     else the lower of the statutory rate and (if certified) the HTE rate."""
@@ -284,6 +305,7 @@ def marginal_tax_rate(profit: Num, staff: Num, assets: Num, certified: Num, hte_
     return rate * (profit > 0)
 
 
+@compilable
 def effective_super_deduction(
     manufacturing: Num, registered_sme: Num, general_rate: Num, manufacturing_rate: Num, tech_sme_rate: Num
 ) -> Num:
@@ -292,31 +314,36 @@ def effective_super_deduction(
     return np.maximum(np.maximum(general_rate, manufacturing_rate * manufacturing), tech_sme_rate * registered_sme)
 
 
+@compilable
 def revenue_cagr(revenue_now: Num, revenue_before: Num, years: int = 3) -> Num:
     """Compound annual growth rate; NaN where the earlier revenue is missing or not positive."""
     before = np.where(revenue_before > 0, revenue_before, np.nan)
     return (revenue_now / before) ** (1.0 / years) - 1.0
 
 
+@compilable
 def is_gazelle(certified: Num, age: Num, revenue: Num, cagr3: Num) -> Num:
     """Gazelle definition used: certified, <= 10 years old, revenue >= 10 million
     yuan, 3-year revenue CAGR >= 20% (a NaN CAGR compares False)."""
     return (certified > 0) & (age <= GAZELLE_MAX_AGE) & (revenue >= GAZELLE_MIN_REVENUE) & (cagr3 >= GAZELLE_MIN_CAGR)
 
 
+@compilable
 def is_leading(certified: Num, revenue: Num, rd_ratio_: Num) -> Num:
     """Leading-firm definition used: certified, revenue >= 1 billion yuan, R&D ratio >= 3%."""
     return (certified > 0) & (revenue >= LEADING_MIN_REVENUE) & (rd_ratio_ >= LEADING_MIN_RD_RATIO)
 
 
+@compilable
 def is_high_growth_candidate(certified: Num, stage: Num, last_log_growth: Num) -> Num:
     """Guidance-fund candidate: a gazelle, or a certified firm whose revenue grew by
     at least 20% last year (the gazelle growth bar applied to one year)."""
     return (certified > 0) & ((stage == Stage.GAZELLE) | (last_log_growth >= _LOG_GAZELLE_GROWTH))
 
 
+@compilable
 def certified_stage(gazelle: Num, leading: Num) -> Num:
     """Stage code of a certified firm: LEADING over GAZELLE over HTE."""
     leading = 1 * leading
     gazelle_only = 1 * gazelle * (1 - leading)
-    return int(Stage.HTE) + (Stage.GAZELLE - Stage.HTE) * gazelle_only + (Stage.LEADING - Stage.HTE) * leading
+    return Stage.HTE + (Stage.GAZELLE - Stage.HTE) * gazelle_only + (Stage.LEADING - Stage.HTE) * leading

@@ -50,11 +50,12 @@ Engine = Literal["array", "mesa"]
 ENGINES = ("array", "mesa")
 BATCH_AGENTS = 250_000
 """Agents stepped together by the array engine by default (numbers do not depend on it)."""
-ARRAY_BYTES_PER_AGENT = 300
-"""Peak bytes per agent of an array batch: the state (`engine.DTYPES`, about 100 bytes), the
-year's draws and the kernel's temporaries. Measured with tracemalloc: 274 per agent at the
-largest city size of the run (Langfang, 1, 5 and 20 runs a batch; linear, no fixed part);
-tests/models/ladder/test_memory.py checks that the estimate bounds the measured peak."""
+ARRAY_BYTES_PER_AGENT = 350
+"""Peak bytes per agent of an array batch: the firm records (`records.STATE_DTYPE`, 101 bytes, twice while
+survivors and entrants are placed), the year's draws and the engine's temporaries. Measured with tracemalloc:
+250 per agent at the largest city size of the run (Langfang, 1 and 5 runs a batch; linear, no fixed part); the
+margin covers what a process's resident size adds (a one-million-firm run's peak RSS was 3% above the estimate at
+300); tests/models/ladder/test_memory.py checks that the estimate bounds the measured peak."""
 MESA_BYTES_PER_AGENT = 12_000
 """Peak bytes per agent of a Mesa run (Python objects; measured about 10,900)."""
 PROCESS_BYTES = 300 * 2**20
@@ -188,7 +189,7 @@ class Job:
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-RESULTS_VERSION = "1"
+RESULTS_VERSION = "2"
 """Bump when a change alters any run's numbers (so saved batches of an interrupted ensemble are not reused)."""
 
 

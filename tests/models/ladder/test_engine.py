@@ -20,9 +20,10 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from models.ladder import LadderModel, LadderParams, LeverSetting, kernel, run_ensemble, run_ladder
-from models.ladder.engine import DTYPES, as_state, run_batch
+from models.ladder import LadderModel, LadderParams, LeverSetting, kernel, records, run_ensemble, run_ladder
+from models.ladder.engine import DTYPES, run_batch
 from models.ladder.model import COLUMNS
+from models.ladder.population import ATTRIBUTES, HISTORY_YEARS
 
 LEVERS = (
     LeverSetting("guidance_fund", 2_000.0, 2021),
@@ -84,23 +85,24 @@ def test_one_firm_and_all_firms_take_the_same_step():
     rng = np.random.default_rng(9)
     z, u = rng.standard_normal((len(firms), kernel.N_NORMALS)), rng.random((len(firms), kernel.N_UNIFORMS))
     year = 2024  # some initial certificates expire
-    together = {k: np.concatenate([s[k] for s in states]) for k in kernel.STATE}
+    together = np.concatenate(states)
     alive, events = kernel.step_firms(together, model.params, model.policy, year, 0.3, z, u)
     for i, state in enumerate(states):
         draws = z[i : i + 1], u[i : i + 1]
         one_alive, one_events = kernel.step_firms(state, model.params, model.policy, year, 0.3, *draws)
         assert one_alive[0] == alive[i]
         assert {k: bool(v[0]) for k, v in one_events.items()} == {k: bool(v[i]) for k, v in events.items()}
-        for k in kernel.STATE:
+        for k in records.STATE:
             np.testing.assert_array_equal(state[k][0], together[k][i], err_msg=k)
     assert events["new_certifications"].any() and events["recertifications"].any() and (~alive).any()
 
 
-def test_array_state_keeps_its_dtypes():
+def test_firm_records_keep_their_dtypes():
     cube = run_batch(params=[LadderParams()] * 2, seeds=np.random.SeedSequence(1).spawn(2), **SMALL)
     assert cube.shape == (2, 5, len(COLUMNS))
-    state = as_state({k: np.ones(3) for k in ("stage", "rd_spend", "revenue", *kernel.STATE) if k != "rd_ratio"})
-    assert {k: v.dtype for k, v in state.items()} == {k: np.dtype(t) for k, t in DTYPES.items()}
+    arrays = {k: np.ones((3, HISTORY_YEARS) if k == "revenue_history" else 3) for k in ATTRIBUTES}
+    assert records.new_state(arrays).dtype == records.STATE_DTYPE
+    assert {k: np.dtype(t) for k, t in DTYPES.items()}["stage"] == np.int8
 
 
 def test_array_runs_depend_on_their_seed_only():

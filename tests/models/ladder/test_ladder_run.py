@@ -109,7 +109,7 @@ def test_super_deduction_raises_every_firms_rd():
         ("rd_super_deduction", "rd_super_deduction_manufacturing", "rd_super_deduction_tech_sme"), 2.0
     )
     for f in firms:
-        f.choose_rd(allow_voucher=False)
+        f.choose_rd()
     after = np.array([f.rd_spend for f in firms])
     profitable = np.array([f.profit > 0 for f in firms])
     assert (after >= before - 1e-12).all()

@@ -1,0 +1,67 @@
+"""Per-run counts over the firm records of an array batch, compiled: one pass each, no masks.
+
+The array engine (`engine`) keeps the firms of many runs in one structured array
+(`records.STATE_DTYPE`), sorted by run, with ``run[i]`` the run of firm i. What a year
+needs per run -- the stage counts and R&D sums `engine._summarise` records, and the
+reserve pool's `rules.hte_eligibility_gap` of the registered SMEs -- is read here in
+one compiled loop over the records, calling the rules themselves (`compiled`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numba
+import numpy as np
+
+from models.ladder import behaviour, kernel, rules
+from models.ladder.compiled import sources_digest
+from models.ladder.rules import Stage
+
+N_STAGES = len(Stage)
+
+
+def _entry_points(digest: str):
+    """The compiled loops; `digest` (of the compiled sources) keys numba's cache (`compiled`)."""
+
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def stock_all(state, run, n_runs):  # pragma: no cover - compiled
+        _ = digest
+        stages = np.zeros((n_runs, N_STAGES), dtype=np.int64)
+        small_certified = np.zeros(n_runs, dtype=np.int64)
+        rd = np.zeros((n_runs, 2))
+        for i in range(state.size):
+            f, r = state[i], run[i]
+            stages[r, f.stage] += 1
+            rd[r, 0] += f.rd_spend
+            if kernel.is_certified(f.stage):
+                rd[r, 1] += f.rd_spend
+                small_certified[r] += rules.within_sme_size(f.staff, f.revenue, f.assets)
+        return stages, small_certified, rd
+
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def gaps_of(state, index):  # pragma: no cover - compiled
+        _ = digest
+        gap = np.empty(index.size)
+        for j in range(index.size):
+            f = state[index[j]]
+            gap[j] = rules.hte_eligibility_gap(
+                f.age, f.rd_spend, f.revenue, f.tech_staff_share, f.ip_count, f.high_tech_revenue_share
+            )
+        return gap
+
+    return stock_all, gaps_of
+
+
+_stock_all, _gaps_of = _entry_points(sources_digest(rules, behaviour, kernel, sys.modules[__name__]))
+
+
+def stock(state: np.ndarray, run: np.ndarray, n_runs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per run: (firms by stage (runs x stages), certified firms within the SME size limits,
+    R&D spend of all firms and of certified firms (runs x 2), 10k yuan)."""
+    return _stock_all(state, np.ascontiguousarray(run, dtype=np.int32), int(n_runs))
+
+
+def eligibility_gaps(state: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """`rules.hte_eligibility_gap` of the firms at `index`."""
+    return _gaps_of(state, np.ascontiguousarray(index, dtype=np.int64))

@@ -1,0 +1,81 @@
+"""Firm records and rate tables: the structured arrays the compiled step (`kernel`) reads and writes.
+
+A firm is one record of `STATE_DTYPE` (`population.ATTRIBUTES` plus the step's own
+timers), the rates of a run one row of `PARAMS_DTYPE` (`LadderParams` fields), the
+levers in force one record (`policy_record`); numba compiles attribute access on
+them (``f.revenue``, ``p.pass_rate``, ``policy["coaching"]``) to plain loads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import astuple, fields
+from functools import lru_cache
+
+import numpy as np
+
+from models.ladder.params import LadderParams
+from models.ladder.population import ATTRIBUTES, HISTORY_YEARS
+
+STATE_DTYPE = np.dtype(
+    [
+        ("stage", np.int8),
+        ("age", np.int16),
+        ("staff", np.float64),
+        ("tech_staff_share", np.float32),
+        ("revenue", np.float64),
+        ("assets", np.float64),
+        ("asset_ratio", np.float32),
+        ("rd_propensity", np.float32),
+        ("rd_spend", np.float64),
+        ("ip_count", np.int32),
+        ("high_tech_revenue_share", np.float32),
+        ("manufacturing", np.bool_),
+        ("growth_effect", np.float32),
+        ("profit_margin", np.float32),
+        ("cert_year", np.float32),
+        ("revenue_history", np.float32, (HISTORY_YEARS,)),
+        ("rd_ratio", np.float64),
+        ("reserve_years", np.int8),
+        ("fund_injection", np.float32),
+        ("last_growth", np.float32),
+    ]
+)
+"""A firm's record: `population.ATTRIBUTES` plus rd_ratio, reserve_years, fund_injection and
+last_growth, each in the smallest dtype that holds it (float32 holds shares, effects and calendar
+years exactly enough). cert_year is NaN without a certificate; revenue_history holds the last
+`HISTORY_YEARS` revenues, oldest first, NaN before birth."""
+STATE = STATE_DTYPE.names
+PARAMS_DTYPE = np.dtype([(f.name, np.float64) for f in fields(LadderParams)])
+"""One row of rates (`LadderParams` fields), as the compiled step reads them."""
+
+
+def new_state(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Firm records from `population.build_population` arrays (R&D ratio derived, timers at 0)."""
+    state = np.zeros(len(arrays["stage"]), dtype=STATE_DTYPE)
+    for name in ATTRIBUTES:
+        state[name] = arrays[name]
+    state["rd_ratio"] = np.asarray(arrays["rd_spend"]) / np.asarray(arrays["revenue"])
+    return state
+
+
+def params_table(params: LadderParams | Sequence[LadderParams]) -> np.ndarray:
+    """Rates as rows of `PARAMS_DTYPE`: one row for a `LadderParams`, one per run for a sequence."""
+    if isinstance(params, LadderParams):
+        return _one_params_row(params)
+    return np.array([astuple(p) for p in params], dtype=PARAMS_DTYPE)
+
+
+@lru_cache(maxsize=64)
+def _one_params_row(params: LadderParams) -> np.ndarray:
+    return np.array([astuple(params)], dtype=PARAMS_DTYPE)
+
+
+def policy_record(policy: Mapping[str, float]) -> np.ndarray:
+    """The levers in force as one record (lever name -> size), as the compiled step reads them."""
+    return _policy_record(tuple(policy.items()))
+
+
+@lru_cache(maxsize=256)
+def _policy_record(items: tuple[tuple[str, float], ...]) -> np.ndarray:
+    return np.array([tuple(v for _, v in items)], dtype=[(k, np.float64) for k, _ in items])
