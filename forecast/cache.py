@@ -7,20 +7,33 @@ file is reused only where it would be fitted again identically. Files are writte
 atomically: a temporary file in the same folder, then a rename, so an interrupted fit
 never leaves a half-written posterior.
 
+Beside the posteriors it keeps arrays (``.npz``, no pickles): the trend pipeline saves each
+panel's predictive trajectories and convergence check there, so a warm run reads them
+without loading PyMC or ArviZ (`forecast.trend.saved`). Their names include
+`code_digest`, a hash of the installed source of `forecast` and `models`, so code that
+could draw different numbers never reuses them.
+
 The folder is the caller's choice (the CLI's ``--cache``, by default
 ``.forecast-cache`` or ``$PLAN_FORECAST_CACHE``); ``None`` means no cache: fit every time.
 """
 
 from __future__ import annotations
 
+import hashlib
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from importlib import util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 
 from forecast.atomic import write_atomically
+
+if TYPE_CHECKING:
+    import arviz as az
 
 
 @dataclass(frozen=True)
@@ -34,12 +47,32 @@ class PosteriorCache:
 
     def load(self, name: str) -> az.InferenceData | None:
         """The saved posterior called `name`, or None if there is none."""
+        import arviz as az  # seconds to import: only where a posterior is read
+
         path = self.path(name)
         return az.from_netcdf(path) if path.exists() else None
 
     def save(self, name: str, idata: az.InferenceData) -> Path:
         """Write `idata` as `name`, atomically."""
         return write_atomically(self.path(name), idata.to_netcdf)
+
+    def load_arrays(self, name: str) -> dict[str, np.ndarray] | None:
+        """The arrays saved as `name` (``.npz``), or None (none saved, or unreadable: computed again)."""
+        path = self.path(name)
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                return {key: saved[key] for key in saved.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            return None
+
+    def save_arrays(self, name: str, arrays: dict[str, np.ndarray]) -> Path:
+        """Write `arrays` as `name` (``.npz``), atomically."""
+
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **arrays)
+
+        return write_atomically(self.path(name), write)
 
 
 def cached_fit(cache: PosteriorCache | None, name: str, fit, *, refit: bool = False) -> az.InferenceData:
@@ -52,6 +85,18 @@ def cached_fit(cache: PosteriorCache | None, name: str, fit, *, refit: bool = Fa
     if cache is not None:
         cache.save(name, idata)
     return idata
+
+
+@cache
+def code_digest(packages: tuple[str, ...] = ("forecast", "models")) -> str:
+    """SHA-256 of the source files of `packages` (each ``.py`` file's path within its package and its bytes)."""
+    h = hashlib.sha256()
+    for package in packages:
+        root = Path(util.find_spec(package).origin).parent
+        for path in sorted(root.rglob("*.py")):
+            h.update(path.relative_to(root.parent).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 Trajectories are arrays of shape (chain, draw, year) on the indicator's own scale;
 an ensemble of independent simulation runs is one chain. For a target with deadline
 T, P(met) is the share of draws whose value at T meets it (`forecast.inputs.targets`), and
-its Monte Carlo standard error is ArviZ's MCSE of that indicator's mean, which
-accounts for autocorrelation within MCMC chains. From the same draws:
+its Monte Carlo standard error is ArviZ's MCSE of that indicator's mean (`models.diagnostics.mcse_mean`),
+which accounts for autocorrelation within MCMC chains. From the same draws:
 
 * P(first met in year t): the share of trajectories that meet the target's test in
   year t and in no year before (from the year after the last figure); summed up to t
@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import arviz as az
 import numpy as np
 import pandas as pd
 
 from forecast.inputs.targets import Target, target_met
+from models.diagnostics import mcse_mean
 
 INTERVAL = (0.10, 0.90)
 LEVEL_PROBABILITIES = (0.5, 0.8, 0.9, 0.95)
@@ -117,8 +117,7 @@ def mc_error(indicator: np.ndarray) -> float:
     """MCSE of the mean of a (chain, draw) array; 0 when every draw agrees."""
     if np.all(indicator == indicator.flat[0]):
         return 0.0
-    values = np.asarray(indicator, dtype=float)
-    return float(np.ravel(az.mcse(values[None, :] if values.ndim == 1 else values))[0])
+    return mcse_mean(indicator)
 
 
 def band_quantiles(paths: np.ndarray, levels=(0.025, 0.10, 0.25, 0.5, 0.75, 0.90, 0.975)) -> dict[float, np.ndarray]:

@@ -25,10 +25,9 @@ from forecast.inputs.reading import read_text
 from forecast.inputs.stages import STAGE_INDICATORS, StageDataError, clean_figure, observed_years, stage_window
 from forecast.inputs.tables import SERIES, file_hash, parent_of
 from forecast.inputs.targets import Comparator, Target
-from models.ladder import LEVERS, PARAM_RANGES, LadderParams, LeverSetting, Stage
-from models.ladder.levers import check_settings
-from models.ladder.model import INDICATOR_COLUMNS
-from models.ladder.rules import RULES_YEAR
+from models.ladder.levers import LEVERS, LeverSetting, check_settings
+from models.ladder.params import PARAM_RANGES, LadderParams
+from models.ladder.rules import RULES_YEAR, Stage
 
 Year = Annotated[int, Field(ge=1990, le=2100)]
 
@@ -666,6 +665,8 @@ def uncertainty_problems(scenario: Scenario, file: str) -> list[Problem]:
 def calibration_window_problem(region: str, history: pd.DataFrame, regions: pd.DataFrame | None) -> str:
     """Why the region's ladder calibration has no window ('' if it has one): its own, or a
     start of its own beside its province's window (`forecast.ladder.calibration` pools them)."""
+    from models.ladder.model import INDICATOR_COLUMNS  # Mesa: loaded only for ladder scenarios
+
     indicators = list(INDICATOR_COLUMNS)
     parent = parent_of(region, regions) if regions is not None else None
     pooled = False

@@ -69,13 +69,16 @@ Priors (per year, on the model scale) and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
-import pymc as pm
-import pytensor.tensor as pt
 from scipy.special import expit, logit
 from threadpoolctl import threadpool_limits
+
+if TYPE_CHECKING:  # PyMC, PyTensor and ArviZ are imported where a model is built or sampled (seconds to import)
+    import arviz as az
+    import pymc as pm
+    import pytensor.tensor as pt
 
 EXACT, CAVEATED, LOWER_BOUND, PROXY = 0, 1, 2, 3
 CAVEAT_NOISE = 4.0
@@ -201,6 +204,9 @@ def build_panel_model(
     data: PanelData, variant: str = "drift", priors: PanelPriors | None = None, pooling: bool = True
 ) -> pm.Model:
     """The model of the module docstring for one trend variant, as an unsampled `pm.Model`."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; one of {VARIANTS}")
     priors = priors or PRIORS[data.scale]
@@ -231,6 +237,9 @@ def build_panel_model(
 
 def _pooled_growth(data: PanelData, priors: PanelPriors, pooling: bool) -> pt.TensorVariable:
     """g_r: around the parent's growth where the parent is in the panel, else the mean."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
     u = pm.Normal("growth_offset", 0.0, 1.0, dims="region")
     if not pooling:
         return pm.Deterministic("growth", priors.growth_mu + priors.growth_sd * u, dims="region")
@@ -254,6 +263,9 @@ def _pooled_growth(data: PanelData, priors: PanelPriors, pooling: bool) -> pt.Te
 
 def _growth_path(variant: str, growth, data: PanelData, priors: PanelPriors, n_regions: int) -> pt.TensorVariable:
     """g_r(t) on the panel grid, shape (region, year)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
     steps = np.arange(data.grid.size, dtype=float)
     if variant == "drift":
         return pt.outer(growth, pt.ones(data.grid.size))
@@ -269,6 +281,8 @@ def _growth_path(variant: str, growth, data: PanelData, priors: PanelPriors, n_r
 
 def _stock_flow_parameters(data: PanelData):
     """(log rho, sigma_proxy) when the panel has stock-flow proxies, else None."""
+    import pymc as pm
+
     if not np.any(data.kind == PROXY):
         return None
     return pm.Normal("stock_flow_log_rho", 0.0, 0.3), pm.LogNormal("sigma_stock_flow", np.log(0.10), SCALE_PRIOR_SD)
@@ -295,6 +309,9 @@ def _states(
     bound is written non-centred on the walk from the state before. The walk between
     all other consecutive states enters as a potential.
     """
+    import pymc as pm
+    import pytensor.tensor as pt
+
     anchor, weight = _anchors(idx, data)
     anchored = np.flatnonzero(weight > 0)
     eps = pm.Normal("state_innovation", 0.0, 1.0, shape=idx.region.size)
@@ -336,6 +353,8 @@ def _states(
 def normal_logp(x, mu, sd):
     """log Normal(x | mu, sd), written out: PyMC's `pm.logp` on expressions that hold
     random variables sends its graph rewriter into minutes-long passes."""
+    import pytensor.tensor as pt
+
     return -0.5 * ((x - mu) / sd) ** 2 - pt.log(sd) - 0.5 * np.log(2 * np.pi)
 
 
@@ -354,6 +373,8 @@ def _observe(data: PanelData, idx: StateIndex, state, sigma_obs, stock_flow=None
     Several point figures for one year: their spread around the anchor; lower bounds:
     bound + an unknown excess; stock-flow proxies: a noisy reading of x - log rho.
     """
+    import pymc as pm
+
     _within_state_spread(data, idx, sigma_obs)
     mu = state[idx.obs_state]
     noise = sigma_obs * np.where(data.kind == CAVEATED, CAVEAT_NOISE, 1.0)
@@ -371,6 +392,9 @@ def _observe(data: PanelData, idx: StateIndex, state, sigma_obs, stock_flow=None
 
 def _within_state_spread(data: PanelData, idx: StateIndex, sigma_obs) -> None:
     """log prod_i N(z_i | anchor, sigma c_i) - log N(anchor | anchor, a), for states with 2+ figures."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
     anchor, weight = _anchors(idx, data)
     point = np.flatnonzero((data.kind == EXACT) | (data.kind == CAVEATED))
     shared = np.flatnonzero(np.bincount(idx.obs_state[point], minlength=idx.region.size) > 1)
@@ -407,6 +431,8 @@ def fit_panel(
 ) -> az.InferenceData:
     """NUTS (PyMC's, compiled with numba, or nutpie), plus the pointwise log-likelihood of
     the point figures (group `log_likelihood`, variable `obs`) for LOO."""
+    import arviz as az
+
     idata = sample_nuts(
         model, draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept, sampler=sampler
     )
@@ -425,6 +451,8 @@ def sample_nuts(
     against each other on a busy two-core machine, made each gradient of a dense
     covariance 30 times slower (and a thread count must not change the numbers).
     """
+    import pymc as pm
+
     kwargs = {"compile_kwargs": {"mode": "NUMBA"}} if sampler == "pymc" else {}
     with model, threadpool_limits(limits=1, user_api="blas"):
         return pm.sample(

@@ -30,8 +30,9 @@ import hashlib
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 import pandas as pd
 
@@ -44,9 +45,7 @@ from forecast.progress import SILENT, Reporter
 from forecast.scenario import Scenario, TrendSettings
 from forecast.trend.fits import CHECKED, PanelForecast, TrendFit, fit_seed, observation_kinds
 from forecast.trend.growth import GrowthCheck, check_growth
-from forecast.trend.joint import forecast_joint, identity_of, joint_fit_line
-from models.common_trend import PRIORS as COMMON_PRIORS
-from models.common_trend import build_common_model, common_paths, fit_common
+from forecast.trend.saved import forecast_name, pack, unpack
 from models.diagnostics import Diagnostics, check_convergence
 from models.ladder.rules import CERTIFICATE_YEARS
 from models.panel import (
@@ -59,6 +58,9 @@ from models.panel import (
     predictive_paths,
     to_scale,
 )
+
+if TYPE_CHECKING:  # PyMC (models.common_trend) and ArviZ load where a posterior is fitted or read: seconds
+    import arviz as az
 
 MODEL_VERSION = "panel-1"
 COMMON_VERSION = "common-1"
@@ -163,6 +165,8 @@ def fit_variants(
         key = _fit_key(data, variant, settings, seed)
 
         def fit(variant: str = variant, key: str = key) -> az.InferenceData:
+            from models.common_trend import build_common_model, fit_common
+
             pooling = settings.pooling == "hierarchical"
             if variant == "common":
                 return fit_common(
@@ -190,6 +194,8 @@ def fit_variants(
 
 
 def _fit_key(data: PanelData, variant: str, settings: TrendSettings, seed: int) -> str:
+    from models.common_trend import PRIORS as COMMON_PRIORS
+
     h = hashlib.sha256()
     for part in (data.region_idx, data.year, data.z, data.kind, data.parent):
         h.update(np.ascontiguousarray(part).tobytes())
@@ -221,6 +227,8 @@ def stacking_weights(fits: dict[str, az.InferenceData]) -> tuple[dict[str, float
         return {next(iter(fits)): 1.0}, []
     if any("log_likelihood" not in idata.groups() for idata in fits.values()):
         return dict.fromkeys(fits, 1.0 / len(fits)), ["no point figures for LOO: variants weighted equally"]
+    import arviz as az
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = az.compare(fits, method="stacking")
@@ -283,6 +291,8 @@ def forecast_indicator(
     identity (R&D spending, GDP, intensity: `forecast.trend.joint`) is fitted with the
     others of its identity, their series named by `joint_series` (default `main`).
     """
+    from forecast.trend.joint import forecast_joint, identity_of  # PyMC: loaded where a forecast is made
+
     settings = settings or TrendSettings()
     identity = identity_of(indicator, indicators) if settings.model == "common" and settings.joint else None
     if identity is not None:
@@ -320,8 +330,38 @@ def forecast_indicator(
 
 def _paths(idata, data: PanelData, name: str, region: str, horizon: int, rng: np.random.Generator):
     if name == "common":
+        from models.common_trend import common_paths
+
         return common_paths(idata, data, region, horizon, rng)
     return predictive_paths(idata, data, name, region, horizon, rng)
+
+
+def saved_forecast(
+    history: pd.DataFrame,
+    indicator: str,
+    regions_wanted: list[str],
+    *,
+    cache: PosteriorCache | None = None,
+    refit: bool = False,
+    **options,
+) -> PanelForecast:
+    """``forecast_indicator(history, indicator, regions_wanted, **options, ...)``, its result saved in the cache
+    and read back by later runs with the same inputs and code (`forecast.trend.saved`): a warm run neither fits,
+    nor reads posteriors, nor imports PyMC."""
+    panel = partial(forecast_indicator, history, indicator, regions_wanted, **options, cache=cache, refit=refit)
+    if cache is None:
+        return panel()
+    settings = options.get("settings") or TrendSettings()
+    question = (indicator, options.get("series", "main"), options["cutoff"], options["horizon"], tuple(regions_wanted))
+    question += (sorted((options.get("joint_series") or {}).items()),)
+    tables = (history, options["regions"], options["indicators"])
+    name = forecast_name(tables, question, settings.model_dump(), options.get("seed", 0))
+    found = None if refit else cache.load_arrays(name)
+    if found is not None:
+        return PanelForecast(**unpack(found))
+    made = panel()
+    cache.save_arrays(name, pack(made))
+    return made
 
 
 def _pooling_note(data: PanelData, region: str) -> list[str]:
@@ -356,7 +396,7 @@ def forecast_targets(
         for target, series, cutoff, outcome in plan:
             key = (target.indicator, series, cutoff, scenario.horizon)
             if key not in panels:
-                panels[key] = forecast_indicator(
+                panels[key] = saved_forecast(
                     history,
                     target.indicator,
                     sorted({t.region for t in targets}),
@@ -395,6 +435,8 @@ def fit_scenario(
     refit: bool = False,
 ) -> list[str]:
     """Fit (or load) every panel the scenario's targets need; one summary line per panel."""
+    from forecast.trend.joint import identity_of, joint_fit_line
+
     settings = scenario.models.trend or TrendSettings()
     lines, done = [], set()
     for target, series, cutoff, _ in _fit_plan(scenario, targets, history):

@@ -43,40 +43,54 @@ Glossary (the only place Chinese terms appear in this package)::
     万元 / 亿元              10k yuan / 100 million yuan
 """
 
-from models.ladder.agents import Firm
-from models.ladder.behaviour import (
-    application_probability,
-    bunch_rd_ratio,
-    certification_benefit,
-    exit_probability,
-    hte_tax_saving,
-    pass_probability,
-    rd_ratio_response,
-    rd_user_cost,
-    reapplication_probability,
-    revenue_log_growth,
-    voucher_share,
-)
-from models.ladder.levers import LEVERS, LeverSetting, LeverSpec, active_levers, lever_table, status_quo
-from models.ladder.model import COLUMN_MEANINGS, COLUMN_UNITS, COLUMNS, LadderModel
-from models.ladder.params import PARAM_RANGES, PARAM_SOURCES, LadderParams
-from models.ladder.population import build_population
-from models.ladder.rules import (
-    ALLOWED_TRANSITIONS,
-    CERTIFIED_STAGES,
-    REGISTRY_STAGES,
-    Stage,
-    certificate_expired,
-    hte_eligibility_gap,
-    hte_rd_threshold,
-    is_gazelle,
-    is_hte_eligible,
-    is_leading,
-    is_sme_eligible,
-    recertification_due,
-    sme_score,
-)
-from models.ladder.run import monte_carlo_probability, run_ensemble, run_ladder
+from importlib import import_module
+
+# Names are imported from their modules on first use (PEP 562), so that importing one light module
+# (`models.ladder.levers`, `rules`, `params`) does not load Mesa and compile the numba kernels.
+_HOMES = {
+    "ALLOWED_TRANSITIONS": "rules",
+    "CERTIFIED_STAGES": "rules",
+    "COLUMNS": "model",
+    "COLUMN_MEANINGS": "model",
+    "COLUMN_UNITS": "model",
+    "LEVERS": "levers",
+    "PARAM_RANGES": "params",
+    "PARAM_SOURCES": "params",
+    "REGISTRY_STAGES": "rules",
+    "Firm": "agents",
+    "LadderModel": "model",
+    "LadderParams": "params",
+    "LeverSetting": "levers",
+    "LeverSpec": "levers",
+    "Stage": "rules",
+    "active_levers": "levers",
+    "application_probability": "behaviour",
+    "build_population": "population",
+    "bunch_rd_ratio": "behaviour",
+    "certificate_expired": "rules",
+    "certification_benefit": "behaviour",
+    "exit_probability": "behaviour",
+    "hte_eligibility_gap": "rules",
+    "hte_rd_threshold": "rules",
+    "hte_tax_saving": "behaviour",
+    "is_gazelle": "rules",
+    "is_hte_eligible": "rules",
+    "is_leading": "rules",
+    "is_sme_eligible": "rules",
+    "lever_table": "levers",
+    "monte_carlo_probability": "run",
+    "pass_probability": "behaviour",
+    "rd_ratio_response": "behaviour",
+    "rd_user_cost": "behaviour",
+    "reapplication_probability": "behaviour",
+    "recertification_due": "rules",
+    "revenue_log_growth": "behaviour",
+    "run_ensemble": "run",
+    "run_ladder": "run",
+    "sme_score": "rules",
+    "status_quo": "levers",
+    "voucher_share": "behaviour",
+}
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -122,3 +136,11 @@ __all__ = [
     "status_quo",
     "voucher_share",
 ]
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        value = getattr(import_module(f"models.ladder.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'models.ladder' has no attribute {name!r}")
