@@ -1,29 +1,35 @@
-"""Benchmark: a planner's trend run, old model against new, side by side in one run.
+"""Benchmark: a planner's trend run, old code against new, side by side in one run.
 
-For the bundled scenario (default `langfang_baseline`) it times, each in a fresh
-process with its own empty posterior cache and empty PyTensor/numba compile caches (a
-fresh environment):
+Old is an earlier commit (``--old REV``, default the last commit of main before the speed
+work: ``git merge-base HEAD main``), its ``forecast`` and ``models`` packages taken out of
+git into a temporary folder and run with this environment's libraries; new is this tree.
+For the bundled scenario (default `langfang_baseline`, with its own trend model, or
+``--model``) each is timed, in fresh processes with its own empty posterior cache and
+empty PyTensor/numba compile caches (a fresh environment):
 
 * cold `forecast run`: compile, sample, draw paths, write the folder;
-* warm `forecast run`: the same command again (saved posteriors and compiled code reused);
+* warm `forecast run`: the same command again (saved posteriors, forecasts and compiled
+  code reused);
+* with ``--backtest``, `forecast backtest` from the given origins (default 2017, 2019,
+  2021; about 15 panel fits), after the runs (compiled code reused).
 
-once with the default common-growth model (`models.common_trend`) and once with the
-previous default, the three state-space variants of `models.panel` stacked by LOO
-(`models.trend.model: stack`). It prints wall times, their ratio old / new, and the
-divergences each run reported. With `--backtest` it also times `forecast backtest`
-from the given origins with each model (the old one takes about 20 minutes).
+It prints wall times, the ratio old / new, the divergences each run reported, and the
+load average before and after (other work on the machine slows both sides; the two run
+one after the other, old first).
 
-    python benchmarks/bench_trend.py [--scenario langfang_baseline] [--backtest] [--origin 2017 --origin 2019 ...]
+    python benchmarks/bench_trend.py [--scenario langfang_baseline] [--model common] [--old REV]
+                                     [--backtest] [--origin 2017 --origin 2019 ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
-import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -32,24 +38,36 @@ import yaml
 
 from forecast.inputs.bundled import resolve_scenario
 
-MODELS = {"new (common)": "common", "old (stack)": "stack"}
-FORECAST = shutil.which("forecast") or str(Path(sys.executable).parent / "forecast")
+ROOT = Path(__file__).resolve().parents[1]
+CLI = "import sys; sys.argv[0] = 'forecast'; from forecast.cli import app; app()"
+"""The `forecast` command, run by this interpreter: the old tree wins on PYTHONPATH."""
 
 
-def scenario_with_model(name: str, model: str, folder: Path) -> Path:
+def old_tree(rev: str, folder: Path) -> Path:
+    """The `forecast` and `models` packages of commit `rev`, extracted into `folder`."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "forecast", "models"], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def scenario_file(name: str, model: str | None, folder: Path) -> Path:
     spec = yaml.safe_load(resolve_scenario(Path(name)).read_text(encoding="utf-8"))
-    spec.setdefault("models", {}).setdefault("trend", {})["model"] = model
-    path = folder / f"{name}_{model}.yaml"
+    if model:
+        spec.setdefault("models", {}).setdefault("trend", {})["model"] = model
+    path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     return path
 
 
-def timed(argv: list[str], env: dict, cwd: Path) -> tuple[float, str]:
+def timed(args: list[str], env: dict, cwd: Path) -> tuple[float, str]:
     start = time.perf_counter()
-    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, "-c", CLI, *args], env=env, cwd=cwd, capture_output=True, text=True)
     wall = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"forecast {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return wall, done.stdout + done.stderr
 
 
@@ -57,43 +75,61 @@ def divergences(output: str) -> int:
     return sum(int(n) for n in set(re.findall(r"(\d+) divergent transitions", output)))
 
 
+def measure(code: Path | None, scenario: Path, folder: Path, origins: list[int] | None) -> dict:
+    """Cold and warm runs (and the backtest) of the code in `code` (None: this tree) in a fresh environment."""
+    env = {
+        **os.environ,
+        "PLAN_FORECAST_CACHE": str(folder / "cache"),
+        "PYTENSOR_FLAGS": f"compiledir={folder / 'pytensor'}",
+        "NUMBA_CACHE_DIR": str(folder / "numba"),
+        "COLUMNS": "200",
+    }
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
+    cold, out = timed(["run", str(scenario), "--out", str(folder / "cold")], env, folder)
+    warm, _ = timed(["run", str(scenario), "--out", str(folder / "warm")], env, folder)
+    row = {"cold run s": cold, "warm run s": warm, "divergences": divergences(out)}
+    if origins:
+        args = ["backtest", "--out", str(folder / "backtest"), *[a for o in origins for a in ("--origin", str(o))]]
+        row["backtest s"], out = timed(args, env, folder)
+        row["backtest divergences"] = divergences(out)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="langfang_baseline")
+    parser.add_argument("--model", help="trend model for the run (default: the scenario's)")
+    parser.add_argument("--old", help="commit to compare with (default: git merge-base HEAD main)")
     parser.add_argument("--backtest", action="store_true")
     parser.add_argument("--origin", type=int, action="append")
     args = parser.parse_args()
-    origins = args.origin or [2017, 2019, 2021]
+    old = (
+        args.old
+        or subprocess.run(
+            ["git", "-C", str(ROOT), "merge-base", "HEAD", "main"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+    origins = (args.origin or [2017, 2019, 2021]) if args.backtest else None
+    load_before = os.getloadavg()
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        for label, model in MODELS.items():
-            folder = tmp / model
+        for label, code in ((f"old ({old[:7]})", old_tree(old, tmp / "old-code")), ("new (this tree)", None)):
+            folder = tmp / label.split()[0]
             folder.mkdir()
-            env = {
-                **os.environ,
-                "PLAN_FORECAST_CACHE": str(folder / "cache"),
-                "PYTENSOR_FLAGS": f"compiledir={folder / 'pytensor'}",
-                "NUMBA_CACHE_DIR": str(folder / "numba"),
-                "COLUMNS": "200",
-            }
-            scenario = scenario_with_model(args.scenario, model, folder)
-            cold, out = timed([FORECAST, "run", str(scenario), "--out", str(folder / "cold")], env, folder)
-            warm, _ = timed([FORECAST, "run", str(scenario), "--out", str(folder / "warm")], env, folder)
-            rows[label] = {"cold run s": cold, "warm run s": warm, "divergences": divergences(out)}
-            if args.backtest:
-                argv = [FORECAST, "backtest", "--model", model, "--out", str(folder / "backtest")]
-                argv += [part for o in origins for part in ("--origin", str(o))]
-                rows[label]["backtest s"], out = timed(argv, env, folder)
-                rows[label]["backtest divergences"] = divergences(out)
+            rows[label] = measure(code, scenario_file(args.scenario, args.model, folder), folder, origins)
+    load_after = os.getloadavg()
     columns = list(next(iter(rows.values())))
-    print(f"{args.scenario}: fresh caches for each model, {os.cpu_count()} cores")
-    print(f"{'':16}" + "".join(f"{c:>22}" for c in columns))
+    print(f"{args.scenario}: fresh caches for each side, {os.cpu_count()} cores")
+    print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(
+        *load_before, *load_after))  # fmt: skip
+    print(f"{'':18}" + "".join(f"{c:>22}" for c in columns))
     for label, row in rows.items():
-        print(f"{label:16}" + "".join(f"{row[c]:>22.1f}" if c.endswith(" s") else f"{row[c]:>22d}" for c in columns))
-    old, new = rows["old (stack)"], rows["new (common)"]
-    ratios = "".join(f"{old[c] / new[c]:>21.1f}x" if c.endswith(" s") else f"{'':>22}" for c in columns)
-    print(f"{'old / new':16}" + ratios)
+        print(f"{label:18}" + "".join(f"{row[c]:>22.1f}" if c.endswith(" s") else f"{row[c]:>22d}" for c in columns))
+    old_row, new_row = rows.values()
+    ratios = "".join(f"{old_row[c] / new_row[c]:>21.1f}x" if c.endswith(" s") else f"{'':>22}" for c in columns)
+    print(f"{'old / new':18}" + ratios)
 
 
 if __name__ == "__main__":

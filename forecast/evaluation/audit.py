@@ -41,6 +41,7 @@ from forecast.evaluation.backtest import (
     NO_FORECAST,
     Forecaster,
     baseline_forecasts,
+    forecast_all,
     model_scale,
     series_points,
 )
@@ -141,15 +142,20 @@ def run_audit(
     groups: dict[tuple[str, int], list[AuditCase]] = {}
     for case in cases:
         groups.setdefault((case.target.indicator, case.target.base_year), []).append(case)
+    keys = sorted(groups)
+    calls = [_call(history, indicator, cutoff, groups[(indicator, cutoff)]) for indicator, cutoff in keys]
     rows = []
-    for (indicator, cutoff), group in sorted(groups.items()):
-        cut = history[history["year"] <= cutoff]
-        horizon = max(case.target.target_year for case in group)
-        panel = forecaster(
-            cut, indicator, sorted({case.target.region for case in group}), cutoff=cutoff, horizon=horizon
-        )
-        rows += [audit_row(case, panel, model_scale(indicators, indicator), seed) for case in group]
+    for (indicator, cutoff), panel in zip(keys, forecast_all(forecaster, calls), strict=True):
+        scale = model_scale(indicators, indicator)
+        rows += [audit_row(case, panel, scale, seed) for case in groups[(indicator, cutoff)]]
     return pd.DataFrame(rows)
+
+
+def _call(history: pd.DataFrame, indicator: str, cutoff: int, group: list[AuditCase]) -> tuple[tuple, dict]:
+    """The forecaster's arguments for one (indicator, base year): the figures up to it, the regions, the horizon."""
+    wanted = sorted({case.target.region for case in group})
+    horizon = max(case.target.target_year for case in group)
+    return (history[history["year"] <= cutoff], indicator, wanted), {"cutoff": cutoff, "horizon": horizon}
 
 
 def audit_row(case: AuditCase, panel: PanelForecast, scale: str, seed: int) -> dict:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -56,7 +55,8 @@ from forecast.evaluation.scores import (
 from forecast.inputs import flags
 from forecast.inputs.tables import best_points, select_series
 from forecast.scenario import TrendSettings
-from forecast.trend.pipeline import PanelForecast, fit_seed, forecast_indicator
+from forecast.trend.parallel import map_calls
+from forecast.trend.pipeline import PanelForecast, fit_group, fit_seed, forecast_indicator
 from models.baselines import BASELINES, LOG_CLIP, LOGIT_CLIP, transform_to_model_scale, transform_to_original_scale
 
 MODEL = "model"
@@ -98,6 +98,32 @@ class BacktestResult:
     fits: list[dict] = field(default_factory=list)  # the model's fits and their diagnostics
 
 
+@dataclass(frozen=True, eq=False)
+class TrendForecaster:
+    """The project's trend model (`forecast_indicator`) as a forecaster, reusing fits saved in `cache`; `many`
+    makes several panels at once, in up to `workers` processes (default: every core; `forecast.trend.parallel`:
+    the same numbers as one after the other)."""
+
+    regions: pd.DataFrame
+    indicators: pd.DataFrame
+    settings: TrendSettings
+    seed: int
+    cache: PosteriorCache | None = None
+    workers: int | None = None
+
+    def __call__(self, history: pd.DataFrame, indicator: str, wanted: list[str], *, cutoff, horizon) -> PanelForecast:
+        options = dict(regions=self.regions, indicators=self.indicators, settings=self.settings, seed=self.seed)
+        return forecast_indicator(
+            history, indicator, wanted, **options, cache=self.cache, cutoff=cutoff, horizon=horizon
+        )
+
+    def many(self, calls: list[tuple[tuple, dict]]) -> list[PanelForecast]:
+        figures = [int((history["indicator"] == indicator).sum()) for (history, indicator, _), _ in calls]
+        options = {"settings": self.settings, "indicators": self.indicators}
+        groups = [fit_group(indicator, {**options, **kwargs}) for (_, indicator, _), kwargs in calls]
+        return map_calls(self, calls, workers=self.workers, cost=figures, groups=groups)  # largest first
+
+
 def trend_forecaster(
     *,
     regions: pd.DataFrame,
@@ -105,11 +131,17 @@ def trend_forecaster(
     settings: TrendSettings,
     seed: int,
     cache: PosteriorCache | None = None,
+    workers: int | None = None,
 ) -> Forecaster:
-    """The default forecaster: the project's trend model (`forecast_indicator`), reusing fits saved in `cache`."""
-    return partial(
-        forecast_indicator, regions=regions, indicators=indicators, settings=settings, seed=seed, cache=cache
-    )
+    """The default forecaster: the project's trend model (`TrendForecaster`), reusing fits saved in `cache`."""
+    return TrendForecaster(regions, indicators, settings, seed, cache, workers)
+
+
+def forecast_all(forecaster: Forecaster, calls: list[tuple[tuple, dict]]) -> list[PanelForecast]:
+    """``forecaster(*args, **kwargs)`` for each call: together through its `many` where it has one (in parallel),
+    else one after the other."""
+    many = getattr(forecaster, "many", None)
+    return many(calls) if many is not None else [forecaster(*args, **kwargs) for args, kwargs in calls]
 
 
 def model_scale(indicators: pd.DataFrame, indicator: str) -> str:
@@ -258,11 +290,14 @@ def run_backtest(
 ) -> BacktestResult:
     """Forecast every task from the history cut at its origin and score model and baselines."""
     rows, dropped, fits = [], [excluded], []
-    for task in tasks:
-        cut = history[history["year"] <= task.origin]
-        panel = forecaster(
-            cut, task.indicator, sorted(task.fit_points), cutoff=task.origin, horizon=int(task.outcomes["year"].max())
+    calls = [
+        (
+            (history[history["year"] <= task.origin], task.indicator, sorted(task.fit_points)),
+            {"cutoff": task.origin, "horizon": int(task.outcomes["year"].max())},
         )
+        for task in tasks
+    ]
+    for task, panel in zip(tasks, forecast_all(forecaster, calls), strict=True):
         for region, outcomes in task.outcomes.groupby("region", sort=True):
             if region not in panel.paths:
                 dropped.append(

@@ -45,6 +45,7 @@ from forecast.progress import SILENT, Reporter
 from forecast.scenario import Scenario, TrendSettings
 from forecast.trend.fits import CHECKED, PanelForecast, TrendFit, fit_seed, observation_kinds
 from forecast.trend.growth import GrowthCheck, check_growth
+from forecast.trend.parallel import map_calls
 from forecast.trend.saved import forecast_name, pack, unpack
 from models.diagnostics import Diagnostics, check_convergence
 from models.ladder.rules import CERTIFICATE_YEARS
@@ -348,20 +349,58 @@ def saved_forecast(
     """``forecast_indicator(history, indicator, regions_wanted, **options, ...)``, its result saved in the cache
     and read back by later runs with the same inputs and code (`forecast.trend.saved`): a warm run neither fits,
     nor reads posteriors, nor imports PyMC."""
-    panel = partial(forecast_indicator, history, indicator, regions_wanted, **options, cache=cache, refit=refit)
-    if cache is None:
-        return panel()
+    found = None if refit else load_saved_forecast(history, indicator, regions_wanted, cache=cache, **options)
+    if found is not None:
+        return found
+    made = forecast_indicator(history, indicator, regions_wanted, **options, cache=cache, refit=refit)
+    if cache is not None:
+        cache.save_arrays(_saved_name(history, indicator, regions_wanted, options), pack(made))
+    return made
+
+
+def load_saved_forecast(
+    history: pd.DataFrame, indicator: str, regions_wanted: list[str], *, cache: PosteriorCache | None, **options
+) -> PanelForecast | None:
+    """The forecast `saved_forecast` saved for these arguments, or None."""
+    found = None if cache is None else cache.load_arrays(_saved_name(history, indicator, regions_wanted, options))
+    return None if found is None else PanelForecast(**unpack(found))
+
+
+def _saved_name(history: pd.DataFrame, indicator: str, regions_wanted: list[str], options: dict) -> str:
     settings = options.get("settings") or TrendSettings()
     question = (indicator, options.get("series", "main"), options["cutoff"], options["horizon"], tuple(regions_wanted))
     question += (sorted((options.get("joint_series") or {}).items()),)
     tables = (history, options["regions"], options["indicators"])
-    name = forecast_name(tables, question, settings.model_dump(), options.get("seed", 0))
-    found = None if refit else cache.load_arrays(name)
-    if found is not None:
-        return PanelForecast(**unpack(found))
-    made = panel()
-    cache.save_arrays(name, pack(made))
-    return made
+    return forecast_name(tables, question, settings.model_dump(), options.get("seed", 0))
+
+
+def panel_forecasts(
+    calls: list[tuple[tuple, dict]], *, cache: PosteriorCache | None, refit: bool, workers: int | None, done
+) -> list[PanelForecast]:
+    """``saved_forecast(*args, **kwargs, cache=cache, refit=refit)`` for each call: saved forecasts read here, the
+    others made in up to `workers` processes at once (`forecast.trend.parallel`); `done()` after each."""
+    found = [None if refit else load_saved_forecast(*args, **kwargs, cache=cache) for args, kwargs in calls]
+    for _ in filter(None, found):
+        done()
+    missing = [call for call, panel in zip(calls, found, strict=True) if panel is None]
+    groups = [fit_group(args[1], kwargs) for args, kwargs in missing] if len(missing) > 1 else None
+    function = partial(saved_forecast, cache=cache, refit=refit)
+    made = iter(map_calls(function, missing, workers=workers, done=done, groups=groups))
+    return [panel if panel is not None else next(made) for panel in found]
+
+
+def fit_group(indicator: str, options: dict) -> str:
+    """Which fit a forecast of `indicator` comes from: the indicator's own, or its identity's joint fit
+    (`forecast.trend.joint`), which the identity's indicators share (so they are made one after the other, in
+    one process: the first fits, the others read the saved posterior)."""
+    from forecast.trend.joint import identity_of
+
+    settings = options.get("settings") or TrendSettings()
+    joint = settings.model == "common" and settings.joint
+    identity = identity_of(indicator, options["indicators"]) if joint else None
+    return (
+        f"{identity.name} {options.get('cutoff')}" if identity is not None else f"{indicator} {options.get('cutoff')}"
+    )
 
 
 def _pooling_note(data: PanelData, region: str) -> list[str]:
@@ -385,42 +424,31 @@ def forecast_targets(
     cache: PosteriorCache | None = None,
     refit: bool = False,
     reporter: Reporter = SILENT,
+    workers: int | None = None,
 ) -> list[TargetResult]:
     """Per target, its trend forecast: one panel fit (or saved posterior) per indicator, series and cut-off, each a
-    step of ``reporter.progress``."""
+    step of ``reporter.progress``, made in up to `workers` processes at once (default: every core)."""
     settings = scenario.models.trend or TrendSettings()
     plan = list(_fit_plan(scenario, targets, history))
-    panels: dict[tuple, PanelForecast] = {}
+    keys = list(dict.fromkeys((t.indicator, s, c) for t, s, c, _ in plan))
+    wanted = sorted({t.region for t in targets})
+    options = dict(regions=regions, indicators=indicators, horizon=scenario.horizon, settings=settings)
+    options["joint_series"] = scenario.series
+    calls = [((history, i, wanted), {**options, "seed": scenario.seed, "cutoff": c, "series": s}) for i, s, c in keys]
+    with reporter.progress(len(keys), "trend fits") as advance:
+        made = panel_forecasts(calls, cache=cache, refit=refit, workers=workers, done=lambda: advance(1))
+    panels = dict(zip(keys, made, strict=True))
     results = []
-    with reporter.progress(len({(t.indicator, s, c) for t, s, c, _ in plan}), "trend fits") as advance:
-        for target, series, cutoff, outcome in plan:
-            key = (target.indicator, series, cutoff, scenario.horizon)
-            if key not in panels:
-                panels[key] = saved_forecast(
-                    history,
-                    target.indicator,
-                    sorted({t.region for t in targets}),
-                    regions=regions,
-                    indicators=indicators,
-                    cutoff=cutoff,
-                    horizon=scenario.horizon,
-                    settings=settings,
-                    seed=scenario.seed,
-                    series=series,
-                    cache=cache,
-                    refit=refit,
-                    joint_series=scenario.series,
-                )
-                advance(1)
-            fit = _region_fit(panels[key], target.region, history, series)
-            result = _target_result(target, fit, cutoff, outcome)
-            if result.result is not None:
-                latest = (result.latest_year, result.latest_value)
-                result.growth = check_growth(
-                    result.result.median, target.target_year, latest, history, regions, target.region,
-                    target.indicator, series, cutoff,
-                )  # fmt: skip
-            results.append(result)
+    for target, series, cutoff, outcome in plan:
+        fit = _region_fit(panels[(target.indicator, series, cutoff)], target.region, history, series)
+        result = _target_result(target, fit, cutoff, outcome)
+        if result.result is not None:
+            latest = (result.latest_year, result.latest_value)
+            result.growth = check_growth(
+                result.result.median, target.target_year, latest, history, regions, target.region,
+                target.indicator, series, cutoff,
+            )  # fmt: skip
+        results.append(result)
     return results
 
 
