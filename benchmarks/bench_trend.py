@@ -1,8 +1,9 @@
 """Benchmark: a planner's trend run, old code against new, side by side in one run.
 
 Old is an earlier commit (``--old REV``, default the last commit of main before the speed
-work: ``git merge-base HEAD main``), its ``forecast`` and ``models`` packages taken out of
-git into a temporary folder and run with this environment's libraries; new is this tree.
+work: ``git merge-base HEAD main``), new is ``--new REV`` (default HEAD: commit what you
+want measured); each one's ``forecast`` and ``models`` packages are taken out of git into
+a temporary folder and run with this environment's libraries.
 For the bundled scenario (default `langfang_baseline`, with its own trend model, or
 ``--model``) each is timed, in fresh processes with its own empty posterior cache and
 empty PyTensor/numba compile caches (a fresh environment):
@@ -43,7 +44,7 @@ CLI = "import sys; sys.argv[0] = 'forecast'; from forecast.cli import app; app()
 """The `forecast` command, run by this interpreter: the old tree wins on PYTHONPATH."""
 
 
-def old_tree(rev: str, folder: Path) -> Path:
+def code_tree(rev: str, folder: Path) -> Path:
     """The `forecast` and `models` packages of commit `rev`, extracted into `folder`."""
     archive = subprocess.run(
         ["git", "-C", str(ROOT), "archive", rev, "forecast", "models"], capture_output=True, check=True
@@ -75,8 +76,8 @@ def divergences(output: str) -> int:
     return sum(int(n) for n in set(re.findall(r"(\d+) divergent transitions", output)))
 
 
-def measure(code: Path | None, scenario: Path, folder: Path, origins: list[int] | None) -> dict:
-    """Cold and warm runs (and the backtest) of the code in `code` (None: this tree) in a fresh environment."""
+def measure(code: Path, scenario: Path, folder: Path, origins: list[int] | None) -> dict:
+    """Cold and warm runs (and the backtest) of the code in `code` in a fresh environment."""
     env = {
         **os.environ,
         "PLAN_FORECAST_CACHE": str(folder / "cache"),
@@ -84,8 +85,7 @@ def measure(code: Path | None, scenario: Path, folder: Path, origins: list[int] 
         "NUMBA_CACHE_DIR": str(folder / "numba"),
         "COLUMNS": "200",
     }
-    if code is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
     cold, out = timed(["run", str(scenario), "--out", str(folder / "cold")], env, folder)
     warm, _ = timed(["run", str(scenario), "--out", str(folder / "warm")], env, folder)
     row = {"cold run s": cold, "warm run s": warm, "divergences": divergences(out)}
@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--scenario", default="langfang_baseline")
     parser.add_argument("--model", help="trend model for the run (default: the scenario's)")
     parser.add_argument("--old", help="commit to compare with (default: git merge-base HEAD main)")
+    parser.add_argument("--new", default="HEAD", help="commit to measure (default: HEAD)")
     parser.add_argument("--backtest", action="store_true")
     parser.add_argument("--origin", type=int, action="append")
     args = parser.parse_args()
@@ -115,10 +116,16 @@ def main() -> None:
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        for label, code in ((f"old ({old[:7]})", old_tree(old, tmp / "old-code")), ("new (this tree)", None)):
+        rev_parse = ["git", "-C", str(ROOT), "rev-parse", args.new]
+        new = subprocess.run(rev_parse, capture_output=True, text=True, check=True)
+        new = new.stdout.strip()
+        sides = {f"old ({old[:7]})": old, f"new ({new[:7]})": new}
+        for label, rev in sides.items():
+            code = code_tree(rev, tmp / f"{label.split()[0]}-code")
             folder = tmp / label.split()[0]
             folder.mkdir()
             rows[label] = measure(code, scenario_file(args.scenario, args.model, folder), folder, origins)
+            print(f"{label}: {rows[label]}", file=sys.stderr, flush=True)
     load_after = os.getloadavg()
     columns = list(next(iter(rows.values())))
     print(f"{args.scenario}: fresh caches for each side, {os.cpu_count()} cores")
