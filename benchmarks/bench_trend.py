@@ -81,17 +81,19 @@ def measure(code: Path, scenario: Path, folder: Path, origins: list[int] | None)
     env = {
         **os.environ,
         "PLAN_FORECAST_CACHE": str(folder / "cache"),
-        "PYTENSOR_FLAGS": f"compiledir={folder / 'pytensor'}",
-        "NUMBA_CACHE_DIR": str(folder / "numba"),
+        "PYTENSOR_FLAGS": f"compiledir={folder / 'compiled-pytensor'}",
+        "NUMBA_CACHE_DIR": str(folder / "compiled-numba"),
         "COLUMNS": "200",
     }
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
-    cold, out = timed(["run", str(scenario), "--out", str(folder / "cold")], env, folder)
-    warm, _ = timed(["run", str(scenario), "--out", str(folder / "warm")], env, folder)
+    work = folder / "work"  # the commands' working folder: `python -c` puts it first on sys.path
+    work.mkdir()
+    cold, out = timed(["run", str(scenario), "--out", str(folder / "cold")], env, work)
+    warm, _ = timed(["run", str(scenario), "--out", str(folder / "warm")], env, work)
     row = {"cold run s": cold, "warm run s": warm, "divergences": divergences(out)}
     if origins:
         args = ["backtest", "--out", str(folder / "backtest"), *[a for o in origins for a in ("--origin", str(o))]]
-        row["backtest s"], out = timed(args, env, folder)
+        row["backtest s"], out = timed(args, env, work)
         row["backtest divergences"] = divergences(out)
     return row
 

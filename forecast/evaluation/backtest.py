@@ -56,7 +56,8 @@ from forecast.inputs import flags
 from forecast.inputs.tables import best_points, select_series
 from forecast.scenario import TrendSettings
 from forecast.trend.parallel import map_calls
-from forecast.trend.pipeline import PanelForecast, fit_group, fit_seed, forecast_indicator
+from forecast.trend.pipeline import PanelForecast, fit_seed, forecast_indicator
+from forecast.trend.saved import fit_group
 from models.baselines import BASELINES, LOG_CLIP, LOGIT_CLIP, transform_to_model_scale, transform_to_original_scale
 
 MODEL = "model"

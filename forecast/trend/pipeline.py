@@ -30,7 +30,6 @@ import hashlib
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,8 +44,7 @@ from forecast.progress import SILENT, Reporter
 from forecast.scenario import Scenario, TrendSettings
 from forecast.trend.fits import CHECKED, PanelForecast, TrendFit, fit_seed, observation_kinds
 from forecast.trend.growth import GrowthCheck, check_growth
-from forecast.trend.parallel import map_calls
-from forecast.trend.saved import forecast_name, pack, unpack
+from forecast.trend.saved import panel_forecasts
 from models.diagnostics import Diagnostics, check_convergence
 from models.ladder.rules import CERTIFICATE_YEARS
 from models.panel import (
@@ -335,72 +333,6 @@ def _paths(idata, data: PanelData, name: str, region: str, horizon: int, rng: np
 
         return common_paths(idata, data, region, horizon, rng)
     return predictive_paths(idata, data, name, region, horizon, rng)
-
-
-def saved_forecast(
-    history: pd.DataFrame,
-    indicator: str,
-    regions_wanted: list[str],
-    *,
-    cache: PosteriorCache | None = None,
-    refit: bool = False,
-    **options,
-) -> PanelForecast:
-    """``forecast_indicator(history, indicator, regions_wanted, **options, ...)``, its result saved in the cache
-    and read back by later runs with the same inputs and code (`forecast.trend.saved`): a warm run neither fits,
-    nor reads posteriors, nor imports PyMC."""
-    found = None if refit else load_saved_forecast(history, indicator, regions_wanted, cache=cache, **options)
-    if found is not None:
-        return found
-    made = forecast_indicator(history, indicator, regions_wanted, **options, cache=cache, refit=refit)
-    if cache is not None:
-        cache.save_arrays(_saved_name(history, indicator, regions_wanted, options), pack(made))
-    return made
-
-
-def load_saved_forecast(
-    history: pd.DataFrame, indicator: str, regions_wanted: list[str], *, cache: PosteriorCache | None, **options
-) -> PanelForecast | None:
-    """The forecast `saved_forecast` saved for these arguments, or None."""
-    found = None if cache is None else cache.load_arrays(_saved_name(history, indicator, regions_wanted, options))
-    return None if found is None else PanelForecast(**unpack(found))
-
-
-def _saved_name(history: pd.DataFrame, indicator: str, regions_wanted: list[str], options: dict) -> str:
-    settings = options.get("settings") or TrendSettings()
-    question = (indicator, options.get("series", "main"), options["cutoff"], options["horizon"], tuple(regions_wanted))
-    question += (sorted((options.get("joint_series") or {}).items()),)
-    tables = (history, options["regions"], options["indicators"])
-    return forecast_name(tables, question, settings.model_dump(), options.get("seed", 0))
-
-
-def panel_forecasts(
-    calls: list[tuple[tuple, dict]], *, cache: PosteriorCache | None, refit: bool, workers: int | None, done
-) -> list[PanelForecast]:
-    """``saved_forecast(*args, **kwargs, cache=cache, refit=refit)`` for each call: saved forecasts read here, the
-    others made in up to `workers` processes at once (`forecast.trend.parallel`); `done()` after each."""
-    found = [None if refit else load_saved_forecast(*args, **kwargs, cache=cache) for args, kwargs in calls]
-    for _ in filter(None, found):
-        done()
-    missing = [call for call, panel in zip(calls, found, strict=True) if panel is None]
-    groups = [fit_group(args[1], kwargs) for args, kwargs in missing] if len(missing) > 1 else None
-    function = partial(saved_forecast, cache=cache, refit=refit)
-    made = iter(map_calls(function, missing, workers=workers, done=done, groups=groups))
-    return [panel if panel is not None else next(made) for panel in found]
-
-
-def fit_group(indicator: str, options: dict) -> str:
-    """Which fit a forecast of `indicator` comes from: the indicator's own, or its identity's joint fit
-    (`forecast.trend.joint`), which the identity's indicators share (so they are made one after the other, in
-    one process: the first fits, the others read the saved posterior)."""
-    from forecast.trend.joint import identity_of
-
-    settings = options.get("settings") or TrendSettings()
-    joint = settings.model == "common" and settings.joint
-    identity = identity_of(indicator, options["indicators"]) if joint else None
-    return (
-        f"{identity.name} {options.get('cutoff')}" if identity is not None else f"{indicator} {options.get('cutoff')}"
-    )
 
 
 def _pooling_note(data: PanelData, region: str) -> list[str]:

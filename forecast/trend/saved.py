@@ -1,6 +1,6 @@
-"""Saved panel forecasts: a warm run reads its trajectories instead of loading PyMC.
+"""Saved panel forecasts (a warm run reads its trajectories instead of loading PyMC), made in parallel.
 
-`forecast.trend.pipeline.saved_forecast` keeps each panel's forecast (per region: the
+`saved_forecast` keeps each panel's forecast (per region: the
 years, the predictive trajectories, the convergence check of the fit behind them, the
 model label and the notes) in the posterior cache as one ``.npz`` file. Its name is a
 hash of everything the forecast depends on: the history, regions and indicators tables,
@@ -9,18 +9,23 @@ seed, and `forecast.cache.code_digest` (the source of the code that fits and dra
 Same inputs, same code, same file: the numbers a warm run shows are the ones the cold
 run drew. Anything else (a changed figure, prior, sampler setting or line of code)
 gives another name, and the forecast is made again (from the saved posterior where
-that still fits).
+that still fits). `panel_forecasts` makes the forecasts a run needs that are not saved
+in parallel processes (`forecast.trend.parallel`), those of one fit in one process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
-from forecast.cache import code_digest
+from forecast.cache import PosteriorCache, code_digest
+from forecast.scenario import TrendSettings
+from forecast.trend.fits import PanelForecast
+from forecast.trend.parallel import map_calls
 from models.diagnostics import Diagnostics
 
 
@@ -76,3 +81,69 @@ def _diagnostics_dict(diagnostics: Diagnostics) -> dict:
     found = diagnostics.to_dict()
     found.pop("status")
     return {k: (v if isinstance(v, int) else float(v)) for k, v in found.items()}
+
+
+def saved_forecast(
+    history: pd.DataFrame,
+    indicator: str,
+    regions_wanted: list[str],
+    *,
+    cache: PosteriorCache | None = None,
+    refit: bool = False,
+    **options,
+) -> PanelForecast:
+    """``forecast_indicator(history, indicator, regions_wanted, **options, ...)``, its result saved in the cache
+    and read back by later runs with the same inputs and code (`forecast.trend.saved`): a warm run neither fits,
+    nor reads posteriors, nor imports PyMC."""
+    found = None if refit else load_saved_forecast(history, indicator, regions_wanted, cache=cache, **options)
+    if found is not None:
+        return found
+    from forecast.trend.pipeline import forecast_indicator  # the pipeline imports this module
+
+    made = forecast_indicator(history, indicator, regions_wanted, **options, cache=cache, refit=refit)
+    if cache is not None:
+        cache.save_arrays(_saved_name(history, indicator, regions_wanted, options), pack(made))
+    return made
+
+
+def load_saved_forecast(
+    history: pd.DataFrame, indicator: str, regions_wanted: list[str], *, cache: PosteriorCache | None, **options
+) -> PanelForecast | None:
+    """The forecast `saved_forecast` saved for these arguments, or None."""
+    found = None if cache is None else cache.load_arrays(_saved_name(history, indicator, regions_wanted, options))
+    return None if found is None else PanelForecast(**unpack(found))
+
+
+def _saved_name(history: pd.DataFrame, indicator: str, regions_wanted: list[str], options: dict) -> str:
+    settings = options.get("settings") or TrendSettings()
+    question = (indicator, options.get("series", "main"), options["cutoff"], options["horizon"], tuple(regions_wanted))
+    question += (sorted((options.get("joint_series") or {}).items()),)
+    tables = (history, options["regions"], options["indicators"])
+    return forecast_name(tables, question, settings.model_dump(), options.get("seed", 0))
+
+
+def panel_forecasts(
+    calls: list[tuple[tuple, dict]], *, cache: PosteriorCache | None, refit: bool, workers: int | None, done
+) -> list[PanelForecast]:
+    """``saved_forecast(*args, **kwargs, cache=cache, refit=refit)`` for each call: saved forecasts read here, the
+    others made in up to `workers` processes at once (`forecast.trend.parallel`); `done()` after each."""
+    found = [None if refit else load_saved_forecast(*args, **kwargs, cache=cache) for args, kwargs in calls]
+    for _ in filter(None, found):
+        done()
+    missing = [call for call, panel in zip(calls, found, strict=True) if panel is None]
+    groups = [fit_group(args[1], kwargs) for args, kwargs in missing] if len(missing) > 1 else None
+    function = partial(saved_forecast, cache=cache, refit=refit)
+    made = iter(map_calls(function, missing, workers=workers, done=done, groups=groups))
+    return [panel if panel is not None else next(made) for panel in found]
+
+
+def fit_group(indicator: str, options: dict) -> str:
+    """Which fit a forecast of `indicator` comes from: the indicator's own, or its identity's joint fit
+    (`forecast.trend.joint`), which the identity's indicators share (so they are made one after the other, in
+    one process: the first fits, the others read the saved posterior)."""
+    from forecast.trend.joint import identity_of
+
+    settings = options.get("settings") or TrendSettings()
+    joint = settings.model == "common" and settings.joint
+    identity = identity_of(indicator, options["indicators"]) if joint else None
+    return f"{identity.name if identity is not None else indicator} {options.get('cutoff')}"
