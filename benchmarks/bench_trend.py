@@ -14,9 +14,10 @@ empty PyTensor/numba compile caches (a fresh environment):
 * with ``--backtest``, `forecast backtest` from the given origins (default 2017, 2019,
   2021; about 15 panel fits), after the runs (compiled code reused).
 
-It prints wall times, the ratio old / new, the divergences each run reported, and the
-load average before and after (other work on the machine slows both sides; the two run
-one after the other, old first).
+It prints wall times and CPU times (the command and its workers, user + system), the
+ratio old / new, the divergences each run reported, and the load average before and
+after (other work on the machine slows both sides, wall times most; the two run one
+after the other, old first).
 
     python benchmarks/bench_trend.py [--scenario langfang_baseline] [--model common] [--old REV]
                                      [--backtest] [--origin 2017 --origin 2019 ...]
@@ -28,6 +29,7 @@ import argparse
 import io
 import os
 import re
+import resource
 import subprocess
 import sys
 import tarfile
@@ -63,13 +65,15 @@ def scenario_file(name: str, model: str | None, folder: Path) -> Path:
     return path
 
 
-def timed(args: list[str], env: dict, cwd: Path) -> tuple[float, str]:
-    start = time.perf_counter()
+def timed(args: list[str], env: dict, cwd: Path) -> tuple[float, float, str]:
+    """Wall time, CPU time (the command and its worker processes, user + system) and output of one command."""
+    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     done = subprocess.run([sys.executable, "-c", CLI, *args], env=env, cwd=cwd, capture_output=True, text=True)
-    wall = time.perf_counter() - start
+    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"forecast {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return wall, done.stdout + done.stderr
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu, done.stdout + done.stderr
 
 
 def divergences(output: str) -> int:
@@ -88,12 +92,13 @@ def measure(code: Path, scenario: Path, folder: Path, origins: list[int] | None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")]))
     work = folder / "work"  # the commands' working folder: `python -c` puts it first on sys.path
     work.mkdir()
-    cold, out = timed(["run", str(scenario), "--out", str(folder / "cold")], env, work)
-    warm, _ = timed(["run", str(scenario), "--out", str(folder / "warm")], env, work)
-    row = {"cold run s": cold, "warm run s": warm, "divergences": divergences(out)}
+    cold, cold_cpu, out = timed(["run", str(scenario), "--out", str(folder / "cold")], env, work)
+    warm, warm_cpu, _ = timed(["run", str(scenario), "--out", str(folder / "warm")], env, work)
+    row = {"cold run s": cold, "cold CPU s": cold_cpu, "warm run s": warm, "warm CPU s": warm_cpu}
+    row["divergences"] = divergences(out)
     if origins:
         args = ["backtest", "--out", str(folder / "backtest"), *[a for o in origins for a in ("--origin", str(o))]]
-        row["backtest s"], out = timed(args, env, work)
+        row["backtest s"], row["backtest CPU s"], out = timed(args, env, work)
         row["backtest divergences"] = divergences(out)
     return row
 
@@ -133,11 +138,11 @@ def main() -> None:
     print(f"{args.scenario}: fresh caches for each side, {os.cpu_count()} cores")
     print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(
         *load_before, *load_after))  # fmt: skip
-    print(f"{'':18}" + "".join(f"{c:>22}" for c in columns))
+    print(f"{'':18}" + "".join(f"{c:>15}" for c in columns))
     for label, row in rows.items():
-        print(f"{label:18}" + "".join(f"{row[c]:>22.1f}" if c.endswith(" s") else f"{row[c]:>22d}" for c in columns))
+        print(f"{label:18}" + "".join(f"{row[c]:>15.1f}" if c.endswith(" s") else f"{row[c]:>15d}" for c in columns))
     old_row, new_row = rows.values()
-    ratios = "".join(f"{old_row[c] / new_row[c]:>21.1f}x" if c.endswith(" s") else f"{'':>22}" for c in columns)
+    ratios = "".join(f"{old_row[c] / new_row[c]:>14.1f}x" if c.endswith(" s") else f"{'':>15}" for c in columns)
     print(f"{'old / new':18}" + ratios)
 
 
