@@ -356,7 +356,7 @@ def format_explain(report: ExplainReport, labels: Labels = ENGLISH) -> str:
     shown = pd.DataFrame(
         {
             column("col_factor"): [
-                column("factor_scenario") if k == "scenario" else labels.factor(f)
+                column("col_scenario") if k == "scenario" else labels.factor(f)
                 for f, k in zip(sweep["factor"], sweep["kind"], strict=True)
             ],
             column("col_setting"): sweep["setting"].map(labels.setting),

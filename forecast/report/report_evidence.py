@@ -67,7 +67,7 @@ def lights_elsewhere(ctx) -> Markup:
             p, error = float_or_nan(r.get("p_met")), float_or_nan(r.get("p_met_mc_error"))
             target = ctx.name(str(part.manifest.get("target", "")))
             rows.append([light_badge(ctx, p), target, scenario_of(part), probability(p, error)])
-    headers = [words.text(k) for k in ("report_col_light", "col_target", "report_col_scenario", "col_p_met")]
+    headers = [words.text(k) for k in ("report_col_light", "col_target", "col_scenario", "col_p_met")]
     return table(headers, rows, numeric=[3]) if rows else ""
 
 
@@ -99,7 +99,7 @@ def compare_blocks(ctx, parts, title: str) -> list[Markup]:
         chart = figure_bytes(plot_compare_bars(frame, names, labels=words))
         diff = next((c for c in frame.columns if c.startswith("diff_vs_")), None)
         first = diff.removeprefix("diff_vs_") if diff else ""
-        headers = [words.text("col_target"), words.text("report_col_scenario"), words.text("col_p_met")]
+        headers = [words.text("col_target"), words.text("col_scenario"), words.text("col_p_met")]
         headers += [words.text("report_col_diff", first=first)] if diff else []
         rows = [
             [
@@ -152,7 +152,7 @@ def explain_blocks(ctx, parts, title: str) -> list[Markup]:
 
 def diagnostics_section(ctx) -> Markup:
     words = ctx.labels
-    headers = [words.text(k) for k in ("report_col_region", "report_col_indicator", "report_col_data_up_to")]
+    headers = [words.text(k) for k in ("col_region", "col_indicator", "col_data_up_to")]
     headers += [
         "R-hat",
         "ESS (bulk)",
@@ -252,7 +252,7 @@ def sources_section(ctx) -> Markup:
         [source, words.region(str(region)), words.indicator(str(indicator)), _years(years), len(years)]
         for (source, region, indicator), years in grouped
     ]
-    headers = [words.text(k) for k in ("report_col_source", "report_col_region", "report_col_indicator")]
+    headers = [words.text(k) for k in ("report_col_source", "col_region", "col_indicator")]
     headers += [words.text("report_col_years"), words.text("report_col_figures")]
     note = tag("p", words.text("report_sources_note", n=len(figures)), cls="note")
     return section("sources", words.text("report_sources"), note, table(headers, rows, numeric=[4], wrap=[0]))

@@ -264,9 +264,9 @@ def joint_line(ctx: Context) -> Markup | str:
     if not isinstance(joint, dict) or not isinstance(joint.get("p_all_met"), int | float):
         return ""
     kind = joint.get("kind") or ("shared" if "share" in str(joint.get("note", "")) else "separate")
-    key = {"shared": "report_joint_shared", "partly": "joint_partly"}.get(kind, "report_joint_independent")
+    key = {"shared": "joint_shared", "partly": "joint_partly"}.get(kind, "joint_separate")
     text = ctx.labels.text(
-        "report_joint",
+        "p_all_met",
         n=len(joint.get("targets", [])),
         p=joint["p_all_met"],
         e=joint.get("mc_error", float("nan")),

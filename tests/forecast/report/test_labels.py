@@ -12,7 +12,8 @@ from matplotlib import font_manager
 from forecast.inputs.bundle import load_inputs
 from forecast.inputs.targets import Target
 from forecast.report.charts import plot_fan
-from forecast.report.labels import CJK_FAMILY, default_language, labels_for, number_text
+from forecast.report.fonts import CJK_FAMILY
+from forecast.report.labels import default_language, labels_for, number_text
 
 matplotlib.use("Agg")
 
