@@ -79,6 +79,7 @@ def run(
     html_report: ReportOption = False,
 ) -> None:
     """Fit the trend models, print P(target met) per target, write charts, table and manifest."""
+    from forecast.report.labels import scenario_names
     from forecast.report.run import (
         format_table,
         growth_warnings,
@@ -111,7 +112,8 @@ def run(
     ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler}
     ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, words, ensemble)
     table = results_table(results) if ladder is None else ladder.table(results_table(results))
-    typer.echo(f"\n{spec.name}  (seed {spec.seed})\n")
+    title = words.scenario(scenario_names(spec, inputs))
+    typer.echo("\n" + words.text("run_heading", title=title, seed=spec.seed) + "\n")
     typer.echo(format_table(table, words, targets) if ladder is None else ladder.format(table))
     for line in sorted({n for r in results if r.fit for n in r.fit.notes}):
         logging.getLogger("forecast").info("note: %s", line)  # run.log (and the terminal with -v)
@@ -160,6 +162,7 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit
     if spec.models.ladder is None:
         return None
     from forecast.ladder.pipeline import forecast_ladder
+    from forecast.report.labels import scenario_names
     from forecast.report.ladder import LadderOutput
 
     with ladder_work(ensemble["workers"], ensemble["scheduler"], spec.models.ladder.runs):
@@ -174,7 +177,7 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit
             reporter=REPORTER,
             **ensemble,
         )
-    return LadderOutput(run, results, inputs.history, spec.series, path.stem, words)
+    return LadderOutput(run, results, inputs.history, spec.series, words.scenario(scenario_names(spec, inputs)), words)
 
 
 @app.command()

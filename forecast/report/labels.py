@@ -28,6 +28,7 @@ from forecast.inputs.bundle import Inputs
 from forecast.inputs.targets import Target
 from forecast.report.fonts import Lang, font_family
 from forecast.report.phrases import COMPARATOR, SERIES, TEXT, UNITS
+from forecast.scenario import Scenario
 
 LANGUAGES: tuple[Lang, ...] = ("zh", "en")
 
@@ -198,6 +199,14 @@ class Labels:
                 return self.text(key, **found.groupdict())
         return problem
 
+    def scenario(self, names: Mapping | str) -> str:
+        """A scenario's title in this language, from its titles in both (`scenario_names`); a bare string (a run
+        from an earlier version kept one name) as it is."""
+        if not isinstance(names, Mapping):
+            return str(names)
+        shown = names.get(self.lang) or names.get("en") or names.get("zh")
+        return shown if isinstance(shown, str) else ""
+
     def outcome(self, value: float, met: bool | None) -> str:
         if pd.isna(value):
             return "-"
@@ -310,6 +319,34 @@ def names_used(inputs: Inputs, targets: Iterable[Target]) -> dict[str, dict]:
         },
         "phrases": {t.target_id: p for t in targets if (p := _usable_phrase(tables["zh"].phrases.get(t.target_id)))},
     }
+
+
+def scenario_names(spec: Scenario, inputs: Inputs) -> dict[str, str]:
+    """A scenario's title in both languages: its ``name`` (English) and ``name_zh``; a scenario without a Chinese
+    title gets one made from its region, horizon, model and levers (`made_title`)."""
+    return {"en": spec.name, "zh": spec.name_zh.strip() or made_title(spec, labels_for(inputs, "zh"))}
+
+
+def made_title(spec: Scenario, labels: Labels) -> str:
+    """'廊坊市，至 2025 年：培育梯队模型（高新技术企业认定奖补 20 万元，2021–2025年）' from the scenario's keys, in
+    the words of `labels`."""
+    levers = [
+        labels.text(
+            "scenario_lever",
+            lever=labels.factor(c.lever),
+            size=f"{number_text(c.size)} {_bare(lever_unit(labels, c.lever))}".strip(),
+            years=labels.text("report_lever_years", start=c.start or "", end=c.end or "") if c.start or c.end else "",
+        ).strip()
+        for c in spec.levers
+    ]
+    model = labels.text("scenario_ladder" if spec.models.ladder is not None else "scenario_trend")
+    title = labels.text("scenario_title", region=labels.region(spec.region), horizon=spec.horizon, model=model)
+    return title + (labels.text("scenario_levers", levers=("；" if labels.zh else "; ").join(levers)) if levers else "")
+
+
+def _bare(unit: str) -> str:
+    """A unit without its bracketed remark ('万元/家（新认定企业）' -> '万元/家')."""
+    return re.sub(r"\s*[（(][^（）()]*[）)]", "", unit).strip()
 
 
 def with_names(labels: Labels, names: Mapping) -> Labels:

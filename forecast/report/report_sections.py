@@ -67,7 +67,7 @@ def context(folder: RunFolder, labels: Labels) -> Context:
 def build_report(folder: RunFolder, labels: Labels) -> str:
     """The report of a run folder as one HTML page, in the words of `labels`."""
     ctx = context(folder, labels)
-    title = ctx.labels.text("report_title", name=scenario_name(folder))
+    title = ctx.labels.text("report_title", name=scenario_title(ctx))
     body = [
         tag("h1", title),
         made_line(ctx),
@@ -85,6 +85,15 @@ def build_report(folder: RunFolder, labels: Labels) -> str:
         provenance_section(ctx),
     ]
     return page(title, body, labels.lang)
+
+
+def scenario_title(ctx: Context) -> str:
+    """The title of the scenario (or the scenarios compared) in the report's language, as the manifest keeps it;
+    the name a run of an earlier version kept otherwise (`scenario_name`)."""
+    main = ctx.folder.main
+    if isinstance(main.manifest.get("scenarios"), dict) and main.manifest["scenarios"]:
+        return " / ".join(evidence.compared_title(ctx, main, k) for k in main.manifest["scenarios"])
+    return evidence.question_title(ctx, main) or scenario_name(ctx.folder)
 
 
 def scenario_name(folder: RunFolder) -> str:

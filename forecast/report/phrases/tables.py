@@ -2,6 +2,7 @@
 
 TABLE_TEXT: dict[str, tuple[str, str]] = {
     # terminal tables
+    "run_heading": ("{title}（随机种子 {seed}）", "{title}  (seed {seed})"),
     "col_target": ("目标", "target"),
     "col_region": ("地区", "region"),
     "col_indicator": ("指标", "indicator"),
@@ -9,6 +10,12 @@ TABLE_TEXT: dict[str, tuple[str, str]] = {
     "col_series": ("口径", "series"),
     "col_row": ("行", "row"),
     "col_scenario": ("情景", "scenario"),
+    # a scenario's title where its file gives none in the language (forecast.report.labels.made_title)
+    "scenario_title": ("{region}，至 {horizon} 年：{model}", "{region} to {horizon}: {model}"),
+    "scenario_trend": ("当前趋势", "current trends"),
+    "scenario_ladder": ("培育梯队模型", "ladder model"),
+    "scenario_levers": ("（{levers}）", " ({levers})"),
+    "scenario_lever": ("{lever} {size} {years}", "{lever} {size} {years}"),
     "col_deadline": ("期限", "deadline"),
     "col_latest": ("最新数据", "latest"),
     "col_median": ("中位数", "median"),

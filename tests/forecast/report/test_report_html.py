@@ -112,6 +112,9 @@ def test_chinese_report_uses_the_catalogue_and_tables(run_folder, tmp_path):
     assert "规划原文：" in page and "1500" in page  # the catalogue's own phrase
     assert "高新技术企业首次认定奖励" in page and "结论一览" in page and "有望达标" in page
     assert "high_tech_enterprises" not in page.split('<section id="provenance">')[0]  # no code key before provenance
+    # the scenario and those compared by their Chinese titles (escaped), not their English names or file names
+    assert "<h1>合成情景 &lt;script&gt;" in page and "Synthetic" not in page.split('<section id="provenance">')[0]
+    assert "基准情景" in page and "政策包" in page and "相对 基准情景 的变化" in page and "baseline" not in page
 
 
 def test_default_file_and_no_sub_parts_say_where_to_get_them(tmp_path):
