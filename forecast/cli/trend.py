@@ -276,7 +276,8 @@ def backtest(
         forecaster=_trend_forecaster(inputs, settings, seed, cache),
         seed=seed,
     )
-    typer.echo(format_backtest(result))
+    words = _words(inputs, lang, region or inputs.history["region"].unique())
+    typer.echo(format_backtest(result, words))
     _warn_convergence(f["diagnostics"]["status"] for f in result.fits)
     meta = {
         **provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes),
@@ -285,7 +286,6 @@ def backtest(
         "regions": region or "all",
         "trend_settings": settings.model_dump(),
     }
-    words = _words(inputs, lang, region or inputs.history["region"].unique())
     written = write_backtest(out, result, meta, labels=words)
     written.append(_save_log(out))
     typer.echo(f"\nwrote {len(written)} files to {out}")

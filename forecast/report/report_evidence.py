@@ -238,12 +238,13 @@ def backtest_blocks(ctx, parts, title: str) -> list[Markup]:
     blocks = [tag("p", words.text("report_backtest_note"), cls="note")]
     for part in parts:
         scores = part.table("scores.csv")
-        headers = [words.text("report_col_origin"), words.text("report_col_method"), "cov50", "cov80", "cov95"]
-        headers += ["CRPS", "Brier", words.text("report_col_points")]
+        headers = [words.text("col_origin"), words.text("col_method")]
+        headers += [words.text("col_cov", level=p) for p in (50, 80, 95)]
+        headers += [words.text(k) for k in ("col_crps", "col_brier", "col_points_scored")]
         rows = [
             [
-                words.text("report_all_origins") if str(r["origin"]) == "all" else r["origin"],
-                r["method"],
+                words.text("all_origins") if str(r["origin"]) == "all" else r["origin"],
+                words.method(str(r["method"])),
                 *(f"{float_or_nan(r[f'coverage_{c}']):.2f}" for c in (50, 80, 95)),
                 f"{float_or_nan(r['crps']):.3f}",
                 f"{float_or_nan(r['brier']):.3f}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from forecast.report.phrases.charts import CHART_TEXT
 from forecast.report.phrases.report import REPORT_TEXT
-from forecast.report.phrases.scores import SCORE_TEXT
+from forecast.report.phrases.scores import COUNTY_GROUPS, SCORE_TEXT
 from forecast.report.phrases.tables import TABLE_TEXT
 from forecast.report.phrases.units import COMPARATOR, SERIES, UNITS
 from forecast.report.phrases.update import UPDATE_TEXT
@@ -30,4 +30,4 @@ def _joined(parts: tuple[dict[str, tuple[str, str]], ...]) -> dict[str, tuple[st
 TEXT = _joined(PARTS)
 """Phrase key -> (Chinese, English), with ``{placeholders}`` filled by `Labels.text`."""
 
-__all__ = ["COMPARATOR", "SERIES", "TEXT", "UNITS"]
+__all__ = ["COMPARATOR", "COUNTY_GROUPS", "SERIES", "TEXT", "UNITS"]

@@ -89,10 +89,6 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
         "Forecasts from past origins scored against the figures published later: interval coverage (nominal "
         "50/80/95%), CRPS and Brier score (lower is better), beside naive baselines.",
     ),
-    "report_col_method": ("方法", "method"),
-    "report_col_points": ("数据点", "points"),
-    "report_col_origin": ("起点", "origin"),
-    "report_all_origins": ("全部起点", "all origins"),
     "report_not_run": ("本文件夹中没有{what}结果。获得方法：运行", "No {what} in this folder. To add it, run"),
     "report_then": ("，然后再运行", ", then"),
     "report_what_compare": ("情景比较", "scenario comparison"),

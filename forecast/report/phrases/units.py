@@ -2,6 +2,9 @@
 
 UNITS: dict[str, tuple[str, str]] = {
     "firms": ("家", "firms"),
+    "firms_per_1000_enterprises": ("家/千家企业", "per 1,000 registered firms"),
+    "10k_yuan": ("万元", "10,000 yuan"),
+    "points": ("分", "points"),
     "firms_per_year": ("家/年", "firms per year"),
     "100m_yuan": ("亿元", "100 million yuan"),
     "10k_yuan_per_person": ("万元/人", "10,000 yuan per person"),
