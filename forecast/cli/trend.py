@@ -25,6 +25,7 @@ from forecast.cli.common import (
     LangOption,
     RefitOption,
     RegionsOption,
+    RunsOption,
     SchedulerOption,
     SeedOption,
     StrictOption,
@@ -66,6 +67,7 @@ def run(
     tune: TuneOverride = None,
     refit: RefitOption = False,
     cache: CacheOption = DEFAULT_CACHE,
+    runs: RunsOption = None,
     workers: WorkersOption = None,
     engine: EngineOption = None,
     batch_size: BatchSizeOption = None,
@@ -109,7 +111,7 @@ def run(
         refit=refit,
         reporter=REPORTER,
     )
-    ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler}
+    ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler, "runs": runs}
     ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, words, ensemble)
     table = results_table(results) if ladder is None else ladder.table(results_table(results))
     title = words.scenario(scenario_names(spec, inputs))
@@ -165,7 +167,7 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit
     from forecast.report.labels import scenario_names
     from forecast.report.ladder import LadderOutput
 
-    with ladder_work(ensemble["workers"], ensemble["scheduler"], spec.models.ladder.runs):
+    with ladder_work(ensemble["workers"], ensemble["scheduler"], ensemble["runs"] or spec.models.ladder.runs):
         run, results = forecast_ladder(
             spec,
             targets,
