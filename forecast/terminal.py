@@ -97,4 +97,3 @@ def quiet(command: Callable) -> Callable:
             return command(*args, **kwargs)
 
     return run
-
