@@ -326,11 +326,22 @@ def by_year_section(ctx: Context) -> Markup:
     )
 
 
+def trend_model(ctx: Context) -> str:
+    """The trend model the run asked for (`forecast.scenario.TrendSettings.model`); 'stack' for a run of a version
+    that kept none (the state-space panel was the only model then)."""
+    models = ctx.question.get("models")
+    trend = models.get("trend") if isinstance(models, Mapping) else None
+    return str(trend.get("model", "stack")) if isinstance(trend, Mapping) else "stack"
+
+
 def assumptions_section(ctx: Context) -> Markup:
     words = ctx.labels
     items = [words.text("report_assumption_probability")]
     if ctx.folder.of_kind("run"):
-        items.insert(0, words.text("report_assumption_trend"))
+        items.insert(
+            0,
+            words.text("report_assumption_trend" if trend_model(ctx) == "common" else "report_assumption_trend_panel"),
+        )
     if any(isinstance(p.manifest.get("ladder"), dict) or p.kind == "compare" for p in ctx.folder.parts):
         items.append(words.text("report_assumption_ladder"))
     items.append(words.text("report_assumption_lights", on=LIGHT_CUTS["on_track"], risk=LIGHT_CUTS["at_risk"]))

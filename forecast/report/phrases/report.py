@@ -111,6 +111,15 @@ REPORT_TEXT: dict[str, tuple[str, str]] = {
     ),
     "report_assumptions": ("假设与说明", "Assumptions and notes"),
     "report_assumption_trend": (
+        "趋势模型（共同增长模型）对每个指标同时拟合面板中所有地区的数据（数量和金额取对数，比例取 logit）：各地区围绕"
+        "自身增长率随机游走；增长率由全面板共同的、可加速也可放缓的增长路径（围绕长期增长率的 AR(1)）与各地区相对其"
+        "上级地区的差异组成；预测中增长率逐步回到长期水平。",
+        "The trend model (common growth) fits every region of the panel at once for each indicator (log scale for "
+        "counts and money, logit for shares): each region's figures are a random walk around its growth, which is "
+        "a growth path common to the panel that can speed up and slow down (an AR(1) around a long-run rate) plus "
+        "the region's own difference from its parent's; forecasts let growth return to the long-run rate.",
+    ),
+    "report_assumption_trend_panel": (
         "趋势模型把各指标按对数（比例指标按 logit）尺度的随机游走加漂移（及其阻尼变体）拟合，多个变体按 LOO 权重叠加；"
         "数据少的地区向上级地区借用增长率（分层模型）。",
         "The trend models fit each indicator on the log scale (shares on the logit scale) as a random walk with "

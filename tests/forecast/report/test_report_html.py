@@ -100,6 +100,8 @@ def test_sources_levers_diagnostics_and_backtest(english):
     assert "synthetic test data &lt;script&gt;" in english and "2018–2020" in english
     assert "all origins" in english and "0.210" in english  # the backtest's pooled Brier score
     assert "+0.30 ± 0.02" in english  # the compare table's paired change
+    # the assumptions name the model the run used (the scenario's default: common growth), not the older panel
+    assert "The trend model (common growth)" in english and "stacked by LOO" not in english
 
 
 def test_chinese_report_uses_the_catalogue_and_tables(run_folder, tmp_path):
