@@ -42,6 +42,8 @@ STATUS_PROBLEMS: tuple[tuple[re.Pattern, str], ...] = (
 OBSERVED = re.compile(r"^observed: (?P<indicator>\S+) (?P<year>\d+) \(data row (?P<row>\d+)\)$")
 ASSUMED = re.compile(r"^assumed: (?P<cohorts>\d+) x startup_entry_rate (?P<rate>\S+) x tech_sme")
 """The sources of a ladder start's stage counts, as `forecast.ladder.start.start_state` writes them."""
+CJK = re.compile(r"[\u4e00-\u9fff]")
+"""A Chinese character (CJK Unified Ideographs)."""
 START_STAGES = {"hte": "hte_certified", "tech_sme": "tech_sme_registered"}
 """A ladder start's stage (`forecast.ladder.start.StartState.counts`) -> the stage column it fills, named once."""
 NO_FIGURES = re.compile(r"^no figures for (?P<indicator>\S+) in (?P<region>\S+) up to (?P<until>\S+)$")
@@ -323,8 +325,10 @@ def names_used(inputs: Inputs, targets: Iterable[Target]) -> dict[str, dict]:
 
 def scenario_names(spec: Scenario, inputs: Inputs) -> dict[str, str]:
     """A scenario's title in both languages: its ``name`` (English) and ``name_zh``; a scenario without a Chinese
-    title gets one made from its region, horizon, model and levers (`made_title`)."""
-    return {"en": spec.name, "zh": spec.name_zh.strip() or made_title(spec, labels_for(inputs, "zh"))}
+    title keeps a ``name`` written in Chinese, or gets one made from its region, horizon, model and levers
+    (`made_title`)."""
+    chinese = spec.name if CJK.search(spec.name) else ""
+    return {"en": spec.name, "zh": spec.name_zh.strip() or chinese or made_title(spec, labels_for(inputs, "zh"))}
 
 
 def made_title(spec: Scenario, labels: Labels) -> str:

@@ -173,3 +173,6 @@ def test_a_scenario_without_a_chinese_title_is_named_by_its_region_model_and_lev
     zh, en = labels_for(inputs, "zh"), labels_for(inputs, "en")
     assert zh.scenario(names) == names["zh"] and en.scenario(names) == "mine"
     assert zh.scenario({"en": "only English"}) == "only English" and en.scenario("kept as it was") == "kept as it was"
+    # a name written in Chinese is the Chinese title (and stays the English one: the file gives no other)
+    chinese = spec.model_copy(update={"name": "无锡 基线"})
+    assert scenario_names(chinese, inputs) == {"en": "无锡 基线", "zh": "无锡 基线"}
