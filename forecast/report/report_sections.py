@@ -252,7 +252,11 @@ def light_row(ctx: Context, r: dict, ladder: bool) -> list:
         figure_text(_float(r.get("median"))),
         f"{figure_text(low)}–{figure_text(high)}" if pd.notna(low) else "-",
         outcome_text(ctx, r),
-        tag("span", r.get("diagnostics", "-"), cls=None if r.get("diagnostics") == "ok" else "warning"),
+        tag(
+            "span",
+            ctx.labels.status(r["diagnostics"]) if isinstance(r.get("diagnostics"), str) else "-",
+            cls=None if r.get("diagnostics") == "ok" else "warning",
+        ),
     ]
     if ladder:
         ladder_p = _float(r.get("ladder_p_met"))

@@ -113,6 +113,7 @@ def test_chinese_report_uses_the_catalogue_and_tables(run_folder, tmp_path):
     assert "廊坊市 高新技术企业 ≥ 1,500 家（2025年）" in page  # indicator and region names from the tables
     assert "规划原文：" in page and "1500" in page  # the catalogue's own phrase
     assert "高新技术企业首次认定奖励" in page and "结论一览" in page and "有望达标" in page
+    assert "警告：R-hat 1.020 &gt; 1.01" in page  # the lights table's diagnostics in words (SYNTHETIC fit's warning)
     assert "high_tech_enterprises" not in page.split('<section id="provenance">')[0]  # no code key before provenance
     # the scenario and those compared by their Chinese titles (escaped), not their English names or file names
     assert "<h1>合成情景 &lt;script&gt;" in page and "Synthetic" not in page.split('<section id="provenance">')[0]
