@@ -149,6 +149,7 @@ TargetEntry = Annotated[
 
 class Scenario(Strict):
     name: str
+    name_zh: str = Field("", description="the scenario's title in Chinese (default: made from its region and levers)")
     description: str = ""
     region: str
     horizon: Year

@@ -6,7 +6,8 @@ of PyMC (sampler messages), PyTensor, ArviZ and this package (notes such as "LOO
 Pareto k > 0.7") into text the command writes to ``run.log`` in its output folder
 (`forecast.report.runlog`); with ``-v/--verbose`` they are shown on standard error
 too. Progress bars, results tables and the warnings that matter are the command's own
-output and are not touched.
+output and are not touched. Dask worker processes (ladder ensembles with ``--workers``)
+send theirs to this process the same way (`forecast.cli.workers.quiet_workers`).
 """
 
 from __future__ import annotations

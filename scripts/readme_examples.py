@@ -41,7 +41,7 @@ EXAMPLES = {
     "compare": "forecast compare langfang_ladder_baseline langfang_small_to_high langfang_reward_cut "
     "langfang_larger_reserve --lang en",
     "calibrate": "forecast calibrate --region langfang",
-    "backtest": "forecast backtest --origin 2017 --origin 2019 --origin 2021",
+    "backtest": "forecast backtest --origin 2017 --origin 2019 --origin 2021 --lang en",
     "explain": "forecast explain langfang_small_to_high --target langfang-2023-high_tech_enterprises "
     "--probability 0.95 --runs 60 --lang en",
 }

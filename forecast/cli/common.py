@@ -168,11 +168,14 @@ def reported_errors() -> Iterator[None]:
 def ladder_work(workers: int | None, scheduler: str | None, runs: int) -> Iterator[None]:
     """Around a command's ladder ensembles: one Dask client for all of them (more than one worker, or a
     scheduler), bad input reported (exit 2), Ctrl-C reported with what was kept (exit 130)."""
+    from forecast.cli.workers import quiet_workers
     from forecast.ladder.ensemble import EnsembleInterrupted, executor
     from forecast.ladder.pipeline import default_workers
 
     try:
-        with reported_errors(), executor(default_workers(runs) if workers is None else workers, scheduler):
+        with reported_errors(), executor(default_workers(runs) if workers is None else workers, scheduler) as client:
+            if client is not None:
+                quiet_workers(client)  # the workers' warnings to run.log, like this process's
             yield
     except EnsembleInterrupted as exc:
         typer.secho(str(exc), fg=typer.colors.YELLOW, err=True)

@@ -94,6 +94,7 @@ def compare(
 ) -> None:
     """Scenarios side by side on the ladder model: P(met) ± Monte Carlo error per target, fan charts, stage counts."""
     from forecast.ladder.compare import compare_scenarios
+    from forecast.report.labels import scenario_names
     from forecast.report.ladder import compare_manifest, compare_table, format_compare_table, write_compare
     from forecast.report.run import scenario_question
 
@@ -119,13 +120,23 @@ def compare(
         )
     words = _words(inputs, lang, first.region)
     found = [t for v in loaded.values() for t in v[1]]
-    typer.echo(format_compare_table(compare_table(list(loaded), results), list(loaded), labels=words, targets=found))
+    names = {label: scenario_names(v[0], inputs) for label, v in loaded.items()}
+    titles = {label: words.scenario(n) for label, n in names.items()}
+    shown = format_compare_table(
+        compare_table(list(loaded), results), list(loaded), labels=words, targets=found, titles=titles
+    )
+    typer.echo(shown)
     hashes = {**{f"scenario {label}": v[2] for label, v in loaded.items()}, **inputs.hashes}
     meta = compare_manifest(
-        command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=hashes, runs=ensembles, results=results
+        command=shlex.join(["forecast", *sys.argv[1:]]),
+        seed=seed,
+        inputs=hashes,
+        runs=ensembles,
+        results=results,
+        titles=names,
     )
     meta = {**meta, "question": scenario_question(first, list({t.target_id: t for t in found}.values()), inputs)}
-    written = write_compare(out, ensembles, results, inputs.history, first.series, meta, labels=words)
+    written = write_compare(out, ensembles, results, inputs.history, first.series, meta, labels=words, titles=titles)
     written.append(_save_log(out))
     if html_report:
         with reported_errors():
@@ -199,6 +210,7 @@ def explain(
     from forecast.ladder.explain import explain_plan, search_problem
     from forecast.ladder.pipeline import needs_gdp, plan_ladder, uncertainty_ranges
     from forecast.report.files import provenance
+    from forecast.report.labels import scenario_names
     from forecast.report.ladder import format_explain, write_explain
     from forecast.report.run import scenario_question
 
@@ -236,7 +248,8 @@ def explain(
             plan, chosen, uncertainty_ranges(spec), goal=probability, lever=lever, max_size=max_size, reporter=REPORTER
         )
     words = _words(inputs, lang, spec.region)
-    typer.echo(format_explain(report, words))
+    title = words.scenario(scenario_names(spec, inputs))
+    typer.echo(format_explain(report, words, title))
     meta = {
         **provenance(
             command=shlex.join(["forecast", *sys.argv[1:]]),
@@ -247,7 +260,7 @@ def explain(
         "question": scenario_question(spec, [chosen], inputs),
     }
     folder = out or Path("out") / f"explain_{scenario.stem}"
-    written = write_explain(folder, report, meta, labels=words)
+    written = write_explain(folder, report, meta, labels=words, title=title)
     written.append(_save_log(folder))
     if html_report:
         with reported_errors():

@@ -16,6 +16,7 @@ from forecast.cli.common import (
     DrawsOption,
     EncodingOption,
     ForceOption,
+    LangOption,
     RegionsOption,
     SeedOption,
     TuneOption,
@@ -127,16 +128,19 @@ def county(
     tune: TuneOption = None,
     seed: SeedOption = None,
     cache: CacheOption = DEFAULT_CACHE,
+    lang: LangOption = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Score a county on seed 001's S&T capacity index (17 indicators): points, class A/B/C, what is missing; with
-    --by YEAR, the probability of reaching the next class by then."""
+    --by YEAR, the probability of reaching the next class by then. Printed in Chinese (the index's own language)
+    unless --lang en."""
     from forecast.evaluation.county import score_county
     from forecast.inputs.bundle import load_inputs
     from forecast.inputs.county import load_county_figures, load_county_index
     from forecast.inputs.tables import file_hash, load_history
     from forecast.report.county import format_projection, format_scorecard, write_scorecard
     from forecast.report.files import provenance
+    from forecast.report.labels import Labels
 
     with reported_errors():
         class_cuts = _class_cuts(cuts)
@@ -148,14 +152,15 @@ def county(
         _check_by(by, parent, figures, inputs, data)
     pooled = inputs.history if inputs is not None else load_history()
     card = score_county(index, figures, set(pooled["indicator"]), county=county or "", cuts=class_cuts)
-    typer.echo(format_scorecard(card))
+    words = Labels(lang=lang.value if lang else "zh")
+    typer.echo(format_scorecard(card, words))
     projection = None
     if by is not None:
         from forecast.evaluation.backtest import DEFAULT_SEED
 
         seed = DEFAULT_SEED if seed is None else seed  # recorded in the manifest as used
         projection = _project(card, index, figures, inputs, by, parent, _trend_settings(draws, tune), seed, cache)
-        typer.echo("\n" + format_projection(projection, card))
+        typer.echo("\n" + format_projection(projection, card, words))
     if out is not None:
         hashes = {"figures": file_hash(data), "county_index": file_hash(bundled_path("county_index.csv"))}
         hashes |= {"history": inputs.hashes["data"]} if inputs is not None else {}

@@ -25,6 +25,7 @@ from forecast.cli.common import (
     LangOption,
     RefitOption,
     RegionsOption,
+    RunsOption,
     SchedulerOption,
     SeedOption,
     StrictOption,
@@ -66,6 +67,7 @@ def run(
     tune: TuneOverride = None,
     refit: RefitOption = False,
     cache: CacheOption = DEFAULT_CACHE,
+    runs: RunsOption = None,
     workers: WorkersOption = None,
     engine: EngineOption = None,
     batch_size: BatchSizeOption = None,
@@ -79,6 +81,7 @@ def run(
     html_report: ReportOption = False,
 ) -> None:
     """Fit the trend models, print P(target met) per target, write charts, table and manifest."""
+    from forecast.report.labels import scenario_names
     from forecast.report.run import (
         format_table,
         growth_warnings,
@@ -108,10 +111,11 @@ def run(
         refit=refit,
         reporter=REPORTER,
     )
-    ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler}
+    ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler, "runs": runs}
     ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, words, ensemble)
     table = results_table(results) if ladder is None else ladder.table(results_table(results))
-    typer.echo(f"\n{spec.name}  (seed {spec.seed})\n")
+    title = words.scenario(scenario_names(spec, inputs))
+    typer.echo("\n" + words.text("run_heading", title=title, seed=spec.seed) + "\n")
     typer.echo(format_table(table, words, targets) if ladder is None else ladder.format(table))
     for line in sorted({n for r in results if r.fit for n in r.fit.notes}):
         logging.getLogger("forecast").info("note: %s", line)  # run.log (and the terminal with -v)
@@ -160,9 +164,10 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit
     if spec.models.ladder is None:
         return None
     from forecast.ladder.pipeline import forecast_ladder
+    from forecast.report.labels import scenario_names
     from forecast.report.ladder import LadderOutput
 
-    with ladder_work(ensemble["workers"], ensemble["scheduler"], spec.models.ladder.runs):
+    with ladder_work(ensemble["workers"], ensemble["scheduler"], ensemble["runs"] or spec.models.ladder.runs):
         run, results = forecast_ladder(
             spec,
             targets,
@@ -174,7 +179,7 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit
             reporter=REPORTER,
             **ensemble,
         )
-    return LadderOutput(run, results, inputs.history, spec.series, path.stem, words)
+    return LadderOutput(run, results, inputs.history, spec.series, words.scenario(scenario_names(spec, inputs)), words)
 
 
 @app.command()
@@ -273,7 +278,8 @@ def backtest(
         forecaster=_trend_forecaster(inputs, settings, seed, cache),
         seed=seed,
     )
-    typer.echo(format_backtest(result))
+    words = _words(inputs, lang, region or inputs.history["region"].unique())
+    typer.echo(format_backtest(result, words))
     _warn_convergence(f["diagnostics"]["status"] for f in result.fits)
     meta = {
         **provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes),
@@ -282,7 +288,6 @@ def backtest(
         "regions": region or "all",
         "trend_settings": settings.model_dump(),
     }
-    words = _words(inputs, lang, region or inputs.history["region"].unique())
     written = write_backtest(out, result, meta, labels=words)
     written.append(_save_log(out))
     typer.echo(f"\nwrote {len(written)} files to {out}")

@@ -113,6 +113,7 @@ def _refit_last_runs(out_root: Path, inputs, old_hash: str, cache: Path, words) 
     """For each scenario with a past run under `out_root`: refit on the updated history and print the moves."""
     from forecast.evaluation.update import scenario_moves
     from forecast.inputs.runs import last_runs
+    from forecast.report.labels import scenario_names
     from forecast.report.update import format_moves
 
     found = last_runs(out_root)
@@ -138,7 +139,8 @@ def _refit_last_runs(out_root: Path, inputs, old_hash: str, cache: Path, words) 
         notes = [words.text("other_data", old=run.data_sha256[:12])] if run.data_sha256 != old_hash else []
         notes += [words.text("scenario_changed")] if spec_hash != run.scenario_sha256 else []
         date = run.created_utc.replace("T", " ").replace("+00:00", " UTC") or "-"
-        heading = words.text("moves_heading", scenario=spec.name, folder=run.folder, date=date)
+        title = words.scenario(scenario_names(spec, inputs))
+        heading = words.text("moves_heading", scenario=title, folder=run.folder, date=date)
         typer.echo("\n" + format_moves(moves, heading, words, targets, notes))
 
 

@@ -71,10 +71,6 @@ BASELINE_STATUS = "n/a (closed-form draws)"
 LOWER_BOUND_OUTCOME = "lower bound, not a point outcome"
 TOO_FEW = f"fewer than {MIN_FIGURES} figures up to the origin"
 NO_FORECAST = "the model gave no forecast"
-CRPS_NOTE = (
-    "CRPS is on the model's scale (log for counts and money, logit(x/100) for percentages): "
-    "unit-free and comparable across indicators; 0.10 is about a 10% miss."
-)
 ID_COLUMNS = ["origin", "region", "indicator", "year", "lead", "method"]
 
 Forecaster = Callable[..., PanelForecast]

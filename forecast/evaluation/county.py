@@ -49,6 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -73,18 +74,29 @@ def points_of(item: IndexIndicator, values: np.ndarray) -> np.ndarray:
     return np.interp(values, xs, ps)
 
 
-def reading(item: IndexIndicator, value: float) -> str:
-    """How a figure was scored, in words: its band, a skipped range, or a capped points total."""
+class Reading(NamedTuple):
+    """How a figure was scored (`forecast.report.labels` puts it in words): `kind` is ``band`` (inside the band
+    `low`-`high`), ``skipped`` (in the range `low`-`high` the index skips, rule 2), ``full`` (from the top band's
+    `low` up), ``capped`` (a points total above the weight `low`), ``assessed`` (a points total as given) or
+    ``missing`` (no figure: it could add up to the weight `low`)."""
+
+    kind: str
+    low: float = np.nan
+    high: float = np.nan
+
+
+def reading(item: IndexIndicator, value: float) -> Reading:
+    """How a figure was scored: its band, a skipped range, the full weight, or a capped points total."""
     if not item.banded:
-        return f"points capped at {item.weight:g}" if value > item.weight else "points as assessed"
+        return Reading("capped", item.weight) if value > item.weight else Reading("assessed")
     top = item.knots[-1][0]
     if value >= top:
-        return f">= {top:g}: full weight"
+        return Reading("full", top)
     for low, high in item.gaps:
         if low < value < high:
-            return f"{low:g}-{high:g} (a range the index skips): interpolated"
+            return Reading("skipped", low, high)
     low, high = next((a, b) for (a, _), (b, _) in zip(item.knots, item.knots[1:], strict=False) if a <= value < b)
-    return f"band {low:g}-{high:g}"
+    return Reading("band", low, high)
 
 
 def class_of(score: float, cuts: Sequence[tuple[str, float]] = DEFAULT_CUTS) -> str:
@@ -107,8 +119,10 @@ class Scorecard:
 
     county: str
     rows: pd.DataFrame
-    """``group, indicator, name_zh, name_en, weight, value, unit, year, points, reading, trend``; value and
-    points are NaN where the figure is missing."""
+    """``group, indicator, name_zh, name_en, weight, value, unit, year, points``, how the figure was read
+    (`Reading`: ``reading, reading_low, reading_high``) and its trend (``trend``: '' for fewer than two years,
+    ``known`` where the trend model knows the indicator, else ``unknown``; ``trend_from, trend_to, trend_years``);
+    value and points are NaN where the figure is missing."""
     score: float
     missing_weight: float
     cuts: tuple[tuple[str, float], ...]
@@ -148,6 +162,8 @@ def score_county(
         mine = figures[figures["indicator"] == item.key].sort_values("year")
         latest = mine.iloc[-1] if len(mine) else None
         value = float(latest["value"]) if latest is not None else np.nan
+        read = reading(item, value) if latest is not None else Reading("missing", item.weight)
+        years = sorted(set(mine["year"]) - {0})
         rows.append(
             {
                 "group": item.group,
@@ -159,22 +175,18 @@ def score_county(
                 "unit": item.unit,
                 "year": int(latest["year"]) if latest is not None and latest["year"] else None,
                 "points": indicator_points(item, value) if latest is not None else np.nan,
-                "reading": reading(item, value) if latest is not None else f"missing: could add 0-{item.weight:g}",
-                "trend": _trend_note(item.key, sorted(set(mine["year"]) - {0}), known),
+                "reading": read.kind,
+                "reading_low": read.low,
+                "reading_high": read.high,
+                "trend": ("known" if item.key in known else "unknown") if len(years) >= 2 else "",
+                "trend_from": years[0] if len(years) >= 2 else None,
+                "trend_to": years[-1] if len(years) >= 2 else None,
+                "trend_years": len(years),
             }
         )
     table = pd.DataFrame(rows)
     missing = float(table.loc[table["value"].isna(), "weight"].sum())
     return Scorecard(county, table, float(table["points"].sum()), missing, tuple(cuts))
-
-
-def _trend_note(key: str, years: list[int], known: set[str]) -> str:
-    if len(years) < 2:
-        return ""
-    span = f"{years[0]}-{years[-1]} ({len(years)} years)"
-    if key in known:
-        return f"trend {span}: the trend model knows this indicator (projected with --by YEAR)"
-    return f"trend {span}: the trend model does not know this indicator (no history to pool with)"
 
 
 def check_cuts(cuts: Sequence[tuple[str, float]]) -> str:

@@ -64,7 +64,7 @@ def plot_calibration_check(
         _points(ax, figures[figures["indicator"] == indicator], start_year, labels)
         ax.set_title(labels.text(label), fontsize=10)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel(labels.text("year"))
+        ax.set_xlabel(labels.text("col_year"))
         ax.set_ylabel(labels.text("firms" if column != "certifications_listed" else "firms_per_year"))
         ax.grid(alpha=0.3)
     np.ravel(axes)[0].legend(fontsize=7, loc="upper left")
@@ -97,7 +97,7 @@ def _points(ax: plt.Axes, rows: pd.DataFrame, start_year: int, labels: Labels) -
     caveat = flags.is_caveated(rows["flag"]) & ~before & ~bound
     clean = ~before & ~bound & ~caveat
     styles = (
-        (clean, dict(marker="o", color="black", label=labels.text("reported"))),
+        (clean, dict(marker="o", color="black", label=labels.text("published"))),
         (caveat, dict(marker="o", mfc="none", color="black", label=labels.text("caveated_short"))),
         (bound, dict(marker="^", color="tab:red", label=labels.text("lower_bound"))),
         (before, dict(marker="o", color="grey", alpha=0.6, label=labels.text("before_window"))),

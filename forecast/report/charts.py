@@ -55,7 +55,7 @@ def plot_fan(
         )
     ax.plot(years[shown], q[0.5], color="tab:blue", linewidth=2, label=labels.text("median_projection"))
     clean = flags.is_clean(history["flag"])
-    ax.plot(history.loc[clean, "year"], history.loc[clean, "value"], "o", color="black", label=labels.text("reported"))
+    ax.plot(history.loc[clean, "year"], history.loc[clean, "value"], "o", color="black", label=labels.text("published"))
     if (~clean).any():
         ax.plot(
             history.loc[~clean, "year"],
@@ -106,7 +106,7 @@ def plot_fan(
             va="bottom",
         )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(labels.text("year"))
+    ax.set_xlabel(labels.text("col_year"))
     ax.set_ylabel(labels.axis(target.indicator, target.unit))
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)

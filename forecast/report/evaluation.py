@@ -20,9 +20,12 @@ import pandas as pd
 
 from forecast.evaluation.audit import audit_reliability, audit_scores
 from forecast.evaluation.backtest import (
-    CRPS_NOTE,
+    LOWER_BOUND_OUTCOME,
     METHODS,
+    MIN_FIGURES,
     MODEL,
+    NO_FORECAST,
+    TOO_FEW,
     BacktestResult,
     indicator_table,
     reliability_by_method,
@@ -33,20 +36,29 @@ from forecast.report.files import staged_output, write_manifest
 from forecast.report.labels import ENGLISH, Labels
 from forecast.report.run import target_names, text_table
 
+EXCLUDED = {
+    TOO_FEW: "excluded_too_few",
+    LOWER_BOUND_OUTCOME: "excluded_lower_bound",
+    NO_FORECAST: "excluded_no_forecast",
+}
+"""`forecast.evaluation.backtest`'s reasons for leaving points out -> their phrase."""
+
 
 # --- backtest ---------------------------------------------------------------------------------
-def format_backtest(result: BacktestResult) -> str:
-    """The score table for the terminal, with what was left out and every convergence warning."""
-    scores = score_table(result.rows)
+def format_backtest(result: BacktestResult, labels: Labels = ENGLISH) -> str:
+    """The score table for the terminal, with what was left out and every convergence warning, in the words of
+    `labels` (methods and indicators by name)."""
+    words, scores = labels.text, score_table(result.rows)
+    coverage = {words("col_cov", level=p): p for p in (50, 80, 95)}
     shown = pd.DataFrame(
         {
-            "origin": scores["origin"],
-            "method": scores["method"],
-            **{f"cov{p}": scores[f"coverage_{p}"].map("{:.2f}".format) for p in (50, 80, 95)},
-            "CRPS": scores["crps"].map("{:.3f}".format),
-            "Brier": scores["brier"].map("{:.3f}".format),
-            "points": scores["points"],
-            "fits with warnings": [
+            words("col_origin"): [words("all_origins") if o == "all" else o for o in scores["origin"]],
+            words("col_method"): scores["method"].map(labels.method),
+            **{c: scores[f"coverage_{p}"].map("{:.2f}".format) for c, p in coverage.items()},
+            words("col_crps"): scores["crps"].map("{:.3f}".format),
+            words("col_brier"): scores["brier"].map("{:.3f}".format),
+            words("col_points_scored"): scores["points"],
+            words("col_fits_warned"): [
                 f"{w}/{f}" if m == MODEL else "-"
                 for m, w, f in zip(scores["method"], scores["fits_with_warnings"], scores["fits"], strict=True)
             ],
@@ -55,37 +67,48 @@ def format_backtest(result: BacktestResult) -> str:
     by_indicator = indicator_table(result.rows)
     per_indicator = pd.DataFrame(
         {
-            "indicator": by_indicator["indicator"],
-            **{f"cov{p}": by_indicator[f"coverage_{p}"].map("{:.2f}".format) for p in (50, 80, 95)},
-            "CRPS": by_indicator["crps"].map("{:.3f}".format),
-            "CRPS random walk+drift": by_indicator["crps_random_walk_drift"].map("{:.3f}".format),
-            "model vs it": by_indicator["crps_vs_baseline"].map("{:+.0%}".format),
-            "points": by_indicator["points"],
+            words("col_indicator"): by_indicator["indicator"].map(labels.indicator),
+            **{c: by_indicator[f"coverage_{p}"].map("{:.2f}".format) for c, p in coverage.items()},
+            words("col_crps"): by_indicator["crps"].map("{:.3f}".format),
+            words("col_crps_baseline"): by_indicator["crps_random_walk_drift"].map("{:.3f}".format),
+            words("col_vs_baseline"): by_indicator["crps_vs_baseline"].map("{:+.0%}".format),
+            words("col_points_scored"): by_indicator["points"],
         }
     )
     lines = [
-        shown.to_string(index=False),
+        text_table(shown),
         "",
-        "The model by indicator, all origins:",
-        per_indicator.to_string(index=False),
+        words("backtest_by_indicator"),
+        text_table(per_indicator),
         "",
-        "Nominal coverage: cov50 0.50, cov80 0.80, cov95 0.95. " + CRPS_NOTE,
-        "Brier: threshold events 'figure >= last figure at the origin grown at 0/5/10/20% a year'; lower is better.",
+        words("backtest_coverage") + " " + words("backtest_crps"),
+        words("backtest_brier"),
     ]
     counts = result.excluded.groupby("reason").size()
     if len(counts):
-        lines.append(
-            "Left out of every score: " + "; ".join(f"{n} points ({reason})" for reason, n in counts.items()) + "."
-        )
+        parts = [words("backtest_excluded_part", n=n, reason=_excluded(labels, reason)) for reason, n in counts.items()]
+        lines.append(words("backtest_excluded", parts=("；" if labels.zh else "; ").join(parts)))
     flagged: dict[tuple, list[str]] = {}
     for f in result.fits:  # one panel fit serves every region of an (origin, indicator): one line each
         if f["diagnostics"]["status"] != "ok":
             flagged.setdefault((f["origin"], f["indicator"], f["diagnostics"]["status"]), []).append(f["region"])
     lines += [
-        f"convergence {status}: origin {o}, {indicator} ({', '.join(regions)})"
+        words(
+            "backtest_convergence",
+            status=labels.status(status),
+            origin=o,
+            indicator=labels.indicator(indicator),
+            regions=("、" if labels.zh else ", ").join(labels.region(r) for r in regions),
+        )
         for (o, indicator, status), regions in flagged.items()
     ]
     return "\n".join(lines)
+
+
+def _excluded(labels: Labels, reason: str) -> str:
+    """Why points were left out of the scores (`forecast.evaluation.backtest`'s reasons), in words."""
+    key = EXCLUDED.get(reason)
+    return labels.text(key, n=MIN_FIGURES) if key else reason
 
 
 def reliability_labels(rows: pd.DataFrame, labels: Labels = ENGLISH) -> dict[str, pd.DataFrame]:
@@ -112,7 +135,7 @@ def write_backtest(out_dir: Path, result: BacktestResult, meta: dict, *, labels:
             staging,
             {
                 **meta,
-                "crps_scale": CRPS_NOTE,
+                "crps_scale": ENGLISH.text("backtest_crps"),
                 "excluded": result.excluded.groupby("reason").size().to_dict(),
                 "fits": result.fits,
             },

@@ -7,6 +7,7 @@ Differences between scenarios or settings are paired per run
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,9 +268,17 @@ def compare_table(labels: Sequence[str], results: Mapping[str, Sequence[LadderTa
 
 
 def format_compare_table(
-    table: pd.DataFrame, scenarios: Sequence[str], *, labels: Labels = ENGLISH, targets: Sequence[Target] = ()
+    table: pd.DataFrame,
+    scenarios: Sequence[str],
+    *,
+    labels: Labels = ENGLISH,
+    targets: Sequence[Target] = (),
+    titles: Mapping[str, str] | None = None,
 ) -> str:
-    """Terminal table: one row per target, one column per scenario."""
+    """Terminal table: one row per target, one column per scenario, headed by its title (`titles`, by the scenario's
+    key in `table`; the key where none is given); what every title shares is said once, above the table."""
+    shared, title = shared_title([(titles or {}).get(s, s) for s in scenarios])
+    title = dict(zip(scenarios, title, strict=True))
     diff = f"diff_vs_{scenarios[0]}"
     cell = {
         (r.target, r.scenario): probability_text(r.p_met, r.p_met_mc_error)
@@ -285,10 +294,27 @@ def format_compare_table(
     wide = pd.DataFrame(
         {
             labels.text("col_target"): list(names.values()),
-            **{s: [cell.get((t, s), "-") for t in names] for s in scenarios},
+            **{title[s]: [cell.get((t, s), "-") for t in names] for s in scenarios},
         }
     )
-    return text_table(wide) + "\n" + labels.text("compare_note", first=scenarios[0])
+    lines = [text_table(wide), labels.text("compare_note", first=title[scenarios[0]])]
+    return "\n".join([shared, *lines] if shared else lines)
+
+
+TITLE_BREAKS = ",，:：;；"
+"""Where a title may be cut into the part scenarios share and their own."""
+
+
+def shared_title(titles: Sequence[str]) -> tuple[str, list[str]]:
+    """The start every title shares, up to a comma, colon or semicolon, and each title's own rest ('Langfang on the
+    ladder model, current policy' and '..., package' share 'Langfang on the ladder model,'); ('', titles) where they
+    share none or a rest would be empty."""
+    common = os.path.commonprefix(list(titles)) if len(titles) > 1 else ""
+    cut = max((common.rfind(c) for c in TITLE_BREAKS), default=-1) + 1
+    rests = [s[cut:].strip() for s in titles]
+    if cut == 0 or not all(rests) or len(set(rests)) < len(rests):
+        return "", list(titles)
+    return common[:cut].strip().rstrip(TITLE_BREAKS), rests
 
 
 def write_compare(
@@ -300,9 +326,12 @@ def write_compare(
     meta: dict,
     *,
     labels: Labels = ENGLISH,
+    titles: Mapping[str, str] | None = None,
 ) -> list[Path]:
-    """compare.csv, stage counts (CSV, chart), one side-by-side fan chart per target, manifest: all or nothing."""
+    """compare.csv, stage counts (CSV, chart), one side-by-side fan chart per target, manifest: all or nothing. The
+    files name each scenario by its key in `runs`, the charts by its title (`titles`)."""
     names = list(runs)
+    title = {label: (titles or {}).get(label, label) for label in names}
     with staged_output(out_dir) as staging:
         compare_table(names, results).to_csv(staging / "compare.csv", index=False)
         stages = stage_quantiles({label: run.ensemble for label, run in runs.items()})
@@ -310,7 +339,9 @@ def write_compare(
         region = runs[names[0]].plan.region
         save(
             plot_stages(
-                stages, observed_stages(history, region, series, runs[names[0]].plan.start.year), labels=labels
+                stages.assign(scenario=stages["scenario"].map(title)),
+                observed_stages(history, region, series, runs[names[0]].plan.start.year),
+                labels=labels,
             ),
             staging / "stages.png",
         )
@@ -323,11 +354,11 @@ def write_compare(
             target = next(iter(judged.values())).target
             rows = select_series(history, target.region, target.indicator, series.get(target.indicator, "main"))[0]
             fig = plot_fans_side_by_side(
-                {label: (runs[label].years, runs[label].paths[target.indicator]) for label in judged},
+                {title[label]: (runs[label].years, runs[label].paths[target.indicator]) for label in judged},
                 rows,
                 target,
-                {label: (r.result.probability, r.result.mc_error) for label, r in judged.items()},
-                calibrated={label: runs[label].plan.calibration == "posterior" for label in judged},
+                {title[label]: (r.result.probability, r.result.mc_error) for label, r in judged.items()},
+                calibrated={title[label]: runs[label].plan.calibration == "posterior" for label in judged},
                 labels=labels,
             )
             save(fig, staging / f"fan_{target_id}.png")
@@ -342,21 +373,27 @@ def compare_manifest(
     inputs: dict[str, str],
     runs: Mapping[str, LadderRun],
     results: Mapping[str, list[LadderTargetResult]],
+    titles: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict:
+    """Provenance and each scenario's ladder manifest, with its title in both languages (`titles`, by key)."""
     return {
         **provenance(command=command, seed=seed, inputs=inputs),
-        "scenarios": {label: ladder_manifest(run, results[label]) for label, run in runs.items()},
+        "scenarios": {
+            label: {**ladder_manifest(run, results[label]), "title": dict((titles or {}).get(label, {}))}
+            for label, run in runs.items()
+        },
     }
 
 
-def format_explain(report: ExplainReport, labels: Labels = ENGLISH) -> str:
-    """The sweep as a table, then the inverse search's answer, in the words of `labels`."""
+def format_explain(report: ExplainReport, labels: Labels = ENGLISH, title: str | None = None) -> str:
+    """The sweep as a table, then the inverse search's answer, in the words of `labels`; the scenario named by its
+    `title` (default: its English name)."""
     sweep = report.sweep
     column = labels.text
     shown = pd.DataFrame(
         {
             column("col_factor"): [
-                column("factor_scenario") if k == "scenario" else labels.factor(f)
+                column("col_scenario") if k == "scenario" else labels.factor(f)
                 for f, k in zip(sweep["factor"], sweep["kind"], strict=True)
             ],
             column("col_setting"): sweep["setting"].map(labels.setting),
@@ -371,7 +408,12 @@ def format_explain(report: ExplainReport, labels: Labels = ENGLISH) -> str:
         }
     )
     lines = [
-        column("explain_heading", target=labels.target(report.target), label=report.plan.name, runs=report.plan.runs),
+        column(
+            "explain_heading",
+            target=labels.target(report.target),
+            label=title or report.plan.name,
+            runs=report.plan.runs,
+        ),
         text_table(shown),
         column("explain_note"),
     ]
@@ -396,7 +438,9 @@ def search_text(search: SearchResult, labels: Labels) -> str:
     return labels.text("search_unreachable", low=f"{search.low:g}", high=f"{search.high:g}", unit=unit, **values)
 
 
-def write_explain(out_dir: Path, report: ExplainReport, meta: dict, *, labels: Labels = ENGLISH) -> list[Path]:
+def write_explain(
+    out_dir: Path, report: ExplainReport, meta: dict, *, labels: Labels = ENGLISH, title: str | None = None
+) -> list[Path]:
     """explain.csv (the sweep), tornado.png, inverse.csv (the search's trace), manifest.json: all or nothing."""
     with staged_output(out_dir) as staging:
         report.sweep.to_csv(staging / "explain.csv", index=False)
@@ -404,7 +448,7 @@ def write_explain(out_dir: Path, report: ExplainReport, meta: dict, *, labels: L
             plot_tornado(
                 report.effects,
                 report.baseline,
-                labels.text("tornado_title", target=labels.target(report.target), label=report.plan.name),
+                labels.text("tornado_title", target=labels.target(report.target), label=title or report.plan.name),
                 labels=labels,
             ),
             staging / "tornado.png",

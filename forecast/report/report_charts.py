@@ -40,7 +40,7 @@ def plot_met_by_year(
         ax.axhline(lowest, color="grey", linestyle=":", linewidth=1)
     ax.set_ylim(-0.02, 1.02)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(labels.text("year"))
+    ax.set_xlabel(labels.text("col_year"))
     ax.set_ylabel(labels.text("report_by_year_axis"))
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)

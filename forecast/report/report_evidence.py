@@ -32,6 +32,22 @@ def change(difference: float, error: float) -> str:
     return "-" if pd.isna(difference) else f"{difference:+.2f} ± {error:.2f}"
 
 
+def compared_title(ctx, part, key) -> str:
+    """A compared scenario's title in the report's language, as the compare manifest keeps it (its key where the
+    manifest has none: a run of an earlier version)."""
+    scenarios = part.manifest.get("scenarios")
+    entry = scenarios.get(key) if isinstance(scenarios, dict) else None
+    title = entry.get("title") if isinstance(entry, dict) else None
+    return (ctx.labels.scenario(title) if isinstance(title, dict) else "") or str(key)
+
+
+def question_title(ctx, part) -> str:
+    """The title of the scenario a part's run asked about (its manifest's question), '' where it kept none."""
+    question = part.manifest.get("question")
+    title = question.get("title") if isinstance(question, dict) else None
+    return ctx.labels.scenario(title) if isinstance(title, dict) else ""
+
+
 def light_badge(ctx, p: float) -> Markup:
     """The traffic light of P(met) as the page shows it (two decimals), so the light and the number agree."""
     light = traffic_light(round(p, 2) if pd.notna(p) else p)
@@ -60,14 +76,15 @@ def lights_elsewhere(ctx) -> Markup:
         for r in part.table("compare.csv").to_dict("records"):
             p = float_or_nan(r.get("p_met"))
             error = float_or_nan(r.get("p_met_mc_error"))
-            rows.append([light_badge(ctx, p), ctx.name(str(r["target_id"])), r.get("scenario"), probability(p, error)])
+            shown = compared_title(ctx, part, r.get("scenario"))
+            rows.append([light_badge(ctx, p), ctx.name(str(r["target_id"])), shown, probability(p, error)])
     for part in ctx.folder.of_kind("explain"):
         sweep = part.table("explain.csv")
         for r in sweep[sweep["kind"] == "scenario"].to_dict("records"):
             p, error = float_or_nan(r.get("p_met")), float_or_nan(r.get("p_met_mc_error"))
-            target = ctx.name(str(part.manifest.get("target", "")))
-            rows.append([light_badge(ctx, p), target, scenario_of(part), probability(p, error)])
-    headers = [words.text(k) for k in ("report_col_light", "col_target", "report_col_scenario", "col_p_met")]
+            target, shown = ctx.name(str(part.manifest.get("target", ""))), question_title(ctx, part)
+            rows.append([light_badge(ctx, p), target, shown or scenario_of(part), probability(p, error)])
+    headers = [words.text(k) for k in ("report_col_light", "col_target", "col_scenario", "col_p_met")]
     return table(headers, rows, numeric=[3]) if rows else ""
 
 
@@ -95,11 +112,12 @@ def compare_blocks(ctx, parts, title: str) -> list[Markup]:
     blocks = [tag("p", words.text("report_compare_note", k=f"{ERROR_BAR_WIDTH:g}"), cls="note")]
     for part in parts:
         frame = part.table("compare.csv")
+        frame = frame.assign(scenario=[compared_title(ctx, part, k) for k in frame["scenario"]])
         names = {t: ctx.name(t, d) for t, d in zip(frame["target_id"], frame["target"], strict=True)}
         chart = figure_bytes(plot_compare_bars(frame, names, labels=words))
         diff = next((c for c in frame.columns if c.startswith("diff_vs_")), None)
-        first = diff.removeprefix("diff_vs_") if diff else ""
-        headers = [words.text("col_target"), words.text("report_col_scenario"), words.text("col_p_met")]
+        first = compared_title(ctx, part, diff.removeprefix("diff_vs_")) if diff else ""
+        headers = [words.text("col_target"), words.text("col_scenario"), words.text("col_p_met")]
         headers += [words.text("report_col_diff", first=first)] if diff else []
         rows = [
             [
@@ -152,7 +170,7 @@ def explain_blocks(ctx, parts, title: str) -> list[Markup]:
 
 def diagnostics_section(ctx) -> Markup:
     words = ctx.labels
-    headers = [words.text(k) for k in ("report_col_region", "report_col_indicator", "report_col_data_up_to")]
+    headers = [words.text(k) for k in ("col_region", "col_indicator", "col_data_up_to")]
     headers += [
         "R-hat",
         "ESS (bulk)",
@@ -220,12 +238,13 @@ def backtest_blocks(ctx, parts, title: str) -> list[Markup]:
     blocks = [tag("p", words.text("report_backtest_note"), cls="note")]
     for part in parts:
         scores = part.table("scores.csv")
-        headers = [words.text("report_col_origin"), words.text("report_col_method"), "cov50", "cov80", "cov95"]
-        headers += ["CRPS", "Brier", words.text("report_col_points")]
+        headers = [words.text("col_origin"), words.text("col_method")]
+        headers += [words.text("col_cov", level=p) for p in (50, 80, 95)]
+        headers += [words.text(k) for k in ("col_crps", "col_brier", "col_points_scored")]
         rows = [
             [
-                words.text("report_all_origins") if str(r["origin"]) == "all" else r["origin"],
-                r["method"],
+                words.text("all_origins") if str(r["origin"]) == "all" else r["origin"],
+                words.method(str(r["method"])),
                 *(f"{float_or_nan(r[f'coverage_{c}']):.2f}" for c in (50, 80, 95)),
                 f"{float_or_nan(r['crps']):.3f}",
                 f"{float_or_nan(r['brier']):.3f}",
@@ -252,7 +271,7 @@ def sources_section(ctx) -> Markup:
         [source, words.region(str(region)), words.indicator(str(indicator)), _years(years), len(years)]
         for (source, region, indicator), years in grouped
     ]
-    headers = [words.text(k) for k in ("report_col_source", "report_col_region", "report_col_indicator")]
+    headers = [words.text(k) for k in ("report_col_source", "col_region", "col_indicator")]
     headers += [words.text("report_col_years"), words.text("report_col_figures")]
     note = tag("p", words.text("report_sources_note", n=len(figures)), cls="note")
     return section("sources", words.text("report_sources"), note, table(headers, rows, numeric=[4], wrap=[0]))

@@ -67,7 +67,7 @@ def context(folder: RunFolder, labels: Labels) -> Context:
 def build_report(folder: RunFolder, labels: Labels) -> str:
     """The report of a run folder as one HTML page, in the words of `labels`."""
     ctx = context(folder, labels)
-    title = ctx.labels.text("report_title", name=scenario_name(folder))
+    title = ctx.labels.text("report_title", name=scenario_title(ctx))
     body = [
         tag("h1", title),
         made_line(ctx),
@@ -85,6 +85,15 @@ def build_report(folder: RunFolder, labels: Labels) -> str:
         provenance_section(ctx),
     ]
     return page(title, body, labels.lang)
+
+
+def scenario_title(ctx: Context) -> str:
+    """The title of the scenario (or the scenarios compared) in the report's language, as the manifest keeps it;
+    the name a run of an earlier version kept otherwise (`scenario_name`)."""
+    main = ctx.folder.main
+    if isinstance(main.manifest.get("scenarios"), dict) and main.manifest["scenarios"]:
+        return " / ".join(evidence.compared_title(ctx, main, k) for k in main.manifest["scenarios"])
+    return evidence.question_title(ctx, main) or scenario_name(ctx.folder)
 
 
 def scenario_name(folder: RunFolder) -> str:
@@ -243,7 +252,11 @@ def light_row(ctx: Context, r: dict, ladder: bool) -> list:
         figure_text(_float(r.get("median"))),
         f"{figure_text(low)}–{figure_text(high)}" if pd.notna(low) else "-",
         outcome_text(ctx, r),
-        tag("span", r.get("diagnostics", "-"), cls=None if r.get("diagnostics") == "ok" else "warning"),
+        tag(
+            "span",
+            ctx.labels.status(r["diagnostics"]) if isinstance(r.get("diagnostics"), str) else "-",
+            cls=None if r.get("diagnostics") == "ok" else "warning",
+        ),
     ]
     if ladder:
         ladder_p = _float(r.get("ladder_p_met"))
@@ -264,9 +277,9 @@ def joint_line(ctx: Context) -> Markup | str:
     if not isinstance(joint, dict) or not isinstance(joint.get("p_all_met"), int | float):
         return ""
     kind = joint.get("kind") or ("shared" if "share" in str(joint.get("note", "")) else "separate")
-    key = {"shared": "report_joint_shared", "partly": "joint_partly"}.get(kind, "report_joint_independent")
+    key = {"shared": "joint_shared", "partly": "joint_partly"}.get(kind, "joint_separate")
     text = ctx.labels.text(
-        "report_joint",
+        "p_all_met",
         n=len(joint.get("targets", [])),
         p=joint["p_all_met"],
         e=joint.get("mc_error", float("nan")),
@@ -317,11 +330,22 @@ def by_year_section(ctx: Context) -> Markup:
     )
 
 
+def trend_model(ctx: Context) -> str:
+    """The trend model the run asked for (`forecast.scenario.TrendSettings.model`); 'stack' for a run of a version
+    that kept none (the state-space panel was the only model then)."""
+    models = ctx.question.get("models")
+    trend = models.get("trend") if isinstance(models, Mapping) else None
+    return str(trend.get("model", "stack")) if isinstance(trend, Mapping) else "stack"
+
+
 def assumptions_section(ctx: Context) -> Markup:
     words = ctx.labels
     items = [words.text("report_assumption_probability")]
     if ctx.folder.of_kind("run"):
-        items.insert(0, words.text("report_assumption_trend"))
+        items.insert(
+            0,
+            words.text("report_assumption_trend" if trend_model(ctx) == "common" else "report_assumption_trend_panel"),
+        )
     if any(isinstance(p.manifest.get("ladder"), dict) or p.kind == "compare" for p in ctx.folder.parts):
         items.append(words.text("report_assumption_ladder"))
     items.append(words.text("report_assumption_lights", on=LIGHT_CUTS["on_track"], risk=LIGHT_CUTS["at_risk"]))

@@ -17,7 +17,7 @@ from forecast.inputs.targets import Target
 from forecast.probability import band_quantiles, first_met, joint_probability, met_draws
 from forecast.report.charts import plot_fan
 from forecast.report.files import provenance, staged_output, write_manifest
-from forecast.report.labels import ENGLISH, Labels, names_used
+from forecast.report.labels import ENGLISH, Labels, names_used, scenario_names
 from forecast.scenario import Scenario
 from forecast.trend.growth import GrowthCheck
 from forecast.trend.pipeline import TargetResult
@@ -213,6 +213,7 @@ def scenario_question(spec: Scenario, targets: Iterable[Target], inputs: Inputs)
     models, and the names of what it shows in both languages (`forecast.report.labels.names_used`)."""
     targets = list(targets)
     return {
+        "title": scenario_names(spec, inputs),
         "region": spec.region,
         "description": spec.description,
         "horizon": spec.horizon,

@@ -82,3 +82,51 @@ def test_unknown_language_is_refused(files):
     tmp, data, scenario = files
     result = runner.invoke(app, ["run", str(scenario), "--lang", "fr", "--out", str(tmp / "fr")])
     assert result.exit_code == 2 and not (tmp / "fr").exists()
+
+
+def _warn_in_a_worker() -> int:
+    """Run on a Dask worker process: a library's warning, as numpy or a model might give one there."""
+    import os
+
+    warnings.warn(f"a worker's library warning (pid {os.getpid()})", RuntimeWarning, stacklevel=1)
+    return os.getpid()
+
+
+def test_warnings_of_dask_worker_processes_go_to_run_log_not_the_terminal(capfd):
+    """Worker processes share the terminal's standard error (capfd sees it at the file descriptor): their
+    warnings are forwarded to this process's log, as `ladder --workers 2` needs."""
+    import os
+    import time
+
+    from distributed import default_client
+
+    from forecast.cli.common import ladder_work
+
+    with library_output() as buffer:
+        with ladder_work(2, None, 20):
+            pid = default_client().submit(_warn_in_a_worker, pure=False).result()
+            deadline = time.monotonic() + 30  # forwarded records arrive on the client's event stream
+            while "a worker's library warning" not in buffer.getvalue() and time.monotonic() < deadline:
+                time.sleep(0.2)
+    assert pid != os.getpid()  # it ran in another process
+    assert f"a worker's library warning (pid {pid})" in buffer.getvalue()
+    assert "a worker's library warning" not in capfd.readouterr().err
+
+
+def test_a_default_run_in_a_terminal_shows_no_library_warning(files):
+    """The whole command in its own process, as a planner starts it (the libraries import afresh, their first
+    warnings included): standard error holds no library warning and no sampler message; run.log keeps them."""
+    import subprocess
+    import sys
+
+    tmp, data, scenario = files
+    out, cache = tmp / "fresh", tmp / "fresh-cache"
+    command = [sys.executable, "-c", "from forecast.cli import app; app()", "run", str(scenario), "--data", str(data)]
+    done = subprocess.run(
+        [*command, "--out", str(out), "--cache", str(cache)], capture_output=True, text=True, timeout=900, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "达标概率" in done.stdout
+    shown = done.stdout + done.stderr
+    assert not re.search(r"Warning|WARNING \(|warnings\.warn|Sampling|NUTS|Pareto|BLAS", shown), done.stderr
+    assert "Sampling" in (out / "run.log").read_text(encoding="utf-8")  # kept, not lost

@@ -256,10 +256,10 @@ def test_convergence_warnings_reach_rows_and_the_table():
     result = backtest(history, [2013], warned)
     model = result.rows[result.rows["method"] == MODEL].set_index("region")["diagnostics"]
     assert model["r001"].iloc[0].startswith("WARNING: R-hat 1.050") and (model["r000"] == "ok").all()
-    text = format_backtest(result)
+    text = format_backtest(result)  # English words, without the bundle's names (keys with spaces)
     assert (
-        "convergence WARNING: R-hat 1.050 > 1.01: origin 2013, high_tech_enterprises (r001)" in text
-        and "r000" not in text.split("convergence")[-1]
+        "convergence WARNING: R-hat 1.050 > 1.01: origin 2013, high tech enterprises (R001)" in text
+        and "R000" not in text.split("convergence")[-1]
     )
     assert " 1/2" in text.splitlines()[1]
 
@@ -382,7 +382,10 @@ def run_cli_backtest(data, out, *extra) -> pd.DataFrame:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "random_walk_drift" in result.output and "CRPS is on the model's scale" in result.output
+    # Hebei is in China: the table in Chinese, methods and indicators by name (never their keys)
+    assert "带漂移随机游走" in result.output and "全部起点" in result.output
+    assert "CRPS 按模型的尺度计算" in result.output
+    assert "random_walk_drift" not in result.output and "high_tech_enterprises" not in result.output
     rows = pd.read_csv(out / "backtest.csv")
     assert len(rows) == 3 * 4 and set(rows["year"]) == {2016, 2017, 2018}
     meta = json.loads((out / "manifest.json").read_text())

@@ -1,5 +1,6 @@
 """The county scorecard against points worked out by hand from seed 001's printed bands."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -39,10 +40,11 @@ def test_points_follow_the_printed_bands(index, key, value, points):
 
 
 def test_the_reading_says_when_a_figure_falls_in_a_range_the_index_skips(index):
-    assert "skips" in reading(index["high_tech_enterprises"], 55)
-    assert reading(index["high_tech_enterprises"], 7) == "band 5-10"
-    assert reading(index["high_tech_enterprises"], 100) == ">= 100: full weight"
-    assert reading(index["innovation_platforms_points"], 9) == "points capped at 8"
+    assert reading(index["high_tech_enterprises"], 55) == ("skipped", 10, 100)
+    assert reading(index["high_tech_enterprises"], 7) == ("band", 5, 10)
+    assert reading(index["high_tech_enterprises"], 100)[:2] == ("full", 100)
+    assert reading(index["innovation_platforms_points"], 9)[:2] == ("capped", 8)
+    assert reading(index["innovation_platforms_points"], 3).kind == "assessed"
 
 
 def test_classes_by_the_stated_cut_offs():
@@ -66,10 +68,16 @@ def test_the_synthetic_county_scores_as_worked_out_by_hand(index):
     assert card.missing == ["tech_smes_per_1000_firms", "higher_level_support_points"]
     assert card.missing_weight == 9 and card.best_possible == pytest.approx(71.825)
     assert (card.klass, card.best_class) == ("B", "A")
-    trend = card.rows.set_index("indicator")["trend"]
-    assert "knows" in trend["high_tech_enterprises"] and "2020-2022" in trend["high_tech_enterprises"]
-    assert "does not know" in trend["tech_smes"]  # not in the trend indicators given here
-    assert trend["local_fiscal_expenditure"] == ""  # one year: no trend
+    rows = card.rows.set_index("indicator")
+    assert rows.loc["high_tech_enterprises", ["trend", "trend_from", "trend_to", "trend_years"]].tolist() == [
+        "known",
+        2020,
+        2022,
+        3,
+    ]
+    assert rows.at["tech_smes", "trend"] == "unknown"  # not in the trend indicators given here
+    assert rows.at["local_fiscal_expenditure", "trend"] == ""  # one year: no trend
+    assert rows.at["higher_level_support_points", "reading"] == "missing"
     assert card.rows.set_index("indicator").at["high_tech_enterprises", "value"] == 55  # the latest year scored
 
 
@@ -79,16 +87,24 @@ def test_county_command_prints_the_scorecard_and_refuses_a_bad_file(tmp_path):
     from forecast.cli import app
 
     runner = CliRunner()
-    result = runner.invoke(app, ["county", "--data", str(SYNTHETIC), "--county", "synthetic"])
+    result = runner.invoke(app, ["county", "--data", str(SYNTHETIC), "--county", "synthetic", "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "score 62.83 of 100: class B" in result.output
     assert "62.83-71.83 (class B-A)" in result.output and "class A needs 70 points: 7.17 more" in result.output
     assert "10-100 (a range the index skips)" in result.output
     # tech_smes has figures in the bundled history: the trend model knows it; agriculture it does not
-    assert "tech_smes: trend 2021-2022" in result.output and "knows this indicator" in result.output
-    assert "agricultural_industrialisation_rate: trend 2021-2022 (2 years): the trend model does not know" in (
+    assert "Number of tech-based SMEs: trend 2021-2022" in result.output and "knows this indicator" in result.output
+    assert "Agricultural industrialisation rate: trend 2021-2022 (2 years): the trend model does not know" in (
         result.output
     )
+    assert "innovation actors" in result.output and "7500 10,000 yuan (2022)" in result.output  # words, not keys
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", result.output)  # no code key anywhere
+    chinese = runner.invoke(app, ["county", "--data", str(SYNTHETIC), "--county", "synthetic"])  # default: Chinese
+    assert chinese.exit_code == 0, chinese.output
+    assert "总分 62.83（满分 100）：B 类" in chinese.output and "10–100（指标体系跳过的区间）：插值" in chinese.output
+    assert "缺少 2 项指标（千家工商注册企业中科技型中小企业数量(家)、争取上级支持与奖励）" in chinese.output
+    body = chinese.output.split("\n", 1)[1].split("说明")[0]  # after the heading with the county's own name
+    assert "7500 万元 (2022)" in body and not re.search(r"[a-z]{3,}", body)
     assert not (tmp_path / "out").exists()  # nothing written without --out
     bad = tmp_path / "bad.csv"
     bad.write_text("indicator,value,unit\ntech_smes,300,亿元\n", encoding="utf-8")
@@ -96,4 +112,4 @@ def test_county_command_prints_the_scorecard_and_refuses_a_bad_file(tmp_path):
     assert refused.exit_code == 2
     assert f"{bad}, row 2, column 'unit'" in refused.output and "Fix: write one of firms, 家" in refused.output
     other = runner.invoke(app, ["county", "--data", str(SYNTHETIC), "--cuts", "80,60"])
-    assert "class B (cut-offs assumed: A from 80, B from 60" in other.output
+    assert "B 类（分类界线为假设：A 类 ≥ 80 分，B 类 ≥ 60 分" in other.output

@@ -86,9 +86,10 @@ def test_cli_says_so_plainly_without_a_series(tmp_path):
         tmp_path / "one_year.csv",
         "\n".join(line for line in lines if ",2020," not in line and ",2021," not in line) + "\n",
     )
-    result = runner.invoke(app, ["county", "--data", str(single), "--by", "2025"])
+    result = runner.invoke(app, ["county", "--data", str(single), "--by", "2025", "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "no projection to 2025: the figures hold no series" in result.output and "P(class" not in result.output
+    assert "Number of certified high-tech enterprises: one year of figures (2022)" in result.output
 
 
 @pytest.mark.parametrize(
@@ -111,11 +112,11 @@ def test_cli_projection_with_a_small_history(tmp_path, fake_fits):  # noqa: F811
     )
     out = tmp_path / "county"
     args = ["county", "--data", str(FIGURES), "--by", "2025", "--history", str(history), "--out", str(out)]
-    result = runner.invoke(app, [*args, "--draws", "50", "--tune", "50"])
+    result = runner.invoke(app, [*args, "--draws", "50", "--tune", "50"])  # in Chinese, the index's language
     assert result.exit_code == 0, result.output
-    assert "Projection to 2025" in result.output and "P(class A by 2025) = " in result.output
+    assert "预测到 2025 年" in result.output and "2025 年达到 A 类的概率 = " in result.output
     # invention patents: not in this history, so not projected
-    assert "not projected: invention_patents_per_10k" in result.output
+    assert "未预测：万人有效发明专利拥有量(件/万人)：趋势模型不预测此指标" in result.output
     projected = pd.read_csv(out / "projection.csv")
     assert list(projected["indicator"]) == ["high_tech_enterprises", "tech_smes"]
     assert {"scorecard.csv", "projection.csv", "manifest.json", "run.log"} == {p.name for p in out.iterdir()}

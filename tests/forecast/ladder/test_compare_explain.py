@@ -40,8 +40,8 @@ ROWS = [
     ("handan", "tech_smes", 2020, 3000),
 ]
 SCENARIO = """
-name: {name}
-region: {region}
+name: {name} scenario
+{name_zh}region: {region}
 horizon: 2023
 targets:
   - indicator: high_tech_enterprises
@@ -67,18 +67,19 @@ def files(tmp_path_factory):
         tmp / "h.csv", HEADER + "".join(f"{r},{i},{y},{v},{UNITS[i]},{SYNTHETIC},,main,\n" for r, i, y, v in ROWS)
     )
 
-    def make(name, region="langfang", levers="[]"):
-        return write(tmp / f"{name}.yaml", SCENARIO.format(name=name, region=region, levers=levers))
+    def make(name, region="langfang", levers="[]", name_zh=""):
+        title = f"name_zh: {name_zh}\n" if name_zh else ""
+        return write(tmp / f"{name}.yaml", SCENARIO.format(name=name, region=region, levers=levers, name_zh=title))
 
     return {
         "tmp": tmp,
         "data": data,
         "base": make("base"),
-        "reward": make("reward", levers=REWARD),
+        "reward": make("reward", levers=REWARD, name_zh="奖补情景"),
         "handan": make("handan", region="handan"),
         "no_ladder": write(
             tmp / "plain.yaml",
-            SCENARIO.format(name="plain", region="langfang", levers=REWARD).replace(
+            SCENARIO.format(name="plain", region="langfang", levers=REWARD, name_zh="").replace(
                 "  ladder: {runs: 4, firm_scale: 50}\n", ""
             ),
         ),
@@ -244,7 +245,7 @@ def test_fans_side_by_side_share_axes_and_mark_later_figures():
     later = next(line for line in a.get_lines() if "after the start" in line.get_label())
     assert list(later.get_xdata()) == [2022] and "not used" in later.get_label()  # the figure the ladder did not see
     assert any("fitted by the calibration" in line.get_label() for line in b.get_lines())  # b's rates were fitted to it
-    reported = next(line for line in a.get_lines() if line.get_label() == "reported figure")
+    reported = next(line for line in a.get_lines() if line.get_label() == "published figure")
     assert list(reported.get_xdata()) == [2019, 2020]
 
 
@@ -319,8 +320,8 @@ def test_levers_are_called_ignored_only_without_a_ladder(files, capsys):
 
 
 def test_compare_writes_everything_and_repeats_itself(files):
-    outs = []
-    for name in ("c1", "c2"):
+    outs, shown = [], {}
+    for name, lang in (("c1", "en"), ("c2", "zh")):
         result = invoke(
             "compare",
             files["base"],
@@ -330,11 +331,16 @@ def test_compare_writes_everything_and_repeats_itself(files):
             "--out",
             files["tmp"] / name,
             "--lang",
-            "en",
+            lang,
         )
         assert result.exit_code == 0, result.output
         outs.append(files["tmp"] / name)
-    assert "change from base" in result.output
+        shown[lang] = result.output
+    # the columns are the scenarios' titles in the language, not their file names
+    assert "reward scenario" in shown["en"] and "change from base scenario" in shown["en"]
+    assert "奖补情景" in shown["zh"] and "相对 廊坊市，至 2023 年：培育梯队模型 的变化" in shown["zh"]
+    table = shown["zh"][shown["zh"].index("目标") : shown["zh"].index("wrote")]
+    assert "reward" not in table and "base" not in table
     names = {p.name for p in outs[0].iterdir()}
     assert names == {"compare.csv", "stages.csv", "stages.png", "fan_hte-2023.png", "manifest.json", "run.log"}
     first, second = (pd.read_csv(o / "compare.csv") for o in outs)
@@ -343,6 +349,7 @@ def test_compare_writes_everything_and_repeats_itself(files):
     meta = json.loads((outs[0] / "manifest.json").read_text())
     assert meta["seed"] == 5 and len(meta["input_sha256"]["scenario reward"]) == 64 and meta["versions"]["mesa"]
     assert set(meta["scenarios"]) == {"base", "reward"}
+    assert meta["scenarios"]["reward"]["title"] == {"en": "reward scenario", "zh": "奖补情景"}
 
 
 @pytest.mark.parametrize(
@@ -462,3 +469,19 @@ def test_ctrl_c_keeps_finished_batches_and_the_same_command_resumes(files, monke
     assert "resumed, 4 of 16 runs loaded" in resumed.output
     table = [line for line in plain.output.splitlines() if "%" in line or "±" in line]
     assert table and all(line in resumed.output for line in table)
+
+
+def test_compared_titles_say_what_they_share_once():
+    from forecast.report.ladder import shared_title
+
+    assert shared_title(["廊坊市 梯队模型：现行政策", "廊坊市 梯队模型：“小升高”政策包"]) == (
+        "廊坊市 梯队模型",
+        ["现行政策", "“小升高”政策包"],
+    )
+    shared = ("Langfang", ["current policy", "package"])
+    assert shared_title(["Langfang, current policy", "Langfang, package"]) == shared
+    # nothing cut where the titles share no whole part, or where a rest would be empty or repeated
+    assert shared_title(["base scenario", "reward scenario"]) == ("", ["base scenario", "reward scenario"])
+    assert shared_title(["A:", "A: y"]) == ("", ["A:", "A: y"])
+    assert shared_title(["A: x", "A: x, y"]) == ("A", ["x", "x, y"])
+    assert shared_title(["only one: title"]) == ("", ["only one: title"])

@@ -96,6 +96,7 @@ def write_synthetic_run(folder: Path, *, with_parts: bool = True) -> Path:
     spec = Scenario.model_validate(
         {
             "name": f"Synthetic {SCRIPT}",
+            "name_zh": f"合成情景 {SCRIPT}",
             "description": f"SYNTHETIC draws for tests {SCRIPT}",
             "region": "langfang",
             "horizon": 2025,
@@ -162,7 +163,8 @@ def write_compare_part(folder: Path) -> None:
             "note": "",
         }
     ).to_csv(folder / "compare.csv", index=False)
-    _manifest(folder)
+    titles = {"baseline": {"en": "Baseline", "zh": "基准情景"}, f"package {SCRIPT}": {"en": "Package", "zh": "政策包"}}
+    _manifest(folder, scenarios={k: {"title": v} for k, v in titles.items()})
 
 
 def write_explain_part(folder: Path) -> None:

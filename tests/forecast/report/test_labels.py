@@ -12,7 +12,8 @@ from matplotlib import font_manager
 from forecast.inputs.bundle import load_inputs
 from forecast.inputs.targets import Target
 from forecast.report.charts import plot_fan
-from forecast.report.labels import CJK_FAMILY, default_language, labels_for, number_text
+from forecast.report.fonts import CJK_FAMILY
+from forecast.report.labels import default_language, labels_for, number_text
 
 matplotlib.use("Agg")
 
@@ -136,3 +137,42 @@ def test_english_fan_chart_has_words_not_keys(inputs):
     assert ax.get_ylabel() == "Certified high-tech enterprises (stock) (firms)"
     for text in [ax.title, *ax.get_legend().get_texts()]:
         assert not CODE_KEY.search(text.get_text()), text.get_text()
+
+
+def test_every_bundled_scenario_has_a_title_in_both_languages(inputs):
+    from forecast.inputs.bundled import bundled_scenarios
+    from forecast.report.labels import scenario_names
+    from forecast.scenario import load_scenario
+
+    for path in bundled_scenarios().values():
+        spec = load_scenario(path)[0]
+        names = scenario_names(spec, inputs)
+        assert names["en"] == spec.name and spec.name_zh and names["zh"] == spec.name_zh, path.name
+        assert re.search(r"[\u4e00-\u9fff]", names["zh"]) and not CODE_KEY.search(names["zh"]), path.name
+
+
+def test_a_scenario_without_a_chinese_title_is_named_by_its_region_model_and_levers(inputs):
+    from forecast.report.labels import scenario_names
+    from forecast.scenario import Scenario
+
+    spec = Scenario(
+        name="mine",
+        region="langfang",
+        horizon=2025,
+        targets=[{"ref": "langfang-2025-high_tech_enterprises"}],
+        models={"ladder": {"runs": 10}},
+        levers=[{"lever": "certification_reward", "size": 20, "start": 2021, "end": 2025}],
+        seed=1,
+    )
+    names = scenario_names(spec, inputs)
+    # the region's and the lever's names from data/regions.csv and data/ladder_factors.csv, the unit without its remark
+    assert names == {
+        "en": "mine",
+        "zh": "廊坊市，至 2025 年：培育梯队模型（高新技术企业首次认定奖励 20 万元/家 2021–2025年）",
+    }
+    zh, en = labels_for(inputs, "zh"), labels_for(inputs, "en")
+    assert zh.scenario(names) == names["zh"] and en.scenario(names) == "mine"
+    assert zh.scenario({"en": "only English"}) == "only English" and en.scenario("kept as it was") == "kept as it was"
+    # a name written in Chinese is the Chinese title (and stays the English one: the file gives no other)
+    chinese = spec.model_copy(update={"name": "无锡 基线"})
+    assert scenario_names(chinese, inputs) == {"en": "无锡 基线", "zh": "无锡 基线"}

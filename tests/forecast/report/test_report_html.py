@@ -100,6 +100,8 @@ def test_sources_levers_diagnostics_and_backtest(english):
     assert "synthetic test data &lt;script&gt;" in english and "2018–2020" in english
     assert "all origins" in english and "0.210" in english  # the backtest's pooled Brier score
     assert "+0.30 ± 0.02" in english  # the compare table's paired change
+    # the assumptions name the model the run used (the scenario's default: common growth), not the older panel
+    assert "The trend model (common growth)" in english and "stacked by LOO" not in english
 
 
 def test_chinese_report_uses_the_catalogue_and_tables(run_folder, tmp_path):
@@ -111,7 +113,11 @@ def test_chinese_report_uses_the_catalogue_and_tables(run_folder, tmp_path):
     assert "廊坊市 高新技术企业 ≥ 1,500 家（2025年）" in page  # indicator and region names from the tables
     assert "规划原文：" in page and "1500" in page  # the catalogue's own phrase
     assert "高新技术企业首次认定奖励" in page and "结论一览" in page and "有望达标" in page
+    assert "警告：R-hat 1.020 &gt; 1.01" in page  # the lights table's diagnostics in words (SYNTHETIC fit's warning)
     assert "high_tech_enterprises" not in page.split('<section id="provenance">')[0]  # no code key before provenance
+    # the scenario and those compared by their Chinese titles (escaped), not their English names or file names
+    assert "<h1>合成情景 &lt;script&gt;" in page and "Synthetic" not in page.split('<section id="provenance">')[0]
+    assert "基准情景" in page and "政策包" in page and "相对 基准情景 的变化" in page and "baseline" not in page
 
 
 def test_default_file_and_no_sub_parts_say_where_to_get_them(tmp_path):
