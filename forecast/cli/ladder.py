@@ -114,6 +114,7 @@ def compare(
             seed=seed,
             runs=runs,
             cache=posterior_cache(cache),
+            policies=inputs.policies,
             reporter=REPORTER,
             **ensemble,
         )
@@ -229,6 +230,7 @@ def explain(
             need_gdp=needs_gdp([chosen]),
             runs=runs,
             cache=posterior_cache(cache),
+            policies=inputs.policies,
             reporter=REPORTER,
             **ensemble,
         )
@@ -338,6 +340,7 @@ def calibrate_command(
         cache=posterior_cache(cache),
         refit=refit,
         parent=parent,
+        policies=inputs.policies,
         reporter=REPORTER,
         **sampler,
     )

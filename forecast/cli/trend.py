@@ -171,6 +171,7 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit
             inputs.indicators,
             cache=posterior_cache(cache),
             refit=refit,
+            policies=inputs.policies,
             reporter=REPORTER,
             **ensemble,
         )

@@ -61,6 +61,7 @@ from forecast.cache import BatchStore, PosteriorCache
 from forecast.inputs.targets import Target
 from forecast.ladder import calibration
 from forecast.ladder.ensemble import check_memory, run_batches
+from forecast.ladder.policies import scenario_with_history
 from forecast.ladder.start import StartState, start_state
 from forecast.probability import TargetProbability, met_draws, probability_met
 from forecast.progress import SILENT, Reporter
@@ -169,6 +170,7 @@ def parameter_draws(
     seed: int,
     *,
     cache: PosteriorCache | None = None,
+    policies: pd.DataFrame | None = None,
     reporter: Reporter = SILENT,
 ) -> tuple[pd.DataFrame, list[str], LadderParams]:
     """Per-run parameters (the scenario's uncertainties, or posterior draws plus those),
@@ -182,7 +184,13 @@ def parameter_draws(
             LadderParams(),
         )
     idata = calibration.posterior_for(
-        scenario.region, history, regions, seed=scenario.models.ladder.calibration_seed, cache=cache, reporter=reporter
+        scenario.region,
+        history,
+        regions,
+        seed=scenario.models.ladder.calibration_seed,
+        cache=cache,
+        policies=policies if scenario.models.ladder.policy_history else None,
+        reporter=reporter,
     )
     draws = posterior_param_draws(idata, n, seed).reset_index(drop=True)
     extra = [c for c in prior.columns if c not in draws.columns]
@@ -258,6 +266,7 @@ def plan_ladder(
     engine: str | None = None,
     batch_size: int | None = None,
     scheduler: str | None = None,
+    policies: pd.DataFrame | None = None,
     reporter: Reporter = SILENT,
 ) -> LadderPlan:
     """Resolve a scenario's ladder section into a plan (the scenario must have passed `check_scenario`).
@@ -270,12 +279,24 @@ def plan_ladder(
     `scheduler` sends the batches to a Dask cluster. The ensemble's estimated peak memory is
     noted, and a plan that would not fit in the memory free is refused (`ensemble.check_memory`);
     with a `cache`, finished batches are kept there until the ensemble is whole (resuming).
+    `policies` is the policy history (`forecast.inputs.policies`): the policies it records
+    hold in the years and levers the scenario's own levers leave (`forecast.ladder.policies`;
+    None, or ``policy_history: false`` in the scenario: the status quo there).
     """
     settings = scenario.models.ladder
     seed = scenario.seed if seed is None else seed
     n = runs or settings.runs
     start = start_state(scenario, history)
-    params, notes, base = parameter_draws(scenario, history, regions, n, seed, cache=cache, reporter=reporter)
+    levers, policy_notes = scenario_with_history(
+        lever_settings(scenario.levers),
+        policies if settings.policy_history else None,
+        scenario.region,
+        start.year,
+        scenario.horizon,
+    )
+    params, notes, base = parameter_draws(
+        scenario, history, regions, n, seed, cache=cache, policies=policies, reporter=reporter
+    )
     gdp = None
     if need_gdp and start.rd_total is not None:
         key = (
@@ -290,7 +311,7 @@ def plan_ladder(
         if key not in cache:
             cache[key] = gdp_draws(scenario, history, regions, indicators, n, seed, cache, refit)
         gdp = cache[key]
-    notes += (list(start.notes) if need_gdp else []) + (list(gdp.notes) if gdp else [])
+    notes += policy_notes + (list(start.notes) if need_gdp else []) + (list(gdp.notes) if gdp else [])
     plan = LadderPlan(
         scenario.name,
         scenario.region,
@@ -299,7 +320,7 @@ def plan_ladder(
         scenario.horizon,
         n,
         settings.firm_scale,
-        lever_settings(scenario.levers),
+        levers,
         params,
         settings.calibration,
         gdp,

@@ -121,11 +121,12 @@ import pytensor.tensor as pt
 
 from models.diagnostics import check_convergence
 from models.ladder.levers import LeverSetting
-from models.ladder.meanfield import MeanFieldOp, StageProfile, measure_profile
+from models.ladder.meanfield import MeanFieldOp, StageProfile
 from models.ladder.model import INDICATOR_COLUMNS
 from models.ladder.params import PARAM_RANGES, LadderParams
+from models.ladder.pilot import PILOTS
 
-CALIBRATION_VERSION = "3"
+CALIBRATION_VERSION = "4"
 """Bump when the likelihood, priors, window rule or pilot change (invalidates caches)."""
 INDICATORS = {i: INDICATOR_COLUMNS[i] for i in ("high_tech_enterprises", "high_tech_certifications", "tech_smes")}
 """Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""
@@ -165,13 +166,17 @@ class RegionObservations:
     figures: pd.DataFrame
     start_rows: pd.DataFrame
     notes: tuple[str, ...] = ()
+    levers: tuple[LeverSetting, ...] = ()
+    """The policies in force over the window (the policy history), as lever settings."""
 
     @property
     def rows_hash(self) -> str:
-        """sha256 of the rows used (start state and figures), independent of row order."""
+        """sha256 of the rows used (start state and figures) and of the levers in force, independent of row
+        order."""
         cols = ["indicator", "year", "value", "flag"]
         text = pd.concat([self.start_rows[cols], self.figures[cols]]).sort_values(cols).to_csv(index=False)
-        return hashlib.sha256(f"{self.region}\n{text}".encode()).hexdigest()
+        policy = "" if not self.levers else "\n" + "\n".join(sorted(map(str, self.levers)))
+        return hashlib.sha256(f"{self.region}\n{text}{policy}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -198,14 +203,16 @@ def calibration_data(
     base: LadderParams = LadderParams(),
     levers: Mapping[str, Sequence[LeverSetting]] | None = None,
     pilot_runs: int = 2,
+    pilot: str = "array",
 ) -> CalibrationData:
-    """The regions' observations (the one asked about first, its province second) plus their pilot profiles."""
+    """The regions' observations (the one asked about first, its province second) plus their pilot profiles
+    (`pilot.PILOTS`: the array engine by default, or the Mesa reference)."""
     seeds = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(
         len(observations)
     )
-    lever_sets = tuple(tuple((levers or {}).get(o.region, ())) for o in observations)
+    lever_sets = tuple(tuple((levers or {}).get(o.region, o.levers)) for o in observations)
     profiles = tuple(
-        measure_profile(
+        PILOTS[pilot](
             stage_counts=o.stage_counts,
             start_year=o.start_year,
             end_year=o.end_year,
@@ -291,6 +298,7 @@ def calibrate(
     base: LadderParams = LadderParams(),
     levers: Mapping[str, Sequence[LeverSetting]] | None = None,
     target_accept: float = DEFAULTS["target_accept"],
+    pilot: str = "array",
 ) -> az.InferenceData:
     """Fit the rates of ``observations[0]``'s region (pooled with ``observations[1]``'s, its
     province, if given); InferenceData with attrs.
@@ -300,7 +308,7 @@ def calibrate(
     """
     pilot_seed, sample_seed = np.random.SeedSequence(seed).spawn(2)
     region = observations[0].region
-    data = calibration_data(observations, notes=notes, seed=pilot_seed, base=base, levers=levers)
+    data = calibration_data(observations, notes=notes, seed=pilot_seed, base=base, levers=levers, pilot=pilot)
     model = build_calibration_model(data)
     with model, warnings.catch_warnings():
         # expected: the mean-field Op is numpy code (object mode under Numba); the dense
@@ -332,6 +340,7 @@ def calibrate(
             "seed": int(seed),
             "sampler": json.dumps({"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept}),
             "base_params": json.dumps(base.to_dict()),
+            "pilot": pilot,
             "levers": json.dumps(
                 {o.region: [str(s) for s in lv] for o, lv in zip(data.regions, data.levers, strict=False)}
             ),
