@@ -115,6 +115,7 @@ def compare(
             runs=runs,
             cache=posterior_cache(cache),
             policies=inputs.policies,
+            registers=inputs.registers,
             reporter=REPORTER,
             **ensemble,
         )
@@ -231,6 +232,7 @@ def explain(
             runs=runs,
             cache=posterior_cache(cache),
             policies=inputs.policies,
+            registers=inputs.registers,
             reporter=REPORTER,
             **ensemble,
         )

@@ -172,6 +172,7 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit
             cache=posterior_cache(cache),
             refit=refit,
             policies=inputs.policies,
+            registers=inputs.registers,
             reporter=REPORTER,
             **ensemble,
         )

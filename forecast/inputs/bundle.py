@@ -22,6 +22,7 @@ from forecast.inputs.bundled import bundled_path
 from forecast.inputs.catalogue import load_targets
 from forecast.inputs.factors import load_factor_names
 from forecast.inputs.policies import load_policies
+from forecast.inputs.registers import load_registers
 from forecast.inputs.tables import file_hash, infer_regions, load_indicators, load_regions, merge_regions, read_history
 
 
@@ -41,6 +42,8 @@ class Inputs:
     """Names of the ladder's levers and parameters (`forecast.inputs.factors`), for labels."""
     policies: pd.DataFrame | None = None
     """The policy history (`forecast.inputs.policies`): dated policies the ladder applies in past years."""
+    registers: pd.DataFrame | None = None
+    """Which register each tech-SME series counts (`forecast.inputs.registers`)."""
 
 
 def load_inputs(data: Path | None = None, *, encoding: str | None = None, regions: Path | None = None) -> Inputs:
@@ -59,10 +62,14 @@ def load_inputs(data: Path | None = None, *, encoding: str | None = None, region
     catalogue = load_targets(indicators=indicators, regions=region_table)
     factors = load_factor_names()
     policies = load_policies(factors=factors, regions=region_table)
+    registers = load_registers(indicators=indicators)
     hashes = {
         "data": file_hash(data_path),
-        **{name: file_hash(bundled_path(f"{name}.csv")) for name in ("targets", "indicators", "regions", "policies")},
+        **{
+            name: file_hash(bundled_path(f"{name}.csv"))
+            for name in ("targets", "indicators", "regions", "policies", "registers")
+        },
         **({"regions_file": file_hash(Path(regions))} if regions is not None else {}),
     }
     notes = (*notes, *read_notes, *inferred)
-    return Inputs(history, indicators, region_table, catalogue, data_path, hashes, notes, factors, policies)
+    return Inputs(history, indicators, region_table, catalogue, data_path, hashes, notes, factors, policies, registers)
