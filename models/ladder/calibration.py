@@ -46,8 +46,13 @@ follow (see Limits) widens its own noise instead of loosening the fit to the oth
 Parameters and priors. `SAMPLED` are the rates that govern application, pass,
 re-certification, entry and exit and reach the counts directly: application_rate,
 pass_rate, recert_apply_rate, recert_pass_rate, exit_rate_hte, startup_entry_rate,
-startup_registration_rate, sme_renewal_rate, exit_rate_sme. Each is uniform on its
-`PARAM_RANGES` interval (lo, hi)::
+startup_registration_rate, sme_renewal_rate, exit_rate_sme; and the lever responses the
+policy history lets figures inform (each region's window runs under the policies then in
+force, `RegionObservations.levers`): application_value_weight (how much a reward and the tax
+saving raise applications; Langfang's 200,000-yuan rewards from 2021) and specialist_efficacy
+(Langfang's specialists from 2021). Where no policy acts in a window they leave the
+likelihood untouched and keep their prior (the benchmark prints each posterior's width
+against its prior's). Each is uniform on its `PARAM_RANGES` interval (lo, hi)::
 
     theta_k = lo_k + (hi_k - lo_k) expit(z_k),   z_k ~ Logistic(0, 1)   (= uniform on (lo, hi))
 
@@ -74,6 +79,11 @@ The neighbouring provinces' lists are not used: with no stock figures their
 certification flow identifies no rate (the unknown registry size absorbs the
 application rate) and would add four latent stocks each.
 
+Pilot. The stage profile comes from the array engine (`pilot.measure_profile_array`,
+12,000 agents, two runs: about a second for Hebei's seven years) rather than the Mesa
+reference (`meanfield.measure_profile`, 3,000 agents: most of a minute); ``pilot="mesa"``
+keeps the reference. Both step firms with `kernel.step_firms` and agree in distribution.
+
 Why this method. One ABM run of a city costs 0.5-5 s and a province tens of seconds;
 ABC-SMC or neural simulation-based inference need 10^4-10^5 runs for nine rates,
 and the data are a handful of aggregate counts whose ABM noise is small next to the
@@ -95,9 +105,11 @@ presses startup_entry_rate and sme_renewal_rate towards their upper bounds and
 sigma_tech_smes absorbs the rest; read the registry rates as "as high as the ranges
 allow", not as estimates. (2) The eligibility kernels
 come from a pilot at the `base` rates; at the posterior the mean-field's error is the
-tested one. (3) Calibration years run at the status quo unless ``levers`` are given
-(Langfang's draft-plan rewards from 2021 are not known to have been paid); the rates
-then absorb any local programme of those years.
+tested one. (3) Calibration years run under each region's `RegionObservations.levers` (the
+policy history, `forecast.ladder.policies`; the status quo where it records nothing).
+Langfang's rewards come from a draft plan: if they were not paid in 2021-22, the reward's
+weight is read too low. Hebei's 2,000 reserve-pool entries a year are the whole intake,
+while the lever adds them to the `reserve_intake_rate` flow (a model limit).
 
 Saving and reusing posteriors is the application's (`forecast.ladder.calibration`,
 `forecast.cache`): a posterior records its data hash (`data_hash`), `CALIBRATION_VERSION`,
@@ -109,6 +121,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -140,6 +153,8 @@ SAMPLED = (
     "startup_registration_rate",
     "sme_renewal_rate",
     "exit_rate_sme",
+    "application_value_weight",
+    "specialist_efficacy",
 )
 POOL_SD = 0.75
 SIGMA_PRIOR = (np.log(0.10), 0.5)
@@ -147,8 +162,10 @@ MEANFIELD_TOLERANCE = {"stock": 0.06, "flow": 0.10}
 """Largest relative gap between the mean-field and the ABM ensemble mean asserted in the tests."""
 MEANFIELD_ERROR_SD = 0.03
 """Floor of every figure's log-scale noise: the mean-field's typical gap to the ABM mean."""
-DEFAULTS = {"draws": 2000, "tune": 1000, "chains": 2, "target_accept": 0.9}
-"""2000 draws: the application x pass ridge gives ESS about 0.1 per draw (Langfang, 1000 x 2: bulk 326)."""
+DEFAULTS = {"draws": 1000, "tune": 500, "chains": 2, "target_accept": 0.9}
+"""1000 draws after 500 tuning steps a chain: the dense mass matrix (``jitter+adapt_full``) settles within the
+tuning, and the fits of version 3 (2 x 2000 draws) had a bulk ESS of 0.37 per draw or more on every rate, so
+2 x 1000 draws keep every ESS above the 400 `check_convergence` asks (the benchmark prints the smallest)."""
 
 
 @dataclass(frozen=True)
@@ -308,7 +325,9 @@ def calibrate(
     """
     pilot_seed, sample_seed = np.random.SeedSequence(seed).spawn(2)
     region = observations[0].region
+    started = time.perf_counter()
     data = calibration_data(observations, notes=notes, seed=pilot_seed, base=base, levers=levers, pilot=pilot)
+    piloted = time.perf_counter()
     model = build_calibration_model(data)
     with model, warnings.catch_warnings():
         # expected: the mean-field Op is numpy code (object mode under Numba); the dense
@@ -327,6 +346,7 @@ def calibrate(
             compile_kwargs={"mode": "NUMBA"},
             init="jitter+adapt_full",
         )
+    timings = {"pilot": piloted - started, "sampling": time.perf_counter() - piloted}
     free = [v.name for v in model.free_RVs]
     diagnostics = check_convergence(idata, var_names=free)
     idata.attrs.update(
@@ -345,6 +365,7 @@ def calibrate(
                 {o.region: [str(s) for s in lv] for o, lv in zip(data.regions, data.levers, strict=False)}
             ),
             "diagnostics": json.dumps(diagnostics.to_dict()),
+            "timings": json.dumps(timings),
             "notes": json.dumps(list(data.notes)),
         }
     )
