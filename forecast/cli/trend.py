@@ -109,7 +109,7 @@ def run(
         reporter=REPORTER,
     )
     ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler}
-    ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, words, ensemble)
+    ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, words, ensemble, results)
     table = results_table(results) if ladder is None else ladder.table(results_table(results))
     typer.echo(f"\n{spec.name}  (seed {spec.seed})\n")
     typer.echo(format_table(table, words, targets) if ladder is None else ladder.format(table))
@@ -154,11 +154,14 @@ def _warn_unused(spec) -> None:
         )
 
 
-def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit: bool, words, ensemble: dict):
+def _ladder_output(
+    spec, path: Path, targets, inputs: Inputs, cache: Path, refit: bool, words, ensemble: dict, trend: list
+):
     """The ladder model's forecast beside the trend's, when the scenario has `models.ladder`
-    (`ensemble`: workers, engine, batch_size, scheduler)."""
+    (`ensemble`: workers, engine, batch_size, scheduler), with where the two disagree (`trend`: its results)."""
     if spec.models.ladder is None:
         return None
+    from forecast.ladder.gap import ladder_trend_gaps
     from forecast.ladder.pipeline import forecast_ladder
     from forecast.report.ladder import LadderOutput
 
@@ -176,7 +179,9 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit
             reporter=REPORTER,
             **ensemble,
         )
-    return LadderOutput(run, results, inputs.history, spec.series, path.stem, words)
+    return LadderOutput(
+        run, results, inputs.history, spec.series, path.stem, words, ladder_trend_gaps(trend, results, run)
+    )
 
 
 @app.command()
