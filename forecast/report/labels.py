@@ -222,7 +222,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "gap_register": (
         "梯队模型与趋势模型对{target}的判断不一致：梯队 {ladder}，趋势 {trend}（80%区间不重叠）；"
         "差距主要来自登记口径假设："
-        "若改变“科技型中小企业数是否包含高新技术企业”的假设，梯队中位数约为 {switched}（数据未载明，见 data/registers.csv）",
+        "若改变“科技型中小企业数是否包含高新技术企业”的假设，梯队中位数约为 {switched}"
+        "（数据未载明，见 data/registers.csv）",
         "ladder and trend disagree on {target}: ladder {ladder}, trend {trend} (80% intervals apart); the gap rests "
         "most on the register assumption: switching whether the register counts certified firms would put the ladder's "
         "median near "
