@@ -103,6 +103,16 @@ class LadderSettings(Strict):
     initial: dict[StageName, Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict, description="stage counts given instead of figures or assumptions"
     )
+    register_includes_certified: bool | None = Field(
+        None,
+        description="whether the region's tech-SME figures count certified firms too (default: data/registers.csv; "
+        "where it says unknown, they are read without them)",
+    )
+    policy_history: bool = Field(
+        True,
+        description="apply the dated policies of data/policies.csv in the years and levers the scenario's own "
+        "levers leave (forecast.ladder.policies)",
+    )
 
 
 class Models(Strict):

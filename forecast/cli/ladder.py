@@ -115,6 +115,8 @@ def compare(
             seed=seed,
             runs=runs,
             cache=posterior_cache(cache),
+            policies=inputs.policies,
+            registers=inputs.registers,
             reporter=REPORTER,
             **ensemble,
         )
@@ -241,6 +243,8 @@ def explain(
             need_gdp=needs_gdp([chosen]),
             runs=runs,
             cache=posterior_cache(cache),
+            policies=inputs.policies,
+            registers=inputs.registers,
             reporter=REPORTER,
             **ensemble,
         )
@@ -351,6 +355,7 @@ def calibrate_command(
         cache=posterior_cache(cache),
         refit=refit,
         parent=parent,
+        policies=inputs.policies,
         reporter=REPORTER,
         **sampler,
     )

@@ -112,7 +112,7 @@ def run(
         reporter=REPORTER,
     )
     ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler, "runs": runs}
-    ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, words, ensemble)
+    ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, words, ensemble, results)
     table = results_table(results) if ladder is None else ladder.table(results_table(results))
     title = words.scenario(scenario_names(spec, inputs))
     typer.echo("\n" + words.text("run_heading", title=title, seed=spec.seed) + "\n")
@@ -158,11 +158,14 @@ def _warn_unused(spec) -> None:
         )
 
 
-def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit: bool, words, ensemble: dict):
+def _ladder_output(
+    spec, path: Path, targets, inputs: Inputs, cache: Path, refit: bool, words, ensemble: dict, trend: list
+):
     """The ladder model's forecast beside the trend's, when the scenario has `models.ladder`
-    (`ensemble`: workers, engine, batch_size, scheduler)."""
+    (`ensemble`: workers, engine, batch_size, scheduler), with where the two disagree (`trend`: its results)."""
     if spec.models.ladder is None:
         return None
+    from forecast.ladder.gap import ladder_trend_gaps
     from forecast.ladder.pipeline import forecast_ladder
     from forecast.report.labels import scenario_names
     from forecast.report.ladder import LadderOutput
@@ -176,10 +179,13 @@ def _ladder_output(spec, path: Path, targets, inputs: Inputs, cache: Path, refit
             inputs.indicators,
             cache=posterior_cache(cache),
             refit=refit,
+            policies=inputs.policies,
+            registers=inputs.registers,
             reporter=REPORTER,
             **ensemble,
         )
-    return LadderOutput(run, results, inputs.history, spec.series, words.scenario(scenario_names(spec, inputs)), words)
+    title = words.scenario(scenario_names(spec, inputs))
+    return LadderOutput(run, results, inputs.history, spec.series, title, words, ladder_trend_gaps(trend, results, run))
 
 
 @app.command()

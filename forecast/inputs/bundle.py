@@ -1,7 +1,7 @@
 """One bundle of inputs: the tables every command needs, loaded and checked once.
 
 `load_inputs` reads the indicator and region tables, the history (the bundled one or
-the user's ``--data`` file) and the target catalogue, validates each, and records the
+the user's ``--data`` file) and the target catalogue and the policy history, validates each, and records the
 SHA-256 of every file read, for the manifests. Everything downstream takes its tables
 from the bundle; nothing re-reads them.
 
@@ -21,6 +21,8 @@ import pandas as pd
 from forecast.inputs.bundled import bundled_path
 from forecast.inputs.catalogue import load_targets
 from forecast.inputs.factors import load_factor_names
+from forecast.inputs.policies import load_policies
+from forecast.inputs.registers import load_registers
 from forecast.inputs.tables import file_hash, infer_regions, load_indicators, load_regions, merge_regions, read_history
 
 
@@ -38,6 +40,10 @@ class Inputs:
     """What the loaders converted or inferred (units, encodings, regions), for the user to see."""
     factors: pd.DataFrame | None = None
     """Names of the ladder's levers and parameters (`forecast.inputs.factors`), for labels."""
+    policies: pd.DataFrame | None = None
+    """The policy history (`forecast.inputs.policies`): dated policies the ladder applies in past years."""
+    registers: pd.DataFrame | None = None
+    """Which register each tech-SME series counts (`forecast.inputs.registers`)."""
 
 
 def load_inputs(data: Path | None = None, *, encoding: str | None = None, regions: Path | None = None) -> Inputs:
@@ -54,10 +60,16 @@ def load_inputs(data: Path | None = None, *, encoding: str | None = None, region
     history, read_notes = read_history(data_path, indicators, encoding)
     region_table, inferred = infer_regions(history, region_table, str(data_path))
     catalogue = load_targets(indicators=indicators, regions=region_table)
+    factors = load_factor_names()
+    policies = load_policies(factors=factors, regions=region_table)
+    registers = load_registers(indicators=indicators)
     hashes = {
         "data": file_hash(data_path),
-        **{name: file_hash(bundled_path(f"{name}.csv")) for name in ("targets", "indicators", "regions")},
+        **{
+            name: file_hash(bundled_path(f"{name}.csv"))
+            for name in ("targets", "indicators", "regions", "policies", "registers")
+        },
         **({"regions_file": file_hash(Path(regions))} if regions is not None else {}),
     }
     notes = (*notes, *read_notes, *inferred)
-    return Inputs(history, indicators, region_table, catalogue, data_path, hashes, notes, load_factor_names())
+    return Inputs(history, indicators, region_table, catalogue, data_path, hashes, notes, factors, policies, registers)

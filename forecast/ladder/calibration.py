@@ -31,6 +31,7 @@ from forecast.errors import InputError, Problem, did_you_mean
 from forecast.inputs import flags
 from forecast.inputs.stages import StageDataError, stage_rows, stage_window
 from forecast.inputs.tables import parent_of
+from forecast.ladder.policies import scenario_with_history
 from forecast.progress import SILENT, Reporter
 from models.ladder import calibration as cal
 from models.ladder.population import assumed_startups
@@ -38,11 +39,14 @@ from models.ladder.rules import RULES_YEAR
 from models.panel import CAVEAT_NOISE
 
 
-def region_observations(history: pd.DataFrame, region: str, *, allow_empty: bool = False) -> cal.RegionObservations:
+def region_observations(
+    history: pd.DataFrame, region: str, *, allow_empty: bool = False, policies: pd.DataFrame | None = None
+) -> cal.RegionObservations:
     """The region's start state and figures (module docstring); `StageDataError` if none.
 
     ``allow_empty``: accept a start state with no figure after it (a city pooled with
-    its province borrows the province's rates).
+    its province borrows the province's rates). ``policies``: the policy history, whose
+    policies in force over the window the fit runs under (None: the status quo).
     """
     window = stage_window(history, region, list(cal.INDICATORS), since=RULES_YEAR, allow_empty=allow_empty)
     tech_sme = int(round(window.start_values["tech_smes"]))
@@ -62,21 +66,26 @@ def region_observations(history: pd.DataFrame, region: str, *, allow_empty: bool
     if window.dropped:
         notes.append(f"{region}: {window.dropped} figures before {window.start_year} not used (before the window)")
     end = int(later["year"].max()) if len(later) else window.start_year + 1
-    return cal.RegionObservations(region, window.start_year, end, counts, later, window.start_rows, tuple(notes))
+    levers, policy_notes = scenario_with_history((), policies, region, window.start_year, end)
+    notes += [f"{region}: {n}" for n in policy_notes]
+    return cal.RegionObservations(
+        region, window.start_year, end, counts, later, window.start_rows, tuple(notes), tuple(levers)
+    )
 
 
 def gather_observations(
-    region: str, history: pd.DataFrame, *, parent: str | None = None
+    region: str, history: pd.DataFrame, *, parent: str | None = None, policies: pd.DataFrame | None = None
 ) -> tuple[list[cal.RegionObservations], list[str]]:
-    """The region's window and, when pooling applies, its province's (no pilot runs)."""
+    """The region's window and, when pooling applies, its province's (no pilot runs); each fitted under the
+    policies `policies` records in force over its window."""
     pooled = None
     notes: list[str] = []
     if parent is not None:
         try:
-            pooled = region_observations(history, parent)
+            pooled = region_observations(history, parent, policies=policies)
         except StageDataError as exc:
             notes.append(f"not pooled with {parent}: {exc}")
-    own = region_observations(history, region, allow_empty=pooled is not None)
+    own = region_observations(history, region, allow_empty=pooled is not None, policies=policies)
     if pooled is not None:
         notes.append(f"{region} rates pooled with {parent} (POOL_SD {cal.POOL_SD})")
         if own.figures.empty:
@@ -130,11 +139,17 @@ def posterior_name(
 
 
 def calibrate_region(
-    region: str, history: pd.DataFrame, *, parent: str | None = None, seed: int = 0, **settings
+    region: str,
+    history: pd.DataFrame,
+    *,
+    parent: str | None = None,
+    seed: int = 0,
+    policies: pd.DataFrame | None = None,
+    **settings,
 ) -> az.InferenceData:
-    """Fit the region's rates from the history (pooled with `parent`); `models.ladder.calibration.calibrate`'s
-    settings."""
-    observations, notes = gather_observations(region, history, parent=parent)
+    """Fit the region's rates from the history (pooled with `parent`, under the recorded `policies`);
+    `models.ladder.calibration.calibrate`'s settings."""
+    observations, notes = gather_observations(region, history, parent=parent, policies=policies)
     return cal.calibrate(observations, notes=notes, seed=seed, **settings)
 
 
@@ -150,6 +165,7 @@ def posterior_for(
     draws: int = cal.DEFAULTS["draws"],
     tune: int = cal.DEFAULTS["tune"],
     chains: int = cal.DEFAULTS["chains"],
+    policies: pd.DataFrame | None = None,
     reporter: Reporter = SILENT,
 ) -> az.InferenceData:
     """The region's calibration posterior: loaded from `cache` if fitted before, else fitted (and saved).
@@ -159,7 +175,7 @@ def posterior_for(
     The reporter is told before a fit starts, so a user knows why they wait.
     """
     parent = parent_of(region, regions) if parent == "auto" else parent
-    observations, notes = gather_observations(region, history, parent=parent)
+    observations, notes = gather_observations(region, history, parent=parent, policies=policies)
     sampler = {"draws": draws, "tune": tune, "chains": chains}
 
     def fit() -> az.InferenceData:

@@ -61,6 +61,15 @@ from forecast.cache import BatchStore, PosteriorCache
 from forecast.inputs.targets import Target
 from forecast.ladder import calibration
 from forecast.ladder.ensemble import check_memory, run_batches
+from forecast.ladder.policies import scenario_with_history
+from forecast.ladder.registers import (
+    INCLUDED_COLUMN,
+    SME_INDICATOR,
+    RegisterReading,
+    counted_start,
+    read_register,
+    register_problem,
+)
 from forecast.ladder.start import StartState, start_state
 from forecast.probability import TargetProbability, met_draws, probability_met
 from forecast.progress import SILENT, Reporter
@@ -115,6 +124,10 @@ class LadderPlan:
     """A Dask scheduler's address: batches run on its workers (`forecast.ladder.ensemble`)."""
     store: BatchStore | None = None
     """Where finished batches are kept until the ensemble is whole (None: not kept)."""
+    register: RegisterReading | None = None
+    """The register the ladder's tech-SME count stands for (`forecast.ladder.registers`)."""
+    registers: pd.DataFrame | None = None
+    """Which register each tech-SME series counts (targets are judged against their own)."""
 
 
 @dataclass
@@ -169,6 +182,7 @@ def parameter_draws(
     seed: int,
     *,
     cache: PosteriorCache | None = None,
+    policies: pd.DataFrame | None = None,
     reporter: Reporter = SILENT,
 ) -> tuple[pd.DataFrame, list[str], LadderParams]:
     """Per-run parameters (the scenario's uncertainties, or posterior draws plus those),
@@ -182,7 +196,13 @@ def parameter_draws(
             LadderParams(),
         )
     idata = calibration.posterior_for(
-        scenario.region, history, regions, seed=scenario.models.ladder.calibration_seed, cache=cache, reporter=reporter
+        scenario.region,
+        history,
+        regions,
+        seed=scenario.models.ladder.calibration_seed,
+        cache=cache,
+        policies=policies if scenario.models.ladder.policy_history else None,
+        reporter=reporter,
     )
     draws = posterior_param_draws(idata, n, seed).reset_index(drop=True)
     extra = [c for c in prior.columns if c not in draws.columns]
@@ -258,6 +278,8 @@ def plan_ladder(
     engine: str | None = None,
     batch_size: int | None = None,
     scheduler: str | None = None,
+    policies: pd.DataFrame | None = None,
+    registers: pd.DataFrame | None = None,
     reporter: Reporter = SILENT,
 ) -> LadderPlan:
     """Resolve a scenario's ladder section into a plan (the scenario must have passed `check_scenario`).
@@ -270,12 +292,33 @@ def plan_ladder(
     `scheduler` sends the batches to a Dask cluster. The ensemble's estimated peak memory is
     noted, and a plan that would not fit in the memory free is refused (`ensemble.check_memory`);
     with a `cache`, finished batches are kept there until the ensemble is whole (resuming).
+    `policies` is the policy history (`forecast.inputs.policies`): the policies it records
+    hold in the years and levers the scenario's own levers leave (`forecast.ladder.policies`;
+    None, or ``policy_history: false`` in the scenario: the status quo there); `registers` says
+    which register each tech-SME series counts (`forecast.ladder.registers`: the start count,
+    the output column and which targets the ladder can judge follow from it).
     """
     settings = scenario.models.ladder
     seed = scenario.seed if seed is None else seed
     n = runs or settings.runs
     start = start_state(scenario, history)
-    params, notes, base = parameter_draws(scenario, history, regions, n, seed, cache=cache, reporter=reporter)
+    register = read_register(
+        registers,
+        scenario.series.get(SME_INDICATOR, "main"),
+        settings.calibration == "posterior",
+        settings.register_includes_certified,
+    )
+    start = counted_start(start, register)
+    levers, policy_notes = scenario_with_history(
+        lever_settings(scenario.levers),
+        policies if settings.policy_history else None,
+        scenario.region,
+        start.year,
+        scenario.horizon,
+    )
+    params, notes, base = parameter_draws(
+        scenario, history, regions, n, seed, cache=cache, policies=policies, reporter=reporter
+    )
     gdp = None
     if need_gdp and start.rd_total is not None:
         key = (
@@ -290,7 +333,9 @@ def plan_ladder(
         if key not in cache:
             cache[key] = gdp_draws(scenario, history, regions, indicators, n, seed, cache, refit)
         gdp = cache[key]
-    notes += (list(start.notes) if need_gdp else []) + (list(gdp.notes) if gdp else [])
+    notes += (
+        list(register.notes) + policy_notes + (list(start.notes) if need_gdp else []) + (list(gdp.notes) if gdp else [])
+    )
     plan = LadderPlan(
         scenario.name,
         scenario.region,
@@ -299,7 +344,7 @@ def plan_ladder(
         scenario.horizon,
         n,
         settings.firm_scale,
-        lever_settings(scenario.levers),
+        levers,
         params,
         settings.calibration,
         gdp,
@@ -310,6 +355,8 @@ def plan_ladder(
         batch_size,
         scheduler,
         BatchStore(Path(cache.folder) / "ensembles") if cache is not None else None,
+        register,
+        registers,
     )
     check_memory(plan, reporter)
     return plan
@@ -362,6 +409,8 @@ def finish_run(plan: LadderPlan, levers: Sequence[LeverSetting], jobs: list[Job]
     ds = assemble(jobs, cubes)
     years = ds["year"].values
     paths = {indicator: ds[column].values[None, :, :] for indicator, column in INDICATOR_COLUMNS.items()}
+    if plan.register is not None and plan.register.includes_certified:
+        paths[SME_INDICATOR] = ds[INCLUDED_COLUMN].values[None, :, :]
     notes = []
     if plan.gdp is not None:
         expenditure, intensity, note = rd_paths(ds["rd_spending"].values, years, plan.start, plan.gdp)
@@ -412,6 +461,9 @@ def ladder_probabilities(run: LadderRun, targets: Sequence[Target]) -> list[Ladd
 
 def judgeable(run: LadderRun, target: Target) -> str:
     """Why the ladder cannot judge a target ('' if it can)."""
+    register = register_problem(run.plan.register, run.plan.registers, target.indicator)
+    if register:
+        return register
     if target.indicator not in LADDER_INDICATORS:
         return f"the ladder does not model {target.indicator}"
     if target.indicator not in run.paths:

@@ -21,6 +21,7 @@ from forecast.inputs.stages import STAGE_INDICATORS
 from forecast.inputs.tables import best_points, select_series
 from forecast.inputs.targets import Target
 from forecast.ladder.explain import ExplainReport, SearchResult
+from forecast.ladder.gap import Gap
 from forecast.ladder.pipeline import LadderPlan, LadderRun, LadderTargetResult, paired_difference
 from forecast.probability import band_quantiles
 from forecast.report.files import provenance, staged_output, write_manifest
@@ -164,6 +165,30 @@ def ladder_manifest(run: LadderRun, results: Sequence[LadderTargetResult] = ()) 
     }
 
 
+def _value(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def gap_line(gap: Gap, labels: Labels) -> str:
+    """One line saying where the ladder and the trend disagree and which assumption drives it."""
+    words = {
+        "target": labels.target(gap.target),
+        "ladder": f"{_value(gap.ladder.median)} ({_value(gap.ladder.low)}-{_value(gap.ladder.high)})",
+        "trend": f"{_value(gap.trend.median)} ({_value(gap.trend.low)}-{_value(gap.trend.high)})",
+    }
+    if gap.driver == "register":
+        return labels.text("gap_register", switched=_value(gap.register_median), **words)
+    if not gap.driver:
+        return labels.text("gap_unexplained", **words)
+    return labels.text(
+        "gap_parameter",
+        factor=labels.factor(gap.driver),
+        rho=f"{gap.rho:+.2f}",
+        favourable=_value(gap.favourable_median),
+        **words,
+    )
+
+
 def save(fig: plt.Figure, path: Path) -> None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -180,6 +205,8 @@ class LadderOutput:
     series: Mapping[str, str]
     label: str
     labels: Labels = ENGLISH
+    gaps: Sequence[Gap] = ()
+    """Targets on which the ladder and the trend disagree, with their drivers (`forecast.ladder.gap`)."""
 
     def table(self, trend_table: pd.DataFrame) -> pd.DataFrame:
         return ladder_columns(trend_table, self.results)
@@ -189,6 +216,7 @@ class LadderOutput:
         English, and the CLI writes them to run.log)."""
         start = self.run.plan.start
         lines = [self.labels.start_line(s, c, start.sources[s]) for s, c in start.counts.items()]
+        lines += [gap_line(g, self.labels) for g in self.gaps]
         notes = self.technical_notes()
         if self.labels.zh:
             lines += [self.labels.text("ladder_notes_in_log", n=len(notes))] if notes else []
@@ -202,7 +230,7 @@ class LadderOutput:
         return [*self.run.plan.notes, *self.run.notes]
 
     def manifest(self) -> dict:
-        return ladder_manifest(self.run, self.results)
+        return {**ladder_manifest(self.run, self.results), "gaps": [g.record() for g in self.gaps]}
 
     def write(self, folder: Path) -> None:
         """Stage counts (CSV and chart), ladder quantiles and a ladder fan chart per judged target."""

@@ -46,8 +46,13 @@ follow (see Limits) widens its own noise instead of loosening the fit to the oth
 Parameters and priors. `SAMPLED` are the rates that govern application, pass,
 re-certification, entry and exit and reach the counts directly: application_rate,
 pass_rate, recert_apply_rate, recert_pass_rate, exit_rate_hte, startup_entry_rate,
-startup_registration_rate, sme_renewal_rate, exit_rate_sme. Each is uniform on its
-`PARAM_RANGES` interval (lo, hi)::
+startup_registration_rate, sme_renewal_rate, exit_rate_sme; and the lever responses the
+policy history lets figures inform (each region's window runs under the policies then in
+force, `RegionObservations.levers`): application_value_weight (how much a reward and the tax
+saving raise applications; Langfang's 200,000-yuan rewards from 2021) and specialist_efficacy
+(Langfang's specialists from 2021). Where no policy acts in a window they leave the
+likelihood untouched and keep their prior (the benchmark prints each posterior's width
+against its prior's). Each is uniform on its `PARAM_RANGES` interval (lo, hi)::
 
     theta_k = lo_k + (hi_k - lo_k) expit(z_k),   z_k ~ Logistic(0, 1)   (= uniform on (lo, hi))
 
@@ -74,6 +79,11 @@ The neighbouring provinces' lists are not used: with no stock figures their
 certification flow identifies no rate (the unknown registry size absorbs the
 application rate) and would add four latent stocks each.
 
+Pilot. The stage profile comes from the array engine (`pilot.measure_profile_array`,
+12,000 agents, two runs: about a second for Hebei's seven years) rather than the Mesa
+reference (`meanfield.measure_profile`, 3,000 agents: most of a minute); ``pilot="mesa"``
+keeps the reference. Both step firms with `kernel.step_firms` and agree in distribution.
+
 Why this method. One ABM run of a city costs 0.5-5 s and a province tens of seconds;
 ABC-SMC or neural simulation-based inference need 10^4-10^5 runs for nine rates,
 and the data are a handful of aggregate counts whose ABM noise is small next to the
@@ -95,9 +105,11 @@ presses startup_entry_rate and sme_renewal_rate towards their upper bounds and
 sigma_tech_smes absorbs the rest; read the registry rates as "as high as the ranges
 allow", not as estimates. (2) The eligibility kernels
 come from a pilot at the `base` rates; at the posterior the mean-field's error is the
-tested one. (3) Calibration years run at the status quo unless ``levers`` are given
-(Langfang's draft-plan rewards from 2021 are not known to have been paid); the rates
-then absorb any local programme of those years.
+tested one. (3) Calibration years run under each region's `RegionObservations.levers` (the
+policy history, `forecast.ladder.policies`; the status quo where it records nothing).
+Langfang's rewards come from a draft plan: if they were not paid in 2021-22, the reward's
+weight is read too low. Hebei's 2,000 reserve-pool entries a year are the whole intake,
+while the lever adds them to the `reserve_intake_rate` flow (a model limit).
 
 Saving and reusing posteriors is the application's (`forecast.ladder.calibration`,
 `forecast.cache`): a posterior records its data hash (`data_hash`), `CALIBRATION_VERSION`,
@@ -109,6 +121,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -121,11 +134,12 @@ import pytensor.tensor as pt
 
 from models.diagnostics import check_convergence
 from models.ladder.levers import LeverSetting
-from models.ladder.meanfield import MeanFieldOp, StageProfile, measure_profile
+from models.ladder.meanfield import MeanFieldOp, StageProfile
 from models.ladder.model import INDICATOR_COLUMNS
 from models.ladder.params import PARAM_RANGES, LadderParams
+from models.ladder.pilot import PILOTS
 
-CALIBRATION_VERSION = "3"
+CALIBRATION_VERSION = "4"
 """Bump when the likelihood, priors, window rule or pilot change (invalidates caches)."""
 INDICATORS = {i: INDICATOR_COLUMNS[i] for i in ("high_tech_enterprises", "high_tech_certifications", "tech_smes")}
 """Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""
@@ -139,6 +153,8 @@ SAMPLED = (
     "startup_registration_rate",
     "sme_renewal_rate",
     "exit_rate_sme",
+    "application_value_weight",
+    "specialist_efficacy",
 )
 POOL_SD = 0.75
 SIGMA_PRIOR = (np.log(0.10), 0.5)
@@ -146,8 +162,10 @@ MEANFIELD_TOLERANCE = {"stock": 0.06, "flow": 0.10}
 """Largest relative gap between the mean-field and the ABM ensemble mean asserted in the tests."""
 MEANFIELD_ERROR_SD = 0.03
 """Floor of every figure's log-scale noise: the mean-field's typical gap to the ABM mean."""
-DEFAULTS = {"draws": 2000, "tune": 1000, "chains": 2, "target_accept": 0.9}
-"""2000 draws: the application x pass ridge gives ESS about 0.1 per draw (Langfang, 1000 x 2: bulk 326)."""
+DEFAULTS = {"draws": 1000, "tune": 500, "chains": 2, "target_accept": 0.9}
+"""1000 draws after 500 tuning steps a chain: the dense mass matrix (``jitter+adapt_full``) settles within the
+tuning, and the fits of version 3 (2 x 2000 draws) had a bulk ESS of 0.37 per draw or more on every rate, so
+2 x 1000 draws keep every ESS above the 400 `check_convergence` asks (the benchmark prints the smallest)."""
 
 
 @dataclass(frozen=True)
@@ -165,13 +183,17 @@ class RegionObservations:
     figures: pd.DataFrame
     start_rows: pd.DataFrame
     notes: tuple[str, ...] = ()
+    levers: tuple[LeverSetting, ...] = ()
+    """The policies in force over the window (the policy history), as lever settings."""
 
     @property
     def rows_hash(self) -> str:
-        """sha256 of the rows used (start state and figures), independent of row order."""
+        """sha256 of the rows used (start state and figures) and of the levers in force, independent of row
+        order."""
         cols = ["indicator", "year", "value", "flag"]
         text = pd.concat([self.start_rows[cols], self.figures[cols]]).sort_values(cols).to_csv(index=False)
-        return hashlib.sha256(f"{self.region}\n{text}".encode()).hexdigest()
+        policy = "" if not self.levers else "\n" + "\n".join(sorted(map(str, self.levers)))
+        return hashlib.sha256(f"{self.region}\n{text}{policy}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -198,14 +220,16 @@ def calibration_data(
     base: LadderParams = LadderParams(),
     levers: Mapping[str, Sequence[LeverSetting]] | None = None,
     pilot_runs: int = 2,
+    pilot: str = "array",
 ) -> CalibrationData:
-    """The regions' observations (the one asked about first, its province second) plus their pilot profiles."""
+    """The regions' observations (the one asked about first, its province second) plus their pilot profiles
+    (`pilot.PILOTS`: the array engine by default, or the Mesa reference)."""
     seeds = (seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)).spawn(
         len(observations)
     )
-    lever_sets = tuple(tuple((levers or {}).get(o.region, ())) for o in observations)
+    lever_sets = tuple(tuple((levers or {}).get(o.region, o.levers)) for o in observations)
     profiles = tuple(
-        measure_profile(
+        PILOTS[pilot](
             stage_counts=o.stage_counts,
             start_year=o.start_year,
             end_year=o.end_year,
@@ -291,6 +315,7 @@ def calibrate(
     base: LadderParams = LadderParams(),
     levers: Mapping[str, Sequence[LeverSetting]] | None = None,
     target_accept: float = DEFAULTS["target_accept"],
+    pilot: str = "array",
 ) -> az.InferenceData:
     """Fit the rates of ``observations[0]``'s region (pooled with ``observations[1]``'s, its
     province, if given); InferenceData with attrs.
@@ -300,7 +325,9 @@ def calibrate(
     """
     pilot_seed, sample_seed = np.random.SeedSequence(seed).spawn(2)
     region = observations[0].region
-    data = calibration_data(observations, notes=notes, seed=pilot_seed, base=base, levers=levers)
+    started = time.perf_counter()
+    data = calibration_data(observations, notes=notes, seed=pilot_seed, base=base, levers=levers, pilot=pilot)
+    piloted = time.perf_counter()
     model = build_calibration_model(data)
     with model, warnings.catch_warnings():
         # expected: the mean-field Op is numpy code (object mode under Numba); the dense
@@ -319,6 +346,7 @@ def calibrate(
             compile_kwargs={"mode": "NUMBA"},
             init="jitter+adapt_full",
         )
+    timings = {"pilot": piloted - started, "sampling": time.perf_counter() - piloted}
     free = [v.name for v in model.free_RVs]
     diagnostics = check_convergence(idata, var_names=free)
     idata.attrs.update(
@@ -332,10 +360,12 @@ def calibrate(
             "seed": int(seed),
             "sampler": json.dumps({"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept}),
             "base_params": json.dumps(base.to_dict()),
+            "pilot": pilot,
             "levers": json.dumps(
                 {o.region: [str(s) for s in lv] for o, lv in zip(data.regions, data.levers, strict=False)}
             ),
             "diagnostics": json.dumps(diagnostics.to_dict()),
+            "timings": json.dumps(timings),
             "notes": json.dumps(list(data.notes)),
         }
     )

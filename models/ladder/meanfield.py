@@ -322,8 +322,9 @@ PAIRS = (
 _EYE = np.eye(len(KEYS))
 FROM = np.array([_EYE[KEYS.index(a)] for a, _ in PAIRS])
 TO = np.array([_EYE[KEYS.index(b)] for _, b in PAIRS]).T
-IS_NEW_CERT = np.array([[float(b == "H0" and a != "H2")] for a, b in PAIRS])
-IS_RECERT = np.array([[float((a, b) == ("H2", "H0"))] for a, b in PAIRS])
+FROM_INDEX = np.array([KEYS.index(a) for a, _ in PAIRS])
+NEW_CERT_PAIRS = np.array([i for i, (a, b) in enumerate(PAIRS) if b == "H0" and a != "H2"])
+RECERT_PAIR = PAIRS.index(("H2", "H0"))
 GROUP_EXITS = ("startup", "sme", "outside")
 SURVIVAL_MAP = np.array([np.eye(4)[{"U": 0, "S": 1, "R": 1, "O": 2, "H": 3}[k[0]]] for k in KEYS])
 """(compartments, 4): the exit rate of each compartment -- startup, sme, outside, hte."""
@@ -427,9 +428,10 @@ def _year(x, weights, survival, entries, lever: float, kernel: np.ndarray, intak
     """One year of the recursion; returns the new state and the year's new and renewed certificates."""
     taken = _intake(x, intake_rate, lever)
     x = x + (ONE_HOT["R0"] - ONE_HOT["S"]) * taken[..., None, :]
-    y = ((x * survival)[..., :, None, :] @ kernel)[..., 0, :]
-    moved = (FROM @ y) * weights
-    return TO @ moved + entries, (moved * IS_NEW_CERT).sum(axis=(-2, -1)), (moved * IS_RECERT).sum(axis=(-2, -1))
+    y = np.einsum("...ki,kij->...kj", x * survival, kernel)
+    moved = y[..., FROM_INDEX, :] * weights
+    new = moved[..., NEW_CERT_PAIRS, :].sum(axis=(-2, -1))
+    return TO @ moved + entries, new, moved[..., RECERT_PAIR, :].sum(axis=-1)
 
 
 def _as_rates(base: Mapping[str, float], rates: Mapping[str, object] | None) -> dict[str, np.ndarray]:

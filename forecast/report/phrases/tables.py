@@ -94,6 +94,30 @@ TABLE_TEXT: dict[str, tuple[str, str]] = {
         "假设：{cohorts} × 年新进入率 {rate} × 科技型中小企业数（无公布数据）",
         "assumed: {cohorts} x yearly startup entry rate {rate} x registered tech SMEs (no published figure)",
     ),
+    "gap_parameter": (
+        "梯队模型与趋势模型对{target}的判断不一致：梯队 {ladder}，趋势 {trend}（80%区间不重叠）；"
+        "差距主要取决于“{factor}”"
+        "（秩相关 {rho}；该参数最有利的五分之一运行的中位数为 {favourable}）",
+        "ladder and trend disagree on {target}: ladder {ladder}, trend {trend} (80% intervals apart); "
+        "the gap rests most on {factor} (rank correlation {rho}; the fifth of runs where it is most favourable "
+        "has median {favourable})",
+    ),
+    "gap_register": (
+        "梯队模型与趋势模型对{target}的判断不一致：梯队 {ladder}，趋势 {trend}（80%区间不重叠）；"
+        "差距主要来自登记口径假设："
+        "若改变“科技型中小企业数是否包含高新技术企业”的假设，梯队中位数约为 {switched}"
+        "（数据未载明，见 data/registers.csv）",
+        "ladder and trend disagree on {target}: ladder {ladder}, trend {trend} (80% intervals apart); the gap rests "
+        "most on the register assumption: switching whether the register counts certified firms would put the ladder's "
+        "median near "
+        "{switched} (the data do not say which holds; data/registers.csv)",
+    ),
+    "gap_unexplained": (
+        "梯队模型与趋势模型对{target}的判断不一致：梯队 {ladder}，趋势 {trend}（80%区间不重叠）；"
+        "运行中没有变化的参数可解释差距",
+        "ladder and trend disagree on {target}: ladder {ladder}, trend {trend} (80% intervals apart); no parameter "
+        "varies across the runs to explain it",
+    ),
     "ladder_notes_in_log": (
         "培育梯队模型的其余 {n} 条技术说明（英文）已写入输出文件夹的 run.log（-v 可在终端显示）",
         "{n} more technical notes of the ladder model are in run.log in the output folder (-v shows them here)",

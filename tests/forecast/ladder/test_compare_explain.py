@@ -51,7 +51,7 @@ targets:
     id: hte-2023
 models:
   trend: {{draws: 100, tune: 150, chains: 2}}
-  ladder: {{runs: 4, firm_scale: 50}}
+  ladder: {{runs: 4, firm_scale: 50, policy_history: false}}  # synthetic: no policies
 levers: {levers}
 uncertainties:
   pass_rate: {{low: 0.6, high: 0.8}}
@@ -80,7 +80,8 @@ def files(tmp_path_factory):
         "no_ladder": write(
             tmp / "plain.yaml",
             SCENARIO.format(name="plain", region="langfang", levers=REWARD, name_zh="").replace(
-                "  ladder: {runs: 4, firm_scale: 50}\n", ""
+                "  ladder: {runs: 4, firm_scale: 50, policy_history: false}  # synthetic: no policies\n",
+                "",
             ),
         ),
     }
@@ -161,11 +162,11 @@ def test_sweep_turns_each_lever_off_and_up_and_each_uncertainty_low_and_high():
 
 
 def test_calibrated_rates_are_swept_over_their_posterior_deciles():
-    posterior = pd.DataFrame({"pass_rate": np.linspace(0.5, 0.9, 101), "specialist_efficacy": np.full(101, 0.3)})
+    posterior = pd.DataFrame({"pass_rate": np.linspace(0.5, 0.9, 101), "coaching_efficacy": np.full(101, 0.3)})
     plan = replace(plan_with([]), params=posterior, calibration="posterior")
-    ranges = sweep_ranges(plan, {"pass_rate": (0.6, 0.85), "specialist_efficacy": (0.1, 0.5)})
+    ranges = sweep_ranges(plan, {"pass_rate": (0.6, 0.85), "coaching_efficacy": (0.1, 0.5)})
     assert ranges["pass_rate"] == pytest.approx((0.54, 0.86))  # posterior 10% and 90%, not the scenario's range
-    assert ranges["specialist_efficacy"] == (0.1, 0.5)  # not calibrated: the scenario's range
+    assert ranges["coaching_efficacy"] == (0.1, 0.5)  # not calibrated: the scenario's range
     assert sweep_ranges(replace(plan, calibration="prior"), {"pass_rate": (0.6, 0.85)}) == {"pass_rate": (0.6, 0.85)}
 
 

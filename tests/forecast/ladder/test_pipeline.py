@@ -145,8 +145,8 @@ def test_a_bound_left_out_comes_from_param_ranges():
 def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
     calls = {}
 
-    def posterior_for(region, history, regions, *, seed, cache, reporter):
-        calls["posterior_for"] = (region, seed, cache)
+    def posterior_for(region, history, regions, *, seed, cache, policies, reporter):
+        calls["posterior_for"] = (region, seed, cache, policies)
         return SimpleNamespace(
             attrs={
                 "base_params": json.dumps({"rd_ratio_mean": 0.02}),
@@ -170,7 +170,7 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
         uncertainties={"pass_rate": {"low": 0.5, "high": 0.6}, "exit_rate_sme": {"low": 0.02, "high": 0.05}},
     )
     draws, notes, base = lf.parameter_draws(spec, history, None, 4, seed=11, cache=Path("somewhere"))
-    assert calls["posterior_for"] == ("langfang", 5, Path("somewhere")) and calls["draws"][1:] == (4, 11)
+    assert calls["posterior_for"] == ("langfang", 5, Path("somewhere"), None) and calls["draws"][1:] == (4, 11)
     assert (
         base.rd_ratio_mean == 0.02 and base.pass_rate == LadderParams().pass_rate
     )  # the calibration's base, else defaults

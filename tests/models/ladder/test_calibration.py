@@ -31,6 +31,7 @@ from models.ladder import behaviour as bh
 from models.ladder import calibration as cal
 from models.ladder import meanfield as mf
 from models.ladder.params import PARAM_RANGES
+from models.ladder.pilot import PILOTS
 from models.panel import CAVEAT_NOISE
 from tests.conftest import SYNTHETIC
 
@@ -51,6 +52,8 @@ FAR = {
         startup_registration_rate=0.85,
         sme_renewal_rate=1.0,
         exit_rate_sme=0.03,
+        application_value_weight=0.25,
+        specialist_efficacy=0.1,
     ),
     "high": dict(
         application_rate=0.3,
@@ -62,6 +65,8 @@ FAR = {
         startup_registration_rate=0.25,
         sme_renewal_rate=0.8,
         exit_rate_sme=0.1,
+        application_value_weight=1.0,
+        specialist_efficacy=0.7,
     ),
 }
 """Rates near the corners of their ranges, far from the pilot's defaults."""
@@ -104,9 +109,10 @@ SMALL_HISTORY = synthetic_history(
 )
 
 
-@pytest.fixture(scope="module")
-def world_profile() -> mf.StageProfile:
-    return mf.measure_profile(**WORLD, seed=11)
+@pytest.fixture(scope="module", params=sorted(PILOTS))
+def world_profile(request) -> mf.StageProfile:
+    """The stage profile from each pilot engine (the array engine's is the calibration's)."""
+    return PILOTS[request.param](**WORLD, seed=11)
 
 
 @pytest.fixture(scope="module")

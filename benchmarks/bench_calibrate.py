@@ -1,0 +1,130 @@
+"""Benchmark: `forecast calibrate --region langfang` as it was and as it is, side by side in one run.
+
+Each side fits Langfang pooled with Hebei (seed 1, the default sampler settings of its own
+code) in a fresh process with an empty PyTensor compile cache, one after the other:
+
+* old: the calibration of an earlier commit (``--baseline``, default main before this work:
+  the Mesa pilot, nine rates, status quo in every fitted year); its ``models``, ``forecast``,
+  ``data`` and ``scenarios`` taken out of git into a temporary folder;
+* new: this tree's (the array-engine pilot, the policy history in the fitted years, the lever
+  responses it lets the figures inform).
+
+Printed per side: wall time of the whole fit (pilot, compile, sampling), the pilot's share
+where the code records it, the sampler settings, divergences, the smallest bulk and tail
+ESS and the largest R-hat; then, for the new side, each rate's posterior 80% width as a
+share of its prior's (which rates the figures identify). The first line gives the load
+average: the 2 cores are shared, so wall times are those of a busy machine when it is high.
+
+    python benchmarks/bench_calibrate.py [--baseline REV] [--skip-old]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = "b2d260e"
+"""main before the policy-history and calibration-speed work (issue 12, items 4 and 8)."""
+_FIT = """
+import json, time
+import numpy as np
+from forecast.inputs.bundle import load_inputs
+from forecast.ladder import calibration as fc
+from models.ladder import calibration as cal
+from models.ladder.params import PARAM_RANGES
+
+def main():
+    inputs = load_inputs()
+    extra = {"policies": inputs.policies} if getattr(inputs, "policies", None) is not None else {}
+    t0 = time.perf_counter()
+    idata = fc.calibrate_region("langfang", inputs.history, parent="hebei", seed=1, **extra)
+    wall = time.perf_counter() - t0
+    rates = idata.posterior["rates"].sel(region="langfang")
+    widths = {}
+    for name in rates["param"].values:
+        low, high = np.quantile(rates.sel(param=name).values, [0.1, 0.9])
+        prior = PARAM_RANGES[str(name)]
+        widths[str(name)] = float((high - low) / (0.8 * (prior[1] - prior[0])))
+    print(json.dumps({
+        "wall": wall,
+        "timings": json.loads(idata.attrs.get("timings", "{}")),
+        "diagnostics": json.loads(idata.attrs["diagnostics"]),
+        "sampler": json.loads(idata.attrs["sampler"]),
+        "pilot": idata.attrs.get("pilot", "mesa"),
+        "widths": widths,
+        "code": cal.__file__,
+    }))
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def old_tree(revision: str, folder: Path) -> Path | None:
+    """The packages of `revision` unpacked under `folder`, bundled data linked as the installed package has it."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "models", "forecast", "data", "scenarios"], capture_output=True
+    )
+    if archive.returncode != 0:
+        print(f"old side skipped: git archive {revision} failed ({archive.stderr.decode().strip()})")
+        return None
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    (folder / "forecast" / "bundled_data").symlink_to(folder / "data")
+    (folder / "forecast" / "bundled_scenarios").symlink_to(folder / "scenarios")
+    return folder
+
+
+def fit(code_root: Path) -> dict:
+    """One calibration in a fresh Python whose packages are those under `code_root`, with its own compile cache."""
+    with tempfile.TemporaryDirectory() as compiledir:
+        env = os.environ | {"PYTHONPATH": str(code_root), "PYTENSOR_FLAGS": f"base_compiledir={compiledir}"}
+        script = Path(compiledir) / "fit.py"
+        script.write_text(_FIT, encoding="utf-8")
+        done = subprocess.run([sys.executable, str(script)], env=env, cwd=code_root, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"fit under {code_root} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def describe(label: str, result: dict) -> str:
+    d, s, t = result["diagnostics"], result["sampler"], result["timings"]
+    pilot = f", pilot {t['pilot']:.1f} s" if "pilot" in t else ""
+    return (
+        f"{label:4} {result['wall']:7.1f} s{pilot} ({result['pilot']} pilot; {s['draws']} draws + {s['tune']} tune x "
+        f"{s['chains']} chains)  divergences {d['divergences']}  min ESS bulk {d['ess_bulk_min']:.0f} "
+        f"tail {d['ess_tail_min']:.0f}  max R-hat {d['r_hat_max']:.3f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", default=BASELINE, help="git revision of the old calibration")
+    parser.add_argument("--skip-old", action="store_true", help="time only this tree's calibration")
+    args = parser.parse_args()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"forecast calibrate --region langfang (pooled with hebei, seed 1), {os.cpu_count()} cores, load average {load}"
+    )
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        old = None if args.skip_old else old_tree(args.baseline, Path(folder))
+        if old is not None:
+            results["old"] = fit(old)
+            print(describe("old", results["old"]), flush=True)
+    results["new"] = fit(ROOT)
+    print(describe("new", results["new"]))
+    if "old" in results:
+        print(f"new / old: {results['old']['wall'] / results['new']['wall']:.1f}x faster (wall)")
+    print("\nposterior 80% width / prior 80% width, Langfang (1 = the figures say nothing; small = identified):")
+    for name, width in results["new"]["widths"].items():
+        print(f"  {name:28} {width:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
