@@ -55,7 +55,10 @@ def compartments(s: Mapping[str, np.ndarray], year: int) -> np.ndarray:
 
 def classes(s: Mapping[str, np.ndarray], pass_mark: float) -> np.ndarray:
     """2 x meets the HTE criteria + passes the SME rule (`meanfield.eligibility_class`)."""
-    return 2 * kernel.hte_eligible(s).astype(int) + kernel.sme_eligible(s, pass_mark).astype(int)
+    f = np.asarray(s).view(np.recarray)  # the firm records, fields as attributes (the rules read them so)
+    return 2 * np.asarray(kernel.hte_eligible(f)).astype(int) + np.asarray(kernel.sme_eligible(f, pass_mark)).astype(
+        int
+    )
 
 
 def _record_initial(tally, s: Mapping[str, np.ndarray], year: int, pass_mark: float) -> None:
@@ -113,8 +116,7 @@ def measure_profile_array(
     for child in seed_seq.spawn(n_runs):
         b = engine._Batch([params], [child], k)
         b.renew(None, [{name: round(count / k) for name, count in stage_counts.items()}], start_year)
-        kernel.choose_rd(b.state, b.firm_params(), active_levers(levers, start_year))
-        b.state = {name: b.state[name].astype(engine.DTYPES[name], copy=False) for name in kernel.STATE}
+        kernel.choose_rd_all(b.state, b.table, active_levers(levers, start_year), b.run)
         stage = b.state["stage"]
         base = (k * b.per_run_count(kernel.is_registered(stage)), k * b.per_run_count(kernel.is_certified(stage)))
         _record_initial(tally, b.state, start_year, params.sme_pass_mark)
