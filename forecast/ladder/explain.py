@@ -262,14 +262,21 @@ def inverse_search(
     searched = f"[{min(quo, bound):g}, {max(quo, bound):g}] {spec.unit}" + (
         " (the lever has no upper bound; searched up to here)" if math.isinf(spec.bounds[1]) and bound == high else ""
     )
-    message = {
-        "already": f"P(met) is {p:.2f} ± {se:.2f} with {lever} at its status quo {quo:g} "
-        f"(other levers as in the scenario): the goal {goal:.2f} is reached without it",
-        "reached": f"smallest {lever} with P(met) >= {goal:.2f}: {size:g} {spec.unit} (within {resolution:.3g}); "
-        f"there P(met) = {p:.2f} ± {se:.2f} (Monte Carlo error)",
-        "unreachable": f"no size of {lever} within {searched} reaches P(met) >= {goal:.2f}: "
-        f"at {bound:g} P(met) = {p:.2f} ± {se:.2f}",
-    }[status]
+    if status == "already":
+        message = (
+            f"P(met) is {p:.2f} ± {se:.2f} with {lever} at its status quo {quo:g} "
+            f"(other levers as in the scenario): the goal {goal:.2f} is reached without it"
+        )
+    elif status == "reached":
+        message = (
+            f"smallest {lever} with P(met) >= {goal:.2f}: {size:g} {spec.unit} (within {resolution:.3g}); "
+            f"there P(met) = {p:.2f} ± {se:.2f} (Monte Carlo error)"
+        )
+    else:  # only the status's own message is formatted: `size` is None unless the goal was reached
+        message = (
+            f"no size of {lever} within {searched} reaches P(met) >= {goal:.2f}: "
+            f"at {bound:g} P(met) = {p:.2f} ± {se:.2f}"
+        )
     return SearchResult(lever, goal, status, size, p, se, min(quo, bound), max(quo, bound), resolution, trace, message)
 
 
