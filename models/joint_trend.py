@@ -52,7 +52,6 @@ from threadpoolctl import threadpool_limits
 from models.common_trend import (
     LEVEL_SD,
     PHI_PRIOR,
-    PRIORS,
     WALK_SPREAD,
     CommonPriors,
     Design,
@@ -241,9 +240,18 @@ def joint_covariance(panel: JointPanel, designs: list[Design], draws: dict, nois
     return total
 
 
-def ar1_cholesky(phi, sigma_c, lag_lower: np.ndarray, lower: np.ndarray, first: np.ndarray):
-    """Cholesky factor of the stationary AR(1) covariance: L[t, s] = sigma phi^(t-s), column 0 over sqrt(1-phi^2)."""
-    return sigma_c * phi**lag_lower * lower * (1.0 + first * (1.0 / pt.sqrt(1.0 - phi**2) - 1.0))
+def ar1_cholesky(phi, sigma_c, size: int):
+    """Cholesky factor of the stationary AR(1) covariance over `size` years: L[t, s] = sigma phi^(t-s) for
+    s <= t, column 0 over sqrt(1 - phi^2). PyTensor or NumPy parameters (NumPy batched as (..., 1, 1))."""
+    steps = np.subtract.outer(np.arange(size), np.arange(size))
+    first = np.zeros((size, size))
+    first[:, 0] = 1.0
+    return sigma_c * phi ** np.clip(steps, 0, None) * (steps >= 0) * (1.0 + first * ((1.0 - phi**2) ** -0.5 - 1.0))
+
+
+def difference_loadings(panel: JointPanel, d: Design, k: int) -> np.ndarray:
+    """(N, R): how much of each region's difference (in component k) a figure has accumulated, before tau."""
+    return panel.loads(k)[:, None] * d.steps[:, None] * (d.members @ d.ancestors)
 
 
 @dataclass(frozen=True)
@@ -317,15 +325,9 @@ def _low_rank(panel: JointPanel, designs: list[Design], phi, sigma_c, tau):
     """V with K = blocks + V V': per component, growth years x chol(AR(1)) and steps x ancestors x tau."""
     columns = []
     for k, d in enumerate(designs):
-        a = panel.loads(k)[:, None]
-        size = d.lag.shape[0]
-        lag_lower = np.clip(np.subtract.outer(np.arange(size), np.arange(size)), 0, None).astype(float)
-        lower = np.tril(np.ones((size, size)))
-        first = np.zeros((size, size))
-        first[:, 0] = 1.0
-        chol = ar1_cholesky(phi[k], sigma_c[k], lag_lower, lower, first)
-        columns.append(pt.dot(a * d.growth_years, chol))
-        columns.append((a * d.steps[:, None] * (d.members @ d.ancestors)) * tau[k][None, :])
+        chol = ar1_cholesky(phi[k], sigma_c[k], d.lag.shape[0])
+        columns.append(pt.dot(panel.loads(k)[:, None] * d.growth_years, chol))
+        columns.append(difference_loadings(panel, d, k) * tau[k][None, :])
     return pt.concatenate(columns, axis=1)
 
 
@@ -454,14 +456,9 @@ def _low_rank_draws(panel: JointPanel, designs: list[Design], draws: dict) -> np
     """V per draw (numpy twin of `_low_rank`)."""
     columns = []
     for k, d in enumerate(designs):
-        a = panel.loads(k)[:, None]
-        size = d.lag.shape[0]
-        steps = np.subtract.outer(np.arange(size), np.arange(size))
-        phi, sigma = draws["phi"][:, k, None, None], draws["sigma_common"][:, k, None, None]
-        chol = sigma * phi ** np.clip(steps, 0, None) * (steps >= 0)
-        chol[:, :, 0] /= np.sqrt(1.0 - phi[:, :, 0] ** 2)
-        columns.append((a * d.growth_years)[None] @ chol)
-        columns.append((a * d.steps[:, None] * (d.members @ d.ancestors))[None] * draws["tau"][:, k, None, :])
+        chol = ar1_cholesky(draws["phi"][:, k, None, None], draws["sigma_common"][:, k, None, None], d.lag.shape[0])
+        columns.append((panel.loads(k)[:, None] * d.growth_years)[None] @ chol)
+        columns.append(difference_loadings(panel, d, k)[None] * draws["tau"][:, k, None, :])
     return np.concatenate(columns, axis=2)
 
 
@@ -492,8 +489,3 @@ def _woodbury_solve(blocks: list, v: np.ndarray, u: np.ndarray) -> np.ndarray:
     capacitance = np.eye(v.shape[2]) + v.transpose(0, 2, 1) @ b_v
     inner = np.linalg.solve(capacitance, v.transpose(0, 2, 1) @ b_u[:, :, None])
     return b_u - (b_v @ inner)[:, :, 0]
-
-
-def priors_of(scale: str) -> CommonPriors:
-    """The common-growth priors for a component on the log scale of a money (`log`) or per-cent (`logit`) figure."""
-    return PRIORS[scale]

@@ -76,3 +76,8 @@ def observation_kinds(cells: pd.Series) -> np.ndarray:
 def fit_seed(seed: int, key: tuple) -> np.random.SeedSequence:
     digest = hashlib.sha256(repr(key).encode()).digest()
     return np.random.SeedSequence(seed, spawn_key=tuple(int.from_bytes(digest[i : i + 4], "little") for i in (0, 4)))
+
+
+def parent_of(region: str, regions: pd.DataFrame) -> str:
+    """The region's parent in the regions table ("" for a region the table does not hold)."""
+    return regions.at[region, "parent"] if region in regions.index else ""

@@ -26,9 +26,10 @@ import pandas as pd
 from forecast.cache import PosteriorCache, cached_fit
 from forecast.inputs.tables import select_series
 from forecast.scenario import TrendSettings
-from forecast.trend.fits import CHECKED, PanelForecast, fit_seed, observation_kinds
+from forecast.trend.fits import CHECKED, PanelForecast, fit_seed, observation_kinds, parent_of
+from models.common_trend import PRIORS as GROWTH_PRIORS
 from models.diagnostics import check_convergence
-from models.joint_trend import JointPanel, build_joint_model, fit_joint, joint_paths, priors_of
+from models.joint_trend import JointPanel, build_joint_model, fit_joint, joint_paths
 from models.panel import PRIORS as NOISE_PRIORS
 
 JOINT_VERSION = "joint-1"
@@ -60,6 +61,16 @@ RD_IDENTITY = Identity(
     reported_noise=("rd_intensity", "rd_expenditure"),
 )
 IDENTITIES = (RD_IDENTITY,)
+
+
+def joint_identity(indicator: str, indicators: pd.DataFrame, settings) -> Identity | None:
+    """The identity whose joint fit forecasts `indicator` under `settings` (the common model with `joint` on)."""
+    return identity_of(indicator, indicators) if settings.model == "common" and settings.joint else None
+
+
+def joint_series_key(identity: Identity, series: Mapping[str, str]) -> tuple:
+    """The series of each of the identity's indicators (default `main`), as a sorted tuple: part of a fit's key."""
+    return tuple(sorted((k, series.get(k, "main")) for k in identity.indicators))
 
 
 def identity_of(indicator: str, indicators: pd.DataFrame) -> Identity | None:
@@ -97,7 +108,7 @@ def joint_panel(
         raise ValueError(f"no figures for {', '.join(identity.indicators)} up to {cutoff}")
     rows = pd.concat(frames, ignore_index=True)
     names = sorted(set(rows["region"]))
-    parent = np.array([names.index(p) if (p := _parent(r, regions)) in names else -1 for r in names])
+    parent = np.array([names.index(p) if (p := parent_of(r, regions)) in names else -1 for r in names])
     log_prior = {"100m_yuan": "log", "percent": "logit"}
     panel = JointPanel(
         regions=tuple(names),
@@ -112,15 +123,11 @@ def joint_panel(
         constants=np.array([identity.constants[n] for n in identity.indicators]),
         noise_priors=tuple(NOISE_PRIORS[log_prior[identity.units[n]]].obs_sd for n in identity.indicators),
         components=identity.components,
-        component_priors=tuple(priors_of(log_prior[identity.units[c]]) for c in identity.components),
+        component_priors=tuple(GROWTH_PRIORS[log_prior[identity.units[c]]] for c in identity.components),
         end_year=int(cutoff if cutoff is not None else rows["year"].max()),
         reported_noise=tuple(identity.indicators.index(n) for n in identity.reported_noise),
     )
     return panel, {r: notes.get(r, []) for r in names}
-
-
-def _parent(region: str, regions: pd.DataFrame) -> str:
-    return regions.at[region, "parent"] if region in regions.index else ""
 
 
 def fit_key(panel: JointPanel, settings, seed: int) -> str:
@@ -191,7 +198,7 @@ def forecast_joint(
     refit: bool,
 ) -> PanelForecast:
     """`forecast_indicator` for an indicator of an identity: one joint fit, one joint draw per region."""
-    series_key = tuple(sorted((k, series.get(k, "main")) for k in identity.indicators))
+    series_key = joint_series_key(identity, series)
     out = PanelForecast(indicator, cutoff, horizon, {}, {}, {}, {}, {}, group=f"{identity.name}{series_key}")
     panel, notes = joint_panel(
         history, identity, regions=regions, cutoff=cutoff, series=series, kinds=observation_kinds

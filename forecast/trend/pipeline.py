@@ -42,7 +42,7 @@ from forecast.inputs.targets import Target, target_met
 from forecast.probability import TargetProbability, probability_met
 from forecast.progress import SILENT, Reporter
 from forecast.scenario import Scenario, TrendSettings
-from forecast.trend.fits import CHECKED, PanelForecast, TrendFit, fit_seed, observation_kinds
+from forecast.trend.fits import CHECKED, PanelForecast, TrendFit, fit_seed, observation_kinds, parent_of
 from forecast.trend.growth import GrowthCheck, check_growth
 from forecast.trend.saved import panel_forecasts
 from models.diagnostics import Diagnostics, check_convergence
@@ -112,7 +112,7 @@ def panel_data(
     z = to_scale(rows["value"].to_numpy(), scale)
     proxy = _stock_flow_proxies(history, indicator, sorted(notes), cutoff, series)
     names = tuple(sorted(notes))
-    parent = np.array([names.index(p) if (p := _parent(r, regions)) in names else -1 for r in names])
+    parent = np.array([names.index(p) if (p := parent_of(r, regions)) in names else -1 for r in names])
     region_idx = np.array([names.index(r) for r in list(rows["region"]) + list(proxy["region"])])
     data = PanelData(
         regions=names,
@@ -130,10 +130,6 @@ def panel_data(
             f"{', '.join(map(str, proxy.loc[proxy['region'] == region, 'year']))}"
         )
     return data, rows, notes
-
-
-def _parent(region: str, regions: pd.DataFrame) -> str:
-    return regions.at[region, "parent"] if region in regions.index else ""
 
 
 def _stock_flow_proxies(
@@ -290,10 +286,10 @@ def forecast_indicator(
     identity (R&D spending, GDP, intensity: `forecast.trend.joint`) is fitted with the
     others of its identity, their series named by `joint_series` (default `main`).
     """
-    from forecast.trend.joint import forecast_joint, identity_of  # PyMC: loaded where a forecast is made
+    from forecast.trend.joint import forecast_joint, joint_identity  # PyMC: loaded where a forecast is made
 
     settings = settings or TrendSettings()
-    identity = identity_of(indicator, indicators) if settings.model == "common" and settings.joint else None
+    identity = joint_identity(indicator, indicators, settings)
     if identity is not None:
         return forecast_joint(
             history, identity, indicator, regions_wanted, regions=regions, cutoff=cutoff, horizon=horizon,
@@ -395,15 +391,14 @@ def fit_scenario(
     refit: bool = False,
 ) -> list[str]:
     """Fit (or load) every panel the scenario's targets need; one summary line per panel."""
-    from forecast.trend.joint import identity_of, joint_fit_line
+    from forecast.trend.joint import joint_fit_line, joint_identity, joint_series_key
 
     settings = scenario.models.trend or TrendSettings()
     lines, done = [], set()
     for target, series, cutoff, _ in _fit_plan(scenario, targets, history):
-        identity = identity_of(target.indicator, indicators) if settings.model == "common" and settings.joint else None
+        identity = joint_identity(target.indicator, indicators, settings)
         if identity is not None:
-            joint_series = {**scenario.series, target.indicator: series}
-            key = (identity.name, tuple(sorted((k, joint_series.get(k, "main")) for k in identity.indicators)), cutoff)
+            key = (identity.name, joint_series_key(identity, {**scenario.series, target.indicator: series}), cutoff)
             if key not in done:
                 done.add(key)
                 lines.append(joint_fit_line(history, identity, regions, settings, scenario.seed, key, cache, refit))

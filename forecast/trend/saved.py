@@ -141,9 +141,7 @@ def fit_group(indicator: str, options: dict) -> str:
     """Which fit a forecast of `indicator` comes from: the indicator's own, or its identity's joint fit
     (`forecast.trend.joint`), which the identity's indicators share (so they are made one after the other, in
     one process: the first fits, the others read the saved posterior)."""
-    from forecast.trend.joint import identity_of
+    from forecast.trend.joint import joint_identity
 
-    settings = options.get("settings") or TrendSettings()
-    joint = settings.model == "common" and settings.joint
-    identity = identity_of(indicator, options["indicators"]) if joint else None
+    identity = joint_identity(indicator, options["indicators"], options.get("settings") or TrendSettings())
     return f"{identity.name if identity is not None else indicator} {options.get('cutoff')}"
