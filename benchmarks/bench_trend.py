@@ -58,6 +58,7 @@ def code_tree(rev: str, folder: Path) -> Path:
 
 def scenario_file(name: str, model: str | None, folder: Path) -> Path:
     spec = yaml.safe_load(resolve_scenario(Path(name)).read_text(encoding="utf-8"))
+    spec.pop("name_zh", None)  # a title only, and older trees do not know the key
     if model:
         spec.setdefault("models", {}).setdefault("trend", {})["model"] = model
     path = folder / f"{name}.yaml"

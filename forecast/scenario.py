@@ -161,6 +161,7 @@ class Scenario(Strict):
     name: str
     name_zh: str = Field("", description="the scenario's title in Chinese (default: made from its region and levers)")
     description: str = ""
+    description_zh: str = Field("", description="the description in Chinese (the report in Chinese shows it)")
     region: str
     horizon: Year
     as_of: Year | Literal["latest"] = "latest"

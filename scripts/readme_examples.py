@@ -64,7 +64,7 @@ def run_example(command: str, cache: Path) -> str:
         done = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{command} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-    lines = [line.rstrip() for line in done.stdout.splitlines() if not line.startswith("wrote ")]
+    lines = [line.rstrip() for line in done.stdout.splitlines() if not line.startswith(("wrote ", "已写入 "))]
     return "\n".join(lines).strip("\n")
 
 

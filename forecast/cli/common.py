@@ -165,9 +165,10 @@ def reported_errors() -> Iterator[None]:
 
 
 @contextmanager
-def ladder_work(workers: int | None, scheduler: str | None, runs: int) -> Iterator[None]:
+def ladder_work(workers: int | None, scheduler: str | None, runs: int, words=None) -> Iterator[None]:
     """Around a command's ladder ensembles: one Dask client for all of them (more than one worker, or a
-    scheduler), bad input reported (exit 2), Ctrl-C reported with what was kept (exit 130)."""
+    scheduler), bad input reported (exit 2), Ctrl-C reported with what was kept (exit 130), in the words of
+    `words` (`forecast.report.labels.Labels`; English where none is given)."""
     from forecast.cli.workers import quiet_workers
     from forecast.ladder.ensemble import EnsembleInterrupted, executor
     from forecast.ladder.pipeline import default_workers
@@ -178,7 +179,7 @@ def ladder_work(workers: int | None, scheduler: str | None, runs: int) -> Iterat
                 quiet_workers(client)  # the workers' warnings to run.log, like this process's
             yield
     except EnsembleInterrupted as exc:
-        typer.secho(str(exc), fg=typer.colors.YELLOW, err=True)
+        typer.secho(TerminalReporter(words).words(exc.message), fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(code=EXIT_INTERRUPTED) from None
 
 
@@ -199,21 +200,27 @@ def _exit_if_failed(strict: bool, statuses) -> None:
 
 
 class TerminalReporter:
-    """Notes to standard error; progress bars (tqdm) on standard error for work counted in steps."""
+    """Notes to standard error; progress bars (tqdm) on standard error for work counted in steps; both in the
+    words of `labels` (`forecast.report.labels.Labels`; English where none is given)."""
 
-    def note(self, message: str) -> None:
-        typer.echo(message, err=True)
+    def __init__(self, labels=None) -> None:
+        self.labels = labels
+
+    def words(self, message) -> str:
+        from forecast.report.labels import ENGLISH
+
+        return (self.labels or ENGLISH).message(message)
+
+    def note(self, message) -> None:
+        typer.echo(self.words(message), err=True)
 
     @contextmanager
-    def progress(self, total: int, desc: str) -> Iterator:
+    def progress(self, total: int, desc) -> Iterator:
         from tqdm.auto import tqdm
 
         # time left shown on a terminal; no bar where standard error is not one (CI logs, CliRunner)
-        with tqdm(total=total, desc=desc, file=sys.stderr, disable=None) as bar:
+        with tqdm(total=total, desc=self.words(desc)[:60], file=sys.stderr, disable=None) as bar:
             yield bar.update
-
-
-REPORTER = TerminalReporter()
 
 
 def posterior_cache(folder: Path):

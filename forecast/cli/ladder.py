@@ -11,7 +11,6 @@ import typer
 
 from forecast.cli.common import (
     DEFAULT_CACHE,
-    REPORTER,
     BatchSizeOption,
     CacheOption,
     DataOption,
@@ -23,6 +22,7 @@ from forecast.cli.common import (
     RunsOption,
     SchedulerOption,
     StrictOption,
+    TerminalReporter,
     VerboseOption,
     WorkersOption,
     _checked_scenario,
@@ -106,7 +106,8 @@ def compare(
     first = next(iter(loaded.values()))[0]
     seed, runs = (first.seed if seed is None else seed), (runs or first.models.ladder.runs)
     ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler}
-    with ladder_work(workers, scheduler, runs):
+    words = _words(inputs, lang, first.region)
+    with ladder_work(workers, scheduler, runs, words):
         ensembles, results = compare_scenarios(
             {k: v[:2] for k, v in loaded.items()},
             inputs.history,
@@ -117,10 +118,9 @@ def compare(
             cache=posterior_cache(cache),
             policies=inputs.policies,
             registers=inputs.registers,
-            reporter=REPORTER,
+            reporter=TerminalReporter(words),
             **ensemble,
         )
-    words = _words(inputs, lang, first.region)
     found = [t for v in loaded.values() for t in v[1]]
     names = {label: scenario_names(v[0], inputs) for label, v in loaded.items()}
     titles = {label: words.scenario(n) for label, n in names.items()}
@@ -143,7 +143,7 @@ def compare(
     if html_report:
         with reported_errors():
             written.append(write_folder_report(out, words.lang))
-    typer.echo(f"\nwrote {len(written)} files to {out}")
+    typer.echo(words.text("wrote_files", n=len(written), folder=out))
 
 
 def _check_comparable(paths: list[Path], loaded: dict) -> None:
@@ -234,7 +234,9 @@ def explain(
                 ]
             )
     ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler}
-    with ladder_work(workers, scheduler, runs or spec.models.ladder.runs):
+    words = _words(inputs, lang, spec.region)
+    reporter = TerminalReporter(words)
+    with ladder_work(workers, scheduler, runs or spec.models.ladder.runs, words):
         plan = plan_ladder(
             spec,
             inputs.history,
@@ -245,13 +247,12 @@ def explain(
             cache=posterior_cache(cache),
             policies=inputs.policies,
             registers=inputs.registers,
-            reporter=REPORTER,
+            reporter=reporter,
             **ensemble,
         )
         report = explain_plan(
-            plan, chosen, uncertainty_ranges(spec), goal=probability, lever=lever, max_size=max_size, reporter=REPORTER
+            plan, chosen, uncertainty_ranges(spec), goal=probability, lever=lever, max_size=max_size, reporter=reporter
         )
-    words = _words(inputs, lang, spec.region)
     title = words.scenario(scenario_names(spec, inputs))
     typer.echo(format_explain(report, words, title))
     meta = {
@@ -269,7 +270,7 @@ def explain(
     if html_report:
         with reported_errors():
             written.append(write_folder_report(folder, words.lang))
-    typer.echo(f"\nwrote {len(written)} files to {folder}")
+    typer.echo(words.text("wrote_files", n=len(written), folder=folder))
 
 
 def _lever_names() -> list[str]:
@@ -347,6 +348,7 @@ def calibrate_command(
         inputs = _inputs(data, encoding, regions)
         parent = calibration_parent(region, inputs.history, inputs.regions, str(data or bundled_path("history.csv")))
     sampler = {k: v for k, v in {"draws": draws, "tune": tune, "chains": chains}.items() if v is not None}
+    words = _words(inputs, lang, region)
     idata = posterior_for(
         region,
         inputs.history,
@@ -356,12 +358,12 @@ def calibrate_command(
         refit=refit,
         parent=parent,
         policies=inputs.policies,
-        reporter=REPORTER,
+        reporter=TerminalReporter(words),
         **sampler,
     )
     table, status = summary_table(idata), attrs_json(idata, "diagnostics")["status"]
     check = predictive_check_draws(idata, runs=runs, seed=seed)
-    figure = check_chart(check, idata, inputs.history, _words(inputs, lang, region))
+    figure = check_chart(check, idata, inputs.history, words)
     typer.echo(
         f"\n{region}: ladder calibration{f' (pooled with {parent})' if parent else ''}, seed "
         f"{seed}\n\n{format_summary(table, region, status)}"
@@ -377,5 +379,5 @@ def calibrate_command(
         manifest(idata, command=shlex.join(["forecast", *sys.argv[1:]]), inputs=inputs.hashes, check=check),
     )
     written.append(_save_log(folder))
-    typer.echo(f"\nwrote {len(written)} files to {folder}")
+    typer.echo(words.text("wrote_files", n=len(written), folder=folder))
     _exit_if_failed(strict, [status])

@@ -25,6 +25,7 @@ from forecast.cli.common import (
     _inputs,
     _save_log,
     _trend_settings,
+    _words,
     app,
     posterior_cache,
     reported_errors,
@@ -167,7 +168,7 @@ def county(
         meta = provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=hashes)
         written = write_scorecard(out, card, meta, projection)
         written += [_save_log(out)] if projection is not None else []  # the fits' messages
-        typer.echo(f"\nwrote {len(written)} files to {out}")
+        typer.echo(words.text("wrote_files", n=len(written), folder=out))
 
 
 def _check_by(by: int | None, parent: str, figures, inputs, data: Path) -> None:
@@ -226,11 +227,19 @@ def _class_cuts(text: str) -> tuple[tuple[str, float], ...]:
 @app.command()
 def runs(
     out_root: Annotated[Path, typer.Option("--out-root", help="Folder the runs were written under.")] = Path("out"),
+    lang: LangOption = None,
 ) -> None:
     """List past runs, newest first: scenario, date, seed, data hash, headline probabilities (from their manifests)."""
+    from forecast.inputs.bundle import load_inputs
+    from forecast.inputs.catalogue import catalogue_target
     from forecast.inputs.runs import load_run_records
     from forecast.report.runs import format_runs
 
     with reported_errors():
         records = load_run_records(out_root)
-    typer.echo(format_runs(records, str(out_root)))
+        inputs = load_inputs()
+    labels = _words(inputs, lang, inputs.regions.index)
+    targets = {
+        row["target_id"]: catalogue_target(row) for _, row in inputs.catalogue.iterrows() if is_forecastable(row)
+    }
+    typer.echo(format_runs(records, str(out_root), labels, targets))

@@ -13,7 +13,6 @@ import typer
 
 from forecast.cli.common import (
     DEFAULT_CACHE,
-    REPORTER,
     BatchSizeOption,
     CacheOption,
     DataOption,
@@ -29,6 +28,7 @@ from forecast.cli.common import (
     SchedulerOption,
     SeedOption,
     StrictOption,
+    TerminalReporter,
     TuneOption,
     TuneOverride,
     VerboseOption,
@@ -109,7 +109,7 @@ def run(
         inputs.indicators,
         cache=posterior_cache(cache),
         refit=refit,
-        reporter=REPORTER,
+        reporter=TerminalReporter(words),
     )
     ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler, "runs": runs}
     ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, words, ensemble, results)
@@ -144,7 +144,7 @@ def run(
     if html_report:
         with reported_errors():
             written.append(write_folder_report(out or Path("out") / scenario.stem, words.lang))
-    typer.echo(f"\nwrote {len(written)} files to {(out or Path('out') / scenario.stem)}")
+    typer.echo(words.text("wrote_files", n=len(written), folder=out or Path("out") / scenario.stem))
     _exit_if_failed(strict, (r.fit.diagnostics.status for r in results if r.fit))
 
 
@@ -170,7 +170,7 @@ def _ladder_output(
     from forecast.report.labels import scenario_names
     from forecast.report.ladder import LadderOutput
 
-    with ladder_work(ensemble["workers"], ensemble["scheduler"], ensemble["runs"] or spec.models.ladder.runs):
+    with ladder_work(ensemble["workers"], ensemble["scheduler"], ensemble["runs"] or spec.models.ladder.runs, words):
         run, results = forecast_ladder(
             spec,
             targets,
@@ -181,7 +181,7 @@ def _ladder_output(
             refit=refit,
             policies=inputs.policies,
             registers=inputs.registers,
-            reporter=REPORTER,
+            reporter=TerminalReporter(words),
             **ensemble,
         )
     title = words.scenario(scenario_names(spec, inputs))
@@ -296,7 +296,7 @@ def backtest(
     }
     written = write_backtest(out, result, meta, labels=words)
     written.append(_save_log(out))
-    typer.echo(f"\nwrote {len(written)} files to {out}")
+    typer.echo(words.text("wrote_files", n=len(written), folder=out))
     _exit_if_failed(strict, (f["diagnostics"]["status"] for f in result.fits))
 
 
@@ -344,5 +344,5 @@ def audit(
     }
     written = write_audit(out, rows, skipped, meta)
     written.append(_save_log(out))
-    typer.echo(f"\nwrote {len(written)} files to {out}")
+    typer.echo(words.text("wrote_files", n=len(written), folder=out))
     _exit_if_failed(strict, (s for s in (rows["diagnostics"] if len(rows) else []) if str(s).startswith("WARNING")))

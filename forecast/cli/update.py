@@ -15,11 +15,11 @@ import typer
 
 from forecast.cli.common import (
     DEFAULT_CACHE,
-    REPORTER,
     CacheOption,
     EncodingOption,
     LangOption,
     RegionsOption,
+    TerminalReporter,
     VerboseOption,
     _override_sampler,
     _save_log,
@@ -95,7 +95,7 @@ def update(
         settings=_trend_settings(draws, tune),
         seed=DEFAULT_SEED if seed is None else seed,
         cache=posterior_cache(cache),
-        reporter=REPORTER,
+        reporter=TerminalReporter(words),
     )
     typer.echo("\n" + format_checks(checks, words))
     if dry_run:
@@ -134,7 +134,7 @@ def _refit_last_runs(out_root: Path, inputs, old_hash: str, cache: Path, words) 
             inputs.regions,
             inputs.indicators,
             cache=posterior_cache(cache),
-            reporter=REPORTER,
+            reporter=TerminalReporter(words),
         )
         notes = [words.text("other_data", old=run.data_sha256[:12])] if run.data_sha256 != old_hash else []
         notes += [words.text("scenario_changed")] if spec_hash != run.scenario_sha256 else []

@@ -32,7 +32,7 @@ from forecast.cache import PosteriorCache
 from forecast.evaluation.backtest import MODELLED_KINDS
 from forecast.inputs import flags
 from forecast.inputs.targets import Target
-from forecast.progress import SILENT, Reporter
+from forecast.progress import SILENT, Reporter, message
 from forecast.scenario import Scenario, TrendSettings
 from forecast.trend.pipeline import PanelForecast, TargetResult, forecast_indicator, forecast_targets
 
@@ -83,7 +83,7 @@ def check_new_figures(
     predictive interval of the trend model fitted to `history` (rules in the module docstring)."""
     rows = []
     groups = list(figures.groupby(["indicator", "series"], sort=True))
-    with reporter.progress(len(groups), "checking new figures") as advance:
+    with reporter.progress(len(groups), message("progress_checking")) as advance:
         for (indicator, series), part in groups:
             panel = _panel(history, indicator, series, part, regions, indicators, settings, seed, cache)
             projected = indicators.at[indicator, "kind"] in MODELLED_KINDS

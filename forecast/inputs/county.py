@@ -242,7 +242,7 @@ def _names(index: tuple[IndexIndicator, ...]) -> dict[str, IndexIndicator]:
     names = {}
     for item in index:
         names[item.key] = item
-        for name in {_plain(item.name_zh), _plain(item.name_zh.replace("R;D", "R&D"))}:
+        for name in {_plain(item.name_zh), _plain(item.name_zh.replace("R&D", "R;D"))}:
             names[name] = item
             names[re.sub(r"\([^()]*\)$", "", name)] = item
     return names

@@ -13,13 +13,15 @@ starts with a dot), and returns one row per run folder with fixed columns:
 * ``created_utc``: when the manifest was written (UTC ISO-8601; empty for runs made
   before manifests recorded it);
 * ``data_sha256``: the first 12 hex digits of the history (or figures) file's hash;
-* ``headline``: the headline probabilities (P(met) per target, P(all met)) or score;
+* ``headline``: the headline numbers, a tuple of `Reading` (P(met) per target, P(all met), or
+  a scorecard's score and class), put in words by `forecast.report.runs.format_runs`;
 * ``problem``: why a manifest could not be read (the row is kept, so nothing is hidden).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +62,12 @@ def _record(path: Path, root: Path) -> dict:
         if not isinstance(meta, dict):
             raise ValueError("not a JSON object")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return {**dict.fromkeys(COLUMNS, ""), "folder": folder, "problem": f"unreadable manifest ({exc})"}
+        return {
+            **dict.fromkeys(COLUMNS, ""),
+            "folder": folder,
+            "headline": (),
+            "problem": f"unreadable manifest ({exc})",
+        }
     command = str(meta.get("command", "")).split()
     verb = command[1] if len(command) > 1 else ""
     data_hash = (meta.get("input_sha256") or {}).get("data") or (meta.get("input_sha256") or {}).get("figures", "")
@@ -88,25 +95,44 @@ def _scenario(meta: dict) -> str:
     return str(meta.get("region", ""))
 
 
-def _headline(meta: dict, folder: Path) -> str:
+@dataclass(frozen=True)
+class Reading:
+    """One headline number of a run: a target's P(met), P(all met), or a county's score."""
+
+    kind: str
+    """``p_met`` (of `target_id`), ``p_all_met`` or ``score``."""
+    value: float | None
+    target_id: str = ""
+    scenario: str = ""
+    """The scenario's label in a comparison (empty for a single run)."""
+    model: str = ""
+    """``trend``, ``ladder``, or empty where the manifest does not say (a comparison's scenarios)."""
+    grade: str = ""
+    """A scorecard's class (A, B or C)."""
+
+
+def _headline(meta: dict, folder: Path) -> tuple[Reading, ...]:
     """P(met) per target (trend from targets.csv beside the manifest, ladder from the manifest), P(all met),
     or a scorecard's score and class."""
     parts = _trend_probabilities(folder / "targets.csv")
     ladder = meta.get("ladder", {}).get("probabilities", {}) if isinstance(meta.get("ladder"), dict) else {}
-    parts += [f"{target} {_p(p)} (ladder)" for target, p in ladder.items()]
+    parts += [Reading("p_met", _p(p), str(target), model="ladder") for target, p in ladder.items()]
     for label, scenario in (meta.get("scenarios") or {}).items():
         if isinstance(scenario, dict):
-            parts += [f"{label}: {target} {_p(p)}" for target, p in scenario.get("probabilities", {}).items()]
+            parts += [
+                Reading("p_met", _p(p), str(target), scenario=str(label))
+                for target, p in scenario.get("probabilities", {}).items()
+            ]
     joint = meta.get("joint") or {}
-    if joint.get("p_all_met") is not None:
-        parts.append(f"all {joint['p_all_met']:.2f}")
+    if isinstance(joint, dict) and _number(joint.get("p_all_met")) is not None:
+        parts.append(Reading("p_all_met", _number(joint["p_all_met"])))
     card = meta.get("scorecard")
-    if isinstance(card, dict) and "score" in card:
-        parts.append(f"score {card['score']:.1f}, class {card.get('class', '?')}")
-    return "; ".join(parts)
+    if isinstance(card, dict) and _number(card.get("score")) is not None:
+        parts.append(Reading("score", _number(card["score"]), grade=str(card.get("class", "?"))))
+    return tuple(parts)
 
 
-def _trend_probabilities(path: Path) -> list[str]:
+def _trend_probabilities(path: Path) -> list[Reading]:
     if not path.is_file():
         return []
     try:
@@ -116,12 +142,23 @@ def _trend_probabilities(path: Path) -> list[str]:
     if not {"target_id", "p_met"} <= set(table.columns):
         return []
     return [
-        f"{t} {float(p):.2f}" for t, p in zip(table["target_id"], table["p_met"], strict=True) if p not in ("", "nan")
+        Reading("p_met", _number(p), str(t), model="trend")
+        for t, p in zip(table["target_id"], table["p_met"], strict=True)
+        if _number(p) is not None
     ]
 
 
-def _p(value) -> str:
-    return f"{value['p_met']:.2f}" if isinstance(value, dict) and "p_met" in value else str(value)
+def _number(value) -> float | None:
+    """A finite number from a manifest or table cell, else None (a hand-edited file may hold anything)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _p(value) -> float | None:
+    return _number(value["p_met"]) if isinstance(value, dict) and "p_met" in value else _number(value)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from forecast.inputs import flags
 from forecast.inputs.stages import StageDataError, stage_rows, stage_window
 from forecast.inputs.tables import parent_of
 from forecast.ladder.policies import scenario_with_history
-from forecast.progress import SILENT, Reporter
+from forecast.progress import SILENT, Reporter, message
 from models.ladder import calibration as cal
 from models.ladder.population import assumed_startups
 from models.ladder.rules import RULES_YEAR
@@ -179,10 +179,10 @@ def posterior_for(
     sampler = {"draws": draws, "tune": tune, "chains": chains}
 
     def fit() -> az.InferenceData:
-        where = f"; saved in {cache.folder}" if cache is not None else ""
         reporter.note(
-            f"fitting the ladder calibration for {region} ({draws} draws x {chains} chains; several minutes, "
-            f"once{where})"
+            message("note_calibration", region=region, draws=draws, chains=chains)
+            if cache is None
+            else message("note_calibration_saved", region=region, draws=draws, chains=chains, folder=str(cache.folder))
         )
         return cal.calibrate(observations, notes=notes, seed=seed, **sampler)
 

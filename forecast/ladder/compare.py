@@ -23,7 +23,7 @@ from forecast.ladder.pipeline import (
     plan_jobs,
     plan_ladder,
 )
-from forecast.progress import SILENT, Reporter
+from forecast.progress import SILENT, Reporter, message
 from forecast.scenario import Scenario
 
 
@@ -65,7 +65,7 @@ def compare_scenarios(
             scheduler=first.scheduler,
             store=first.store,
             reporter=reporter,
-            desc=f"ladder: {len(plans)} scenarios",
+            desc=message("progress_scenarios", count=len(plans)),
         )
     )
     runs_by_label, results = {}, {}

@@ -30,7 +30,7 @@ import psutil
 
 from forecast.cache import BatchStore
 from forecast.errors import InputError, Problem
-from forecast.progress import SILENT, Reporter
+from forecast.progress import LADDER_RUNS, SILENT, Message, Reporter, message
 from models.ladder.run import Job, MemoryEstimate, estimate_memory, run_job
 
 if TYPE_CHECKING:
@@ -45,6 +45,11 @@ class EnsembleInterrupted(KeyboardInterrupt):
 
     def __init__(self, done_runs: int, total_runs: int, store: BatchStore | None) -> None:
         self.done_runs, self.total_runs, self.store = done_runs, total_runs, store
+        self.message = (
+            message("note_interrupted", done=done_runs, total=total_runs, folder=str(store.folder))
+            if store
+            else message("note_interrupted_unsaved")
+        )
         kept = f"{done_runs} of {total_runs} runs saved in {store.folder}" if store else "nothing saved (no cache)"
         super().__init__(f"interrupted: {kept}; run the same command again to resume")
 
@@ -72,7 +77,18 @@ def check_memory(plan: LadderPlan, reporter: Reporter = SILENT, available: float
     `available` bytes (default: what the machine has free now), naming the option that fixes it."""
     estimate = ensemble_memory(plan)
     available = float(psutil.virtual_memory().available) if available is None else available
-    reporter.note(f"{plan.name}: {plan.runs} runs, estimated memory {estimate.describe()}")
+    reporter.note(
+        message(
+            "note_memory",
+            scenario=plan.name,
+            runs=plan.runs,
+            gib=f"{estimate.peak_bytes / 2**30:.2f}",
+            processes=estimate.processes,
+            batch=estimate.batch_runs,
+            agents=f"{estimate.agents_per_run:,}",
+            engine=estimate.engine,
+        )
+    )
     if estimate.peak_bytes <= MEMORY_SHARE * available:
         return estimate
     fits = estimate.batch_runs_within(MEMORY_SHARE * available)
@@ -142,7 +158,7 @@ def run_batches(
     scheduler: str | None = None,
     store: BatchStore | None = None,
     reporter: Reporter = SILENT,
-    desc: str = "ladder runs",
+    desc: Message = LADDER_RUNS,
     on_batch: Callable[[int], None] | None = None,
 ) -> list[np.ndarray]:
     """Every job's cube, in job order: saved batches loaded (noted), the others run and saved as they
@@ -153,7 +169,7 @@ def run_batches(
     total = sum(job.n_runs for job in jobs)
     done = sum(job.n_runs for job, cube in zip(jobs, cubes, strict=True) if cube is not None)
     if done:
-        reporter.note(f"{desc}: resumed, {done} of {total} runs loaded from saved batches in {store.folder}")
+        reporter.note(message("note_resumed", desc=desc, done=done, total=total, folder=str(store.folder)))
     todo = [i for i, cube in enumerate(cubes) if cube is None]
     active = _current_client() if (workers > 1 or scheduler) else None
     opened = executor(workers, scheduler) if (todo and active is None) else nullcontext(active)

@@ -38,7 +38,7 @@ import pandas as pd
 
 from forecast.inputs.targets import Target
 from forecast.ladder.pipeline import LadderPlan, ladder_probabilities, paired_difference, simulate, with_lever
-from forecast.progress import SILENT, Reporter
+from forecast.progress import LADDER_RUNS, SILENT, Message, Reporter, message
 from models.ladder import LEVERS, LeverSetting
 from models.ladder.calibration import SAMPLED
 
@@ -126,10 +126,10 @@ def sweep_settings(plan: LadderPlan, ranges: dict[str, tuple[float, float]], onl
 
 
 def evaluate(
-    plan: LadderPlan, target: Target, levers, fixed=None, *, reporter: Reporter = SILENT, desc: str = "ladder runs"
+    plan: LadderPlan, target: Target, levers, fixed=None, *, reporter: Reporter = SILENT, desc: Message = LADDER_RUNS
 ) -> tuple[float, float, np.ndarray]:
     """P(target met), its MC error and the per-run outcomes of one ensemble."""
-    run = simulate(plan, levers=levers, fixed=fixed, reporter=reporter, desc=desc[:60])
+    run = simulate(plan, levers=levers, fixed=fixed, reporter=reporter, desc=desc)
     result = ladder_probabilities(run, [target])[0]
     if result.result is None:
         raise ValueError(f"the ladder cannot judge {target.target_id}: {result.reason}")
@@ -142,7 +142,14 @@ def run_sweep(
     """One row per setting: P(met), MC error, change from the scenario and its paired MC error."""
     rows, base = [], None
     for s in settings:
-        p, se, met = evaluate(plan, target, s.levers, s.fixed, reporter=reporter, desc=f"{s.factor}: {s.setting}")
+        p, se, met = evaluate(
+            plan,
+            target,
+            s.levers,
+            s.fixed,
+            reporter=reporter,
+            desc=message("progress_setting", factor=s.factor, setting=s.setting),
+        )
         base = met if base is None else base
         change, change_se = paired_difference(base, met)
         rows.append(
@@ -250,7 +257,7 @@ def inverse_search(
                 target,
                 with_lever(plan.levers, lever, size, window),
                 reporter=reporter,
-                desc=f"{lever} = {size:g}",
+                desc=message("progress_lever_size", factor=lever, size=f"{size:g}"),
             )[:2]
         return cache[size]
 
@@ -263,21 +270,21 @@ def inverse_search(
         " (the lever has no upper bound; searched up to here)" if math.isinf(spec.bounds[1]) and bound == high else ""
     )
     if status == "already":
-        message = (
+        summary = (
             f"P(met) is {p:.2f} ± {se:.2f} with {lever} at its status quo {quo:g} "
             f"(other levers as in the scenario): the goal {goal:.2f} is reached without it"
         )
     elif status == "reached":
-        message = (
+        summary = (
             f"smallest {lever} with P(met) >= {goal:.2f}: {size:g} {spec.unit} (within {resolution:.3g}); "
             f"there P(met) = {p:.2f} ± {se:.2f} (Monte Carlo error)"
         )
     else:  # only the status's own message is formatted: `size` is None unless the goal was reached
-        message = (
+        summary = (
             f"no size of {lever} within {searched} reaches P(met) >= {goal:.2f}: "
             f"at {bound:g} P(met) = {p:.2f} ± {se:.2f}"
         )
-    return SearchResult(lever, goal, status, size, p, se, min(quo, bound), max(quo, bound), resolution, trace, message)
+    return SearchResult(lever, goal, status, size, p, se, min(quo, bound), max(quo, bound), resolution, trace, summary)
 
 
 def sweep_sizes(sweep: pd.DataFrame, plan: LadderPlan, lever: str) -> dict[float, tuple[float, float]]:

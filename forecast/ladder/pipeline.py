@@ -72,7 +72,7 @@ from forecast.ladder.registers import (
 )
 from forecast.ladder.start import StartState, start_state
 from forecast.probability import TargetProbability, met_draws, probability_met
-from forecast.progress import SILENT, Reporter
+from forecast.progress import LADDER_RUNS, SILENT, Message, Reporter, message
 from forecast.scenario import LeverChoice, Scenario, TrendSettings
 from forecast.trend.pipeline import forecast_indicator
 from models.ladder import PARAM_RANGES, LadderParams, LeverSetting, monte_carlo_probability
@@ -373,7 +373,7 @@ def simulate(
     levers: Sequence[LeverSetting] | None = None,
     fixed: Mapping[str, float] | None = None,
     reporter: Reporter = SILENT,
-    desc: str = "ladder runs",
+    desc: Message = LADDER_RUNS,
 ) -> LadderRun:
     """Run the plan's ensemble, optionally with other levers or some parameters fixed for every run."""
     levers = plan.levers if levers is None else tuple(levers)
@@ -511,7 +511,7 @@ def forecast_ladder(
     plan = plan_ladder(
         scenario, history, regions, indicators, need_gdp=needs_gdp(targets), reporter=reporter, **planning
     )
-    run = simulate(plan, reporter=reporter, desc=f"ladder: {scenario.name}"[:60])
+    run = simulate(plan, reporter=reporter, desc=message("progress_ladder", scenario=scenario.name))
     return run, ladder_probabilities(run, targets)
 
 

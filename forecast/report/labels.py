@@ -26,6 +26,7 @@ import pandas as pd
 
 from forecast.inputs.bundle import Inputs
 from forecast.inputs.targets import Target
+from forecast.progress import Message
 from forecast.report.fonts import Lang, font_family
 from forecast.report.phrases import COMPARATOR, SERIES, TEXT, UNITS
 from forecast.scenario import Scenario
@@ -86,6 +87,16 @@ class Labels:
     def text(self, key: str, **values) -> str:
         zh, en = TEXT[key]
         return (zh if self.zh else en).format(**values)
+
+    def message(self, message: Message) -> str:
+        """A pipeline's note or progress description (`forecast.progress.Message`) in words: its code-key values
+        (region, indicator, factor, setting) named, nested messages worded too."""
+        named = {"region": self.region, "indicator": self.indicator, "factor": self.factor, "setting": self.setting}
+        values = {
+            k: self.message(v) if isinstance(v, Message) else named[k](str(v)) if k in named else v
+            for k, v in message.values.items()
+        }
+        return self.text(message.key, **values)
 
     def indicator(self, key: str) -> str:
         return self.indicators.get(key) or _readable(key)

@@ -159,7 +159,8 @@ def scenario_section(ctx: Context) -> Markup:
     ]
     if q.get("uncertainties"):
         pairs.insert(3, (words.text("report_uncertainties"), uncertainties_block(ctx)))
-    description = tag("p", q["description"]) if q.get("description") else ""
+    text = (q.get("description_zh") if words.zh else "") or q.get("description")
+    description = tag("p", text) if text else ""
     return section("scenario", words.text("report_scenario"), description, definitions(pairs))
 
 

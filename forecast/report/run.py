@@ -216,6 +216,7 @@ def scenario_question(spec: Scenario, targets: Iterable[Target], inputs: Inputs)
         "title": scenario_names(spec, inputs),
         "region": spec.region,
         "description": spec.description,
+        "description_zh": spec.description_zh,
         "horizon": spec.horizon,
         "as_of": spec.as_of,
         "targets": [t.model_dump() for t in targets],

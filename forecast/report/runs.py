@@ -1,24 +1,56 @@
-"""Past runs (`forecast.inputs.runs.load_run_records`) as a terminal table."""
+"""Past runs (`forecast.inputs.runs.load_run_records`) as a terminal table, in the planner's language."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
+from forecast.inputs.runs import Reading
+from forecast.inputs.targets import Target
+from forecast.report.labels import ENGLISH, Labels
+from forecast.report.run import text_table
 
-def format_runs(records: pd.DataFrame, root: str) -> str:
-    """Newest first: folder, command, scenario, date (UTC), seed, data hash, headline probabilities."""
+
+def format_runs(records: pd.DataFrame, root: str, labels: Labels = ENGLISH, targets: Mapping[str, Target] = {}) -> str:  # noqa: B006
+    """Newest first: folder, command, scenario, date (UTC), seed, data hash, headline numbers.
+
+    A target is named in words (`Labels.target`) where `targets` (the catalogue's, by id) knows it, else by its
+    id as the run recorded it."""
     if records.empty:
-        return f"no runs under {root} (a run folder holds a manifest.json)"
+        return labels.text("runs_none", root=root)
     shown = pd.DataFrame(
         {
-            "folder": records["folder"],
-            "command": records["command"],
-            "scenario": records["scenario"],
-            "date (UTC)": [c.replace("T", " ").replace("+00:00", "") if c else "-" for c in records["created_utc"]],
-            "seed": records["seed"].replace("", "-"),
-            "data": records["data_sha256"].replace("", "-"),
-            "headline": [h or p or "-" for h, p in zip(records["headline"], records["problem"], strict=True)],
+            labels.text("col_folder"): records["folder"],
+            labels.text("col_command"): records["command"],
+            labels.text("col_scenario"): records["scenario"],
+            labels.text("col_created"): [
+                c.replace("T", " ").replace("+00:00", "") if c else "-" for c in records["created_utc"]
+            ],
+            labels.text("col_seed"): records["seed"].replace("", "-"),
+            labels.text("col_data_hash"): records["data_sha256"].replace("", "-"),
+            labels.text("col_headline"): [
+                headline_text(h, labels, targets) or p or "-"
+                for h, p in zip(records["headline"], records["problem"], strict=True)
+            ],
         }
     )
-    count = f"{len(records)} run{'' if len(records) == 1 else 's'}"
-    return "\n".join([shown.to_string(index=False), "", f"{count} under {root}"])
+    return "\n".join([text_table(shown), "", labels.text("runs_count", count=len(records), root=root)])
+
+
+def headline_text(readings: tuple[Reading, ...], labels: Labels, targets: Mapping[str, Target]) -> str:
+    """A run's headline numbers in words, joined by semicolons."""
+    return ("；" if labels.zh else "; ").join(_reading(r, labels, targets) for r in readings)
+
+
+def _reading(r: Reading, labels: Labels, targets: Mapping[str, Target]) -> str:
+    if r.kind == "score":
+        return labels.text("runs_score", score=f"{r.value:.1f}", grade=r.grade)
+    p = "-" if r.value is None else f"{r.value:.2f}"
+    if r.kind == "p_all_met":
+        return labels.text("runs_all_met", p=p)
+    name = labels.target(targets[r.target_id]) if r.target_id in targets else r.target_id
+    if r.model == "ladder":
+        name = labels.text("runs_ladder", target=name)
+    text = f"{name} {p}"
+    return f"{r.scenario}: {text}" if r.scenario else text

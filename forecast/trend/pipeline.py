@@ -40,7 +40,7 @@ from forecast.inputs import flags
 from forecast.inputs.tables import best_points, select_series
 from forecast.inputs.targets import Target, target_met
 from forecast.probability import TargetProbability, probability_met
-from forecast.progress import SILENT, Reporter
+from forecast.progress import SILENT, Reporter, message
 from forecast.scenario import Scenario, TrendSettings
 from forecast.trend.fits import CHECKED, PanelForecast, TrendFit, fit_seed, observation_kinds, parent_of
 from forecast.trend.growth import GrowthCheck, check_growth
@@ -363,7 +363,7 @@ def forecast_targets(
     options = dict(regions=regions, indicators=indicators, horizon=scenario.horizon, settings=settings)
     options["joint_series"] = scenario.series
     calls = [((history, i, wanted), {**options, "seed": scenario.seed, "cutoff": c, "series": s}) for i, s, c in keys]
-    with reporter.progress(len(keys), "trend fits") as advance:
+    with reporter.progress(len(keys), message("progress_trend_fits")) as advance:
         made = panel_forecasts(calls, cache=cache, refit=refit, workers=workers, done=lambda: advance(1))
     panels = dict(zip(keys, made, strict=True))
     results = []

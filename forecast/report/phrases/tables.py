@@ -166,5 +166,20 @@ TABLE_TEXT: dict[str, tuple[str, str]] = {
         "联合拟合的指标逐抽样一致，分别拟合的指标视为相互独立",
         "indicators fitted jointly are drawn together; those fitted separately are treated as independent",
     ),
+    # forecast runs (forecast.report.runs)
+    "col_folder": ("文件夹", "folder"),
+    "col_command": ("命令", "command"),
+    "col_created": ("时间（UTC）", "date (UTC)"),
+    "col_seed": ("随机种子", "seed"),
+    "col_data_hash": ("数据", "data"),
+    "col_headline": ("主要结果", "headline"),
+    "runs_none": (
+        "{root} 下没有运行记录（运行文件夹内有 manifest.json）",
+        "no runs under {root} (a run folder holds a manifest.json)",
+    ),
+    "runs_count": ("{root} 下共 {count} 次运行", "{count} run(s) under {root}"),
+    "runs_all_met": ("全部达标 {p}", "all met {p}"),
+    "runs_score": ("得分 {score}，{grade} 类", "score {score}, class {grade}"),
+    "runs_ladder": ("{target}（梯队模型）", "{target} (ladder)"),
 }
 """Table phrase key -> (Chinese, English), with ``{placeholders}`` filled by `Labels.text`."""

@@ -340,7 +340,7 @@ def test_compare_writes_everything_and_repeats_itself(files):
     # the columns are the scenarios' titles in the language, not their file names
     assert "reward scenario" in shown["en"] and "change from base scenario" in shown["en"]
     assert "奖补情景" in shown["zh"] and "相对 廊坊市，至 2023 年：培育梯队模型 的变化" in shown["zh"]
-    table = shown["zh"][shown["zh"].index("目标") : shown["zh"].index("wrote")]
+    table = shown["zh"][shown["zh"].index("目标") : shown["zh"].index("已写入")]
     assert "reward" not in table and "base" not in table
     names = {p.name for p in outs[0].iterdir()}
     assert names == {"compare.csv", "stages.csv", "stages.png", "fan_hte-2023.png", "manifest.json", "run.log"}
@@ -462,12 +462,13 @@ def test_ctrl_c_keeps_finished_batches_and_the_same_command_resumes(files, monke
     monkeypatch.setattr(ensemble, "run_job", interrupted)
     stopped = invoke(*args, "--out", out, "--cache", cache)
     assert stopped.exit_code == 130  # two scenarios x 8 runs, in batches of 2: stopped in the third batch
-    assert "4 of 16 runs saved" in stopped.output and "run the same command again" in stopped.output
+    # in the planner's language (Chinese for a bundled region)
+    assert "4/16 次模拟的结果已保存" in stopped.output and "再次运行同一命令" in stopped.output
     assert len(list((cache / "ensembles").glob("batch-*.npy"))) == 2 and not out.exists()
     monkeypatch.setattr(ensemble, "run_job", real)
     resumed = invoke(*args, "--out", out, "--cache", cache)
     assert resumed.exit_code == 0, resumed.output
-    assert "resumed, 4 of 16 runs loaded" in resumed.output
+    assert "继续上次的运行" in resumed.output and "（4/16 次模拟）" in resumed.output
     table = [line for line in plain.output.splitlines() if "%" in line or "±" in line]
     assert table and all(line in resumed.output for line in table)
 

@@ -13,6 +13,8 @@ import pytest
 from forecast.cache import BatchStore
 from forecast.errors import InputError
 from forecast.ladder.ensemble import EnsembleInterrupted, check_memory, executor, run_batches
+from forecast.progress import Message, message
+from forecast.report.labels import ENGLISH, Labels
 from models.ladder import LadderParams, LeverSetting
 from models.ladder.run import assemble, ensemble_jobs
 
@@ -21,14 +23,14 @@ LEVERS = (LeverSetting("certification_reward", 20.0, 2021),)
 
 
 class Notes:
-    """A reporter that keeps its notes and counts progress."""
+    """A reporter that keeps its notes (in English words) and counts progress."""
 
     def __init__(self) -> None:
         self.notes: list[str] = []
         self.advanced = 0
 
-    def note(self, message: str) -> None:
-        self.notes.append(message)
+    def note(self, message: Message) -> None:
+        self.notes.append(ENGLISH.message(message))
 
     @contextmanager
     def progress(self, total, desc):
@@ -103,6 +105,9 @@ def test_memory_is_noted_and_a_plan_that_does_not_fit_is_refused_with_the_fix():
     notes = Notes()
     fine = check_memory(_plan(100, batch_size=50), notes, available=8 * 2**30)
     assert "estimated memory about" in notes.notes[0] and fine.batch_runs == 50
+    assert "预计内存峰值" in Labels(lang="zh").message(
+        message("note_memory", scenario="s", runs=1, gib="0.1", processes=1, batch=1, agents="10", engine="array")
+    )
     with pytest.raises(InputError) as refused:
         check_memory(_plan(100, batch_size=50, workers=2), notes, available=fine.peak_bytes / 2)
     text = refused.value.render()

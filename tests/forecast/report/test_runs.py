@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecast.cli import app
-from forecast.inputs.runs import COLUMNS, load_run_records
+from forecast.inputs.runs import COLUMNS, Reading, load_run_records
 from forecast.report.files import provenance, staged_output, write_manifest
 
 runner = CliRunner()
@@ -57,22 +57,43 @@ def test_records_list_every_run_newest_first_with_its_headline(out_root):
         "7",
         "0123456789ab",
     )
-    assert first["headline"] == "lf-2023-hte 0.94; lf-2025-hte 0.98; all 0.88"
-    assert records.iloc[1]["scenario"] == "a, b" and records.iloc[1]["headline"] == "a: t1 0.90"
+    assert first["headline"] == (
+        Reading("p_met", 0.94, "lf-2023-hte", model="trend"),
+        Reading("p_met", 0.98, "lf-2025-hte", model="trend"),
+        Reading("p_all_met", 0.88),
+    )
+    assert records.iloc[1]["scenario"] == "a, b"
+    assert records.iloc[1]["headline"] == (Reading("p_met", 0.9, "t1", scenario="a"),)
     assert "unreadable manifest" in records.iloc[2]["problem"]
     assert records.iloc[3]["created_utc"] == ""  # made before manifests recorded a date
 
 
 def test_runs_command_prints_the_table_and_refuses_a_missing_root(out_root, tmp_path):
-    result = runner.invoke(app, ["runs", "--out-root", str(out_root)])
+    result = runner.invoke(app, ["runs", "--out-root", str(out_root), "--lang", "en"])
     assert result.exit_code == 0, result.output
-    assert "langfang_baseline" in result.output and "all 0.88" in result.output and "4 runs under" in result.output
+    assert "langfang_baseline" in result.output and "all met 0.88" in result.output
+    assert "4 run(s) under" in result.output and "a: t1 0.90" in result.output
     assert "2020-01-01 00:00:00" in result.output
     missing = runner.invoke(app, ["runs", "--out-root", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "no such folder" in missing.output
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert "no runs under" in runner.invoke(app, ["runs", "--out-root", str(empty)]).output
+    assert "no runs under" in runner.invoke(app, ["runs", "--out-root", str(empty), "--lang", "en"]).output
+
+
+def test_runs_name_catalogue_targets_in_words_in_either_language(tmp_path):
+    """A run of a catalogue target is listed by the target in words, in Chinese by default (bundled regions)."""
+    made_run(
+        tmp_path / "run",
+        {"scenario": "langfang_baseline", **provenance(command="forecast run s.yaml", seed=7, inputs={})},
+        targets="target_id,p_met\nlangfang-2025-high_tech_enterprises,0.91\n",
+    )
+    zh = runner.invoke(app, ["runs", "--out-root", str(tmp_path)])
+    assert zh.exit_code == 0, zh.output
+    assert "廊坊市 高新技术企业" in zh.output and "0.91" in zh.output and "主要结果" in zh.output
+    assert "langfang-2025-high_tech_enterprises" not in zh.output
+    en = runner.invoke(app, ["runs", "--out-root", str(tmp_path), "--lang", "en"]).output
+    assert "Langfang: " in en and "1,500" in en and "high_tech_enterprises" not in en
 
 
 @pytest.mark.parametrize(
