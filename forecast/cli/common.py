@@ -46,8 +46,8 @@ WorkersOption = Annotated[
     typer.Option(
         min=1,
         envvar="FORECAST_WORKERS",
-        help="Processes for ladder ensembles (default: up to 4 cores for 20 runs or more); the numbers do not "
-        "depend on it.",
+        help="Processes for trend fits (default: every core) and ladder ensembles (default: up to 4 cores for 20 "
+        "runs or more); the numbers do not depend on it.",
     ),
 ]
 

@@ -110,6 +110,7 @@ def run(
         cache=posterior_cache(cache),
         refit=refit,
         reporter=TerminalReporter(words),
+        workers=workers,
     )
     ensemble = {"workers": workers, "engine": engine, "batch_size": batch_size, "scheduler": scheduler, "runs": runs}
     ladder = _ladder_output(spec, scenario, targets, inputs, cache, refit, words, ensemble, results)
@@ -189,6 +190,7 @@ def _ladder_output(
 
 
 @app.command()
+@quiet
 def fit(
     scenario: Annotated[Path, typer.Argument(help="Scenario file whose targets' indicators to fit.")],
     data: DataOption = None,
@@ -198,26 +200,36 @@ def fit(
     cache: CacheOption = DEFAULT_CACHE,
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
+    lang: LangOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Fit (or load) the trend models a scenario needs and save the posteriors for later runs."""
+    from forecast.report.run import format_fit_summaries
     from forecast.trend.pipeline import fit_scenario
 
     with reported_errors():
         inputs = _inputs(data, encoding, regions)
         spec, found, _ = _checked_scenario(scenario, inputs)
     spec = _override_sampler(spec, draws, tune)
-    for line in fit_scenario(
-        spec, found, inputs.history, inputs.regions, inputs.indicators, cache=posterior_cache(cache), refit=refit
-    ):
-        typer.echo(line)
+    words = _words(inputs, lang, spec.region)
+    store = posterior_cache(cache)
+    summaries = fit_scenario(spec, found, inputs.history, inputs.regions, inputs.indicators, cache=store, refit=refit)
+    typer.echo(format_fit_summaries(summaries, words, str(store.folder)))
+    if verbose:
+        typer.echo("\n".join(f"note: {n}" for s in summaries for n in s.notes))
 
 
-def _trend_forecaster(inputs: Inputs, settings, seed: int, cache: Path):
+def _trend_forecaster(inputs: Inputs, settings, seed: int, cache: Path, workers: int | None = None):
     """The trend model as backtest and audit call it, reusing posteriors saved in `cache`."""
     from forecast.evaluation.backtest import trend_forecaster
 
     return trend_forecaster(
-        regions=inputs.regions, indicators=inputs.indicators, settings=settings, seed=seed, cache=posterior_cache(cache)
+        regions=inputs.regions,
+        indicators=inputs.indicators,
+        settings=settings,
+        seed=seed,
+        cache=posterior_cache(cache),
+        workers=workers,
     )
 
 
@@ -240,6 +252,7 @@ def backtest(
     cache: CacheOption = DEFAULT_CACHE,
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
+    workers: WorkersOption = None,
     model: Annotated[
         TrendModel | None,
         typer.Option(
@@ -281,7 +294,7 @@ def backtest(
         inputs.history,
         tasks,
         excluded,
-        forecaster=_trend_forecaster(inputs, settings, seed, cache),
+        forecaster=_trend_forecaster(inputs, settings, seed, cache, workers),
         seed=seed,
     )
     words = _words(inputs, lang, region or inputs.history["region"].unique())
@@ -311,6 +324,7 @@ def audit(
     cache: CacheOption = DEFAULT_CACHE,
     encoding: EncodingOption = None,
     regions: RegionsOption = None,
+    workers: WorkersOption = None,
     strict: StrictOption = False,
     force: ForceOption = False,
     lang: LangOption = None,
@@ -332,7 +346,7 @@ def audit(
         cases,
         inputs.history,
         inputs.indicators,
-        forecaster=_trend_forecaster(inputs, settings, seed, cache),
+        forecaster=_trend_forecaster(inputs, settings, seed, cache, workers),
         seed=seed,
     )
     words = _words(inputs, lang, sorted({c.target.region for c in cases}))

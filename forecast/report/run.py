@@ -18,7 +18,9 @@ from forecast.probability import band_quantiles, first_met, joint_probability, m
 from forecast.report.charts import plot_fan
 from forecast.report.files import provenance, staged_output, write_manifest
 from forecast.report.labels import ENGLISH, Labels, names_used, scenario_names
+from forecast.report.phrases import TEXT
 from forecast.scenario import Scenario
+from forecast.trend.fits import FitSummary
 from forecast.trend.growth import GrowthCheck
 from forecast.trend.pipeline import TargetResult
 
@@ -314,3 +316,29 @@ def write_run(
             plt.close(fig)
         write_manifest(staging, meta)
     return sorted(Path(out_dir).iterdir())
+
+
+def format_fit_summaries(summaries: Iterable[FitSummary], labels: Labels, folder: str | None) -> str:
+    """`forecast fit`'s lines: each panel's indicators, data, models and check in words; where the posteriors are."""
+    sep = "、" if labels.zh else ", "
+    lines = []
+    for s in summaries:
+        names = {k: labels.text(f"variant_{k}") if f"variant_{k}" in TEXT else k for k in s.weights}
+        models = (
+            labels.text("fit_weights", weights=sep.join(f"{names[k]} {w:.2f}" for k, w in s.weights.items()))
+            if len(s.weights) > 1
+            else labels.text("fit_model", model=next(iter(names.values())))
+        )
+        indicators = sep.join(labels.indicator(i) for i in s.indicators)
+        lines.append(
+            labels.text(
+                "fit_line",
+                indicators=indicators,
+                year=s.end_year,
+                regions=s.regions,
+                models=models,
+                status=labels.status(s.status),
+            )
+        )
+    lines.append(labels.text("fit_saved", folder=folder) if folder else labels.text("fit_unsaved"))
+    return "\n".join(lines)

@@ -81,3 +81,16 @@ def fit_seed(seed: int, key: tuple) -> np.random.SeedSequence:
 def parent_of(region: str, regions: pd.DataFrame) -> str:
     """The region's parent in the regions table ("" for a region the table does not hold)."""
     return regions.at[region, "parent"] if region in regions.index else ""
+
+
+@dataclass(frozen=True)
+class FitSummary:
+    """One fitted panel as `forecast fit` reports it: which indicators (several where fitted jointly), the figures'
+    last year, how many regions, the models and their stacking weights, the sampler check and the fit's notes."""
+
+    indicators: tuple[str, ...]
+    end_year: int
+    regions: int
+    weights: dict[str, float]
+    status: str
+    notes: tuple[str, ...] = ()

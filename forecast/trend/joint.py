@@ -26,7 +26,7 @@ import pandas as pd
 from forecast.cache import PosteriorCache, cached_fit
 from forecast.inputs.tables import select_series
 from forecast.scenario import TrendSettings
-from forecast.trend.fits import CHECKED, PanelForecast, fit_seed, observation_kinds, parent_of
+from forecast.trend.fits import CHECKED, FitSummary, PanelForecast, fit_seed, observation_kinds, parent_of
 from models.common_trend import PRIORS as GROWTH_PRIORS
 from models.diagnostics import check_convergence
 from models.joint_trend import JointPanel, build_joint_model, fit_joint, joint_paths
@@ -229,12 +229,13 @@ def _has_figures(panel, region: str, indicator: str) -> bool:
     return bool(np.any(mine & (panel.indicator_idx == panel.indicators.index(indicator))))
 
 
-def joint_fit_line(history, identity: Identity, regions, settings, seed: int, key: tuple, cache, refit) -> str:
-    """Fit (or load) one joint panel; its summary line."""
+def joint_fit_summary(
+    history, identity: Identity, regions, settings, seed: int, key: tuple, cache, refit
+) -> FitSummary:
+    """Fit (or load) one joint panel; its summary."""
     panel, _ = joint_panel(
         history, identity, regions=regions, cutoff=key[2], series=dict(key[1]), kinds=observation_kinds
     )
     idata = fit_joint_panel(panel, settings, fit_seed(seed, key), cache=cache, refit=refit)
     status = check_convergence(idata, [v for v in CHECKED if v in idata.posterior]).status
-    names = ", ".join(identity.indicators)
-    return f"{names} (data to {panel.end_year}, {len(panel.regions)} regions): model joint; {status}"
+    return FitSummary(tuple(identity.indicators), panel.end_year, len(panel.regions), {"joint": 1.0}, status)

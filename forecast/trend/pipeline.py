@@ -42,7 +42,7 @@ from forecast.inputs.targets import Target, target_met
 from forecast.probability import TargetProbability, probability_met
 from forecast.progress import SILENT, Reporter, message
 from forecast.scenario import Scenario, TrendSettings
-from forecast.trend.fits import CHECKED, PanelForecast, TrendFit, fit_seed, observation_kinds, parent_of
+from forecast.trend.fits import CHECKED, FitSummary, PanelForecast, TrendFit, fit_seed, observation_kinds, parent_of
 from forecast.trend.growth import GrowthCheck, check_growth
 from forecast.trend.saved import panel_forecasts
 from models.diagnostics import Diagnostics, check_convergence
@@ -389,9 +389,9 @@ def fit_scenario(
     *,
     cache: PosteriorCache | None = None,
     refit: bool = False,
-) -> list[str]:
-    """Fit (or load) every panel the scenario's targets need; one summary line per panel."""
-    from forecast.trend.joint import joint_fit_line, joint_identity, joint_series_key
+) -> list[FitSummary]:
+    """Fit (or load) every panel the scenario's targets need; one summary per panel."""
+    from forecast.trend.joint import joint_fit_summary, joint_identity, joint_series_key
 
     settings = scenario.models.trend or TrendSettings()
     lines, done = [], set()
@@ -401,7 +401,7 @@ def fit_scenario(
             key = (identity.name, joint_series_key(identity, {**scenario.series, target.indicator: series}), cutoff)
             if key not in done:
                 done.add(key)
-                lines.append(joint_fit_line(history, identity, regions, settings, scenario.seed, key, cache, refit))
+                lines.append(joint_fit_summary(history, identity, regions, settings, scenario.seed, key, cache, refit))
             continue
         if (target.indicator, series, cutoff) in done:
             continue
@@ -412,13 +412,7 @@ def fit_scenario(
         fits = fit_variants(data, settings, scenario.seed, cache=cache, refit=refit)
         weights, notes = stacking_weights(fits)
         status = combined_diagnostics(fits, weights).status
-        shown = ", ".join(f"{name} {w:.2f}" for name, w in weights.items())
-        shown = f"weights {shown}" if len(weights) > 1 else f"model {next(iter(weights))}"
-        lines.append(f"{target.indicator} (data to {data.end_year}, {len(data.regions)} regions): {shown}; {status}")
-        lines += [f"  note: {n}" for n in notes]
-    lines.append(
-        f"posteriors saved in {cache.folder}" if cache is not None else "no posterior cache given: nothing saved"
-    )
+        lines.append(FitSummary((target.indicator,), data.end_year, len(data.regions), weights, status, tuple(notes)))
     return lines
 
 

@@ -258,3 +258,20 @@ def test_exit_code_of_a_backtest_by_its_checks(bureau, tmp_path, fake_fits, dive
     result = runner.invoke(app, [*args, "--draws", "50", "--tune", "50", "--out", str(tmp_path / "bt"), "--strict"])
     assert result.exit_code == code, result.output
     assert (tmp_path / "bt" / "scores.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "lang,words",
+    [
+        ("zh", ["高新技术企业", "数据截至", "模型：带漂移随机游走", "后验已保存在"]),
+        ("en", ["Certified high-tech enterprises", "(data to", "model: random walk with drift", "posteriors saved in"]),
+    ],
+)
+def test_fit_reports_each_panel_in_words(bureau, tmp_path, fake_fits, lang, words):
+    """`forecast fit` names indicators and models in words in the planner's language, never by code keys."""
+    data, scenario = bureau
+    args = ["fit", str(scenario), "--data", str(data), "--cache", str(tmp_path / "cache"), "--lang", lang]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert all(w in result.output for w in words), result.output
+    assert "high_tech_enterprises" not in result.output and "model drift" not in result.output

@@ -181,5 +181,19 @@ TABLE_TEXT: dict[str, tuple[str, str]] = {
     "runs_all_met": ("全部达标 {p}", "all met {p}"),
     "runs_score": ("得分 {score}，{grade} 类", "score {score}, class {grade}"),
     "runs_ladder": ("{target}（梯队模型）", "{target} (ladder)"),
+    # forecast fit (forecast.report.run.format_fit_summaries)
+    "fit_line": (
+        "{indicators}（数据截至 {year} 年，{regions} 个地区）：{models}；{status}",
+        "{indicators} (data to {year}, {regions} region(s)): {models}; {status}",
+    ),
+    "fit_weights": ("模型权重 {weights}", "weights {weights}"),
+    "fit_model": ("模型：{model}", "model: {model}"),
+    "fit_saved": ("后验已保存在 {folder}", "posteriors saved in {folder}"),
+    "fit_unsaved": ("未指定后验缓存文件夹：没有保存", "no posterior cache given: nothing saved"),
+    "variant_common": ("共同增长", "common growth"),
+    "variant_joint": ("联合模型（GDP、研发强度、研发经费）", "joint (GDP, R&D intensity, R&D spending)"),
+    "variant_drift": ("带漂移随机游走", "random walk with drift"),
+    "variant_damped": ("阻尼趋势", "damped trend"),
+    "variant_local_trend": ("局部线性趋势", "local linear trend"),
 }
 """Table phrase key -> (Chinese, English), with ``{placeholders}`` filled by `Labels.text`."""
