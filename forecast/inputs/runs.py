@@ -15,7 +15,10 @@ starts with a dot), and returns one row per run folder with fixed columns:
 * ``data_sha256``: the first 12 hex digits of the history (or figures) file's hash;
 * ``headline``: the headline numbers, a tuple of `Reading` (P(met) per target, P(all met), or
   a scorecard's score and class), put in words by `forecast.report.runs.format_runs`;
-* ``problem``: why a manifest could not be read (the row is kept, so nothing is hidden).
+* ``problem``: why a manifest could not be read (the row is kept, so nothing is hidden);
+* ``titles``: the scenario's title by language (``{"zh": ..., "en": ...}``) where the manifest keeps it;
+* ``targets``: the run's own targets by id (`Target`), as its manifest's question keeps them, so a listing can
+  name them in words.
 """
 
 from __future__ import annotations
@@ -27,11 +30,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from forecast.errors import InputError, Problem
 from forecast.inputs.tables import read_table
+from forecast.inputs.targets import Target
 
-COLUMNS = ["folder", "command", "scenario", "created_utc", "seed", "data_sha256", "headline", "problem"]
+COLUMNS = [
+    "folder",
+    "command",
+    "scenario",
+    "created_utc",
+    "seed",
+    "data_sha256",
+    "headline",
+    "problem",
+    "titles",
+    "targets",
+]
 MANIFEST = "manifest.json"
 
 
@@ -67,6 +83,8 @@ def _record(path: Path, root: Path) -> dict:
             "folder": folder,
             "headline": (),
             "problem": f"unreadable manifest ({exc})",
+            "titles": {},
+            "targets": {},
         }
     command = str(meta.get("command", "")).split()
     verb = command[1] if len(command) > 1 else ""
@@ -80,7 +98,31 @@ def _record(path: Path, root: Path) -> dict:
         "data_sha256": str(data_hash)[:12],
         "headline": _headline(meta, path.parent),
         "problem": "",
+        "titles": _titles(meta),
+        "targets": _targets(meta),
     }
+
+
+def _question(meta: dict) -> dict:
+    question = meta.get("question")
+    return question if isinstance(question, dict) else {}
+
+
+def _titles(meta: dict) -> dict[str, str]:
+    title = _question(meta).get("title")
+    return {str(k): str(v) for k, v in title.items() if v} if isinstance(title, dict) else {}
+
+
+def _targets(meta: dict) -> dict[str, Target]:
+    """The targets the run's question recorded; entries that are not valid targets are left out."""
+    found = {}
+    for entry in _question(meta).get("targets") or []:
+        try:
+            target = Target.model_validate(entry)
+        except ValidationError:
+            continue
+        found[target.target_id] = target
+    return found
 
 
 def _scenario(meta: dict) -> str:
