@@ -129,3 +129,28 @@ def test_force_replaces_the_folder_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["card"]  # no staging or old folder left
     meta = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert meta["scorecard"]["class"] == "B" and meta["created_utc"].endswith("+00:00")
+
+
+def test_runs_name_a_scenarios_own_targets_and_title_from_its_manifest(tmp_path):
+    """A target that is not in the catalogue (a bureau's own) is named from the run's question; the scenario by its
+    title in the language; a damaged question entry is left out, not fatal (SYNTHETIC manifest)."""
+    target = {
+        "target_id": "wuxi-2025-hte",
+        "region": "wuxi",
+        "indicator": "high_tech_enterprises",
+        "comparator": "at_least",
+        "target_year": 2025,
+        "target_value": 5000,
+        "unit": "firms",
+    }
+    question = {"title": {"zh": "无锡 试算", "en": "Wuxi trial"}, "targets": [target, {"target_id": 3}]}
+    made_run(
+        tmp_path / "run",
+        {"scenario": "wuxi", **provenance(command="forecast run w.yaml", seed=1, inputs={}), "question": question},
+        targets="target_id,p_met\nwuxi-2025-hte,0.42\n",
+    )
+    en = runner.invoke(app, ["runs", "--out-root", str(tmp_path), "--lang", "en"])
+    assert en.exit_code == 0, en.output
+    assert "Wuxi trial" in en.output and "≥ 5,000 firms by 2025 0.42" in en.output and "wuxi-2025-hte" not in en.output
+    zh = runner.invoke(app, ["runs", "--out-root", str(tmp_path), "--lang", "zh"]).output
+    assert "无锡 试算" in zh and "高新技术企业 ≥ 5,000 家（2025年） 0.42" in zh
