@@ -3,17 +3,17 @@
 Each side fits Langfang pooled with Hebei (seed 1, the default sampler settings of its own
 code) in a fresh process with an empty PyTensor compile cache, one after the other:
 
-* old: the calibration of an earlier commit (``--baseline``, default main before this work:
-  the Mesa pilot, nine rates, status quo in every fitted year); its ``models``, ``forecast``,
-  ``data`` and ``scenarios`` taken out of git into a temporary folder;
-* new: this tree's (the array-engine pilot, the policy history in the fitted years, the lever
-  responses it lets the figures inform).
+* old: the calibration of an earlier commit (``--baseline``, default main before the compiled
+  mean-field: the same model, likelihood and sampler, the recursion in numpy); its ``models``,
+  ``forecast``, ``data`` and ``scenarios`` taken out of git into a temporary folder;
+* new: this tree's (the mean-field recursion compiled, `models/ladder/recursion.py`).
 
-Printed per side: wall time of the whole fit (pilot, compile, sampling), the pilot's share
-where the code records it, the sampler settings, divergences, the smallest bulk and tail
-ESS and the largest R-hat; then, for the new side, each rate's posterior 80% width as a
-share of its prior's (which rates the figures identify). The first line gives the load
-average: the 2 cores are shared, so wall times are those of a busy machine when it is high.
+Printed per side: wall time of the whole fit (pilot, compile, sampling), the CPU time of the
+fit's processes (the chains' included), the pilot's share where the code records it, the
+sampler settings, divergences, the smallest bulk and tail ESS and the largest R-hat; then, for
+the new side, each rate's posterior 80% width as a share of its prior's (which rates the figures
+identify). The first line gives the load average before, the last after: the 2 cores are shared,
+so wall times are those of a busy machine when it is high, and CPU times are the fairer comparison.
 
     python benchmarks/bench_calibrate.py [--baseline REV] [--skip-old]
 """
@@ -23,14 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = "b2d260e"
-"""main before the policy-history and calibration-speed work (issue 12, items 4 and 8)."""
+BASELINE = "4990eb5"
+"""main before the compiled mean-field (issue 12, item 8): calibration version 4, recursion in numpy."""
 _FIT = """
 import json, time
 import numpy as np
@@ -86,18 +87,22 @@ def fit(code_root: Path) -> dict:
         env = os.environ | {"PYTHONPATH": str(code_root), "PYTENSOR_FLAGS": f"base_compiledir={compiledir}"}
         script = Path(compiledir) / "fit.py"
         script.write_text(_FIT, encoding="utf-8")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run([sys.executable, str(script)], env=env, cwd=code_root, capture_output=True, text=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"fit under {code_root} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "cpu": cpu}
 
 
 def describe(label: str, result: dict) -> str:
     d, s, t = result["diagnostics"], result["sampler"], result["timings"]
     pilot = f", pilot {t['pilot']:.1f} s" if "pilot" in t else ""
     return (
-        f"{label:4} {result['wall']:7.1f} s{pilot} ({result['pilot']} pilot; {s['draws']} draws + {s['tune']} tune x "
-        f"{s['chains']} chains)  divergences {d['divergences']}  min ESS bulk {d['ess_bulk_min']:.0f} "
+        f"{label:4} {result['wall']:7.1f} s wall, {result['cpu']:6.1f} s CPU{pilot} ({result['pilot']} pilot; "
+        f"{s['draws']} draws + {s['tune']} tune x {s['chains']} chains)  divergences {d['divergences']}  "
+        f"min ESS bulk {d['ess_bulk_min']:.0f} "
         f"tail {d['ess_tail_min']:.0f}  max R-hat {d['r_hat_max']:.3f}"
     )
 
@@ -120,7 +125,9 @@ def main() -> None:
     results["new"] = fit(ROOT)
     print(describe("new", results["new"]))
     if "old" in results:
-        print(f"new / old: {results['old']['wall'] / results['new']['wall']:.1f}x faster (wall)")
+        old, new = results["old"], results["new"]
+        print(f"new / old: {old['wall'] / new['wall']:.1f}x faster (wall), {old['cpu'] / new['cpu']:.1f}x (CPU)")
+    print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("\nposterior 80% width / prior 80% width, Langfang (1 = the figures say nothing; small = identified):")
     for name, width in results["new"]["widths"].items():
         print(f"  {name:28} {width:5.2f}")

@@ -316,9 +316,9 @@ def calibrate_command(
     ] = "langfang",
     data: DataOption = None,
     draws: Annotated[
-        int | None, typer.Option(min=50, help="Posterior draws per chain (default 2000, what `run` uses).")
+        int | None, typer.Option(min=50, help="Posterior draws per chain (default 1000, what `run` uses).")
     ] = None,
-    tune: Annotated[int | None, typer.Option(min=50, help="Tuning steps per chain (default 1000).")] = None,
+    tune: Annotated[int | None, typer.Option(min=50, help="Tuning steps per chain (default 500).")] = None,
     chains: Annotated[
         int | None, typer.Option(min=1, max=8, help="Chains, run in parallel on up to as many cores (default 2).")
     ] = None,

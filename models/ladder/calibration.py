@@ -88,9 +88,10 @@ Why this method. One ABM run of a city costs 0.5-5 s and a province tens of seco
 ABC-SMC or neural simulation-based inference need 10^4-10^5 runs for nine rates,
 and the data are a handful of aggregate counts whose ABM noise is small next to the
 reporting noise, so the expected counts carry nearly all the information. The
-mean-field costs about 3 ms for its value and exact gradient, so NUTS gives a proper
-posterior with convergence diagnostics (R-hat, ESS, divergences: `check_convergence`
-over the sampled variables) in minutes, and its error against the ABM ensemble mean is
+mean-field (compiled, `recursion`) costs about 0.3 ms for its value and exact gradient in
+both regions, so NUTS gives a proper posterior with convergence diagnostics (R-hat, ESS,
+divergences: `check_convergence` over the sampled variables) in well under a minute of CPU
+a chain (`benchmarks/bench_calibrate.py`), and its error against the ABM ensemble mean is
 tested (stocks within `MEANFIELD_TOLERANCE["stock"]`, yearly lists within
 `MEANFIELD_TOLERANCE["flow"]`, at rates near the corners of their ranges), well under
 sigma's prior scale.
@@ -330,7 +331,7 @@ def calibrate(
     piloted = time.perf_counter()
     model = build_calibration_model(data)
     with model, warnings.catch_warnings():
-        # expected: the mean-field Op is numpy code (object mode under Numba); the dense
+        # expected: the mean-field Op calls its compiled loop from Python (object mode under Numba); the dense
         # mass matrix is marked experimental but handles the product ridges (docstring)
         warnings.filterwarnings("ignore", message="Numba will use object mode to run MeanFieldOp")
         warnings.filterwarnings("ignore", message="QuadPotentialFullAdapt is an experimental feature")

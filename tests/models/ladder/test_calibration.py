@@ -26,7 +26,7 @@ from forecast.inputs.stages import StageDataError
 from forecast.inputs.tables import load_history
 from forecast.ladder import calibration as lcal
 from forecast.report.calibration_charts import plot_calibration_check
-from models.ladder import LadderParams, run_ensemble
+from models.ladder import LadderParams, recursion, run_ensemble
 from models.ladder import behaviour as bh
 from models.ladder import calibration as cal
 from models.ladder import meanfield as mf
@@ -130,10 +130,24 @@ def test_application_call_with_logit_shift_is_the_behaviour_function():
     # base 0.5 has logit 0, so moving the base rate into the boost gives the same probability
     savings = np.array([0.0, 5.0, 40.0])
     shares = np.array([0.5, 0.25, 0.25])
-    p = {"application_value_weight": 0.5, "application_cost": 10.0}
+    p = replace(LadderParams(), application_value_weight=0.5, application_cost=10.0)
     direct = bh.application_probability(0.06, 20.0, savings, 0.5, 10.0, 1.0)
-    shifted = mf._mean_application(np.array([[0.06]]), 20.0, (savings, shares), p, boost=1.0)
-    assert shifted.item() == pytest.approx(float(direct @ shares), rel=1e-12)
+    record = recursion.complex_records(p, {}, 1)[0]
+    shifted = recursion.mean_application(0.06 + 0j, 20.0, savings, shares, record, 1.0)
+    assert shifted.real == pytest.approx(float(direct @ shares), rel=1e-12) and shifted.imag == 0.0
+
+
+def test_recursion_gives_complex_step_derivatives_of_the_application_mean():
+    # the compiled recursion differentiates by complex step: an imaginary part h on the rate gives h x dP/drate
+    savings, shares = np.array([0.0, 5.0, 40.0]), np.array([0.5, 0.25, 0.25])
+    record = recursion.complex_records(LadderParams(), {}, 1)[0]
+    step = recursion.mean_application(0.06 + 1e-20j, 20.0, savings, shares, record, 0.0).imag / 1e-20
+    p = LadderParams()
+    up, down = (
+        float(bh.application_probability(r, 20.0, savings, p.application_value_weight, p.application_cost) @ shares)
+        for r in (0.06 + 1e-7, 0.06 - 1e-7)
+    )
+    assert step == pytest.approx((up - down) / 2e-7, rel=1e-6)
 
 
 def test_jacobian_matches_finite_differences(world_profile):
