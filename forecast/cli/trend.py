@@ -47,6 +47,7 @@ from forecast.cli.common import (
     reported_errors,
 )
 from forecast.cli.report import ReportOption, write_folder_report
+from forecast.errors import InputError, Problem
 from forecast.inputs.bundle import Inputs
 from forecast.inputs.bundled import bundled_path
 from forecast.report.files import claim_output
@@ -55,6 +56,11 @@ from forecast.terminal import quiet
 
 TrendModel = StrEnum("TrendModel", {m: m for m in get_args(TrendSettings.model_fields["model"].annotation)})
 """The trend models a backtest can score: the choices of `forecast.scenario.TrendSettings.model`."""
+LADDER_ORIGIN = 2019
+"""`forecast backtest --model ladder`'s default origin: calibrate on figures up to 2019, score 2020-2024."""
+BacktestModel = StrEnum("BacktestModel", {**{m.value: m.value for m in TrendModel}, "ladder": "ladder"})
+"""What `forecast backtest --model` scores: a trend model, or the calibrated ladder beside the default trend model
+(`forecast.evaluation.backtest.LADDER`)."""
 
 
 @app.command()
@@ -237,9 +243,13 @@ def _trend_forecaster(inputs: Inputs, settings, seed: int, cache: Path, workers:
 @quiet
 def backtest(
     origin: Annotated[
-        list[int],
-        typer.Option("--origin", help="Cut the history at this year and forecast the later ones (repeatable)."),
-    ],
+        list[int] | None,
+        typer.Option(
+            "--origin",
+            help="Cut the history at this year and forecast the later ones (repeatable; with --model ladder the "
+            "default is 2019).",
+        ),
+    ] = None,
     data: DataOption = None,
     indicator: Annotated[
         list[str] | None, typer.Option("--indicator", help="Only this indicator (repeatable).")
@@ -254,12 +264,15 @@ def backtest(
     regions: RegionsOption = None,
     workers: WorkersOption = None,
     model: Annotated[
-        TrendModel | None,
+        BacktestModel | None,
         typer.Option(
             help="trend model: common (default), or stack / drift / damped / local_trend (the state-space variants, "
-            "to compare with)",
+            "to compare with); or ladder: the calibrated ladder model beside the trend model on the same points",
         ),
     ] = None,
+    runs: Annotated[
+        int, typer.Option(min=2, help="With --model ladder: ladder runs per origin and region (default 100).")
+    ] = 100,
     separate: Annotated[
         bool,
         typer.Option(
@@ -278,7 +291,11 @@ def backtest(
     from forecast.report.files import provenance
 
     seed = DEFAULT_SEED if seed is None else seed
+    ladder = model is not None and model.value == "ladder"
     with reported_errors():
+        if not origin and not ladder:
+            raise InputError([Problem("backtest", "--origin", "no origin given", "e.g. --origin 2017 --origin 2019")])
+        origin = origin or [LADDER_ORIGIN]
         claim_output(out, force)
         inputs = _inputs(data, encoding, regions)
         tasks, excluded = plan_backtest(
@@ -289,16 +306,16 @@ def backtest(
             only_regions=region or [],
             source=str(data or bundled_path("history.csv")),
         )
-    settings = _trend_settings(draws, tune, model and model.value, joint=False if separate else None)
-    result = run_backtest(
-        inputs.history,
-        tasks,
-        excluded,
-        forecaster=_trend_forecaster(inputs, settings, seed, cache, workers),
-        seed=seed,
+    settings = _trend_settings(
+        draws, tune, None if ladder else model and model.value, joint=False if separate else None
     )
+    trend = _trend_forecaster(inputs, settings, seed, cache, workers)
+    if ladder:
+        result = _ladder_backtest(inputs, tasks, excluded, trend, seed=seed, runs=runs, cache=cache)
+    else:
+        result = run_backtest(inputs.history, tasks, excluded, forecaster=trend, seed=seed)
     words = _words(inputs, lang, region or inputs.history["region"].unique())
-    typer.echo(format_backtest(result, words))
+    typer.echo(_format_ladder_backtest(result, runs, words) if ladder else format_backtest(result, words))
     _warn_convergence(f["diagnostics"]["status"] for f in result.fits)
     meta = {
         **provenance(command=shlex.join(["forecast", *sys.argv[1:]]), seed=seed, inputs=inputs.hashes),
@@ -306,11 +323,29 @@ def backtest(
         "indicators": indicator or "all",
         "regions": region or "all",
         "trend_settings": settings.model_dump(),
+        **({"ladder": {"runs": runs, "calibration_seed": seed}} if ladder else {}),
     }
     written = write_backtest(out, result, meta, labels=words)
     written.append(_save_log(out))
     typer.echo(words.text("wrote_files", n=len(written), folder=out))
     _exit_if_failed(strict, (f["diagnostics"]["status"] for f in result.fits))
+
+
+def _ladder_backtest(inputs: Inputs, tasks, excluded, trend, *, seed: int, runs: int, cache: Path):
+    """`forecast.evaluation.ladder_backtest.run_ladder_backtest` on the bundle's inputs."""
+    from forecast.evaluation.ladder_backtest import LadderForecaster, run_ladder_backtest
+
+    end = max((int(t.outcomes["year"].max()) for t in tasks), default=0)
+    ladder = LadderForecaster(inputs.regions, inputs.policies, end, seed, runs, cache=posterior_cache(cache))
+    return run_ladder_backtest(
+        inputs.history, tasks, excluded, regions=inputs.regions, trend=trend, ladder=ladder, seed=seed
+    )
+
+
+def _format_ladder_backtest(result, runs: int, words) -> str:
+    from forecast.report.ladder_backtest import format_ladder_backtest
+
+    return format_ladder_backtest(result, runs, words)
 
 
 @app.command()

@@ -61,7 +61,11 @@ from forecast.trend.saved import fit_group
 from models.baselines import BASELINES, LOG_CLIP, LOGIT_CLIP, transform_to_model_scale, transform_to_original_scale
 
 MODEL = "model"
+LADDER = "ladder"
+"""The ladder model's rows in `forecast backtest --model ladder` (`forecast.evaluation.ladder_backtest`)."""
 METHODS = (MODEL, *BASELINES)
+SCORED = (MODEL, LADDER, *BASELINES)
+"""Methods a backtest table lists, in order (the ladder only where `forecast backtest --model ladder` added it)."""
 MIN_FIGURES = 2
 GROWTH_RATES = (0.0, 0.05, 0.10, 0.20)
 QUANTILES = (0.025, 0.05, 0.10, 0.25, 0.5, 0.75, 0.90, 0.95, 0.975)
@@ -71,6 +75,7 @@ BASELINE_STATUS = "n/a (closed-form draws)"
 LOWER_BOUND_OUTCOME = "lower bound, not a point outcome"
 TOO_FEW = f"fewer than {MIN_FIGURES} figures up to the origin"
 NO_FORECAST = "the model gave no forecast"
+NO_START = "no ladder start state (certified firms and tech SMEs in one clean year) up to the origin"
 ID_COLUMNS = ["origin", "region", "indicator", "year", "lead", "method"]
 
 Forecaster = Callable[..., PanelForecast]
@@ -435,12 +440,12 @@ def summarise(rows: pd.DataFrame) -> dict:
 
 
 def score_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """`summarise` per origin and pooled over origins ("all"), per method, methods in `METHODS` order."""
+    """`summarise` per origin and pooled over origins ("all"), per method, methods in `SCORED` order."""
     scopes = [(str(origin), group) for origin, group in rows.groupby("origin")] + [("all", rows)]
     records = [
         {"origin": scope, "method": method, **summarise(group[group["method"] == method])}
         for scope, group in scopes
-        for method in METHODS
+        for method in SCORED
         if (group["method"] == method).any()
     ]
     return pd.DataFrame(records)

@@ -20,11 +20,13 @@ import pandas as pd
 
 from forecast.evaluation.audit import audit_reliability, audit_scores
 from forecast.evaluation.backtest import (
+    LADDER,
     LOWER_BOUND_OUTCOME,
     METHODS,
     MIN_FIGURES,
     MODEL,
     NO_FORECAST,
+    NO_START,
     TOO_FEW,
     BacktestResult,
     indicator_table,
@@ -40,6 +42,7 @@ EXCLUDED = {
     TOO_FEW: "excluded_too_few",
     LOWER_BOUND_OUTCOME: "excluded_lower_bound",
     NO_FORECAST: "excluded_no_forecast",
+    NO_START: "excluded_no_ladder_start",
 }
 """`forecast.evaluation.backtest`'s reasons for leaving points out -> their phrase."""
 
@@ -59,7 +62,7 @@ def format_backtest(result: BacktestResult, labels: Labels = ENGLISH) -> str:
             words("col_brier"): scores["brier"].map("{:.3f}".format),
             words("col_points_scored"): scores["points"],
             words("col_fits_warned"): [
-                f"{w}/{f}" if m == MODEL else "-"
+                f"{w}/{f}" if m in (MODEL, LADDER) else "-"
                 for m, w, f in zip(scores["method"], scores["fits_with_warnings"], scores["fits"], strict=True)
             ],
         }

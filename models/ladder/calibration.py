@@ -388,10 +388,15 @@ def posterior_param_draws(idata: az.InferenceData, n: int, seed: int | np.random
     """
     rates = idata.posterior["rates"].sel(region=idata.attrs["region"])
     flat = rates.stack(sample=("chain", "draw")).transpose("sample", "param")
-    total = flat.sizes["sample"]
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(total, size=n, replace=n > total)
+    pick = posterior_rows(idata, n, seed)
     return pd.DataFrame(flat.values[pick], columns=[str(p) for p in flat["param"].values]).astype(float)
+
+
+def posterior_rows(idata: az.InferenceData, n: int, seed: int | np.random.SeedSequence) -> np.ndarray:
+    """The rows (of the chains' draws stacked) that `posterior_param_draws` takes with this seed, so other
+    variables of the same draws (the noise sigma) can be read beside them."""
+    total = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
+    return np.random.default_rng(seed).choice(total, size=n, replace=n > total)
 
 
 # --- posterior predictive ------------------------------------------------------------

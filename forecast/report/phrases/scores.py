@@ -107,6 +107,20 @@ SCORE_TEXT: dict[str, tuple[str, str]] = {
     "excluded_too_few": ("起点之前的数据少于 {n} 个", "fewer than {n} figures up to the origin"),
     "excluded_lower_bound": ("下限数据，不是确切结果", "lower bound, not a point outcome"),
     "excluded_no_forecast": ("模型未给出预测", "the model gave no forecast"),
+    "excluded_no_ladder_start": (
+        "起点之前没有阶梯模型的起始状态（同一年份的高新技术企业数和科技型中小企业数）",
+        "no ladder start state (certified firms and tech SMEs in one clean year) up to the origin",
+    ),
+    "backtest_ladder_by_indicator": (
+        "阶梯模型与趋势模型按指标（全部起点，相同数据点）：",
+        "The ladder model beside the trend model by indicator, all origins, same points:",
+    ),
+    "backtest_ladder_note": (
+        "阶梯模型：每个起点用截至起点的数据校准，按起点之后实际记录的政策运行 {runs} 次；"
+        "数据点 = 模型数量 × 校准的报告噪声。",
+        "Ladder: calibrated on the figures up to each origin, {runs} runs under the policies recorded after it; "
+        "a figure = the run's count x the calibrated reporting noise.",
+    ),
     "backtest_convergence": (
         "收敛检查{status}：起点 {origin}，{indicator}（{regions}）",
         "convergence {status}: origin {origin}, {indicator} ({regions})",

@@ -126,6 +126,7 @@ TABLE_TEXT: dict[str, tuple[str, str]] = {
     "col_data_up_to": ("数据截至", "data up to"),
     "col_p_method": ("达标概率（{method}）", "P(met) {method}"),
     "method_model": ("趋势模型", "model"),
+    "method_ladder": ("阶梯模型", "ladder model"),
     "method_last_value": ("最新值不变", "last value"),
     "method_random_walk_drift": ("带漂移随机游走", "random walk with drift"),
     "method_linear_trend": ("线性趋势", "linear trend"),
