@@ -317,9 +317,12 @@ def calibrate(
     levers: Mapping[str, Sequence[LeverSetting]] | None = None,
     target_accept: float = DEFAULTS["target_accept"],
     pilot: str = "array",
+    cores: int | None = None,
 ) -> az.InferenceData:
     """Fit the rates of ``observations[0]``'s region (pooled with ``observations[1]``'s, its
-    province, if given); InferenceData with attrs.
+    province, if given); InferenceData with attrs. ``cores``: processes for the chains (default one
+    per chain, up to the machine's cores; 1 samples them one after the other in this process, which
+    spares each chain's process start and compile when many short fits run, as in `sbc`).
 
     attrs: region, regions, window, stage counts, data sha256, version, seed, sampler
     settings, convergence diagnostics (``diagnostics``, JSON) and notes.
@@ -339,7 +342,7 @@ def calibrate(
             draws=draws,
             tune=tune,
             chains=chains,
-            cores=min(chains, os.cpu_count() or 1),
+            cores=cores or min(chains, os.cpu_count() or 1),
             random_seed=int(sample_seed.generate_state(1)[0]),
             target_accept=target_accept,
             progressbar=False,

@@ -171,7 +171,7 @@ def run_sbc(
         prior_seed, data_seed, fit_seed = child.spawn(3)
         truth = prior_draw(len(regions), np.random.default_rng(prior_seed))
         simulated = simulate_observations(observations, truth, data_seed)
-        idata = calibrate(simulated, seed=int(fit_seed.generate_state(1)[0]), **(sampler or {}))
+        idata = calibrate(simulated, seed=int(fit_seed.generate_state(1)[0]), cores=1, **(sampler or {}))
         rank, sd = ranks_of(idata, truth, regions, thin)
         ranks.append(rank)
         ratios.append(sd / scale)
