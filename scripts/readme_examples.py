@@ -42,6 +42,7 @@ EXAMPLES = {
     "langfang_larger_reserve --lang en",
     "calibrate": "forecast calibrate --region langfang",
     "backtest": "forecast backtest --origin 2017 --origin 2019 --origin 2021 --lang en",
+    "backtest-ladder": "forecast backtest --model ladder --lang en",
     "explain": "forecast explain langfang_small_to_high --target langfang-2023-high_tech_enterprises "
     "--probability 0.95 --runs 60 --lang en",
 }
