@@ -301,7 +301,7 @@ def plan_ladder(
     settings = scenario.models.ladder
     seed = scenario.seed if seed is None else seed
     n = runs or settings.runs
-    start = start_state(scenario, history)
+    start = start_state(scenario, history, regions)
     register = read_register(
         registers,
         scenario.series.get(SME_INDICATOR, "main"),
@@ -401,6 +401,7 @@ def plan_jobs(plan: LadderPlan, levers: Sequence[LeverSetting], fixed: Mapping[s
         end_year=plan.end_year,
         levers=tuple(levers),
         firm_scale=plan.firm_scale,
+        cert_ages=plan.start.cert_ages,
     )
 
 

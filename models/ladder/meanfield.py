@@ -100,13 +100,16 @@ GROUP_OF = {
     "R0": "S",
     "R1": "R",
     "R2": "R",
-    "H0": "H",
-    "H1": "H",
-    "H2": "H",
+    "H0": "H0",
+    "H1": "H1",
+    "H2": "H2",
     "O": "O",
 }
-"""Kernel group of each compartment (R0 firms were S firms at the start of the year)."""
-GROUPS = ("U0", "U1", "U2", "S", "R", "H", "O")
+"""Kernel group of each compartment (R0 firms were S firms at the start of the year). Certified firms
+have one group per certificate age: class II IP counts in one application only, so a firm's core IP
+(and its eligibility at renewal) depends on the years since its certificate."""
+GROUPS = ("U0", "U1", "U2", "S", "R", "H0", "H1", "H2", "O")
+CERTIFIED_GROUPS = ("H0", "H1", "H2")
 SAVING_GROUPS = ("U", "S", "R", "O", "H")
 HTE_OK = np.array([0.0, 0.0, 1.0, 1.0])
 SME_OK = np.array([0.0, 1.0, 0.0, 1.0])
@@ -224,9 +227,9 @@ def _record_year(tally: _Tally, t: int, model: LadderModel, before: dict, after:
         saving = float(bh.hte_tax_saving(firm.profit, firm.staff, firm.assets, tax_rate))
         if prev_key == "H2":
             tally.savings["H"].append(saving)
-        elif group != "H" and cls >= 2:
+        elif group not in CERTIFIED_GROUPS and cls >= 2:
             tally.savings[group[0]].append(saving)
-        if group == "H":
+        if group in CERTIFIED_GROUPS:
             tally.funded[t] += (firm.fund_injection > 0, 1)
 
 

@@ -101,6 +101,10 @@ class LadderParams:
         ip_yield: expected core IP items per million yuan (100 x 10k yuan) of R&D.
         ip_base_rate: expected core IP items per year whatever the R&D (utility
             models and software copyrights count as core IP).
+        ip_class1_share: share of new core IP items that are class I (invention patents and
+            the like, which count in every application; class II items count once).
+        conversion_base_mean: mean of a firm's converted S&T results a year that do not come
+            from new core IP (new products, processes, standards; exponential across firms).
         profit_margin_mean, profit_margin_sd: distribution of firm profit margins
             (fixed per firm).
         manufacturing_share: share of firms in manufacturing (matters for the
@@ -111,7 +115,14 @@ class LadderParams:
     """
 
     # application and certification
-    application_rate: float = _param(0.06, 0.01, 0.4, "probability", _ASSUMED)
+    application_rate: float = _param(
+        0.15,
+        0.03,
+        0.6,
+        "probability",
+        "assumption; raised from 0.06 (range 0.01-0.4) when eligibility became the statutes' (innovation score,"
+        " three-year R&D): about one registered SME in eight is eligible, not one in two (scripts/ladder_shares.py)",
+    )
     application_value_weight: float = _param(0.5, 0.0, 1.5, "nonnegative", _ASSUMED)
     application_cost: float = _param(10.0, 3.0, 30.0, "nonnegative", _ASSUMED)
     reserve_application_boost: float = _param(1.0, 0.0, 2.5, "nonnegative", _ASSUMED)
@@ -165,6 +176,16 @@ class LadderParams:
     )
     ip_yield: float = _param(1.0, 0.2, 5.0, "nonnegative", _ASSUMED)
     ip_base_rate: float = _param(0.3, 0.0, 1.0, "nonnegative", _ASSUMED)
+    ip_class1_share: float = _param(
+        0.15,
+        0.05,
+        0.3,
+        "probability",
+        "assumption: class I items (mostly invention patents) are a minority of firms' core IP; in China's"
+        " patent grants invention patents are roughly one in seven (CNIPA yearly statistics, not bundled),"
+        " and software copyrights (class II) add more",
+    )
+    conversion_base_mean: float = _param(3.0, 1.0, 5.0, "nonnegative", _ASSUMED)
     profit_margin_mean: float = _param(0.06, 0.0, 0.12, "real", _ASSUMED)
     profit_margin_sd: float = _param(0.06, 0.02, 0.12, "nonnegative", _ASSUMED)
     manufacturing_share: float = _param(0.6, 0.3, 0.8, "probability", _ASSUMED)
