@@ -10,7 +10,7 @@ its one firm, with each run's row of rates (`records.params_table`)::
     policy      = active_levers(levers, year)
     fund        : fund_per_firm(guidance_fund, candidates of the run, k) to each candidate
     intake      : n_r = min(N_sme_r, stochastic_round(reserve_wanted(N_sme_r, ...)));
-                  the n_r SMEs of run r with the smallest eligibility gap (ties at random)
+                  the n_r SMEs of run r first in kernel.reserve_priority (ties at random)
     vouchers    : voucher_probability(policy, eligible firms of run r, k)
     firms       : event bits = step_bits(state, params table, policy, year, ..., run);
                   exits by the alive mask (compaction)
@@ -136,13 +136,13 @@ class _Year:
         s["fund_injection"] = np.where(candidate, per_firm[b.run], 0.0)
 
     def _admit_to_reserve(self) -> None:
-        """The n_r SMEs of each run with the smallest `rules.hte_eligibility_gap` enter the pool (ties at random)."""
+        """The n_r SMEs of each run first in `kernel.reserve_priority` enter the pool (ties at random)."""
         b, s = self.b, self.b.state
         sme = np.flatnonzero(s["stage"] == int(Stage.TECH_SME))
         n_sme = b.stages[:, int(Stage.TECH_SME)]
         bounds = np.concatenate([[0], np.cumsum(n_sme)])
         wanted = kernel.reserve_wanted(n_sme, b.per_run.reserve_intake_rate, self.policy, b.k)
-        gap = census.eligibility_gaps(s, sme)
+        gap = kernel.reserve_priority(census.eligibility_gaps(s, sme))
         n, chosen = np.zeros(b.n_runs, dtype=np.int64), []
         for r in np.flatnonzero(n_sme):
             rng, lo, hi = b.rngs[r], bounds[r], bounds[r + 1]

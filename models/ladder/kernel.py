@@ -140,11 +140,9 @@ def is_registered(stage):
 @compilable
 def leave_probabilities(base, certified, funded, p, policy):
     """(closure, moving away) probabilities of a firm-year: its stage's closure rate `base` after the
-    specialist (certified firms) and fund effects, and ``move_out_rate`` for certified firms.
+    fund effect, and ``move_out_rate`` for certified firms.
     `exits` draws against them; `meanfield` takes them as expected shares (`funded` a share there)."""
-    p_close = bh.exit_probability(
-        base, policy["service_specialists"] * certified, p.specialist_efficacy, funded, p.fund_exit_reduction
-    )
+    p_close = bh.exit_probability(base, 0.0, 0.0, funded, p.fund_exit_reduction)  # specialists: renewals only
     return p_close, p.move_out_rate * certified
 
 
@@ -341,7 +339,16 @@ def choose_rd(f, p, policy, voucher_probability, u_voucher):
     seeking = certified | rules.meets_non_rd_criteria(
         f.age, f.tech_staff_share, rules.core_ip(f.ip_class1, f.ip_class2), f.high_tech_revenue_share
     )
-    ratio = bh.bunch_rd_ratio(ratio, rules.hte_rd_threshold(f.revenue), p.rd_bunching_gap, seeking)
+    coached = policy["coaching"] * (f.stage == RESERVE)
+    reach = bh.bookkeeping_reach(
+        p.rd_bunching_gap,
+        policy["certification_reward"] * (1 - certified) + policy["recertification_reward"] * certified,
+        p.application_cost,
+        p.reward_preparation_weight,
+        coached,
+        p.coaching_efficacy,
+    )
+    ratio = bh.bunch_rd_ratio(ratio, rules.hte_rd_threshold(f.revenue), reach, seeking)
     f.rd_ratio = min(ratio, MAX_RD_RATIO)
     f.rd_spend = f.rd_ratio * f.revenue
     while rules.rd_ratio(f.rd_spend, f.revenue) < f.rd_ratio:  # rounding: a firm bunched at the threshold meets it
@@ -445,6 +452,8 @@ def firm_year(f, p, policy, year, voucher_probability, z, u):
     if left:
         return left
     events = choose_rd(f, p, policy, voucher_probability, u[U_VOUCHER])
+    coached = policy["coaching"] * (f.stage == RESERVE)
+    f.organisation = bh.coached_organisation(f.organisation, coached, p.coaching_efficacy)
     gain_ip(f, p, u[U_IP], u[U_IP_CLASS])
     if is_certified(f.stage):
         return events | keep_certificate(f, p, policy, year, u)
@@ -525,6 +534,13 @@ def run_year(actor) -> None:
     """`YEAR`'s events of one year, in order, as ``actor``'s methods ``_<name>``."""
     for name in YEAR:
         getattr(actor, f"_{name}")()
+
+
+def reserve_priority(gap):
+    """The reserve pool's intake key (smallest first): near-eligible firms by their eligibility gap, firms
+    already eligible last (they apply on their own; the pool is for firms to be brought up to the criteria)."""
+    gap = np.asarray(gap, dtype=float)
+    return np.where(gap > 0, gap, np.inf)
 
 
 def stochastic_round(x, u):

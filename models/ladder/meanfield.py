@@ -17,8 +17,9 @@ x_t[k] is the 4-vector of expected firms of compartment k by class. One year,
 in the order the ABM runs it (`model.LadderModel.step`, `agents.Firm.step`)::
 
     intake    n = min(S, reserve_intake_rate S + reserve_pool_intake), taken from
-              the HTE-eligible classes of S first (they have eligibility gap 0),
-              then from the others, in proportion within each group  S -> R0
+              the classes of S not HTE-eligible first (the pool takes near-eligible
+              firms, `kernel.reserve_priority`), then from the eligible ones, in
+              proportion within each group  S -> R0
     survival  x[k] *= 1 - exit_probability(base_k, ...) (- move_out_rate if certified)
     classes   x[k] <- x[k] @ K_t[group(k)]       (eligibility at this year's decision)
     decisions, with h, s the class masks and p the behaviour functions:
@@ -414,16 +415,16 @@ def _entries(p: Mapping, profile: StageProfile, policy: Mapping[str, float]) -> 
 
 
 def _intake(x: np.ndarray, rate, lever: float) -> np.ndarray:
-    """(*batch, 4) firms moved S -> R0 at the start of a year, by class (eligible first)."""
+    """(*batch, 4) firms moved S -> R0 at the start of a year, by class (not yet eligible first)."""
     s_vec = x[..., KEYS.index("S"), :]
     rate = rate[..., 0]
     total = s_vec.sum(axis=-1, keepdims=True)
     wanted = np.minimum(total, rate * total + lever)
-    eligible = (s_vec * HTE_OK).sum(axis=-1, keepdims=True)
-    from_eligible = np.minimum(wanted, eligible)
-    from_other = np.maximum(wanted - eligible, 0.0)
-    return s_vec * HTE_OK * (from_eligible / (eligible + 1e-9)) + s_vec * (1 - HTE_OK) * (
-        from_other / (total - eligible + 1e-9)
+    other = (s_vec * (1 - HTE_OK)).sum(axis=-1, keepdims=True)
+    from_other = np.minimum(wanted, other)
+    from_eligible = np.maximum(wanted - other, 0.0)
+    return s_vec * (1 - HTE_OK) * (from_other / (other + 1e-9)) + s_vec * HTE_OK * (
+        from_eligible / (total - other + 1e-9)
     )
 
 

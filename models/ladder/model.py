@@ -9,8 +9,9 @@ array engine follows too):
 2. guidance fund: ``guidance_fund`` (10k yuan a year) split equally over the
    high-growth candidates (`rules.is_high_growth_candidate`);
 3. reserve-pool intake: ``n = reserve_intake_rate * N_sme + reserve_pool_intake``
-   registered SMEs (stochastically rounded, in agents) with the smallest
-   `rules.hte_eligibility_gap` enter the pool (ties broken at random);
+   registered SMEs (stochastically rounded, in agents) first in `kernel.reserve_priority`
+   (near-eligible firms by their `rules.hte_eligibility_gap`, eligible ones last) enter the
+   pool (ties broken at random);
 4. vouchers: ``innovation_voucher / innovation_voucher_value`` vouchers; each
    startup or registered SME gets one with probability ``min(1, vouchers / N_eligible)``;
 5. every firm steps, in random order (``agents.shuffle_do("step")``);
@@ -222,7 +223,7 @@ class LadderModel(mesa.Model):
         wanted = kernel.reserve_wanted(len(smes), self.params.reserve_intake_rate, self.policy, self.firm_scale)
         n = min(len(smes), self._stochastic_round(wanted))
         state = np.concatenate([a.state() for a in smes])
-        gap = census.eligibility_gaps(state, np.arange(len(smes)))
+        gap = kernel.reserve_priority(census.eligibility_gaps(state, np.arange(len(smes))))
         order = np.lexsort((self.rng.random(len(smes)), gap))
         for i in order[:n]:
             smes[i].stage, smes[i].reserve_years = Stage.RESERVE, 0

@@ -59,8 +59,11 @@ class LadderParams:
         recert_pass_rate: probability that an eligible re-applicant passes.
         coaching_efficacy: share of a coached applicant's failure probability
             removed by coaching.
-        specialist_efficacy: share of the lapse, failure and closure probabilities
-            of a certified firm removed by a service specialist.
+        specialist_efficacy: share of the lapse and failed-renewal probabilities of a
+            certified firm removed by a service specialist.
+        reward_preparation_weight: how far a certification reward pushes a firm's R&D
+            bookkeeping towards the threshold (`behaviour.bookkeeping_reach`): the push is
+            this weight times log(1 + reward / application_cost), at most 1.
         rd_bunching_gap: firms seeking the certificate raise their R&D ratio to the
             threshold when their desired ratio is within this relative shortfall
             (the "notch" response).
@@ -130,7 +133,15 @@ class LadderParams:
     recert_apply_rate: float = _param(0.85, 0.5, 0.98, "probability", _ASSUMED)
     recert_pass_rate: float = _param(0.9, 0.6, 0.98, "probability", _ASSUMED)
     coaching_efficacy: float = _param(0.5, 0.0, 0.9, "probability", _ASSUMED)
-    specialist_efficacy: float = _param(0.3, 0.0, 0.8, "probability", _ASSUMED)
+    specialist_efficacy: float = _param(
+        0.25,
+        0.0,
+        0.5,
+        "probability",
+        "assumption: a specialist removes a share of the lapses and failed renewals (not of closures); at most"
+        " half, since most lapses are firms that no longer qualify or no longer want the title",
+    )
+    reward_preparation_weight: float = _param(0.15, 0.0, 0.5, "nonnegative", _ASSUMED)
     rd_bunching_gap: float = _param(0.3, 0.0, 0.5, "probability", _ASSUMED)
     # registry
     sme_pass_mark: float = _param(
