@@ -37,7 +37,7 @@ Innovation-ability score (Guidelines, 企业创新能力评价; 100 points, 70 t
     organisation (20)  the firm's R&D organisation and management points (a firm attribute)
     growth (20)        sales growth and net-asset growth, 10 each: 2 points per band reached
                        (> 0, >= 5, 15, 25, 35 %) of  g = (R1/R0 + R2/R1) / 2 - 1  over the last three
-                       years (R2/R1 - 1 with two years, 0 points with one); net assets move with
+                       years (R2/R1 - 1 with two years, -1 i.e. 0 points with one); net assets move with
                        revenue in the model, so both use revenue growth
 
 (the real rule also requires 60% of R&D spent in China, and experts score within each band;
@@ -246,12 +246,16 @@ def conversion_points(conversions: Num) -> Num:
 
 @compilable
 def growth_rate(revenue_0: Num, revenue_1: Num, revenue_2: Num) -> Num:
-    """Growth over the last three years, (R1/R0 + R2/R1)/2 - 1; R2/R1 - 1 without R0; NaN with one year."""
-    r0_ok = revenue_0 > 0
-    safe_0 = np.where(r0_ok, revenue_0, 1.0)
-    safe_1 = np.where(revenue_1 > 0, revenue_1, np.nan)
+    """Growth over the last three years, (R1/R0 + R2/R1)/2 - 1; R2/R1 - 1 without R0 (0 for a year without
+    accounts); -1 (no growth points) with one year. Written with operators, no ``np.where``: compiled for one
+    firm's scalars it allocates nothing."""
+    r0_ok = 1.0 * (revenue_0 > 0)
+    r1_ok = 1.0 * (revenue_1 > 0)
+    safe_0 = revenue_0 + (1.0 - revenue_0) * (1.0 - r0_ok)  # 1 where missing, so every division is defined
+    safe_1 = revenue_1 + (1.0 - revenue_1) * (1.0 - r1_ok)
     later = revenue_2 / safe_1 - 1.0
-    return np.where(r0_ok, 0.5 * (revenue_1 / safe_0 + revenue_2 / safe_1) - 1.0, later)
+    both = 0.5 * (revenue_1 / safe_0 + revenue_2 / safe_1) - 1.0
+    return r1_ok * (r0_ok * both + (1.0 - r0_ok) * later) - (1.0 - r1_ok)
 
 
 @compilable

@@ -122,9 +122,13 @@ def test_growth_rate_and_points():
     assert rules.growth_points(0.10) == 4.0
     assert rules.growth_points(0.35) == 10.0
     assert rules.growth_points(0.0) == 0.0 and rules.growth_points(-0.2) == 0.0
-    # two years of accounts: R2/R1 - 1; one year: NaN, no points
+    # two years of accounts: R2/R1 - 1; one year: -1, no points (arrays give the same per element)
     assert rules.growth_rate(0.0, 100.0, 120.0) == pytest.approx(0.20)
-    assert math.isnan(rules.growth_rate(0.0, 0.0, 120.0))
+    assert rules.growth_rate(0.0, 0.0, 120.0) == -1.0 and rules.growth_points(-1.0) == 0.0
+    np.testing.assert_allclose(
+        rules.growth_rate(np.array([100.0, 0.0, 0.0]), np.array([110.0, 100.0, 0.0]), np.array([121.0, 120.0, 120.0])),
+        [0.10, 0.20, -1.0],
+    )
     assert rules.growth_points(float("nan")) == 0.0
 
 
