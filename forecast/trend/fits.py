@@ -28,6 +28,8 @@ CHECKED = (
     "stock_flow_log_rho",
     "growth_long_run",
     "sigma_common",
+    "phi_local",
+    "sigma_local",
 )
 
 

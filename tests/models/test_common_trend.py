@@ -16,6 +16,8 @@ from models.common_trend import (
     design,
     figure_covariance,
     fit_common,
+    path_design,
+    path_moments,
 )
 from models.dense_normal import dense_normal
 from models.diagnostics import check_convergence
@@ -51,14 +53,20 @@ def test_dense_normal_is_the_multivariate_normal_and_its_gradient_checks():
     assert compiled() == pytest.approx(got, rel=1e-10)
 
 
-def covariance_by_simulation(data: PanelData, phi, sigma_c, tau, walk, noise, n=200_000, seed=0):
+def ar1_paths(rng, n, n_years, phi, sigma):
+    """n stationary AR(1) paths over n_years."""
+    out = np.empty((n, n_years))
+    out[:, 0] = sigma / np.sqrt(1 - phi**2) * rng.standard_normal(n)
+    for t in range(1, n_years):
+        out[:, t] = phi * out[:, t - 1] + sigma * rng.standard_normal(n)
+    return out
+
+
+def covariance_by_simulation(data: PanelData, phi, sigma_c, tau, walk, noise, local, n=200_000, seed=0):
     """The figures' covariance estimated by simulating the generative story of the docstring."""
     rng = np.random.default_rng(seed)
     n_years = data.grid.size
-    dev = np.empty((n, n_years))
-    dev[:, 0] = sigma_c / np.sqrt(1 - phi**2) * rng.standard_normal(n)
-    for t in range(1, n_years):
-        dev[:, t] = phi * dev[:, t - 1] + sigma_c * rng.standard_normal(n)
+    dev = ar1_paths(rng, n, n_years, phi, sigma_c)
     diff = np.zeros((n, len(data.regions)))
     depth = data.depth
     for level in range(depth.max() + 1):
@@ -71,8 +79,9 @@ def covariance_by_simulation(data: PanelData, phi, sigma_c, tau, walk, noise, n=
         first = d.first_year[r]
         x = LEVEL_SD * rng.standard_normal(n)
         path = [x]
+        passing = ar1_paths(rng, n, n_years, *local)
         for t in range(first + 1, n_years):
-            x = x + dev[:, t] + diff[:, r] + walk[r] * rng.standard_normal(n)
+            x = x + dev[:, t] + diff[:, r] + passing[:, t] + walk[r] * rng.standard_normal(n)
             path.append(x)
         path = np.stack(path, axis=1)
         for i in np.flatnonzero(data.region_idx == r):
@@ -83,9 +92,9 @@ def covariance_by_simulation(data: PanelData, phi, sigma_c, tau, walk, noise, n=
 def test_figure_covariance_is_that_of_the_generative_story():
     data = CITY_PROVINCE
     phi, sigma_c, tau, walk = 0.6, 0.1, np.array([0.05, 0.08, 0.08]), np.array([0.05, 0.1, 0.2])
-    noise = 0.05 * design(data).noise_factor
-    exact = figure_covariance(design(data), phi, sigma_c, tau[None, :] ** 2, walk**2, noise**2)
-    simulated = covariance_by_simulation(data, phi, sigma_c, tau, walk, noise)
+    noise, local = 0.05 * design(data).noise_factor, (0.7, 0.08)
+    exact = figure_covariance(design(data), phi, sigma_c, tau[None, :] ** 2, walk**2, noise**2, local)
+    simulated = covariance_by_simulation(data, phi, sigma_c, tau, walk, noise, local)
     np.testing.assert_allclose(exact, simulated, atol=0.02)
 
 
@@ -94,10 +103,12 @@ def test_model_density_is_the_normal_of_the_figures():
     model = build_common_model(data)
     point = {k: v + 0.1 for k, v in model.initial_point().items()}  # away from the symmetric start
     names = ["figures", "growth_long_run", "phi", "sigma_common", "tau", "sigma_walk", "sigma_obs"]
-    figures, mu, phi, sigma_c, tau, walk, sigma_obs = _evaluate(model, point, names)
+    figures, mu, phi, sigma_c, tau, walk, sigma_obs, *local = _evaluate(
+        model, point, [*names, "phi_local", "sigma_local"]
+    )
     d = design(data)
     noise2 = (sigma_obs * np.where(data.kind == CAVEATED, CAVEAT_NOISE, 1.0)) ** 2
-    cov = figure_covariance(d, phi, sigma_c, tau[None, :] ** 2, walk**2, noise2)
+    cov = figure_covariance(d, phi, sigma_c, tau[None, :] ** 2, walk**2, noise2, local)
     mean = d.first_z[d.region] + d.steps * mu
     assert figures == pytest.approx(stats.multivariate_normal(mean, cov).logpdf(data.z), rel=1e-9)
 
@@ -115,6 +126,8 @@ def test_model_samples_only_scales_and_rates():
         "growth_long_run",
         "phi",
         "sigma_common",
+        "phi_local",
+        "sigma_local",
         "tau_child",
         "log_sigma_walk_mu",
         "sigma_walk_offset",
@@ -131,6 +144,8 @@ def fake_posterior(data: PanelData, draws: int, **values) -> az.InferenceData:
         "tau": np.full(len(data.regions), 1e-4),
         "sigma_walk": np.full(len(data.regions), 1e-4),
         "sigma_obs": 1e-4,
+        "phi_local": 0.5,
+        "sigma_local": 1e-4,
     }
     base.update(values)
     shaped = {k: np.broadcast_to(np.asarray(v, float), (1, draws, *np.shape(v))) for k, v in base.items()}
@@ -146,6 +161,70 @@ def test_paths_pass_through_exact_figures_and_growth_decays_to_the_long_run_rate
     # after the panel: growth = mu + phi^k (0.3 - mu) + noise of sd sigma_c: the median decays to mu
     growth = np.median(np.diff(np.log(paths[0, :, 5:]), axis=1), axis=0)
     np.testing.assert_allclose(growth, 0.02 + 0.28 * 0.5 ** np.arange(1, 4), atol=0.02)
+
+
+def story_moments(data: PanelData, r: int, horizon: int, v: dict):
+    """Mean and covariance of (figures, x_r from its first year to `horizon`), written term by term from the
+    docstring's story as linear maps of independent pieces (levels, common deviations, differences, passing
+    growths, walk steps, noise): a construction independent of `figure_covariance`."""
+    d, n_regions = design(data), len(data.regions)
+    years = np.arange(data.start_year, horizon + 1)
+    n_years = years.size
+
+    def ar1(phi, sigma):
+        return sigma**2 / (1 - phi**2) * phi ** np.abs(np.subtract.outer(np.arange(n_years), np.arange(n_years)))
+
+    tree = np.eye(n_regions)  # tree[c, a] = 1 where a is c or an ancestor of c
+    for c in range(n_regions):
+        a = data.parent[c]
+        while a >= 0:
+            tree[c, a], a = 1.0, data.parent[a]
+    pieces = [
+        LEVEL_SD**2 * np.eye(n_regions),
+        ar1(v["phi"], v["sigma_common"]),
+        tree @ np.diag(v["tau"] ** 2) @ tree.T,
+        np.kron(np.eye(n_regions), ar1(v["phi_local"], v["sigma_local"])),
+        np.diag(np.repeat(v["sigma_walk"] ** 2, n_years)),
+    ]
+    rows = [(int(g), int(y) - data.start_year, True) for g, y in zip(data.region_idx, data.year, strict=True)]
+    rows += [(r, t, False) for t in range(d.first_year[r], n_years)]
+    loads = np.zeros((len(rows), sum(p.shape[0] for p in pieces)))
+    mean = np.zeros(len(rows))
+    offsets = np.cumsum([0] + [p.shape[0] for p in pieces])
+    for i, (g, t, _) in enumerate(rows):
+        grown = np.arange(d.first_year[g] + 1, t + 1)
+        loads[i, offsets[0] + g] = 1.0
+        loads[i, offsets[1] + grown] = 1.0
+        loads[i, offsets[2] + g] = grown.size
+        loads[i, offsets[3] + g * n_years + grown] = 1.0
+        loads[i, offsets[4] + g * n_years + grown] = 1.0
+        mean[i] = d.first_z[g] + grown.size * v["growth_long_run"]
+    sigma = np.zeros((loads.shape[1], loads.shape[1]))
+    for k, piece in enumerate(pieces):
+        sigma[offsets[k] : offsets[k + 1], offsets[k] : offsets[k + 1]] = piece
+    noise = np.array([v["sigma_obs"] ** 2 * d.noise_factor[i] ** 2 for i in range(data.z.size)])
+    cov = loads @ sigma @ loads.T
+    cov[: data.z.size, : data.z.size] += np.diag(noise)
+    return mean, cov
+
+
+def test_path_moments_are_the_gaussian_conditional_of_the_story():
+    """The region's path to the horizon given the figures, against the dense conditional of `story_moments`."""
+    data, r, horizon = CITY_PROVINCE, 1, 2022
+    v = {
+        "growth_long_run": 0.04, "phi": 0.6, "sigma_common": 0.05, "tau": np.array([0.03, 0.06, 0.02]),
+        "sigma_walk": np.array([0.02, 0.07, 0.05]), "sigma_obs": 0.03, "phi_local": 0.8, "sigma_local": 0.04,
+    }  # fmt: skip
+    mean, cov = story_moments(data, r, horizon, v)
+    real, pseudo = np.arange(data.z.size), np.arange(data.z.size, mean.size)
+    gain = np.linalg.solve(cov[np.ix_(real, real)], cov[np.ix_(real, pseudo)])
+    want_mean = mean[pseudo] + gain.T @ (data.z - mean[real])
+    want_cov = cov[np.ix_(pseudo, pseudo)] - cov[np.ix_(pseudo, real)] @ gain
+    draws = {k: np.asarray(x, float)[None] for k, x in v.items()}
+    got_mean, got_cov = path_moments(data, path_design(data, r, horizon), draws)
+    np.testing.assert_allclose(got_mean[0], want_mean, atol=1e-10)
+    np.testing.assert_allclose(got_cov[0], want_cov, atol=1e-10)
+    assert want_cov[-1, -1] > want_cov[3, 3] > 0  # the spread grows past the last figure (2019)
 
 
 def test_tiny_fit_gives_paths_to_the_horizon():
