@@ -5,10 +5,9 @@ One indicator, a panel of regions (`models.panel.PanelData`), on the model scale
 path is a random walk around its growth, and growth is a path shared by the whole
 panel plus a region's own persistent difference:
 
-    c(t)   = mu + dev(t),  dev(t) = phi dev(t-1) + sigma_c nu(t)       common growth (stationary AR(1))
+    c(t)   = mu + dev(t),  dev(t) = phi dev(t-1) + sigma_c l(t) nu(t)  common growth (AR(1), Student-t shocks)
     d_r    = d_parent(r) + tau u_r                                     region's difference (region tree)
-    g_r(t) = phi_g g_r(t-1) + sigma_g w_r(t)                           region's passing growth (AR(1))
-    x_r(t) = x_r(t-1) + c(t) + d_r + g_r(t) + s_r e_r(t)               latent path, x_r(f_r) = level_r
+    x_r(t) = x_r(t-1) + c(t) + d_r + s_r e_r(t)                        latent path, x_r(f_r) = level_r
     z_i    = x_{r_i}(t_i) + offset_i + noise_i                         published figure
 
 A province-wide push (Hebei's 2017-18 certification drive) is a run of high c(t) that
@@ -18,30 +17,36 @@ the *recent* common growth, not the average over the push. Forecasts continue th
 AR(1): growth decays from its last value toward the pooled long-run rate mu (by half
 in about two years at phi = 0.7), so a past push is not carried forward for ever.
 
-A region's growth also strays from the common path plus its constant difference for a
-few years at a time (a province's R&D growth quickening after a policy change, a city's
-slowing): g_r, a stationary AR(1) of its own per region, one phi_g and sigma_g for the
-panel. Without it those runs can only be absorbed by the level walk (inflating s_r, so
-the forecast spread grows like a walk's) or the common path. Forecasts continue g_r
-from its value at the panel's last year, decaying toward zero.
+The common growth's shocks are Student-t with 3 degrees of freedom: nu(t) standard
+normal times a scale l(t) = w(t)^(-1/2) of its own per year, w(t) ~ Gamma(3/2, 3/2).
+Most years the panel's growth moves by a few tenths of sigma_c; a few years (the
+2017-18 revisions of provincial R&D figures after the statistics inspections, 2020)
+move it far more. With Gaussian shocks those years set sigma_c for every year, and
+since the common shocks accumulate in every forecast (the largest part of its spread
+after two years), the intervals were too wide; with the scales, a jump year takes a
+large l(t) and sigma_c is the typical year's. The year 0 deviation is the stationary
+AR(1)'s, scaled by l(0). Forecast years draw their l(t) from the same prior, so the
+forecast's shocks are Student-t too: narrow centre, heavy tails.
 
 Everything but a handful of scales is Gaussian given those scales, and is integrated
 out exactly: the common path c, the differences d, the levels (prior Normal(first
-figure of r, L = 1)) and the walks. With k_i = t_i - f_r (years since the region's first
-figure) and B_i[y] = 1 for f_r < y <= t_i, the figures are jointly normal,
+figure of r, L = 1)) and the walks (the scales l(t) are among the sampled scales).
+With k_i = t_i - f_r (years since the region's first figure) and B_i[y] = 1 for
+f_r < y <= t_i, the figures are jointly normal,
 
     z ~ MvNormal(first_z[r] + k mu + offset,
-                 B S B' + (k k') o D[r, r'] + [r = r'] (L^2 + (B S_g B') + s_r^2 min(k, k')) + diag(noise^2)),
+                 B S B' + (k k') o D[r, r'] + [r = r'] (L^2 + s_r^2 min(k, k')) + diag(noise^2)),
 
-with S[y, y'] = sigma_c^2 phi^|y - y'| / (1 - phi^2) (the AR(1)), S_g the same with
-(phi_g, sigma_g), and D the covariance of the differences along the region tree. NUTS
-sees only mu, phi, sigma_c, phi_g, sigma_g, the pooling scales tau, the walk scales
-s_r, sigma_obs and the few observation parameters below: no latent state, hence no
-funnel between states and scales (the cause of the divergences of the state-space
-variants in `models.panel`). The paths are drawn after sampling, per posterior draw,
-from their exact Gaussian conditional: noise-free pseudo-figures of the region, one a
-year to the horizon, on the year grid extended to the horizon (the AR(1)s and the walk
-continue by the same law), given the figures.
+with S = C C' the AR(1)'s covariance, C[y, y'] = sigma_c l(y') phi^(y - y') for y' <= y
+(column 0 over sqrt(1 - phi^2), the stationary start; `common_covariance`), and D the
+covariance of the differences along the region tree. NUTS sees only mu, phi, sigma_c,
+the yearly scales w, the pooling scales tau, the walk scales s_r, sigma_obs and the few
+observation parameters below: no latent state, hence no funnel between states and
+scales (the cause of the divergences of the state-space variants in `models.panel`).
+The paths are drawn after sampling, per posterior draw, from their exact Gaussian
+conditional: noise-free pseudo-figures of the region, one a year to the horizon, on
+the year grid extended to the horizon (the AR(1) and the walk continue by the same
+law, the forecast years' l(t) drawn from their prior), given the figures.
 
 Observation kinds as in `models.panel`: exact figures (noise sigma_obs), caveated
 (4 sigma_obs), lower bounds ("over 12,000": bound + excess, excess ~ HalfNormal(0.10)),
@@ -54,9 +59,7 @@ Priors (per year, model scale; `CommonPriors`):
 * phi ~ Beta(7, 3) (mean 0.7): departures from the long-run rate fade over a few years;
 * sigma_c ~ LogNormal(log common_sd, 0.5): counts/money 0.08 (a push of +20 points a
   year is within two sd), percentages 0.04;
-* phi_g ~ Beta(7, 3), sigma_g ~ LogNormal(log local_sd, 0.5): counts/money 0.03,
-  percentages 0.015; a region's growth runs a few points off its usual difference
-  from the common path (stationary sd 0.04 at phi_g = 0.7) for a few years;
+* w(t) ~ Gamma(3/2, 3/2), l(t) = w(t)^(-1/2): Student-t(3) shocks (above);
 * tau_root ~ HalfNormal(diff_sd / 2) with three or more top regions (else fixed at
   diff_sd / 2), tau_child ~ HalfNormal(diff_sd / 2): a city's growth differs from its
   province's by a few points a year;
@@ -106,17 +109,14 @@ class CommonPriors:
     diff_sd: float
     walk_sd: float
     obs_sd: float
-    local_sd: float
 
 
 PRIORS = {
-    "log": CommonPriors(
-        long_mu=0.05, long_sd=0.05, common_sd=0.08, diff_sd=0.10, walk_sd=0.05, obs_sd=0.05, local_sd=0.03
-    ),
-    "logit": CommonPriors(
-        long_mu=0.02, long_sd=0.03, common_sd=0.04, diff_sd=0.05, walk_sd=0.03, obs_sd=0.03, local_sd=0.015
-    ),
+    "log": CommonPriors(long_mu=0.05, long_sd=0.05, common_sd=0.08, diff_sd=0.10, walk_sd=0.05, obs_sd=0.05),
+    "logit": CommonPriors(long_mu=0.02, long_sd=0.03, common_sd=0.04, diff_sd=0.05, walk_sd=0.03, obs_sd=0.03),
 }
+SHOCK_DOF = 3.0
+"""Degrees of freedom of the common growth's Student-t shocks (w(t) ~ Gamma(dof / 2, dof / 2))."""
 
 
 @dataclass(frozen=True)
@@ -183,9 +183,23 @@ def ancestors(data: PanelData) -> np.ndarray:
     return out
 
 
-def common_covariance(phi, sigma_c, lag):
-    """S[y, y'] = sigma_c^2 phi^|y - y'| / (1 - phi^2); parameters may carry leading batch axes (..., 1, 1)."""
-    return sigma_c**2 / (1.0 - phi**2) * phi**lag
+def common_covariance(phi, sigma_c, lag, scales=None):
+    """The AR(1)'s covariance over the years of `lag`: S[y, y'] = sigma_c^2 phi^|y - y'| / (1 - phi^2) with
+    Gaussian shocks (`scales` None), else C C' with the shocks' yearly scales l (module docstring); parameters
+    may carry leading batch axes: phi, sigma_c (..., 1, 1), scales (..., T)."""
+    if scales is None:
+        return sigma_c**2 / (1.0 - phi**2) * phi**lag
+    factor = ar1_cholesky(phi, sigma_c, lag.shape[-1]) * scales[..., None, :]
+    return factor @ factor.swapaxes(-1, -2)
+
+
+def ar1_cholesky(phi, sigma_c, size: int):
+    """Cholesky factor of the stationary AR(1) covariance over `size` years: L[t, s] = sigma phi^(t-s) for
+    s <= t, column 0 over sqrt(1 - phi^2). PyTensor or NumPy parameters (NumPy batched as (..., 1, 1))."""
+    steps = np.subtract.outer(np.arange(size), np.arange(size))
+    first = np.zeros((size, size))
+    first[:, 0] = 1.0
+    return sigma_c * phi ** np.clip(steps, 0, None) * (steps >= 0) * (1.0 + first * ((1.0 - phi**2) ** -0.5 - 1.0))
 
 
 def difference_covariance(tau2, ancestors):
@@ -193,36 +207,34 @@ def difference_covariance(tau2, ancestors):
     return (ancestors * tau2) @ ancestors.T
 
 
-def figure_covariance(d: Design, phi, sigma_c, tau2, walk2, noise2, local=None):
+def figure_covariance(d: Design, phi, sigma_c, tau2, walk2, noise2, scales=None):
     """The figures' covariance of the module docstring (pytensor or numpy; numpy parameters batched).
 
-    Shapes: phi, sigma_c (..., 1, 1); tau2 (..., 1, R); walk2 (..., R); noise2 (..., N);
-    `local` (phi_g, sigma_g), each (..., 1, 1), or None for a model without the regions'
-    passing growth (the joint model's components).
+    Shapes: phi, sigma_c (..., 1, 1); tau2 (..., 1, R); walk2 (..., R); noise2 (..., N); `scales` (..., T) the
+    common shocks' yearly scales, or None for Gaussian shocks (the joint model's components).
     """
-    common = d.growth_years @ common_covariance(phi, sigma_c, d.lag) @ d.growth_years.T
+    common = d.growth_years @ common_covariance(phi, sigma_c, d.lag, scales) @ d.growth_years.T
     differences = np.outer(d.steps, d.steps) * (d.members @ difference_covariance(tau2, d.ancestors) @ d.members.T)
     walks = d.shared_steps * (walk2 @ d.members.T)[..., :, None] + LEVEL_SD**2 * d.same_region
-    if local is not None:
-        walks = walks + d.same_region * (d.growth_years @ common_covariance(*local, d.lag) @ d.growth_years.T)
     return common + differences + walks + noise2[..., :, None] * np.eye(d.steps.size)
 
 
 def build_common_model(
-    data: PanelData, priors: CommonPriors | None = None, pooling: bool = True, passing: bool = True
+    data: PanelData, priors: CommonPriors | None = None, pooling: bool = True, heavy_tails: bool = True
 ) -> pm.Model:
-    """The model of the module docstring, as an unsampled `pm.Model`; `passing=False` leaves out the regions'
-    passing growth g_r (the model of the joint fit's components)."""
+    """The model of the module docstring, as an unsampled `pm.Model`; `heavy_tails=False` gives the common growth
+    Gaussian shocks (the model of the joint fit's components)."""
     priors = priors or PRIORS[data.scale]
     d = design(data)
-    coords = {"region": list(data.regions), "figure": np.arange(data.z.size).tolist()}
+    coords = {"region": list(data.regions), "figure": np.arange(data.z.size).tolist(), "year": data.grid.tolist()}
     with pm.Model(coords=coords) as model:
         mu = pm.Normal("growth_long_run", priors.long_mu, priors.long_sd)
         phi = pm.Beta("phi", *PHI_PRIOR)
         sigma_c = pm.LogNormal("sigma_common", np.log(priors.common_sd), 0.5)
-        local = None
-        if passing:
-            local = (pm.Beta("phi_local", *PHI_PRIOR), pm.LogNormal("sigma_local", np.log(priors.local_sd), 0.5))
+        scales = None
+        if heavy_tails:
+            w = pm.Gamma("common_shock_precision", SHOCK_DOF / 2, SHOCK_DOF / 2, dims="year")
+            scales = pm.Deterministic("common_shock_scale", w**-0.5, dims="year")
         tau = pm.Deterministic("tau", _pooling_scales(data, priors, pooling), dims="region")
         log_s_mu = pm.Normal("log_sigma_walk_mu", np.log(priors.walk_sd), SCALE_PRIOR_SD)
         v = pm.Normal("sigma_walk_offset", 0.0, 1.0, dims="region")
@@ -230,7 +242,7 @@ def build_common_model(
         sigma_obs = pm.LogNormal("sigma_obs", np.log(priors.obs_sd), SCALE_PRIOR_SD)
         value, offset, noise2 = _figure_terms(data, d, sigma_obs)
         mean = d.first_z[d.region] + d.steps * mu + offset
-        cov = figure_covariance(d, phi, sigma_c, tau**2, sigma_walk**2, noise2, local)
+        cov = figure_covariance(d, phi, sigma_c, tau**2, sigma_walk**2, noise2, scales)
         pm.Potential("figures", dense_normal(value - mean, cov))
     return model
 
@@ -274,17 +286,20 @@ def common_paths(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reported-value trajectories of one region: (years, array (chain, draw, year)).
 
-    Years run from the region's first figure to `horizon`. Per posterior draw, the path
-    is drawn from its exact Gaussian conditional given all the panel's figures
+    Years run from the region's first figure to `horizon`. Per posterior draw (and
+    forecast years' shock scales drawn from their prior, `forecast_scales`), the path is
+    drawn from its exact Gaussian conditional given all the panel's figures
     (`path_moments`): up to the panel's last year it follows the figures; after it the
-    common growth and the region's passing growth decay from their last values, and the
-    path walks on. The reported figure adds observation noise.
+    common growth decays from its last value toward the long-run rate, and the path
+    walks on. The reported figure adds observation noise.
     """
     r = data.regions.index(region)
     post = idata.posterior
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
     flat = {name: post[name].values.reshape(n_chain * n_draw, *post[name].shape[2:]) for name in post.data_vars}
     d = path_design(data, r, horizon)
+    if "common_shock_scale" in flat:
+        flat["common_shock_scale"] = forecast_scales(flat["common_shock_scale"], d.lag.shape[0], rng)
     with threadpool_limits(limits=1, user_api="blas"):
         path = np.concatenate(
             [
@@ -295,6 +310,13 @@ def common_paths(
     reported = path + flat["sigma_obs"][:, None] * rng.standard_normal(path.shape)
     years = np.arange(data.start_year + d.first_year[r], max(horizon, data.end_year) + 1)
     return years, from_scale(reported, data.scale).reshape(n_chain, n_draw, -1)
+
+
+def forecast_scales(scales: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """(..., size): the fitted years' shock scales l(t) (..., T), then the forecast years', drawn from their
+    prior."""
+    w = rng.gamma(SHOCK_DOF / 2, 2 / SHOCK_DOF, size=(*scales.shape[:-1], size - scales.shape[-1]))
+    return np.concatenate([scales, w**-0.5], axis=-1)
 
 
 def path_design(data: PanelData, r: int, horizon: int) -> Design:
@@ -328,7 +350,7 @@ def path_moments(data: PanelData, d: Design, draws: dict) -> tuple[np.ndarray, n
         draws["tau"][:, None, :] ** 2,
         draws["sigma_walk"] ** 2,
         noise2,
-        (col("phi_local"), col("sigma_local")) if "phi_local" in draws else None,
+        draws.get("common_shock_scale"),
     )
     real, pseudo = slice(None, n_real), slice(n_real, None)
     mean = d.first_z[d.region[pseudo]] + d.steps[pseudo] * draws["growth_long_run"][:, None]

@@ -28,8 +28,7 @@ CHECKED = (
     "stock_flow_log_rho",
     "growth_long_run",
     "sigma_common",
-    "phi_local",
-    "sigma_local",
+    "common_shock_scale",
 )
 
 

@@ -53,20 +53,15 @@ def test_dense_normal_is_the_multivariate_normal_and_its_gradient_checks():
     assert compiled() == pytest.approx(got, rel=1e-10)
 
 
-def ar1_paths(rng, n, n_years, phi, sigma):
-    """n stationary AR(1) paths over n_years."""
-    out = np.empty((n, n_years))
-    out[:, 0] = sigma / np.sqrt(1 - phi**2) * rng.standard_normal(n)
-    for t in range(1, n_years):
-        out[:, t] = phi * out[:, t - 1] + sigma * rng.standard_normal(n)
-    return out
-
-
-def covariance_by_simulation(data: PanelData, phi, sigma_c, tau, walk, noise, local, n=200_000, seed=0):
-    """The figures' covariance estimated by simulating the generative story of the docstring."""
+def covariance_by_simulation(data: PanelData, phi, sigma_c, scales, tau, walk, noise, n=200_000, seed=0):
+    """The figures' covariance estimated by simulating the generative story of the docstring (the common
+    shocks' yearly scales given)."""
     rng = np.random.default_rng(seed)
     n_years = data.grid.size
-    dev = ar1_paths(rng, n, n_years, phi, sigma_c)
+    dev = np.empty((n, n_years))
+    dev[:, 0] = sigma_c * scales[0] / np.sqrt(1 - phi**2) * rng.standard_normal(n)
+    for t in range(1, n_years):
+        dev[:, t] = phi * dev[:, t - 1] + sigma_c * scales[t] * rng.standard_normal(n)
     diff = np.zeros((n, len(data.regions)))
     depth = data.depth
     for level in range(depth.max() + 1):
@@ -79,9 +74,8 @@ def covariance_by_simulation(data: PanelData, phi, sigma_c, tau, walk, noise, lo
         first = d.first_year[r]
         x = LEVEL_SD * rng.standard_normal(n)
         path = [x]
-        passing = ar1_paths(rng, n, n_years, *local)
         for t in range(first + 1, n_years):
-            x = x + dev[:, t] + diff[:, r] + passing[:, t] + walk[r] * rng.standard_normal(n)
+            x = x + dev[:, t] + diff[:, r] + walk[r] * rng.standard_normal(n)
             path.append(x)
         path = np.stack(path, axis=1)
         for i in np.flatnonzero(data.region_idx == r):
@@ -92,9 +86,9 @@ def covariance_by_simulation(data: PanelData, phi, sigma_c, tau, walk, noise, lo
 def test_figure_covariance_is_that_of_the_generative_story():
     data = CITY_PROVINCE
     phi, sigma_c, tau, walk = 0.6, 0.1, np.array([0.05, 0.08, 0.08]), np.array([0.05, 0.1, 0.2])
-    noise, local = 0.05 * design(data).noise_factor, (0.7, 0.08)
-    exact = figure_covariance(design(data), phi, sigma_c, tau[None, :] ** 2, walk**2, noise**2, local)
-    simulated = covariance_by_simulation(data, phi, sigma_c, tau, walk, noise, local)
+    noise, scales = 0.05 * design(data).noise_factor, np.array([1.0, 0.5, 3.0, 0.7, 1.2])
+    exact = figure_covariance(design(data), phi, sigma_c, tau[None, :] ** 2, walk**2, noise**2, scales)
+    simulated = covariance_by_simulation(data, phi, sigma_c, scales, tau, walk, noise)
     np.testing.assert_allclose(exact, simulated, atol=0.02)
 
 
@@ -103,12 +97,10 @@ def test_model_density_is_the_normal_of_the_figures():
     model = build_common_model(data)
     point = {k: v + 0.1 for k, v in model.initial_point().items()}  # away from the symmetric start
     names = ["figures", "growth_long_run", "phi", "sigma_common", "tau", "sigma_walk", "sigma_obs"]
-    figures, mu, phi, sigma_c, tau, walk, sigma_obs, *local = _evaluate(
-        model, point, [*names, "phi_local", "sigma_local"]
-    )
+    figures, mu, phi, sigma_c, tau, walk, sigma_obs, scales = _evaluate(model, point, [*names, "common_shock_scale"])
     d = design(data)
     noise2 = (sigma_obs * np.where(data.kind == CAVEATED, CAVEAT_NOISE, 1.0)) ** 2
-    cov = figure_covariance(d, phi, sigma_c, tau[None, :] ** 2, walk**2, noise2, local)
+    cov = figure_covariance(d, phi, sigma_c, tau[None, :] ** 2, walk**2, noise2, scales)
     mean = d.first_z[d.region] + d.steps * mu
     assert figures == pytest.approx(stats.multivariate_normal(mean, cov).logpdf(data.z), rel=1e-9)
 
@@ -126,8 +118,7 @@ def test_model_samples_only_scales_and_rates():
         "growth_long_run",
         "phi",
         "sigma_common",
-        "phi_local",
-        "sigma_local",
+        "common_shock_precision",
         "tau_child",
         "log_sigma_walk_mu",
         "sigma_walk_offset",
@@ -144,8 +135,6 @@ def fake_posterior(data: PanelData, draws: int, **values) -> az.InferenceData:
         "tau": np.full(len(data.regions), 1e-4),
         "sigma_walk": np.full(len(data.regions), 1e-4),
         "sigma_obs": 1e-4,
-        "phi_local": 0.5,
-        "sigma_local": 1e-4,
     }
     base.update(values)
     shaped = {k: np.broadcast_to(np.asarray(v, float), (1, draws, *np.shape(v))) for k, v in base.items()}
@@ -165,14 +154,18 @@ def test_paths_pass_through_exact_figures_and_growth_decays_to_the_long_run_rate
 
 def story_moments(data: PanelData, r: int, horizon: int, v: dict):
     """Mean and covariance of (figures, x_r from its first year to `horizon`), written term by term from the
-    docstring's story as linear maps of independent pieces (levels, common deviations, differences, passing
-    growths, walk steps, noise): a construction independent of `figure_covariance`."""
+    docstring's story as linear maps of independent pieces (levels, common deviations, differences, walk steps,
+    noise), the common deviations' covariance by the AR(1)'s recursion: a construction independent of
+    `figure_covariance`."""
     d, n_regions = design(data), len(data.regions)
     years = np.arange(data.start_year, horizon + 1)
     n_years = years.size
 
-    def ar1(phi, sigma):
-        return sigma**2 / (1 - phi**2) * phi ** np.abs(np.subtract.outer(np.arange(n_years), np.arange(n_years)))
+    common, scales = np.zeros((n_years, n_years)), v["common_shock_scale"]
+    common[0, 0] = (v["sigma_common"] * scales[0]) ** 2 / (1 - v["phi"] ** 2)
+    for t in range(1, n_years):  # dev(t) = phi dev(t-1) + sigma_c l(t) nu(t)
+        common[t, :t] = common[:t, t] = v["phi"] * common[t - 1, :t]
+        common[t, t] = v["phi"] ** 2 * common[t - 1, t - 1] + (v["sigma_common"] * scales[t]) ** 2
 
     tree = np.eye(n_regions)  # tree[c, a] = 1 where a is c or an ancestor of c
     for c in range(n_regions):
@@ -181,9 +174,8 @@ def story_moments(data: PanelData, r: int, horizon: int, v: dict):
             tree[c, a], a = 1.0, data.parent[a]
     pieces = [
         LEVEL_SD**2 * np.eye(n_regions),
-        ar1(v["phi"], v["sigma_common"]),
+        common,
         tree @ np.diag(v["tau"] ** 2) @ tree.T,
-        np.kron(np.eye(n_regions), ar1(v["phi_local"], v["sigma_local"])),
         np.diag(np.repeat(v["sigma_walk"] ** 2, n_years)),
     ]
     rows = [(int(g), int(y) - data.start_year, True) for g, y in zip(data.region_idx, data.year, strict=True)]
@@ -197,7 +189,6 @@ def story_moments(data: PanelData, r: int, horizon: int, v: dict):
         loads[i, offsets[1] + grown] = 1.0
         loads[i, offsets[2] + g] = grown.size
         loads[i, offsets[3] + g * n_years + grown] = 1.0
-        loads[i, offsets[4] + g * n_years + grown] = 1.0
         mean[i] = d.first_z[g] + grown.size * v["growth_long_run"]
     sigma = np.zeros((loads.shape[1], loads.shape[1]))
     for k, piece in enumerate(pieces):
@@ -213,7 +204,8 @@ def test_path_moments_are_the_gaussian_conditional_of_the_story():
     data, r, horizon = CITY_PROVINCE, 1, 2022
     v = {
         "growth_long_run": 0.04, "phi": 0.6, "sigma_common": 0.05, "tau": np.array([0.03, 0.06, 0.02]),
-        "sigma_walk": np.array([0.02, 0.07, 0.05]), "sigma_obs": 0.03, "phi_local": 0.8, "sigma_local": 0.04,
+        "sigma_walk": np.array([0.02, 0.07, 0.05]), "sigma_obs": 0.03,
+        "common_shock_scale": np.array([1.0, 0.6, 2.5, 0.8, 1.1, 0.4, 3.0, 0.9]),
     }  # fmt: skip
     mean, cov = story_moments(data, r, horizon, v)
     real, pseudo = np.arange(data.z.size), np.arange(data.z.size, mean.size)
