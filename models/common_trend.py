@@ -5,7 +5,7 @@ One indicator, a panel of regions (`models.panel.PanelData`), on the model scale
 path is a random walk around its growth, and growth is a path shared by the whole
 panel plus a region's own persistent difference:
 
-    c(t)   = mu + dev(t),  dev(t) = phi dev(t-1) + sigma_c l(t) nu(t)  common growth (AR(1), Student-t shocks)
+    c(t)   = mu + dev(t),  dev(t) = phi dev(t-1) + sigma_c nu(t)       common growth (stationary AR(1))
     d_r    = d_parent(r) + tau u_r                                     region's difference (region tree)
     x_r(t) = x_r(t-1) + c(t) + d_r + s_r e_r(t)                        latent path, x_r(f_r) = level_r
     z_i    = x_{r_i}(t_i) + offset_i + noise_i                         published figure
@@ -17,36 +17,20 @@ the *recent* common growth, not the average over the push. Forecasts continue th
 AR(1): growth decays from its last value toward the pooled long-run rate mu (by half
 in about two years at phi = 0.7), so a past push is not carried forward for ever.
 
-The common growth's shocks are Student-t with 3 degrees of freedom: nu(t) standard
-normal times a scale l(t) = w(t)^(-1/2) of its own per year, w(t) ~ Gamma(3/2, 3/2).
-Most years the panel's growth moves by a few tenths of sigma_c; a few years (the
-2017-18 revisions of provincial R&D figures after the statistics inspections, 2020)
-move it far more. With Gaussian shocks those years set sigma_c for every year, and
-since the common shocks accumulate in every forecast (the largest part of its spread
-after two years), the intervals were too wide; with the scales, a jump year takes a
-large l(t) and sigma_c is the typical year's. The year 0 deviation is the stationary
-AR(1)'s, scaled by l(0). Forecast years draw their l(t) from the same prior, so the
-forecast's shocks are Student-t too: narrow centre, heavy tails.
-
 Everything but a handful of scales is Gaussian given those scales, and is integrated
 out exactly: the common path c, the differences d, the levels (prior Normal(first
-figure of r, L = 1)) and the walks (the scales l(t) are among the sampled scales).
-With k_i = t_i - f_r (years since the region's first figure) and B_i[y] = 1 for
-f_r < y <= t_i, the figures are jointly normal,
+figure of r, L = 1)) and the walks. With k_i = t_i - f_r (years since the region's first
+figure) and B_i[y] = 1 for f_r < y <= t_i, the figures are jointly normal,
 
     z ~ MvNormal(first_z[r] + k mu + offset,
                  B S B' + (k k') o D[r, r'] + [r = r'] (L^2 + s_r^2 min(k, k')) + diag(noise^2)),
 
-with S = C C' the AR(1)'s covariance, C[y, y'] = sigma_c l(y') phi^(y - y') for y' <= y
-(column 0 over sqrt(1 - phi^2), the stationary start; `common_covariance`), and D the
-covariance of the differences along the region tree. NUTS sees only mu, phi, sigma_c,
-the yearly scales w, the pooling scales tau, the walk scales s_r, sigma_obs and the few
-observation parameters below: no latent state, hence no funnel between states and
-scales (the cause of the divergences of the state-space variants in `models.panel`).
-The paths are drawn after sampling, per posterior draw, from their exact Gaussian
-conditional: noise-free pseudo-figures of the region, one a year to the horizon, on
-the year grid extended to the horizon (the AR(1) and the walk continue by the same
-law, the forecast years' l(t) drawn from their prior), given the figures.
+with S[y, y'] = sigma_c^2 phi^|y - y'| / (1 - phi^2) (the AR(1)) and D the covariance of
+the differences along the region tree. NUTS sees only mu, phi, sigma_c, the pooling
+scales tau, the walk scales s_r, sigma_obs and the few observation parameters below:
+no latent state, hence no funnel between states and scales (the cause of the
+divergences of the state-space variants in `models.panel`). The paths are drawn after
+sampling, per posterior draw, from their exact Gaussian conditional.
 
 Observation kinds as in `models.panel`: exact figures (noise sigma_obs), caveated
 (4 sigma_obs), lower bounds ("over 12,000": bound + excess, excess ~ HalfNormal(0.10)),
@@ -59,7 +43,6 @@ Priors (per year, model scale; `CommonPriors`):
 * phi ~ Beta(7, 3) (mean 0.7): departures from the long-run rate fade over a few years;
 * sigma_c ~ LogNormal(log common_sd, 0.5): counts/money 0.08 (a push of +20 points a
   year is within two sd), percentages 0.04;
-* w(t) ~ Gamma(3/2, 3/2), l(t) = w(t)^(-1/2): Student-t(3) shocks (above);
 * tau_root ~ HalfNormal(diff_sd / 2) with three or more top regions (else fixed at
   diff_sd / 2), tau_child ~ HalfNormal(diff_sd / 2): a city's growth differs from its
   province's by a few points a year;
@@ -71,7 +54,7 @@ Priors (per year, model scale; `CommonPriors`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
@@ -84,7 +67,6 @@ from models.panel import (
     BOUND_EXCESS_SD,
     CAVEAT_NOISE,
     CAVEATED,
-    EXACT,
     LOWER_BOUND,
     MIN_POOLED_ROOTS,
     PROXY,
@@ -115,8 +97,6 @@ PRIORS = {
     "log": CommonPriors(long_mu=0.05, long_sd=0.05, common_sd=0.08, diff_sd=0.10, walk_sd=0.05, obs_sd=0.05),
     "logit": CommonPriors(long_mu=0.02, long_sd=0.03, common_sd=0.04, diff_sd=0.05, walk_sd=0.03, obs_sd=0.03),
 }
-SHOCK_DOF = 3.0
-"""Degrees of freedom of the common growth's Student-t shocks (w(t) ~ Gamma(dof / 2, dof / 2))."""
 
 
 @dataclass(frozen=True)
@@ -183,23 +163,9 @@ def ancestors(data: PanelData) -> np.ndarray:
     return out
 
 
-def common_covariance(phi, sigma_c, lag, scales=None):
-    """The AR(1)'s covariance over the years of `lag`: S[y, y'] = sigma_c^2 phi^|y - y'| / (1 - phi^2) with
-    Gaussian shocks (`scales` None), else C C' with the shocks' yearly scales l (module docstring); parameters
-    may carry leading batch axes: phi, sigma_c (..., 1, 1), scales (..., T)."""
-    if scales is None:
-        return sigma_c**2 / (1.0 - phi**2) * phi**lag
-    factor = ar1_cholesky(phi, sigma_c, lag.shape[-1]) * scales[..., None, :]
-    return factor @ factor.swapaxes(-1, -2)
-
-
-def ar1_cholesky(phi, sigma_c, size: int):
-    """Cholesky factor of the stationary AR(1) covariance over `size` years: L[t, s] = sigma phi^(t-s) for
-    s <= t, column 0 over sqrt(1 - phi^2). PyTensor or NumPy parameters (NumPy batched as (..., 1, 1))."""
-    steps = np.subtract.outer(np.arange(size), np.arange(size))
-    first = np.zeros((size, size))
-    first[:, 0] = 1.0
-    return sigma_c * phi ** np.clip(steps, 0, None) * (steps >= 0) * (1.0 + first * ((1.0 - phi**2) ** -0.5 - 1.0))
+def common_covariance(phi, sigma_c, lag):
+    """S[y, y'] = sigma_c^2 phi^|y - y'| / (1 - phi^2); parameters may carry leading batch axes (..., 1, 1)."""
+    return sigma_c**2 / (1.0 - phi**2) * phi**lag
 
 
 def difference_covariance(tau2, ancestors):
@@ -207,34 +173,26 @@ def difference_covariance(tau2, ancestors):
     return (ancestors * tau2) @ ancestors.T
 
 
-def figure_covariance(d: Design, phi, sigma_c, tau2, walk2, noise2, scales=None):
+def figure_covariance(d: Design, phi, sigma_c, tau2, walk2, noise2):
     """The figures' covariance of the module docstring (pytensor or numpy; numpy parameters batched).
 
-    Shapes: phi, sigma_c (..., 1, 1); tau2 (..., 1, R); walk2 (..., R); noise2 (..., N); `scales` (..., T) the
-    common shocks' yearly scales, or None for Gaussian shocks (the joint model's components).
+    Shapes: phi, sigma_c (..., 1, 1); tau2 (..., 1, R); walk2 (..., R); noise2 (..., N).
     """
-    common = d.growth_years @ common_covariance(phi, sigma_c, d.lag, scales) @ d.growth_years.T
+    common = d.growth_years @ common_covariance(phi, sigma_c, d.lag) @ d.growth_years.T
     differences = np.outer(d.steps, d.steps) * (d.members @ difference_covariance(tau2, d.ancestors) @ d.members.T)
     walks = d.shared_steps * (walk2 @ d.members.T)[..., :, None] + LEVEL_SD**2 * d.same_region
     return common + differences + walks + noise2[..., :, None] * np.eye(d.steps.size)
 
 
-def build_common_model(
-    data: PanelData, priors: CommonPriors | None = None, pooling: bool = True, heavy_tails: bool = True
-) -> pm.Model:
-    """The model of the module docstring, as an unsampled `pm.Model`; `heavy_tails=False` gives the common growth
-    Gaussian shocks (the model of the joint fit's components)."""
+def build_common_model(data: PanelData, priors: CommonPriors | None = None, pooling: bool = True) -> pm.Model:
+    """The model of the module docstring, as an unsampled `pm.Model`."""
     priors = priors or PRIORS[data.scale]
     d = design(data)
-    coords = {"region": list(data.regions), "figure": np.arange(data.z.size).tolist(), "year": data.grid.tolist()}
+    coords = {"region": list(data.regions), "figure": np.arange(data.z.size).tolist()}
     with pm.Model(coords=coords) as model:
         mu = pm.Normal("growth_long_run", priors.long_mu, priors.long_sd)
         phi = pm.Beta("phi", *PHI_PRIOR)
         sigma_c = pm.LogNormal("sigma_common", np.log(priors.common_sd), 0.5)
-        scales = None
-        if heavy_tails:
-            w = pm.Gamma("common_shock_precision", SHOCK_DOF / 2, SHOCK_DOF / 2, dims="year")
-            scales = pm.Deterministic("common_shock_scale", w**-0.5, dims="year")
         tau = pm.Deterministic("tau", _pooling_scales(data, priors, pooling), dims="region")
         log_s_mu = pm.Normal("log_sigma_walk_mu", np.log(priors.walk_sd), SCALE_PRIOR_SD)
         v = pm.Normal("sigma_walk_offset", 0.0, 1.0, dims="region")
@@ -242,7 +200,7 @@ def build_common_model(
         sigma_obs = pm.LogNormal("sigma_obs", np.log(priors.obs_sd), SCALE_PRIOR_SD)
         value, offset, noise2 = _figure_terms(data, d, sigma_obs)
         mean = d.first_z[d.region] + d.steps * mu + offset
-        cov = figure_covariance(d, phi, sigma_c, tau**2, sigma_walk**2, noise2, scales)
+        cov = figure_covariance(d, phi, sigma_c, tau**2, sigma_walk**2, noise2)
         pm.Potential("figures", dense_normal(value - mean, cov))
     return model
 
@@ -286,99 +244,99 @@ def common_paths(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reported-value trajectories of one region: (years, array (chain, draw, year)).
 
-    Years run from the region's first figure to `horizon`. Per posterior draw (and
-    forecast years' shock scales drawn from their prior, `forecast_scales`), the path is
-    drawn from its exact Gaussian conditional given all the panel's figures
-    (`path_moments`): up to the panel's last year it follows the figures; after it the
-    common growth decays from its last value toward the long-run rate, and the path
-    walks on. The reported figure adds observation noise.
+    Years run from the region's first figure to `horizon`. Up to the panel's last year
+    the path, the last common growth and the region's difference are drawn from their
+    exact Gaussian conditional given all the panel's figures; after it, growth
+    continues the AR(1) toward the long-run rate and the path walks on. The reported
+    figure adds observation noise.
     """
     r = data.regions.index(region)
     post = idata.posterior
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
     flat = {name: post[name].values.reshape(n_chain * n_draw, *post[name].shape[2:]) for name in post.data_vars}
-    d = path_design(data, r, horizon)
-    if "common_shock_scale" in flat:
-        flat["common_shock_scale"] = forecast_scales(flat["common_shock_scale"], d.lag.shape[0], rng)
+    d = design(data)
     with threadpool_limits(limits=1, user_api="blas"):
-        path = np.concatenate(
-            [
-                _gaussian_draws(*path_moments(data, d, {k: v[i : i + PATH_CHUNK] for k, v in flat.items()}), rng)
-                for i in range(0, n_chain * n_draw, PATH_CHUNK)
-            ]
-        )
+        chunks = [
+            _conditional_latents(data, d, r, {k: v[i : i + PATH_CHUNK] for k, v in flat.items()}, rng)
+            for i in range(0, n_chain * n_draw, PATH_CHUNK)
+        ]
+    path, last_common, difference = (np.concatenate(parts) for parts in zip(*chunks, strict=True))
+    future = _future_path(data, r, flat, path[:, -1], last_common, difference, horizon, rng)
+    path = np.concatenate([path, future], axis=1)
     reported = path + flat["sigma_obs"][:, None] * rng.standard_normal(path.shape)
     years = np.arange(data.start_year + d.first_year[r], max(horizon, data.end_year) + 1)
     return years, from_scale(reported, data.scale).reshape(n_chain, n_draw, -1)
 
 
-def forecast_scales(scales: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """(..., size): the fitted years' shock scales l(t) (..., T), then the forecast years', drawn from their
-    prior."""
-    w = rng.gamma(SHOCK_DOF / 2, 2 / SHOCK_DOF, size=(*scales.shape[:-1], size - scales.shape[-1]))
-    return np.concatenate([scales, w**-0.5], axis=-1)
-
-
-def path_design(data: PanelData, r: int, horizon: int) -> Design:
-    """The design of the panel's figures followed by pseudo-figures of x_r, one a year from the region's first
-    figure to `horizon`, on the year grid extended to `horizon` (levels' prior means those of the figures)."""
-    end = max(horizon, data.end_year)
-    real = design(data)
-    years = np.arange(data.start_year + real.first_year[r], end + 1)
-    augmented = replace(
-        data,
-        region_idx=np.concatenate([data.region_idx, np.full(years.size, r)]),
-        year=np.concatenate([data.year, years]),
-        z=np.concatenate([data.z, np.zeros(years.size)]),
-        kind=np.concatenate([data.kind, np.full(years.size, EXACT)]),
-        end_year=end,
-    )
-    return replace(design(augmented), first_z=real.first_z)
-
-
-def path_moments(data: PanelData, d: Design, draws: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Per draw: the conditional mean (n, P) and covariance (n, P, P) of the pseudo-figures of `d` (`path_design`,
-    noise-free) given the panel's figures."""
-    n, n_real = draws["phi"].size, data.z.size
+def _conditional_latents(data: PanelData, d: Design, r: int, draws: dict, rng: np.random.Generator):
+    """Per draw: x_r on the grid from its first year, c at the panel's last year, and d_r, given the figures."""
+    n = draws["phi"].size
     col = lambda name: draws[name][:, None, None]  # noqa: E731
-    value, mean_real, noise2 = _figure_draws(data, d, draws)
-    noise2 = np.concatenate([noise2, np.zeros((n, d.steps.size - n_real))], axis=1)
-    cov = figure_covariance(
-        d,
-        col("phi"),
-        col("sigma_common"),
-        draws["tau"][:, None, :] ** 2,
-        draws["sigma_walk"] ** 2,
-        noise2,
-        draws.get("common_shock_scale"),
+    common = common_covariance(col("phi"), col("sigma_common"), d.lag)  # (n, T, T)
+    diffs = difference_covariance(draws["tau"][:, None, :] ** 2, d.ancestors)  # (n, R, R)
+    value, mean_z, noise2 = _figure_draws(data, d, draws)
+    cov_z = figure_covariance(
+        d, col("phi"), col("sigma_common"), draws["tau"][:, None, :] ** 2, draws["sigma_walk"] ** 2, noise2
     )
-    real, pseudo = slice(None, n_real), slice(n_real, None)
-    mean = d.first_z[d.region[pseudo]] + d.steps[pseudo] * draws["growth_long_run"][:, None]
-    solved = np.linalg.solve(
-        cov[:, real, real], np.concatenate([(value - mean_real)[:, :, None], cov[:, real, pseudo]], axis=2)
+    steps = np.arange(data.grid.size - d.first_year[r], dtype=float)
+    years = np.arange(data.grid.size)
+    grown = ((years[None, :] > d.first_year[r]) & (years[None, :] <= d.first_year[r] + steps[:, None])).astype(float)
+    walk2 = draws["sigma_walk"][:, r, None, None] ** 2
+    mine = d.members[:, r]
+    to_r = diffs[:, r, :] @ d.members.T  # (n, N): D[r, region of each figure]
+    cross = np.concatenate(
+        [
+            grown @ common @ d.growth_years.T
+            + np.outer(steps, d.steps) * to_r[:, None, :]
+            + mine * (LEVEL_SD**2 + walk2 * np.minimum.outer(steps, d.steps)),
+            (common[:, -1, :] @ d.growth_years.T)[:, None, :],
+            (to_r * d.steps)[:, None, :],
+        ],
+        axis=1,
     )
-    post_mean = mean + np.einsum("nkp,nk->np", cov[:, real, pseudo], solved[:, :, 0])
-    return post_mean, cov[:, pseudo, pseudo] - cov[:, pseudo, real] @ solved[:, :, 1:]
-
-
-def _gaussian_draws(mean: np.ndarray, cov: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One draw per row of N(mean, cov) (cov positive semi-definite up to rounding)."""
-    w, v = np.linalg.eigh(0.5 * (cov + cov.transpose(0, 2, 1)))
-    return mean + np.einsum("nij,nj->ni", v, np.sqrt(np.clip(w, 0.0, None)) * rng.standard_normal(w.shape))
+    d_rr = diffs[:, r, r][:, None, None]
+    own = (
+        grown @ common @ grown.T + np.outer(steps, steps) * d_rr + LEVEL_SD**2 + walk2 * np.minimum.outer(steps, steps)
+    )
+    with_c = (grown @ common[:, :, -1:])[:, :, 0]
+    cov_l = np.zeros((n, steps.size + 2, steps.size + 2))
+    cov_l[:, : steps.size, : steps.size] = own
+    cov_l[:, : steps.size, -2] = cov_l[:, -2, : steps.size] = with_c
+    cov_l[:, : steps.size, -1] = cov_l[:, -1, : steps.size] = steps * d_rr[:, :, 0]
+    cov_l[:, -2, -2], cov_l[:, -1, -1] = common[:, -1, -1], d_rr[:, 0, 0]
+    mu = draws["growth_long_run"]
+    mean_l = np.concatenate([d.first_z[r] + steps * mu[:, None], mu[:, None], np.zeros((n, 1))], axis=1)
+    solved = np.linalg.solve(cov_z, np.concatenate([(value - mean_z)[:, :, None], cross.transpose(0, 2, 1)], axis=2))
+    post_mean = mean_l + np.einsum("nlk,nk->nl", cross, solved[:, :, 0])
+    post_cov = cov_l - cross @ solved[:, :, 1:]
+    w, v = np.linalg.eigh(0.5 * (post_cov + post_cov.transpose(0, 2, 1)))
+    latent = post_mean + np.einsum("nij,nj->ni", v, np.sqrt(np.clip(w, 0.0, None)) * rng.standard_normal(w.shape))
+    return latent[:, :-2], latent[:, -2], latent[:, -1]
 
 
 def _figure_draws(data: PanelData, d: Design, draws: dict):
-    """Per draw: the figures' values (bounds plus their excess), their means and noise variances (the panel's
-    figures: the first rows of `d`)."""
-    n, n_real = draws["phi"].size, data.z.size
+    """Per draw: the figures' values (bounds plus their excess), their means and noise variances."""
+    n = draws["phi"].size
     value = np.tile(data.z, (n, 1))
     if d.bound.size:
         value[:, d.bound] += draws["bound_excess"]
-    proxy = d.proxy[:n_real]
-    offset = np.zeros((n, n_real))
-    noise2 = draws["sigma_obs"][:, None] ** 2 * d.noise_factor[:n_real] ** 2
-    if proxy.any():
-        offset[:, proxy] = -draws["stock_flow_log_rho"][:, None]
-        noise2[:, proxy] = draws["sigma_stock_flow"][:, None] ** 2
-    mean = d.first_z[d.region[:n_real]] + d.steps[:n_real] * draws["growth_long_run"][:, None] + offset
+    offset = np.zeros((n, data.z.size))
+    noise2 = draws["sigma_obs"][:, None] ** 2 * d.noise_factor**2
+    if d.proxy.any():
+        offset[:, d.proxy] = -draws["stock_flow_log_rho"][:, None]
+        noise2[:, d.proxy] = draws["sigma_stock_flow"][:, None] ** 2
+    mean = d.first_z[d.region] + d.steps * draws["growth_long_run"][:, None] + offset
     return value, mean, noise2
+
+
+def _future_path(data: PanelData, r: int, flat, last, last_common, difference, horizon: int, rng) -> np.ndarray:
+    """x_r(t) after the panel's last year: AR(1) growth toward the long-run rate, a random walk around it."""
+    mu, phi, sigma_c = flat["growth_long_run"], flat["phi"], flat["sigma_common"]
+    dev, sigma = last_common - mu, flat["sigma_walk"][:, r]
+    out = np.empty((last.size, max(horizon - data.end_year, 0)))
+    x = last
+    for j in range(out.shape[1]):
+        dev = phi * dev + sigma_c * rng.standard_normal(last.size)
+        x = x + mu + dev + difference + sigma * rng.standard_normal(last.size)
+        out[:, j] = x
+    return out

@@ -56,7 +56,6 @@ from models.common_trend import (
     CommonPriors,
     Design,
     ancestors,
-    ar1_cholesky,
     figure_covariance,
 )
 from models.panel import (
@@ -239,6 +238,15 @@ def joint_covariance(panel: JointPanel, designs: list[Design], draws: dict, nois
         )
         total = total + np.outer(a, a) * cov
     return total
+
+
+def ar1_cholesky(phi, sigma_c, size: int):
+    """Cholesky factor of the stationary AR(1) covariance over `size` years: L[t, s] = sigma phi^(t-s) for
+    s <= t, column 0 over sqrt(1 - phi^2). PyTensor or NumPy parameters (NumPy batched as (..., 1, 1))."""
+    steps = np.subtract.outer(np.arange(size), np.arange(size))
+    first = np.zeros((size, size))
+    first[:, 0] = 1.0
+    return sigma_c * phi ** np.clip(steps, 0, None) * (steps >= 0) * (1.0 + first * ((1.0 - phi**2) ** -0.5 - 1.0))
 
 
 def difference_loadings(panel: JointPanel, d: Design, k: int) -> np.ndarray:

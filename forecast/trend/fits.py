@@ -28,7 +28,6 @@ CHECKED = (
     "stock_flow_log_rho",
     "growth_long_run",
     "sigma_common",
-    "common_shock_scale",
 )
 
 

@@ -62,7 +62,7 @@ if TYPE_CHECKING:  # PyMC (models.common_trend) and ArviZ load where a posterior
     import arviz as az
 
 MODEL_VERSION = "panel-1"
-COMMON_VERSION = "common-3"
+COMMON_VERSION = "common-1"
 STOCK_FLOWS = {"high_tech_enterprises": "high_tech_certifications"}  # stock: its yearly flow
 
 

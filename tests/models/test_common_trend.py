@@ -16,8 +16,6 @@ from models.common_trend import (
     design,
     figure_covariance,
     fit_common,
-    path_design,
-    path_moments,
 )
 from models.dense_normal import dense_normal
 from models.diagnostics import check_convergence
@@ -53,15 +51,14 @@ def test_dense_normal_is_the_multivariate_normal_and_its_gradient_checks():
     assert compiled() == pytest.approx(got, rel=1e-10)
 
 
-def covariance_by_simulation(data: PanelData, phi, sigma_c, scales, tau, walk, noise, n=200_000, seed=0):
-    """The figures' covariance estimated by simulating the generative story of the docstring (the common
-    shocks' yearly scales given)."""
+def covariance_by_simulation(data: PanelData, phi, sigma_c, tau, walk, noise, n=200_000, seed=0):
+    """The figures' covariance estimated by simulating the generative story of the docstring."""
     rng = np.random.default_rng(seed)
     n_years = data.grid.size
     dev = np.empty((n, n_years))
-    dev[:, 0] = sigma_c * scales[0] / np.sqrt(1 - phi**2) * rng.standard_normal(n)
+    dev[:, 0] = sigma_c / np.sqrt(1 - phi**2) * rng.standard_normal(n)
     for t in range(1, n_years):
-        dev[:, t] = phi * dev[:, t - 1] + sigma_c * scales[t] * rng.standard_normal(n)
+        dev[:, t] = phi * dev[:, t - 1] + sigma_c * rng.standard_normal(n)
     diff = np.zeros((n, len(data.regions)))
     depth = data.depth
     for level in range(depth.max() + 1):
@@ -86,9 +83,9 @@ def covariance_by_simulation(data: PanelData, phi, sigma_c, scales, tau, walk, n
 def test_figure_covariance_is_that_of_the_generative_story():
     data = CITY_PROVINCE
     phi, sigma_c, tau, walk = 0.6, 0.1, np.array([0.05, 0.08, 0.08]), np.array([0.05, 0.1, 0.2])
-    noise, scales = 0.05 * design(data).noise_factor, np.array([1.0, 0.5, 3.0, 0.7, 1.2])
-    exact = figure_covariance(design(data), phi, sigma_c, tau[None, :] ** 2, walk**2, noise**2, scales)
-    simulated = covariance_by_simulation(data, phi, sigma_c, scales, tau, walk, noise)
+    noise = 0.05 * design(data).noise_factor
+    exact = figure_covariance(design(data), phi, sigma_c, tau[None, :] ** 2, walk**2, noise**2)
+    simulated = covariance_by_simulation(data, phi, sigma_c, tau, walk, noise)
     np.testing.assert_allclose(exact, simulated, atol=0.02)
 
 
@@ -97,10 +94,10 @@ def test_model_density_is_the_normal_of_the_figures():
     model = build_common_model(data)
     point = {k: v + 0.1 for k, v in model.initial_point().items()}  # away from the symmetric start
     names = ["figures", "growth_long_run", "phi", "sigma_common", "tau", "sigma_walk", "sigma_obs"]
-    figures, mu, phi, sigma_c, tau, walk, sigma_obs, scales = _evaluate(model, point, [*names, "common_shock_scale"])
+    figures, mu, phi, sigma_c, tau, walk, sigma_obs = _evaluate(model, point, names)
     d = design(data)
     noise2 = (sigma_obs * np.where(data.kind == CAVEATED, CAVEAT_NOISE, 1.0)) ** 2
-    cov = figure_covariance(d, phi, sigma_c, tau[None, :] ** 2, walk**2, noise2, scales)
+    cov = figure_covariance(d, phi, sigma_c, tau[None, :] ** 2, walk**2, noise2)
     mean = d.first_z[d.region] + d.steps * mu
     assert figures == pytest.approx(stats.multivariate_normal(mean, cov).logpdf(data.z), rel=1e-9)
 
@@ -118,7 +115,6 @@ def test_model_samples_only_scales_and_rates():
         "growth_long_run",
         "phi",
         "sigma_common",
-        "common_shock_precision",
         "tau_child",
         "log_sigma_walk_mu",
         "sigma_walk_offset",
@@ -156,17 +152,14 @@ def story_moments(data: PanelData, r: int, horizon: int, v: dict):
     """Mean and covariance of (figures, x_r from its first year to `horizon`), written term by term from the
     docstring's story as linear maps of independent pieces (levels, common deviations, differences, walk steps,
     noise), the common deviations' covariance by the AR(1)'s recursion: a construction independent of
-    `figure_covariance`."""
+    `figure_covariance` and of the path code."""
     d, n_regions = design(data), len(data.regions)
-    years = np.arange(data.start_year, horizon + 1)
-    n_years = years.size
-
-    common, scales = np.zeros((n_years, n_years)), v["common_shock_scale"]
-    common[0, 0] = (v["sigma_common"] * scales[0]) ** 2 / (1 - v["phi"] ** 2)
-    for t in range(1, n_years):  # dev(t) = phi dev(t-1) + sigma_c l(t) nu(t)
+    n_years = horizon - data.start_year + 1
+    common = np.zeros((n_years, n_years))
+    common[0, 0] = v["sigma_common"] ** 2 / (1 - v["phi"] ** 2)
+    for t in range(1, n_years):  # dev(t) = phi dev(t-1) + sigma_c nu(t)
         common[t, :t] = common[:t, t] = v["phi"] * common[t - 1, :t]
-        common[t, t] = v["phi"] ** 2 * common[t - 1, t - 1] + (v["sigma_common"] * scales[t]) ** 2
-
+        common[t, t] = v["phi"] ** 2 * common[t - 1, t - 1] + v["sigma_common"] ** 2
     tree = np.eye(n_regions)  # tree[c, a] = 1 where a is c or an ancestor of c
     for c in range(n_regions):
         a = data.parent[c]
@@ -178,45 +171,48 @@ def story_moments(data: PanelData, r: int, horizon: int, v: dict):
         tree @ np.diag(v["tau"] ** 2) @ tree.T,
         np.diag(np.repeat(v["sigma_walk"] ** 2, n_years)),
     ]
-    rows = [(int(g), int(y) - data.start_year, True) for g, y in zip(data.region_idx, data.year, strict=True)]
-    rows += [(r, t, False) for t in range(d.first_year[r], n_years)]
-    loads = np.zeros((len(rows), sum(p.shape[0] for p in pieces)))
-    mean = np.zeros(len(rows))
+    rows = [(int(g), int(y) - data.start_year) for g, y in zip(data.region_idx, data.year, strict=True)]
+    rows += [(r, t) for t in range(d.first_year[r], n_years)]
     offsets = np.cumsum([0] + [p.shape[0] for p in pieces])
-    for i, (g, t, _) in enumerate(rows):
+    loads, mean = np.zeros((len(rows), offsets[-1])), np.zeros(len(rows))
+    for i, (g, t) in enumerate(rows):
         grown = np.arange(d.first_year[g] + 1, t + 1)
         loads[i, offsets[0] + g] = 1.0
         loads[i, offsets[1] + grown] = 1.0
         loads[i, offsets[2] + g] = grown.size
         loads[i, offsets[3] + g * n_years + grown] = 1.0
         mean[i] = d.first_z[g] + grown.size * v["growth_long_run"]
-    sigma = np.zeros((loads.shape[1], loads.shape[1]))
+    sigma = np.zeros((offsets[-1], offsets[-1]))
     for k, piece in enumerate(pieces):
         sigma[offsets[k] : offsets[k + 1], offsets[k] : offsets[k + 1]] = piece
-    noise = np.array([v["sigma_obs"] ** 2 * d.noise_factor[i] ** 2 for i in range(data.z.size)])
     cov = loads @ sigma @ loads.T
-    cov[: data.z.size, : data.z.size] += np.diag(noise)
+    cov[: data.z.size, : data.z.size] += np.diag(v["sigma_obs"] ** 2 * d.noise_factor**2)
     return mean, cov
 
 
-def test_path_moments_are_the_gaussian_conditional_of_the_story():
-    """The region's path to the horizon given the figures, against the dense conditional of `story_moments`."""
-    data, r, horizon = CITY_PROVINCE, 1, 2022
+def test_paths_are_the_gaussian_conditional_of_the_story():
+    """A region's drawn paths to the horizon (before and after the panel's last year) have the mean and
+    covariance of the dense Gaussian conditional of `story_moments` given the figures (one parameter draw
+    repeated; the reported paths add sigma_obs noise)."""
+    data, r, horizon, n = CITY_PROVINCE, 1, 2022, 20_000
     v = {
         "growth_long_run": 0.04, "phi": 0.6, "sigma_common": 0.05, "tau": np.array([0.03, 0.06, 0.02]),
         "sigma_walk": np.array([0.02, 0.07, 0.05]), "sigma_obs": 0.03,
-        "common_shock_scale": np.array([1.0, 0.6, 2.5, 0.8, 1.1, 0.4, 3.0, 0.9]),
     }  # fmt: skip
     mean, cov = story_moments(data, r, horizon, v)
     real, pseudo = np.arange(data.z.size), np.arange(data.z.size, mean.size)
     gain = np.linalg.solve(cov[np.ix_(real, real)], cov[np.ix_(real, pseudo)])
     want_mean = mean[pseudo] + gain.T @ (data.z - mean[real])
-    want_cov = cov[np.ix_(pseudo, pseudo)] - cov[np.ix_(pseudo, real)] @ gain
-    draws = {k: np.asarray(x, float)[None] for k, x in v.items()}
-    got_mean, got_cov = path_moments(data, path_design(data, r, horizon), draws)
-    np.testing.assert_allclose(got_mean[0], want_mean, atol=1e-10)
-    np.testing.assert_allclose(got_cov[0], want_cov, atol=1e-10)
-    assert want_cov[-1, -1] > want_cov[3, 3] > 0  # the spread grows past the last figure (2019)
+    want_cov = (
+        cov[np.ix_(pseudo, pseudo)] - cov[np.ix_(pseudo, real)] @ gain + v["sigma_obs"] ** 2 * np.eye(pseudo.size)
+    )
+    years, paths = common_paths(fake_posterior(data, n, **v), data, "city", horizon, np.random.default_rng(2))
+    assert years.tolist() == list(range(2016, horizon + 1))
+    drawn = np.log(paths[0])
+    sd = np.sqrt(np.diag(want_cov))
+    assert np.all(np.abs(drawn.mean(axis=0) - want_mean) < 4 * sd / np.sqrt(n))
+    assert np.abs(np.cov(drawn.T) - want_cov).max() < 0.03 * want_cov.max()
+    assert want_cov[-1, -1] > want_cov[3, 3]  # the spread grows past the last figure (2019)
 
 
 def test_tiny_fit_gives_paths_to_the_horizon():

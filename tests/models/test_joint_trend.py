@@ -102,8 +102,7 @@ def test_joint_density_is_the_dense_normal_of_the_docstring():
 
 
 def test_one_component_is_the_common_growth_model():
-    """GDP alone through the joint code: the same density as `models.common_trend` (with Gaussian common shocks, as
-    the joint model's components have them) on the same figures."""
+    """GDP alone through the joint code: the same density as `models.common_trend` on the same figures."""
     full = synthetic_panel(share=1.0)
     keep = full.indicator_idx == 0
     panel = JointPanel(
@@ -114,7 +113,7 @@ def test_one_component_is_the_common_growth_model():
     single = PanelData(
         panel.regions, panel.parent, panel.region_idx, panel.year, panel.z, panel.kind, "log", panel.end_year
     )
-    joint, common = build_joint_model(panel), build_common_model(single, heavy_tails=False)
+    joint, common = build_joint_model(panel), build_common_model(single)
     point = _perturbed_point(common, 5)
     joint_point = {k: np.reshape(point[k], np.shape(v)) for k, v in joint.initial_point().items()}
 
