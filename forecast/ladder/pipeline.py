@@ -329,10 +329,10 @@ def plan_ladder(
             seed,
             n,
         )
-        cache = {} if gdp_cache is None else gdp_cache
-        if key not in cache:
-            cache[key] = gdp_draws(scenario, history, regions, indicators, n, seed, cache, refit)
-        gdp = cache[key]
+        memo = {} if gdp_cache is None else gdp_cache  # GDP draws by question; `cache` is the posterior cache
+        if key not in memo:
+            memo[key] = gdp_draws(scenario, history, regions, indicators, n, seed, cache, refit)
+        gdp = memo[key]
     notes += (
         list(register.notes) + policy_notes + (list(start.notes) if need_gdp else []) + (list(gdp.notes) if gdp else [])
     )
