@@ -30,8 +30,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = "4990eb5"
-"""main before the compiled mean-field (issue 12, item 8): calibration version 4, recursion in numpy."""
+BASELINE = "03d52c6"
+"""main before the compiled mean-field was merged (issue 12, item 8): calibration version 5, recursion in numpy."""
 _FIT = """
 import json, time
 import numpy as np

@@ -23,7 +23,7 @@ import pandas as pd
 
 from forecast.errors import Problem, did_you_mean, raise_if
 from forecast.inputs.bundled import bundled_path
-from forecast.inputs.tables import _number, load_indicators, load_regions, read_table
+from forecast.inputs.tables import finite_number, load_indicators, load_regions, read_table
 from forecast.inputs.targets import Target
 
 COMPARATORS = {"at_least", "at_most", "about", "growth_rate_per_year", "increment"}
@@ -143,7 +143,7 @@ def _target_problems(
             )
         )
     for column in NUMERIC:
-        if record[column] and _number(record[column]) is None:
+        if record[column] and finite_number(record[column]) is None:
             problems.append(
                 Problem(
                     file,
@@ -192,7 +192,7 @@ def load_levers(path: Path | None = None) -> pd.DataFrame:
             "write a plain number or leave the cell empty",
         )
         for i, a in enumerate(table["amount"])
-        if a and _number(a) is None
+        if a and finite_number(a) is None
     ]
     raise_if(problems)
     table["amount"] = pd.to_numeric(table["amount"].replace("", None), errors="coerce")

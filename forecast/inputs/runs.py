@@ -24,7 +24,6 @@ starts with a dot), and returns one row per run folder with fixed columns:
 from __future__ import annotations
 
 import json
-import math
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from forecast.errors import InputError, Problem
-from forecast.inputs.tables import read_table
+from forecast.inputs.tables import finite_number, read_table
 from forecast.inputs.targets import Target
 
 COLUMNS = [
@@ -166,11 +165,11 @@ def _headline(meta: dict, folder: Path) -> tuple[Reading, ...]:
                 for target, p in scenario.get("probabilities", {}).items()
             ]
     joint = meta.get("joint") or {}
-    if isinstance(joint, dict) and _number(joint.get("p_all_met")) is not None:
-        parts.append(Reading("p_all_met", _number(joint["p_all_met"])))
+    if isinstance(joint, dict) and finite_number(joint.get("p_all_met")) is not None:
+        parts.append(Reading("p_all_met", finite_number(joint["p_all_met"])))
     card = meta.get("scorecard")
-    if isinstance(card, dict) and _number(card.get("score")) is not None:
-        parts.append(Reading("score", _number(card["score"]), grade=str(card.get("class", "?"))))
+    if isinstance(card, dict) and finite_number(card.get("score")) is not None:
+        parts.append(Reading("score", finite_number(card["score"]), grade=str(card.get("class", "?"))))
     return tuple(parts)
 
 
@@ -184,23 +183,14 @@ def _trend_probabilities(path: Path) -> list[Reading]:
     if not {"target_id", "p_met"} <= set(table.columns):
         return []
     return [
-        Reading("p_met", _number(p), str(t), model="trend")
+        Reading("p_met", finite_number(p), str(t), model="trend")
         for t, p in zip(table["target_id"], table["p_met"], strict=True)
-        if _number(p) is not None
+        if finite_number(p) is not None
     ]
 
 
-def _number(value) -> float | None:
-    """A finite number from a manifest or table cell, else None (a hand-edited file may hold anything)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _p(value) -> float | None:
-    return _number(value["p_met"]) if isinstance(value, dict) and "p_met" in value else _number(value)
+    return finite_number(value["p_met"]) if isinstance(value, dict) and "p_met" in value else finite_number(value)
 
 
 @dataclass(frozen=True)

@@ -296,7 +296,7 @@ def _row_problems(record: dict, indicators: pd.DataFrame, file: str) -> list[Pro
             )
         else:
             factor = alias.factor
-    year = _number(record["year"])
+    year = finite_number(record["year"])
     if year is None or year != int(year) or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
         problems.append(
             Problem(
@@ -306,7 +306,7 @@ def _row_problems(record: dict, indicators: pd.DataFrame, file: str) -> list[Pro
                 f"write a whole year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}, e.g. 2020",
             )
         )
-    value = _number(record["value"])
+    value = finite_number(record["value"])
     if value is None:
         problems.append(
             Problem(
@@ -357,7 +357,8 @@ def _value_problems(value: float, kind: str, file: str, where: str) -> list[Prob
     return []
 
 
-def _number(text: str) -> float | None:
+def finite_number(text) -> float | None:
+    """A finite number from a table or manifest cell, else None (a hand-edited file may hold anything)."""
     try:
         number = float(text)
     except (TypeError, ValueError):

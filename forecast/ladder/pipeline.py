@@ -301,7 +301,7 @@ def plan_ladder(
     settings = scenario.models.ladder
     seed = scenario.seed if seed is None else seed
     n = runs or settings.runs
-    start = start_state(scenario, history)
+    start = start_state(scenario, history, regions)
     register = read_register(
         registers,
         scenario.series.get(SME_INDICATOR, "main"),
@@ -329,10 +329,10 @@ def plan_ladder(
             seed,
             n,
         )
-        cache = {} if gdp_cache is None else gdp_cache
-        if key not in cache:
-            cache[key] = gdp_draws(scenario, history, regions, indicators, n, seed, cache, refit)
-        gdp = cache[key]
+        memo = {} if gdp_cache is None else gdp_cache  # GDP draws by question; `cache` is the posterior cache
+        if key not in memo:
+            memo[key] = gdp_draws(scenario, history, regions, indicators, n, seed, cache, refit)
+        gdp = memo[key]
     notes += (
         list(register.notes) + policy_notes + (list(start.notes) if need_gdp else []) + (list(gdp.notes) if gdp else [])
     )
@@ -401,6 +401,7 @@ def plan_jobs(plan: LadderPlan, levers: Sequence[LeverSetting], fixed: Mapping[s
         end_year=plan.end_year,
         levers=tuple(levers),
         firm_scale=plan.firm_scale,
+        cert_ages=plan.start.cert_ages,
     )
 
 

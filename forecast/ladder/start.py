@@ -17,6 +17,15 @@ cohorts of entrants; the calibration starts from the same count). `reserve`, `ou
 and `leading` start at 0: certified firms enter as `hte` and the yearly definition
 test sorts gazelles and leading firms from the first step.
 
+Certificate ages (`cert_age_shares`): the certified firms' certificates are 0, 1 and 2 years
+old in proportion to the yearly certification lists (new and renewed certificates,
+`high_tech_certifications`) of the start year and the two before it, the region's own lists or,
+where it has none for those years, its province's (regions.csv `parent`); where either has a
+year missing, the ages are spread evenly (the rule before the lists were read), and a note
+says so. A certificate issued in year t - a is held in t unless its firm closed or moved
+(the Hebei stock is 94-96% of its last three lists, data/history.csv), so the lists give the
+ages up to that loss.
+
 Start year: the scenario's, or the latest year with both observed counts
 (`forecast.scenario.ladder_start_year`, worked out once when the scenario is checked).
 
@@ -36,7 +45,10 @@ import pandas as pd
 from forecast.inputs.stages import STAGE_INDICATORS, clean_figure
 from forecast.scenario import Scenario, ladder_start_year
 from models.ladder import LadderParams
-from models.ladder.population import STARTUP_COHORTS, assumed_startups
+from models.ladder.population import STARTUP_COHORTS, UNIFORM_CERT_AGES, assumed_startups
+
+CERTIFICATION_LISTS = "high_tech_certifications"
+"""The indicator of the yearly certification lists (new and renewed certificates, a flow)."""
 
 
 @dataclass(frozen=True)
@@ -49,13 +61,14 @@ class StartState:
     rd_total: float | None = None
     gdp: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    cert_ages: tuple[float, float, float] = UNIFORM_CERT_AGES
 
     def describe(self) -> list[str]:
         """One line per stage count: value and whether observed or assumed."""
         return [f"{stage} = {count:,} ({self.sources[stage]})" for stage, count in self.counts.items()]
 
 
-def start_state(scenario: Scenario, history: pd.DataFrame) -> StartState:
+def start_state(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame | None = None) -> StartState:
     """Counts and start-year R&D for the scenario (assumes the check found no ladder problem).
 
     The start year is the scenario's ``models.ladder.start_year``, which a checked
@@ -82,7 +95,33 @@ def start_state(scenario: Scenario, history: pd.DataFrame) -> StartState:
     for stage, count in given.items():
         counts[stage], sources[stage] = int(count), "given in the scenario (models.ladder.initial)"
     rd_total, gdp, notes = _start_rd(history, scenario.region, year, scenario.series)
-    return StartState(year, counts, sources, rd_total, gdp, tuple(notes))
+    ages, age_note = cert_age_shares(history, scenario.region, year, regions)
+    return StartState(year, counts, sources, rd_total, gdp, (*notes, age_note), ages)
+
+
+def cert_age_shares(
+    history: pd.DataFrame, region: str, year: int, regions: pd.DataFrame | None = None
+) -> tuple[tuple[float, float, float], str]:
+    """Shares of certificates 0, 1 and 2 years old in `year` (module docstring) and a note saying whence."""
+    places = [region]
+    if regions is not None and region in set(regions["region"]):
+        parent = regions.loc[regions["region"] == region, "parent"].iloc[0]
+        if isinstance(parent, str) and parent:
+            places.append(parent)
+    for place in places:
+        rows = [clean_figure(history, place, CERTIFICATION_LISTS, year - age) for age in range(len(UNIFORM_CERT_AGES))]
+        if all(row is not None for row in rows):
+            lists = [float(row["value"]) for row in rows]
+            ages = tuple(v / sum(lists) for v in lists)
+            where = " (data rows " + ", ".join(str(row["row"]) for row in rows) + ")"
+            return ages, (  # type: ignore[return-value]
+                f"certificate ages 0/1/2 years: {ages[0]:.2f}/{ages[1]:.2f}/{ages[2]:.2f}, from {place}'s yearly "
+                f"certification lists {year - 2}-{year}{where}"
+            )
+    return UNIFORM_CERT_AGES, (
+        f"certificate ages spread evenly over {year - 2}-{year}: no yearly certification lists for "
+        f"{' or '.join(places)} in all three years"
+    )
 
 
 def _start_rd(

@@ -157,6 +157,10 @@ class Labels:
         """A forecasting method (the trend model or a naive baseline) in words."""
         return self.text(f"method_{key}") if f"method_{key}" in TEXT else _readable(key)
 
+    def variant(self, key: str) -> str:
+        """A trend model (common growth, joint, a state-space variant) in words."""
+        return self.text(f"variant_{key}") if f"variant_{key}" in TEXT else _readable(key)
+
     def series(self, key: str) -> str:
         zh, en = SERIES.get(key, (_readable(key), _readable(key)))
         return zh if self.zh else en

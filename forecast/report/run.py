@@ -18,7 +18,6 @@ from forecast.probability import band_quantiles, first_met, joint_probability, m
 from forecast.report.charts import plot_fan
 from forecast.report.files import provenance, staged_output, write_manifest
 from forecast.report.labels import ENGLISH, Labels, names_used, scenario_names
-from forecast.report.phrases import TEXT
 from forecast.scenario import Scenario
 from forecast.trend.fits import FitSummary
 from forecast.trend.growth import GrowthCheck
@@ -323,7 +322,7 @@ def format_fit_summaries(summaries: Iterable[FitSummary], labels: Labels, folder
     sep = "、" if labels.zh else ", "
     lines = []
     for s in summaries:
-        names = {k: labels.text(f"variant_{k}") if f"variant_{k}" in TEXT else k for k in s.weights}
+        names = {k: labels.variant(k) for k in s.weights}
         models = (
             labels.text("fit_weights", weights=sep.join(f"{names[k]} {w:.2f}" for k, w in s.weights.items()))
             if len(s.weights) > 1

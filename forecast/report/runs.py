@@ -13,7 +13,9 @@ from forecast.report.labels import ENGLISH, Labels
 from forecast.report.run import text_table
 
 
-def format_runs(records: pd.DataFrame, root: str, labels: Labels = ENGLISH, targets: Mapping[str, Target] = {}) -> str:  # noqa: B006
+def format_runs(
+    records: pd.DataFrame, root: str, labels: Labels = ENGLISH, targets: Mapping[str, Target] | None = None
+) -> str:
     """Newest first: folder, command, scenario (its title in the language), date (UTC), seed, data hash, headline
     numbers (left-aligned, the last column).
 
@@ -36,7 +38,7 @@ def format_runs(records: pd.DataFrame, root: str, labels: Labels = ENGLISH, targ
             labels.text("col_data_hash"): records["data_sha256"].replace("", "-"),
             labels.text("col_headline"): left_aligned(
                 [
-                    headline_text(h, labels, {**targets, **own}) or p or "-"
+                    headline_text(h, labels, {**(targets or {}), **own}) or p or "-"
                     for h, p, own in zip(records["headline"], records["problem"], records["targets"], strict=True)
                 ]
             ),

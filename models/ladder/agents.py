@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from models.ladder import kernel, records, rules
+from models.ladder import census, kernel, records, rules
 from models.ladder.population import HISTORY_YEARS
 from models.ladder.rules import CERTIFIED_STAGES, Stage
 
@@ -49,7 +49,10 @@ class Firm(mesa.Agent):
         staff, tech_staff_share: employees and the share of them in R&D/tech roles.
         revenue, assets, rd_spend: 10k yuan per year (assets a stock).
         rd_ratio: rd_spend / revenue this year; rd_propensity: ratio at user cost 1.
-        ip_count: core IP items held.
+        ip_count: core IP items held; ip_class1: class I items among them; ip_class2: class II
+            items not yet used in a certification application.
+        tech_level, organisation, conversion_base, conversions: what the innovation-ability
+            score reads (`rules.innovation_score`); rd_history: R&D of the last three years.
         high_tech_revenue_share: share of revenue from high-tech products/services.
         sector: "manufacturing" or "other" (the super-deduction differs).
         origin: "local" or "beijing_tianjin" (moved in keeping its certificate).
@@ -75,6 +78,13 @@ class Firm(mesa.Agent):
         self.rd_spend = float(a["rd_spend"])
         self.rd_ratio = self.rd_spend / self.revenue
         self.ip_count = int(a["ip_count"])
+        self.ip_class1 = int(a["ip_class1"])
+        self.ip_class2 = int(a["ip_class2"])
+        self.tech_level = float(a["tech_level"])
+        self.organisation = float(a["organisation"])
+        self.conversion_base = float(a["conversion_base"])
+        self.conversions = float(a["conversions"])
+        self.rd_history = np.array(a["rd_history"], dtype=float)
         self.high_tech_revenue_share = float(a["high_tech_revenue_share"])
         self.sector = "manufacturing" if bool(a["manufacturing"]) else "other"
         self.origin = origin
@@ -85,6 +95,7 @@ class Firm(mesa.Agent):
         history = np.asarray(a["revenue_history"], dtype=float)
         self.revenue_history: deque[float] = deque(history[~np.isnan(history)].tolist(), maxlen=HISTORY_YEARS)
         self.reserve_years = 0
+        self.ip_cited = 0
         self.fund_injection = 0.0
         self.last_growth = 0.0
 
@@ -105,33 +116,19 @@ class Firm(mesa.Agent):
 
     @property
     def has_core_ip(self) -> bool:
-        return self.ip_count > 0
+        return bool(rules.core_ip(self.ip_class1, self.ip_class2) > 0)
 
     @property
     def profit(self) -> float:
         return self.profit_margin * self.revenue
 
     def hte_eligible(self) -> bool:
-        """Meets the HTE criteria this year (`rules.is_hte_eligible`)."""
-        return bool(
-            rules.is_hte_eligible(
-                self.age,
-                self.rd_spend,
-                self.revenue,
-                self.tech_staff_share,
-                self.has_core_ip,
-                self.high_tech_revenue_share,
-            )
-        )
+        """Meets the HTE criteria this year (`kernel.hte_eligible` on this firm's record)."""
+        return bool(census.hte_classes(self.state(), self.model.params.sme_pass_mark)[0] >= 2)
 
     def sme_eligible(self) -> bool:
-        """Passes the tech-SME registry rule this year (`rules.is_sme_eligible`)."""
-        score = rules.sme_score(self.tech_staff_share, self.rd_ratio, self.ip_count)
-        return bool(
-            rules.is_sme_eligible(
-                self.staff, self.revenue, self.assets, score, self.model.params.sme_pass_mark, self.tech_staff_share
-            )
-        )
+        """Passes the tech-SME registry rule this year (`kernel.sme_eligible` on this firm's record)."""
+        return bool(census.hte_classes(self.state(), self.model.params.sme_pass_mark)[0] % 2)
 
     def cagr3(self) -> float:
         """Revenue CAGR over the last three years (NaN if the firm is younger)."""

@@ -39,16 +39,28 @@ voucher share v of planned R&D (the B-index form)::
 firm seeking the certificate and short of the threshold by at most ``gap``
 (relative) raises its ratio to the threshold (bunching at the notch)::
 
-    ratio' = threshold  if seeking and threshold * (1 - gap) <= ratio < threshold
+    ratio' = threshold  if seeking and threshold * (1 - reach) <= ratio < threshold
+
+Rewards and coaching buy eligibility as well as applications (R&D bookkeeping: expenses
+re-classified as R&D, the consultants' main service). The reach grows from the firm's own
+``gap`` towards `MAX_BOOKKEEPING_REACH`::
+
+    push  = 1 - (1 - min(1, preparation_weight * log(1 + reward / application_cost)))
+                * (1 - coached * coaching_efficacy)
+    reach = gap + (MAX_BOOKKEEPING_REACH - gap) * push
+
+and coaching raises a reserve-pool firm's organisation points (management systems,
+R&D accounts, incentive rules: the score's paperwork part) each year::
+
+    organisation' = organisation + coached * coaching_efficacy * (20 - organisation)
 
 Revenue growth (guidance-fund lever), on the log scale::
 
     g = mean + firm_effect + shock + fund_return * min(1, injection / revenue)
 
-Closure (specialist and fund levers)::
+Closure (fund lever; service specialists act on renewals, not on closures)::
 
-    p_exit = base * (1 - specialist_share * specialist_efficacy)
-                  * (1 - funded * fund_exit_reduction)
+    p_exit = base * (1 - funded * fund_exit_reduction)
 
 Core IP arrivals (utility models and software copyrights count as core IP, so
 small firms get some whatever their R&D): Poisson with mean
@@ -67,6 +79,9 @@ VOUCHER_MAX_SHARE = 0.5
 """Vouchers cover at most half of a firm's planned R&D (assumption)."""
 REFERENCE_USER_COST = 1.0
 """User cost at which the R&D ratio equals the firm's propensity."""
+MAX_BOOKKEEPING_REACH = 0.6
+"""Largest relative R&D shortfall a firm closes by bookkeeping when pushed fully (assumption)."""
+ORGANISATION_MAX_POINTS = 20.0
 FUND_MAX_RELATIVE_INJECTION = 1.0
 """Injection counted at most up to one year's revenue (assumption)."""
 
@@ -177,6 +192,23 @@ def bunch_rd_ratio(ratio: Num, threshold: Num, gap: Num, seeking: Num) -> Num:
     """Raise ratios within ``gap`` (relative) below the threshold up to it, for seekers."""
     lift = (seeking > 0) & (ratio < threshold) & (ratio >= threshold * (1.0 - gap))
     return ratio + lift * (threshold - ratio)
+
+
+@compilable
+def bookkeeping_reach(
+    gap: Num, reward: Num, application_cost: Num, preparation_weight: Num, coached: Num, coaching_efficacy: Num
+) -> Num:
+    """Relative R&D shortfall a seeking firm closes (module docstring): its own gap, pushed towards
+    `MAX_BOOKKEEPING_REACH` by a certification reward and by coaching."""
+    by_reward = np.minimum(1.0, preparation_weight * np.log1p(np.maximum(reward, 0.0) / application_cost))
+    push = reduce_failure(by_reward, coached, coaching_efficacy)
+    return gap + np.maximum(MAX_BOOKKEEPING_REACH - gap, 0.0) * push
+
+
+@compilable
+def coached_organisation(organisation: Num, coached: Num, coaching_efficacy: Num) -> Num:
+    """Organisation points after a year's coaching (module docstring)."""
+    return organisation + coached * coaching_efficacy * (ORGANISATION_MAX_POINTS - organisation)
 
 
 @compilable

@@ -140,8 +140,9 @@ from models.ladder.model import INDICATOR_COLUMNS
 from models.ladder.params import PARAM_RANGES, LadderParams
 from models.ladder.pilot import PILOTS
 
-CALIBRATION_VERSION = "4"
-"""Bump when the likelihood, priors, window rule or pilot change (invalidates caches)."""
+CALIBRATION_VERSION = "5"
+"""Bump when the likelihood, priors, window rule, pilot or the model's rules change (invalidates caches); 5: the
+statutes' eligibility (innovation score, three-year R&D, class II IP once) and certificate ages from the lists."""
 INDICATORS = {i: INDICATOR_COLUMNS[i] for i in ("high_tech_enterprises", "high_tech_certifications", "tech_smes")}
 """Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""
 SAMPLED = (

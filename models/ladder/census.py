@@ -4,7 +4,9 @@ The array engine (`engine`) keeps the firms of many runs in one structured array
 (`records.STATE_DTYPE`), sorted by run, with ``run[i]`` the run of firm i. What a year
 needs per run -- the stage counts and R&D sums `engine._summarise` records, and the
 reserve pool's `rules.hte_eligibility_gap` of the registered SMEs -- is read here in
-one compiled loop over the records, calling the rules themselves (`compiled`).
+one compiled loop over the records, calling the rules themselves (`compiled`); so are the
+eligibility classes the pilot and the Mesa agent read (`hte_classes`) and the criteria met
+(`criteria`).
 """
 
 from __future__ import annotations
@@ -44,16 +46,25 @@ def _entry_points(digest: str):
         _ = digest
         gap = np.empty(index.size)
         for j in range(index.size):
-            f = state[index[j]]
-            gap[j] = rules.hte_eligibility_gap(
-                f.age, f.rd_spend, f.revenue, f.tech_staff_share, f.ip_count, f.high_tech_revenue_share
-            )
+            gap[j] = kernel.hte_gap(state[index[j]])
         return gap
 
-    return stock_all, gaps_of
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def classes_of(state, pass_mark, criteria):  # pragma: no cover - compiled
+        _ = digest
+        out = np.empty(state.size, dtype=np.int64)
+        for i in range(state.size):
+            f = state[i]
+            if criteria:
+                out[i] = kernel.criteria_bits(f)
+            else:
+                out[i] = 2 * kernel.hte_eligible(f) + kernel.sme_eligible(f, pass_mark)
+        return out
+
+    return stock_all, gaps_of, classes_of
 
 
-_stock_all, _gaps_of = _entry_points(sources_digest(rules, behaviour, kernel, sys.modules[__name__]))
+_stock_all, _gaps_of, _classes_of = _entry_points(sources_digest(rules, behaviour, kernel, sys.modules[__name__]))
 
 
 def stock(state: np.ndarray, run: np.ndarray, n_runs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -65,3 +76,14 @@ def stock(state: np.ndarray, run: np.ndarray, n_runs: int) -> tuple[np.ndarray, 
 def eligibility_gaps(state: np.ndarray, index: np.ndarray) -> np.ndarray:
     """`rules.hte_eligibility_gap` of the firms at `index`."""
     return _gaps_of(state, np.ascontiguousarray(index, dtype=np.int64))
+
+
+def hte_classes(state: np.ndarray, pass_mark: float) -> np.ndarray:
+    """2 x meets the HTE criteria (`kernel.hte_eligible`) + passes the SME rule (`kernel.sme_eligible`),
+    per firm record."""
+    return _classes_of(state, float(pass_mark), False)
+
+
+def criteria(state: np.ndarray) -> np.ndarray:
+    """`kernel.criteria_bits` of every firm record: bit k set where criterion ``kernel.CRITERIA[k]`` is met."""
+    return _classes_of(state, 0.0, True)

@@ -10,7 +10,7 @@ its one firm, with each run's row of rates (`records.params_table`)::
     policy      = active_levers(levers, year)
     fund        : fund_per_firm(guidance_fund, candidates of the run, k) to each candidate
     intake      : n_r = min(N_sme_r, stochastic_round(reserve_wanted(N_sme_r, ...)));
-                  the n_r SMEs of run r with the smallest eligibility gap (ties at random)
+                  the n_r SMEs of run r first in kernel.reserve_priority (ties at random)
     vouchers    : voucher_probability(policy, eligible firms of run r, k)
     firms       : event bits = step_bits(state, params table, policy, year, ..., run);
                   exits by the alive mask (compaction)
@@ -62,7 +62,13 @@ class _Batch:
     def per_run_count(self, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.run[mask], minlength=self.n_runs)
 
-    def renew(self, alive: np.ndarray | None, counts_by_run: Sequence[Mapping[str, int]], year: int) -> None:
+    def renew(
+        self,
+        alive: np.ndarray | None,
+        counts_by_run: Sequence[Mapping[str, int]],
+        year: int,
+        cert_ages: Sequence[float] | None = None,
+    ) -> None:
         """Drop the firms not `alive` (None: keep all) and add run r's entrants, drawn by
         `build_population` from run r's generator, after its survivors, so the firms stay sorted
         by run. One scatter per array, no sort: survivor i of run r goes to
@@ -71,7 +77,8 @@ class _Batch:
         for r, counts in enumerate(counts_by_run):
             wanted = {name: int(n) for name, n in counts.items() if n}
             if wanted:
-                entrants.append(records.new_state(build_population(wanted, year, self.params[r], self.rngs[r])))
+                drawn = build_population(wanted, year, self.params[r], self.rngs[r], cert_ages)
+                entrants.append(records.new_state(drawn))
                 n_new[r] = entrants[-1].size
         if alive is None or alive.all():
             kept = None
@@ -129,13 +136,13 @@ class _Year:
         s["fund_injection"] = np.where(candidate, per_firm[b.run], 0.0)
 
     def _admit_to_reserve(self) -> None:
-        """The n_r SMEs of each run with the smallest `rules.hte_eligibility_gap` enter the pool (ties at random)."""
+        """The n_r SMEs of each run first in `kernel.reserve_priority` enter the pool (ties at random)."""
         b, s = self.b, self.b.state
         sme = np.flatnonzero(s["stage"] == int(Stage.TECH_SME))
         n_sme = b.stages[:, int(Stage.TECH_SME)]
         bounds = np.concatenate([[0], np.cumsum(n_sme)])
         wanted = kernel.reserve_wanted(n_sme, b.per_run.reserve_intake_rate, self.policy, b.k)
-        gap = census.eligibility_gaps(s, sme)
+        gap = kernel.reserve_priority(census.eligibility_gaps(s, sme))
         n, chosen = np.zeros(b.n_runs, dtype=np.int64), []
         for r in np.flatnonzero(n_sme):
             rng, lo, hi = b.rngs[r], bounds[r], bounds[r + 1]
@@ -235,8 +242,10 @@ def run_batch(
     end_year: int,
     levers: Iterable[LeverSetting] = (),
     firm_scale: int = 1,
+    cert_ages: Sequence[float] | None = None,
 ) -> np.ndarray:
-    """Runs r = 0..len(seeds)-1 with `params[r]` and `seeds[r]`: an array (run, year, `model.COLUMNS`)."""
+    """Runs r = 0..len(seeds)-1 with `params[r]` and `seeds[r]`: an array (run, year, `model.COLUMNS`);
+    ``cert_ages`` as in `population.build_population` (the start's certified firms)."""
     if int(firm_scale) != firm_scale or firm_scale < 1:
         raise ValueError(f"firm_scale must be a positive integer, got {firm_scale!r}")
     if end_year < start_year:
@@ -244,7 +253,7 @@ def run_batch(
     levers = check_settings(levers)
     b = _Batch(params, seeds, int(firm_scale))
     agents = {name: round(count / b.k) for name, count in stage_counts.items()}
-    b.renew(None, [agents] * b.n_runs, start_year)
+    b.renew(None, [agents] * b.n_runs, start_year, cert_ages)
     kernel.choose_rd_all(b.state, b.table, active_levers(levers, start_year), b.run)
     stage = b.state["stage"]
     base = (

@@ -21,20 +21,25 @@ Random numbers (pre-drawn, independent, one row per firm)::
     u[:, U_IP]       core IP arrivals (inverse Poisson CDF)
     u[:, U_DECIDE]   (re-)application           u[:, U_PASS]     review
     u[:, U_REGISTER] registry evaluation, or registering after a lost certificate
+    u[:, U_IP_CLASS] how many of the new IP items are class I (inverse binomial CDF)
 
-so one firm-year takes ``DRAWS_PER_STEP = 4 + 6`` numbers. Each decision has its
+so one firm-year takes ``DRAWS_PER_STEP = 4 + 7`` numbers. Each decision has its
 own uniform, so "event iff u < p" gives every branch its probability exactly.
 
 One year of a firm, in order (statutory rules in `rules`, behaviour in `behaviour`)::
 
-    age += 1;  g = revenue_log_growth(mean, effect, sd z0, injection, R, fund_return)
+    age += 1;  class II IP cited in last year's application written off
+    g = revenue_log_growth(mean, effect, sd z0, injection, R, fund_return)
     R' = max(MIN_REVENUE, R e^g);  staff' = max(1, staff e^(0.6 g));  assets = R' asset_ratio
     tech, hts += 0.02 z1, 0.02 z2 (clipped to [0, 1]);  propensity *= exp(drift_sd z3)
     closed   iff u_exit <  p_close = exit_probability(base[stage], specialist, ...)
     moved    iff p_close <= u_exit < p_close + move_out_rate [certified]
     (a firm that closed or moved away stops here; the caller removes it)
-    R&D: ratio = min(MAX_RD_RATIO, bunch(rd_ratio_response(propensity, t, s, v)))
-    IP += Poisson(ip_base_rate + ip_yield rd / 100)
+    R&D: ratio = min(MAX_RD_RATIO, bunch(rd_ratio_response(propensity, t, s, v))); R&D history shifts
+    IP += n ~ Poisson(ip_base_rate + ip_yield rd / 100), class I ~ Binomial(n, ip_class1_share);
+    conversions += (conversion_base + n - conversions) / 3       (three-year average, smoothed)
+    HTE-eligible = `rules.is_hte_eligible` of the three-year R&D ratio and the innovation score
+                   (`rd_ratio_3y`, `score`); a (re-)certification cites the unused class II items
     certified:   expired -> re-apply (u_decide < p_reapply), pass (u_pass < p_pass),
                  else lose: -> TECH_SME iff SME-eligible and u_register < sme_renewal_rate,
                  else OUTSIDE; holding a certificate -> certified_stage(gazelle, leading)
@@ -81,7 +86,7 @@ import numpy as np
 from models.ladder import behaviour as bh
 from models.ladder import rules
 from models.ladder.compiled import compilable, sources_digest
-from models.ladder.population import HISTORY_YEARS
+from models.ladder.population import HISTORY_YEARS, RD_YEARS
 from models.ladder.records import params_table, policy_record
 from models.ladder.rules import Stage
 
@@ -98,8 +103,8 @@ VOUCHER_STAGE_CODES = (int(Stage.STARTUP), int(Stage.TECH_SME), int(Stage.RESERV
 """Stages that may receive a voucher (consecutive codes)."""
 
 N_NORMALS = 4
-U_EXIT, U_VOUCHER, U_IP, U_DECIDE, U_PASS, U_REGISTER = range(6)
-N_UNIFORMS = 6
+U_EXIT, U_VOUCHER, U_IP, U_DECIDE, U_PASS, U_REGISTER, U_IP_CLASS = range(7)
+N_UNIFORMS = 7
 DRAWS_PER_STEP = N_NORMALS + N_UNIFORMS
 """Random numbers one firm-year takes."""
 
@@ -135,11 +140,9 @@ def is_registered(stage):
 @compilable
 def leave_probabilities(base, certified, funded, p, policy):
     """(closure, moving away) probabilities of a firm-year: its stage's closure rate `base` after the
-    specialist (certified firms) and fund effects, and ``move_out_rate`` for certified firms.
+    fund effect, and ``move_out_rate`` for certified firms.
     `exits` draws against them; `meanfield` takes them as expected shares (`funded` a share there)."""
-    p_close = bh.exit_probability(
-        base, policy["service_specialists"] * certified, p.specialist_efficacy, funded, p.fund_exit_reduction
-    )
+    p_close = bh.exit_probability(base, 0.0, 0.0, funded, p.fund_exit_reduction)  # specialists: renewals only
     return p_close, p.move_out_rate * certified
 
 
@@ -159,10 +162,62 @@ def recertification_pass_probability(p, policy, eligible):
 
 
 @compilable
+def rd_ratio_3y(f):
+    """R&D intensity over the years t-2 .. t the firm existed (`rules.rd_ratio3` of the sums)."""
+    rd_sum, revenue_sum = 0.0, 0.0
+    for k in range(RD_YEARS):
+        rd, revenue = f.rd_history[k], f.revenue_history[HISTORY_YEARS - RD_YEARS + k]
+        if not (math.isnan(rd) or math.isnan(revenue)):
+            rd_sum += rd
+            revenue_sum += revenue
+    return rules.rd_ratio3(rd_sum, revenue_sum)
+
+
+@compilable
+def score(f):
+    """`rules.innovation_score` of firm record `f` (growth over its last three revenues)."""
+    h = f.revenue_history
+    r0, r1, r2 = h[HISTORY_YEARS - 3], h[HISTORY_YEARS - 2], h[HISTORY_YEARS - 1]
+    growth = rules.growth_rate(0.0 if math.isnan(r0) else r0, 0.0 if math.isnan(r1) else r1, r2)
+    return rules.innovation_score(f.ip_class1, f.ip_class2, f.tech_level, f.conversions, f.organisation, growth)
+
+
+@compilable
+def hte_gap(f):
+    """`rules.hte_eligibility_gap` on firm record `f` (the reserve pool's intake order)."""
+    return rules.hte_eligibility_gap(
+        f.age,
+        rd_ratio_3y(f),
+        f.revenue,
+        f.tech_staff_share,
+        rules.core_ip(f.ip_class1, f.ip_class2),
+        f.high_tech_revenue_share,
+        score(f),
+    )
+
+
+@compilable
 def hte_eligible(f):
-    """`rules.is_hte_eligible` on firm record `f`."""
-    return rules.is_hte_eligible(
-        f.age, f.rd_spend, f.revenue, f.tech_staff_share, f.ip_count > 0, f.high_tech_revenue_share
+    """`rules.is_hte_eligible` on firm record `f`: its eligibility gap is 0 exactly when it is eligible
+    (tests/models/ladder/test_ladder_rules.py checks the two rules agree)."""
+    return hte_gap(f) == 0.0
+
+
+CRITERIA = ("age", "core_ip", "tech_staff", "rd_intensity", "high_tech_revenue", "innovation_score")
+"""The high-tech certification criteria `criteria_bits` reports, bit k for ``CRITERIA[k]``."""
+ALL_CRITERIA = (1 << len(CRITERIA)) - 1
+
+
+@compilable
+def criteria_bits(f):
+    """Which HTE criteria firm record `f` meets, bit k for ``CRITERIA[k]`` (`hte_eligible` iff all)."""
+    return (
+        1 * (f.age >= rules.MIN_AGE_YEARS)
+        + 2 * (rules.core_ip(f.ip_class1, f.ip_class2) > 0)
+        + 4 * (f.tech_staff_share >= rules.MIN_TECH_STAFF_SHARE)
+        + 8 * rules.meets_rd_threshold(rd_ratio_3y(f), f.revenue)
+        + 16 * (f.high_tech_revenue_share >= rules.MIN_HIGH_TECH_REVENUE_SHARE)
+        + 32 * (score(f) >= rules.INNOVATION_PASS_MARK)
     )
 
 
@@ -194,9 +249,40 @@ def poisson_inverse(mean, u):
 
 
 @compilable
+def binomial_inverse(n, p, u):
+    """The smallest k with P(K <= k) > u for K ~ Binomial(n, p): u ~ U[0, 1) gives a binomial draw."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    term = (1.0 - p) ** n
+    cdf, k = term, 0
+    while u >= cdf and k < n:
+        term = term * (n - k) / (k + 1) * p / (1.0 - p)
+        k += 1
+        cdf = cdf + term
+    return k
+
+
+@compilable
+def gain_ip(f, p, u_count, u_class):
+    """New core IP items, Poisson(ip_base_rate + ip_yield rd / 100), class I among them Binomial(n,
+    ip_class1_share); converted results this year = conversion_base + new items, their three-year
+    average kept as conversions += (this year - conversions) / 3."""
+    n = poisson_inverse(bh.expected_ip_arrivals(f.rd_spend, p.ip_yield, p.ip_base_rate), u_count)
+    n1 = binomial_inverse(n, p.ip_class1_share, u_class)
+    f.ip_count += n
+    f.ip_class1 += n1
+    f.ip_class2 += n - n1
+    f.conversions += (f.conversion_base + n - f.conversions) / RD_YEARS
+
+
+@compilable
 def grow(f, p, z):
     """Age, revenue, staff, assets, revenue history, shares and R&D propensity (module docstring)."""
     f.age += 1
+    f.ip_class2 -= f.ip_cited  # class II items cited in last year's application count no more
+    f.ip_cited = 0
     g = bh.revenue_log_growth(
         p.revenue_growth_mean, f.growth_effect, p.revenue_growth_sd * z[0], f.fund_injection, f.revenue, p.fund_return
     )
@@ -207,6 +293,8 @@ def grow(f, p, z):
     for k in range(HISTORY_YEARS - 1):
         f.revenue_history[k] = f.revenue_history[k + 1]
     f.revenue_history[HISTORY_YEARS - 1] = f.revenue
+    for k in range(RD_YEARS - 1):
+        f.rd_history[k] = f.rd_history[k + 1]
     f.tech_staff_share = min(1.0, max(0.0, f.tech_staff_share + SHARE_DRIFT_SD * z[1]))
     f.high_tech_revenue_share = min(1.0, max(0.0, f.high_tech_revenue_share + SHARE_DRIFT_SD * z[2]))
     f.rd_propensity = f.rd_propensity * math.exp(p.rd_ratio_drift_sd * z[3])
@@ -249,13 +337,23 @@ def choose_rd(f, p, policy, voucher_probability, u_voucher):
     share = bh.voucher_share(used * policy["innovation_voucher_value"], f.rd_propensity * f.revenue)
     ratio = bh.rd_ratio_response(f.rd_propensity, tax, deduction, share, p.rd_price_elasticity)
     seeking = certified | rules.meets_non_rd_criteria(
-        f.age, f.tech_staff_share, f.ip_count > 0, f.high_tech_revenue_share
+        f.age, f.tech_staff_share, rules.core_ip(f.ip_class1, f.ip_class2), f.high_tech_revenue_share
     )
-    ratio = bh.bunch_rd_ratio(ratio, rules.hte_rd_threshold(f.revenue), p.rd_bunching_gap, seeking)
+    coached = policy["coaching"] * (f.stage == RESERVE)
+    reach = bh.bookkeeping_reach(
+        p.rd_bunching_gap,
+        policy["certification_reward"] * (1 - certified) + policy["recertification_reward"] * certified,
+        p.application_cost,
+        p.reward_preparation_weight,
+        coached,
+        p.coaching_efficacy,
+    )
+    ratio = bh.bunch_rd_ratio(ratio, rules.hte_rd_threshold(f.revenue), reach, seeking)
     f.rd_ratio = min(ratio, MAX_RD_RATIO)
     f.rd_spend = f.rd_ratio * f.revenue
     while rules.rd_ratio(f.rd_spend, f.revenue) < f.rd_ratio:  # rounding: a firm bunched at the threshold meets it
         f.rd_spend = np.nextafter(f.rd_spend, np.inf)
+    f.rd_history[RD_YEARS - 1] = f.rd_spend
     return VOUCHER_USED * used
 
 
@@ -282,7 +380,7 @@ def keep_certificate(f, p, policy, year, u):
         if u[U_PASS] >= recertification_pass_probability(p, policy, hte_eligible(f)):
             lose_certificate(f, p, u[U_REGISTER])
             return RENEWAL_FAILED
-        f.cert_year, renewed = year, RENEWED
+        f.cert_year, f.ip_cited, renewed = year, f.ip_class2, RENEWED
     cagr3 = rules.revenue_cagr(f.revenue_history[HISTORY_YEARS - 1], f.revenue_history[0], HISTORY_YEARS - 1)
     gazelle = rules.is_gazelle(True, f.age, f.revenue, cagr3)
     f.stage = rules.certified_stage(gazelle, rules.is_leading(True, f.revenue, f.rd_ratio))
@@ -314,7 +412,7 @@ def climb(f, p, policy, year, u):
         )
         if u[U_DECIDE] < p_apply:
             if u[U_PASS] < certification_pass_probability(p, policy, reserve):
-                f.stage, f.cert_year, f.reserve_years = HTE, year, 0
+                f.stage, f.cert_year, f.reserve_years, f.ip_cited = HTE, year, 0, f.ip_class2
                 return APPLIED | CERTIFIED
             applied = APPLIED | APPLICATION_FAILED
     return applied | evaluate_registry(f, p, u[U_REGISTER])
@@ -354,7 +452,9 @@ def firm_year(f, p, policy, year, voucher_probability, z, u):
     if left:
         return left
     events = choose_rd(f, p, policy, voucher_probability, u[U_VOUCHER])
-    f.ip_count += poisson_inverse(bh.expected_ip_arrivals(f.rd_spend, p.ip_yield, p.ip_base_rate), u[U_IP])
+    coached = policy["coaching"] * (f.stage == RESERVE)
+    f.organisation = bh.coached_organisation(f.organisation, coached, p.coaching_efficacy)
+    gain_ip(f, p, u[U_IP], u[U_IP_CLASS])
     if is_certified(f.stage):
         return events | keep_certificate(f, p, policy, year, u)
     return events | climb(f, p, policy, year, u)
@@ -434,6 +534,13 @@ def run_year(actor) -> None:
     """`YEAR`'s events of one year, in order, as ``actor``'s methods ``_<name>``."""
     for name in YEAR:
         getattr(actor, f"_{name}")()
+
+
+def reserve_priority(gap):
+    """The reserve pool's intake key (smallest first): near-eligible firms by their eligibility gap, firms
+    already eligible last (they apply on their own; the pool is for firms to be brought up to the criteria)."""
+    gap = np.asarray(gap, dtype=float)
+    return np.where(gap > 0, gap, np.inf)
 
 
 def stochastic_round(x, u):

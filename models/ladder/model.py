@@ -9,8 +9,9 @@ array engine follows too):
 2. guidance fund: ``guidance_fund`` (10k yuan a year) split equally over the
    high-growth candidates (`rules.is_high_growth_candidate`);
 3. reserve-pool intake: ``n = reserve_intake_rate * N_sme + reserve_pool_intake``
-   registered SMEs (stochastically rounded, in agents) with the smallest
-   `rules.hte_eligibility_gap` enter the pool (ties broken at random);
+   registered SMEs (stochastically rounded, in agents) first in `kernel.reserve_priority`
+   (near-eligible firms by their `rules.hte_eligibility_gap`, eligible ones last) enter the
+   pool (ties broken at random);
 4. vouchers: ``innovation_voucher / innovation_voucher_value`` vouchers; each
    startup or registered SME gets one with probability ``min(1, vouchers / N_eligible)``;
 5. every firm steps, in random order (``agents.shuffle_do("step")``);
@@ -37,14 +38,14 @@ in agents, with None for entry and exit (see `rules.ALLOWED_TRANSITIONS`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from models.ladder import kernel, rules
+from models.ladder import census, kernel, rules
 from models.ladder.agents import VOUCHER_STAGES, Firm
 from models.ladder.levers import LeverSetting, active_levers, check_settings
 from models.ladder.params import LadderParams
@@ -157,6 +158,7 @@ class LadderModel(mesa.Model):
         levers: Iterable[LeverSetting] = (),
         firm_scale: int = 1,
         rng: int | np.random.SeedSequence | np.random.Generator | None = None,
+        cert_ages: Sequence[float] | None = None,
     ) -> None:
         super().__init__(rng=rng)
         if int(firm_scale) != firm_scale or firm_scale < 1:
@@ -168,7 +170,7 @@ class LadderModel(mesa.Model):
         self.voucher_probability = 0.0
         self.transitions: list[Counter] = []
         agent_counts = {name: round(count / self.firm_scale) for name, count in stage_counts.items()}
-        Firm.create_from_arrays(self, build_population(agent_counts, self.start_year, params, self.rng))
+        Firm.create_from_arrays(self, build_population(agent_counts, self.start_year, params, self.rng, cert_ages))
         for firm in self.agents:
             firm.choose_rd()
         self.base_sme = self.firm_scale * sum(a.stage in REGISTRY_STAGES for a in self.agents)
@@ -220,8 +222,8 @@ class LadderModel(mesa.Model):
             return
         wanted = kernel.reserve_wanted(len(smes), self.params.reserve_intake_rate, self.policy, self.firm_scale)
         n = min(len(smes), self._stochastic_round(wanted))
-        columns = ("age", "rd_spend", "revenue", "tech_staff_share", "ip_count", "high_tech_revenue_share")
-        gap = rules.hte_eligibility_gap(*(np.array([getattr(a, c) for a in smes]) for c in columns))
+        state = np.concatenate([a.state() for a in smes])
+        gap = kernel.reserve_priority(census.eligibility_gaps(state, np.arange(len(smes))))
         order = np.lexsort((self.rng.random(len(smes)), gap))
         for i in order[:n]:
             smes[i].stage, smes[i].reserve_years = Stage.RESERVE, 0

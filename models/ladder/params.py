@@ -59,8 +59,11 @@ class LadderParams:
         recert_pass_rate: probability that an eligible re-applicant passes.
         coaching_efficacy: share of a coached applicant's failure probability
             removed by coaching.
-        specialist_efficacy: share of the lapse, failure and closure probabilities
-            of a certified firm removed by a service specialist.
+        specialist_efficacy: share of the lapse and failed-renewal probabilities of a
+            certified firm removed by a service specialist.
+        reward_preparation_weight: how far a certification reward pushes a firm's R&D
+            bookkeeping towards the threshold (`behaviour.bookkeeping_reach`): the push is
+            this weight times log(1 + reward / application_cost), at most 1.
         rd_bunching_gap: firms seeking the certificate raise their R&D ratio to the
             threshold when their desired ratio is within this relative shortfall
             (the "notch" response).
@@ -101,6 +104,10 @@ class LadderParams:
         ip_yield: expected core IP items per million yuan (100 x 10k yuan) of R&D.
         ip_base_rate: expected core IP items per year whatever the R&D (utility
             models and software copyrights count as core IP).
+        ip_class1_share: share of new core IP items that are class I (invention patents and
+            the like, which count in every application; class II items count once).
+        conversion_base_mean: mean of a firm's converted S&T results a year that do not come
+            from new core IP (new products, processes, standards; exponential across firms).
         profit_margin_mean, profit_margin_sd: distribution of firm profit margins
             (fixed per firm).
         manufacturing_share: share of firms in manufacturing (matters for the
@@ -111,7 +118,14 @@ class LadderParams:
     """
 
     # application and certification
-    application_rate: float = _param(0.06, 0.01, 0.4, "probability", _ASSUMED)
+    application_rate: float = _param(
+        0.15,
+        0.03,
+        0.6,
+        "probability",
+        "assumption; raised from 0.06 (range 0.01-0.4) when eligibility became the statutes' (innovation score,"
+        " three-year R&D): about one registered SME in eight is eligible, not one in two (scripts/ladder_shares.py)",
+    )
     application_value_weight: float = _param(0.5, 0.0, 1.5, "nonnegative", _ASSUMED)
     application_cost: float = _param(10.0, 3.0, 30.0, "nonnegative", _ASSUMED)
     reserve_application_boost: float = _param(1.0, 0.0, 2.5, "nonnegative", _ASSUMED)
@@ -119,7 +133,15 @@ class LadderParams:
     recert_apply_rate: float = _param(0.85, 0.5, 0.98, "probability", _ASSUMED)
     recert_pass_rate: float = _param(0.9, 0.6, 0.98, "probability", _ASSUMED)
     coaching_efficacy: float = _param(0.5, 0.0, 0.9, "probability", _ASSUMED)
-    specialist_efficacy: float = _param(0.3, 0.0, 0.8, "probability", _ASSUMED)
+    specialist_efficacy: float = _param(
+        0.25,
+        0.0,
+        0.5,
+        "probability",
+        "assumption: a specialist removes a share of the lapses and failed renewals (not of closures); at most"
+        " half, since most lapses are firms that no longer qualify or no longer want the title",
+    )
+    reward_preparation_weight: float = _param(0.15, 0.0, 0.5, "nonnegative", _ASSUMED)
     rd_bunching_gap: float = _param(0.3, 0.0, 0.5, "probability", _ASSUMED)
     # registry
     sme_pass_mark: float = _param(
@@ -165,6 +187,16 @@ class LadderParams:
     )
     ip_yield: float = _param(1.0, 0.2, 5.0, "nonnegative", _ASSUMED)
     ip_base_rate: float = _param(0.3, 0.0, 1.0, "nonnegative", _ASSUMED)
+    ip_class1_share: float = _param(
+        0.15,
+        0.05,
+        0.3,
+        "probability",
+        "assumption: class I items (mostly invention patents) are a minority of firms' core IP; in China's"
+        " patent grants invention patents are roughly one in seven (CNIPA yearly statistics, not bundled),"
+        " and software copyrights (class II) add more",
+    )
+    conversion_base_mean: float = _param(3.0, 1.0, 5.0, "nonnegative", _ASSUMED)
     profit_margin_mean: float = _param(0.06, 0.0, 0.12, "real", _ASSUMED)
     profit_margin_sd: float = _param(0.06, 0.02, 0.12, "nonnegative", _ASSUMED)
     manufacturing_share: float = _param(0.6, 0.3, 0.8, "probability", _ASSUMED)

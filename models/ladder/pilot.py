@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from models.ladder import behaviour as bh
-from models.ladder import engine, kernel
+from models.ladder import census, engine, kernel
 from models.ladder import meanfield as mf
 from models.ladder.levers import LeverSetting, active_levers, check_settings
 from models.ladder.params import LadderParams
@@ -35,7 +35,8 @@ PILOT_AGENTS = 12_000
 """Agents at the start of an array pilot run (four times the Mesa pilot's, at a fraction of its cost)."""
 _GROUP_INDEX = np.array([mf.GROUPS.index(mf.GROUP_OF[k]) for k in mf.KEYS])
 _H2, _S, _O = mf.KEYS.index("H2"), mf.KEYS.index("S"), mf.KEYS.index("O")
-_SAVING_GROUP = {g: np.array([mf.GROUP_OF[k] != "H" and mf.GROUP_OF[k][0] == g for k in mf.KEYS]) for g in "USRO"}
+_SAVING_GROUP = {g: np.array([mf.GROUP_OF[k][0] == g for k in mf.KEYS]) for g in "USRO"}
+_CERTIFIED_GROUPS = np.array([mf.GROUPS.index(g) for g in mf.CERTIFIED_GROUPS])
 
 
 def compartments(s: Mapping[str, np.ndarray], year: int) -> np.ndarray:
@@ -55,10 +56,7 @@ def compartments(s: Mapping[str, np.ndarray], year: int) -> np.ndarray:
 
 def classes(s: Mapping[str, np.ndarray], pass_mark: float) -> np.ndarray:
     """2 x meets the HTE criteria + passes the SME rule (`meanfield.eligibility_class`)."""
-    f = np.asarray(s).view(np.recarray)  # the firm records, fields as attributes (the rules read them so)
-    return 2 * np.asarray(kernel.hte_eligible(f)).astype(int) + np.asarray(kernel.sme_eligible(f, pass_mark)).astype(
-        int
-    )
+    return census.hte_classes(np.asarray(s), pass_mark)
 
 
 def _record_initial(tally, s: Mapping[str, np.ndarray], year: int, pass_mark: float) -> None:
@@ -91,7 +89,7 @@ def _record_year(tally, t: int, before: tuple, s: Mapping, year: int, alive: np.
     tally.savings["H"].extend(saving[key0 == _H2].tolist())
     for g, members in _SAVING_GROUP.items():
         tally.savings[g].extend(saving[members[key0] & (cls1 >= 2)].tolist())
-    certified_group = group == mf.GROUPS.index("H")
+    certified_group = np.isin(group, _CERTIFIED_GROUPS)
     tally.funded[t] += ((kept["fund_injection"][certified_group] > 0).sum(), certified_group.sum())
 
 

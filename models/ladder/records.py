@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from models.ladder.params import LadderParams
-from models.ladder.population import ATTRIBUTES, HISTORY_YEARS
+from models.ladder.population import ATTRIBUTES, HISTORY_YEARS, RD_YEARS
 
 STATE_DTYPE = np.dtype(
     [
@@ -29,12 +29,20 @@ STATE_DTYPE = np.dtype(
         ("rd_propensity", np.float32),
         ("rd_spend", np.float64),
         ("ip_count", np.int32),
+        ("ip_class1", np.int32),
+        ("ip_class2", np.int32),
+        ("ip_cited", np.int32),
+        ("tech_level", np.float32),
+        ("organisation", np.float32),
+        ("conversion_base", np.float32),
+        ("conversions", np.float32),
         ("high_tech_revenue_share", np.float32),
         ("manufacturing", np.bool_),
         ("growth_effect", np.float32),
         ("profit_margin", np.float32),
         ("cert_year", np.float32),
         ("revenue_history", np.float32, (HISTORY_YEARS,)),
+        ("rd_history", np.float32, (RD_YEARS,)),
         ("rd_ratio", np.float64),
         ("reserve_years", np.int8),
         ("fund_injection", np.float32),
@@ -44,7 +52,11 @@ STATE_DTYPE = np.dtype(
 """A firm's record: `population.ATTRIBUTES` plus rd_ratio, reserve_years, fund_injection and
 last_growth, each in the smallest dtype that holds it (float32 holds shares, effects and calendar
 years exactly enough). cert_year is NaN without a certificate; revenue_history holds the last
-`HISTORY_YEARS` revenues, oldest first, NaN before birth."""
+`HISTORY_YEARS` revenues, oldest first, NaN before birth; rd_history the last `RD_YEARS` R&D spends
+(years t-2 .. t), NaN before birth. ip_count counts every core IP item held (the registry score reads
+it), ip_class1 the class I items among them, ip_class2 the class II items not yet used in a certification
+application; ip_cited the class II items a (re-)certification cited this year, written off at the start
+of the next (so a firm's eligibility class at the end of a year is the one its decision saw)."""
 STATE = STATE_DTYPE.names
 PARAMS_DTYPE = np.dtype([(f.name, np.float64) for f in fields(LadderParams)])
 """One row of rates (`LadderParams` fields), as the compiled step reads them."""

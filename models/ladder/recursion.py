@@ -19,7 +19,7 @@ same value (tested).
 
 The year, in `kernel.YEAR`'s order, for compartment k and class c (``h``, ``s`` the class masks)::
 
-    intake   S -> R0: min(S, reserve_intake_rate S + reserve_pool_intake), eligible classes first
+    intake   S -> R0: min(S, reserve_intake_rate S + reserve_pool_intake), classes not HTE-eligible first
     survive  y[k] = x[k] (1 - close_k - move_k);   then classes  y[k] <- y[k] @ K_t[k]
     decide   uncertified k: H0 with h p_apply(k) p_pass(k); else registration / renewal / ageing;
              H0 -> H1 -> H2;  H2: H0 with h p_recert, else S with s sme_renewal_rate, else O
@@ -88,18 +88,19 @@ def _entry_point(digest: str):
 
     @numba.njit(cache=True, nogil=True)
     def intake(x, rate, lever):
-        """Firms moved S -> R0 at the start of a year, by class (the HTE-eligible first)."""
-        total, eligible = 0.0j, 0.0j
+        """Firms moved S -> R0 at the start of a year, by class: the not yet HTE-eligible first (the pool
+        takes near-eligible firms, `kernel.reserve_priority`), then the eligible."""
+        total, other = 0.0j, 0.0j
         for c in range(N_CLASSES):
             total += x[S, c]
-            eligible += x[S, c] * HTE_CLASS[c]
+            other += x[S, c] * (1.0 - HTE_CLASS[c])
         wanted = rate * total + lever
         if total.real < wanted.real:
             wanted = total
-        first = wanted if wanted.real < eligible.real else eligible
-        rest = wanted - eligible if wanted.real > eligible.real else 0.0j
+        first = wanted if wanted.real < other.real else other
+        rest = wanted - other if wanted.real > other.real else 0.0j
         for c in range(N_CLASSES):
-            share = first / (eligible + 1e-9) if HTE_CLASS[c] > 0 else rest / (total - eligible + 1e-9)
+            share = rest / (total - other + 1e-9) if HTE_CLASS[c] > 0 else first / (other + 1e-9)
             moved = x[S, c] * share
             x[S, c] -= moved
             x[R0, c] += moved

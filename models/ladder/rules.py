@@ -14,21 +14,39 @@ Units: revenue, assets, R&D spending and profit in 10k yuan (the unit of Chinese
 firm statistics; 50 million yuan = 5,000); staff in persons; shares as
 fractions; years as calendar years.
 
-High-tech enterprise (HTE) certification (simplified national rule)::
+High-tech enterprise (HTE) certification (Administrative Measures 2016, 国科发火〔2016〕32号,
+and their Work Guidelines, 国科发火〔2016〕195号; simplified where said)::
 
     threshold(revenue) = 0.05  if revenue <  5,000   (under 50 million yuan)
                          0.04  if revenue <= 20,000  (50-200 million yuan)
                          0.03  otherwise             (over 200 million yuan)
-    eligible = age >= 1 and has_core_ip and tech_staff_share >= 0.10
-               and rd_spend / revenue >= threshold(revenue)
-               and high_tech_revenue_share >= 0.60
+    rd_ratio3 = R&D of the last three years / revenue of the same years (the years the firm existed)
+    core IP   = class I items (invention patents, ...) + class II items (utility models, software
+                copyrights, ...) not yet used in an application; class II counts in one application only
+    eligible  = age >= 1 and core IP > 0 and tech_staff_share >= 0.10
+                and rd_ratio3 >= threshold(latest revenue) and high_tech_revenue_share >= 0.60
+                and innovation score >= 70
 
-(the real rule uses R&D over the last three years' revenue and also requires
-60% of R&D spent in China; both are simplified away). The distance to
-eligibility, used to pick reserve-pool firms, sums the relative shortfalls::
+Innovation-ability score (Guidelines, 企业创新能力评价; 100 points, 70 to pass)::
+
+    IP (30)            quantity: 8 with a class I item, else 6 / 4 / 2 for >= 5 / 3 / 1 class II items
+                       + 22 x tech_level for the IP's advancement, core role and how it was acquired
+                       (the firm's `tech_level` in [0, 1]; 0 without IP)
+    conversion (30)    6 per converted S&T result a year, three-year average, at most 30
+                       (bands >=1/2/3/4/5 a year, each at the top of its band)
+    organisation (20)  the firm's R&D organisation and management points (a firm attribute)
+    growth (20)        sales growth and net-asset growth, 10 each: 2 points per band reached
+                       (> 0, >= 5, 15, 25, 35 %) of  g = (R1/R0 + R2/R1) / 2 - 1  over the last three
+                       years (R2/R1 - 1 with two years, -1 i.e. 0 points with one); net assets move with
+                       revenue in the model, so both use revenue growth
+
+(the real rule also requires 60% of R&D spent in China, and experts score within each band;
+both are simplified away, the bands taken at their tops). The distance to eligibility, used to
+pick reserve-pool firms, sums the relative shortfalls::
 
     gap = [age < 1] + [no core IP] + max(0, 0.10 - tech)/0.10
-          + max(0, thr - rd_ratio)/thr + max(0, 0.60 - hts)/0.60      (0 iff eligible)
+          + max(0, thr - rd_ratio3)/thr + max(0, 0.60 - hts)/0.60
+          + max(0, 70 - score)/70                                      (0 iff eligible)
 
 Certificate validity (convention): a certificate issued in year t is valid in
 years t, t+1, t+2 and expires at the end of t+2; re-certification is decided in
@@ -104,6 +122,17 @@ MIN_TECH_STAFF_SHARE = 0.10
 MIN_HIGH_TECH_REVENUE_SHARE = 0.60
 MIN_AGE_YEARS = 1
 CERTIFICATE_YEARS = 3
+INNOVATION_PASS_MARK = 70.0
+"""Innovation-ability score needed for certification (Work Guidelines 2016)."""
+IP_MERIT_POINTS = 22.0
+"""IP points beyond quantity (advancement 8, core role 8, acquisition 6), scaled by a firm's tech_level."""
+CONVERSION_POINTS_PER_RESULT = 6.0
+CONVERSION_MAX_POINTS = 30.0
+RATIO_TOLERANCE = 1e-6
+"""Relative slack of the R&D-intensity test: a firm bunched exactly at the threshold meets it after its
+R&D and revenue histories were stored in single precision."""
+GROWTH_BANDS = (0.0, 0.05, 0.15, 0.25, 0.35)
+"""Growth-rate band edges of the score (the first band is growth above 0); 2 points per band reached."""
 RULES_YEAR = 2016
 """Year of the Administrative Measures these rules follow (certification figures before it are under older rules)."""
 
@@ -178,8 +207,83 @@ def rd_ratio(rd_spend: Num, revenue: Num) -> Num:
 
 
 @compilable
+def rd_ratio3(rd_sum: Num, revenue_sum: Num) -> Num:
+    """Three-year R&D intensity: R&D over the years summed / revenue over the same years."""
+    return rd_sum / np.maximum(revenue_sum, 1e-9)
+
+
+@compilable
+def meets_rd_threshold(rd_ratio_3y: Num, revenue: Num) -> Num:
+    """True where the three-year R&D intensity reaches the threshold of the latest revenue."""
+    return rd_ratio_3y >= hte_rd_threshold(revenue) * (1.0 - RATIO_TOLERANCE)
+
+
+@compilable
+def core_ip(class1: Num, class2_unused: Num) -> Num:
+    """Core IP items an application can cite: class I items and class II items not used before."""
+    return class1 + class2_unused
+
+
+@compilable
+def ip_quantity_points(class1: Num, class2_unused: Num) -> Num:
+    """8 with a class I item, else 6 / 4 / 2 for at least 5 / 3 / 1 unused class II items."""
+    class2_points = 2.0 * ((class2_unused >= 1) + 1 * (class2_unused >= 3) + 1 * (class2_unused >= 5))
+    return 8.0 * (class1 >= 1) + (class1 < 1) * class2_points
+
+
+@compilable
+def ip_points(class1: Num, class2_unused: Num, tech_level: Num) -> Num:
+    """IP points of the innovation score, 0-30: quantity plus `IP_MERIT_POINTS` x tech_level (0 without IP)."""
+    has_ip = core_ip(class1, class2_unused) > 0
+    return ip_quantity_points(class1, class2_unused) + has_ip * IP_MERIT_POINTS * tech_level
+
+
+@compilable
+def conversion_points(conversions: Num) -> Num:
+    """Conversion points, 0-30: 6 per whole converted result a year (three-year average)."""
+    return np.minimum(CONVERSION_MAX_POINTS, CONVERSION_POINTS_PER_RESULT * np.floor(np.maximum(conversions, 0.0)))
+
+
+@compilable
+def growth_rate(revenue_0: Num, revenue_1: Num, revenue_2: Num) -> Num:
+    """Growth over the last three years, (R1/R0 + R2/R1)/2 - 1; R2/R1 - 1 without R0 (0 for a year without
+    accounts); -1 (no growth points) with one year. Written with operators, no ``np.where``: compiled for one
+    firm's scalars it allocates nothing."""
+    r0_ok = 1.0 * (revenue_0 > 0)
+    r1_ok = 1.0 * (revenue_1 > 0)
+    safe_0 = revenue_0 + (1.0 - revenue_0) * (1.0 - r0_ok)  # 1 where missing, so every division is defined
+    safe_1 = revenue_1 + (1.0 - revenue_1) * (1.0 - r1_ok)
+    later = revenue_2 / safe_1 - 1.0
+    both = 0.5 * (revenue_1 / safe_0 + revenue_2 / safe_1) - 1.0
+    return r1_ok * (r0_ok * both + (1.0 - r0_ok) * later) - (1.0 - r1_ok)
+
+
+@compilable
+def growth_points(rate: Num) -> Num:
+    """Points of one growth item, 0-10: 2 per band of `GROWTH_BANDS` reached (NaN scores 0)."""
+    points = 2.0 * (rate > GROWTH_BANDS[0])
+    for edge in GROWTH_BANDS[1:]:
+        points = points + 2.0 * (rate >= edge)
+    return points
+
+
+@compilable
+def innovation_score(
+    class1: Num, class2_unused: Num, tech_level: Num, conversions: Num, organisation: Num, growth: Num
+) -> Num:
+    """Innovation-ability score, 0-100 (module docstring): IP, conversion, organisation and twice the
+    growth points (sales and net assets, which move together in the model)."""
+    return (
+        ip_points(class1, class2_unused, tech_level)
+        + conversion_points(conversions)
+        + np.minimum(np.maximum(organisation, 0.0), 20.0)
+        + 2.0 * growth_points(growth)
+    )
+
+
+@compilable
 def meets_non_rd_criteria(age: Num, tech_staff_share: Num, has_core_ip: Num, high_tech_revenue_share: Num) -> Num:
-    """True where every HTE criterion except the R&D ratio is met."""
+    """True where the age, core-IP, tech-staff and high-tech-revenue criteria are met."""
     return (
         (age >= MIN_AGE_YEARS)
         & (has_core_ip > 0)
@@ -191,26 +295,30 @@ def meets_non_rd_criteria(age: Num, tech_staff_share: Num, has_core_ip: Num, hig
 @compilable
 def is_hte_eligible(
     age: Num,
-    rd_spend: Num,
+    rd_ratio_3y: Num,
     revenue: Num,
     tech_staff_share: Num,
     has_core_ip: Num,
     high_tech_revenue_share: Num,
+    score: Num,
 ) -> Num:
     """True where a firm meets every HTE criterion (see module docstring)."""
-    return meets_non_rd_criteria(age, tech_staff_share, has_core_ip, high_tech_revenue_share) & (
-        rd_ratio(rd_spend, revenue) >= hte_rd_threshold(revenue)
+    return (
+        meets_non_rd_criteria(age, tech_staff_share, has_core_ip, high_tech_revenue_share)
+        & meets_rd_threshold(rd_ratio_3y, revenue)
+        & (score >= INNOVATION_PASS_MARK)
     )
 
 
 @compilable
 def hte_eligibility_gap(
     age: Num,
-    rd_spend: Num,
+    rd_ratio_3y: Num,
     revenue: Num,
     tech_staff_share: Num,
     has_core_ip: Num,
     high_tech_revenue_share: Num,
+    score: Num,
 ) -> Num:
     """Sum of relative shortfalls from the HTE criteria; 0 exactly when eligible."""
     threshold = hte_rd_threshold(revenue)
@@ -218,8 +326,9 @@ def hte_eligibility_gap(
         1.0 * (age < MIN_AGE_YEARS)
         + 1.0 * (has_core_ip <= 0)
         + np.maximum(0.0, MIN_TECH_STAFF_SHARE - tech_staff_share) / MIN_TECH_STAFF_SHARE
-        + np.maximum(0.0, threshold - rd_ratio(rd_spend, revenue)) / threshold
+        + np.maximum(0.0, threshold * (1.0 - RATIO_TOLERANCE) - rd_ratio_3y) / threshold
         + np.maximum(0.0, MIN_HIGH_TECH_REVENUE_SHARE - high_tech_revenue_share) / MIN_HIGH_TECH_REVENUE_SHARE
+        + np.maximum(0.0, INNOVATION_PASS_MARK - score) / INNOVATION_PASS_MARK
     )
 
 

@@ -50,12 +50,13 @@ Engine = Literal["array", "mesa"]
 ENGINES = ("array", "mesa")
 BATCH_AGENTS = 250_000
 """Agents stepped together by the array engine by default (numbers do not depend on it)."""
-ARRAY_BYTES_PER_AGENT = 350
-"""Peak bytes per agent of an array batch: the firm records (`records.STATE_DTYPE`, 101 bytes, twice while
+ARRAY_BYTES_PER_AGENT = 400
+"""Peak bytes per agent of an array batch: the firm records (`records.STATE_DTYPE`, 141 bytes, twice while
 survivors and entrants are placed), the year's draws and the engine's temporaries. Measured with tracemalloc:
-250 per agent at the largest city size of the run (Langfang, 1 and 5 runs a batch; linear, no fixed part); the
-margin covers what a process's resident size adds (a one-million-firm run's peak RSS was 3% above the estimate at
-300); tests/models/ladder/test_memory.py checks that the estimate bounds the measured peak."""
+388 per agent at the largest city size of the run (tests/models/ladder/test_memory.py, 2 and 8 runs a batch;
+250 before the records held the innovation score's attributes); the margin covers what a process's resident size
+adds (a one-million-firm run's peak RSS was 3% above the estimate at 300, before those attributes);
+tests/models/ladder/test_memory.py checks that the estimate bounds the measured peak."""
 MESA_BYTES_PER_AGENT = 12_000
 """Peak bytes per agent of a Mesa run (Python objects; measured about 10,900)."""
 PROCESS_BYTES = 300 * 2**20
@@ -73,11 +74,14 @@ def run_ladder(
     seed: SeedLike,
     firm_scale: int = 1,
     engine: Engine = "mesa",
+    cert_ages: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """Simulate start_year..end_year; one row per year (start year = observed state).
 
     Columns are `model.COLUMNS` (units in `model.COLUMN_UNITS`), indexed by year.
     ``engine="array"`` gives the numbers run i of an array ensemble has for this seed.
+    ``cert_ages``: shares of the start's certified firms with certificates 0, 1 and 2 years old
+    (`population.build_population`; evenly spread when None).
     """
     if end_year < start_year:
         raise ValueError(f"end_year {end_year} is before start_year {start_year}")
@@ -91,6 +95,7 @@ def run_ladder(
             end_year=end_year,
             levers=levers,
             firm_scale=firm_scale,
+            cert_ages=cert_ages,
         )
         return pd.DataFrame(cube[0], columns=COLUMNS).astype({"year": int}).set_index("year")
     model = LadderModel(
@@ -100,6 +105,7 @@ def run_ladder(
         levers=levers,
         firm_scale=firm_scale,
         rng=np.random.default_rng(seed_seq),
+        cert_ages=cert_ages,
     )
     for _ in range(end_year - start_year):
         model.step()
@@ -151,7 +157,7 @@ def run_ensemble(
             `BATCH_AGENTS` agents); memory grows with it (`estimate_memory`), the
             numbers do not depend on it.
         **kwargs: passed to `run_ladder` (stage_counts, start_year, end_year,
-            params, levers, firm_scale).
+            params, levers, firm_scale, cert_ages).
 
     Returns:
         One variable per collected column (units in its ``units`` attribute), plus
@@ -189,7 +195,7 @@ class Job:
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-RESULTS_VERSION = "2"
+RESULTS_VERSION = "3"
 """Bump when a change alters any run's numbers (so saved batches of an interrupted ensemble are not reused)."""
 
 

@@ -148,6 +148,73 @@ def test_paths_pass_through_exact_figures_and_growth_decays_to_the_long_run_rate
     np.testing.assert_allclose(growth, 0.02 + 0.28 * 0.5 ** np.arange(1, 4), atol=0.02)
 
 
+def story_moments(data: PanelData, r: int, horizon: int, v: dict):
+    """Mean and covariance of (figures, x_r from its first year to `horizon`), written term by term from the
+    docstring's story as linear maps of independent pieces (levels, common deviations, differences, walk steps,
+    noise), the common deviations' covariance by the AR(1)'s recursion: a construction independent of
+    `figure_covariance` and of the path code."""
+    d, n_regions = design(data), len(data.regions)
+    n_years = horizon - data.start_year + 1
+    common = np.zeros((n_years, n_years))
+    common[0, 0] = v["sigma_common"] ** 2 / (1 - v["phi"] ** 2)
+    for t in range(1, n_years):  # dev(t) = phi dev(t-1) + sigma_c nu(t)
+        common[t, :t] = common[:t, t] = v["phi"] * common[t - 1, :t]
+        common[t, t] = v["phi"] ** 2 * common[t - 1, t - 1] + v["sigma_common"] ** 2
+    tree = np.eye(n_regions)  # tree[c, a] = 1 where a is c or an ancestor of c
+    for c in range(n_regions):
+        a = data.parent[c]
+        while a >= 0:
+            tree[c, a], a = 1.0, data.parent[a]
+    pieces = [
+        LEVEL_SD**2 * np.eye(n_regions),
+        common,
+        tree @ np.diag(v["tau"] ** 2) @ tree.T,
+        np.diag(np.repeat(v["sigma_walk"] ** 2, n_years)),
+    ]
+    rows = [(int(g), int(y) - data.start_year) for g, y in zip(data.region_idx, data.year, strict=True)]
+    rows += [(r, t) for t in range(d.first_year[r], n_years)]
+    offsets = np.cumsum([0] + [p.shape[0] for p in pieces])
+    loads, mean = np.zeros((len(rows), offsets[-1])), np.zeros(len(rows))
+    for i, (g, t) in enumerate(rows):
+        grown = np.arange(d.first_year[g] + 1, t + 1)
+        loads[i, offsets[0] + g] = 1.0
+        loads[i, offsets[1] + grown] = 1.0
+        loads[i, offsets[2] + g] = grown.size
+        loads[i, offsets[3] + g * n_years + grown] = 1.0
+        mean[i] = d.first_z[g] + grown.size * v["growth_long_run"]
+    sigma = np.zeros((offsets[-1], offsets[-1]))
+    for k, piece in enumerate(pieces):
+        sigma[offsets[k] : offsets[k + 1], offsets[k] : offsets[k + 1]] = piece
+    cov = loads @ sigma @ loads.T
+    cov[: data.z.size, : data.z.size] += np.diag(v["sigma_obs"] ** 2 * d.noise_factor**2)
+    return mean, cov
+
+
+def test_paths_are_the_gaussian_conditional_of_the_story():
+    """A region's drawn paths to the horizon (before and after the panel's last year) have the mean and
+    covariance of the dense Gaussian conditional of `story_moments` given the figures (one parameter draw
+    repeated; the reported paths add sigma_obs noise)."""
+    data, r, horizon, n = CITY_PROVINCE, 1, 2022, 20_000
+    v = {
+        "growth_long_run": 0.04, "phi": 0.6, "sigma_common": 0.05, "tau": np.array([0.03, 0.06, 0.02]),
+        "sigma_walk": np.array([0.02, 0.07, 0.05]), "sigma_obs": 0.03,
+    }  # fmt: skip
+    mean, cov = story_moments(data, r, horizon, v)
+    real, pseudo = np.arange(data.z.size), np.arange(data.z.size, mean.size)
+    gain = np.linalg.solve(cov[np.ix_(real, real)], cov[np.ix_(real, pseudo)])
+    want_mean = mean[pseudo] + gain.T @ (data.z - mean[real])
+    want_cov = (
+        cov[np.ix_(pseudo, pseudo)] - cov[np.ix_(pseudo, real)] @ gain + v["sigma_obs"] ** 2 * np.eye(pseudo.size)
+    )
+    years, paths = common_paths(fake_posterior(data, n, **v), data, "city", horizon, np.random.default_rng(2))
+    assert years.tolist() == list(range(2016, horizon + 1))
+    drawn = np.log(paths[0])
+    sd = np.sqrt(np.diag(want_cov))
+    assert np.all(np.abs(drawn.mean(axis=0) - want_mean) < 4 * sd / np.sqrt(n))
+    assert np.abs(np.cov(drawn.T) - want_cov).max() < 0.03 * want_cov.max()
+    assert want_cov[-1, -1] > want_cov[3, 3]  # the spread grows past the last figure (2019)
+
+
 def test_tiny_fit_gives_paths_to_the_horizon():
     idata = fit_common(build_common_model(CITY_PROVINCE), draws=100, tune=100, chains=2, seed=3)
     years, paths = common_paths(idata, CITY_PROVINCE, "city", 2022, np.random.default_rng(0))

@@ -78,9 +78,11 @@ def test_a_failed_first_run_leaves_nothing_at_all(tmp_path):
 
 
 SIGINT_SCRIPT = """
-import sys, time
+import signal, sys, time
 from pathlib import Path
 from forecast.report.files import staged_output
+# Ctrl-C as a terminal delivers it: a process started in the background of a shell inherits SIGINT ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 with staged_output(Path(sys.argv[1])) as staging:
     (staging / "half.csv").write_text("year,value\\n2020,")
     print("ready", flush=True)

@@ -93,3 +93,37 @@ def test_revenue_growth_fund_boost_is_capped():
 
 def test_ip_arrivals():
     assert bh.expected_ip_arrivals(200.0, 1.0, 0.3) == pytest.approx(2.3)  # 2 million yuan of R&D
+
+
+def test_rewards_and_coaching_extend_the_bookkeeping_reach():
+    # no reward, no coaching: the firm's own gap; a 20 (10k yuan) reward at cost 10 with weight 0.15 pushes
+    # min(1, 0.15 log 3) = 0.165 of the way to the maximum reach; full coaching at efficacy 0.5 half of the rest
+    assert bh.bookkeeping_reach(0.3, 0.0, 10.0, 0.15, 0.0, 0.5) == pytest.approx(0.3)
+    push = 0.15 * np.log(3.0)
+    assert bh.bookkeeping_reach(0.3, 20.0, 10.0, 0.15, 0.0, 0.5) == pytest.approx(0.3 + 0.3 * push)
+    both = 1 - (1 - push) * 0.5
+    assert bh.bookkeeping_reach(0.3, 20.0, 10.0, 0.15, 1.0, 0.5) == pytest.approx(0.3 + 0.3 * both)
+    assert bh.bookkeeping_reach(0.7, 20.0, 10.0, 0.15, 1.0, 0.5) == pytest.approx(0.7)  # never below its own gap
+
+
+def test_coaching_raises_organisation_points_towards_the_maximum():
+    assert bh.coached_organisation(10.0, 0.0, 0.5) == 10.0
+    assert bh.coached_organisation(10.0, 1.0, 0.5) == pytest.approx(15.0)
+    assert bh.coached_organisation(np.array([0.0, 20.0]), 0.5, 0.4) == pytest.approx([4.0, 20.0])
+
+
+def test_specialists_no_longer_cut_closures():
+    from types import SimpleNamespace
+
+    from models.ladder import kernel
+
+    p = SimpleNamespace(fund_exit_reduction=0.5, move_out_rate=0.02)
+    close, _ = kernel.leave_probabilities(0.05, 1.0, False, p, {"service_specialists": 1.0})
+    assert close == pytest.approx(0.05)
+
+
+def test_the_reserve_pool_takes_near_eligible_firms_before_eligible_ones():
+    from models.ladder import kernel
+
+    key = kernel.reserve_priority(np.array([0.0, 0.4, 0.1, 2.0]))
+    assert list(np.argsort(key, kind="stable")) == [2, 1, 3, 0]

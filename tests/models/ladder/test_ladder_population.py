@@ -7,9 +7,10 @@ import itertools
 import numpy as np
 import pytest
 
-from models.ladder import rules
+from models.ladder import census, kernel, records, rules
+from models.ladder.levers import active_levers
 from models.ladder.params import PARAM_RANGES, LadderParams
-from models.ladder.population import ATTRIBUTES, build_population
+from models.ladder.population import ATTRIBUTES, build_population, hte_tests_of
 from models.ladder.rules import Stage
 
 COUNTS = {"hte": 40, "tech_sme": 120, "reserve": 10, "startup": 15, "gazelle": 3, "leading": 2}
@@ -30,19 +31,38 @@ def test_counts_and_keys(pop):
 
 def test_certified_firms_are_lawful(pop):
     cert = np.isin(pop["stage"], [int(s) for s in rules.CERTIFIED_STAGES])
+    rd3, score = hte_tests_of(pop)
     assert rules.is_hte_eligible(
         pop["age"],
-        pop["rd_spend"],
+        rd3,
         pop["revenue"],
         pop["tech_staff_share"],
-        pop["ip_count"],
+        rules.core_ip(pop["ip_class1"], pop["ip_class2"]),
         pop["high_tech_revenue_share"],
+        score,
     )[cert].all()
     # certificates issued over the last three years, none expired
     assert set(pop["cert_year"][cert]) <= {2018.0, 2019.0, 2020.0}
     assert np.isnan(pop["cert_year"][~cert]).all()
     leading = pop["stage"] == Stage.LEADING
     assert (pop["revenue"][leading] >= rules.LEADING_MIN_REVENUE).all()
+
+
+def test_certified_firms_still_meet_the_criteria_once_rd_is_rederived():
+    """The start R&D is re-derived from the propensity under the start year's policy (the engine's set-up):
+    the certified firms' propensity was drawn for it, so every one of them still meets every criterion."""
+    params = LadderParams()
+    state = records.new_state(build_population({"hte": 2_000}, 2020, params, np.random.default_rng(5)))
+    kernel.choose_rd_all(state, params, active_levers((), 2020))
+    assert (census.criteria(state) == kernel.ALL_CRITERIA).all()
+
+
+def test_certificate_ages_follow_the_given_shares():
+    pop = build_population({"hte": 6_000}, 2020, LadderParams(), np.random.default_rng(2), cert_ages=(0.5, 0.3, 0.2))
+    shares = [np.mean(pop["cert_year"] == 2020 - a) for a in range(3)]
+    np.testing.assert_allclose(shares, [0.5, 0.3, 0.2], atol=0.025)
+    with pytest.raises(ValueError, match="cert_ages"):
+        build_population({"hte": 5}, 2020, LadderParams(), np.random.default_rng(2), cert_ages=(0.5, 0.5))
 
 
 def test_registered_firms_pass_the_registry_rule(pop):
@@ -96,11 +116,11 @@ def test_unreachable_pass_mark_says_so():
 def test_conditional_draw_matches_plain_rejection(stage):
     """Where plain rejection works, the conditional sampler draws the same distribution:
     compare with a brute-force reference (draw unconditionally, keep lawful firms)."""
-    from models.ladder.population import _draw, _lawful
+    from models.ladder.population import _draw, _lawful, _Setup
 
     params = LadderParams(sme_pass_mark=65.0, rd_ratio_mean=0.03, rd_ratio_sd=0.5)
     st = Stage[stage.upper()]
-    raw = _draw(st, 200_000, 2020, params, np.random.default_rng(11))
+    raw = _draw(st, 200_000, _Setup(2020, params), np.random.default_rng(11))
     ref = {k: v[_lawful(st, raw, params)] for k, v in raw.items()}
     new = build_population({stage: 4_000}, 2020, params, np.random.default_rng(12))
     for key in ("rd_propensity", "tech_staff_share", "revenue"):

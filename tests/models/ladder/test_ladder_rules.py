@@ -16,10 +16,16 @@ from hypothesis import strategies as st
 from models.ladder import rules
 from models.ladder.rules import ALLOWED_TRANSITIONS, CERTIFIED_STAGES, Stage
 
-# An eligible reference firm: 3 years old, 30 million yuan revenue, 5% R&D, 20% tech staff,
-# one core IP item, 70% high-tech revenue.
+# An eligible reference firm: 3 years old, 30 million yuan revenue, 5% R&D over three years, 20% tech
+# staff, one core IP item, 70% high-tech revenue, innovation score 70.
 ELIGIBLE = dict(
-    age=3, rd_spend=150.0, revenue=3_000.0, tech_staff_share=0.2, has_core_ip=True, high_tech_revenue_share=0.7
+    age=3,
+    rd_ratio_3y=0.05,
+    revenue=3_000.0,
+    tech_staff_share=0.2,
+    has_core_ip=True,
+    high_tech_revenue_share=0.7,
+    score=70.0,
 )
 
 
@@ -53,8 +59,9 @@ def test_reference_firm_is_eligible():
         {"age": 0},  # registered less than a year
         {"has_core_ip": False},  # no core IP
         {"tech_staff_share": 0.0999},  # tech staff under 10%
-        {"rd_spend": 149.9},  # 4.997% < 5% (revenue under 50 million yuan)
+        {"rd_ratio_3y": 0.04997},  # 4.997% < 5% over three years (revenue under 50 million yuan)
         {"high_tech_revenue_share": 0.599},  # high-tech revenue under 60%
+        {"score": 69.9},  # innovation-ability score under 70
     ],
 )
 def test_each_criterion_is_necessary(change):
@@ -65,19 +72,76 @@ def test_each_criterion_is_necessary(change):
 def test_rd_criterion_follows_revenue_band():
     # 4% R&D fails at 49.99 million yuan revenue, passes at 50 million, fails again at 200.01 million
     # with 2.99% but passes with 3%.
-    assert not rules.is_hte_eligible(**(ELIGIBLE | {"revenue": 4_999.0, "rd_spend": 0.04 * 4_999.0}))
-    assert rules.is_hte_eligible(**(ELIGIBLE | {"revenue": 5_000.0, "rd_spend": 200.0}))
-    assert not rules.is_hte_eligible(**(ELIGIBLE | {"revenue": 30_000.0, "rd_spend": 897.0}))
-    assert rules.is_hte_eligible(**(ELIGIBLE | {"revenue": 30_000.0, "rd_spend": 900.0}))
+    assert not rules.is_hte_eligible(**(ELIGIBLE | {"revenue": 4_999.0, "rd_ratio_3y": 0.04}))
+    assert rules.is_hte_eligible(**(ELIGIBLE | {"revenue": 5_000.0, "rd_ratio_3y": 0.04}))
+    assert not rules.is_hte_eligible(**(ELIGIBLE | {"revenue": 30_000.0, "rd_ratio_3y": 0.0299}))
+    assert rules.is_hte_eligible(**(ELIGIBLE | {"revenue": 30_000.0, "rd_ratio_3y": 0.03}))
 
 
 def test_eligibility_gap_is_zero_exactly_when_eligible():
     assert rules.hte_eligibility_gap(**ELIGIBLE) == 0.0
     # R&D 4% of 30 million yuan against a 5% threshold: relative shortfall 0.2
-    assert rules.hte_eligibility_gap(**(ELIGIBLE | {"rd_spend": 120.0})) == pytest.approx(0.2)
-    # plus missing IP (1) and tech staff 5% (shortfall 0.5)
-    gap = rules.hte_eligibility_gap(**(ELIGIBLE | {"rd_spend": 120.0, "has_core_ip": False, "tech_staff_share": 0.05}))
-    assert gap == pytest.approx(1.7)
+    assert rules.hte_eligibility_gap(**(ELIGIBLE | {"rd_ratio_3y": 0.04})) == pytest.approx(0.2, abs=1e-5)
+    # plus missing IP (1), tech staff 5% (shortfall 0.5) and a score of 56 (shortfall 0.2)
+    change = {"rd_ratio_3y": 0.04, "has_core_ip": False, "tech_staff_share": 0.05, "score": 56.0}
+    assert rules.hte_eligibility_gap(**(ELIGIBLE | change)) == pytest.approx(1.9, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("class1", "class2", "points"),
+    [
+        (0, 0, 0.0),
+        (0, 1, 2.0),
+        (0, 2, 2.0),
+        (0, 3, 4.0),
+        (0, 4, 4.0),
+        (0, 5, 6.0),
+        (0, 9, 6.0),
+        (1, 0, 8.0),
+        (2, 7, 8.0),
+    ],
+)
+def test_ip_quantity_points_follow_the_guidelines(class1, class2, points):
+    assert rules.ip_quantity_points(class1, class2) == points
+
+
+def test_ip_points_need_ip_for_the_merit_part():
+    assert rules.ip_points(0, 0, 1.0) == 0.0
+    assert rules.ip_points(1, 0, 0.5) == pytest.approx(8.0 + 11.0)
+    assert rules.ip_points(0, 5, 1.0) == pytest.approx(6.0 + 22.0)
+
+
+@pytest.mark.parametrize(("conversions", "points"), [(0.0, 0.0), (0.99, 0.0), (1.0, 6.0), (2.5, 12.0), (7.0, 30.0)])
+def test_conversion_points_by_band(conversions, points):
+    assert rules.conversion_points(conversions) == points
+
+
+def test_growth_rate_and_points():
+    # (110/100 + 121/110)/2 - 1 = 10% -> bands > 0 and >= 5%: 4 points
+    assert rules.growth_rate(100.0, 110.0, 121.0) == pytest.approx(0.10)
+    assert rules.growth_points(0.10) == 4.0
+    assert rules.growth_points(0.35) == 10.0
+    assert rules.growth_points(0.0) == 0.0 and rules.growth_points(-0.2) == 0.0
+    # two years of accounts: R2/R1 - 1; one year: -1, no points (arrays give the same per element)
+    assert rules.growth_rate(0.0, 100.0, 120.0) == pytest.approx(0.20)
+    assert rules.growth_rate(0.0, 0.0, 120.0) == -1.0 and rules.growth_points(-1.0) == 0.0
+    np.testing.assert_allclose(
+        rules.growth_rate(np.array([100.0, 0.0, 0.0]), np.array([110.0, 100.0, 0.0]), np.array([121.0, 120.0, 120.0])),
+        [0.10, 0.20, -1.0],
+    )
+    assert rules.growth_points(float("nan")) == 0.0
+
+
+def test_innovation_score_adds_the_four_parts():
+    # IP 8 + 22 x 0.5 = 19, conversion 2 a year = 12, organisation 15, growth 10% twice = 8: 54
+    assert rules.innovation_score(1, 0, 0.5, 2.0, 15.0, 0.10) == pytest.approx(54.0)
+    # the top of every band: 30 + 30 + 20 + 20
+    assert rules.innovation_score(3, 9, 1.0, 6.0, 20.0, 0.5) == pytest.approx(100.0)
+
+
+def test_class_two_ip_counts_once_in_core_ip():
+    # class II items cited before are no longer held as unused: only class I and new class II count
+    assert rules.core_ip(0, 0) == 0 and rules.core_ip(1, 0) == 1 and rules.core_ip(0, 2) == 2
 
 
 def test_sme_score_hand_worked():
@@ -180,11 +244,12 @@ def test_allowed_transitions_forbid_skipping_certification():
 firm_arrays = st.integers(1, 6).flatmap(
     lambda n: st.tuples(
         st.lists(st.integers(0, 30), min_size=n, max_size=n),
-        st.lists(st.floats(0, 5_000), min_size=n, max_size=n),
+        st.lists(st.floats(0, 0.2), min_size=n, max_size=n),
         st.lists(st.floats(1, 50_000), min_size=n, max_size=n),
         st.lists(st.floats(0, 1), min_size=n, max_size=n),
         st.lists(st.booleans(), min_size=n, max_size=n),
         st.lists(st.floats(0, 1), min_size=n, max_size=n),
+        st.lists(st.floats(0, 100), min_size=n, max_size=n),
     )
 )
 
