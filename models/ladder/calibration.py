@@ -88,13 +88,13 @@ Why this method. One ABM run of a city costs 0.5-5 s and a province tens of seco
 ABC-SMC or neural simulation-based inference need 10^4-10^5 runs for nine rates,
 and the data are a handful of aggregate counts whose ABM noise is small next to the
 reporting noise, so the expected counts carry nearly all the information. The
-mean-field (compiled, `recursion`) costs about 0.3 ms for its value and exact gradient in
-both regions, so NUTS gives a proper posterior with convergence diagnostics (R-hat, ESS,
-divergences: `check_convergence` over the sampled variables) in well under a minute of CPU
-a chain (`benchmarks/bench_calibrate.py`), and its error against the ABM ensemble mean is
-tested (stocks within `MEANFIELD_TOLERANCE["stock"]`, yearly lists within
-`MEANFIELD_TOLERANCE["flow"]`, at rates near the corners of their ranges), well under
-sigma's prior scale.
+mean-field (compiled, `recursion`, and called from the compiled log density with no Python
+in between) costs about 0.25 ms for the log density and its exact gradient in both regions,
+so NUTS gives a proper posterior with convergence diagnostics (R-hat, ESS, divergences:
+`check_convergence` over the sampled variables) in well under a minute of CPU a chain
+(`benchmarks/bench_calibrate.py`), and its error against the ABM ensemble mean is tested
+(stocks within `MEANFIELD_TOLERANCE["stock"]`, yearly lists within `MEANFIELD_TOLERANCE["flow"]`,
+at rates near the corners of their ranges), well under sigma's prior scale.
 
 Limits. (1) The registry: with entry proportional to the start-year registry and the
 national score rule, the registry shrinks under most rates inside `PARAM_RANGES` (the
@@ -275,25 +275,21 @@ def build_calibration_model(observations: CalibrationData) -> pm.Model:
         for i, (obs, profile) in enumerate(zip(observations.regions, observations.profiles, strict=True)):
             levers = observations.levers[i] if observations.levers else ()
             op = MeanFieldOp(profile, SAMPLED, observations.base, levers)
-            paths = op.split(op(rates[i])[0])
-            _observe(obs, paths, sigma)
+            _observe(obs, op, op(rates[i])[0], sigma)
     return model
 
 
-def _observe(obs: RegionObservations, paths: dict, sigma) -> None:
+def _observe(obs: RegionObservations, op: MeanFieldOp, flat, sigma) -> None:
     region = obs.region
+    paths = op.split(flat)
     for column in INDICATORS.values():
         dims = f"{'flow_' if column == 'certifications_listed' else ''}year_{region}"
         pm.Deterministic(f"mf_{region}_{column}", paths[column], dims=dims)
     if obs.figures.empty:
         return
     figures = obs.figures
-    mu = pt.stack(
-        [
-            pt.log(paths[c][y - obs.start_year - (c == "certifications_listed")])
-            for c, y in zip(figures["column"], figures["year"], strict=True)
-        ]
-    )
+    # one index into the op's output (a small graph: its gradient is one scatter, not one per figure)
+    mu = pt.log(flat[op.position(figures["column"].tolist(), figures["year"].tolist())])
     which = np.array([list(INDICATORS).index(i) for i in figures["indicator"]])
     sd = pt.sqrt((sigma[which] * figures["noise"].to_numpy()) ** 2 + MEANFIELD_ERROR_SD**2)
     logy = np.log(figures["value"].to_numpy())
@@ -335,9 +331,7 @@ def calibrate(
     piloted = time.perf_counter()
     model = build_calibration_model(data)
     with model, warnings.catch_warnings():
-        # expected: the mean-field Op calls its compiled loop from Python (object mode under Numba); the dense
-        # mass matrix is marked experimental but handles the product ridges (docstring)
-        warnings.filterwarnings("ignore", message="Numba will use object mode to run MeanFieldOp")
+        # expected: the dense mass matrix is marked experimental but handles the product ridges (docstring)
         warnings.filterwarnings("ignore", message="QuadPotentialFullAdapt is an experimental feature")
         idata = pm.sample(
             draws=draws,

@@ -75,15 +75,18 @@ for Hebei about 0.25 ms against 0.9 ms.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numba
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.gradient import DisconnectedType
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
+from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
 
 from models.ladder import behaviour as bh
 from models.ladder.agents import Firm
@@ -91,7 +94,7 @@ from models.ladder.levers import LeverSetting, active_levers
 from models.ladder.model import LadderModel
 from models.ladder.params import LadderParams
 from models.ladder.records import policy_record
-from models.ladder.recursion import SAVING_ROWS, complex_records, run_paths
+from models.ladder.recursion import DIGEST, FIELDS, SAVING_ROWS, complex_records, run_paths, value_and_jacobian
 from models.ladder.rules import CERTIFIED_STAGES, Stage
 
 KEYS = ("U0", "U1", "U2", "S", "R0", "R1", "R2", "H0", "H1", "H2", "O")
@@ -326,6 +329,12 @@ class _Years:
             records, self.policies, self.funded, self.kernels, self.initial, self.entrants, self.savings, self.bases
         )
 
+    def arguments(self) -> tuple[np.ndarray, ...]:
+        """The arrays `recursion.value_and_jacobian` reads after the rates, in its order."""
+        as_float = (np.ascontiguousarray(a, dtype=np.float64) for a in (self.funded, self.kernels, self.initial))
+        rest = (np.ascontiguousarray(a, dtype=np.float64) for a in (self.entrants, *self.savings, self.bases))
+        return (self.policies, *as_float, *rest)
+
 
 def _years(profile: StageProfile, levers: Iterable[LeverSetting]) -> _Years:
     settings = tuple(levers)
@@ -412,22 +421,21 @@ def meanfield_with_jacobian(
 
 
 def _value_and_jacobian(profile: StageProfile, names: tuple[str, ...], theta: np.ndarray, base, years: _Years):
-    batch = theta[None, :] + 1j * COMPLEX_STEP * np.eye(theta.size)
-    paths = _named(
-        years.run(complex_records(base, dict(zip(names, batch.T, strict=True)), theta.size)),
-        (theta.size,),
-        profile.years,
-    )
-    flat = np.concatenate([paths[c] for c in OP_COLUMNS], axis=-1)
-    return flat[0].real.copy(), (flat.imag / COMPLEX_STEP).T.copy()
+    template, columns = _rate_template(base, names)
+    return value_and_jacobian(template, columns, theta, COMPLEX_STEP, *years.arguments())
+
+
+def _rate_template(base: LadderParams, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """One complex rate record of `base` per sampled rate, and the sampled rates' fields."""
+    return complex_records(base, {}, len(names)), np.array([FIELDS.index(n) for n in names])
 
 
 class MeanFieldOp(Op):
     """theta (rates `names`) -> (trajectories of `OP_COLUMNS` concatenated, their Jacobian).
 
-    The recursion is compiled (`recursion`); PyTensor's Numba backend calls this Op in object
-    mode, by design (one call of the compiled loop per evaluation). Ops compare by identity: each
-    holds its own pilot profile.
+    The recursion is compiled (`recursion`); under PyTensor's Numba backend the compiled graph calls
+    it directly (`_numba_meanfield`: no object mode), elsewhere `perform` calls it. Ops compare by
+    identity: each holds its own pilot profile.
     """
 
     def __init__(
@@ -471,3 +479,30 @@ class MeanFieldOp(Op):
             "tech_sme_registered": flat[n : 2 * n],
             "certifications_listed": flat[2 * n :],
         }
+
+    def position(self, columns: Sequence[str], years: Sequence[int]) -> np.ndarray:
+        """Index in the op's first output of each (column, year) (`split`'s layout)."""
+        n, start = len(self.profile.years), self.profile.start_year
+        pairs = zip(columns, years, strict=True)
+        return np.array([OP_COLUMNS.index(c) * n + (y - start) - (c == "certifications_listed") for c, y in pairs])
+
+
+@register_funcify_and_cache_key(MeanFieldOp)
+def _numba_meanfield(op: MeanFieldOp, node=None, **kwargs):
+    """`MeanFieldOp` in PyTensor's Numba backend: the compiled recursion called from the compiled graph,
+    its profile and levers as constants. The cache key hashes those and the recursion's sources
+    (`recursion.DIGEST`), so a later fit of the same data loads the compiled graph from disk."""
+    template, columns = _rate_template(op.base, op.names)
+    policies, funded, kernels, initial, entrants, values, shares, bases = op._years.arguments()
+    step = COMPLEX_STEP
+
+    @numba.njit(cache=False)
+    def meanfield_op(theta):
+        return value_and_jacobian(
+            template, columns, theta, step, policies, funded, kernels, initial, entrants, values, shares, bases
+        )
+
+    key = hashlib.sha256(DIGEST.encode())
+    for part in (template, columns, policies, funded, kernels, initial, entrants, values, shares, bases):
+        key.update(np.ascontiguousarray(part).tobytes())
+    return meanfield_op, f"MeanFieldOp-{key.hexdigest()}"

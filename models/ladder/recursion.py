@@ -210,10 +210,39 @@ def _entry_point(digest: str):
             one_path(records[i], policies, funded, kernels, initial, entrants, values, shares, bases, out[i])
         return out
 
-    return paths, mean_application
+    @numba.njit(cache=True, nogil=True)
+    def value_and_jacobian(template, columns, theta, step, policies, funded, kernels, initial, entrants, values,
+                           shares, bases):  # fmt: skip
+        """The stocks and yearly lists concatenated (`meanfield.OP_COLUMNS`) at rates ``theta`` (the fields
+        ``columns`` of the records ``template``, one per rate), and their Jacobian (outputs x rates) by
+        complex step: record j carries theta + i step e_j."""
+        n = theta.size
+        records = template.copy()
+        table = records.view(np.complex128)
+        width = table.size // n
+        for j in range(n):
+            for k in range(n):
+                table[j * width + columns[k]] = theta[k] + (1j * step if j == k else 0.0j)
+        raw = paths(records, policies, funded, kernels, initial, entrants, values, shares, bases)
+        years = raw.shape[2]
+        value, jac = np.empty(3 * years - 1), np.empty((3 * years - 1, n))
+        for j in range(n):
+            for t in range(3 * years - 1):
+                if t < 2 * years:
+                    out = raw[j, t // years, t % years]
+                else:  # the yearly lists: new certifications + re-certifications, years after the start
+                    out = raw[j, 2, t - 2 * years + 1] + raw[j, 3, t - 2 * years + 1]
+                if j == 0:
+                    value[t] = out.real
+                jac[t, j] = out.imag / step
+        return value, jac
+
+    return paths, mean_application, value_and_jacobian
 
 
-_paths, mean_application = _entry_point(sources_digest(rules, bh, kernel, sys.modules[__name__]))
+DIGEST = sources_digest(rules, bh, kernel, sys.modules[__name__])
+"""Hash of the rule, behaviour and recursion sources compiled into the loop (keys compiled caches)."""
+_paths, mean_application, value_and_jacobian = _entry_point(DIGEST)
 
 
 FIELDS = tuple(f.name for f in fields(LadderParams))
