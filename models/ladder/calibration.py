@@ -298,7 +298,23 @@ def _observe(obs: RegionObservations, op: MeanFieldOp, flat, sigma) -> None:
     if point.size:
         pm.Normal(f"obs_{region}", mu=mu[point], sigma=sd[point], observed=logy[point])
     if bound.size:
-        pm.Potential(f"bound_{region}", pm.logccdf(pm.Normal.dist(mu[bound], sd[bound]), logy[bound]).sum())
+        pm.Potential(f"bound_{region}", log_survival(logy[bound], mu[bound], sd[bound]).sum())
+
+
+TAIL_Z = 20.0
+"""Past this z the normal's log survival is taken from its asymptotic series (absolute error below 1e-10)."""
+
+
+def log_survival(y, mu, sd):
+    """log P(Y > y) for Y ~ Normal(mu, sd): log(erfc(z / sqrt 2) / 2), and past `TAIL_Z` the asymptotic
+    series -z^2/2 - log(z sqrt(2 pi)) + log(1 - 1/z^2 + 3/z^4 - 15/z^6 + 105/z^8); each branch sees z clipped to its
+    side, so neither gives a NaN gradient. (`pm.logccdf` uses the scaled erfc, which has no Numba
+    implementation: the compiled log density then calls scipy in object mode and cannot be cached.)"""
+    z = (y - mu) / sd
+    near, far = pt.minimum(z, TAIL_Z), pt.maximum(z, TAIL_Z)
+    series = 1.0 - far**-2 + 3.0 * far**-4 - 15.0 * far**-6 + 105.0 * far**-8
+    tail = -0.5 * far**2 - pt.log(far * np.sqrt(2.0 * np.pi)) + pt.log(series)
+    return pt.switch(z < TAIL_Z, pt.log(pt.erfc(near / np.sqrt(2.0))) - np.log(2.0), tail)
 
 
 # --- fitting -------------------------------------------------------------------------

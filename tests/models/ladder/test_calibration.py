@@ -17,7 +17,10 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor
+import pytensor.tensor
 import pytest
+from scipy import stats
 from typer.testing import CliRunner
 
 from forecast.cache import PosteriorCache
@@ -254,6 +257,18 @@ def test_numba_backend_gives_the_python_ops_log_density_and_gradient(small_data)
         (lp_c, grad_c), (lp_p, grad_p) = compiled(q), python(q)
         assert lp_c == pytest.approx(lp_p, rel=1e-12)
         np.testing.assert_allclose(grad_c, grad_p, rtol=1e-10, atol=1e-12)
+
+
+def test_log_survival_is_the_normal_log_survival_with_finite_gradients_in_the_far_tail():
+    z = np.array([-30.0, -3.0, 0.0, 1.0, 5.0, 19.9, 20.0, 20.1, 30.0, 60.0])
+    x = pytensor.tensor.dvector("x")
+    value = cal.log_survival(x, 0.0, 1.0)
+    f = pytensor.function([x], [value, pytensor.grad(value.sum(), x)], mode="NUMBA")
+    got, grad = f(z)
+    np.testing.assert_allclose(got, stats.norm.logsf(z), rtol=1e-12, atol=1e-9)
+    # d/dz log P(Z > z) = -pdf / sf, the inverse Mills ratio; near -z in the far tail
+    mills = -np.exp(stats.norm.logpdf(z) - stats.norm.logsf(z))
+    np.testing.assert_allclose(grad, mills, rtol=1e-7)
 
 
 def _prior_paths(data: cal.CalibrationData, n: int = 400) -> dict[str, np.ndarray]:
