@@ -6,7 +6,8 @@ code) in a fresh process with an empty PyTensor compile cache, one after the oth
 * old: the calibration of an earlier commit (``--baseline``, default main before the compiled
   mean-field: the same model, likelihood and sampler, the recursion in numpy); its ``models``,
   ``forecast``, ``data`` and ``scenarios`` taken out of git into a temporary folder;
-* new: this tree's (the mean-field recursion compiled, `models/ladder/recursion.py`).
+* new: this tree's (the mean-field recursion compiled, `models/ladder/recursion.py`, and called from the
+  compiled log density, which PyTensor caches on disk: `meanfield._numba_meanfield`).
 
 Printed per side: wall time of the whole fit (pilot, compile, sampling), the CPU time of the
 fit's processes (the chains' included), the pilot's share where the code records it, the
