@@ -63,11 +63,12 @@ against a bound says the model's structure, not the prior, limits the fit. Pairs
 data see only as a product (application x pass, re-apply x re-pass, exit_rate_hte
 with the fixed move_out_rate) stay in the model so their posterior carries the
 ridge honestly (NUTS runs with a dense mass matrix, ``jitter+adapt_full``, which
-halves the leapfrog steps on these ridges). sigma_i ~ LogNormal(log 0.10, 0.5):
-figures within 5-25% of the model's mean a priori. The other `LadderParams` fields stay
-at their defaults (`base`): growth, R&D and IP parameters shape the firms' attributes, which the
-mean-field takes from the pilot run and which aggregate counts cannot separate from
-the rates above; reserve intake, move-in/out and the outside stage have no figure.
+halves the leapfrog steps on these ridges). sigma_i ~ LogNormal(log s_i, 0.5), s_i 0.05 for
+the certified-firm stock and 0.10 for the yearly lists and the registry (`SIGMA_PRIOR`).
+The other `LadderParams` fields stay at their defaults (`base`): growth, R&D and IP
+parameters shape the firms' attributes, which the mean-field takes from the pilot run and
+which aggregate counts cannot separate from the rates above; reserve intake, move-in/out
+and the outside stage have no figure.
 
 Pooling. A city is fitted with its province (`data/regions.csv` parent) when the
 province has a window: z_city = z_province + `POOL_SD` u, u ~ Normal(0, 1). With
@@ -124,7 +125,7 @@ import os
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import arviz as az
 import numpy as np
@@ -138,10 +139,12 @@ from models.ladder.meanfield import MeanFieldOp, StageProfile
 from models.ladder.model import INDICATOR_COLUMNS
 from models.ladder.params import PARAM_RANGES, LadderParams
 from models.ladder.pilot import PILOTS
+from models.ladder.population import UNIFORM_CERT_AGES
 
-CALIBRATION_VERSION = "5"
+CALIBRATION_VERSION = "6"
 """Bump when the likelihood, priors, window rule, pilot or the model's rules change (invalidates caches); 5: the
-statutes' eligibility (innovation score, three-year R&D, class II IP once) and certificate ages from the lists."""
+statutes' eligibility (innovation score, three-year R&D, class II IP once) and certificate ages from the lists; 6: the
+noise prior by series (`SIGMA_PRIOR`), the pilot and the ABM check start from the region's certificate ages."""
 INDICATORS = {i: INDICATOR_COLUMNS[i] for i in ("high_tech_enterprises", "high_tech_certifications", "tech_smes")}
 """Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""
 SAMPLED = (
@@ -158,7 +161,11 @@ SAMPLED = (
     "specialist_efficacy",
 )
 POOL_SD = 0.75
-SIGMA_PRIOR = (np.log(0.10), 0.5)
+SIGMA_PRIOR = (np.log(np.array([0.05, 0.10, 0.10])), 0.5)
+"""Log-mean and log-sd of each indicator's figure noise, in `INDICATORS` order: a year-end stock of certified firms
+is a count of valid certificates (noise from timing and scope: 5%, the trend models' count noise); the yearly lists
+(gathered from the published batches, completeness unstated) and the registry (recognised in batches, scope unstated)
+10%. With one 10% prior for all, a city's single stock figure weighed little against its province's rates."""
 MEANFIELD_TOLERANCE = {"stock": 0.06, "flow": 0.10}
 """Largest relative gap between the mean-field and the ABM ensemble mean asserted in the tests."""
 MEANFIELD_ERROR_SD = 0.03
@@ -186,6 +193,8 @@ class RegionObservations:
     notes: tuple[str, ...] = ()
     levers: tuple[LeverSetting, ...] = ()
     """The policies in force over the window (the policy history), as lever settings."""
+    cert_ages: tuple[float, float, float] = UNIFORM_CERT_AGES
+    """Shares of the start's certificates 0, 1 and 2 years old (as `forecast run` starts)."""
 
     @property
     def rows_hash(self) -> str:
@@ -194,7 +203,8 @@ class RegionObservations:
         cols = ["indicator", "year", "value", "flag"]
         text = pd.concat([self.start_rows[cols], self.figures[cols]]).sort_values(cols).to_csv(index=False)
         policy = "" if not self.levers else "\n" + "\n".join(sorted(map(str, self.levers)))
-        return hashlib.sha256(f"{self.region}\n{text}{policy}".encode()).hexdigest()
+        ages = "" if self.cert_ages == UNIFORM_CERT_AGES else f"\ncert_ages {self.cert_ages}"
+        return hashlib.sha256(f"{self.region}\n{text}{policy}{ages}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -238,6 +248,7 @@ def calibration_data(
             levers=lv,
             seed=s,
             n_runs=pilot_runs,
+            cert_ages=o.cert_ages,
         )
         for o, lv, s in zip(observations, lever_sets, seeds, strict=True)
     )
@@ -363,8 +374,9 @@ def calibrate(
             "base_params": json.dumps(base.to_dict()),
             "pilot": pilot,
             "levers": json.dumps(
-                {o.region: [str(s) for s in lv] for o, lv in zip(data.regions, data.levers, strict=False)}
+                {o.region: [asdict(s) for s in lv] for o, lv in zip(data.regions, data.levers, strict=False)}
             ),
+            "cert_ages": json.dumps({o.region: list(o.cert_ages) for o in data.regions}),
             "diagnostics": json.dumps(diagnostics.to_dict()),
             "timings": json.dumps(timings),
             "notes": json.dumps(list(data.notes)),
@@ -415,7 +427,8 @@ def meanfield_predictive(
 
 
 def abm_predictive(idata: az.InferenceData, *, n_runs: int, firm_scale: int, seed: int | np.random.SeedSequence):
-    """ABM ensemble from the region's start state with posterior draws (xarray, dims run x year)."""
+    """ABM ensemble from the region's start state with posterior draws, under the policies and certificate ages the
+    fit was made with (xarray, dims run x year)."""
     from models.ladder.run import run_ensemble
 
     region = idata.attrs["region"]
@@ -431,4 +444,6 @@ def abm_predictive(idata: az.InferenceData, *, n_runs: int, firm_scale: int, see
         start_year=start,
         end_year=end,
         firm_scale=firm_scale,
+        levers=[LeverSetting(**lever) for lever in attrs_json(idata, "levers").get(region, [])],
+        cert_ages=attrs_json(idata, "cert_ages")[region],
     )

@@ -244,10 +244,11 @@ def measure_profile(
     seed: int | np.random.SeedSequence = 0,
     n_runs: int = 2,
     firm_scale: int | None = None,
+    cert_ages: Sequence[float] | None = None,
 ) -> StageProfile:
     """Run the ABM (pilot) and measure the eligibility kernels, entrant classes and savings.
 
-    ``firm_scale`` defaults to about `PILOT_AGENTS` agents at the start.
+    ``firm_scale`` defaults to about `PILOT_AGENTS` agents at the start; ``cert_ages`` as in `LadderModel`.
     """
     if end_year <= start_year:
         raise ValueError(f"end_year {end_year} must be after start_year {start_year}")
@@ -264,6 +265,7 @@ def measure_profile(
             levers=levers,
             firm_scale=k,
             rng=np.random.default_rng(child),
+            cert_ages=cert_ages,
         )
         _record_initial(tally, model)
         before = _snapshot(model)

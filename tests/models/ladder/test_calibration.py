@@ -203,6 +203,30 @@ def test_regions_without_a_window_are_refused_with_a_reason():
     assert [o.region for o in found] == ["handan", "hebei"] and any("no figures after 2020" in n for n in notes)
 
 
+def test_a_city_window_starts_with_the_certificate_ages_a_run_starts_with():
+    from forecast.inputs.tables import load_regions
+    from forecast.ladder.start import cert_age_shares
+
+    history = load_history()
+    found, _ = lcal.gather_observations("langfang", history, parent="hebei")
+    ages, note = cert_age_shares(history, "langfang", found[0].start_year, load_regions())
+    assert found[0].cert_ages == ages != (1 / 3, 1 / 3, 1 / 3)  # Langfang has no lists: Hebei's, as `run` takes
+    assert any("certificate ages" in n for n in found[0].notes) and "hebei" in note
+
+
+def test_the_abm_check_runs_under_the_fits_policies_and_ages(small_fit, monkeypatch):
+    import models.ladder.run as ladder_run
+
+    seen = {}
+    monkeypatch.setattr(ladder_run, "run_ensemble", lambda **kw: seen.update(kw))
+    fit = small_fit.copy()
+    lever = {"name": "certification_reward", "size": 20.0, "start_year": 2019, "end_year": 2021}
+    fit.attrs = {**small_fit.attrs, "levers": json.dumps({"hebei": [lever]}), "cert_ages": '{"hebei": [0.5, 0.3, 0.2]}'}
+    cal.abm_predictive(fit, n_runs=2, firm_scale=50, seed=1)
+    assert [vars(s) for s in seen["levers"]] == [lever] and seen["cert_ages"] == [0.5, 0.3, 0.2]
+    assert cal.attrs_json(small_fit, "cert_ages") == {"hebei": list(cal.UNIFORM_CERT_AGES)}  # no lists in SMALL_HISTORY
+
+
 def test_rows_hash_changes_with_a_used_figure_only():
     base = lcal.region_observations(SMALL_HISTORY, "hebei").rows_hash
     earlier = SMALL_HISTORY.copy()
