@@ -181,6 +181,23 @@ def test_meanfield_agrees_with_abm_ensemble_mean(world_profile, corner):
         assert np.all(gap <= cal.MEANFIELD_TOLERANCE[kind] * mean + 3 * se), (column, model, mean, se)
 
 
+@pytest.mark.parametrize("corner", ["base", *sorted(FAR)])
+def test_corrected_meanfield_tracks_the_abm_where_the_fit_uses_it(small_data, corner):
+    # The likelihood multiplies the mean-field by its gap to the ABM measured at the base rates
+    # (`abm_correction`); at the base rates (other seeds) and far from them it must track the ensemble mean.
+    obs, profile, correction = small_data.regions[0], small_data.profiles[0], small_data.corrections[0]
+    theta = FAR.get(corner, {})
+    expected = mf.simulate_meanfield(profile, theta)
+    window = dict(stage_counts=obs.stage_counts, start_year=obs.start_year, end_year=obs.end_year)
+    ds = run_ensemble(n_runs=16, seed=21, params=replace(LadderParams(), **theta), **window)
+    for column, kind in (("hte_certified", "stock"), ("certifications_listed", "flow")):
+        runs = ds[column].values[:, 1:]
+        mean, se = runs.mean(axis=0), runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0])
+        model = (expected[column] * correction[column])[-mean.size :]
+        tolerance = cal.MEANFIELD_ERROR_SD if corner == "base" else cal.MEANFIELD_TOLERANCE[kind]
+        assert np.all(np.abs(model - mean) <= tolerance * mean + 3 * se), (column, model, mean, se)
+
+
 # --- data -----------------------------------------------------------------------------------
 def test_window_starts_at_first_clean_year_and_honours_flags():
     obs = lcal.region_observations(SMALL_HISTORY, "hebei")
