@@ -149,7 +149,8 @@ from models.ladder.population import UNIFORM_CERT_AGES
 CALIBRATION_VERSION = "6"
 """Bump when the likelihood, priors, window rule, pilot or the model's rules change (invalidates caches); 5: the
 statutes' eligibility (innovation score, three-year R&D, class II IP once) and certificate ages from the lists; 6: the
-noise prior by series (`SIGMA_PRIOR`), the pilot and the ABM check start from the region's certificate ages."""
+noise prior by series (`SIGMA_PRIOR`), the pilot and the ABM check start from the region's certificate ages, the
+mean-field's gap to the ABM divided out (`abm_correction`), startups of two ages at the start."""
 INDICATORS = {i: INDICATOR_COLUMNS[i] for i in ("high_tech_enterprises", "high_tech_certifications", "tech_smes")}
 """Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""
 SAMPLED = (
