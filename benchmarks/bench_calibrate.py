@@ -31,8 +31,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = "03d52c6"
-"""main before the compiled mean-field was merged (issue 12, item 8): calibration version 5, recursion in numpy."""
+BASELINE = "ae69311"
+"""main before the compiled mean-field was merged (issue 12, item 8): calibration version 6, recursion in numpy."""
 _FIT = """
 import json, time
 import numpy as np

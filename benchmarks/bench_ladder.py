@@ -140,7 +140,7 @@ def old_against_new(revision: str, runs: int, workers: int, hebei: bool, command
         subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
         roots = {"old": Path(folder), "new": ROOT}
         print(f"old ({revision}) against new (this tree), {workers} worker(s), each in a fresh process")
-        print(f"{'':32} {'old wall s':>10} {'new wall s':>10} {'old CPU s':>10} {'new CPU s':>10} {'new / old':>10}")
+        print(f"{'':32} {'old wall s':>10} {'new wall s':>10} {'old CPU s':>10} {'new CPU s':>10} {'speed-up':>10}")
         cases = [(f"Langfang {runs:,} runs", dict(runs=runs, workers=workers))] if runs else []
         if hebei:
             cases.append(

@@ -30,8 +30,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_calibrate import old_tree  # noqa: E402
 
-BASELINE = "03d52c6"
-"""main before the compiled mean-field was merged (calibration version 5, the statutes' rules, numpy recursion)."""
+BASELINE = "ae69311"
+"""main before the compiled mean-field was merged (calibration version 6, the statutes' rules, numpy recursion)."""
 _EVALUATE = """
 import pickle, sys, time
 from models.ladder import meanfield as mf

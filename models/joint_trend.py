@@ -49,6 +49,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from threadpoolctl import threadpool_limits
 
+from models.common_prior import child_gamma
 from models.common_trend import (
     LEVEL_SD,
     PHI_PRIOR,
@@ -81,7 +82,7 @@ class JointPanel:
     Per figure: region index, year, z = log(value), kind (`models.panel` kinds; no
     stock-flow proxies), indicator index. Per indicator: which components it loads on
     (0/1 rows of `loadings`), its constant, the prior scale of its noise. Per component:
-    the priors of its path (`common_trend.PRIORS` entries).
+    the priors of its path (`common_prior.PRIORS` entries).
     """
 
     regions: tuple[str, ...]
@@ -349,7 +350,7 @@ def _pooling_scales(panel: JointPanel, pooling: bool):
         return pt.as_tensor_variable(np.repeat(diff[:, None], len(panel.regions), axis=1))
     n_k = len(panel.components)
     roots = pm.HalfNormal("tau_root", diff / 2, dims="component") if is_root.sum() >= MIN_POOLED_ROOTS else diff / 2
-    child = pm.HalfNormal("tau_child", diff / 2, dims="component") if np.any(panel.parent >= 0) else np.zeros(n_k)
+    child = pm.Gamma("tau_child", *child_gamma(diff), dims="component") if np.any(panel.parent >= 0) else np.zeros(n_k)
     return roots[:, None] * is_root[None, :] + child[:, None] * (1.0 - is_root[None, :])
 
 

@@ -151,6 +151,8 @@ class PanelData:
     kind: np.ndarray
     scale: str
     end_year: int
+    family: str = ""
+    """The indicator's prior family for the common-growth model (`models.common_trend.family_of`)."""
 
     @property
     def start_year(self) -> int:

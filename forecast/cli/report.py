@@ -32,15 +32,18 @@ def report_command(
 ) -> None:
     """Write one self-contained HTML report of a run folder: the question, traffic lights, charts, diagnostics."""
     with reported_errors():
-        path = write_folder_report(run_dir, lang.value if lang else None, out, include or ())
-    typer.echo(f"wrote {path}")
+        path, words = _write(run_dir, lang.value if lang else None, out, include or ())
+    typer.echo(words.text("wrote_report", path=path))
 
 
-def write_folder_report(
-    folder: Path, lang: str | None = None, out: Path | None = None, include: Iterable[Path] = ()
-) -> Path:
-    """Read the folder (and its sub-folders and `include`), build the page in `lang` (default: Chinese for a
-    region in China) and write it atomically to `out` (default: the folder's report.html)."""
+def write_folder_report(folder: Path, lang: str | None = None) -> Path:
+    """Read the folder (and its sub-folders), build the page in `lang` (default: Chinese for a region in China)
+    and write it atomically to the folder's report.html."""
+    return _write(folder, lang)[0]
+
+
+def _write(folder: Path, lang: str | None = None, out: Path | None = None, include: Iterable[Path] = ()):
+    """The report written (to `out`, default the folder's report.html) and the labels it was worded with."""
     from forecast.inputs.run_folder import read_run_folder
     from forecast.report.html import REPORT_FILE, write_report
     from forecast.report.report_sections import build_report
@@ -49,7 +52,8 @@ def write_folder_report(
     if target.is_dir():
         raise InputError([Problem(str(target), "--out", "is a folder", "give the path of the HTML file to write")])
     run = read_run_folder(Path(folder), [Path(p) for p in include])
-    return write_report(target, build_report(run, _labels(run, lang)))
+    words = _labels(run, lang)
+    return write_report(target, build_report(run, words)), words
 
 
 def _labels(run, lang: str | None):

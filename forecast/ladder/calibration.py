@@ -32,6 +32,7 @@ from forecast.inputs import flags
 from forecast.inputs.stages import StageDataError, stage_rows, stage_window
 from forecast.inputs.tables import parent_of
 from forecast.ladder.policies import scenario_with_history
+from forecast.ladder.start import cert_age_shares_in
 from forecast.progress import SILENT, Reporter, message
 from models.ladder import calibration as cal
 from models.ladder.population import assumed_startups
@@ -40,13 +41,19 @@ from models.panel import CAVEAT_NOISE
 
 
 def region_observations(
-    history: pd.DataFrame, region: str, *, allow_empty: bool = False, policies: pd.DataFrame | None = None
+    history: pd.DataFrame,
+    region: str,
+    *,
+    allow_empty: bool = False,
+    policies: pd.DataFrame | None = None,
+    parent: str | None = None,
 ) -> cal.RegionObservations:
     """The region's start state and figures (module docstring); `StageDataError` if none.
 
     ``allow_empty``: accept a start state with no figure after it (a city pooled with
     its province borrows the province's rates). ``policies``: the policy history, whose
-    policies in force over the window the fit runs under (None: the status quo).
+    policies in force over the window the fit runs under (None: the status quo). The start's certificate ages come
+    from the region's yearly lists, else ``parent``'s (`forecast.ladder.start.cert_age_shares`, as a run starts).
     """
     window = stage_window(history, region, list(cal.INDICATORS), since=RULES_YEAR, allow_empty=allow_empty)
     tech_sme = int(round(window.start_values["tech_smes"]))
@@ -67,9 +74,10 @@ def region_observations(
         notes.append(f"{region}: {window.dropped} figures before {window.start_year} not used (before the window)")
     end = int(later["year"].max()) if len(later) else window.start_year + 1
     levers, policy_notes = scenario_with_history((), policies, region, window.start_year, end)
-    notes += [f"{region}: {n}" for n in policy_notes]
+    ages, age_note = cert_age_shares_in(history, [region] + ([parent] if parent else []), window.start_year)
+    notes += [f"{region}: {n}" for n in (*policy_notes, age_note)]
     return cal.RegionObservations(
-        region, window.start_year, end, counts, later, window.start_rows, tuple(notes), tuple(levers)
+        region, window.start_year, end, counts, later, window.start_rows, tuple(notes), tuple(levers), ages
     )
 
 
@@ -85,7 +93,7 @@ def gather_observations(
             pooled = region_observations(history, parent, policies=policies)
         except StageDataError as exc:
             notes.append(f"not pooled with {parent}: {exc}")
-    own = region_observations(history, region, allow_empty=pooled is not None, policies=policies)
+    own = region_observations(history, region, allow_empty=pooled is not None, policies=policies, parent=parent)
     if pooled is not None:
         notes.append(f"{region} rates pooled with {parent} (POOL_SD {cal.POOL_SD})")
         if own.figures.empty:

@@ -38,6 +38,7 @@ observed or implied by the other two::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -108,6 +109,13 @@ def cert_age_shares(
         parent = regions.loc[regions["region"] == region, "parent"].iloc[0]
         if isinstance(parent, str) and parent:
             places.append(parent)
+    return cert_age_shares_in(history, places, year)
+
+
+def cert_age_shares_in(
+    history: pd.DataFrame, places: Sequence[str], year: int
+) -> tuple[tuple[float, float, float], str]:
+    """`cert_age_shares` from the first of `places` (a region, then its province) with all three yearly lists."""
     for place in places:
         rows = [clean_figure(history, place, CERTIFICATION_LISTS, year - age) for age in range(len(UNIFORM_CERT_AGES))]
         if all(row is not None for row in rows):

@@ -27,12 +27,13 @@ from forecast.cache import PosteriorCache, cached_fit
 from forecast.inputs.tables import select_series
 from forecast.scenario import TrendSettings
 from forecast.trend.fits import CHECKED, FitSummary, PanelForecast, fit_seed, observation_kinds, parent_of
-from models.common_trend import PRIORS as GROWTH_PRIORS
+from models.common_prior import PRIORS as GROWTH_PRIORS
+from models.common_prior import family_of
 from models.diagnostics import check_convergence
 from models.joint_trend import JointPanel, build_joint_model, fit_joint, joint_paths
 from models.panel import PRIORS as NOISE_PRIORS
 
-JOINT_VERSION = "joint-1"
+JOINT_VERSION = "joint-2"
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def joint_panel(
     names = sorted(set(rows["region"]))
     parent = np.array([names.index(p) if (p := parent_of(r, regions)) in names else -1 for r in names])
     log_prior = {"100m_yuan": "log", "percent": "logit"}
+    family = {n: family_of("percent" if u == "percent" else "amount", u) for n, u in identity.units.items()}
     panel = JointPanel(
         regions=tuple(names),
         parent=parent,
@@ -123,7 +125,7 @@ def joint_panel(
         constants=np.array([identity.constants[n] for n in identity.indicators]),
         noise_priors=tuple(NOISE_PRIORS[log_prior[identity.units[n]]].obs_sd for n in identity.indicators),
         components=identity.components,
-        component_priors=tuple(GROWTH_PRIORS[log_prior[identity.units[c]]] for c in identity.components),
+        component_priors=tuple(GROWTH_PRIORS[family[c]] for c in identity.components),
         end_year=int(cutoff if cutoff is not None else rows["year"].max()),
         reported_noise=tuple(identity.indicators.index(n) for n in identity.reported_noise),
     )

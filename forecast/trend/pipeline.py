@@ -45,6 +45,7 @@ from forecast.scenario import Scenario, TrendSettings
 from forecast.trend.fits import CHECKED, FitSummary, PanelForecast, TrendFit, fit_seed, observation_kinds, parent_of
 from forecast.trend.growth import GrowthCheck, check_growth
 from forecast.trend.saved import panel_forecasts
+from models.common_prior import family_of, priors_for
 from models.diagnostics import Diagnostics, check_convergence
 from models.ladder.rules import CERTIFICATE_YEARS
 from models.panel import (
@@ -62,7 +63,7 @@ if TYPE_CHECKING:  # PyMC (models.common_trend) and ArviZ load where a posterior
     import arviz as az
 
 MODEL_VERSION = "panel-1"
-COMMON_VERSION = "common-1"
+COMMON_VERSION = "common-2"
 STOCK_FLOWS = {"high_tech_enterprises": "high_tech_certifications"}  # stock: its yearly flow
 
 
@@ -123,6 +124,7 @@ def panel_data(
         kind=np.concatenate([rows["kind"].to_numpy(), np.full(len(proxy), PROXY)]).astype(int),
         scale=scale,
         end_year=int(cutoff if cutoff is not None else rows["year"].max()),
+        family=family_of(indicators.at[indicator, "kind"], indicators.at[indicator, "unit"]),
     )
     for region in proxy["region"].unique():
         notes[region].append(
@@ -189,8 +191,6 @@ def fit_variants(
 
 
 def _fit_key(data: PanelData, variant: str, settings: TrendSettings, seed: int) -> str:
-    from models.common_trend import PRIORS as COMMON_PRIORS
-
     h = hashlib.sha256()
     for part in (data.region_idx, data.year, data.z, data.kind, data.parent):
         h.update(np.ascontiguousarray(part).tobytes())
@@ -202,7 +202,7 @@ def _fit_key(data: PanelData, variant: str, settings: TrendSettings, seed: int) 
                 data.scale,
                 data.end_year,
                 variant,
-                COMMON_PRIORS[data.scale] if variant == "common" else PRIORS[data.scale],
+                priors_for(data) if variant == "common" else PRIORS[data.scale],
                 settings.draws,
                 settings.tune,
                 settings.chains,

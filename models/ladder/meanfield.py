@@ -249,10 +249,11 @@ def measure_profile(
     seed: int | np.random.SeedSequence = 0,
     n_runs: int = 2,
     firm_scale: int | None = None,
+    cert_ages: Sequence[float] | None = None,
 ) -> StageProfile:
     """Run the ABM (pilot) and measure the eligibility kernels, entrant classes and savings.
 
-    ``firm_scale`` defaults to about `PILOT_AGENTS` agents at the start.
+    ``firm_scale`` defaults to about `PILOT_AGENTS` agents at the start; ``cert_ages`` as in `LadderModel`.
     """
     if end_year <= start_year:
         raise ValueError(f"end_year {end_year} must be after start_year {start_year}")
@@ -269,6 +270,7 @@ def measure_profile(
             levers=levers,
             firm_scale=k,
             rng=np.random.default_rng(child),
+            cert_ages=cert_ages,
         )
         _record_initial(tally, model)
         before = _snapshot(model)
@@ -479,6 +481,13 @@ class MeanFieldOp(Op):
             "tech_sme_registered": flat[n : 2 * n],
             "certifications_listed": flat[2 * n :],
         }
+
+    def flatten(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Per-column arrays (stocks with the start year, lists without) in `split`'s layout; a column not
+        given is ones."""
+        n = len(self.profile.years)
+        sizes = {c: n - (c == "certifications_listed") for c in OP_COLUMNS}
+        return np.concatenate([np.broadcast_to(columns.get(c, 1.0), (sizes[c],)) for c in OP_COLUMNS]).astype(float)
 
     def position(self, columns: Sequence[str], years: Sequence[int]) -> np.ndarray:
         """Index in the op's first output of each (column, year) (`split`'s layout)."""

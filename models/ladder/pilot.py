@@ -20,7 +20,7 @@ by the year's ``alive`` mask. It costs about a hundredth of the Mesa pilot
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -103,6 +103,7 @@ def measure_profile_array(
     seed: int | np.random.SeedSequence = 0,
     n_runs: int = 2,
     firm_scale: int | None = None,
+    cert_ages: Sequence[float] | None = None,
 ) -> mf.StageProfile:
     """`meanfield.measure_profile` on the array engine; ``firm_scale`` defaults to about `PILOT_AGENTS` agents."""
     if end_year <= start_year:
@@ -113,7 +114,7 @@ def measure_profile_array(
     seed_seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     for child in seed_seq.spawn(n_runs):
         b = engine._Batch([params], [child], k)
-        b.renew(None, [{name: round(count / k) for name, count in stage_counts.items()}], start_year)
+        b.renew(None, [{name: round(count / k) for name, count in stage_counts.items()}], start_year, cert_ages)
         kernel.choose_rd_all(b.state, b.table, active_levers(levers, start_year), b.run)
         stage = b.state["stage"]
         base = (k * b.per_run_count(kernel.is_registered(stage)), k * b.per_run_count(kernel.is_certified(stage)))

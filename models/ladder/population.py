@@ -28,7 +28,8 @@ Distributions (all assumptions unless stated; money in 10k yuan)::
     conversions       = conversion_base + expected IP arrivals at the start R&D
     log R&D propensity ~ Normal(log rd_ratio_mean, rd_ratio_sd)           (params)
                         times 1.5 for startups
-    age               = 0 for startups, else 1 + Poisson(mean[stage] - 1)
+    age               = 0 or 1 in equal shares for startups (the two yearly cohorts of `STARTUP_COHORTS`),
+                        else 1 + Poisson(mean[stage] - 1)
                         (tech_sme/reserve 6, outside 8, hte 10, gazelle 5, leading 15)
     manufacturing     ~ Bernoulli(manufacturing_share)                   (params)
     growth_effect     ~ Normal(0, revenue_growth_firm_sd)                 (params)
@@ -203,7 +204,10 @@ def _draw_rest_checked(stage: Stage, a: dict, setup: _Setup, rng: np.random.Gene
     a["tech_level"], a["organisation"] = _capabilities(n, rng)
     a["conversion_base"] = rng.exponential(params.conversion_base_mean, n)
     a["rd_propensity"] = _propensity(stage, a["revenue"], params, rng)
-    age = np.zeros(n, dtype=np.int64) if stage == Stage.STARTUP else 1 + rng.poisson(age_mean - 1, n)
+    if stage == Stage.STARTUP:  # the STARTUP_COHORTS yearly cohorts the startup count assumes, in equal shares
+        age = rng.integers(0, STARTUP_COHORTS, n, dtype=np.int64)
+    else:
+        age = 1 + rng.poisson(age_mean - 1, n)
     cert_year = np.full(n, np.nan)
     if stage in CERTIFIED_STAGES:
         cert_year = setup.year - _cert_ages(n, setup.cert_ages, rng).astype(float)

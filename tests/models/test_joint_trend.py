@@ -10,7 +10,8 @@ import pytensor
 import pytest
 from scipy import stats
 
-from models.common_trend import PRIORS, build_common_model
+from models.common_prior import PRIORS
+from models.common_trend import build_common_model
 from models.joint_trend import (
     JointPanel,
     block_layout,
@@ -42,7 +43,8 @@ def synthetic_panel(seed=1, share=0.6, end_year=2020) -> JointPanel:
     kind[3], kind[7] = CAVEATED, LOWER_BOUND
     return JointPanel(
         ("a", "b", "c", "d"), np.array([-1, 0, 0, -1]), rows[:, 0], rows[:, 1], z, kind, rows[:, 2], INDICATORS,
-        LOADINGS, CONSTANTS, (0.05, 0.03, 0.05), ("gdp", "rd_intensity"), (PRIORS["log"], PRIORS["logit"]), end_year,
+        LOADINGS, CONSTANTS, (0.05, 0.03, 0.05), ("gdp", "rd_intensity"), (PRIORS["money"], PRIORS["percent"]),
+        end_year,
     )  # fmt: skip
 
 
@@ -108,7 +110,7 @@ def test_one_component_is_the_common_growth_model():
     panel = JointPanel(
         full.regions, full.parent, full.region_idx[keep], full.year[keep], full.z[keep], np.zeros(keep.sum(), int),
         np.zeros(keep.sum(), int), ("gdp",), np.array([[1]]), np.array([0.0]), (0.05,), ("gdp",),
-        (PRIORS["log"],), full.end_year,
+        (PRIORS["count"],), full.end_year,
     )  # fmt: skip
     single = PanelData(
         panel.regions, panel.parent, panel.region_idx, panel.year, panel.z, panel.kind, "log", panel.end_year

@@ -10,6 +10,7 @@ PROGRESS_TEXT: dict[str, tuple[str, str]] = {
     "progress_setting": ("{factor}：{setting}", "{factor}: {setting}"),
     "progress_lever_size": ("{factor} = {size}", "{factor} = {size}"),
     "wrote_files": ("\n已写入 {n} 个文件：{folder}", "\nwrote {n} files to {folder}"),
+    "wrote_report": ("已写入报告：{path}", "wrote the report: {path}"),
     "note_memory": (
         "{scenario}：{runs} 次模拟，预计内存峰值约 {gib} GiB（{processes} 个进程 × 每批 {batch} 次模拟 × "
         "每次最多 {agents} 个企业主体，{engine} 引擎）",

@@ -108,6 +108,7 @@ def test_chinese_report_uses_the_catalogue_and_tables(run_folder, tmp_path):
     out = tmp_path / "zh.html"
     result = runner.invoke(app, ["report", str(run_folder), "--lang", "zh", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"已写入报告：{out}"  # the command's own line in the report's language
     page = out.read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in page
     assert "廊坊市 高新技术企业 ≥ 1,500 家（2025年）" in page  # indicator and region names from the tables
@@ -124,6 +125,7 @@ def test_default_file_and_no_sub_parts_say_where_to_get_them(tmp_path):
     folder = write_synthetic_run(tmp_path / "bare", with_parts=False)
     result = runner.invoke(app, ["report", str(folder), "--lang", "en"])
     assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"wrote the report: {folder / 'report.html'}"
     page = (folder / "report.html").read_text(encoding="utf-8")
     for what in ("scenario comparison", "lever analysis", "backtest"):
         assert f"No {what} in this folder" in page

@@ -198,6 +198,23 @@ def test_meanfield_agrees_with_abm_ensemble_mean(world_profile, corner):
         assert np.all(gap <= cal.MEANFIELD_TOLERANCE[kind] * mean + 3 * se), (column, model, mean, se)
 
 
+@pytest.mark.parametrize("corner", ["base", *sorted(FAR)])
+def test_corrected_meanfield_tracks_the_abm_where_the_fit_uses_it(small_data, corner):
+    # The likelihood multiplies the mean-field by its gap to the ABM measured at the base rates
+    # (`abm_correction`); at the base rates (other seeds) and far from them it must track the ensemble mean.
+    obs, profile, correction = small_data.regions[0], small_data.profiles[0], small_data.corrections[0]
+    theta = FAR.get(corner, {})
+    expected = mf.simulate_meanfield(profile, theta)
+    window = dict(stage_counts=obs.stage_counts, start_year=obs.start_year, end_year=obs.end_year)
+    ds = run_ensemble(n_runs=16, seed=21, params=replace(LadderParams(), **theta), **window)
+    for column, kind in (("hte_certified", "stock"), ("certifications_listed", "flow")):
+        runs = ds[column].values[:, 1:]
+        mean, se = runs.mean(axis=0), runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0])
+        model = (expected[column] * correction[column])[-mean.size :]
+        tolerance = cal.MEANFIELD_ERROR_SD if corner == "base" else cal.MEANFIELD_TOLERANCE[kind]
+        assert np.all(np.abs(model - mean) <= tolerance * mean + 3 * se), (column, model, mean, se)
+
+
 # --- data -----------------------------------------------------------------------------------
 def test_window_starts_at_first_clean_year_and_honours_flags():
     obs = lcal.region_observations(SMALL_HISTORY, "hebei")
@@ -218,6 +235,30 @@ def test_regions_without_a_window_are_refused_with_a_reason():
         lcal.region_observations(history, "handan")
     found, notes = lcal.gather_observations("handan", history, parent="hebei")  # pooled: borrows hebei's rates
     assert [o.region for o in found] == ["handan", "hebei"] and any("no figures after 2020" in n for n in notes)
+
+
+def test_a_city_window_starts_with_the_certificate_ages_a_run_starts_with():
+    from forecast.inputs.tables import load_regions
+    from forecast.ladder.start import cert_age_shares
+
+    history = load_history()
+    found, _ = lcal.gather_observations("langfang", history, parent="hebei")
+    ages, note = cert_age_shares(history, "langfang", found[0].start_year, load_regions())
+    assert found[0].cert_ages == ages != (1 / 3, 1 / 3, 1 / 3)  # Langfang has no lists: Hebei's, as `run` takes
+    assert any("certificate ages" in n for n in found[0].notes) and "hebei" in note
+
+
+def test_the_abm_check_runs_under_the_fits_policies_and_ages(small_fit, monkeypatch):
+    import models.ladder.run as ladder_run
+
+    seen = {}
+    monkeypatch.setattr(ladder_run, "run_ensemble", lambda **kw: seen.update(kw))
+    fit = small_fit.copy()
+    lever = {"name": "certification_reward", "size": 20.0, "start_year": 2019, "end_year": 2021}
+    fit.attrs = {**small_fit.attrs, "levers": json.dumps({"hebei": [lever]}), "cert_ages": '{"hebei": [0.5, 0.3, 0.2]}'}
+    cal.abm_predictive(fit, n_runs=2, firm_scale=50, seed=1)
+    assert [vars(s) for s in seen["levers"]] == [lever] and seen["cert_ages"] == [0.5, 0.3, 0.2]
+    assert cal.attrs_json(small_fit, "cert_ages") == {"hebei": list(cal.UNIFORM_CERT_AGES)}  # no lists in SMALL_HISTORY
 
 
 def test_rows_hash_changes_with_a_used_figure_only():

@@ -72,11 +72,16 @@ def test_registered_firms_pass_the_registry_rule(pop):
     assert ok[reg].all()
 
 
-def test_startups_are_new(pop):
+def test_startups_are_the_last_two_cohorts(pop):
     startup = pop["stage"] == Stage.STARTUP
-    assert (pop["age"][startup] == 0).all()
-    # no revenue history before birth: only the current year is known
-    assert np.isnan(pop["revenue_history"][startup, :-1]).all()
+    ages = pop["age"][startup]
+    assert set(np.unique(ages)) == {0, 1}  # STARTUP_COHORTS yearly cohorts
+    many = build_population({"startup": 4000}, 2020, LadderParams(), np.random.default_rng(3))["age"]
+    assert 0.46 < many.mean() < 0.54  # in equal shares (binomial sd 0.008)
+    history = pop["revenue_history"][startup]
+    known = (~np.isnan(history)).sum(axis=1)
+    np.testing.assert_array_equal(known, ages + 1)  # no revenue history before birth
+    assert not np.isnan(history[:, -1]).any()
 
 
 def test_unknown_stage_hints():
