@@ -10,8 +10,8 @@ posterior sd over the prior sd (near 1: the figures do not identify the quantity
     python scripts/ladder_sbc.py [--region hebei] [--simulations 40] [--seed 1] [--draws 200] [--tune 300]
                                  [--bounds-as-figures]
 
-``--bounds-as-figures`` reads every lower bound as a figure, in the simulation (not rounded down) and in the
-fit (a point, not censored): beside a run without it, it shows what the censored figures do to the ranks.
+``--bounds-as-figures`` reads every lower bound as a figure, in the simulation (no excess below the figure) and in
+the fit (a point, not `calibration.bound_logp`): beside a run without it, it shows what the bounds do to the ranks.
 
 Cost: about half a minute a simulation on a busy 2-core machine (one ABM run a region, pilot, compile, 2 chains
 one after the other in one process).

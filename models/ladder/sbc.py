@@ -5,11 +5,12 @@ One simulation s, for the regions and figures of a real calibration (their start
 indicators, caveats, lower bounds and policies in force: the real data's shape)::
 
     theta_s  ~ prior        z_top ~ Logistic(0, 1), z_city = z_top + POOL_SD u, u ~ Normal(0, 1),
-                            rate = lo + (hi - lo) expit(z);  sigma_i ~ LogNormal(log 0.10, 0.5)
+                            rate = lo + (hi - lo) expit(z);  sigma_i ~ `calibration.SIGMA_PRIOR`
     counts   = one array-engine run per region from its start state with its rates theta_s
                (`run.run_ensemble`, the policies in force; about `AGENTS` agents a run)
     figure   = count exp(sigma_i c n), n ~ Normal(0, 1), c = CAVEAT_NOISE for a caveated figure, else 1;
-               a lower bound is the simulated figure rounded down to two significant digits
+               a lower bound is the simulated figure less an excess exp(-e), e ~ HalfNormal(BOUND_EXCESS_SD), as
+               the calibration reads bounds (`calibration.bound_logp`)
     posterior = calibrate(the simulated figures)   (the real method: pilot, mean-field, NUTS)
     rank_k   = #{posterior draws of quantity k < theta_s,k}, over `thin` draws spread over the chains
 
@@ -44,6 +45,7 @@ from models.ladder.calibration import (
 )
 from models.ladder.params import PARAM_RANGES, LadderParams
 from models.ladder.run import run_ensemble
+from models.panel import BOUND_EXCESS_SD
 
 AGENTS = 20_000
 """About this many agents in each simulated run (sets its firm_scale)."""
@@ -125,15 +127,10 @@ def simulate_observations(
         )
         sd = figures["indicator"].map(sigma).to_numpy() * figures["noise"].to_numpy()
         value = np.maximum(counts, 1.0) * np.exp(sd * rng.standard_normal(len(figures)))
-        figures["value"] = np.where(figures["censored"], _round_down(value), value)
+        excess = np.abs(rng.normal(0.0, BOUND_EXCESS_SD, len(figures)))
+        figures["value"] = np.where(figures["censored"], value * np.exp(-excess), value)
         out.append(replace(obs, figures=figures))
     return out
-
-
-def _round_down(value: np.ndarray) -> np.ndarray:
-    """Down to two significant digits ("over 12,000"): how a published lower bound sits below the figure."""
-    scale = 10.0 ** (np.floor(np.log10(value)) - 1)
-    return np.floor(value / scale) * scale
 
 
 def ranks_of(idata, truth: np.ndarray, regions: Sequence[str], thin: int) -> tuple[np.ndarray, np.ndarray]:

@@ -312,6 +312,27 @@ def test_log_survival_is_the_normal_log_survival_with_finite_gradients_in_the_fa
     np.testing.assert_allclose(grad, mills, rtol=1e-7)
 
 
+@pytest.mark.parametrize("sd", [0.03, 0.1, 0.4])
+def test_bound_density_is_the_figure_less_a_half_normal_excess(sd):
+    # y = x - e, x ~ Normal(0.2, sd), e ~ HalfNormal(BOUND_EXCESS_SD): the density by numerical convolution
+    from scipy import integrate
+
+    from models.panel import BOUND_EXCESS_SD
+
+    ys = np.array([-0.6, -0.2, 0.0, 0.15, 0.2, 0.3, 0.6])
+    want = [
+        integrate.quad(lambda e, y=y: stats.norm.pdf(y + e, 0.2, sd) * stats.halfnorm.pdf(e, 0, BOUND_EXCESS_SD), 0, 2)[
+            0
+        ]
+        for y in ys
+    ]
+    y = pytensor.tensor.dvector("y")
+    logp = pytensor.function([y], cal.bound_logp(y, 0.2, sd), mode="NUMBA")
+    np.testing.assert_allclose(np.exp(logp(ys)), want, rtol=1e-6, atol=1e-12)
+    grid = np.linspace(-3.0, 3.0, 60_001)
+    assert integrate.trapezoid(np.exp(logp(grid)), grid) == pytest.approx(1.0, abs=1e-6)
+
+
 def _prior_paths(data: cal.CalibrationData, n: int = 400) -> dict[str, np.ndarray]:
     rates = pm.draw(cal.build_calibration_model(data)["rates"], draws=n, random_seed=2)[:, 0, :]
     return mf.simulate_meanfield(data.profiles[0], {k: rates[:, j] for j, k in enumerate(cal.SAMPLED)})

@@ -6,6 +6,8 @@ uniformity test); the SBC itself, at the shape of the bundled Hebei calibration,
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -15,6 +17,7 @@ from forecast.inputs.bundle import load_inputs
 from forecast.ladder import calibration as lcal
 from models.ladder import sbc
 from models.ladder.calibration import INDICATORS, SAMPLED
+from models.panel import BOUND_EXCESS_SD
 from tests.models.ladder.test_calibration import SMALL_HISTORY
 
 
@@ -43,8 +46,14 @@ def test_simulated_figures_keep_the_data_shape_and_its_lower_bounds():
     )
     assert not np.allclose(sim["value"], real["value"]) and np.all(sim["value"] > 0)
     np.testing.assert_array_equal(sim["value"], again[0].figures["value"])  # the same seed, the same figures
-    bound = sim.loc[sim["censored"], "value"].to_numpy()
-    assert np.all(bound == np.round(bound, -int(np.floor(np.log10(bound[0]))) + 1))  # two significant digits
+    # a bound is the figure the same draws make, less a half-normal excess (as the calibration reads bounds)
+    as_figures = [replace(o, figures=o.figures.assign(censored=False)) for o in observations]
+    figures = sbc.simulate_observations(as_figures, truth, np.random.SeedSequence(3))[0].figures
+    censored = sim["censored"].to_numpy()
+    assert censored.any()
+    np.testing.assert_array_equal(sim["value"][~censored], figures["value"][~censored])
+    excess = np.log(figures["value"][censored].to_numpy() / sim["value"][censored].to_numpy())
+    assert np.all((excess > 0) & (excess < 5 * BOUND_EXCESS_SD))
 
 
 def _posterior(rates: np.ndarray, sigma: np.ndarray) -> InferenceData:
