@@ -54,7 +54,8 @@ def main() -> None:
     print(
         f"SBC of the ladder calibration at the shape of {' + '.join(o.region for o in observations)}: "
         f"{args.simulations} simulations, {args.draws} draws + {args.tune} tune x 2 chains, seed {args.seed}, "
-        f"lower bounds {'read as figures' if args.bounds_as_figures else 'bound plus a half-normal excess'}, load average {load}",
+        f"lower bounds {'read as figures' if args.bounds_as_figures else 'the bound plus a half-normal excess'}, "
+        f"load average {load}",
         flush=True,
     )
     started = time.perf_counter()
