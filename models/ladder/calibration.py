@@ -108,7 +108,8 @@ presses startup_entry_rate and sme_renewal_rate towards their upper bounds and
 sigma_tech_smes absorbs the rest; read the registry rates as "as high as the ranges
 allow", not as estimates. (2) The eligibility kernels
 come from a pilot at the `base` rates. The mean-field runs below the ABM's mean as the
-years go on (at the base rates by 4-7% for Langfang's two years, 9-13% for Hebei's seven), so
+years go on (at the base rates, certified stock up to 7% and lists up to 13% low for Langfang's two
+years, the stock up to 13% for Hebei's seven), so
 the likelihood multiplies its paths by the gap measured at the base rates
 (`abm_correction`, `CORRECTION_RUNS` ABM runs); away from the base rates the residual gap
 is the tested one (`MEANFIELD_TOLERANCE`). Without it the fitted rates were too high for
