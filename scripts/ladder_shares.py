@@ -40,7 +40,7 @@ CASES = (("langfang", 2020, 8_796, 905, 2025), ("hebei", 2017, 55_000, 3_174, 20
 def setup_state(counts: dict, year: int, params: LadderParams, levers, ages, seed: int) -> np.ndarray:
     """The firms after set-up, as the engine makes them (population drawn, R&D chosen)."""
     rng = np.random.default_rng(seed)
-    state = records.new_state(build_population(counts, year, params, rng, cert_ages=ages))
+    state = records.new_state(build_population(counts, year, params, rng, cert_ages=ages, start=True))
     kernel.choose_rd_all(state, params, active_levers(levers, year))
     return state
 

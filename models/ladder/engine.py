@@ -68,16 +68,17 @@ class _Batch:
         counts_by_run: Sequence[Mapping[str, int]],
         year: int,
         cert_ages: Sequence[float] | None = None,
+        start: bool = False,
     ) -> None:
         """Drop the firms not `alive` (None: keep all) and add run r's entrants, drawn by
-        `build_population` from run r's generator, after its survivors, so the firms stay sorted
-        by run. One scatter per array, no sort: survivor i of run r goes to
+        `build_population` from run r's generator (``start``: the start population), after its
+        survivors, so the firms stay sorted by run. One scatter per array, no sort: survivor i of run r goes to
         start_r + (its rank among r's survivors), entrant j of run r to start_r + kept_r + j."""
         entrants, n_new = [], np.zeros(self.n_runs, dtype=np.int64)
         for r, counts in enumerate(counts_by_run):
             wanted = {name: int(n) for name, n in counts.items() if n}
             if wanted:
-                drawn = build_population(wanted, year, self.params[r], self.rngs[r], cert_ages)
+                drawn = build_population(wanted, year, self.params[r], self.rngs[r], cert_ages, start)
                 entrants.append(records.new_state(drawn))
                 n_new[r] = entrants[-1].size
         if alive is None or alive.all():
@@ -253,7 +254,7 @@ def run_batch(
     levers = check_settings(levers)
     b = _Batch(params, seeds, int(firm_scale))
     agents = {name: round(count / b.k) for name, count in stage_counts.items()}
-    b.renew(None, [agents] * b.n_runs, start_year, cert_ages)
+    b.renew(None, [agents] * b.n_runs, start_year, cert_ages, start=True)
     kernel.choose_rd_all(b.state, b.table, active_levers(levers, start_year), b.run)
     stage = b.state["stage"]
     base = (

@@ -170,7 +170,9 @@ class LadderModel(mesa.Model):
         self.voucher_probability = 0.0
         self.transitions: list[Counter] = []
         agent_counts = {name: round(count / self.firm_scale) for name, count in stage_counts.items()}
-        Firm.create_from_arrays(self, build_population(agent_counts, self.start_year, params, self.rng, cert_ages))
+        Firm.create_from_arrays(
+            self, build_population(agent_counts, self.start_year, params, self.rng, cert_ages, start=True)
+        )
         for firm in self.agents:
             firm.choose_rd()
         self.base_sme = self.firm_scale * sum(a.stage in REGISTRY_STAGES for a in self.agents)

@@ -114,7 +114,9 @@ def measure_profile_array(
     seed_seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     for child in seed_seq.spawn(n_runs):
         b = engine._Batch([params], [child], k)
-        b.renew(None, [{name: round(count / k) for name, count in stage_counts.items()}], start_year, cert_ages)
+        b.renew(
+            None, [{name: round(count / k) for name, count in stage_counts.items()}], start_year, cert_ages, start=True
+        )
         kernel.choose_rd_all(b.state, b.table, active_levers(levers, start_year), b.run)
         stage = b.state["stage"]
         base = (k * b.per_run_count(kernel.is_registered(stage)), k * b.per_run_count(kernel.is_certified(stage)))

@@ -28,8 +28,8 @@ Distributions (all assumptions unless stated; money in 10k yuan)::
     conversions       = conversion_base + expected IP arrivals at the start R&D
     log R&D propensity ~ Normal(log rd_ratio_mean, rd_ratio_sd)           (params)
                         times 1.5 for startups
-    age               = 0 or 1 in equal shares for startups (the two yearly cohorts of `STARTUP_COHORTS`),
-                        else 1 + Poisson(mean[stage] - 1)
+    age               = startups: 0 for a year's entrants; at the start 0 or 1 in equal shares (the two
+                        yearly cohorts of `STARTUP_COHORTS`); else 1 + Poisson(mean[stage] - 1)
                         (tech_sme/reserve 6, outside 8, hte 10, gazelle 5, leading 15)
     manufacturing     ~ Bernoulli(manufacturing_share)                   (params)
     growth_effect     ~ Normal(0, revenue_growth_firm_sd)                 (params)
@@ -160,6 +160,8 @@ class _Setup:
     year: int
     params: LadderParams
     cert_ages: tuple[float, float, float] = UNIFORM_CERT_AGES
+    start: bool = False
+    """The start population (startups of the `STARTUP_COHORTS` cohorts), not a year's entrants (newborn)."""
 
 
 def _draw(stage: Stage, n: int, setup: _Setup, rng: np.random.Generator) -> dict:
@@ -204,8 +206,8 @@ def _draw_rest_checked(stage: Stage, a: dict, setup: _Setup, rng: np.random.Gene
     a["tech_level"], a["organisation"] = _capabilities(n, rng)
     a["conversion_base"] = rng.exponential(params.conversion_base_mean, n)
     a["rd_propensity"] = _propensity(stage, a["revenue"], params, rng)
-    if stage == Stage.STARTUP:  # the STARTUP_COHORTS yearly cohorts the startup count assumes, in equal shares
-        age = rng.integers(0, STARTUP_COHORTS, n, dtype=np.int64)
+    if stage == Stage.STARTUP:  # entrants are newborn; at the start, the STARTUP_COHORTS cohorts the count assumes
+        age = rng.integers(0, STARTUP_COHORTS if setup.start else 1, n, dtype=np.int64)
     else:
         age = 1 + rng.poisson(age_mean - 1, n)
     cert_year = np.full(n, np.nan)
@@ -467,12 +469,14 @@ def build_population(
     params: LadderParams,
     rng: np.random.Generator,
     cert_ages: Sequence[float] | None = None,
+    start: bool = False,
 ) -> dict[str, np.ndarray]:
     """Attribute arrays of firms, ``stage_counts[name]`` of each stage (see module docstring).
 
     ``cert_ages``: the shares of certified firms whose certificate is 0, 1 and 2 years old
-    (`UNIFORM_CERT_AGES` when None)."""
-    setup = _Setup(start_year, params, check_cert_ages(cert_ages))
+    (`UNIFORM_CERT_AGES` when None). ``start``: the start population, whose startups are of two ages; otherwise
+    a year's entrants, newborn."""
+    setup = _Setup(start_year, params, check_cert_ages(cert_ages), start)
     parts = []
     for name, count in stage_counts.items():
         stage = stage_from_name(name)

@@ -72,12 +72,16 @@ def test_registered_firms_pass_the_registry_rule(pop):
     assert ok[reg].all()
 
 
-def test_startups_are_the_last_two_cohorts(pop):
-    startup = pop["stage"] == Stage.STARTUP
-    ages = pop["age"][startup]
+def test_startups_at_the_start_are_the_last_two_cohorts_and_entrants_newborn():
+    start = build_population(COUNTS, 2020, LadderParams(), np.random.default_rng(7), start=True)
+    startup = start["stage"] == Stage.STARTUP
+    ages = start["age"][startup]
     assert set(np.unique(ages)) == {0, 1}  # STARTUP_COHORTS yearly cohorts
-    many = build_population({"startup": 4000}, 2020, LadderParams(), np.random.default_rng(3))["age"]
+    many = build_population({"startup": 4000}, 2020, LadderParams(), np.random.default_rng(3), start=True)["age"]
     assert 0.46 < many.mean() < 0.54  # in equal shares (binomial sd 0.008)
+    entrants = build_population({"startup": 500}, 2021, LadderParams(), np.random.default_rng(3))
+    assert (entrants["age"] == 0).all()  # a year's entrants are newborn
+    pop = start
     history = pop["revenue_history"][startup]
     known = (~np.isnan(history)).sum(axis=1)
     np.testing.assert_array_equal(known, ages + 1)  # no revenue history before birth
