@@ -202,17 +202,23 @@ def test_meanfield_agrees_with_abm_ensemble_mean(world_profile, corner):
 def test_corrected_meanfield_tracks_the_abm_where_the_fit_uses_it(small_data, corner):
     # The likelihood multiplies the mean-field by its gap to the ABM measured at the base rates
     # (`abm_correction`); at the base rates (other seeds) and far from them it must track the ensemble mean.
+    # The correction is itself a mean of `CORRECTION_RUNS` runs: in this small world (about 25 listed firms a
+    # year) its Monte Carlo error, measured here from base-rate runs, enters the allowance beside the ensemble's.
     obs, profile, correction = small_data.regions[0], small_data.profiles[0], small_data.corrections[0]
     theta = FAR.get(corner, {})
     expected = mf.simulate_meanfield(profile, theta)
     window = dict(stage_counts=obs.stage_counts, start_year=obs.start_year, end_year=obs.end_year)
     ds = run_ensemble(n_runs=16, seed=21, params=replace(LadderParams(), **theta), **window)
+    base = run_ensemble(n_runs=16, seed=22, **window)
     for column, kind in (("hte_certified", "stock"), ("certifications_listed", "flow")):
         runs = ds[column].values[:, 1:]
         mean, se = runs.mean(axis=0), runs.std(axis=0, ddof=1) / np.sqrt(runs.shape[0])
+        at_base = base[column].values[:, 1:]
+        correction_cv = at_base.std(axis=0, ddof=1) / at_base.mean(axis=0) / np.sqrt(cal.CORRECTION_RUNS)
         model = (expected[column] * correction[column])[-mean.size :]
         tolerance = cal.MEANFIELD_ERROR_SD if corner == "base" else cal.MEANFIELD_TOLERANCE[kind]
-        assert np.all(np.abs(model - mean) <= tolerance * mean + 3 * se), (column, model, mean, se)
+        allowance = tolerance * mean + 3 * np.sqrt(se**2 + (model * correction_cv) ** 2)
+        assert np.all(np.abs(model - mean) <= allowance), (column, model, mean, se, correction_cv)
 
 
 # --- data -----------------------------------------------------------------------------------
