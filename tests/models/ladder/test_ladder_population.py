@@ -81,7 +81,7 @@ def test_startups_at_the_start_are_the_last_two_cohorts_and_entrants_newborn():
     assert 0.46 < many.mean() < 0.54  # in equal shares (binomial sd 0.008)
     entrants = build_population({"startup": 500}, 2021, LadderParams(), np.random.default_rng(3))
     assert (entrants["age"] == 0).all()  # a year's entrants are newborn
-    history = pop["revenue_history"][startup]
+    history = start["revenue_history"][startup]
     known = (~np.isnan(history)).sum(axis=1)
     np.testing.assert_array_equal(known, ages + 1)  # no revenue history before birth
     assert not np.isnan(history[:, -1]).any()
