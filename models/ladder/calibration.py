@@ -146,7 +146,7 @@ from models.ladder.levers import LeverSetting
 from models.ladder.meanfield import MeanFieldOp, StageProfile, simulate_meanfield
 from models.ladder.model import INDICATOR_COLUMNS
 from models.ladder.params import PARAM_RANGES, LadderParams
-from models.ladder.pilot import PILOT_AGENTS, PILOTS
+from models.ladder.pilot import PILOTS, pilot_scale
 from models.ladder.population import UNIFORM_CERT_AGES
 from models.panel import BOUND_EXCESS_SD
 
@@ -297,7 +297,7 @@ def abm_correction(
         end_year=obs.end_year,
         levers=list(levers),
         cert_ages=obs.cert_ages,
-        firm_scale=max(1, round(sum(obs.stage_counts.values()) / PILOT_AGENTS)),
+        firm_scale=pilot_scale(obs.stage_counts),
     )
     expected = simulate_meanfield(profile, base=base, levers=levers)
     out = {}

@@ -116,7 +116,6 @@ have one group per certificate age: class II IP counts in one application only, 
 (and its eligibility at renewal) depends on the years since its certificate."""
 GROUPS = ("U0", "U1", "U2", "S", "R", "H0", "H1", "H2", "O")
 CERTIFIED_GROUPS = ("H0", "H1", "H2")
-SAVING_GROUPS = SAVING_ROWS
 HTE_OK = np.array([0.0, 0.0, 1.0, 1.0])
 SME_OK = np.array([0.0, 1.0, 0.0, 1.0])
 N_CLASSES = 4
@@ -205,7 +204,7 @@ class _Tally:
         self.initial_n: dict[str, int] = {}
         self.kernel = np.zeros((n_years, len(GROUPS), N_CLASSES, N_CLASSES))
         self.entrants = {"U": np.zeros(N_CLASSES), "H": np.zeros(N_CLASSES)}
-        self.savings: dict[str, list[float]] = {g: [] for g in SAVING_GROUPS}
+        self.savings: dict[str, list[float]] = {g: [] for g in SAVING_ROWS}
         self.funded = np.zeros((n_years, 2))
 
 

@@ -93,6 +93,11 @@ def _record_year(tally, t: int, before: tuple, s: Mapping, year: int, alive: np.
     tally.funded[t] += ((kept["fund_injection"][certified_group] > 0).sum(), certified_group.sum())
 
 
+def pilot_scale(stage_counts: Mapping[str, int]) -> int:
+    """Firms per agent of a pilot-sized run: about `PILOT_AGENTS` agents at the start."""
+    return max(1, round(sum(stage_counts.values()) / PILOT_AGENTS))
+
+
 def measure_profile_array(
     *,
     stage_counts: Mapping[str, int],
@@ -108,7 +113,7 @@ def measure_profile_array(
     """`meanfield.measure_profile` on the array engine; ``firm_scale`` defaults to about `PILOT_AGENTS` agents."""
     if end_year <= start_year:
         raise ValueError(f"end_year {end_year} must be after start_year {start_year}")
-    k = firm_scale or max(1, round(sum(stage_counts.values()) / PILOT_AGENTS))
+    k = firm_scale or pilot_scale(stage_counts)
     levers = check_settings(levers)
     tally = mf._Tally(end_year - start_year)
     seed_seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
