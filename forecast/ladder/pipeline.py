@@ -23,20 +23,19 @@ R&D. Run i is paired with trend draw j(i) of GDP (`forecast_indicator(history, "
 chains and draws). With F_it the modelled firms' R&D, R0 and GDP0 the start year's
 observed (or implied) R&D spending and GDP::
 
-    c_i   = min(1, FIRM_RD_SHARE_CAP x R0 / F_i0)
-    N_i0  = R0 - c_i F_i0                      other R&D at the start: the observed
-                                               total minus the model's firm R&D
-    R_it  = c_i F_it + N_i0 x GDP_jt / GDP0    other R&D grown with GDP
+    N_i0  = max(R0 - F_i0, 0)                  other R&D at the start: the observed
+                                               total less the modelled firms' R&D
+    R_it  = F_it + N_i0 x GDP_jt / GDP0        other R&D grown with GDP
 
-Other R&D (government, universities, firms off the ladder) is grown with GDP, i.e.
-held as a constant share of GDP: those budgets follow fiscal revenue and the economy,
-not the ladder's firms. Holding it as a share of total R&D instead would move it with
-the firms' R&D and count every lever's effect on R&D twice. The cap c_i guards the
-subtraction: the modelled firms cannot spend more than FIRM_RD_SHARE_CAP of all R&D
-(Handan 2020: above-scale industrial firms spent 61.78 of 68.75, i.e. 90%, plan 004
-annex 2). The default parameters put firm R&D above the observed total
-(MECHANISMS.md, "Known limits"), so there c_i < 1: the model then gives the growth of
-firm R&D and the data its level; the output notes in how many runs this happened.
+No rescaling: the firms' size (`LadderParams.firm_size_scale`) is set from the R&D
+figures so that the modelled firms spend `models.ladder.params.FIRM_RD_SHARE` of a
+region's R&D at the start (scripts/ladder_rd_level.py), and their R&D grows as the runs
+make it grow, with the trend in firms' desired R&D ratio (`rd_ratio_trend`) drawn per run
+from its fit to the R&D figures up to `as_of` (`forecast.ladder.rd_trend`). Other R&D
+(government, universities, firms off the ladder) is held as a constant share of GDP: those
+budgets follow fiscal revenue and the economy, not the ladder's firms. Holding it as a share
+of total R&D instead would move it with the firms' R&D and count every lever's effect on
+R&D twice. A run whose firms spend more than the total at the start is counted in the note.
 
 Seeds (common random numbers): run i uses child i of SeedSequence(seed, spawn_key=(1,));
 an uncertain parameter p is drawn uniformly on its range from SeedSequence(seed,
@@ -59,7 +58,7 @@ import xarray as xr
 
 from forecast.cache import BatchStore, PosteriorCache
 from forecast.inputs.targets import Target
-from forecast.ladder import calibration
+from forecast.ladder import calibration, rd_trend
 from forecast.ladder.ensemble import check_memory, run_batches
 from forecast.ladder.policies import scenario_with_history
 from forecast.ladder.registers import (
@@ -76,6 +75,7 @@ from forecast.progress import LADDER_RUNS, SILENT, Message, Reporter, message
 from forecast.scenario import LeverChoice, Scenario, TrendSettings
 from forecast.trend.pipeline import forecast_indicator
 from models.ladder import PARAM_RANGES, LadderParams, LeverSetting, monte_carlo_probability
+from models.ladder import rd_trend as rt
 from models.ladder.calibration import attrs_json, posterior_param_draws
 from models.ladder.model import INDICATOR_COLUMNS
 from models.ladder.run import Job, assemble, ensemble_jobs
@@ -83,7 +83,6 @@ from models.ladder.run import Job, assemble, ensemble_jobs
 RD_INDICATORS = ("rd_expenditure", "rd_intensity")
 LADDER_INDICATORS = (*INDICATOR_COLUMNS, *RD_INDICATORS)
 """Indicators the ladder produces."""
-FIRM_RD_SHARE_CAP = 0.9
 RUN_STREAM, PRIOR_STREAM = 1, 2
 
 
@@ -205,6 +204,12 @@ def parameter_draws(
         reporter=reporter,
     )
     draws = posterior_param_draws(idata, n, seed).reset_index(drop=True)
+    cutoff = None if scenario.as_of == "latest" else int(scenario.as_of)
+    trend = rd_trend.trend_for(
+        idata, scenario.region, history, cutoff=cutoff, seed=scenario.models.ladder.calibration_seed, cache=cache
+    )
+    if trend is not None:
+        draws["rd_ratio_trend"] = rt.trend_draws(trend, n, np.random.SeedSequence(seed, spawn_key=(PRIOR_STREAM, 0)))
     extra = [c for c in prior.columns if c not in draws.columns]
     attrs = getattr(idata, "attrs", {})
     status = attrs_json(idata, "diagnostics")["status"] if "diagnostics" in attrs else "unknown"
@@ -217,6 +222,7 @@ def parameter_draws(
         notes.append(f"not calibrated, drawn from the scenario's ranges: {', '.join(extra)}")
     if len(extra) < len(prior.columns):
         notes.append("the scenario's ranges for calibrated parameters are ignored (posterior used)")
+    notes += rd_trend.trend_notes(trend, scenario.region, cutoff)
     base = LadderParams.from_dict(attrs_json(idata, "base_params")) if "base_params" in attrs else LadderParams()
     return pd.concat([draws, prior[extra]], axis=1), notes, base
 
@@ -230,9 +236,13 @@ def gdp_draws(
     seed: int,
     cache: PosteriorCache | None = None,
     refit: bool = False,
+    start: StartState | None = None,
 ) -> GdpDraws | None:
-    """GDP trajectories from the trend model, one per run (None if the region has no GDP figures)."""
+    """GDP trajectories from the trend model, one per run (None if the region has no GDP figures).
+
+    A start GDP implied by R&D spending / intensity (`start`) is a figure where the data have none that year."""
     cutoff = None if scenario.as_of == "latest" else scenario.as_of
+    history, implied = with_start_gdp(history, scenario.region, start)
     panel = forecast_indicator(
         history,
         "gdp",
@@ -251,7 +261,7 @@ def gdp_draws(
     paths = panel.paths[scenario.region]
     flat = paths.reshape(-1, paths.shape[-1])
     index = (np.arange(n) * flat.shape[0]) // n if n <= flat.shape[0] else np.arange(n) % flat.shape[0]
-    notes = [
+    notes = implied + [
         f"GDP: trend model, figures up to {cutoff or 'the latest'}; {flat.shape[0]} draws for {n} runs"
         + ("" if n <= flat.shape[0] else " (draws reused: raise the trend draws)")
     ]
@@ -260,6 +270,30 @@ def gdp_draws(
     if status != "ok":
         notes.append(f"GDP fit convergence {status}")
     return GdpDraws(panel.years[scenario.region], flat[index], tuple(notes))
+
+
+def with_start_gdp(history: pd.DataFrame, region: str, start: StartState | None) -> tuple[pd.DataFrame, list[str]]:
+    """The history with the start year's implied GDP as a figure where the data have no GDP that year."""
+    if start is None or start.gdp is None:
+        return history, []
+    have = history[(history["region"] == region) & (history["indicator"] == "gdp") & (history["year"] == start.year)]
+    if not have.empty:
+        return history, []
+    row = {
+        "region": region,
+        "indicator": "gdp",
+        "year": start.year,
+        "value": start.gdp,
+        "unit": "100m_yuan",
+        "source": "implied: R&D spending / R&D intensity of the same year",
+        "note": "",
+        "series": "main",
+        "flag": "",
+        "row": -1,
+    }
+    implied = pd.DataFrame([{c: row.get(c, "") for c in history.columns}]).astype(history.dtypes.to_dict())
+    note = f"GDP {start.year} for the GDP trend: {start.gdp:.1f}, implied by R&D spending / intensity (no figure)"
+    return pd.concat([history, implied], ignore_index=True), [note]
 
 
 def plan_ladder(
@@ -331,7 +365,7 @@ def plan_ladder(
         )
         memo = {} if gdp_cache is None else gdp_cache  # GDP draws by question; `cache` is the posterior cache
         if key not in memo:
-            memo[key] = gdp_draws(scenario, history, regions, indicators, n, seed, cache, refit)
+            memo[key] = gdp_draws(scenario, history, regions, indicators, n, seed, cache, refit, start)
         gdp = memo[key]
     notes += (
         list(register.notes) + policy_notes + (list(start.notes) if need_gdp else []) + (list(gdp.notes) if gdp else [])
@@ -425,9 +459,8 @@ def rd_paths(
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """Total R&D (100 million yuan) and R&D intensity (%) per run and year (module docstring)."""
     r0, gdp0 = start.rd_total, start.gdp
-    scale = np.minimum(1.0, FIRM_RD_SHARE_CAP * r0 / np.maximum(firm_rd[:, 0], 1e-12))
-    firm = scale[:, None] * firm_rd
-    other0 = r0 - firm[:, 0]
+    firm = firm_rd
+    other0 = np.maximum(r0 - firm[:, 0], 0.0)
     gdp_t = np.full(firm_rd.shape, np.nan)
     for k, year in enumerate(years):
         if year == start.year:
@@ -435,11 +468,11 @@ def rd_paths(
         elif year in gdp.years:
             gdp_t[:, k] = gdp.values[:, int(np.flatnonzero(gdp.years == year)[0])]
     total = firm + other0[:, None] * gdp_t / gdp0
-    capped = float(np.mean(scale < 1.0))
+    above = float(np.mean(firm[:, 0] > r0))
     note = (
-        f"R&D: other (non-ladder) R&D {np.median(other0):.2f} of {r0:.2f} in {start.year} (median), grown with GDP; "
-        f"firm R&D rescaled to {FIRM_RD_SHARE_CAP:.0%} of the {start.year} total in {capped:.0%} of runs (model "
-        "level above the data)"
+        f"R&D: modelled firms {np.median(firm[:, 0]):.2f} and other R&D {np.median(other0):.2f} of {r0:.2f} in "
+        f"{start.year} (medians), the other grown with GDP"
+        + (f"; in {above:.0%} of runs the firms' R&D exceeds the total (other R&D 0 there)" if above else "")
     )
     return total, 100.0 * total / gdp_t, note
 

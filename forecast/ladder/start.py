@@ -95,7 +95,7 @@ def start_state(scenario: Scenario, history: pd.DataFrame, regions: pd.DataFrame
         )
     for stage, count in given.items():
         counts[stage], sources[stage] = int(count), "given in the scenario (models.ladder.initial)"
-    rd_total, gdp, notes = _start_rd(history, scenario.region, year, scenario.series)
+    rd_total, gdp, notes = start_rd(history, scenario.region, year, scenario.series)
     ages, age_note = cert_age_shares(history, scenario.region, year, regions)
     return StartState(year, counts, sources, rd_total, gdp, (*notes, age_note), ages)
 
@@ -132,9 +132,12 @@ def cert_age_shares_in(
     )
 
 
-def _start_rd(
+def start_rd(
     history: pd.DataFrame, region: str, year: int, series: dict[str, str]
 ) -> tuple[float | None, float | None, list[str]]:
+    """The region's R&D spending and GDP in `year` (one derived from R&D intensity if needed), with notes;
+    (None, None, notes) unless two of the three figures are there."""
+
     def value(indicator: str) -> float | None:
         row = clean_figure(history, region, indicator, year, series.get(indicator, "main"))
         return None if row is None else float(row["value"])

@@ -91,6 +91,10 @@ class LadderParams:
         move_out_rate: annual probability that a certified firm moves away.
 
     Firm dynamics
+        firm_size_scale: factor on the revenue medians of the stage profiles
+            (`population._PROFILE`, all stages but leading firms, whose size the
+            definition sets) at the start and for entrants: it sets the firms' money,
+            so their R&D spending, against a region's R&D figures.
         revenue_growth_mean, revenue_growth_sd: mean and sd of yearly log revenue
             growth (idiosyncratic shock).
         revenue_growth_firm_sd: sd of a persistent firm-level growth effect.
@@ -99,6 +103,10 @@ class LadderParams:
         rd_ratio_sd: sd of log desired R&D ratio across firms.
         rd_ratio_drift_sd: sd of the yearly random walk in a firm's log desired
             R&D ratio.
+        rd_ratio_trend: yearly growth of every firm's log desired R&D ratio, common
+            to all firms (entrants of year t start at the trend's level of t): the
+            rise of firms' R&D effort beyond what the modelled levers explain, fitted
+            to the R&D figures (`forecast.ladder.rd_trend`).
         rd_price_elasticity: elasticity of the R&D ratio to its user cost
             (ratio = propensity * user_cost ** -elasticity).
         ip_yield: expected core IP items per million yuan (100 x 10k yuan) of R&D.
@@ -172,12 +180,28 @@ class LadderParams:
     exit_rate_hte: float = _param(0.02, 0.005, 0.06, "probability", _ASSUMED)
     move_out_rate: float = _param(0.01, 0.0, 0.04, "probability", _ASSUMED)
     # firm dynamics
+    firm_size_scale: float = _param(
+        0.28,
+        0.1,
+        1.5,
+        "nonnegative",
+        "R&D figures: the scale at which the modelled firms spend FIRM_RD_SHARE of the R&D of Hebei and the"
+        " cities with a start state and an R&D figure in its year (geometric mean; scripts/ladder_rd_level.py)",
+    )
     revenue_growth_mean: float = _param(0.06, -0.02, 0.15, "real", _ASSUMED)
     revenue_growth_sd: float = _param(0.2, 0.05, 0.4, "nonnegative", _ASSUMED)
     revenue_growth_firm_sd: float = _param(0.05, 0.0, 0.15, "nonnegative", _ASSUMED)
     rd_ratio_mean: float = _param(0.035, 0.015, 0.07, "nonnegative", _ASSUMED)
     rd_ratio_sd: float = _param(0.6, 0.2, 1.0, "nonnegative", _ASSUMED)
     rd_ratio_drift_sd: float = _param(0.1, 0.0, 0.3, "nonnegative", _ASSUMED)
+    rd_ratio_trend: float = _param(
+        0.0,
+        -0.1,
+        0.2,
+        "real",
+        "0 unless fitted: the R&D figures of a region and its province (forecast.ladder.rd_trend) give it a"
+        " posterior per run",
+    )
     rd_price_elasticity: float = _param(
         0.5,
         0.1,
@@ -185,7 +209,14 @@ class LadderParams:
         "nonnegative",
         "assumption within the literature's range (long-run user-cost elasticities of R&D of roughly 0.1-1.5)",
     )
-    ip_yield: float = _param(1.0, 0.2, 5.0, "nonnegative", _ASSUMED)
+    ip_yield: float = _param(
+        3.5,
+        0.7,
+        15.0,
+        "nonnegative",
+        "assumption: 1 item per million yuan of R&D (range 0.2-5) before the firms' size was set from the R&D"
+        " figures (firm_size_scale 0.28); divided by that scale, so a firm's IP arrivals stay as they were",
+    )
     ip_base_rate: float = _param(0.3, 0.0, 1.0, "nonnegative", _ASSUMED)
     ip_class1_share: float = _param(
         0.15,
@@ -232,6 +263,13 @@ class LadderParams:
             raise ValueError("unknown LadderParams field(s): " + ", ".join(hints))
         return cls(**{k: float(v) for k, v in values.items()})
 
+
+FIRM_RD_SHARE = 0.6
+"""Share of a region's R&D spending that the modelled firms (certified firms, registered tech SMEs,
+startups) spend at the start: the level `LadderParams.firm_size_scale` is set to (scripts/ladder_rd_level.py).
+Assumption, bounded by the figures: above-scale industrial firms spent 90% of Handan's 2020 R&D (61.78 of
+68.75, plan 004 annex 2), and the modelled firms are a part of the firms (large uncertified groups are
+not modelled, nor are institutes and universities, whose R&D the rest holds)."""
 
 PARAM_RANGES: dict[str, tuple[float, float]] = {f.name: f.metadata["range"] for f in fields(LadderParams)}
 """Plausible (low, high) per parameter, for priors and sweeps."""

@@ -9,10 +9,11 @@ no split is known; the yearly definition test sorts them from the first step on.
 
 Distributions (all assumptions unless stated; money in 10k yuan)::
 
-    log revenue       ~ Normal(log median[stage], sd[stage])
-                        startup 100/1.0, tech_sme 600/1.2, reserve 1,500/1.0,
+    log revenue       ~ Normal(log(firm_size_scale median[stage]), sd[stage])
+                        median/sd: startup 100/1.0, tech_sme 600/1.2, reserve 1,500/1.0,
                         outside 1,000/1.3, hte 3,000/1.4, gazelle 5,000/1.0,
-                        leading 150,000/0.5
+                        leading 150,000/0.5 (not scaled: the definition sets it);
+                        firm_size_scale (params) from the R&D figures
     log staff         = -0.7 + 0.6 log revenue + Normal(0, 0.4), at least 1
                         (about 40 staff at 15 million yuan revenue)
     assets            = revenue * asset_ratio, log asset_ratio ~ Normal(0, 0.5)
@@ -72,8 +73,9 @@ under the start year's policy.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -180,6 +182,8 @@ def _draw_size_and_skills(stage: Stage, n: int, params: LadderParams, rng: np.ra
     """Size (revenue, staff, assets), tech-staff share and core IP: all the registry's tests read but R&D,
     so registry firms are accepted on these before anything else is drawn (`_condition_on_registry`)."""
     median, sd, ip_mean, _ = _PROFILE[stage]
+    if stage != Stage.LEADING:  # a leading firm's size is its definition's
+        median = median * params.firm_size_scale
     revenue = np.exp(rng.normal(np.log(median), sd, n))
     asset_ratio = np.exp(rng.normal(0.0, 0.5, n))
     class1 = rng.poisson(ip_mean * params.ip_class1_share, n).astype(np.int64)
@@ -470,12 +474,18 @@ def build_population(
     rng: np.random.Generator,
     cert_ages: Sequence[float] | None = None,
     start: bool = False,
+    trend_years: int = 0,
 ) -> dict[str, np.ndarray]:
     """Attribute arrays of firms, ``stage_counts[name]`` of each stage (see module docstring).
+
+    ``trend_years``: years since the run's start; entrants' R&D propensity is drawn at the level the
+    common trend (``params.rd_ratio_trend``) has reached by then, as the incumbents' has.
 
     ``cert_ages``: the shares of certified firms whose certificate is 0, 1 and 2 years old
     (`UNIFORM_CERT_AGES` when None). ``start``: the start population, whose startups are of two ages; otherwise
     a year's entrants, newborn."""
+    if trend_years and params.rd_ratio_trend:
+        params = replace(params, rd_ratio_mean=params.rd_ratio_mean * math.exp(params.rd_ratio_trend * trend_years))
     setup = _Setup(start_year, params, check_cert_ages(cert_ages), start)
     parts = []
     for name, count in stage_counts.items():

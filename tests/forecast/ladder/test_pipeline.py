@@ -162,6 +162,7 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
 
     monkeypatch.setattr(lf.calibration, "posterior_for", posterior_for)
     monkeypatch.setattr(lf, "posterior_param_draws", posterior_param_draws)
+    monkeypatch.setattr(lf.rd_trend, "trend_for", lambda *a, **k: None)  # no R&D figures after the start
     spec = scenario(
         models={
             "trend": None,
@@ -177,6 +178,7 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
     np.testing.assert_allclose(draws["pass_rate"], np.linspace(0.6, 0.9, 4))  # posterior wins over the scenario's range
     assert draws["exit_rate_sme"].between(0.02, 0.05).all()  # not calibrated: the scenario's range
     assert any("ignored" in n for n in notes) and any("exit_rate_sme" in n for n in notes)
+    assert "rd_ratio_trend" not in draws and any("trend 0" in n for n in notes)
     assert any(
         "calibration seed 5, version 2, data sha256 abababababab; convergence WARNING: 2 divergent" in n for n in notes
     )
@@ -190,14 +192,25 @@ def test_rd_paths_worked_by_hand():
     gdp = lf.GdpDraws(np.array([2021]), np.array([[1100.0], [1100.0]]))
     firm = np.array(
         [
-            [10.0, 12.0],  # below the cap: other R&D = 20 - 10 = 10, then 10 * 1.1 = 11
-            [40.0, 44.0],
+            [10.0, 12.0],  # other R&D = 20 - 10 = 10, then 10 * 1.1 = 11; no rescaling of the firms
+            [40.0, 44.0],  # firms above the total: other R&D 0, the firms' own level kept
         ]
-    )  # above 90% of 20: firm R&D scaled by 18/40 -> 18, 19.8; other 2 -> 2.2
+    )
     total, intensity, note = lf.rd_paths(firm, np.array([2020, 2021]), start, gdp)
-    np.testing.assert_allclose(total, [[20.0, 23.0], [20.0, 22.0]])
-    np.testing.assert_allclose(intensity, [[2.0, 23.0 / 11.0], [2.0, 2.0]])
-    assert "50% of runs" in note
+    np.testing.assert_allclose(total, [[20.0, 23.0], [40.0, 44.0]])
+    np.testing.assert_allclose(intensity, [[2.0, 23.0 / 11.0], [4.0, 4.0]])
+    assert "in 50% of runs the firms' R&D exceeds the total" in note
+
+
+def test_start_gdp_implied_is_added_only_where_the_data_have_none(history):
+    start = StartState(2021, {}, {}, rd_total=68.75, gdp=3637.6)  # synthetic: langfang has GDP for 2020 only
+    added, notes = lf.with_start_gdp(history, "langfang", start)
+    rows = added[(added["region"] == "langfang") & (added["indicator"] == "gdp") & (added["year"] == 2021)]
+    assert len(rows) == 1 and rows["value"].iloc[0] == pytest.approx(3637.6) and "implied" in notes[0]
+    same, none = lf.with_start_gdp(added, "langfang", start)
+    assert len(same) == len(added) and none == []
+    kept, _ = lf.with_start_gdp(history, "langfang", StartState(2020, {}, {}, rd_total=60.0, gdp=1.0))
+    assert len(kept) == len(history)
 
 
 def test_gdp_draws_pair_runs_evenly_with_trend_draws(history, monkeypatch):
