@@ -83,7 +83,7 @@ from models.ladder.run import Job, assemble, ensemble_jobs
 RD_INDICATORS = ("rd_expenditure", "rd_intensity")
 LADDER_INDICATORS = (*INDICATOR_COLUMNS, *RD_INDICATORS)
 """Indicators the ladder produces."""
-RUN_STREAM, PRIOR_STREAM = 1, 2
+RUN_STREAM, PRIOR_STREAM, RD_STREAM = 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,8 @@ class LadderPlan:
     """The register the ladder's tech-SME count stands for (`forecast.ladder.registers`)."""
     registers: pd.DataFrame | None = None
     """Which register each tech-SME series counts (targets are judged against their own)."""
+    rd_trend: np.ndarray | None = None
+    """Each run's yearly trend of the firms' R&D as the statistics count it (None: 0)."""
 
 
 @dataclass
@@ -183,16 +185,19 @@ def parameter_draws(
     cache: PosteriorCache | None = None,
     policies: pd.DataFrame | None = None,
     reporter: Reporter = SILENT,
-) -> tuple[pd.DataFrame, list[str], LadderParams]:
+    rd: bool = True,
+) -> tuple[pd.DataFrame, list[str], LadderParams, np.ndarray | None]:
     """Per-run parameters (the scenario's uncertainties, or posterior draws plus those),
-    notes, and the base parameters the others keep (the calibration's, if it set them)."""
+    notes, the base parameters the others keep (the calibration's, if it set them), and each run's
+    R&D trend (`forecast.ladder.rd_trend`; None without a calibration or R&D figures, or unless `rd`)."""
     ranges = uncertainty_ranges(scenario)
     prior = uniform_draws(ranges, n, seed)
     if scenario.models.ladder.calibration == "prior":
         return (
             prior,
-            [f"parameters drawn uniformly on their ranges: {', '.join(ranges) or 'none (defaults)'}"],
+            [f"parameters drawn uniformly on their ranges: {', '.join(ranges) or 'none (defaults)'}; no R&D trend"],
             LadderParams(),
+            None,
         )
     idata = calibration.posterior_for(
         scenario.region,
@@ -204,12 +209,7 @@ def parameter_draws(
         reporter=reporter,
     )
     draws = posterior_param_draws(idata, n, seed).reset_index(drop=True)
-    cutoff = None if scenario.as_of == "latest" else int(scenario.as_of)
-    trend = rd_trend.trend_for(
-        idata, scenario.region, history, cutoff=cutoff, seed=scenario.models.ladder.calibration_seed, cache=cache
-    )
-    if trend is not None:
-        draws["rd_ratio_trend"] = rt.trend_draws(trend, n, np.random.SeedSequence(seed, spawn_key=(PRIOR_STREAM, 0)))
+    trend_runs, trend_notes = rd_trend_runs(scenario, idata, history, n, seed, cache) if rd else (None, [])
     extra = [c for c in prior.columns if c not in draws.columns]
     attrs = getattr(idata, "attrs", {})
     status = attrs_json(idata, "diagnostics")["status"] if "diagnostics" in attrs else "unknown"
@@ -222,9 +222,23 @@ def parameter_draws(
         notes.append(f"not calibrated, drawn from the scenario's ranges: {', '.join(extra)}")
     if len(extra) < len(prior.columns):
         notes.append("the scenario's ranges for calibrated parameters are ignored (posterior used)")
-    notes += rd_trend.trend_notes(trend, scenario.region, cutoff)
+    notes += trend_notes
     base = LadderParams.from_dict(attrs_json(idata, "base_params")) if "base_params" in attrs else LadderParams()
-    return pd.concat([draws, prior[extra]], axis=1), notes, base
+    return pd.concat([draws, prior[extra]], axis=1), notes, base, trend_runs
+
+
+def rd_trend_runs(
+    scenario: Scenario, idata, history: pd.DataFrame, n: int, seed: int, cache: PosteriorCache | None
+) -> tuple[np.ndarray | None, list[str]]:
+    """Each run's trend of the firms' R&D (`forecast.ladder.rd_trend`, fitted to figures up to `as_of`), notes."""
+    cutoff = None if scenario.as_of == "latest" else int(scenario.as_of)
+    trend = rd_trend.trend_for(
+        idata, scenario.region, history, cutoff=cutoff, seed=scenario.models.ladder.calibration_seed, cache=cache
+    )
+    notes = rd_trend.trend_notes(trend, scenario.region, cutoff)
+    if trend is None:
+        return None, notes
+    return rt.trend_draws(trend, n, np.random.SeedSequence(seed, spawn_key=(RD_STREAM,))), notes
 
 
 def gdp_draws(
@@ -350,8 +364,8 @@ def plan_ladder(
         start.year,
         scenario.horizon,
     )
-    params, notes, base = parameter_draws(
-        scenario, history, regions, n, seed, cache=cache, policies=policies, reporter=reporter
+    params, notes, base, trend_runs = parameter_draws(
+        scenario, history, regions, n, seed, cache=cache, policies=policies, reporter=reporter, rd=need_gdp
     )
     gdp = None
     if need_gdp and start.rd_total is not None:
@@ -391,6 +405,7 @@ def plan_ladder(
         BatchStore(Path(cache.folder) / "ensembles") if cache is not None else None,
         register,
         registers,
+        trend_runs,
     )
     check_memory(plan, reporter)
     return plan
@@ -448,18 +463,19 @@ def finish_run(plan: LadderPlan, levers: Sequence[LeverSetting], jobs: list[Job]
         paths[SME_INDICATOR] = ds[INCLUDED_COLUMN].values[None, :, :]
     notes = []
     if plan.gdp is not None:
-        expenditure, intensity, note = rd_paths(ds["rd_spending"].values, years, plan.start, plan.gdp)
+        expenditure, intensity, note = rd_paths(ds["rd_spending"].values, years, plan.start, plan.gdp, plan.rd_trend)
         paths["rd_expenditure"], paths["rd_intensity"] = expenditure[None], intensity[None]
         notes.append(note)
     return LadderRun(plan, tuple(levers), ds, years, paths, notes)
 
 
 def rd_paths(
-    firm_rd: np.ndarray, years: np.ndarray, start: StartState, gdp: GdpDraws
+    firm_rd: np.ndarray, years: np.ndarray, start: StartState, gdp: GdpDraws, trend: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """Total R&D (100 million yuan) and R&D intensity (%) per run and year (module docstring)."""
     r0, gdp0 = start.rd_total, start.gdp
-    firm = firm_rd
+    trend = np.zeros(firm_rd.shape[0]) if trend is None else np.asarray(trend, dtype=float)
+    firm = firm_rd * np.exp(trend[:, None] * (np.asarray(years) - start.year)[None, :])
     other0 = np.maximum(r0 - firm[:, 0], 0.0)
     gdp_t = np.full(firm_rd.shape, np.nan)
     for k, year in enumerate(years):

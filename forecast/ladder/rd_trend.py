@@ -168,7 +168,8 @@ def trend_notes(trend: az.InferenceData | None, target: str, cutoff: int | None)
     own = "its own figures" if target in fitted else f"{trend.attrs['province']}'s figures and the assumed city spread"
     status = attrs_json(trend, "diagnostics")["status"]
     return [
-        f"R&D trend of firms' desired R&D ratio (rd_ratio_trend): {mid:+.3f} a year (80%: {lo:+.3f} to {hi:+.3f}), "
-        f"fitted to R&D figures up to {cutoff or 'the latest'} ({own}; convergence {status})",
+        f"R&D trend of the modelled firms' R&D beyond the ladder's own growth: {mid:+.3f} a year "
+        f"(80%: {lo:+.3f} to {hi:+.3f}), fitted to R&D figures up to {cutoff or 'the latest'} ({own}; "
+        f"convergence {status})",
         *json.loads(trend.attrs["notes"]),
     ]

@@ -58,7 +58,6 @@ class _Batch:
         self.state = records.new_state(empty_population())
         self.run = np.zeros(0, dtype=np.int32)
         self.stages = np.zeros((self.n_runs, N_STAGES), dtype=np.int64)
-        self.start_year = 0  # set by the start's `renew`
 
     def per_run_count(self, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.run[mask], minlength=self.n_runs)
@@ -76,13 +75,10 @@ class _Batch:
         survivors, so the firms stay sorted by run. One scatter per array, no sort: survivor i of run r goes to
         start_r + (its rank among r's survivors), entrant j of run r to start_r + kept_r + j."""
         entrants, n_new = [], np.zeros(self.n_runs, dtype=np.int64)
-        if start:
-            self.start_year = year
         for r, counts in enumerate(counts_by_run):
             wanted = {name: int(n) for name, n in counts.items() if n}
             if wanted:
-                since = year - (self.start_year or year)
-                drawn = build_population(wanted, year, self.params[r], self.rngs[r], cert_ages, start, since)
+                drawn = build_population(wanted, year, self.params[r], self.rngs[r], cert_ages, start)
                 entrants.append(records.new_state(drawn))
                 n_new[r] = entrants[-1].size
         if alive is None or alive.all():

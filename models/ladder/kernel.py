@@ -31,7 +31,7 @@ One year of a firm, in order (statutory rules in `rules`, behaviour in `behaviou
     age += 1;  class II IP cited in last year's application written off
     g = revenue_log_growth(mean, effect, sd z0, injection, R, fund_return)
     R' = max(MIN_REVENUE, R e^g);  staff' = max(1, staff e^(0.6 g));  assets = R' asset_ratio
-    tech, hts += 0.02 z1, 0.02 z2 (clipped to [0, 1]);  propensity *= exp(rd_ratio_trend + drift_sd z3)
+    tech, hts += 0.02 z1, 0.02 z2 (clipped to [0, 1]);  propensity *= exp(drift_sd z3)
     closed   iff u_exit <  p_close = exit_probability(base[stage], specialist, ...)
     moved    iff p_close <= u_exit < p_close + move_out_rate [certified]
     (a firm that closed or moved away stops here; the caller removes it)
@@ -297,7 +297,7 @@ def grow(f, p, z):
         f.rd_history[k] = f.rd_history[k + 1]
     f.tech_staff_share = min(1.0, max(0.0, f.tech_staff_share + SHARE_DRIFT_SD * z[1]))
     f.high_tech_revenue_share = min(1.0, max(0.0, f.high_tech_revenue_share + SHARE_DRIFT_SD * z[2]))
-    f.rd_propensity = f.rd_propensity * math.exp(p.rd_ratio_trend + p.rd_ratio_drift_sd * z[3])
+    f.rd_propensity = f.rd_propensity * math.exp(p.rd_ratio_drift_sd * z[3])
 
 
 @compilable

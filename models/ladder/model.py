@@ -243,10 +243,9 @@ class LadderModel(mesa.Model):
         means = kernel.entry_means(p, self.policy, self.base_sme, self.base_certified, k)
         n_start, n_move = (int(self.rng.poisson(mean)) for mean in means)
         if n_start:
-            drawn = build_population({"startup": n_start}, year, p, self.rng, trend_years=year - self.start_year)
-            Firm.create_from_arrays(self, drawn)
+            Firm.create_from_arrays(self, build_population({"startup": n_start}, year, p, self.rng))
         if n_move:
-            arrays = build_population({"hte": n_move}, year, p, self.rng, trend_years=year - self.start_year)
+            arrays = build_population({"hte": n_move}, year, p, self.rng)
             Firm.create_from_arrays(self, arrays, origin="beijing_tianjin")
         self.tally["entries_startup"] += n_start
         self.tally["move_ins"] += n_move

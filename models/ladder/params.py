@@ -103,10 +103,6 @@ class LadderParams:
         rd_ratio_sd: sd of log desired R&D ratio across firms.
         rd_ratio_drift_sd: sd of the yearly random walk in a firm's log desired
             R&D ratio.
-        rd_ratio_trend: yearly growth of every firm's log desired R&D ratio, common
-            to all firms (entrants of year t start at the trend's level of t): the
-            rise of firms' R&D effort beyond what the modelled levers explain, fitted
-            to the R&D figures (`forecast.ladder.rd_trend`).
         rd_price_elasticity: elasticity of the R&D ratio to its user cost
             (ratio = propensity * user_cost ** -elasticity).
         ip_yield: expected core IP items per million yuan (100 x 10k yuan) of R&D.
@@ -194,14 +190,6 @@ class LadderParams:
     rd_ratio_mean: float = _param(0.035, 0.015, 0.07, "nonnegative", _ASSUMED)
     rd_ratio_sd: float = _param(0.6, 0.2, 1.0, "nonnegative", _ASSUMED)
     rd_ratio_drift_sd: float = _param(0.1, 0.0, 0.3, "nonnegative", _ASSUMED)
-    rd_ratio_trend: float = _param(
-        0.0,
-        -0.1,
-        0.2,
-        "real",
-        "0 unless fitted: the R&D figures of a region and its province (forecast.ladder.rd_trend) give it a"
-        " posterior per run",
-    )
     rd_price_elasticity: float = _param(
         0.5,
         0.1,

@@ -73,9 +73,8 @@ under the start year's policy.
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -474,18 +473,12 @@ def build_population(
     rng: np.random.Generator,
     cert_ages: Sequence[float] | None = None,
     start: bool = False,
-    trend_years: int = 0,
 ) -> dict[str, np.ndarray]:
     """Attribute arrays of firms, ``stage_counts[name]`` of each stage (see module docstring).
-
-    ``trend_years``: years since the run's start; entrants' R&D propensity is drawn at the level the
-    common trend (``params.rd_ratio_trend``) has reached by then, as the incumbents' has.
 
     ``cert_ages``: the shares of certified firms whose certificate is 0, 1 and 2 years old
     (`UNIFORM_CERT_AGES` when None). ``start``: the start population, whose startups are of two ages; otherwise
     a year's entrants, newborn."""
-    if trend_years and params.rd_ratio_trend:
-        params = replace(params, rd_ratio_mean=params.rd_ratio_mean * math.exp(params.rd_ratio_trend * trend_years))
     setup = _Setup(start_year, params, check_cert_ages(cert_ages), start)
     parts = []
     for name, count in stage_counts.items():

@@ -1,21 +1,26 @@
-"""The firms' R&D trend (`LadderParams.rd_ratio_trend`) fitted to a region's R&D figures.
+"""The trend of the firms' R&D as the R&D statistics count it, fitted to a region's R&D figures.
 
 A region's R&D spending R_t splits at its start year t0 into the modelled firms' F_0 (the ladder's start
 population; `firm_share` = F_0 / R_0) and the rest (institutes, universities, firms off the ladder), held
 as a share of GDP (`forecast.ladder.pipeline`). The firms' R&D grows as the ladder makes it grow (revenue,
-entries, certifications, the R&D levers in force: `firm_growth` = F_t / F_0 from a pilot run at trend 0),
-and every firm's desired R&D ratio grows by the trend g a year on top::
+entries, certifications, the R&D levers in force: `firm_growth` = F_t / F_0 from a pilot run), and by the
+trend g a year on top: what the figures show beyond the modelled mechanisms (firms' R&D effort rising,
+more of it reported to the statistics)::
 
     R_t   = R_0 (firm_share x firm_growth_t x exp(g (t - t0)) + (1 - firm_share) x GDP_t / GDP_0)
-    log figure_t ~ Normal(log R_t, sigma),             sigma ~ HalfNormal(NOISE_SD)
+    log figure_t ~ StudentT(4, log R_t, sigma_province | sigma_city)
+    sigma_province ~ HalfNormal(NOISE_SD),  sigma_city ~ HalfNormal(CITY_NOISE_SD)
     g_province   ~ Normal(0, TREND_PRIOR_SD)
     g_city       = g_province + tau z_city,  z_city ~ Normal(0, 1),  tau ~ HalfNormal(CITY_SPREAD_SD)
 
-exp(g (t - t0)) is exact for the R&D of firms that stay on their desired ratio; it leaves out what a higher
-ratio does to certification (more firms meet the R&D criterion), which the runs then simulate. The region
-asked about (`target`) gets its own z: fitted if its figures are among the series, else drawn from its
-prior, so a city without R&D figures after its start has the province's trend widened by the spread of
-cities around it (tau), which no figure before the start measures: an assumption, stated in the output.
+The trend scales the firms' R&D spending, not the R&D ratio the certification tests read: the stage
+calibration fitted the rates with the firms' ratios as the ladder makes them, so a past drift in eligibility
+is already in those rates. City figures are noisier than the province's (a changed scope or a revision moves
+one city's figure far more than a province's; a city's R&D figures are few), and the Student-t likelihood
+lets one figure far from the rest be read as such rather than as a trend. The region asked about (`target`)
+gets its own z: fitted if its figures are among the series, else drawn from its prior, so a city without R&D
+figures after its start has the province's trend widened by the spread of cities (tau), which no figure
+before the start measures: an assumption, stated in the output.
 """
 
 from __future__ import annotations
@@ -37,8 +42,12 @@ TREND_PRIOR_SD = 0.05
 CITY_SPREAD_SD = 0.05
 """Half-normal scale of a city's yearly trend around its province's (assumption)."""
 NOISE_SD = 0.05
-"""Half-normal scale of an R&D figure's log-scale noise (the trend models' money noise)."""
-RD_TREND_VERSION = "1"
+"""Half-normal scale of a province's R&D figure's log-scale noise (the trend models' money noise)."""
+CITY_NOISE_SD = 0.15
+"""Half-normal scale of a city's R&D figure's log-scale noise (assumption: three times the province's)."""
+STUDENT_NU = 4.0
+"""Degrees of freedom of the figures' Student-t likelihood."""
+RD_TREND_VERSION = "2"
 DEFAULTS = {"draws": 2000, "tune": 1000, "chains": 2, "target_accept": 0.95}
 
 
@@ -72,14 +81,19 @@ def build_model(series: Sequence[RdSeries], province: str, target: str) -> pm.Mo
         g = pm.Normal("province_trend", 0.0, TREND_PRIOR_SD)
         tau = pm.HalfNormal("city_spread", CITY_SPREAD_SD)
         z = pm.Normal("city_z", 0.0, 1.0, dims="city")
-        sigma = pm.HalfNormal("sigma", NOISE_SD)
+        sigma = {
+            "province": pm.HalfNormal("sigma_province", NOISE_SD),
+            "city": pm.HalfNormal("sigma_city", CITY_NOISE_SD),
+        }
         trend_of = {city: g + tau * z[i] for i, city in enumerate(cities)}
         trend_of[province] = g
         for s in series:
             t = np.asarray(s.years, dtype=float) - s.start_year
             firms = s.firm_share * np.asarray(s.firm_growth) * pt.exp(trend_of[s.region] * t)
             rest = (1.0 - s.firm_share) * np.asarray(s.gdp_growth)
-            pm.Normal(f"figures_{s.region}", pt.log(s.rd_start * (firms + rest)), sigma, observed=np.log(s.figures))
+            noise = sigma["province" if s.region == province else "city"]
+            mu = pt.log(s.rd_start * (firms + rest))
+            pm.StudentT(f"figures_{s.region}", nu=STUDENT_NU, mu=mu, sigma=noise, observed=np.log(s.figures))
         pm.Deterministic("trend", trend_of[target])
     return model
 

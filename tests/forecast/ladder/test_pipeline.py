@@ -170,7 +170,7 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
         },
         uncertainties={"pass_rate": {"low": 0.5, "high": 0.6}, "exit_rate_sme": {"low": 0.02, "high": 0.05}},
     )
-    draws, notes, base = lf.parameter_draws(spec, history, None, 4, seed=11, cache=Path("somewhere"))
+    draws, notes, base, trend = lf.parameter_draws(spec, history, None, 4, seed=11, cache=Path("somewhere"))
     assert calls["posterior_for"] == ("langfang", 5, Path("somewhere"), None) and calls["draws"][1:] == (4, 11)
     assert (
         base.rd_ratio_mean == 0.02 and base.pass_rate == LadderParams().pass_rate
@@ -178,7 +178,7 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
     np.testing.assert_allclose(draws["pass_rate"], np.linspace(0.6, 0.9, 4))  # posterior wins over the scenario's range
     assert draws["exit_rate_sme"].between(0.02, 0.05).all()  # not calibrated: the scenario's range
     assert any("ignored" in n for n in notes) and any("exit_rate_sme" in n for n in notes)
-    assert "rd_ratio_trend" not in draws and any("trend 0" in n for n in notes)
+    assert trend is None and any("trend 0" in n for n in notes)
     assert any(
         "calibration seed 5, version 2, data sha256 abababababab; convergence WARNING: 2 divergent" in n for n in notes
     )
@@ -200,6 +200,9 @@ def test_rd_paths_worked_by_hand():
     np.testing.assert_allclose(total, [[20.0, 23.0], [40.0, 44.0]])
     np.testing.assert_allclose(intensity, [[2.0, 23.0 / 11.0], [4.0, 4.0]])
     assert "in 50% of runs the firms' R&D exceeds the total" in note
+    # a trend of log(1.1) a year on the firms' R&D: 12 -> 13.2 in 2021, the other R&D as before
+    trended, _, _ = lf.rd_paths(firm, np.array([2020, 2021]), start, gdp, np.log([1.1, 1.0]))
+    np.testing.assert_allclose(trended, [[20.0, 13.2 + 11.0], [40.0, 44.0]])
 
 
 def test_start_gdp_implied_is_added_only_where_the_data_have_none(history):
