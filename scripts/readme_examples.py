@@ -43,6 +43,7 @@ EXAMPLES = {
     "calibrate": "forecast calibrate --region langfang",
     "backtest": "forecast backtest --origin 2017 --origin 2019 --origin 2021 --lang en",
     "backtest-ladder": "forecast backtest --model ladder --lang en",
+    "run-handan-rd": "forecast run handan_ladder_rd --lang en",
     "explain": "forecast explain langfang_small_to_high --target langfang-2023-high_tech_enterprises "
     "--probability 0.95 --runs 60 --lang en",
 }
