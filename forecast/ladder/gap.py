@@ -28,12 +28,16 @@ import numpy as np
 import pandas as pd
 
 from forecast.inputs.targets import Target
-from forecast.ladder.pipeline import LadderRun, LadderTargetResult
+from forecast.ladder.pipeline import RD_INDICATORS, LadderRun, LadderTargetResult
 from forecast.ladder.registers import INCLUDED_COLUMN, SME_INDICATOR
 from forecast.probability import TargetProbability, year_values
 
 MIN_RUNS = 10
 """Fewer runs give no usable rank correlation."""
+
+
+RD_TREND_FACTOR = "rd_trend"
+"""The name an R&D gap's driver has when it is the runs' fitted R&D trend (a factor of data/ladder_factors.csv)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,10 @@ def ladder_trend_gaps(
 def _explain(target: Target, trend: TargetProbability, ladder: TargetProbability, run: LadderRun) -> Gap:
     values = year_values(run.paths[target.indicator], run.years, target.target_year)[0]
     towards = 1.0 if trend.median > ladder.median else -1.0
-    driver, rho, favourable = _top_parameter(run.plan.params, values, towards)
+    params = run.plan.params
+    if target.indicator in RD_INDICATORS and run.plan.rd_trend is not None:
+        params = params.assign(**{RD_TREND_FACTOR: run.plan.rd_trend})  # the fitted trend of the firms' R&D
+    driver, rho, favourable = _top_parameter(params, values, towards)
     switched = _register_switch(target, run, values)
     gap = abs(trend.median - ladder.median)
     if switched is not None and towards * (switched - ladder.median) >= gap / 2:

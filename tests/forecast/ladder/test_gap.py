@@ -11,7 +11,7 @@ import pandas as pd
 from forecast.inputs.registers import load_registers
 from forecast.inputs.tables import load_indicators
 from forecast.ladder import pipeline as lf
-from forecast.ladder.gap import disagree, ladder_trend_gaps
+from forecast.ladder.gap import RD_TREND_FACTOR, disagree, ladder_trend_gaps
 from forecast.probability import TargetProbability
 from forecast.report.labels import ENGLISH
 from forecast.report.ladder import gap_line
@@ -66,3 +66,20 @@ def test_a_register_gap_is_put_down_to_the_register_assumption(history) -> None:
         assert gaps[0].driver == "register" and gaps[0].register_median == expected
         assert "register assumption" in gap_line(gaps[0], ENGLISH)
     assert pd.notna(expected)
+
+
+def test_an_rd_gap_can_be_put_down_to_the_fitted_rd_trend(history) -> None:  # noqa: F811
+    spec = scenario(models={"trend": None, "ladder": {"runs": 40, "firm_scale": 10}})
+    plan = lf.plan_ladder(spec, history, None, None, need_gdp=False, workers=1)
+    run = lf.simulate(plan)
+    trend = np.linspace(-0.1, 0.2, 40)  # synthetic per-run trends, far apart so they drive the R&D outcome
+    start = replace(plan.start, rd_total=2.0 * float(np.median(run.ensemble["rd_spending"].values[:, 0])), gdp=100.0)
+    gdp = lf.GdpDraws(run.years[1:], np.full((40, len(run.years) - 1), 100.0))
+    total, _, _ = lf.rd_paths(run.ensemble["rd_spending"].values, run.years, start, gdp, trend)
+    run.plan = replace(plan, rd_trend=trend, start=start)
+    run.paths["rd_expenditure"] = total[None]
+    t = target("rd_expenditure", 2023, 1.0)
+    judged = lf.ladder_probabilities(run, [t])
+    far = judged[0].result.high * 3
+    gaps = ladder_trend_gaps([_trend(t, far, far * 0.9, far * 1.1)], judged, run)
+    assert len(gaps) == 1 and gaps[0].driver == RD_TREND_FACTOR and gaps[0].rho > 0.5

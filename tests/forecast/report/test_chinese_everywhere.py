@@ -14,6 +14,7 @@ import pytest
 from forecast.evaluation.update import CHECK_COLUMNS, MOVE_COLUMNS
 from forecast.inputs.bundle import load_inputs
 from forecast.ladder.explain import ExplainReport, SearchResult, tornado_effects
+from forecast.ladder.gap import RD_TREND_FACTOR
 from forecast.report.evaluation import format_audit
 from forecast.report.labels import labels_for
 from forecast.report.ladder import format_explain
@@ -49,7 +50,7 @@ def assert_chinese(text: str) -> None:
 
 def test_every_lever_and_parameter_has_a_name_in_both_languages():
     factors = load_inputs().factors
-    expected = set(LEVERS) | {f.name for f in dataclasses.fields(LadderParams)}
+    expected = set(LEVERS) | {f.name for f in dataclasses.fields(LadderParams)} | {RD_TREND_FACTOR}
     assert expected <= set(factors.index), sorted(expected - set(factors.index))
     assert set(factors.loc[list(LEVERS), "kind"]) == {"lever"}
     assert (factors.loc[list(LEVERS), "unit_zh"] != "").all()
