@@ -25,13 +25,15 @@ observed (or implied) R&D spending and GDP::
 
     N_i0  = max(R0 - F_i0, 0)                  other R&D at the start: the observed
                                                total less the modelled firms' R&D
-    R_it  = F_it + N_i0 x GDP_jt / GDP0        other R&D grown with GDP
+    R_it  = F_it exp(g_i (t - t0)) + N_i0 x GDP_jt / GDP0
+                                               firms' R&D with run i's trend g_i;
+                                               other R&D grown with GDP
 
 No rescaling: the firms' size (`LadderParams.firm_size_scale`) is set from the R&D
 figures so that the modelled firms spend `models.ladder.params.FIRM_RD_SHARE` of a
 region's R&D at the start (scripts/ladder_rd_level.py), and their R&D grows as the runs
-make it grow, with the trend in firms' desired R&D ratio (`rd_ratio_trend`) drawn per run
-from its fit to the R&D figures up to `as_of` (`forecast.ladder.rd_trend`). Other R&D
+make it grow, times the trend g_i drawn per run from its fit to the R&D figures up to
+`as_of` (`forecast.ladder.rd_trend`; 0 without a calibration posterior). Other R&D
 (government, universities, firms off the ladder) is held as a constant share of GDP: those
 budgets follow fiscal revenue and the economy, not the ladder's firms. Holding it as a share
 of total R&D instead would move it with the firms' R&D and count every lever's effect on
