@@ -76,6 +76,9 @@ class _Batch:
         from run r's generator (``start``: the start population), after its survivors, so the firms stay
         sorted by run: one compiled pass (`_merge`) writes each run's survivors, then its entrants."""
         entrants, n_new = draw_states(counts_by_run, year, self.table, self.rngs, cert_ages, start)
+        if not self.run.size:  # the start: the drawn records are the state
+            self.state, self.run = entrants, np.repeat(np.arange(self.n_runs, dtype=np.int32), n_new)
+            return
         if alive is None:
             alive = np.ones(self.run.size, dtype=bool)
         n_kept = int(np.count_nonzero(alive))

@@ -147,20 +147,25 @@ def stage_from_name(name: str) -> Stage:
 
 # --- one candidate firm, compiled: record f, generator rng, rates p -----------------------
 @compilable
-def _size_and_skills(f, rng, stage, p):
-    """Size (revenue, staff, assets), tech-staff share and core IP: all the registry's tests read but R&D,
-    so registry candidates are accepted on these before anything else is drawn (`_registry_accepts`)."""
-    median, sd, ip_mean = PROFILE[stage, 0], PROFILE[stage, 1], PROFILE[stage, 2]
-    median = median * (1.0 if stage == LEADING else p.firm_size_scale)  # a leading firm's size is its definition's
-    f.stage = stage
-    f.revenue = math.exp(math.log(median) + sd * rng.standard_normal())
+def _size(f, rng, stage, p):
+    """Revenue (medians times ``firm_size_scale``, but a leading firm's: its definition sets it), assets and
+    staff."""
+    median = PROFILE[stage, 0] * (1.0 if stage == LEADING else p.firm_size_scale)
+    f.revenue = math.exp(math.log(median) + PROFILE[stage, 1] * rng.standard_normal())
     f.asset_ratio = math.exp(0.5 * rng.standard_normal())
     f.assets = f.revenue * f.asset_ratio
-    f.ip_class1 = _poisson(rng, ip_mean * p.ip_class1_share)
-    f.ip_class2 = _poisson(rng, ip_mean * (1.0 - p.ip_class1_share))
-    f.ip_count = f.ip_class1 + f.ip_class2
     f.staff = max(1.0, math.exp(-0.7 + 0.6 * math.log(f.revenue) + 0.4 * rng.standard_normal()))
+
+
+@compilable
+def _skills(f, rng, stage, p):
+    """Tech-staff share and core IP. With `_size`, all the registry's tests read but R&D, so registry
+    candidates are accepted on these before anything else is drawn (`_registry_accepts`)."""
+    f.stage = stage
     f.tech_staff_share = rng.beta(3.0, 7.0)
+    f.ip_class1 = _poisson(rng, PROFILE[stage, 2] * p.ip_class1_share)
+    f.ip_class2 = _poisson(rng, PROFILE[stage, 2] * (1.0 - p.ip_class1_share))
+    f.ip_count = f.ip_class1 + f.ip_class2
 
 
 @compilable
@@ -281,13 +286,25 @@ def _lowest_survival(stage, p):
 
 @compilable
 def _registry_accepts(f, rng, stage, p, s_max):
-    """Accept/reject a registry candidate's size and skills (module docstring): (accepted, cutoff c, S(c))."""
-    needed = _needed_ratio(f.tech_staff_share, f.ip_count, p.sme_pass_mark)
-    threshold = rules.hte_rd_threshold(f.revenue)
-    cutoff = _propensity_cutoff(needed, threshold, p.rd_bunching_gap, stage == RESERVE)
+    """Draw a registry candidate's skills and size and accept or reject them (module docstring): (accepted,
+    cutoff c, S(c)). A registered SME not seeking certification has a cutoff its size does not change, so
+    its size is drawn only once its skills pass (the tests are independent: the same distribution, sooner)."""
+    _skills(f, rng, stage, p)
+    if f.tech_staff_share < rules.MIN_TECH_STAFF_SHARE:
+        return False, 0.0, 0.0
+    seeking = stage == RESERVE
+    if seeking:
+        _size(f, rng, stage, p)
+    threshold = rules.hte_rd_threshold(f.revenue) if seeking else 0.0
+    cutoff = _propensity_cutoff(
+        _needed_ratio(f.tech_staff_share, f.ip_count, p.sme_pass_mark), threshold, p.rd_bunching_gap, seeking
+    )
     s = _survival(cutoff, p)
-    ok = rules.within_sme_size(f.staff, f.revenue, f.assets) & (f.tech_staff_share >= rules.MIN_TECH_STAFF_SHARE)
-    return ok and s > 0 and rng.random() * s_max < s, cutoff, s
+    if not (s > 0 and rng.random() * s_max < s):
+        return False, cutoff, s
+    if not seeking:
+        _size(f, rng, stage, p)
+    return rules.within_sme_size(f.staff, f.revenue, f.assets), cutoff, s
 
 
 @compilable
@@ -309,13 +326,15 @@ def _is_lawful(f, p):
 @compilable
 def _candidate(f, rng, stage, p, year, cert_age, start, s_max, conditioned):
     """Draw one candidate of `stage` into record f; True if it is kept (always, unconditioned)."""
-    _size_and_skills(f, rng, stage, p)
     registry = conditioned and kernel.is_registered(stage)
     cutoff, s = 0.0, 1.0
     if registry:
         accepted, cutoff, s = _registry_accepts(f, rng, stage, p, s_max)
         if not accepted:
             return False
+    else:
+        _skills(f, rng, stage, p)
+        _size(f, rng, stage, p)
     propensity = _rest(f, rng, stage, p, year, cert_age, start)
     if registry and propensity < cutoff and p.rd_ratio_sd > 0:
         _start_rd(f, stage, p, _truncated(rng, cutoff, s, p))
