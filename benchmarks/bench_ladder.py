@@ -59,7 +59,7 @@ from models.ladder.run import assemble, ensemble_jobs, estimate_memory
 
 LANGFANG = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}
 START, END, TARGET = 2020, 2025, 1500
-BASELINE = "f91cf98"
+BASELINE = "5f58fc9"
 """main before the compiled population draw (the compiled step, the numpy population draw with rejection in
 batches per run and stage, a fresh copy of every firm record each year)."""
 HEBEI = {"hte": 3174, "tech_sme": 55000, "startup": assumed_startups(55000)}
