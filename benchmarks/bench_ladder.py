@@ -22,14 +22,14 @@ default rates, status-quo levers. Printed, all measured in this run on this mach
 * the bundled province scenario (scenarios/hebei_ladder.yaml, 1,000 runs at full resolution),
   planned and run as `forecast run` does its ladder part;
 * old against new: the same work done by the ``models`` package of an earlier commit
-  (``--baseline``, default the last commit before the compiled step; taken out of git into a
+  (``--baseline``, default main before the compiled population draw; taken out of git into a
   temporary folder, first on PYTHONPATH) and by this tree's, each in a fresh process, one after
   the other: Langfang at ``--baseline-runs`` runs (agent-steps per second), the Hebei province
   ensemble (1,000 runs), ``forecast compare`` of the four Langfang ladder scenarios and
   ``forecast explain`` of langfang_small_to_high, both at their bundled run counts (the whole
   command, calibration posterior from this tree's cache);
-* the compiled step's cold compile: a fresh process with an empty numba cache against one with
-  the cache filled, each running a two-firm ensemble.
+* the compiled code's cold compile (the step, the population draw, the counts): a fresh process with
+  an empty numba cache against one with the cache filled, each running a two-firm ensemble.
 
 An agent-step is one firm stepped one year: the sum over years t > start of the
 agents alive at the end of t - 1.
@@ -59,8 +59,9 @@ from models.ladder.run import assemble, ensemble_jobs, estimate_memory
 
 LANGFANG = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}
 START, END, TARGET = 2020, 2025, 1500
-BASELINE = "b2d260e"
-"""main before the compiled step (issue 10: the numpy kernel over masks, the numpy population draw)."""
+BASELINE = "5f58fc9"
+"""main before the compiled population draw (the compiled step, the numpy population draw with rejection in
+batches per run and stage, a fresh copy of every firm record each year)."""
 HEBEI = {"hte": 3174, "tech_sme": 55000, "startup": assumed_startups(55000)}
 """scenarios/hebei_ladder.yaml's start (2017), one agent per firm."""
 COMMANDS = {
@@ -167,7 +168,7 @@ def cold_compile() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tiny = {"hte": 1, "tech_sme": 1}
         cold, warm = (timed_in_process(ROOT, 1, 1, tiny, env={"NUMBA_CACHE_DIR": folder}) for _ in range(2))
-    print(f"compiled step: {cold['wall']:.1f} s for a two-firm ensemble with an empty numba cache (cold compile),")
+    print(f"compiled code: {cold['wall']:.1f} s for a two-firm ensemble with an empty numba cache (cold compile),")
     print(f"{warm['wall']:.1f} s with the cache filled (numba's cache=True: paid once per machine)\n")
 
 

@@ -61,10 +61,27 @@ def _entry_points(digest: str):
                 out[i] = 2 * kernel.hte_eligible(f) + kernel.sme_eligible(f, pass_mark)
         return out
 
-    return stock_all, gaps_of, classes_of
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def fund_all(state, run, n_runs, per_firm):  # pragma: no cover - compiled
+        """High-growth candidates per run (`per_firm` None); else each candidate's fund_injection set to
+        its run's `per_firm`, every other firm's to 0."""
+        _ = digest
+        counts = np.zeros(n_runs, dtype=np.int64)
+        for i in range(state.size):
+            f = state[i]
+            candidate = rules.is_high_growth_candidate(kernel.is_certified(f.stage), f.stage, f.last_growth)
+            if per_firm is None:
+                counts[run[i]] += candidate
+            else:
+                f.fund_injection = per_firm[run[i]] if candidate else 0.0
+        return counts
+
+    return stock_all, gaps_of, classes_of, fund_all
 
 
-_stock_all, _gaps_of, _classes_of = _entry_points(sources_digest(rules, behaviour, kernel, sys.modules[__name__]))
+_stock_all, _gaps_of, _classes_of, _fund_all = _entry_points(
+    sources_digest(rules, behaviour, kernel, sys.modules[__name__])
+)
 
 
 def stock(state: np.ndarray, run: np.ndarray, n_runs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -87,3 +104,13 @@ def hte_classes(state: np.ndarray, pass_mark: float) -> np.ndarray:
 def criteria(state: np.ndarray) -> np.ndarray:
     """`kernel.criteria_bits` of every firm record: bit k set where criterion ``kernel.CRITERIA[k]`` is met."""
     return _classes_of(state, 0.0, True)
+
+
+def fund_candidates(state: np.ndarray, run: np.ndarray, n_runs: int) -> np.ndarray:
+    """Per run, the firms `rules.is_high_growth_candidate` picks (the guidance fund's candidates)."""
+    return _fund_all(state, np.ascontiguousarray(run, dtype=np.int32), int(n_runs), None)
+
+
+def give_fund(state: np.ndarray, run: np.ndarray, per_firm: np.ndarray) -> None:
+    """fund_injection of each guidance-fund candidate := its run's ``per_firm``; of every other firm, 0."""
+    _fund_all(state, np.ascontiguousarray(run, dtype=np.int32), len(per_firm), np.asarray(per_firm, dtype=np.float64))

@@ -15,7 +15,7 @@ its one firm, with each run's row of rates (`records.params_table`)::
     firms       : event bits = step_bits(state, params table, policy, year, ..., run);
                   exits by the alive mask (compaction)
     entries     : Poisson(entry_means(params_r, ...)) startups and move-ins per run,
-                  drawn by `population.build_population`, placed after their run's survivors
+                  drawn by `population.draw_states`, placed after their run's survivors
     record      : per-run sums by ``np.bincount(run, ...)``, times k
 
 Randomness: run r draws everything from its own ``np.random.default_rng(seed_r)``
@@ -33,11 +33,11 @@ from types import SimpleNamespace
 import numba
 import numpy as np
 
-from models.ladder import census, kernel, records, rules
+from models.ladder import census, kernel, records
 from models.ladder.levers import LeverSetting, active_levers, check_settings
 from models.ladder.model import COLUMNS, EVENT_COLUMNS, STAGE_COLUMNS
 from models.ladder.params import LadderParams
-from models.ladder.population import build_population, empty_population
+from models.ladder.population import draw_states
 from models.ladder.rules import Stage
 
 DTYPES: dict[str, np.dtype] = {name: records.STATE_DTYPE[name].base for name in records.STATE}
@@ -55,8 +55,10 @@ class _Batch:
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
         self.table = records.params_table(self.params)
         self.per_run = SimpleNamespace(**{name: self.table[name] for name in self.table.dtype.names})
-        self.state = records.new_state(empty_population())
+        self.state = np.zeros(0, dtype=records.STATE_DTYPE)
         self.run = np.zeros(0, dtype=np.int32)
+        self._held, self._spare = (self.state, self.run), (self.state, self.run)
+        self._draws: dict[bool, np.ndarray] = {}
         self.stages = np.zeros((self.n_runs, N_STAGES), dtype=np.int64)
 
     def per_run_count(self, mask: np.ndarray) -> np.ndarray:
@@ -70,44 +72,38 @@ class _Batch:
         cert_ages: Sequence[float] | None = None,
         start: bool = False,
     ) -> None:
-        """Drop the firms not `alive` (None: keep all) and add run r's entrants, drawn by
-        `build_population` from run r's generator (``start``: the start population), after its
-        survivors, so the firms stay sorted by run. One scatter per array, no sort: survivor i of run r goes to
-        start_r + (its rank among r's survivors), entrant j of run r to start_r + kept_r + j."""
-        entrants, n_new = [], np.zeros(self.n_runs, dtype=np.int64)
-        for r, counts in enumerate(counts_by_run):
-            wanted = {name: int(n) for name, n in counts.items() if n}
-            if wanted:
-                drawn = build_population(wanted, year, self.params[r], self.rngs[r], cert_ages, start)
-                entrants.append(records.new_state(drawn))
-                n_new[r] = entrants[-1].size
-        if alive is None or alive.all():
-            kept = None
-            kept_run = self.run
-        else:
-            kept = np.flatnonzero(alive)
-            kept_run = self.run[kept]
-        if kept is None and not entrants:
+        """Drop the firms not `alive` (None: keep all) and add run r's entrants, drawn by `draw_states`
+        from run r's generator (``start``: the start population), after its survivors, so the firms stay
+        sorted by run: one compiled pass (`_merge`) writes each run's survivors, then its entrants."""
+        entrants, n_new = draw_states(counts_by_run, year, self.table, self.rngs, cert_ages, start)
+        if not self.run.size:  # the start: the drawn records are the state
+            self.state, self.run = entrants, np.repeat(np.arange(self.n_runs, dtype=np.int32), n_new)
             return
-        n_kept = np.bincount(kept_run, minlength=self.n_runs)
-        start = np.concatenate([[0], np.cumsum(n_kept + n_new)])
-        kept_start = np.concatenate([[0], np.cumsum(n_kept)])
-        dest_kept = np.arange(kept_run.size) + (start[:-1] - kept_start[:-1])[kept_run]
-        new_runs = np.flatnonzero(n_new)
-        dest_new = np.concatenate([start[r] + n_kept[r] + np.arange(n_new[r]) for r in new_runs] or [[]]).astype(int)
-        total = int(start[-1])
-        source = np.arange(self.run.size) if kept is None else kept
-        state, run = np.empty(total, dtype=self.state.dtype), np.empty(total, dtype=self.run.dtype)
-        _place(self.state, source, state, dest_kept)
-        run[dest_kept] = kept_run
-        if entrants:
-            _place(np.concatenate(entrants), np.arange(dest_new.size), state, dest_new)
-            run[dest_new] = np.repeat(new_runs, n_new[new_runs])
+        if alive is None:
+            alive = np.ones(self.run.size, dtype=bool)
+        n_kept = int(np.count_nonzero(alive))
+        if n_kept == self.run.size and not n_new.any():
+            return
+        state, run = self._output(n_kept + entrants.size)
+        _merge(self.state, self.run, alive, entrants, n_new, state, run)
         self.state, self.run = state, run
+
+    def _output(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Records and run index for `n` firms: the spare buffers (grown by a quarter when short), while
+        the ones the state is in become the spare. Reused, not allocated each year: a fresh array's first
+        touch (page faults) cost four times the copy itself."""
+        state, run = self._spare
+        if state.size < n:
+            state, run = np.empty(n + n // 4, dtype=records.STATE_DTYPE), np.empty(n + n // 4, dtype=np.int32)
+        self._spare, self._held = self._held, (state, run)
+        return state[:n], run[:n]
 
     def draw(self, shape_per_firm: int, normal: bool) -> np.ndarray:
         """(firms, shape_per_firm) standard normals or uniforms, run r's rows from run r's generator."""
-        out = np.empty((self.run.size, shape_per_firm))
+        out = self._draws.get(normal)
+        if out is None or out.shape[0] < self.run.size or out.shape[1] != shape_per_firm:
+            out = self._draws[normal] = np.empty((self.run.size + self.run.size // 4, shape_per_firm))
+        out = out[: self.run.size]
         bounds = np.searchsorted(self.run, np.arange(self.n_runs + 1))
         for r, rng in enumerate(self.rngs):
             block = out[bounds[r] : bounds[r + 1]]
@@ -129,12 +125,11 @@ class _Year:
         self.alive = np.ones(b.run.size, dtype=bool)
 
     def _allocate_fund(self) -> None:
-        b, policy, s = self.b, self.policy, self.b.state
-        candidate = rules.is_high_growth_candidate(kernel.is_certified(s["stage"]), s["stage"], s["last_growth"])
-        n = b.per_run_count(candidate)
+        b, policy = self.b, self.policy
+        n = census.fund_candidates(b.state, b.run, b.n_runs)
         self.tally["fund_candidates"] = n
-        per_firm = kernel.fund_per_firm(policy["guidance_fund"], n, b.k) if policy["guidance_fund"] > 0 else 0 * n
-        s["fund_injection"] = np.where(candidate, per_firm[b.run], 0.0)
+        per_firm = kernel.fund_per_firm(policy["guidance_fund"], n, b.k) if policy["guidance_fund"] > 0 else 0.0 * n
+        census.give_fund(b.state, b.run, per_firm)
 
     def _admit_to_reserve(self) -> None:
         """The n_r SMEs of each run first in `kernel.reserve_priority` enter the pool (ties at random)."""
@@ -190,11 +185,22 @@ def _step(b: _Batch, policy: Mapping[str, float], year: int, base: tuple) -> dic
 
 
 @numba.njit(cache=True, nogil=True)
-def _place(source: np.ndarray, rows: np.ndarray, out: np.ndarray, dest: np.ndarray) -> None:  # pragma: no cover
-    """out[dest[j]] = source[rows[j]] for firm records (compiled: numpy copies records of this dtype one by
-    one through a generic path, about 3x slower)."""
-    for j in range(rows.size):
-        out[dest[j]] = source[rows[j]]
+def _merge(state, run, alive, entrants, n_new, out, out_run) -> None:  # pragma: no cover - compiled
+    """Run by run: the run's firms of `state` that are `alive`, then its ``n_new[r]`` `entrants` (in
+    order, grouped by run), into `out` and `out_run`; `state` is sorted by run."""
+    i, e, o = 0, 0, 0
+    for r in range(n_new.size):
+        while i < state.size and run[i] == r:
+            if alive[i]:
+                out[o] = state[i]
+                out_run[o] = r
+                o += 1
+            i += 1
+        for _ in range(n_new[r]):
+            out[o] = entrants[e]
+            out_run[o] = r
+            o += 1
+            e += 1
 
 
 def _smallest(key: np.ndarray, ties: np.ndarray, n: int) -> np.ndarray:

@@ -86,8 +86,7 @@ import numpy as np
 from models.ladder import behaviour as bh
 from models.ladder import rules
 from models.ladder.compiled import compilable, sources_digest
-from models.ladder.population import HISTORY_YEARS, RD_YEARS
-from models.ladder.records import params_table, policy_record
+from models.ladder.records import HISTORY_YEARS, RD_YEARS, params_table, policy_record
 from models.ladder.rules import Stage
 
 STAFF_GROWTH_ELASTICITY = 0.6
@@ -238,7 +237,7 @@ def poisson_inverse(mean, u):
     if not mean > 0.0:
         return 0
     k = max(0.0, math.floor(mean - 10.0 * math.sqrt(mean)))
-    term = math.exp(-mean + k * math.log(mean) - math.lgamma(k + 1.0))
+    term = math.exp(-mean) if k == 0.0 else math.exp(-mean + k * math.log(mean) - math.lgamma(k + 1.0))
     cdf = term
     last = mean + 20.0 * math.sqrt(mean) + 200.0  # u within rounding of 1: the tail holds nothing representable
     while u >= cdf and k < last:

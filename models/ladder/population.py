@@ -66,60 +66,43 @@ under the start year's policy.
   with S(c) = P(p >= c) under the lognormal. Other attributes are accepted with
   probability S(c) / S(c_min) (c_min: the lowest cutoff any firm can have, so
   the ratio is <= 1), and a propensity below c is replaced by a draw from the
-  lognormal truncated to [c, inf) (inverse CDF in the upper tail). Batch sizes
-  follow the acceptance rate seen so far.
+  lognormal truncated to [c, inf) (inverse CDF in the upper tail).
+* Certificate ages: dealt to the candidates from decks of n ages in the ``cert_ages``
+  shares exactly, in random order (n the firms wanted), so the kept firms' ages follow
+  the shares up to the (small) differences in the criteria's pass rates by age.
+
+How: one compiled loop (numba) per run draws the candidates one at a time from that
+run's own generator (``np.random.Generator`` inside compiled code), writes each into
+its firm record (`records.STATE_DTYPE`), tests it with the rules themselves (`rules`,
+`kernel.hte_eligible` on the record, as the step reads it) and keeps it or draws the
+next in its place; every attribute is a draw of the distribution above. `draw_states`
+fills one record array for many runs (the array engine's start and entrants),
+`build_population` is its one-run form as attribute arrays (the Mesa reference). A
+run's firms depend on its generator alone.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
+import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
+import numba
 import numpy as np
-from scipy.special import ndtr, ndtri
 
-from models.ladder import rules
-from models.ladder.behaviour import bunch_rd_ratio, expected_ip_arrivals
+from models.ladder import behaviour as bh
+from models.ladder import kernel, rules
+from models.ladder.compiled import compilable, sources_digest
+from models.ladder.normal import ndtr, ndtri
 from models.ladder.params import LadderParams
-from models.ladder.rules import CERTIFIED_STAGES, REGISTRY_STAGES, Stage
+from models.ladder.records import ATTRIBUTES, HISTORY_YEARS, RD_YEARS, STATE_DTYPE, params_table
+from models.ladder.rules import Stage
 
 STARTUP_COHORTS = 2
 """Startups at the start, when no figure is published: about two yearly cohorts of entrants."""
-
-HISTORY_YEARS = 4
-"""Revenue history kept per firm: years t-3 .. t, enough for a 3-year CAGR."""
-RD_YEARS = 3
-"""R&D history kept per firm: years t-2 .. t, the three years the R&D criterion reads."""
 UNIFORM_CERT_AGES = (1 / 3, 1 / 3, 1 / 3)
 """Certificate ages (0, 1, 2 years) without yearly lists: evenly spread."""
-
-ATTRIBUTES = (
-    "stage",
-    "age",
-    "staff",
-    "tech_staff_share",
-    "revenue",
-    "assets",
-    "asset_ratio",
-    "rd_propensity",
-    "rd_spend",
-    "ip_count",
-    "high_tech_revenue_share",
-    "manufacturing",
-    "growth_effect",
-    "profit_margin",
-    "cert_year",
-    "revenue_history",
-    "ip_class1",
-    "ip_class2",
-    "tech_level",
-    "organisation",
-    "conversion_base",
-    "conversions",
-    "rd_history",
-)
-"""Keys of the dict `build_population` returns."""
 
 # stage -> (revenue median, log-sd, mean core IP, mean age); assumptions
 _PROFILE: dict[Stage, tuple[float, float, float, float]] = {
@@ -131,6 +114,8 @@ _PROFILE: dict[Stage, tuple[float, float, float, float]] = {
     Stage.GAZELLE: (5_000.0, 1.0, 5.0, 5.0),
     Stage.LEADING: (150_000.0, 0.5, 20.0, 15.0),
 }
+PROFILE = np.array([_PROFILE[stage] for stage in Stage])
+"""`_PROFILE` as rows by stage code (what compiled code reads)."""
 _CAPABILITY_BETA = (7.0, 2.0)
 """Beta shape of tech_level and of organisation / 20 (mean 0.67; assumption, set so that about one
 registered SME in ten meets every criterion: scripts/ladder_shares.py)."""
@@ -139,9 +124,15 @@ _CAPABILITY_SHARED = 0.7
 _STARTUP_PROPENSITY_FACTOR = 1.5
 """Startups are more R&D-intensive than established firms (assumption)."""
 _GAZELLE_BACKCAST_GROWTH = 0.30
-_MAX_BATCHES = 200
-_MAX_BATCH_SIZE = 500_000
-_LOWEST_HTE_THRESHOLD = 0.03
+_LOWEST_HTE_THRESHOLDS = (0.03, 0.04, 0.05)
+"""Every value `rules.hte_rd_threshold` takes (the lowest registry cutoff is at one of them)."""
+_TRIES_PER_FIRM, _MIN_TRIES = 10_000, 1_000_000
+"""Candidates a stage's firms may take before the draw gives up: `_TRIES_PER_FIRM` a firm (an acceptance
+rate under 1/10,000), at least `_MIN_TRIES` (a few firms at an acceptance rate under 1/1,000 are drawn)."""
+_GAVE_UP, _UNREACHABLE = 1, 2
+HTE, GAZELLE, LEADING, STARTUP, RESERVE = (
+    int(s) for s in (Stage.HTE, Stage.GAZELLE, Stage.LEADING, Stage.STARTUP, Stage.RESERVE)
+)
 
 
 def stage_from_name(name: str) -> Stage:
@@ -154,226 +145,323 @@ def stage_from_name(name: str) -> Stage:
     return Stage[name.upper()]
 
 
-@dataclass(frozen=True)
-class _Setup:
-    """What every draw of one population reads: the start year, the rates and the certificate ages."""
-
-    year: int
-    params: LadderParams
-    cert_ages: tuple[float, float, float] = UNIFORM_CERT_AGES
-    start: bool = False
-    """The start population (startups of the `STARTUP_COHORTS` cohorts), not a year's entrants (newborn)."""
-
-
-def _draw(stage: Stage, n: int, setup: _Setup, rng: np.random.Generator) -> dict:
-    """Every attribute of n firms of `stage`, unconditioned: `_draw_checked`, then `_complete`."""
-    return _complete(_draw_checked(stage, n, setup, rng), setup.params, rng)
+# --- one candidate firm, compiled: record f, generator rng, rates p -----------------------
+@compilable
+def _size(f, rng, stage, p):
+    """Revenue (medians times ``firm_size_scale``, but a leading firm's: its definition sets it), assets and
+    staff."""
+    median = PROFILE[stage, 0] * (1.0 if stage == LEADING else p.firm_size_scale)
+    f.revenue = math.exp(math.log(median) + PROFILE[stage, 1] * rng.standard_normal())
+    f.asset_ratio = math.exp(0.5 * rng.standard_normal())
+    f.assets = f.revenue * f.asset_ratio
+    f.staff = max(1.0, math.exp(-0.7 + 0.6 * math.log(f.revenue) + 0.4 * rng.standard_normal()))
 
 
-def _draw_checked(stage: Stage, n: int, setup: _Setup, rng: np.random.Generator) -> dict:
-    """The attributes the lawfulness checks read (size, shares, IP, score, R&D, age, certificate, history).
-
-    The others (`_complete`) are independent of these, so they are drawn for accepted firms only."""
-    return _draw_rest_checked(stage, _draw_size_and_skills(stage, n, setup.params, rng), setup, rng)
-
-
-def _draw_size_and_skills(stage: Stage, n: int, params: LadderParams, rng: np.random.Generator) -> dict:
-    """Size (revenue, staff, assets), tech-staff share and core IP: all the registry's tests read but R&D,
-    so registry firms are accepted on these before anything else is drawn (`_condition_on_registry`)."""
-    median, sd, ip_mean, _ = _PROFILE[stage]
-    if stage != Stage.LEADING:  # a leading firm's size is its definition's
-        median = median * params.firm_size_scale
-    revenue = np.exp(rng.normal(np.log(median), sd, n))
-    asset_ratio = np.exp(rng.normal(0.0, 0.5, n))
-    class1 = rng.poisson(ip_mean * params.ip_class1_share, n).astype(np.int64)
-    class2 = rng.poisson(ip_mean * (1.0 - params.ip_class1_share), n).astype(np.int64)
-    return {
-        "stage": np.full(n, int(stage), dtype=np.int8),
-        "revenue": revenue,
-        "staff": np.maximum(1.0, np.exp(-0.7 + 0.6 * np.log(revenue) + rng.normal(0.0, 0.4, n))),
-        "asset_ratio": asset_ratio,
-        "assets": revenue * asset_ratio,
-        "tech_staff_share": rng.beta(3.0, 7.0, n),
-        "ip_count": class1 + class2,
-        "ip_class1": class1,
-        "ip_class2": class2,
-    }
+@compilable
+def _skills(f, rng, stage, p):
+    """Tech-staff share and core IP. With `_size`, all the registry's tests read but R&D, so registry
+    candidates are accepted on these before anything else is drawn (`_registry_accepts`)."""
+    f.stage = stage
+    f.tech_staff_share = rng.beta(3.0, 7.0)
+    f.ip_class1 = _poisson(rng, PROFILE[stage, 2] * p.ip_class1_share)
+    f.ip_class2 = _poisson(rng, PROFILE[stage, 2] * (1.0 - p.ip_class1_share))
+    f.ip_count = f.ip_class1 + f.ip_class2
 
 
-def _draw_rest_checked(stage: Stage, a: dict, setup: _Setup, rng: np.random.Generator) -> dict:
-    """Add the high-tech revenue share, the score's firm attributes, R&D propensity, age, certificate
-    year, growth effect, revenue and R&D histories and R&D spend to `a`."""
-    params = setup.params
-    n, age_mean = a["revenue"].size, _PROFILE[stage][3]
-    a["high_tech_revenue_share"] = rng.beta(4.0, 2.0, n)
-    a["tech_level"], a["organisation"] = _capabilities(n, rng)
-    a["conversion_base"] = rng.exponential(params.conversion_base_mean, n)
-    a["rd_propensity"] = _propensity(stage, a["revenue"], params, rng)
-    if stage == Stage.STARTUP:  # entrants are newborn; at the start, the STARTUP_COHORTS cohorts the count assumes
-        age = rng.integers(0, STARTUP_COHORTS if setup.start else 1, n, dtype=np.int64)
+@compilable
+def _poisson(rng, mean):
+    return rng.poisson(mean) if mean > 0.0 else 0
+
+
+@compilable
+def _rest(f, rng, stage, p, year, cert_age, start):
+    """The high-tech revenue share, the score's firm attributes, R&D propensity, age, certificate year,
+    growth effect, revenue and R&D histories and R&D spend (module docstring)."""
+    f.high_tech_revenue_share = rng.beta(4.0, 2.0)
+    a, b, rho = _CAPABILITY_BETA[0], _CAPABILITY_BETA[1], _CAPABILITY_SHARED
+    shared = rng.gamma(rho * a, 1.0)  # A_i = S + E_i, B_i: A_i / (A_i + B_i) ~ Beta(a, b), correlated by S
+    own = shared + rng.gamma((1.0 - rho) * a, 1.0)
+    f.tech_level = own / (own + rng.gamma(b, 1.0))
+    own = shared + rng.gamma((1.0 - rho) * a, 1.0)
+    f.organisation = 20.0 * own / (own + rng.gamma(b, 1.0))
+    f.conversion_base = p.conversion_base_mean * rng.standard_exponential()
+    propensity = _propensity(rng, stage, f.revenue, p)
+    if stage == STARTUP:  # entrants are newborn; at the start, the STARTUP_COHORTS cohorts the count assumes
+        f.age = math.floor(STARTUP_COHORTS * rng.random()) if start else 0
     else:
-        age = 1 + rng.poisson(age_mean - 1, n)
-    cert_year = np.full(n, np.nan)
-    if stage in CERTIFIED_STAGES:
-        cert_year = setup.year - _cert_ages(n, setup.cert_ages, rng).astype(float)
-        age = np.maximum(age, (setup.year - cert_year).astype(np.int64) + rules.MIN_AGE_YEARS)
-    a["age"], a["cert_year"] = age, cert_year
-    a["growth_effect"] = rng.normal(0.0, params.revenue_growth_firm_sd, n)
-    a["revenue_history"] = _backcast(a["revenue"], age, a["growth_effect"], stage, params, rng)
-    _start_rd(stage, a, params)
-    return a
+        f.age = 1 + _poisson(rng, PROFILE[stage, 3] - 1.0)
+    f.cert_year = math.nan
+    if kernel.is_certified(stage):
+        f.cert_year = year - cert_age
+        f.age = max(f.age, cert_age + rules.MIN_AGE_YEARS)
+    f.growth_effect = p.revenue_growth_firm_sd * rng.standard_normal()
+    _backcast(f, rng, stage, p)
+    _start_rd(f, stage, p, propensity)
+    return propensity
 
 
-def _capabilities(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(tech_level, organisation points): Beta(`_CAPABILITY_BETA`) margins (organisation x 20), made
-    correlated by a shared gamma part (a firm good at one is likelier good at both). With
-    A_i = S + E_i, S ~ Gamma(rho a), E_i ~ Gamma((1 - rho) a), B_i ~ Gamma(b): A_i / (A_i + B_i) ~ Beta(a, b)
-    exactly (gamma draws are cheap; the inverse Beta CDF took half of the population draw)."""
-    a, b = _CAPABILITY_BETA
-    rho = _CAPABILITY_SHARED
-    shared = rng.gamma(rho * a, 1.0, n)
-    own = rng.gamma((1.0 - rho) * a, 1.0, (2, n))
-    rest = rng.gamma(b, 1.0, (2, n))
-    level = (shared + own) / (shared + own + rest)
-    return level[0], 20.0 * level[1]
-
-
-def _cert_ages(n: int, shares: Sequence[float], rng: np.random.Generator) -> np.ndarray:
-    """Certificate ages of n firms in the given shares exactly (largest remainders), in random order:
-    the shares are the lists' (data), so a run does not add sampling noise to the cohorts."""
-    exact = n * np.asarray(shares)
-    counts = np.floor(exact).astype(np.int64)
-    counts[np.argsort(counts - exact, kind="stable")[: n - counts.sum()]] += 1
-    return rng.permutation(np.repeat(np.arange(counts.size), counts))
-
-
-def _propensity(stage: Stage, revenue: np.ndarray, params: LadderParams, rng) -> np.ndarray:
+@compilable
+def _propensity(rng, stage, revenue, p):
     """log propensity ~ Normal(log rd_ratio_mean, rd_ratio_sd) (x1.5 for startups); for certified firms
     truncated to [threshold (1 - rd_bunching_gap), inf) by the inverse CDF (module docstring)."""
-    n = revenue.size
-    if stage not in CERTIFIED_STAGES or params.rd_ratio_sd == 0:
-        factor = _STARTUP_PROPENSITY_FACTOR if stage == Stage.STARTUP else 1.0
-        propensity = np.exp(rng.normal(np.log(params.rd_ratio_mean), params.rd_ratio_sd, n)) * factor
-        if stage in CERTIFIED_STAGES:  # no spread: every firm at the median, raised to the cutoff
-            propensity = np.maximum(propensity, rules.hte_rd_threshold(revenue) * (1.0 - params.rd_bunching_gap))
-        return propensity
-    cutoff = rules.hte_rd_threshold(revenue) * (1.0 - params.rd_bunching_gap)
-    return _truncated_propensity(cutoff, _survival(cutoff, params), params, rng)
+    certified = kernel.is_certified(stage)
+    cutoff = rules.hte_rd_threshold(revenue) * (1.0 - p.rd_bunching_gap)
+    if certified and p.rd_ratio_sd > 0:
+        return _truncated(rng, cutoff, _survival(cutoff, p), p)
+    factor = _STARTUP_PROPENSITY_FACTOR if stage == STARTUP else 1.0
+    propensity = math.exp(math.log(p.rd_ratio_mean) + p.rd_ratio_sd * rng.standard_normal()) * factor
+    return max(propensity, cutoff) if certified else propensity  # no spread: raised to the cutoff
 
 
-def _truncated_propensity(cutoff: np.ndarray, s: np.ndarray, params: LadderParams, rng) -> np.ndarray:
-    """Draws of the propensity's lognormal truncated to [cutoff, inf), S(cutoff) = s, by the inverse CDF."""
-    v = 1.0 - rng.random(cutoff.size)  # in (0, 1]
-    z = -ndtri(s * v)
-    return np.maximum(cutoff, np.exp(np.log(params.rd_ratio_mean) + params.rd_ratio_sd * z))
+@compilable
+def _truncated(rng, cutoff, s, p):
+    """A draw of the propensity's lognormal truncated to [cutoff, inf), S(cutoff) = s, by the inverse CDF."""
+    z = -ndtri(s * (1.0 - rng.random()))
+    return max(cutoff, math.exp(math.log(p.rd_ratio_mean) + p.rd_ratio_sd * z))
 
 
-def _complete(a: dict, params: LadderParams, rng: np.random.Generator) -> dict:
-    """Add sector and profit margin (in `ATTRIBUTES` order)."""
-    n = a["revenue"].size
-    a["manufacturing"] = rng.random(n) < params.manufacturing_share
-    a["profit_margin"] = rng.normal(params.profit_margin_mean, params.profit_margin_sd, n)
-    return {name: a[name] for name in ATTRIBUTES}
-
-
-def _seeking(stage: Stage) -> bool:
-    return stage in CERTIFIED_STAGES or stage == Stage.RESERVE
-
-
-def _start_rd(stage: Stage, a: dict, params: LadderParams) -> None:
-    """R&D spend at the start (the propensity, bunched for seekers), the same ratio over the last three
-    years' revenue as the R&D history, and the converted results that go with it."""
-    ratio = bunch_rd_ratio(
-        a["rd_propensity"], rules.hte_rd_threshold(a["revenue"]), params.rd_bunching_gap, _seeking(stage)
-    )
-    a["rd_spend"] = ratio * a["revenue"]
-    a["rd_history"] = ratio[:, None] * a["revenue_history"][:, HISTORY_YEARS - RD_YEARS :]
-    a["conversions"] = a["conversion_base"] + expected_ip_arrivals(a["rd_spend"], params.ip_yield, params.ip_base_rate)
-
-
-def _needed_ratio(tech_staff_share: np.ndarray, ip_count: np.ndarray, pass_mark: float) -> np.ndarray:
-    """Smallest R&D ratio giving a registry score >= pass_mark (inf where none does)."""
-    edges = np.array([0.0, *rules.SME_RD_BANDS])
-    score = rules.sme_score(np.asarray(tech_staff_share)[:, None], edges[None, :], np.asarray(ip_count)[:, None])
-    ok = score >= pass_mark
-    return np.where(ok.any(axis=1), edges[np.argmax(ok, axis=1)], np.inf)
-
-
-def _propensity_cutoff(needed: np.ndarray, threshold: np.ndarray, gap: float, seeking: bool) -> np.ndarray:
-    """Smallest propensity whose start ratio (bunched if seeking) reaches `needed`."""
-    if not seeking:
-        return needed
-    return np.where(threshold >= needed, np.minimum(needed, threshold * (1.0 - gap)), needed)
-
-
-def _survival(cutoff: np.ndarray, params: LadderParams) -> np.ndarray:
+@compilable
+def _survival(cutoff, p):
     """P(propensity >= cutoff) under log p ~ Normal(log rd_ratio_mean, rd_ratio_sd)."""
-    mu, sd = np.log(params.rd_ratio_mean), params.rd_ratio_sd
-    if sd == 0:
-        return (params.rd_ratio_mean >= cutoff).astype(float)
-    with np.errstate(divide="ignore"):
-        return ndtr(-(np.log(cutoff) - mu) / sd)
+    if p.rd_ratio_sd == 0:
+        return 1.0 * (p.rd_ratio_mean >= cutoff)
+    return ndtr(-(math.log(cutoff) - math.log(p.rd_ratio_mean)) / p.rd_ratio_sd)
 
 
-def _condition_on_registry(stage: Stage, a: dict, params: LadderParams, rng: np.random.Generator) -> tuple:
-    """Accept/reject size and skills (`_draw_size_and_skills`; module docstring): (kept mask, each firm's
-    propensity cutoff c, S(c))."""
-    seeking, gap = _seeking(stage), params.rd_bunching_gap
-    threshold = rules.hte_rd_threshold(a["revenue"])
-    cutoff = _propensity_cutoff(
-        _needed_ratio(a["tech_staff_share"], a["ip_count"], params.sme_pass_mark), threshold, gap, seeking
-    )
-    best = _needed_ratio(np.array([1.0]), np.array([10**6]), params.sme_pass_mark)
-    lowest = min(
-        float(_propensity_cutoff(best, np.array([t]), gap, seeking)[0]) for t in (_LOWEST_HTE_THRESHOLD, 0.04, 0.05)
-    )
-    s, s_max = _survival(cutoff, params), float(_survival(np.array([lowest]), params)[0])
-    if s_max == 0:
-        raise RuntimeError(
-            f"no {stage.name} firm can reach sme_pass_mark = {params.sme_pass_mark:g} "
-            "(the registry score is at most 100)"
-        )
-    size_ok = rules.within_sme_size(a["staff"], a["revenue"], a["assets"])
-    accept = rng.random(cutoff.size) * s_max < s
-    keep = size_ok & (a["tech_staff_share"] >= rules.MIN_TECH_STAFF_SHARE) & accept & (s > 0)
-    return keep, cutoff, s
-
-
-def _raise_low_propensities(stage: Stage, a: dict, cutoff, s, params: LadderParams, rng) -> None:
-    """Accepted registry firms: a propensity below the cutoff is redrawn from the lognormal truncated to
-    [cutoff, inf) (module docstring); then the R&D spend."""
-    low = a["rd_propensity"] < cutoff
-    if low.any() and params.rd_ratio_sd > 0:
-        a["rd_propensity"][low] = _truncated_propensity(cutoff[low], s[low], params, rng)
-    _start_rd(stage, a, params)
-
-
-def _draw_batch(stage: Stage, size: int, setup: _Setup, rng) -> dict:
-    """`size` candidates of `stage`, only those that pass the lawfulness checks kept."""
-    params = setup.params
-    if stage not in REGISTRY_STAGES:
-        batch = _draw_checked(stage, size, setup, rng)
-        keep = _lawful(stage, batch, params)
-        return {k: v[keep] for k, v in batch.items()}
-    batch = _draw_size_and_skills(stage, size, params, rng)
-    keep, cutoff, s = _condition_on_registry(stage, batch, params, rng)
-    batch = _draw_rest_checked(stage, {k: v[keep] for k, v in batch.items()}, setup, rng)
-    _raise_low_propensities(stage, batch, cutoff[keep], s[keep], params, rng)
-    keep = _lawful(stage, batch, params)
-    return {k: v[keep] for k, v in batch.items()}
-
-
-def _backcast(revenue, age, growth_effect, stage, params, rng) -> np.ndarray:
-    n = revenue.size
-    mean = _GAZELLE_BACKCAST_GROWTH if stage == Stage.GAZELLE else params.revenue_growth_mean
-    growth = mean + growth_effect[:, None] + rng.normal(0.0, params.revenue_growth_sd, (n, HISTORY_YEARS - 1))
-    history = np.empty((n, HISTORY_YEARS))
-    history[:, -1] = revenue
+@compilable
+def _backcast(f, rng, stage, p):
+    """The last four years' revenue (t-3 .. t), backcast with the growth process (gazelles at 30% a
+    year); NaN before birth."""
+    mean = _GAZELLE_BACKCAST_GROWTH if stage == GAZELLE else p.revenue_growth_mean
+    revenue = f.revenue
+    f.revenue_history[HISTORY_YEARS - 1] = revenue
     for k in range(HISTORY_YEARS - 2, -1, -1):
-        history[:, k] = history[:, k + 1] / np.exp(growth[:, k])
-    years_back = np.arange(HISTORY_YEARS - 1, -1, -1)
-    history[years_back[None, :] > age[:, None]] = np.nan
-    return history
+        revenue = revenue / math.exp(mean + f.growth_effect + p.revenue_growth_sd * rng.standard_normal())
+        f.revenue_history[k] = revenue if HISTORY_YEARS - 1 - k <= f.age else math.nan
+
+
+@compilable
+def _start_rd(f, stage, p, propensity):
+    """The propensity, R&D spend at the start (the propensity, bunched for seekers), the same ratio over the
+    last three years' revenue as the R&D history, and the converted results that go with it (from the
+    propensity in double precision: its record holds it in single)."""
+    f.rd_propensity = propensity
+    seeking = kernel.is_certified(stage) or stage == RESERVE
+    ratio = bh.bunch_rd_ratio(propensity, rules.hte_rd_threshold(f.revenue), p.rd_bunching_gap, seeking)
+    f.rd_spend = ratio * f.revenue
+    f.rd_ratio = f.rd_spend / f.revenue
+    for k in range(RD_YEARS):
+        f.rd_history[k] = ratio * f.revenue_history[HISTORY_YEARS - RD_YEARS + k]
+    f.conversions = f.conversion_base + bh.expected_ip_arrivals(f.rd_spend, p.ip_yield, p.ip_base_rate)
+
+
+@compilable
+def _needed_ratio(tech_staff_share, ip_count, pass_mark):
+    """Smallest R&D ratio giving a registry score >= pass_mark (inf where none does)."""
+    if rules.sme_score(tech_staff_share, 0.0, ip_count) >= pass_mark:
+        return 0.0
+    for edge in rules.SME_RD_BANDS:
+        if rules.sme_score(tech_staff_share, edge, ip_count) >= pass_mark:
+            return edge
+    return math.inf
+
+
+@compilable
+def _propensity_cutoff(needed, threshold, gap, seeking):
+    """Smallest propensity whose start ratio (bunched if seeking) reaches `needed`."""
+    if seeking and threshold >= needed:
+        return min(needed, threshold * (1.0 - gap))
+    return needed
+
+
+@compilable
+def _lowest_survival(stage, p):
+    """S(c_min): the acceptance bound of `_registry_accepts` (c_min the lowest cutoff any firm can have)."""
+    best = _needed_ratio(1.0, 10**6, p.sme_pass_mark)
+    lowest = math.inf
+    for threshold in _LOWEST_HTE_THRESHOLDS:
+        lowest = min(lowest, _propensity_cutoff(best, threshold, p.rd_bunching_gap, stage == RESERVE))
+    return _survival(lowest, p)
+
+
+@compilable
+def _registry_accepts(f, rng, stage, p, s_max):
+    """Draw a registry candidate's skills and size and accept or reject them (module docstring): (accepted,
+    cutoff c, S(c)). A registered SME not seeking certification has a cutoff its size does not change, so
+    its size is drawn only once its skills pass (the tests are independent: the same distribution, sooner)."""
+    _skills(f, rng, stage, p)
+    if f.tech_staff_share < rules.MIN_TECH_STAFF_SHARE:
+        return False, 0.0, 0.0
+    seeking = stage == RESERVE
+    if seeking:
+        _size(f, rng, stage, p)
+    threshold = rules.hte_rd_threshold(f.revenue) if seeking else 0.0
+    cutoff = _propensity_cutoff(
+        _needed_ratio(f.tech_staff_share, f.ip_count, p.sme_pass_mark), threshold, p.rd_bunching_gap, seeking
+    )
+    s = _survival(cutoff, p)
+    if not (s > 0 and rng.random() * s_max < s):
+        return False, cutoff, s
+    if not seeking:
+        _size(f, rng, stage, p)
+    return rules.within_sme_size(f.staff, f.revenue, f.assets), cutoff, s
+
+
+@compilable
+def _is_lawful(f, p):
+    """The firm record meets its stage's rules (certified: the HTE criteria, leading: the definition;
+    registered: the registry rule with ``p.sme_pass_mark``)."""
+    stage = f.stage
+    if kernel.is_certified(stage):
+        ok = kernel.hte_eligible(f)
+        if stage == LEADING:
+            ok = ok and rules.is_leading(True, f.revenue, rules.rd_ratio(f.rd_spend, f.revenue))
+        return ok
+    if kernel.is_registered(stage):
+        score = rules.sme_score(f.tech_staff_share, rules.rd_ratio(f.rd_spend, f.revenue), f.ip_count)
+        return rules.is_sme_eligible(f.staff, f.revenue, f.assets, score, p.sme_pass_mark, f.tech_staff_share)
+    return True
+
+
+@compilable
+def _candidate(f, rng, stage, p, year, cert_age, start, s_max, conditioned):
+    """Draw one candidate of `stage` into record f; True if it is kept (always, unconditioned)."""
+    registry = conditioned and kernel.is_registered(stage)
+    cutoff, s = 0.0, 1.0
+    if registry:
+        accepted, cutoff, s = _registry_accepts(f, rng, stage, p, s_max)
+        if not accepted:
+            return False
+    else:
+        _skills(f, rng, stage, p)
+        _size(f, rng, stage, p)
+    propensity = _rest(f, rng, stage, p, year, cert_age, start)
+    if registry and propensity < cutoff and p.rd_ratio_sd > 0:
+        _start_rd(f, stage, p, _truncated(rng, cutoff, s, p))
+    if conditioned and not _is_lawful(f, p):
+        return False
+    f.manufacturing = rng.random() < p.manufacturing_share
+    f.profit_margin = p.profit_margin_mean + p.profit_margin_sd * rng.standard_normal()
+    return True
+
+
+@compilable
+def _cert_ages(rng, n, shares):
+    """Certificate ages of n candidates in the given shares exactly (largest remainders), in random order:
+    the shares are the lists' (data), so a run does not add sampling noise to the cohorts."""
+    counts = np.zeros(shares.size, dtype=np.int64)
+    for a in range(shares.size):
+        counts[a] = math.floor(n * shares[a])
+    for _ in range(n - counts.sum()):  # largest remainders first, ties to the younger age
+        best, left = 0, -1.0
+        for a in range(shares.size):
+            if n * shares[a] - counts[a] > left:
+                best, left = a, n * shares[a] - counts[a]
+        counts[best] += 1
+    ages = np.repeat(np.arange(shares.size), counts)
+    for i in range(n - 1, 0, -1):  # Fisher-Yates
+        j = math.floor((i + 1) * rng.random())
+        ages[i], ages[j] = ages[j], ages[i]
+    return ages
+
+
+def _entry_points(digest: str):
+    """The compiled draw of one run's firms; `digest` (of the compiled sources) keys numba's cache (`compiled`)."""
+
+    @numba.njit(cache=True, error_model="numpy")
+    def draw_run(rng, out, p, stages, counts, year, shares, start, conditioned, status):  # pragma: no cover
+        """counts[j] firms of stage stages[j] into out, in order; status = (code, stage j, kept, tries)."""
+        _ = digest
+        i = 0
+        for j in range(stages.size):
+            stage, n = stages[j], counts[j]
+            if n == 0:
+                continue
+            certified, ages = kernel.is_certified(stage), np.zeros(n, dtype=np.int64)
+            s_max = _lowest_survival(stage, p) if kernel.is_registered(stage) else 1.0
+            if s_max == 0:
+                status[0], status[1] = _UNREACHABLE, j
+                return
+            kept, tries = 0, 0
+            while kept < n:
+                if tries >= max(_TRIES_PER_FIRM * n, _MIN_TRIES):
+                    status[0], status[1], status[2], status[3] = _GAVE_UP, j, kept, tries
+                    return
+                if certified and tries % n == 0:  # a new deck of ages for the next n candidates
+                    ages = _cert_ages(rng, n, shares)
+                kept += _candidate(out[i + kept], rng, stage, p, year, ages[tries % n], start, s_max, conditioned)
+                tries += 1
+            i += n
+
+    @numba.njit(cache=True, error_model="numpy")
+    def lawful_all(state, params):  # pragma: no cover - compiled
+        _ = digest
+        ok = np.empty(state.size, dtype=np.bool_)
+        for i in range(state.size):
+            ok[i] = _is_lawful(state[i], params[0])
+        return ok
+
+    return draw_run, lawful_all
+
+
+_draw_run, _lawful_all = _entry_points(sources_digest(rules, bh, kernel, sys.modules[__name__]))
+
+
+# --- Python entry points ---------------------------------------------------------------------
+def draw_states(
+    counts_by_run: Sequence[Mapping[str, int]],
+    year: int,
+    params: Sequence[LadderParams] | np.ndarray,
+    rngs: Sequence[np.random.Generator],
+    cert_ages: Sequence[float] | None = None,
+    start: bool = False,
+    conditioned: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Firm records (`records.STATE_DTYPE`) of many runs, run r's ``counts_by_run[r]`` (stage name -> firms)
+    drawn from ``rngs[r]`` with rates ``params[r]`` (a sequence or a `records.params_table`), run after run;
+    and the firms of each run. ``cert_ages`` and ``start`` as in `build_population`; ``conditioned=False``
+    keeps every candidate (no lawfulness: the unconditioned distributions, for tests)."""
+    table = params if isinstance(params, np.ndarray) else params_table(list(params))
+    shares = np.asarray(check_cert_ages(cert_ages), dtype=np.float64)
+    wanted = [_stage_counts(counts) for counts in counts_by_run]
+    n = np.array([c.sum() for _, c in wanted], dtype=np.int64)
+    state = np.zeros(int(n.sum()), dtype=STATE_DTYPE)
+    bounds, status = np.concatenate([[0], np.cumsum(n)]), np.zeros(4, dtype=np.int64)
+    for r, (stages, counts) in enumerate(wanted):
+        if n[r]:
+            out = state[bounds[r] : bounds[r + 1]]
+            _draw_run(rngs[r], out, table[r], stages, counts, int(year), shares, start, conditioned, status)
+            if status[0]:
+                _raise(status, stages, table[r])
+    return state, n
+
+
+def _stage_counts(counts: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    stages, n = [], []
+    for name, count in counts.items():
+        stage = stage_from_name(name)
+        if int(count) != count or count < 0:
+            raise ValueError(f"stage count {name}={count!r} must be a non-negative integer")
+        stages.append(int(stage))
+        n.append(int(count))
+    return np.array(stages, dtype=np.int64), np.array(n, dtype=np.int64)
+
+
+def _raise(status: np.ndarray, stages: np.ndarray, p) -> None:
+    stage = Stage(int(stages[status[1]])).name
+    if status[0] == _UNREACHABLE:
+        raise RuntimeError(
+            f"no {stage} firm can reach sme_pass_mark = {p['sme_pass_mark']:g} (the registry score is at most 100)"
+        )
+    raise RuntimeError(
+        f"could not draw lawful {stage} firms (accepted {status[2]} of {status[3]} draws); "
+        f"check params (e.g. sme_pass_mark = {p['sme_pass_mark']:g} may be unreachable)"
+    )
+
+
+def lawful(state: np.ndarray, params: LadderParams) -> np.ndarray:
+    """Which firm records meet their stage's rules as drawn (`draw_states`' test of a candidate)."""
+    return _lawful_all(state, params_table(params))
 
 
 def hte_tests_of(a: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -396,48 +484,6 @@ def hte_tests_of(a: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return rules.rd_ratio3(rd_sum, revenue_sum), score
 
 
-def _lawful(stage: Stage, a: dict, params: LadderParams) -> np.ndarray:
-    if stage in CERTIFIED_STAGES:
-        rd3, score = hte_tests_of(a)
-        ok = rules.is_hte_eligible(
-            a["age"],
-            rd3,
-            a["revenue"],
-            a["tech_staff_share"],
-            rules.core_ip(a["ip_class1"], a["ip_class2"]),
-            a["high_tech_revenue_share"],
-            score,
-        )
-        if stage == Stage.LEADING:
-            ok &= rules.is_leading(True, a["revenue"], rules.rd_ratio(a["rd_spend"], a["revenue"]))
-        return ok
-    if stage in REGISTRY_STAGES:
-        score = rules.sme_score(a["tech_staff_share"], rules.rd_ratio(a["rd_spend"], a["revenue"]), a["ip_count"])
-        return rules.is_sme_eligible(
-            a["staff"], a["revenue"], a["assets"], score, params.sme_pass_mark, a["tech_staff_share"]
-        )
-    return np.ones(a["revenue"].size, dtype=bool)
-
-
-def _draw_lawful(stage: Stage, n: int, setup: _Setup, rng: np.random.Generator) -> dict:
-    if stage in (Stage.STARTUP, Stage.OUTSIDE):  # every draw is lawful: no rejection, no oversized batch
-        return _draw(stage, n, setup, rng)
-    parts, have, drawn = [], 0, 0
-    for _ in range(_MAX_BATCHES):
-        if have >= n:
-            break
-        rate = max(have / drawn, 1e-3) if drawn else 0.5
-        size = int(min(_MAX_BATCH_SIZE, max(64, np.ceil(1.5 * (n - have) / rate))))
-        parts.append(_draw_batch(stage, size, setup, rng))
-        have, drawn = have + parts[-1]["revenue"].size, drawn + size
-    if have < n:
-        raise RuntimeError(
-            f"could not draw {n} lawful {stage.name} firms (accepted {have} of {drawn} draws); "
-            f"check params (e.g. sme_pass_mark = {setup.params.sme_pass_mark:g} may be unreachable)"
-        )
-    return _complete({k: np.concatenate([p[k] for p in parts])[:n] for k in parts[0]}, setup.params, rng)
-
-
 def check_cert_ages(cert_ages: Sequence[float] | None) -> tuple[float, float, float]:
     """Certificate-age shares as a tuple of three non-negative numbers summing to 1 (None: evenly spread)."""
     if cert_ages is None:
@@ -448,9 +494,14 @@ def check_cert_ages(cert_ages: Sequence[float] | None) -> tuple[float, float, fl
     return shares  # type: ignore[return-value]
 
 
+def as_arrays(state: np.ndarray) -> dict[str, np.ndarray]:
+    """Firm records as `ATTRIBUTES` arrays (what `build_population` returns)."""
+    return {name: state[name] for name in ATTRIBUTES}
+
+
 def empty_population() -> dict[str, np.ndarray]:
     """A population of zero firms with the right keys and dtypes."""
-    return _draw(Stage.OUTSIDE, 0, _Setup(2000, LadderParams()), np.random.default_rng(0))
+    return as_arrays(np.zeros(0, dtype=STATE_DTYPE))
 
 
 def assumed_startups(tech_sme: int, params: LadderParams = LadderParams()) -> int:
@@ -479,14 +530,5 @@ def build_population(
     ``cert_ages``: the shares of certified firms whose certificate is 0, 1 and 2 years old
     (`UNIFORM_CERT_AGES` when None). ``start``: the start population, whose startups are of two ages; otherwise
     a year's entrants, newborn."""
-    setup = _Setup(start_year, params, check_cert_ages(cert_ages), start)
-    parts = []
-    for name, count in stage_counts.items():
-        stage = stage_from_name(name)
-        if int(count) != count or count < 0:
-            raise ValueError(f"stage count {name}={count!r} must be a non-negative integer")
-        if count:
-            parts.append(_draw_lawful(stage, int(count), setup, rng))
-    if not parts:
-        return empty_population()
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    state, _ = draw_states([stage_counts], start_year, [params], [rng], cert_ages, start)
+    return as_arrays(state)

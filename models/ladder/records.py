@@ -1,6 +1,6 @@
 """Firm records and rate tables: the structured arrays the compiled step (`kernel`) reads and writes.
 
-A firm is one record of `STATE_DTYPE` (`population.ATTRIBUTES` plus the step's own
+A firm is one record of `STATE_DTYPE` (the drawn `ATTRIBUTES` plus the step's own
 timers), the rates of a run one row of `PARAMS_DTYPE` (`LadderParams` fields), the
 levers in force one record (`policy_record`); numba compiles attribute access on
 them (``f.revenue``, ``p.pass_rate``, ``policy["coaching"]``) to plain loads.
@@ -15,7 +15,37 @@ from functools import lru_cache
 import numpy as np
 
 from models.ladder.params import LadderParams
-from models.ladder.population import ATTRIBUTES, HISTORY_YEARS, RD_YEARS
+
+HISTORY_YEARS = 4
+"""Revenue history kept per firm: years t-3 .. t, enough for a 3-year CAGR."""
+RD_YEARS = 3
+"""R&D history kept per firm: years t-2 .. t, the three years the R&D criterion reads."""
+ATTRIBUTES = (
+    "stage",
+    "age",
+    "staff",
+    "tech_staff_share",
+    "revenue",
+    "assets",
+    "asset_ratio",
+    "rd_propensity",
+    "rd_spend",
+    "ip_count",
+    "high_tech_revenue_share",
+    "manufacturing",
+    "growth_effect",
+    "profit_margin",
+    "cert_year",
+    "revenue_history",
+    "ip_class1",
+    "ip_class2",
+    "tech_level",
+    "organisation",
+    "conversion_base",
+    "conversions",
+    "rd_history",
+)
+"""A firm's drawn attributes: the keys of the dict `population.build_population` returns."""
 
 STATE_DTYPE = np.dtype(
     [
@@ -49,7 +79,7 @@ STATE_DTYPE = np.dtype(
         ("last_growth", np.float32),
     ]
 )
-"""A firm's record: `population.ATTRIBUTES` plus rd_ratio, reserve_years, fund_injection and
+"""A firm's record: `ATTRIBUTES` plus rd_ratio, reserve_years, fund_injection and
 last_growth, each in the smallest dtype that holds it (float32 holds shares, effects and calendar
 years exactly enough). cert_year is NaN without a certificate; revenue_history holds the last
 `HISTORY_YEARS` revenues, oldest first, NaN before birth; rd_history the last `RD_YEARS` R&D spends

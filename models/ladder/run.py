@@ -196,7 +196,7 @@ class Job:
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-RESULTS_VERSION = "6"
+RESULTS_VERSION = "7"
 """Bump when a change alters any run's numbers (so saved batches of an interrupted ensemble are not reused)."""
 
 

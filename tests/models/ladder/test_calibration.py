@@ -41,6 +41,10 @@ from tests.conftest import SYNTHETIC
 matplotlib.use("Agg")
 runner = CliRunner()
 
+PILOT_RUNS = 6
+"""Pilot runs of the tests' profiles. The default two leave a pilot error the tests' bounds do not allow for:
+about 5% in the fourth year's certified stock at the far corners, and in the small world's prior predictive
+a median yearly growth of certified firms between 14% and 18% by the pilot's seed; six cut it by 1.7."""
 WORLD = dict(stage_counts={"hte": 150, "tech_sme": 1500, "startup": 600}, start_year=2020, end_year=2024)
 """A small city: the ABM runs in about a second a year-window at firm_scale 1."""
 
@@ -114,13 +118,14 @@ SMALL_HISTORY = synthetic_history(
 
 @pytest.fixture(scope="module", params=sorted(PILOTS))
 def world_profile(request) -> mf.StageProfile:
-    """The stage profile from each pilot engine (the array engine's is the calibration's)."""
-    return PILOTS[request.param](**WORLD, seed=11)
+    """The stage profile from each pilot engine (the array engine's is the calibration's), from
+    `PILOT_RUNS` runs: the mean-field's allowance below does not count the pilot's own Monte Carlo error."""
+    return PILOTS[request.param](**WORLD, seed=11, n_runs=PILOT_RUNS)
 
 
 @pytest.fixture(scope="module")
 def small_data() -> cal.CalibrationData:
-    return cal.calibration_data(lcal.gather_observations("hebei", SMALL_HISTORY)[0], seed=5)
+    return cal.calibration_data(lcal.gather_observations("hebei", SMALL_HISTORY)[0], seed=5, pilot_runs=PILOT_RUNS)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from models.ladder import census, kernel, records, rules
 from models.ladder.levers import active_levers
 from models.ladder.params import PARAM_RANGES, LadderParams
-from models.ladder.population import ATTRIBUTES, build_population, hte_tests_of
+from models.ladder.population import ATTRIBUTES, as_arrays, build_population, draw_states, hte_tests_of, lawful
 from models.ladder.rules import Stage
 
 COUNTS = {"hte": 40, "tech_sme": 120, "reserve": 10, "startup": 15, "gazelle": 3, "leading": 2}
@@ -124,12 +124,9 @@ def test_unreachable_pass_mark_says_so():
 def test_conditional_draw_matches_plain_rejection(stage):
     """Where plain rejection works, the conditional sampler draws the same distribution:
     compare with a brute-force reference (draw unconditionally, keep lawful firms)."""
-    from models.ladder.population import _draw, _lawful, _Setup
-
     params = LadderParams(sme_pass_mark=65.0, rd_ratio_mean=0.03, rd_ratio_sd=0.5)
-    st = Stage[stage.upper()]
-    raw = _draw(st, 200_000, _Setup(2020, params), np.random.default_rng(11))
-    ref = {k: v[_lawful(st, raw, params)] for k, v in raw.items()}
+    raw, _ = draw_states([{stage: 200_000}], 2020, [params], [np.random.default_rng(11)], conditioned=False)
+    ref = as_arrays(raw[lawful(raw, params)])
     new = build_population({stage: 4_000}, 2020, params, np.random.default_rng(12))
     for key in ("rd_propensity", "tech_staff_share", "revenue"):
         a, b = np.log(ref[key]), np.log(new[key])
