@@ -150,7 +150,7 @@ from models.ladder.pilot import PILOTS, pilot_scale
 from models.ladder.population import UNIFORM_CERT_AGES
 from models.panel import BOUND_EXCESS_SD
 
-CALIBRATION_VERSION = "10"
+CALIBRATION_VERSION = "11"
 """Bump when the likelihood, priors, window rule, pilot or the model's rules change (invalidates caches); 5: the
 statutes' eligibility (innovation score, three-year R&D, class II IP once) and certificate ages from the lists; 6: the
 noise prior by series (`SIGMA_PRIOR`), the pilot and the ABM check start from the region's certificate ages, the
