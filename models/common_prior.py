@@ -20,6 +20,8 @@ class CommonPriors:
     diff_sd: float
     walk_sd: float
     obs_sd: float
+    slope_sd: float = 0.0
+    """Prior sd of the yearly slope of the log shock scale (`models.trend_terms`); 0: a constant scale."""
 
 
 PRIORS = {
