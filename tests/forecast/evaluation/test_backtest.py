@@ -219,7 +219,6 @@ def test_bounds_and_short_series_are_left_out_of_every_method():
     assert set(result.rows["method"]) == {"model", "last_value", "random_walk_drift", "linear_trend"}
 
 
-
 def test_the_forecaster_never_sees_figures_after_the_origin():
     history = random_walk_panel(3, np.arange(2010, 2020), 0.05, 0.1, seed=2)
     seen = []
