@@ -37,6 +37,13 @@ Observation kinds as in `models.panel`: exact figures (noise sigma_obs), caveate
 stock-flow proxies (log of the last three yearly certification lists, a reading of
 x - log rho with noise sigma_proxy, log rho ~ Normal(0, 0.3)).
 
+Two more terms, stated in `models.trend_terms`: figures on an earlier basis (an R&D
+intensity over the GDP before its post-census revision) read their path plus a shift
+of their region, b_r ~ Normal(0, 0.2), integrated out like the other latents; and
+where the family's prior allows it (`CommonPriors.slope_sd` > 0) the shocks to the
+common growth and to the walks are scaled by vol(y) = exp(beta min(y - T, 0)), one
+slope beta sampled per panel, T the last year with data (forecasts keep T's scale).
+
 Priors (per year, model scale; `CommonPriors`), by the indicator's family
 (`models.common_prior.family_of`: `count` for stocks and flows of firms, platforms,
 people and densities; `money` for sums of money; `percent` for percentages):
@@ -99,6 +106,7 @@ from models.panel import (
     from_scale,
     sample_nuts,
 )
+from models.trend_terms import ar1_cholesky, basis_covariance, volatility
 
 LEVEL_SD = 1.0
 PHI_PRIOR = (7.0, 3.0)
@@ -181,15 +189,32 @@ def difference_covariance(tau2, ancestors):
     return (ancestors * tau2) @ ancestors.T
 
 
-def figure_covariance(d: Design, phi, sigma_c, tau2, walk2, noise2):
+def figure_covariance(d: Design, phi, sigma_c, tau2, walk2, noise2, vol=None):
     """The figures' covariance of the module docstring (pytensor or numpy; numpy parameters batched).
 
-    Shapes: phi, sigma_c (..., 1, 1); tau2 (..., 1, R); walk2 (..., R); noise2 (..., N).
+    Shapes: phi, sigma_c (..., 1, 1); tau2 (..., 1, R); walk2 (..., R); noise2 (..., N); `vol` (..., T), the
+    shock scale over the years (`models.trend_terms`; default constant).
     """
-    common = d.growth_years @ common_covariance(phi, sigma_c, d.lag) @ d.growth_years.T
+    shared = d.shared_steps if vol is None else walk_steps(d, vol)
+    common = d.growth_years @ shock_covariance(phi, sigma_c, d.lag, vol) @ d.growth_years.T
     differences = np.outer(d.steps, d.steps) * (d.members @ difference_covariance(tau2, d.ancestors) @ d.members.T)
-    walks = d.shared_steps * (walk2 @ d.members.T)[..., :, None] + LEVEL_SD**2 * d.same_region
+    walks = shared * (walk2 @ d.members.T)[..., :, None] + LEVEL_SD**2 * d.same_region
     return common + differences + walks + noise2[..., :, None] * np.eye(d.steps.size)
+
+
+def shock_covariance(phi, sigma_c, lag, vol=None):
+    """S of the common growth's AR(1): `common_covariance`, or with the shocks scaled by `vol` (..., T) over the years
+    (`models.trend_terms`: L L' with L = ar1_cholesky diag(vol))."""
+    if vol is None:
+        return common_covariance(phi, sigma_c, lag)
+    chol = ar1_cholesky(phi, sigma_c, lag.shape[0]) * vol[..., None, :]
+    return chol @ (chol.T if isinstance(chol, pt.TensorVariable) else np.swapaxes(chol, -1, -2))
+
+
+def walk_steps(d: Design, vol):
+    """sum over the years both figures of a region have walked of vol(y)^2 (`models.trend_terms`): with vol = 1,
+    `d.shared_steps`. `vol` (..., T), PyTensor or NumPy."""
+    return ((d.growth_years * vol[..., None, :] ** 2) @ d.growth_years.T) * d.same_region
 
 
 def build_common_model(data: PanelData, priors: CommonPriors | None = None, pooling: bool = True) -> pm.Model:
@@ -208,9 +233,19 @@ def build_common_model(data: PanelData, priors: CommonPriors | None = None, pool
         sigma_obs = pm.LogNormal("sigma_obs", np.log(priors.obs_sd), SCALE_PRIOR_SD)
         value, offset, noise2 = _figure_terms(data, d, sigma_obs)
         mean = d.first_z[d.region] + d.steps * mu + offset
-        cov = figure_covariance(d, phi, sigma_c, tau**2, sigma_walk**2, noise2)
+        vol = _volatility_tensor(data, priors)
+        cov = figure_covariance(d, phi, sigma_c, tau**2, sigma_walk**2, noise2, vol)
+        cov = cov + basis_covariance(data.on_basis, d.members)
         pm.Potential("figures", dense_normal(value - mean, cov))
     return model
+
+
+def _volatility_tensor(data: PanelData, priors: CommonPriors):
+    """vol(y) over the grid (`models.trend_terms`): the slope sampled non-centred where the prior allows one."""
+    if priors.slope_sd <= 0:
+        return None
+    slope = pm.Deterministic("vol_slope", pm.Normal("vol_slope_raw", 0.0, 1.0) * priors.slope_sd)
+    return volatility(slope, data.grid.size, data.end_year - data.start_year)
 
 
 def _pooling_scales(data: PanelData, priors: CommonPriors, pooling: bool):
@@ -280,32 +315,32 @@ def _conditional_latents(data: PanelData, d: Design, r: int, draws: dict, rng: n
     """Per draw: x_r on the grid from its first year, c at the panel's last year, and d_r, given the figures."""
     n = draws["phi"].size
     col = lambda name: draws[name][:, None, None]  # noqa: E731
-    common = common_covariance(col("phi"), col("sigma_common"), d.lag)  # (n, T, T)
+    vol = volatility(draws.get("vol_slope", np.zeros(n)), data.grid.size, data.grid.size - 1)  # (n, T)
+    common = shock_covariance(col("phi"), col("sigma_common"), d.lag, vol)  # (n, T, T)
     diffs = difference_covariance(draws["tau"][:, None, :] ** 2, d.ancestors)  # (n, R, R)
     value, mean_z, noise2 = _figure_draws(data, d, draws)
     cov_z = figure_covariance(
-        d, col("phi"), col("sigma_common"), draws["tau"][:, None, :] ** 2, draws["sigma_walk"] ** 2, noise2
-    )
+        d, col("phi"), col("sigma_common"), draws["tau"][:, None, :] ** 2, draws["sigma_walk"] ** 2, noise2, vol
+    ) + basis_covariance(data.on_basis, d.members)
     steps = np.arange(data.grid.size - d.first_year[r], dtype=float)
     years = np.arange(data.grid.size)
     grown = ((years[None, :] > d.first_year[r]) & (years[None, :] <= d.first_year[r] + steps[:, None])).astype(float)
     walk2 = draws["sigma_walk"][:, r, None, None] ** 2
+    walked = grown * vol[:, None, :] ** 2  # (n, steps, T): the walk's years to each step, by their scale
     mine = d.members[:, r]
     to_r = diffs[:, r, :] @ d.members.T  # (n, N): D[r, region of each figure]
     cross = np.concatenate(
         [
             grown @ common @ d.growth_years.T
             + np.outer(steps, d.steps) * to_r[:, None, :]
-            + mine * (LEVEL_SD**2 + walk2 * np.minimum.outer(steps, d.steps)),
+            + mine * (LEVEL_SD**2 + walk2 * (walked @ d.growth_years.T)),
             (common[:, -1, :] @ d.growth_years.T)[:, None, :],
             (to_r * d.steps)[:, None, :],
         ],
         axis=1,
     )
     d_rr = diffs[:, r, r][:, None, None]
-    own = (
-        grown @ common @ grown.T + np.outer(steps, steps) * d_rr + LEVEL_SD**2 + walk2 * np.minimum.outer(steps, steps)
-    )
+    own = grown @ common @ grown.T + np.outer(steps, steps) * d_rr + LEVEL_SD**2 + walk2 * (walked @ grown.T)
     with_c = (grown @ common[:, :, -1:])[:, :, 0]
     cov_l = np.zeros((n, steps.size + 2, steps.size + 2))
     cov_l[:, : steps.size, : steps.size] = own

@@ -14,6 +14,10 @@ scale per indicator). So every figure of the three informs both paths: a provinc
 with spending and intensity figures but no GDP figures still fixes its GDP path by
 their ratio, and a draw of the three paths satisfies the identity exactly.
 
+Each component's shocks may change scale over the years (one slope per component,
+where its prior allows one), and figures on an earlier basis carry their region's
+shift, both as in `models.common_trend` (`models.trend_terms` states them).
+
 All latents are Gaussian given the scales and are integrated out exactly, as in
 `models.common_trend`; the figures' covariance is
 
@@ -25,7 +29,7 @@ terms shared across regions (common path, differences) have low rank (years +
 regions per component), so the likelihood uses Woodbury's identity
 (`models.structured_normal`): O(sum n_r^3 + N M^2) per gradient in place of O(N^3).
 
-Paths are drawn after sampling from the exact Gaussian conditional of noise-free
+Paths are drawn after sampling (`models.joint_draws`) from the exact Gaussian conditional of noise-free
 *pseudo-figures* of G and I (region, year up to the horizon) given the figures, on
 a year grid extended to the horizon (the stationary AR(1) of the common growth and
 the walks continue by the same law). Drawn figures add noise so that the indicators
@@ -41,13 +45,11 @@ intensity), else its parent's, else the panel's median (`level_means`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-import arviz as az
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from threadpoolctl import threadpool_limits
 
 from models.common_prior import child_gamma
 from models.common_trend import (
@@ -70,6 +72,7 @@ from models.panel import (
     sample_nuts,
 )
 from models.structured_normal import structured_normal
+from models.trend_terms import BASIS_SD, ar1_cholesky, basis_covariance, volatility
 
 PATH_CHUNK = 250
 """Posterior draws per batch when drawing paths (memory: chunk x figures x (years + regions) floats)."""
@@ -102,6 +105,8 @@ class JointPanel:
     reported_noise: tuple[int, ...] = ()
     """Indicators (as many as components, loadings invertible) whose drawn figures carry their own noise; the
     others follow from them by the identity. Default: the indicators that read one component each."""
+    basis: np.ndarray | None = None
+    """(N,) bool: figures on an earlier basis, read with their region's shift (`models.trend_terms`). Default none."""
 
     def __post_init__(self):
         if np.any(self.kind == PROXY):
@@ -114,6 +119,16 @@ class JointPanel:
     @property
     def grid(self) -> np.ndarray:
         return np.arange(self.start_year, self.end_year + 1)
+
+    @property
+    def on_basis(self) -> np.ndarray:
+        """(N,) 1.0 for figures on an earlier basis."""
+        return np.zeros(self.z.size) if self.basis is None else np.asarray(self.basis, dtype=float)
+
+    @property
+    def slope_sd(self) -> np.ndarray:
+        """(components,) prior sd of each component's shock-scale slope (`models.trend_terms`)."""
+        return np.array([p.slope_sd for p in self.component_priors])
 
     @property
     def depth(self) -> np.ndarray:
@@ -224,9 +239,10 @@ def joint_covariance(panel: JointPanel, designs: list[Design], draws: dict, nois
     """The figures' dense covariance per draw (the reference the structured likelihood must equal).
 
     `draws`: arrays with a leading draw axis: phi, sigma_common, growth_long_run (n, K), tau (n, K, R),
-    sigma_walk (n, K, R); `noise2` (n, N).
+    sigma_walk (n, K, R), vol_slope (n, K; absent: constant scale); `noise2` (n, N).
     """
-    total = noise2[:, :, None] * np.eye(panel.z.size)
+    total = noise2[:, :, None] * np.eye(panel.z.size) + basis_covariance(panel.on_basis, designs[0].members)
+    vol = draw_volatility(panel, designs, draws)
     for k, d in enumerate(designs):
         a = panel.loads(k)
         cov = figure_covariance(
@@ -236,18 +252,16 @@ def joint_covariance(panel: JointPanel, designs: list[Design], draws: dict, nois
             draws["tau"][:, k, None, :] ** 2,
             draws["sigma_walk"][:, k, :] ** 2,
             np.zeros_like(noise2),
+            vol[:, k],
         )
         total = total + np.outer(a, a) * cov
     return total
 
 
-def ar1_cholesky(phi, sigma_c, size: int):
-    """Cholesky factor of the stationary AR(1) covariance over `size` years: L[t, s] = sigma phi^(t-s) for
-    s <= t, column 0 over sqrt(1 - phi^2). PyTensor or NumPy parameters (NumPy batched as (..., 1, 1))."""
-    steps = np.subtract.outer(np.arange(size), np.arange(size))
-    first = np.zeros((size, size))
-    first[:, 0] = 1.0
-    return sigma_c * phi ** np.clip(steps, 0, None) * (steps >= 0) * (1.0 + first * ((1.0 - phi**2) ** -0.5 - 1.0))
+def draw_volatility(panel: JointPanel, designs: list[Design], draws: dict) -> np.ndarray:
+    """(n, K, T) vol(y) per draw and component (`models.trend_terms`; ones where the fit has no slope)."""
+    slope = draws.get("vol_slope", np.zeros_like(draws["phi"]))
+    return volatility(slope, designs[0].lag.shape[0], panel.end_year - panel.start_year)
 
 
 def difference_loadings(panel: JointPanel, d: Design, k: int) -> np.ndarray:
@@ -262,8 +276,9 @@ class Blocks:
     index: np.ndarray  # (R, n) figures of each region
     valid: np.ndarray  # (R, n, n) 1 where both figures exist
     same: np.ndarray  # (K, R, n, n) a_ik a_jk
-    shared_steps: np.ndarray  # (K, R, n, n) a_ik a_jk min(steps_k)
+    walked: np.ndarray  # (K, R, n, T) a_ik B_k[i, y]: the years figure i's walk in component k has run
     padding: np.ndarray  # (R, n, n) identity on padded diagonal entries
+    basis: np.ndarray  # (R, n, n) 1 where both figures are on an earlier basis
 
 
 def block_layout(panel: JointPanel, designs: list[Design]) -> Blocks:
@@ -276,14 +291,20 @@ def block_layout(panel: JointPanel, designs: list[Design]) -> Blocks:
     ok = index >= 0
     valid = (ok[:, :, None] & ok[:, None, :]).astype(float)
     safe = np.where(ok, index, 0)
-    same, shared = [], []
+    same, walked = [], []
     for k, d in enumerate(designs):
         a = panel.loads(k)[safe] * ok
-        pair = a[:, :, None] * a[:, None, :]
-        same.append(pair)
-        shared.append(pair * np.minimum(d.steps[safe][:, :, None], d.steps[safe][:, None, :]))
+        same.append(a[:, :, None] * a[:, None, :])
+        walked.append(a[:, :, None] * d.growth_years[safe])
     padding = (~ok)[:, :, None] * np.eye(n)[None]
-    return Blocks(index, valid, np.array(same), np.array(shared), padding)
+    b = panel.on_basis[safe] * ok
+    return Blocks(index, valid, np.array(same), np.array(walked), padding, b[:, :, None] * b[:, None, :])
+
+
+def walk_steps(walked: np.ndarray, vol2):
+    """a_i a_j sum_y B_i[y] B_j[y] vol(y)^2 per region block (`models.trend_terms`; with vol = 1, a_i a_j
+    min(k_i, k_j)): `walked` (..., n, T) and `vol2` broadcasting against it, PyTensor or NumPy."""
+    return (walked * vol2) @ np.swapaxes(walked, -1, -2)
 
 
 def build_joint_model(panel: JointPanel, pooling: bool = True) -> pm.Model:
@@ -309,8 +330,9 @@ def build_joint_model(panel: JointPanel, pooling: bool = True) -> pm.Model:
             value = value + pt.dot(np.eye(panel.z.size)[:, designs[0].bound], excess)
         noise2 = (sigma_obs[panel.indicator_idx] * designs[0].noise_factor) ** 2
         mean = _mean_tensor(panel, designs, mu)
-        low_rank = _low_rank(panel, designs, phi, sigma_c, tau)
-        block_values = _block_values(blocks, sigma_walk, noise2)
+        vol = _volatility_tensor(panel, designs[0].lag.shape[0])
+        low_rank = _low_rank(panel, designs, phi, sigma_c, tau, vol)
+        block_values = _block_values(blocks, sigma_walk, noise2, vol)
         pm.Potential("figures", structured_normal(value - mean, block_values, blocks.index, low_rank))
     return model
 
@@ -322,22 +344,34 @@ def _mean_tensor(panel: JointPanel, designs: list[Design], mu):
     return total
 
 
-def _low_rank(panel: JointPanel, designs: list[Design], phi, sigma_c, tau):
-    """V with K = blocks + V V': per component, growth years x chol(AR(1)) and steps x ancestors x tau."""
+def _volatility_tensor(panel: JointPanel, size: int):
+    """(K, T) vol(y) per component (`models.trend_terms`): the slope sampled non-centred (vol_slope_raw ~ N(0, 1),
+    vol_slope = slope_sd x raw) where a component's prior allows one, else ones."""
+    if not np.any(panel.slope_sd > 0):
+        return np.ones((len(panel.components), size))
+    raw = pm.Normal("vol_slope_raw", 0.0, 1.0, dims="component")
+    slope = pm.Deterministic("vol_slope", raw * panel.slope_sd, dims="component")
+    return volatility(slope, size, panel.end_year - panel.start_year)
+
+
+def _low_rank(panel: JointPanel, designs: list[Design], phi, sigma_c, tau, vol):
+    """V with K = blocks + V V': per component, growth years x chol(AR(1)) diag(vol) and steps x ancestors x tau."""
     columns = []
     for k, d in enumerate(designs):
-        chol = ar1_cholesky(phi[k], sigma_c[k], d.lag.shape[0])
+        chol = ar1_cholesky(phi[k], sigma_c[k], d.lag.shape[0]) * vol[k][None, :]
         columns.append(pt.dot(panel.loads(k)[:, None] * d.growth_years, chol))
         columns.append(difference_loadings(panel, d, k) * tau[k][None, :])
     return pt.concatenate(columns, axis=1)
 
 
-def _block_values(blocks: Blocks, sigma_walk, noise2):
-    """Per region: sum_k (L^2 same_k + s_rk^2 shared_steps_k) + diag(noise^2), identity on padding."""
+def _block_values(blocks: Blocks, sigma_walk, noise2, vol):
+    """Per region: sum_k (L^2 same_k + s_rk^2 walk steps_k) + BASIS_SD^2 basis + diag(noise^2), identity on
+    padding."""
     safe = np.where(blocks.index >= 0, blocks.index, 0)
-    values = pt.as_tensor_variable(blocks.padding)
+    values = pt.as_tensor_variable(blocks.padding + BASIS_SD**2 * blocks.basis)
     for k in range(blocks.same.shape[0]):
-        values = values + LEVEL_SD**2 * blocks.same[k] + (sigma_walk[k] ** 2)[:, None, None] * blocks.shared_steps[k]
+        steps = walk_steps(blocks.walked[k], vol[k] ** 2)
+        values = values + LEVEL_SD**2 * blocks.same[k] + (sigma_walk[k] ** 2)[:, None, None] * steps
     diagonal = noise2[safe] * (blocks.index >= 0)
     return values + diagonal[:, :, None] * np.eye(blocks.index.shape[1])[None]
 
@@ -357,136 +391,3 @@ def _pooling_scales(panel: JointPanel, pooling: bool):
 def fit_joint(model: pm.Model, *, draws: int, tune: int, chains: int, seed: int, target_accept: float = 0.9):
     """NUTS (`models.panel.sample_nuts`)."""
     return sample_nuts(model, draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept)
-
-
-def joint_paths(
-    idata: az.InferenceData, panel: JointPanel, region: str, horizon: int, rng: np.random.Generator
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Reported-value trajectories of every indicator of one region: (years, {indicator: (chain, draw, year)}).
-
-    Years run from the region's first year with figures on every component to
-    `horizon`; indicators whose components have no figure there are left out.
-    """
-    r = panel.regions.index(region)
-    post = idata.posterior
-    n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
-    flat = {name: post[name].values.reshape(n_chain * n_draw, *post[name].shape[2:]) for name in post.data_vars}
-    pure = [_pure_indicator(panel, k) for k in range(len(panel.components))]
-    first = max(panel.first_years(k)[r] for k in range(len(panel.components)))
-    years = np.arange(panel.start_year + first, max(horizon, panel.end_year) + 1) if first < 10**6 else np.array([])
-    if not years.size:
-        return years, {}
-    augmented = _with_pseudo(panel, r, years, pure)
-    designs = component_designs(augmented, max(horizon, panel.end_year), level_means(panel))
-    layout = block_layout(augmented, designs)
-    with threadpool_limits(limits=1, user_api="blas"):
-        latent = np.concatenate(
-            [
-                conditional_draws(
-                    panel, augmented, designs, layout, {k: v[i : i + PATH_CHUNK] for k, v in flat.items()}, rng
-                )
-                for i in range(0, n_chain * n_draw, PATH_CHUNK)
-            ]
-        )
-    by_component = latent.reshape(latent.shape[0], len(pure), years.size)
-    noisy = list(panel.reported_noise) or pure
-    noise = flat["sigma_obs"][:, noisy][:, :, None] * rng.standard_normal(by_component.shape)
-    reported = by_component + np.einsum("kj,njy->nky", np.linalg.inv(panel.loadings[noisy].astype(float)), noise)
-    out = {}
-    for i, name in enumerate(panel.indicators):
-        z = panel.constants[i] + np.einsum("k,nky->ny", panel.loadings[i].astype(float), reported)
-        out[name] = np.exp(z).reshape(n_chain, n_draw, years.size)
-    return years, out
-
-
-def _pure_indicator(panel: JointPanel, k: int) -> int:
-    """The indicator that reads component k alone (GDP for G, intensity for I)."""
-    for i in range(len(panel.indicators)):
-        if panel.loadings[i].sum() == 1 and panel.loadings[i, k] == 1 and panel.constants[i] == 0:
-            return i
-    raise ValueError(f"no indicator reads component {panel.components[k]} alone")
-
-
-def _with_pseudo(panel: JointPanel, r: int, years: np.ndarray, pure: list[int]) -> JointPanel:
-    """The panel with noise-free pseudo-figures of each component of region r appended (values unused)."""
-    n_new = len(pure) * years.size
-    return replace(
-        panel,
-        region_idx=np.concatenate([panel.region_idx, np.full(n_new, r)]),
-        year=np.concatenate([panel.year, np.tile(years, len(pure))]),
-        z=np.concatenate([panel.z, np.zeros(n_new)]),
-        kind=np.concatenate([panel.kind, np.zeros(n_new, dtype=panel.kind.dtype)]),
-        indicator_idx=np.concatenate([panel.indicator_idx, np.repeat(pure, years.size)]),
-    )
-
-
-def conditional_draws(panel, augmented, designs, layout: Blocks, draws: dict, rng) -> np.ndarray:
-    """Per draw: the pseudo-figures drawn given the real figures, by Matheron's rule (structured, no N x N matrix).
-
-    With f a draw from the joint prior of (figures with their noise, pseudo-figures),
-    f_p + K_pa K_aa^-1 (z - f_a) is a draw from the conditional. The prior draw is
-    L_B e1 + V e2 (blocks' Cholesky factors and the low-rank factor); K_aa^-1 applies
-    through Woodbury; K_pa w = V_p (V_a' w) + (blocks)_pa w. `rng` may be None for the
-    conditional mean (e1 = e2 = 0, used by the tests).
-    """
-    n, n_real = draws["phi"].shape[0], panel.z.size
-    noise2 = np.zeros((n, augmented.z.size))
-    noise2[:, :n_real] = (draws["sigma_obs"][:, panel.indicator_idx] * designs[0].noise_factor[:n_real]) ** 2
-    v = _low_rank_draws(augmented, designs, draws)  # (n, N + P, M)
-    blocks = _block_draws(layout, draws["sigma_walk"], noise2)  # per region: (rows, (n, m, m))
-    prior = figure_mean(augmented, designs, draws["growth_long_run"])
-    if rng is not None:
-        prior = prior + (v @ rng.standard_normal((n, v.shape[2], 1)))[:, :, 0]
-        for rows, block in blocks:
-            prior[:, rows] += (np.linalg.cholesky(block) @ rng.standard_normal((n, rows.size, 1)))[:, :, 0]
-    value = np.tile(panel.z, (n, 1))
-    bound = np.flatnonzero(panel.kind == LOWER_BOUND)
-    if bound.size:
-        value[:, bound] += draws["bound_excess"]
-    real_blocks = [(rows[rows < n_real], block[:, rows < n_real][:, :, rows < n_real]) for rows, block in blocks]
-    w = _woodbury_solve(real_blocks, v[:, :n_real], value - prior[:, :n_real])
-    cross = (v[:, n_real:] @ (v[:, :n_real].transpose(0, 2, 1) @ w[:, :, None]))[:, :, 0]
-    for rows, block in blocks:
-        mine, theirs = rows >= n_real, rows < n_real
-        if mine.any() and theirs.any():
-            cross[:, rows[mine] - n_real] += (block[:, mine][:, :, theirs] @ w[:, rows[theirs], None])[:, :, 0]
-    return prior[:, n_real:] + cross
-
-
-def _low_rank_draws(panel: JointPanel, designs: list[Design], draws: dict) -> np.ndarray:
-    """V per draw (numpy twin of `_low_rank`)."""
-    columns = []
-    for k, d in enumerate(designs):
-        chol = ar1_cholesky(draws["phi"][:, k, None, None], draws["sigma_common"][:, k, None, None], d.lag.shape[0])
-        columns.append((panel.loads(k)[:, None] * d.growth_years)[None] @ chol)
-        columns.append(difference_loadings(panel, d, k)[None] * draws["tau"][:, k, None, :])
-    return np.concatenate(columns, axis=2)
-
-
-def _block_draws(layout: Blocks, sigma_walk: np.ndarray, noise2: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per region: its figures and, per draw, its block of the module docstring (numpy twin of `_block_values`)."""
-    out = []
-    for r in range(layout.index.shape[0]):
-        m = int(np.sum(layout.index[r] >= 0))
-        if not m:
-            continue
-        rows = layout.index[r, :m]
-        block = np.zeros((sigma_walk.shape[0], m, m))
-        for k in range(layout.same.shape[0]):
-            walk = (sigma_walk[:, k, r] ** 2)[:, None, None]
-            block += LEVEL_SD**2 * layout.same[k, r, :m, :m] + walk * layout.shared_steps[k, r, :m, :m]
-        block[:, np.arange(m), np.arange(m)] += noise2[:, rows]
-        out.append((rows, block))
-    return out
-
-
-def _woodbury_solve(blocks: list, v: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """(B + V V')^-1 u per draw, B block-diagonal with the given (rows, blocks)."""
-    b_u, b_v = np.zeros_like(u), np.zeros_like(v)
-    for rows, block in blocks:
-        if rows.size:
-            solved = np.linalg.solve(block, np.concatenate([u[:, rows, None], v[:, rows]], axis=2))
-            b_u[:, rows], b_v[:, rows] = solved[:, :, 0], solved[:, :, 1:]
-    capacitance = np.eye(v.shape[2]) + v.transpose(0, 2, 1) @ b_v
-    inner = np.linalg.solve(capacitance, v.transpose(0, 2, 1) @ b_u[:, :, None])
-    return b_u - (b_v @ inner)[:, :, 0]

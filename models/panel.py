@@ -153,6 +153,12 @@ class PanelData:
     end_year: int
     family: str = ""
     """The indicator's prior family for the common-growth model (`models.common_trend.family_of`)."""
+    basis: np.ndarray | None = None
+    """(N,) bool: figures on an earlier basis (`models.trend_terms`; read by the common-growth model). Default none."""
+
+    @property
+    def on_basis(self) -> np.ndarray:
+        return np.zeros(self.z.size) if self.basis is None else np.asarray(self.basis, dtype=float)
 
     @property
     def start_year(self) -> int:

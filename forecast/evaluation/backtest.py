@@ -9,7 +9,9 @@ year (`best_points`):
 * **scored points**: years ``t > o`` with a point figure ``y_t``. Lower bounds ("over
   12,000") are not point outcomes and are left out of every score (counted in
   `BacktestResult.excluded`); using them only where they decide an event would keep
-  the events that happened and drop those that did not, a biased sample.
+  the events that happened and drop those that did not, a biased sample. Nor are
+  figures on an earlier basis (`flags.PRE_REVISION`: an R&D intensity over the GDP
+  before the post-census revision): the models forecast the current basis.
 
 Every method is scored on the same points: the trend model (a `Forecaster`, by
 default `forecast.trend.pipeline.forecast_indicator` fitted on figures up to ``o``) and
@@ -73,6 +75,7 @@ MODELLED_KINDS = {"stock", "flow", "amount", "density", "percent"}
 DEFAULT_SEED = 20240917
 BASELINE_STATUS = "n/a (closed-form draws)"
 LOWER_BOUND_OUTCOME = "lower bound, not a point outcome"
+EARLIER_BASIS = "on the GDP basis before the post-census revision, not the quantity forecast"
 TOO_FEW = f"fewer than {MIN_FIGURES} figures up to the origin"
 NO_FORECAST = "the model gave no forecast"
 NO_START = "no ladder start state (certified firms and tech SMEs in one clean year) up to the origin"
@@ -231,9 +234,11 @@ def _split_at(
     fit, outcomes, dropped = {}, [], []
     for region, points in sorted(series.items()):
         before, after = points[points["year"] <= origin], points[points["year"] > origin]
-        bound = flags.is_lower_bound(after["flag"])
+        bound, earlier = flags.is_lower_bound(after["flag"]), flags.is_pre_revision(after["flag"])
         enough = len(before) >= MIN_FIGURES
-        reasons = np.where(bound, LOWER_BOUND_OUTCOME, "") if enough else np.full(len(after), TOO_FEW)
+        reasons = np.where(bound, LOWER_BOUND_OUTCOME, np.where(earlier, EARLIER_BASIS, ""))
+        reasons = reasons if enough else np.full(len(after), TOO_FEW)
+        bound = bound | earlier
         dropped.append(pd.DataFrame({"region": region, "year": after["year"], "reason": reasons}))
         if enough and (~bound).any():
             fit[region] = before

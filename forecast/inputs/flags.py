@@ -3,16 +3,22 @@
 A figure's ``flag`` cell lists caveats separated by ``;`` (empty: a clean year-end
 figure in the indicator's definition):
 
-==================  ==============================================================
-flag                meaning, and how the models read it
-==================  ==============================================================
-``plan_base``       a plan's base value (the plan is the source): clean
-``non_year_end``    a mid-year count or "as of" a month: a caveated figure
-``scope_differs``   a definition or coverage that differs from the series': caveated
-``lower_bound``     "over 12,000": only a lower bound on the value
-==================  ==============================================================
+====================  ================================================================
+flag                  meaning, and how the models read it
+====================  ================================================================
+``plan_base``         a plan's base value (the plan is the source): clean
+``non_year_end``      a mid-year count or "as of" a month: a caveated figure
+``scope_differs``     a definition or coverage that differs from the series': caveated
+``lower_bound``       "over 12,000": only a lower bound on the value
+``pre_revision_gdp``  a ratio to GDP (R&D intensity) as first published, before the
+                      GDP revision that followed the 2018 economic census: over the
+                      GDP of its day, while the bundled GDP figures and the later
+                      ratios are over the revised GDP. Clean on its own basis; the
+                      trend models read it with an unknown per-region basis shift
+                      (`models.common_trend`, "Basis"); never a backtest outcome
+====================  ================================================================
 
-Clean figures (no flag, or only ``plan_base``) may start a simulation or anchor a
+Clean figures (no flag, or only ``plan_base`` or ``pre_revision_gdp``) may start a simulation or anchor a
 level; caveated ones enter a likelihood with more noise (the model states how much);
 lower bounds enter as censored observations and never count as an outcome or a base
 value. Where one figure per year must be chosen, the one with the fewest caveats
@@ -25,12 +31,13 @@ import numpy as np
 import pandas as pd
 
 PLAN_BASE, NON_YEAR_END, SCOPE_DIFFERS, LOWER_BOUND = "plan_base", "non_year_end", "scope_differs", "lower_bound"
-FLAGS = {PLAN_BASE, NON_YEAR_END, SCOPE_DIFFERS, LOWER_BOUND}
-CLEAN = frozenset({PLAN_BASE})
-"""Flags a clean figure may carry."""
+PRE_REVISION = "pre_revision_gdp"
+FLAGS = {PLAN_BASE, NON_YEAR_END, SCOPE_DIFFERS, LOWER_BOUND, PRE_REVISION}
+CLEAN = frozenset({PLAN_BASE, PRE_REVISION})
+"""Flags a clean figure may carry (a figure on an earlier GDP basis is exact on its own basis)."""
 CAVEATS = frozenset({NON_YEAR_END, SCOPE_DIFFERS})
 """Flags that make a point figure noisier."""
-RANK = {PLAN_BASE: 0, NON_YEAR_END: 1, SCOPE_DIFFERS: 2, LOWER_BOUND: 3}
+RANK = {PLAN_BASE: 0, PRE_REVISION: 1, NON_YEAR_END: 1, SCOPE_DIFFERS: 2, LOWER_BOUND: 3}
 """Fewer caveats first: the worst flag of a figure is its rank (0 for none)."""
 
 
@@ -56,6 +63,11 @@ def is_caveated(cells: pd.Series | list[str]) -> np.ndarray:
 def is_lower_bound(cells: pd.Series | list[str]) -> np.ndarray:
     """Figures that give only a lower bound."""
     return _each(cells, lambda flags: LOWER_BOUND in flags)
+
+
+def is_pre_revision(cells: pd.Series | list[str]) -> np.ndarray:
+    """Figures on the GDP basis before the post-census revision (``pre_revision_gdp``)."""
+    return _each(cells, lambda flags: PRE_REVISION in flags)
 
 
 def rank(cells: pd.Series | list[str]) -> np.ndarray:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from forecast.evaluation.audit import audit_reliability, audit_scores
 from forecast.evaluation.backtest import (
+    EARLIER_BASIS,
     LADDER,
     LOWER_BOUND_OUTCOME,
     METHODS,
@@ -41,6 +42,7 @@ from forecast.report.run import target_names, text_table
 EXCLUDED = {
     TOO_FEW: "excluded_too_few",
     LOWER_BOUND_OUTCOME: "excluded_lower_bound",
+    EARLIER_BASIS: "excluded_earlier_basis",
     NO_FORECAST: "excluded_no_forecast",
     NO_START: "excluded_no_ladder_start",
 }

@@ -28,6 +28,7 @@ CHECKED = (
     "stock_flow_log_rho",
     "growth_long_run",
     "sigma_common",
+    "vol_slope_raw",
 )
 
 

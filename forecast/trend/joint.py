@@ -24,16 +24,18 @@ import numpy as np
 import pandas as pd
 
 from forecast.cache import PosteriorCache, cached_fit
+from forecast.inputs import flags
 from forecast.inputs.tables import select_series
 from forecast.scenario import TrendSettings
 from forecast.trend.fits import CHECKED, FitSummary, PanelForecast, fit_seed, observation_kinds, parent_of
 from models.common_prior import PRIORS as GROWTH_PRIORS
 from models.common_prior import family_of
 from models.diagnostics import check_convergence
-from models.joint_trend import JointPanel, build_joint_model, fit_joint, joint_paths
+from models.joint_draws import joint_paths
+from models.joint_trend import JointPanel, build_joint_model, fit_joint
 from models.panel import PRIORS as NOISE_PRIORS
 
-JOINT_VERSION = "joint-2"
+JOINT_VERSION = "joint-3"
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ def joint_panel(
         component_priors=tuple(GROWTH_PRIORS[family[c]] for c in identity.components),
         end_year=int(cutoff if cutoff is not None else rows["year"].max()),
         reported_noise=tuple(identity.indicators.index(n) for n in identity.reported_noise),
+        basis=flags.is_pre_revision(rows["flag"]),
     )
     return panel, {r: notes.get(r, []) for r in names}
 
@@ -135,7 +138,7 @@ def joint_panel(
 def fit_key(panel: JointPanel, settings, seed: int) -> str:
     """Digest of the figures the fit sees, the model version, priors and sampler settings."""
     h = hashlib.sha256()
-    for part in (panel.region_idx, panel.year, panel.z, panel.kind, panel.indicator_idx, panel.parent):
+    for part in (panel.region_idx, panel.year, panel.z, panel.kind, panel.indicator_idx, panel.parent, panel.on_basis):
         h.update(np.ascontiguousarray(part).tobytes())
     settings_key = (settings.draws, settings.tune, settings.chains, settings.target_accept, settings.pooling)
     h.update(

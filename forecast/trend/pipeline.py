@@ -63,7 +63,7 @@ if TYPE_CHECKING:  # PyMC (models.common_trend) and ArviZ load where a posterior
     import arviz as az
 
 MODEL_VERSION = "panel-1"
-COMMON_VERSION = "common-2"
+COMMON_VERSION = "common-3"
 STOCK_FLOWS = {"high_tech_enterprises": "high_tech_certifications"}  # stock: its yearly flow
 
 
@@ -125,6 +125,7 @@ def panel_data(
         scale=scale,
         end_year=int(cutoff if cutoff is not None else rows["year"].max()),
         family=family_of(indicators.at[indicator, "kind"], indicators.at[indicator, "unit"]),
+        basis=np.concatenate([flags.is_pre_revision(rows["flag"]), np.zeros(len(proxy), dtype=bool)]),
     )
     for region in proxy["region"].unique():
         notes[region].append(
@@ -192,7 +193,7 @@ def fit_variants(
 
 def _fit_key(data: PanelData, variant: str, settings: TrendSettings, seed: int) -> str:
     h = hashlib.sha256()
-    for part in (data.region_idx, data.year, data.z, data.kind, data.parent):
+    for part in (data.region_idx, data.year, data.z, data.kind, data.parent, data.on_basis):
         h.update(np.ascontiguousarray(part).tobytes())
     h.update(
         repr(

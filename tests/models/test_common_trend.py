@@ -2,6 +2,8 @@
 covariance of the docstring built term by term, the conditional path draws, and (slow) a
 push that ends is seen as ending. All panels here are SYNTHETIC, made up for the tests."""
 
+from dataclasses import replace
+
 import arviz as az
 import numpy as np
 import pytensor
@@ -20,6 +22,7 @@ from models.common_trend import (
 from models.dense_normal import dense_normal
 from models.diagnostics import check_convergence
 from models.panel import CAVEAT_NOISE, CAVEATED, EXACT, PanelData, to_scale
+from models.trend_terms import BASIS_SD, basis_covariance, volatility
 
 
 def panel(values, parents=None, kinds=None, end_year=None) -> PanelData:
@@ -51,14 +54,16 @@ def test_dense_normal_is_the_multivariate_normal_and_its_gradient_checks():
     assert compiled() == pytest.approx(got, rel=1e-10)
 
 
-def covariance_by_simulation(data: PanelData, phi, sigma_c, tau, walk, noise, n=200_000, seed=0):
-    """The figures' covariance estimated by simulating the generative story of the docstring."""
+def covariance_by_simulation(data: PanelData, phi, sigma_c, tau, walk, noise, n=200_000, seed=0, vol=None):
+    """The figures' covariance estimated by simulating the generative story of the docstring (with `vol`, the
+    shocks' scale per year, and the shift of figures on an earlier basis: `models.trend_terms`)."""
     rng = np.random.default_rng(seed)
     n_years = data.grid.size
+    vol = np.ones(n_years) if vol is None else vol
     dev = np.empty((n, n_years))
-    dev[:, 0] = sigma_c / np.sqrt(1 - phi**2) * rng.standard_normal(n)
+    dev[:, 0] = vol[0] * sigma_c / np.sqrt(1 - phi**2) * rng.standard_normal(n)
     for t in range(1, n_years):
-        dev[:, t] = phi * dev[:, t - 1] + sigma_c * rng.standard_normal(n)
+        dev[:, t] = phi * dev[:, t - 1] + vol[t] * sigma_c * rng.standard_normal(n)
     diff = np.zeros((n, len(data.regions)))
     depth = data.depth
     for level in range(depth.max() + 1):
@@ -72,11 +77,13 @@ def covariance_by_simulation(data: PanelData, phi, sigma_c, tau, walk, noise, n=
         x = LEVEL_SD * rng.standard_normal(n)
         path = [x]
         for t in range(first + 1, n_years):
-            x = x + dev[:, t] + diff[:, r] + walk[r] * rng.standard_normal(n)
+            x = x + dev[:, t] + diff[:, r] + vol[t] * walk[r] * rng.standard_normal(n)
             path.append(x)
         path = np.stack(path, axis=1)
+        shift = BASIS_SD * rng.standard_normal(n)
         for i in np.flatnonzero(data.region_idx == r):
             figures[:, i] = path[:, data.year[i] - data.start_year - first] + noise[i] * rng.standard_normal(n)
+            figures[:, i] += shift * data.on_basis[i]
     return np.cov(figures, rowvar=False)
 
 
@@ -87,6 +94,27 @@ def test_figure_covariance_is_that_of_the_generative_story():
     exact = figure_covariance(design(data), phi, sigma_c, tau[None, :] ** 2, walk**2, noise**2)
     simulated = covariance_by_simulation(data, phi, sigma_c, tau, walk, noise)
     np.testing.assert_allclose(exact, simulated, atol=0.02)
+
+
+def test_a_shock_scale_that_changes_and_an_earlier_basis_are_those_of_the_story():
+    """Shocks twice as large a year before the panel's last year, four times two years before, and two of the
+    province's figures on an earlier basis: the covariance term by term against a simulation (synthetic panel)."""
+    data = replace(CITY_PROVINCE, basis=np.isin(np.arange(CITY_PROVINCE.z.size), [0, 1]))
+    phi, sigma_c, tau, walk = 0.6, 0.1, np.array([0.05, 0.08, 0.08]), np.array([0.05, 0.1, 0.2])
+    noise = 0.05 * design(data).noise_factor
+    vol = volatility(np.log(0.5), data.grid.size, data.end_year - data.start_year)
+    np.testing.assert_allclose(vol[-3:], [4.0, 2.0, 1.0])
+    d = design(data)
+    exact = figure_covariance(d, phi, sigma_c, tau[None, :] ** 2, walk**2, noise**2, vol) + basis_covariance(
+        data.on_basis, d.members
+    )
+    simulated = covariance_by_simulation(data, phi, sigma_c, tau, walk, noise, vol=vol)
+    np.testing.assert_allclose(exact, simulated, atol=0.03 * np.abs(exact).max())
+    constant = figure_covariance(d, phi, sigma_c, tau[None, :] ** 2, walk**2, noise**2)
+    assert np.abs(exact - constant).max() > 0.2 * np.abs(exact).max()  # the terms matter at this size
+    np.testing.assert_allclose(  # vol = 1: the constant-scale covariance
+        figure_covariance(d, phi, sigma_c, tau[None, :] ** 2, walk**2, noise**2, np.ones(data.grid.size)), constant
+    )
 
 
 def test_model_density_is_the_normal_of_the_figures():
@@ -151,15 +179,17 @@ def test_paths_pass_through_exact_figures_and_growth_decays_to_the_long_run_rate
 def story_moments(data: PanelData, r: int, horizon: int, v: dict):
     """Mean and covariance of (figures, x_r from its first year to `horizon`), written term by term from the
     docstring's story as linear maps of independent pieces (levels, common deviations, differences, walk steps,
-    noise), the common deviations' covariance by the AR(1)'s recursion: a construction independent of
+    noise, the shifts of figures on an earlier basis), the common deviations' covariance by the AR(1)'s recursion,
+    shocks scaled by exp(vol_slope x years before the panel's last year): a construction independent of
     `figure_covariance` and of the path code."""
     d, n_regions = design(data), len(data.regions)
     n_years = horizon - data.start_year + 1
+    scale2 = np.exp(2 * v.get("vol_slope", 0.0) * np.minimum(np.arange(n_years) - (data.end_year - data.start_year), 0))
     common = np.zeros((n_years, n_years))
-    common[0, 0] = v["sigma_common"] ** 2 / (1 - v["phi"] ** 2)
-    for t in range(1, n_years):  # dev(t) = phi dev(t-1) + sigma_c nu(t)
+    common[0, 0] = scale2[0] * v["sigma_common"] ** 2 / (1 - v["phi"] ** 2)
+    for t in range(1, n_years):  # dev(t) = phi dev(t-1) + sigma_c vol(t) nu(t)
         common[t, :t] = common[:t, t] = v["phi"] * common[t - 1, :t]
-        common[t, t] = v["phi"] ** 2 * common[t - 1, t - 1] + v["sigma_common"] ** 2
+        common[t, t] = v["phi"] ** 2 * common[t - 1, t - 1] + scale2[t] * v["sigma_common"] ** 2
     tree = np.eye(n_regions)  # tree[c, a] = 1 where a is c or an ancestor of c
     for c in range(n_regions):
         a = data.parent[c]
@@ -169,7 +199,8 @@ def story_moments(data: PanelData, r: int, horizon: int, v: dict):
         LEVEL_SD**2 * np.eye(n_regions),
         common,
         tree @ np.diag(v["tau"] ** 2) @ tree.T,
-        np.diag(np.repeat(v["sigma_walk"] ** 2, n_years)),
+        np.diag(np.repeat(v["sigma_walk"] ** 2, n_years) * np.tile(scale2, n_regions)),
+        BASIS_SD**2 * np.eye(n_regions),
     ]
     rows = [(int(g), int(y) - data.start_year) for g, y in zip(data.region_idx, data.year, strict=True)]
     rows += [(r, t) for t in range(d.first_year[r], n_years)]
@@ -181,6 +212,7 @@ def story_moments(data: PanelData, r: int, horizon: int, v: dict):
         loads[i, offsets[1] + grown] = 1.0
         loads[i, offsets[2] + g] = grown.size
         loads[i, offsets[3] + g * n_years + grown] = 1.0
+        loads[i, offsets[4] + g] = data.on_basis[i] if i < data.z.size else 0.0
         mean[i] = d.first_z[g] + grown.size * v["growth_long_run"]
     sigma = np.zeros((offsets[-1], offsets[-1]))
     for k, piece in enumerate(pieces):
@@ -190,15 +222,19 @@ def story_moments(data: PanelData, r: int, horizon: int, v: dict):
     return mean, cov
 
 
-def test_paths_are_the_gaussian_conditional_of_the_story():
+@pytest.mark.parametrize("varying", [False, True])
+def test_paths_are_the_gaussian_conditional_of_the_story(varying):
     """A region's drawn paths to the horizon (before and after the panel's last year) have the mean and
     covariance of the dense Gaussian conditional of `story_moments` given the figures (one parameter draw
-    repeated; the reported paths add sigma_obs noise)."""
+    repeated; the reported paths add sigma_obs noise); also with shocks that shrink over the years and the
+    province's first two figures on an earlier basis (synthetic panel)."""
     data, r, horizon, n = CITY_PROVINCE, 1, 2022, 20_000
     v = {
         "growth_long_run": 0.04, "phi": 0.6, "sigma_common": 0.05, "tau": np.array([0.03, 0.06, 0.02]),
         "sigma_walk": np.array([0.02, 0.07, 0.05]), "sigma_obs": 0.03,
     }  # fmt: skip
+    if varying:
+        data, v = replace(data, basis=np.isin(np.arange(data.z.size), [0, 1])), {**v, "vol_slope": -0.4}
     mean, cov = story_moments(data, r, horizon, v)
     real, pseudo = np.arange(data.z.size), np.arange(data.z.size, mean.size)
     gain = np.linalg.solve(cov[np.ix_(real, real)], cov[np.ix_(real, pseudo)])

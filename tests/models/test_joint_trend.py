@@ -12,15 +12,14 @@ from scipy import stats
 
 from models.common_prior import PRIORS
 from models.common_trend import build_common_model
+from models.joint_draws import _with_pseudo, conditional_draws, joint_paths
 from models.joint_trend import (
     JointPanel,
     block_layout,
     build_joint_model,
     component_designs,
-    conditional_draws,
     figure_mean,
     joint_covariance,
-    joint_paths,
     level_means,
 )
 from models.panel import CAVEATED, EXACT, LOWER_BOUND, PanelData
@@ -31,8 +30,9 @@ LOADINGS = np.array([[1, 0], [0, 1], [1, 1]])
 CONSTANTS = np.array([0.0, 0.0, -np.log(100.0)])
 
 
-def synthetic_panel(seed=1, share=0.6, end_year=2020) -> JointPanel:
-    """Four regions (two under the first), 2012-2020, each indicator present with probability `share`."""
+def synthetic_panel(seed=1, share=0.6, end_year=2020, varying=False) -> JointPanel:
+    """Four regions (two under the first), 2012-2020, each indicator present with probability `share`; `varying`:
+    shock scales with a slope (`models.trend_terms`) and the intensity figures to 2015 on an earlier basis."""
     rng = np.random.default_rng(seed)
     rows = np.array([(r, y, i) for r in range(4) for y in range(2012, end_year + 1) for i in range(3)])
     rows = rows[rng.random(len(rows)) < share]
@@ -41,11 +41,15 @@ def synthetic_panel(seed=1, share=0.6, end_year=2020) -> JointPanel:
     z = np.choose(rows[:, 2], [gdp, intensity, gdp + intensity - np.log(100.0)]) + 0.02 * rng.normal(size=len(rows))
     kind = np.full(len(rows), EXACT)
     kind[3], kind[7] = CAVEATED, LOWER_BOUND
-    return JointPanel(
+    panel = JointPanel(
         ("a", "b", "c", "d"), np.array([-1, 0, 0, -1]), rows[:, 0], rows[:, 1], z, kind, rows[:, 2], INDICATORS,
         LOADINGS, CONSTANTS, (0.05, 0.03, 0.05), ("gdp", "rd_intensity"), (PRIORS["money"], PRIORS["percent"]),
         end_year,
     )  # fmt: skip
+    if not varying:
+        return panel
+    sloped = tuple(replace(p, slope_sd=0.1) for p in panel.component_priors)
+    return replace(panel, component_priors=sloped, basis=(rows[:, 2] == 1) & (rows[:, 1] <= 2015))
 
 
 def test_structured_normal_is_the_dense_normal_and_its_gradient_checks():
@@ -83,8 +87,10 @@ def _perturbed_point(model, seed):
     return {k: v + 0.2 * rng.normal(size=np.shape(v)) for k, v in model.initial_point().items()}
 
 
-def test_joint_density_is_the_dense_normal_of_the_docstring():
-    panel = synthetic_panel()
+@pytest.mark.parametrize("varying", [False, True])
+def test_joint_density_is_the_dense_normal_of_the_docstring(varying):
+    """Also with a changing shock scale and figures on an earlier basis (`models.trend_terms`)."""
+    panel = synthetic_panel(varying=varying)
     model = build_joint_model(panel)
     point = _perturbed_point(model, 3)
     fn = model.compile_fn(
@@ -93,7 +99,9 @@ def test_joint_density_is_the_dense_normal_of_the_docstring():
     got = float(fn(point))
     v = _values(model, point)
     designs = component_designs(panel)
-    draws = {name: v[name][None] for name in ("phi", "sigma_common", "growth_long_run", "tau", "sigma_walk")}
+    names = ("phi", "sigma_common", "growth_long_run", "tau", "sigma_walk") + (("vol_slope",) if varying else ())
+    draws = {name: v[name][None] for name in names}
+    assert not varying or (np.abs(v["vol_slope"]).min() > 1e-3 and panel.on_basis.sum() > 2)
     noise2 = ((v["sigma_obs"][panel.indicator_idx] * designs[0].noise_factor) ** 2)[None]
     cov = joint_covariance(panel, designs, draws, noise2)[0]
     value = panel.z.copy()
@@ -163,12 +171,12 @@ def test_paths_keep_the_identity_draw_by_draw():
         assert np.all(np.isfinite(paths["gdp"])) and paths["gdp"].shape == (1, 40, years.size)
 
 
-def test_conditional_draws_are_the_gaussian_conditional():
+@pytest.mark.parametrize("varying", [False, True])
+def test_conditional_draws_are_the_gaussian_conditional(varying):
     """Matheron's rule through the blocks and Woodbury: the exact conditional mean (no noise drawn) and, by
-    sampling, the conditional covariance, against the dense formulas."""
-    from models.joint_trend import _with_pseudo
-
-    panel = synthetic_panel()
+    sampling, the conditional covariance, against the dense formulas (also with a changing shock scale and
+    figures on an earlier basis)."""
+    panel = synthetic_panel(varying=varying)
     years = np.arange(2014, 2024)
     augmented = _with_pseudo(panel, 1, years, [0, 1])
     designs = component_designs(augmented, 2023, level_means(panel))
@@ -180,6 +188,8 @@ def test_conditional_draws_are_the_gaussian_conditional():
         "sigma_walk": rng.uniform(0.02, 0.05, (n, 2, 4)), "sigma_obs": rng.uniform(0.01, 0.05, (n, 3)),
         "bound_excess": rng.uniform(0, 0.1, (n, 1)),
     }  # fmt: skip
+    if varying:
+        draws["vol_slope"] = rng.uniform(-0.3, -0.1, (n, 2))
     layout = block_layout(augmented, designs)
     real, pseudo = np.arange(panel.z.size), np.arange(panel.z.size, augmented.z.size)
     noise2 = np.zeros((n, augmented.z.size))

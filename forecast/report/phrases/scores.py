@@ -106,6 +106,10 @@ SCORE_TEXT: dict[str, tuple[str, str]] = {
     "backtest_excluded_part": ("{n} 个数据点（{reason}）", "{n} points ({reason})"),
     "excluded_too_few": ("起点之前的数据少于 {n} 个", "fewer than {n} figures up to the origin"),
     "excluded_lower_bound": ("下限数据，不是确切结果", "lower bound, not a point outcome"),
+    "excluded_earlier_basis": (
+        "按2018年经济普查修订前的GDP口径公布，不是所预测的量",
+        "on the GDP basis before the post-census revision, not the quantity forecast",
+    ),
     "excluded_no_forecast": ("模型未给出预测", "the model gave no forecast"),
     "excluded_no_ladder_start": (
         "起点之前没有阶梯模型的起始状态（同一年份的高新技术企业数和科技型中小企业数）",

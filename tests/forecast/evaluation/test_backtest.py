@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from forecast.cli import app
 from forecast.errors import InputError
 from forecast.evaluation.backtest import (
+    EARLIER_BASIS,
     LOWER_BOUND_OUTCOME,
     MODEL,
     NO_FORECAST,
@@ -195,8 +196,12 @@ def test_threshold_events_and_brier_by_hand():
 
 
 def test_bounds_and_short_series_are_left_out_of_every_method():
+    """Also figures on an earlier basis (a ratio over the GDP before its revision: another quantity)."""
     history = history_frame(
         [
+            ("baoding", "high_tech_enterprises", 2012, 20.0, "pre_revision_gdp"),
+            ("baoding", "high_tech_enterprises", 2013, 21.0, "pre_revision_gdp"),
+            ("baoding", "high_tech_enterprises", 2014, 22.0, "pre_revision_gdp"),
             ("hebei", "high_tech_enterprises", 2012, 100.0, ""),
             ("hebei", "high_tech_enterprises", 2013, 110.0, ""),
             ("hebei", "high_tech_enterprises", 2014, 120.0, ""),
@@ -208,6 +213,7 @@ def test_bounds_and_short_series_are_left_out_of_every_method():
     result = backtest(history, [2013], certain_forecaster(lambda r, y: 120.0))
     reasons = result.excluded.set_index(["region", "year"])["reason"]
     assert reasons[("hebei", 2015)] == LOWER_BOUND_OUTCOME and reasons[("langfang", 2014)] == TOO_FEW
+    assert reasons[("baoding", 2014)] == EARLIER_BASIS
     points = result.rows.groupby("method")[["region", "year"]].apply(lambda g: sorted(map(tuple, g.to_numpy())))
     assert all(p == [("hebei", 2014)] for p in points)
     assert set(result.rows["method"]) == {"model", "last_value", "random_walk_drift", "linear_trend"}

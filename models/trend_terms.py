@@ -1,0 +1,74 @@
+"""Two terms of the common-growth trend models (`models.common_trend`, `models.joint_trend`).
+
+**A shock scale that changes over time.** The yearly shocks to a component's common
+growth and to each region's walk are scaled by
+
+    vol(y) = exp(beta min(y - T, 0)),      beta = slope_sd b,  b ~ Normal(0, 1)
+
+T the panel's last year (the cut-off): sigma_common and sigma_walk are the scales of
+the last year with data, earlier years' shocks are larger (beta < 0) or smaller
+(beta > 0) by a factor exp(beta) a year, and forecasts keep the last year's scale
+(the trend in the scale is not extrapolated). One slope per component, shared by
+every region and by the common and walk shocks, so a panel of twenty short series
+identifies it. The AR(1) common growth becomes dev(y) = phi dev(y-1) + sigma_c vol(y)
+nu(y) (its first year at the stationary sd of that year's scale), the walk
+x_r(y) = x_r(y-1) + ... + s_r vol(y) e_r(y); with beta = 0 both are the constant-scale
+processes. Its covariance terms:
+
+    S[y, y'] = sum_s L[y, s] L[y', s],        L = ar1_cholesky(phi, sigma_c) diag(vol)
+    walk:      s_r^2 sum_y B_i[y] B_j[y] vol(y)^2
+
+(B_i[y] = 1 for the years f_r < y <= t_i a figure's walk has run, f_r its region's
+first year; with vol = 1 the sum is min(k_i, k_j), the constant-scale walk's).
+
+**Figures on an earlier basis.** A figure flagged as published on an earlier basis
+(an R&D intensity over the GDP of its day, before the revision that followed the
+2018 economic census: `forecast.inputs.flags`) reads its path plus an unknown shift
+b_r of its region, b_r = -log(old GDP / revised GDP) ~ Normal(0, BASIS_SD), the same
+for all of the region's such figures and independent across regions. Being Gaussian
+it is integrated out like the other latents: it adds BASIS_SD^2 to the covariance of
+every pair of the region's earlier-basis figures. BASIS_SD = 0.2: the revision moved
+provinces' GDP by amounts of either sign and up to about a third (in the bundled
+data, log(revised / first-published intensity) for 2018 runs from -0.09 for Beijing
+to +0.34 for Tianjin, and to +0.45 in earlier years), which the prior covers within
+about two sd without preferring a sign. One shift per region is a
+simplification: a province that had corrected its GDP earlier (Liaoning, Inner
+Mongolia) has older figures on a third basis, whose jump the walk still absorbs.
+Forecasts are of the current basis (the shift is not added to drawn figures).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor.tensor as pt
+
+BASIS_SD = 0.2
+
+
+def ar1_cholesky(phi, sigma_c, size: int):
+    """Cholesky factor of the stationary AR(1) covariance over `size` years: L[t, s] = sigma phi^(t-s) for
+    s <= t, column 0 over sqrt(1 - phi^2). PyTensor or NumPy parameters (NumPy batched as (..., 1, 1))."""
+    steps = np.subtract.outer(np.arange(size), np.arange(size))
+    first = np.zeros((size, size))
+    first[:, 0] = 1.0
+    return sigma_c * phi ** np.clip(steps, 0, None) * (steps >= 0) * (1.0 + first * ((1.0 - phi**2) ** -0.5 - 1.0))
+
+
+def years_before_end(size: int, end: int) -> np.ndarray:
+    """min(y - end, 0) over a grid of `size` years: how many years before the last year with data."""
+    return np.minimum(np.arange(size) - end, 0).astype(float)
+
+
+def volatility(slope, size: int, end: int):
+    """vol(y) over a grid of `size` years whose last year with data is `end` (module docstring): slopes (...,),
+    PyTensor or NumPy -> (..., size)."""
+    before = years_before_end(size, end)
+    if isinstance(slope, pt.TensorVariable):
+        return pt.exp(pt.shape_padright(slope) * before)
+    return np.exp(np.asarray(slope, dtype=float)[..., None] * before)
+
+
+def basis_covariance(basis: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """BASIS_SD^2 for each pair of earlier-basis figures of one region (`basis`: (N,) 0/1, `members`: (N, R))."""
+    b = np.asarray(basis, dtype=float)
+    return BASIS_SD**2 * np.outer(b, b) * (members @ members.T)
