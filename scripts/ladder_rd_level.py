@@ -2,7 +2,7 @@
 
     PATH=$PWD/.venv/bin:$PATH python scripts/ladder_rd_level.py [--share S] [--agents N] [--seed S]
 
-For every region of data/history.csv with a ladder start state (`forecast.inputs.stages.stage_window`:
+For every region of data/history.csv with a ladder start state (`forecast.ladder.calibration.region_observations`:
 certified firms and registered tech SMEs in one year from `rules.RULES_YEAR` on) and an R&D figure in that
 year (`forecast.ladder.start.start_rd`: R&D spending, or intensity x GDP), the start population is drawn
 as a run draws it (startups assumed, certificate ages from the yearly lists, R&D chosen under the start
@@ -21,39 +21,42 @@ from dataclasses import replace
 import numpy as np
 
 from forecast.inputs.bundle import load_inputs
-from forecast.inputs.stages import StageDataError, stage_window
-from forecast.ladder.policies import scenario_with_history
-from forecast.ladder.start import cert_age_shares, start_rd
+from forecast.inputs.stages import StageDataError
+from forecast.inputs.tables import parent_of
+from forecast.ladder.calibration import region_observations
+from forecast.ladder.start import start_rd
 from models.ladder import LadderParams, kernel, records
-from models.ladder.calibration import INDICATORS
 from models.ladder.levers import active_levers
 from models.ladder.params import FIRM_RD_SHARE
-from models.ladder.population import assumed_startups, build_population
-from models.ladder.rules import RULES_YEAR
+from models.ladder.population import build_population
 
 
 def cases(inputs) -> list[dict]:
     """Regions with a start state and an R&D figure in its year."""
     out = []
     for region in sorted(set(inputs.history["region"])):
-        try:
-            window = stage_window(inputs.history, region, list(INDICATORS), since=RULES_YEAR, allow_empty=True)
+        try:  # the start state the calibration and a run take (counts, certificate ages, policies)
+            obs = region_observations(
+                inputs.history,
+                region,
+                allow_empty=True,
+                policies=inputs.policies,
+                parent=parent_of(region, inputs.regions),
+            )
         except StageDataError:
             continue
-        rd, _, _ = start_rd(inputs.history, region, window.start_year, {})
-        if rd is None:
-            continue
-        sme = int(round(window.start_values["tech_smes"]))
-        counts = {
-            "hte": int(round(window.start_values["high_tech_enterprises"])),
-            "tech_sme": sme,
-            "startup": assumed_startups(sme),
-        }
-        ages, _ = cert_age_shares(inputs.history, region, window.start_year, inputs.regions)
-        levers, _ = scenario_with_history((), inputs.policies, region, window.start_year, window.start_year)
-        out.append(
-            {"region": region, "year": window.start_year, "rd": rd, "counts": counts, "ages": ages, "levers": levers}
-        )
+        rd, _, _ = start_rd(inputs.history, region, obs.start_year, {})
+        if rd is not None:
+            out.append(
+                {
+                    "region": region,
+                    "year": obs.start_year,
+                    "rd": rd,
+                    "counts": obs.stage_counts,
+                    "ages": obs.cert_ages,
+                    "levers": obs.levers,
+                }
+            )
     return out
 
 

@@ -35,8 +35,7 @@ PILOT_RUNS = 8
 
 def rd_figures(history: pd.DataFrame, region: str, start: int, cutoff: int | None) -> pd.DataFrame:
     """year, rd, gdp for the start and every later year up to `cutoff` with both (derived where needed)."""
-    years = history.loc[history["region"] == region, "year"].astype(int)
-    last = int(years.max()) if cutoff is None else cutoff
+    last = cutoff if cutoff is not None else int(history.loc[history["region"] == region, "year"].max())
     rows = []
     for year in range(start, last + 1):
         rd, gdp, _ = start_rd(history, region, year, {})

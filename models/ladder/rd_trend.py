@@ -36,6 +36,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from models.diagnostics import check_convergence
+from models.ladder.calibration import posterior_rows
 
 TREND_PRIOR_SD = 0.05
 """Prior sd of the province's yearly trend in firms' log R&D ratio (a 5% a year rise is one sd)."""
@@ -139,6 +140,4 @@ def fit(
 
 def trend_draws(idata: az.InferenceData, n: int, seed: int | np.random.SeedSequence) -> np.ndarray:
     """n posterior draws of the target region's trend (without replacement when there are enough)."""
-    flat = idata.posterior["trend"].values.reshape(-1)
-    rng = np.random.default_rng(seed)
-    return flat[rng.choice(flat.size, size=n, replace=n > flat.size)]
+    return idata.posterior["trend"].values.reshape(-1)[posterior_rows(idata, n, seed)]
