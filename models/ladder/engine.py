@@ -14,7 +14,8 @@ its one firm, with each run's row of rates (`records.params_table`)::
     vouchers    : voucher_probability(policy, eligible firms of run r, k)
     firms       : event bits = step_bits(state, params table, policy, year, ..., run);
                   exits by the alive mask (compaction)
-    entries     : Poisson(entry_means(params_r, ...)) startups and move-ins per run,
+    entries     : Poisson(entry_means(params_r, ..., registered and certified firms of run r at the
+                  start of the year)) startups and move-ins per run,
                   drawn by `population.draw_states`, placed after their run's survivors
     record      : per-run sums by ``np.bincount(run, ...)``, times k
 
@@ -61,8 +62,12 @@ class _Batch:
         self._draws: dict[bool, np.ndarray] = {}
         self.stages = np.zeros((self.n_runs, N_STAGES), dtype=np.int64)
 
-    def per_run_count(self, mask: np.ndarray) -> np.ndarray:
-        return np.bincount(self.run[mask], minlength=self.n_runs)
+    def take_stock(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`census.stock` of the runs; keeps the stage counts in ``stages``, which the next year's intake,
+        vouchers and entries read (the state does not change between a year's end and the next start)."""
+        counts, small, rd_sums = census.stock(self.state, self.run, self.n_runs)
+        self.stages = counts
+        return counts, small, rd_sums
 
     def renew(
         self,
@@ -118,8 +123,8 @@ class _Batch:
 class _Year:
     """One year of every run of a batch: the events of `kernel.YEAR`, each a method ``_<name>``."""
 
-    def __init__(self, b: _Batch, policy: Mapping[str, float], year: int, base: tuple) -> None:
-        self.b, self.policy, self.year, self.base = b, policy, year, base
+    def __init__(self, b: _Batch, policy: Mapping[str, float], year: int) -> None:
+        self.b, self.policy, self.year = b, policy, year
         self.tally: dict[str, np.ndarray] = {}
         self.voucher = np.zeros(0)
         self.alive = np.ones(b.run.size, dtype=bool)
@@ -166,8 +171,10 @@ class _Year:
         )
 
     def _enter(self) -> None:
-        b = self.b
-        startups, move_ins = kernel.entry_means(b.per_run, self.policy, self.base[0], self.base[1], b.k)
+        b = self.b  # b.stages: each run's counts at the start of the year (`_summarise` of the last one)
+        registered = b.k * b.stages[:, int(Stage.TECH_SME) : int(Stage.RESERVE) + 1].sum(axis=1)
+        certified = b.k * b.stages[:, int(Stage.HTE) :].sum(axis=1)
+        startups, move_ins = kernel.entry_means(b.per_run, self.policy, registered, certified, b.k)
         counts = [
             {"startup": int(rng.poisson(startups[r])), "hte": int(rng.poisson(move_ins[r]))}
             for r, rng in enumerate(b.rngs)
@@ -177,9 +184,9 @@ class _Year:
         b.renew(self.alive, counts, self.year)
 
 
-def _step(b: _Batch, policy: Mapping[str, float], year: int, base: tuple) -> dict[str, np.ndarray]:
+def _step(b: _Batch, policy: Mapping[str, float], year: int) -> dict[str, np.ndarray]:
     """One year of every run (`kernel.YEAR`, module docstring); returns the per-run event tallies."""
-    this_year = _Year(b, policy, year, base)
+    this_year = _Year(b, policy, year)
     kernel.run_year(this_year)
     return this_year.tally
 
@@ -216,11 +223,9 @@ def _smallest(key: np.ndarray, ties: np.ndarray, n: int) -> np.ndarray:
 
 
 def _summarise(b: _Batch, year: int, tally: dict | None) -> np.ndarray:
-    """One row of `model.COLUMNS` per run (as `LadderModel._summarise`); keeps the stage counts in
-    ``b.stages`` for the next year's intake and vouchers (the state does not change in between)."""
+    """One row of `model.COLUMNS` per run (as `LadderModel._summarise`), from `_Batch.take_stock`."""
     k, R = b.k, b.n_runs
-    counts, small, rd_sums = census.stock(b.state, b.run, R)
-    b.stages = counts
+    counts, small, rd_sums = b.take_stock()
     rd, rd_certified = rd_sums[:, 0], rd_sums[:, 1]
     row = {"year": np.full(R, year), "n_firms": k * counts.sum(axis=1)}
     row |= {name: k * counts[:, int(stage)] for name, stage in zip(STAGE_COLUMNS, Stage, strict=True)}
@@ -262,13 +267,8 @@ def run_batch(
     agents = {name: round(count / b.k) for name, count in stage_counts.items()}
     b.renew(None, [agents] * b.n_runs, start_year, cert_ages, start=True)
     kernel.choose_rd_all(b.state, b.table, active_levers(levers, start_year), b.run)
-    stage = b.state["stage"]
-    base = (
-        b.k * b.per_run_count(kernel.is_registered(stage)),
-        b.k * b.per_run_count(kernel.is_certified(stage)),
-    )
     rows = [_summarise(b, start_year, None)]
     for year in range(start_year + 1, end_year + 1):
-        tally = _step(b, active_levers(levers, year), year, base)
+        tally = _step(b, active_levers(levers, year), year)
         rows.append(_summarise(b, year, tally))
     return np.stack(rows, axis=1)

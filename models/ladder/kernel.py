@@ -568,8 +568,11 @@ def reserve_wanted(n_sme, intake_rate, policy: Mapping[str, float], firm_scale: 
     return intake_rate * n_sme + policy["reserve_pool_intake"] / firm_scale
 
 
-def entry_means(p, policy: Mapping[str, float], base_sme, base_certified, firm_scale: int):
-    """Poisson means of (startups, move-ins) per agent: (rate x base + capacity) / firm_scale."""
-    startups = (p.startup_entry_rate * base_sme + policy["incubator_capacity"]) / firm_scale
-    move_ins = (p.move_in_rate * base_certified + policy["beijing_tianjin_attraction"]) / firm_scale
+def entry_means(p, policy: Mapping[str, float], n_registered, n_certified, firm_scale: int):
+    """Poisson means of (startups, move-ins) per agent: (rate x firms + capacity) / firm_scale, with the
+    registered (tech SME + reserve) and certified firms at the start of the year: entries scale with the
+    region's register and certified firms as they are that year, so the register can grow (or shrink) as its
+    figures do, rather than settle at a level set by the start year."""
+    startups = (p.startup_entry_rate * n_registered + policy["incubator_capacity"]) / firm_scale
+    move_ins = (p.move_in_rate * n_certified + policy["beijing_tianjin_attraction"]) / firm_scale
     return startups, move_ins

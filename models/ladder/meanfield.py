@@ -30,8 +30,9 @@ in the order the ABM runs it (`model.LadderModel.step`, `agents.Firm.step`)::
       H0, H1:          -> H1, H2
       H2:              -> H0 with p_reapply * h * p_pass_recert;
                        else -> S with s * sme_renewal_rate, else -> O
-    entries   U0 += (startup_entry_rate N_sme[start] + incubator_capacity) e_U
-              H0, H1, H2 += (move_in_rate N_cert[start] + beijing_tianjin_attraction) e_H / 3
+    entries   U0 += (startup_entry_rate N_sme + incubator_capacity) e_U
+              H0, H1, H2 += (move_in_rate N_cert + beijing_tianjin_attraction) e_H / 3
+              (N_sme = S + R and N_cert = H at the start of the year, as `kernel.entry_means`)
 
 with ``p_apply_k = mean_i application_probability(application_rate, reward, saving_i,
 ...)`` over the yearly tax savings of the HTE-eligible firms of k's group, and
@@ -168,14 +169,6 @@ class StageProfile:
             distinct, counts = np.unique(values, return_counts=True)
             points[group] = (distinct, counts / counts.sum())
         return points
-
-    @property
-    def base_sme(self) -> float:
-        return float(sum(self.stage_counts.get(s, 0) for s in ("tech_sme", "reserve")))
-
-    @property
-    def base_certified(self) -> float:
-        return float(sum(self.stage_counts.get(s, 0) for s in ("hte", "gazelle", "leading")))
 
 
 # --- the pilot: measuring what the rates do not determine --------------------------
@@ -314,7 +307,7 @@ KERNEL_OF = [GROUPS.index(GROUP_OF[k]) for k in KEYS]
 @dataclass(frozen=True)
 class _Years:
     """What the compiled recursion reads of a profile and its levers: one lever record a year, the class
-    kernel of every compartment, the funded share, entrant classes, savings and the entry bases."""
+    kernel of every compartment, the funded share, entrant classes and savings."""
 
     policies: np.ndarray
     kernels: np.ndarray
@@ -322,18 +315,15 @@ class _Years:
     initial: np.ndarray
     entrants: np.ndarray
     savings: tuple[np.ndarray, np.ndarray]
-    bases: np.ndarray
 
     def run(self, records: np.ndarray) -> np.ndarray:
         """(records, 4, years + 1): `recursion.run_paths`."""
-        return run_paths(
-            records, self.policies, self.funded, self.kernels, self.initial, self.entrants, self.savings, self.bases
-        )
+        return run_paths(records, self.policies, self.funded, self.kernels, self.initial, self.entrants, self.savings)
 
     def arguments(self) -> tuple[np.ndarray, ...]:
         """The arrays `recursion.value_and_jacobian` reads after the rates, in its order."""
         as_float = (np.ascontiguousarray(a, dtype=np.float64) for a in (self.funded, self.kernels, self.initial))
-        rest = (np.ascontiguousarray(a, dtype=np.float64) for a in (self.entrants, *self.savings, self.bases))
+        rest = (np.ascontiguousarray(a, dtype=np.float64) for a in (self.entrants, *self.savings))
         return (self.policies, *as_float, *rest)
 
 
@@ -351,7 +341,6 @@ def _years(profile: StageProfile, levers: Iterable[LeverSetting]) -> _Years:
         profile.initial,
         np.stack([profile.entrant_startup, profile.entrant_certified]),
         (values, shares),
-        np.array([profile.base_sme, profile.base_certified]),
     )
 
 
@@ -501,16 +490,16 @@ def _numba_meanfield(op: MeanFieldOp, node=None, **kwargs):
     its profile and levers as constants. The cache key hashes those and the recursion's sources
     (`recursion.DIGEST`), so a later fit of the same data loads the compiled graph from disk."""
     template, columns = _rate_template(op.base, op.names)
-    policies, funded, kernels, initial, entrants, values, shares, bases = op._years.arguments()
+    policies, funded, kernels, initial, entrants, values, shares = op._years.arguments()
     step = COMPLEX_STEP
 
     @numba.njit(cache=False)
     def meanfield_op(theta):
         return value_and_jacobian(
-            template, columns, theta, step, policies, funded, kernels, initial, entrants, values, shares, bases
+            template, columns, theta, step, policies, funded, kernels, initial, entrants, values, shares
         )
 
     key = hashlib.sha256(DIGEST.encode())
-    for part in (template, columns, policies, funded, kernels, initial, entrants, values, shares, bases):
+    for part in (template, columns, policies, funded, kernels, initial, entrants, values, shares):
         key.update(np.ascontiguousarray(part).tobytes())
     return meanfield_op, f"MeanFieldOp-{key.hexdigest()}"

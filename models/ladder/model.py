@@ -17,8 +17,11 @@ array engine follows too):
 5. every firm steps, in random order (``agents.shuffle_do("step")``);
 6. entries arrive at the end of the year (they first step next year)::
 
-       startups ~ Poisson(startup_entry_rate * N_sme[start] + incubator_capacity)
-       move-ins ~ Poisson(move_in_rate * N_cert[start] + beijing_tianjin_attraction)
+       startups ~ Poisson(startup_entry_rate * N_sme + incubator_capacity)
+       move-ins ~ Poisson(move_in_rate * N_cert + beijing_tianjin_attraction)
+
+   with N_sme (registered: tech SMEs and reserve) and N_cert (certified) counted at the
+   start of the year (`kernel.entry_means`);
 
    move-ins are certified firms keeping their certificate (origin
    "beijing_tianjin");
@@ -175,8 +178,6 @@ class LadderModel(mesa.Model):
         )
         for firm in self.agents:
             firm.choose_rd()
-        self.base_sme = self.firm_scale * sum(a.stage in REGISTRY_STAGES for a in self.agents)
-        self.base_certified = self.firm_scale * sum(a.certified for a in self.agents)
         self.datacollector = mesa.DataCollector(model_reporters={c: partial(_read_summary, column=c) for c in COLUMNS})
         self.summary = self._summarise(flows=False)
         self.datacollector.collect(self)
@@ -191,6 +192,7 @@ class LadderModel(mesa.Model):
         self.policy = active_levers(self.levers, self.year)
         self.tally = Counter()
         before = {a.unique_id: a.stage for a in self.agents}
+        self.entry_base = self._entry_base()
         kernel.run_year(self)  # _allocate_fund, _admit_to_reserve, _offer_vouchers, _step_firms, _enter
         self._record_transitions(before)
         self.summary = self._summarise(flows=True)
@@ -238,9 +240,14 @@ class LadderModel(mesa.Model):
     def _step_firms(self) -> None:
         self.agents.shuffle_do("step")
 
+    def _entry_base(self) -> tuple[int, int]:
+        """(registered, certified) firms now: what `_enter` scales the year's entries by."""
+        registered = sum(a.stage in REGISTRY_STAGES for a in self.agents)
+        return self.firm_scale * registered, self.firm_scale * sum(a.certified for a in self.agents)
+
     def _enter(self) -> None:
         p, k, year = self.params, self.firm_scale, self.year
-        means = kernel.entry_means(p, self.policy, self.base_sme, self.base_certified, k)
+        means = kernel.entry_means(p, self.policy, *self.entry_base, k)
         n_start, n_move = (int(self.rng.poisson(mean)) for mean in means)
         if n_start:
             Firm.create_from_arrays(self, build_population({"startup": n_start}, year, p, self.rng))

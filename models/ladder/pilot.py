@@ -123,13 +123,12 @@ def measure_profile_array(
             None, [{name: round(count / k) for name, count in stage_counts.items()}], start_year, cert_ages, start=True
         )
         kernel.choose_rd_all(b.state, b.table, active_levers(levers, start_year), b.run)
-        stage = b.state["stage"]
-        base = (k * b.per_run_count(kernel.is_registered(stage)), k * b.per_run_count(kernel.is_certified(stage)))
         _record_initial(tally, b.state, start_year, params.sme_pass_mark)
         for t, year in enumerate(range(start_year + 1, end_year + 1)):
             before = (compartments(b.state, year - 1), classes(b.state, params.sme_pass_mark))
             policy = active_levers(levers, year)
-            this_year = engine._Year(b, policy, year, base)
+            b.take_stock()  # the counts the year's intake, vouchers and entries read
+            this_year = engine._Year(b, policy, year)
             kernel.run_year(this_year)
             _record_year(tally, t, before, b.state, year, this_year.alive, params, policy["income_tax_rate"])
     return mf._profile_from_tally(tally, stage_counts, start_year, end_year)

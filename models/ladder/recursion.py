@@ -24,7 +24,8 @@ The year, in `kernel.YEAR`'s order, for compartment k and class c (``h``, ``s`` 
     decide   uncertified k: H0 with h p_apply(k) p_pass(k); else registration / renewal / ageing;
              H0 -> H1 -> H2;  H2: H0 with h p_recert, else S with s sme_renewal_rate, else O
     enter    U0 += startup_entry_rate N_sme + incubator_capacity (entrant classes);
-             H0..H2 += (move_in_rate N_cert + beijing_tianjin_attraction) / 3 (entrant classes)
+             H0..H2 += (move_in_rate N_cert + beijing_tianjin_attraction) / 3 (entrant classes),
+             N_sme = S + R0..R2 and N_cert = H0..H2 at the start of the year (`kernel.entry_means`)
 
 Numba's cache checks only this file; the rule sources compiled into the loop are hashed into its
 closure (`compiled.sources_digest`), so an edit to a rule recompiles it (as `kernel` does).
@@ -168,7 +169,7 @@ def _entry_point(digest: str):
         )
 
     @numba.njit(cache=True, nogil=True)
-    def one_path(p, policies, funded, kernels, initial, entrants, values, shares, bases, out):
+    def one_path(p, policies, funded, kernels, initial, entrants, values, shares, out):
         """One rate record's trajectories into out (4, years + 1): certified, registered (start and every
         year), new certifications, re-certifications (every year after the start, column 0 unused)."""
         _ = digest
@@ -183,6 +184,7 @@ def _entry_point(digest: str):
             policy, p_t = policies[t], p
             if t == 0 or changed(policies[t - 1], policy):  # the decision rates read only these levers
                 recertify = decision_rates(p_t, policy, values, shares, certify)
+            n_registered, n_certified = x[S:H0].sum(), x[H0:O].sum()  # the start of the year: entry bases
             intake(x, p_t.reserve_intake_rate, policy["reserve_pool_intake"])
             survival(p_t, policy, funded[t], keep)
             y[:] = 0.0
@@ -192,8 +194,8 @@ def _entry_point(digest: str):
                         y[k, b] += x[k, a] * keep[k] * kernels[t, k, a, b]
             x[:] = 0.0
             new, renewed = decide(y, certify, recertify, p_t, x)
-            startups = p_t.startup_entry_rate * bases[0] + policy["incubator_capacity"]
-            move_ins = p_t.move_in_rate * bases[1] + policy["beijing_tianjin_attraction"]
+            startups = p_t.startup_entry_rate * n_registered + policy["incubator_capacity"]
+            move_ins = p_t.move_in_rate * n_certified + policy["beijing_tianjin_attraction"]
             for c in range(N_CLASSES):
                 x[U0, c] += startups * entrants[0, c]
                 for k in (H0, H1, H2):
@@ -204,15 +206,15 @@ def _entry_point(digest: str):
             out[3, t + 1] = renewed
 
     @numba.njit(cache=True, nogil=True)
-    def paths(records, policies, funded, kernels, initial, entrants, values, shares, bases):
+    def paths(records, policies, funded, kernels, initial, entrants, values, shares):
         out = np.zeros((records.size, 4, policies.size + 1), dtype=np.complex128)
         for i in range(records.size):
-            one_path(records[i], policies, funded, kernels, initial, entrants, values, shares, bases, out[i])
+            one_path(records[i], policies, funded, kernels, initial, entrants, values, shares, out[i])
         return out
 
     @numba.njit(cache=True, nogil=True)
     def value_and_jacobian(template, columns, theta, step, policies, funded, kernels, initial, entrants, values,
-                           shares, bases):  # fmt: skip
+                           shares):  # fmt: skip
         """The stocks and yearly lists concatenated (`meanfield.OP_COLUMNS`) at rates ``theta`` (the fields
         ``columns`` of the records ``template``, one per rate), and their Jacobian (outputs x rates) by
         complex step: record j carries theta + i step e_j."""
@@ -223,7 +225,7 @@ def _entry_point(digest: str):
         for j in range(n):
             for k in range(n):
                 table[j * width + columns[k]] = theta[k] + (1j * step if j == k else 0.0j)
-        raw = paths(records, policies, funded, kernels, initial, entrants, values, shares, bases)
+        raw = paths(records, policies, funded, kernels, initial, entrants, values, shares)
         years = raw.shape[2]
         value, jac = np.empty(3 * years - 1), np.empty((3 * years - 1, n))
         for j in range(n):
@@ -269,14 +271,13 @@ def run_paths(
     initial: np.ndarray,
     entrants: np.ndarray,
     savings: tuple[np.ndarray, np.ndarray],
-    bases: np.ndarray,
 ) -> np.ndarray:
     """(records, 4, years + 1) complex: certified, registered, new certifications, re-certifications.
 
     ``policies``: one lever record a year after the start (`records.policy_record`); ``kernels``:
     (years, 11, 4, 4) class kernel of each compartment; ``entrants``: (2, 4) class shares of new startups
-    and move-ins; ``savings``: (values, shares), each (5, n), rows `SAVING_ROWS`; ``bases``: the start's
-    registered and certified firms (entry is proportional to them).
+    and move-ins; ``savings``: (values, shares), each (5, n), rows `SAVING_ROWS`. Entries are proportional to
+    the registered and certified firms at the start of each year.
     """
     values, shares = savings
     return _paths(
@@ -288,5 +289,4 @@ def run_paths(
         np.ascontiguousarray(entrants, dtype=np.float64),
         np.ascontiguousarray(values, dtype=np.float64),
         np.ascontiguousarray(shares, dtype=np.float64),
-        np.ascontiguousarray(bases, dtype=np.float64),
     )

@@ -196,7 +196,7 @@ class Job:
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-RESULTS_VERSION = "7"
+RESULTS_VERSION = "8"
 """Bump when a change alters any run's numbers (so saved batches of an interrupted ensemble are not reused)."""
 
 
@@ -316,19 +316,17 @@ def estimate_memory(
     runs a batch x agents a run x bytes per agent), bytes measured (`ARRAY_BYTES_PER_AGENT`,
     `MESA_BYTES_PER_AGENT`), plus the runs' result rows.
 
-    Agents a run: the start agents plus ``years x`` the largest expected entries of any run
-    (`kernel.entry_means` with the levers of each year), no exits: an upper bound."""
+    Agents a run: an upper bound, with no exits and every firm counted as registered and certified in
+    the entry means (`kernel.entry_means` with the levers of each year, the largest over the runs):
+    agents grow each year by those entries."""
     draws = _param_list(param_draws, n_runs, params)
-    start = sum(round(c / firm_scale) for c in stage_counts.values())
-    base_sme = sum(stage_counts.get(k, 0) for k in ("tech_sme", "reserve"))
-    base_certified = sum(stage_counts.get(k, 0) for k in ("hte", "gazelle", "leading"))
+    agents = float(sum(round(c / firm_scale) for c in stage_counts.values()))
     settings = check_settings(levers)
-    entries = 0.0
     for year in range(start_year + 1, end_year + 1):
         policy = active_levers(settings, year)
-        per_run = [sum(entry_means(d, policy, base_sme, base_certified, firm_scale)) for d in draws]
-        entries += max(per_run)
-    agents = int(start + entries) + 1
+        firms = agents * firm_scale
+        agents += max(sum(entry_means(d, policy, firms, firms, firm_scale)) for d in draws)
+    agents = int(agents) + 1
     kwargs = {"stage_counts": stage_counts, "firm_scale": firm_scale}
     size = min(n_runs, batch_size or _batch_size(kwargs)) if engine == "array" else 1
     processes = max(1, min(workers, -(-n_runs // size)))
