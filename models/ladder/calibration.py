@@ -310,8 +310,10 @@ def abm_correction(
 
 
 def data_hash(observations: Sequence[RegionObservations]) -> str:
-    """sha256 over every region's rows used."""
-    return hashlib.sha256("".join(o.rows_hash for o in observations).encode()).hexdigest()
+    """sha256 over every region's rows used and the rates' stated priors (`PARAM_RANGES` and the defaults),
+    so a saved fit is not read back after either changed."""
+    priors = repr((sorted(PARAM_RANGES.items()), sorted(LadderParams().to_dict().items())))
+    return hashlib.sha256(("".join(o.rows_hash for o in observations) + priors).encode()).hexdigest()
 
 
 # --- model ---------------------------------------------------------------------------

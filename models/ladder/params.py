@@ -164,10 +164,11 @@ class LadderParams:
     startup_entry_rate: float = _param(
         0.2,
         0.05,
-        0.4,
+        0.8,
         "nonnegative",
-        "assumption; Langfang's register grew 2.7x over 2015-2020 (plan 003), so"
-        " inflows are large relative to the stock",
+        "assumption; Langfang's register grew 2.7x over 2015-2020 (plan 003) and Hebei's from 55,000 (2017) to"
+        " over 127,000 (2024), so inflows are large relative to the stock (entries scale with the year's"
+        " register; at the old top, 0.4, Hebei's modelled register reached 87,000 by 2024)",
     )
     move_in_rate: float = _param(0.01, 0.0, 0.05, "nonnegative", _ASSUMED)
     exit_rate_startup: float = _param(0.15, 0.05, 0.3, "probability", _ASSUMED)
