@@ -316,7 +316,7 @@ def calibrate_command(
     ] = "langfang",
     data: DataOption = None,
     draws: Annotated[
-        int | None, typer.Option(min=50, help="Posterior draws per chain (default 1000, what `run` uses).")
+        int | None, typer.Option(min=50, help="Posterior draws per chain (default 1500, what `run` uses).")
     ] = None,
     tune: Annotated[int | None, typer.Option(min=50, help="Tuning steps per chain (default 500).")] = None,
     chains: Annotated[
@@ -369,7 +369,12 @@ def calibrate_command(
         f"{seed}\n\n{format_summary(table, region, status)}"
     )
     if status != "ok":
-        typer.secho("treat this posterior with care; raise --draws/--tune", fg=typer.colors.YELLOW, err=True)
+        advice = (
+            "divergent transitions mark a region the sampler could not explore, which more draws do not fix"
+            if "divergent" in status
+            else "raise --draws (low ESS) or --tune (R-hat)"
+        )
+        typer.secho(f"treat this posterior with care: {advice}", fg=typer.colors.YELLOW, err=True)
     folder = out or Path("out") / "calibration" / region
     written = write_calibration(
         folder,
