@@ -2,7 +2,7 @@
 
     PATH=$PWD/.venv/bin:$PATH python scripts/ladder_shares.py [--runs N] [--seed S]
 
-For Langfang (2020 start) and Hebei (2017 start), with the default rates (`LadderParams()`) and the
+For Langfang (2020 start), Hebei (2017 start) and Handan (2020 start), with the default rates (`LadderParams()`) and the
 policy history of data/policies.csv:
 
 * after set-up (population drawn, R&D chosen under the start year's policy): the share of registered
@@ -34,7 +34,11 @@ from models.ladder import LadderParams, census, kernel, records, run_ensemble
 from models.ladder.levers import active_levers
 from models.ladder.population import assumed_startups, build_population
 
-CASES = (("langfang", 2020, 8_796, 905, 2025), ("hebei", 2017, 55_000, 3_174, 2024))
+CASES = (
+    ("langfang", 2020, 8_796, 905, 2025),
+    ("hebei", 2017, 55_000, 3_174, 2024),
+    ("handan", 2020, 12_263, 662, 2023),
+)
 
 
 def setup_state(counts: dict, year: int, params: LadderParams, levers, ages, seed: int) -> np.ndarray:
@@ -75,9 +79,11 @@ def report_case(region, year, sme, hte, last, inputs, runs, seed) -> None:
     bits = census.criteria(state)
     eligible = (bits == kernel.ALL_CRITERIA) & ~kernel.is_certified(state["stage"])
     n_cert = int(kernel.is_certified(state["stage"]).sum())
+    n_registered = int(kernel.is_registered(state["stage"]).sum())
     print(
         f"eligible uncertified firms: {int(eligible.sum()):,}; certified per eligible firm: "
-        f"{n_cert / (n_cert + eligible.sum()):.2f}"
+        f"{n_cert / (n_cert + eligible.sum()):.2f}; eligible uncertified per certified firm: "
+        f"{eligible.sum() / n_cert:.2f}; registered SMEs per certified firm: {n_registered / n_cert:.1f}"
     )
     ds = run_ensemble(
         n_runs=runs,

@@ -98,15 +98,12 @@ so NUTS gives a proper posterior with convergence diagnostics (R-hat, ESS, diver
 (stocks within `MEANFIELD_TOLERANCE["stock"]`, yearly lists within `MEANFIELD_TOLERANCE["flow"]`,
 at rates near the corners of their ranges), well under sigma's prior scale.
 
-Limits. (1) The registry: with entry proportional to the start-year registry and the
-national score rule, the registry shrinks under most rates inside `PARAM_RANGES` (the
-prior predictive's median for Hebei 2017-2024 is half the start, its maximum 1.3
-times) and even the corner most favourable to it (top entry, registration and renewal,
-lowest exit and application) reaches 1.9 times (105,000); Hebei's provincial register
-(main series) grew from 55,000 (2017) to over 127,000 (2024). The posterior then
-presses startup_entry_rate and sme_renewal_rate towards their upper bounds and
-sigma_tech_smes absorbs the rest; read the registry rates as "as high as the ranges
-allow", not as estimates. (2) The eligibility kernels
+Limits. (1) The registry: entries are proportional to each year's registered and certified firms
+(`kernel.entry_means`; up to version 11, to the start year's, and the modelled register could then not grow as
+Hebei's did: it fell to about 50,000 by 2024 at the fitted rates). Hebei's provincial register (main series) grew
+from 55,000 (2017) to over 127,000 (2024); fitting that takes a startup entry rate of about 0.68 a year per
+registered firm (`forecast calibrate --region hebei`), near the top of its widened range (0.05-0.8), with the
+modelled register still below the 2024 bound (read it as "entry as high as the figures ask"). (2) The eligibility kernels
 come from a pilot at the `base` rates. The mean-field runs below the ABM's mean as the
 years go on (at the base rates, certified stock up to 7% and lists up to 13% low for Langfang's two
 years, the stock up to 13% for Hebei's seven), so
