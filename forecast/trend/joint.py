@@ -35,7 +35,11 @@ from models.joint_draws import joint_paths
 from models.joint_trend import JointPanel, build_joint_model, fit_joint
 from models.panel import PRIORS as NOISE_PRIORS
 
-JOINT_VERSION = "joint-3"
+JOINT_VERSION = "joint-4"
+WALK_DF = 4.0
+"""Degrees of freedom of the walks' Student-t yearly shocks (`models.trend_terms`; 0: Gaussian)."""
+FIRST_GROWTH_SD = 0.1
+"""The sd of the common growth's departure in the panel's first year (`models.trend_terms`; 0: stationary)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,8 @@ def joint_panel(
         end_year=int(cutoff if cutoff is not None else rows["year"].max()),
         reported_noise=tuple(identity.indicators.index(n) for n in identity.reported_noise),
         basis=flags.is_pre_revision(rows["flag"]),
+        walk_df=WALK_DF,
+        first_growth_sd=FIRST_GROWTH_SD,
     )
     return panel, {r: notes.get(r, []) for r in names}
 
@@ -144,7 +150,7 @@ def fit_key(panel: JointPanel, settings, seed: int) -> str:
     h.update(
         repr(
             (JOINT_VERSION, panel.regions, panel.indicators, panel.component_priors, panel.noise_priors)
-            + (panel.end_year, settings_key, seed)
+            + (panel.walk_df, panel.first_growth_sd, panel.end_year, settings_key, seed)
         ).encode()
     )
     return h.hexdigest()
