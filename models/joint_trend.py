@@ -114,6 +114,8 @@ class JointPanel:
     """(N,) bool: figures on an earlier basis, read with their region's shift (`models.trend_terms`). Default none."""
     walk_df: float = 0.0
     """Degrees of freedom of the walks' Student-t yearly shocks (`models.trend_terms`); 0: Gaussian shocks."""
+    phi_prior: tuple[float, float] = PHI_PRIOR
+    """(a, b) of the Beta prior of each component's phi, the persistence of its common growth's departures."""
     first_growth_sd: float = 0.0
     """The sd of each component's common growth in the panel's first year (`models.trend_terms`); 0: the AR(1)'s
     stationary sd."""
@@ -343,7 +345,7 @@ def build_joint_model(panel: JointPanel, pooling: bool = True) -> pm.Model:
     pri = panel.component_priors
     with pm.Model(coords=coords) as model:
         mu = pm.Normal("growth_long_run", [p.long_mu for p in pri], [p.long_sd for p in pri], dims="component")
-        phi = pm.Beta("phi", *PHI_PRIOR, dims="component")
+        phi = pm.Beta("phi", *panel.phi_prior, dims="component")
         sigma_c = pm.LogNormal("sigma_common", np.log([p.common_sd for p in pri]), 0.5, dims="component")
         tau = pm.Deterministic("tau", _pooling_scales(panel, pooling), dims=("component", "region"))
         log_s_mu = pm.Normal("log_sigma_walk_mu", np.log([p.walk_sd for p in pri]), SCALE_PRIOR_SD, dims="component")
