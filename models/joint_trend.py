@@ -19,7 +19,10 @@ where its prior allows one), and figures on an earlier basis carry their region'
 shift, both as in `models.common_trend`; the walks' yearly shocks may be Student-t
 (`JointPanel.walk_df`, sampled as Gaussian shocks with a variance factor lambda per
 component, region and year), and the common growth's first year may have its own sd
-(`JointPanel.first_growth_sd`). `models.trend_terms` states the four.
+(`JointPanel.first_growth_sd`). `models.trend_terms` states the four. The priors are
+`models.common_trend`'s but for phi's, `JointPanel.phi_prior` (`forecast.trend.joint`
+sets it, the Student-t's degrees of freedom and the first year's sd, and says how they
+were chosen).
 
 All latents are Gaussian given the scales and are integrated out exactly, as in
 `models.common_trend`; the figures' covariance is
