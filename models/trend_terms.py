@@ -39,8 +39,8 @@ starts, in the panel's first year, at its stationary sd sigma_c / sqrt(1 - phi^2
 default. Where a joint panel gives `first_growth_sd` > 0, that first departure dev(0)
 ~ Normal(0, first_growth_sd) instead (column 0 of `ar1_cholesky`: first_growth_sd
 phi^t), the later shocks unchanged. The bundled R&D panels begin in 2010-2011, at the
-end of the post-2008 boom (the provinces' spending grew by 20-29% in 2011, about twice
-its later rate): read as a stationary state, that start inflated sigma_c, the scale of
+end of the post-2008 boom (seven of eight provinces' spending grew by 25-34% in 2011,
+two to three times its later rate): read as a stationary state, that start inflated sigma_c, the scale of
 every later year's shock to the common growth, and with it the forecasts' width.
 
 **Figures on an earlier basis.** A figure flagged as published on an earlier basis

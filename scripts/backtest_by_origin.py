@@ -4,8 +4,9 @@
     python scripts/backtest_by_origin.py out/backtest/backtest.csv
 
 `forecast backtest` prints the model's coverage and CRPS beside the random walk with drift per
-indicator pooled over the origins; this prints the same columns for each origin alone (the README's
-"How well they forecast" quotes them: priors chosen on origin 2017, the later origins as validation).
+indicator pooled over the origins; this prints the same columns for each origin alone and for the origins
+after the first together (the README's "How well they forecast" quotes them: settings chosen on origin 2017,
+the later origins as validation).
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ COLUMNS = ["indicator", "coverage_50", "coverage_80", "coverage_95", "crps", "cr
 
 
 def by_origin(rows: pd.DataFrame) -> pd.DataFrame:
-    """`indicator_table` for each origin, then for all origins together."""
+    """`indicator_table` for each origin, for the origins after the first together (the validation origins when
+    the settings were chosen on the first), then for all origins together."""
     parts = [indicator_table(group).assign(origin=str(origin)) for origin, group in rows.groupby("origin")]
+    later = sorted(set(rows["origin"]))[1:]
+    if len(later) > 1:
+        parts.append(indicator_table(rows[rows["origin"].isin(later)]).assign(origin="+".join(map(str, later))))
     parts.append(indicator_table(rows).assign(origin="all"))
     table = pd.concat(parts, ignore_index=True)
     return table[["origin", *COLUMNS, "crps_vs_baseline", "points"]]
