@@ -189,25 +189,26 @@ def difference_covariance(tau2, ancestors):
     return (ancestors * tau2) @ ancestors.T
 
 
-def figure_covariance(d: Design, phi, sigma_c, tau2, walk2, noise2, vol=None):
+def figure_covariance(d: Design, phi, sigma_c, tau2, walk2, noise2, vol=None, first_sd=None):
     """The figures' covariance of the module docstring (pytensor or numpy; numpy parameters batched).
 
     Shapes: phi, sigma_c (..., 1, 1); tau2 (..., 1, R); walk2 (..., R); noise2 (..., N); `vol` (..., T), the
-    shock scale over the years (`models.trend_terms`; default constant).
+    shock scale over the years (`models.trend_terms`; default constant); `first_sd` the sd of the first year's
+    common growth (`models.trend_terms`; default stationary; with `vol` only).
     """
     shared = d.shared_steps if vol is None else walk_steps(d, vol)
-    common = d.growth_years @ shock_covariance(phi, sigma_c, d.lag, vol) @ d.growth_years.T
+    common = d.growth_years @ shock_covariance(phi, sigma_c, d.lag, vol, first_sd) @ d.growth_years.T
     differences = np.outer(d.steps, d.steps) * (d.members @ difference_covariance(tau2, d.ancestors) @ d.members.T)
     walks = shared * (walk2 @ d.members.T)[..., :, None] + LEVEL_SD**2 * d.same_region
     return common + differences + walks + noise2[..., :, None] * np.eye(d.steps.size)
 
 
-def shock_covariance(phi, sigma_c, lag, vol=None):
+def shock_covariance(phi, sigma_c, lag, vol=None, first_sd=None):
     """S of the common growth's AR(1): `common_covariance`, or with the shocks scaled by `vol` (..., T) over the years
-    (`models.trend_terms`: L L' with L = ar1_cholesky diag(vol))."""
+    (`models.trend_terms`: L L' with L = ar1_cholesky diag(vol); `first_sd`: the first year's own sd)."""
     if vol is None:
         return common_covariance(phi, sigma_c, lag)
-    chol = ar1_cholesky(phi, sigma_c, lag.shape[0]) * vol[..., None, :]
+    chol = ar1_cholesky(phi, sigma_c, lag.shape[0], first_sd) * vol[..., None, :]
     return chol @ (chol.T if isinstance(chol, pt.TensorVariable) else np.swapaxes(chol, -1, -2))
 
 

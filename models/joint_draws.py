@@ -17,12 +17,14 @@ from threadpoolctl import threadpool_limits
 from models.common_trend import LEVEL_SD, Design
 from models.joint_trend import (
     PATH_CHUNK,
+    SHOCK_SCALE,
     Blocks,
     JointPanel,
     block_layout,
     component_designs,
     difference_loadings,
     draw_volatility,
+    draw_walk_vol2,
     figure_mean,
     level_means,
     walk_steps,
@@ -50,6 +52,8 @@ def joint_paths(
         return years, {}
     augmented = _with_pseudo(panel, r, years, pure)
     designs = component_designs(augmented, max(horizon, panel.end_year), level_means(panel))
+    if SHOCK_SCALE in flat:
+        flat[SHOCK_SCALE] = future_shock_scales(flat[SHOCK_SCALE], panel.walk_df, designs[0].lag.shape[0], rng)
     layout = block_layout(augmented, designs)
     with threadpool_limits(limits=1, user_api="blas"):
         latent = np.concatenate(
@@ -69,6 +73,16 @@ def joint_paths(
         z = panel.constants[i] + np.einsum("k,nky->ny", panel.loadings[i].astype(float), reported)
         out[name] = np.exp(z).reshape(n_chain, n_draw, years.size)
     return years, out
+
+
+def future_shock_scales(scales: np.ndarray, df: float, size: int, rng: np.random.Generator) -> np.ndarray:
+    """The walks' variance factors (n, K, R, T) extended to a grid of `size` years: the years after the fit's
+    drawn afresh from their prior InverseGamma(df / 2, df / 2) (`models.trend_terms`), per draw."""
+    extra = size - scales.shape[-1]
+    if extra <= 0:
+        return scales[..., :size]
+    fresh = 1.0 / rng.gamma(df / 2.0, 2.0 / df, size=scales.shape[:-1] + (extra,))
+    return np.concatenate([scales, fresh], axis=-1)
 
 
 def _pure_indicator(panel: JointPanel, k: int) -> int:
@@ -107,7 +121,7 @@ def conditional_draws(panel, augmented, designs, layout: Blocks, draws: dict, rn
     noise2[:, :n_real] = (draws["sigma_obs"][:, panel.indicator_idx] * designs[0].noise_factor[:n_real]) ** 2
     vol = draw_volatility(augmented, designs, draws)  # (n, K, T)
     v = _low_rank_draws(augmented, designs, draws, vol)  # (n, N + P, M)
-    blocks = _block_draws(layout, draws["sigma_walk"], noise2, vol**2)  # per region: (rows, (n, m, m))
+    blocks = _block_draws(layout, draws["sigma_walk"], noise2, draw_walk_vol2(draws, vol))  # (rows, (n, m, m))
     prior = figure_mean(augmented, designs, draws["growth_long_run"])
     if rng is not None:
         prior = prior + (v @ rng.standard_normal((n, v.shape[2], 1)))[:, :, 0]
@@ -131,7 +145,8 @@ def _low_rank_draws(panel: JointPanel, designs: list[Design], draws: dict, vol: 
     """V per draw (numpy twin of `_low_rank`)."""
     columns = []
     for k, d in enumerate(designs):
-        chol = ar1_cholesky(draws["phi"][:, k, None, None], draws["sigma_common"][:, k, None, None], d.lag.shape[0])
+        phi, sigma_c = draws["phi"][:, k, None, None], draws["sigma_common"][:, k, None, None]
+        chol = ar1_cholesky(phi, sigma_c, d.lag.shape[0], panel.first_sd)
         chol = chol * vol[:, k, None, :]
         columns.append((panel.loads(k)[:, None] * d.growth_years)[None] @ chol)
         columns.append(difference_loadings(panel, d, k)[None] * draws["tau"][:, k, None, :])
@@ -140,7 +155,7 @@ def _low_rank_draws(panel: JointPanel, designs: list[Design], draws: dict, vol: 
 
 def _block_draws(layout: Blocks, sigma_walk: np.ndarray, noise2: np.ndarray, vol2: np.ndarray) -> list:
     """Per region: its figures and, per draw, its block of the module docstring (numpy twin of `_block_values`;
-    `vol2` (n, K, T))."""
+    `vol2` (n, K, R, T): each walk shock's variance factor, `draw_walk_vol2`)."""
     out = []
     for r in range(layout.index.shape[0]):
         m = int(np.sum(layout.index[r] >= 0))
@@ -150,7 +165,7 @@ def _block_draws(layout: Blocks, sigma_walk: np.ndarray, noise2: np.ndarray, vol
         block = np.zeros((sigma_walk.shape[0], m, m)) + BASIS_SD**2 * layout.basis[r, :m, :m]
         for k in range(layout.same.shape[0]):
             walk = (sigma_walk[:, k, r] ** 2)[:, None, None]
-            steps = walk_steps(layout.walked[k, r, :m], vol2[:, k, None, :])
+            steps = walk_steps(layout.walked[k, r, :m], vol2[:, k, r, None, :])
             block += LEVEL_SD**2 * layout.same[k, r, :m, :m] + walk * steps
         block[:, np.arange(m), np.arange(m)] += noise2[:, rows]
         out.append((rows, block))

@@ -16,7 +16,13 @@ their ratio, and a draw of the three paths satisfies the identity exactly.
 
 Each component's shocks may change scale over the years (one slope per component,
 where its prior allows one), and figures on an earlier basis carry their region's
-shift, both as in `models.common_trend` (`models.trend_terms` states them).
+shift, both as in `models.common_trend`; the walks' yearly shocks may be Student-t
+(`JointPanel.walk_df`, sampled as Gaussian shocks with a variance factor lambda per
+component, region and year), and the common growth's first year may have its own sd
+(`JointPanel.first_growth_sd`). `models.trend_terms` states the four. The priors are
+`models.common_trend`'s but for phi's, `JointPanel.phi_prior` (`forecast.trend.joint`
+sets it, the Student-t's degrees of freedom and the first year's sd, and says how they
+were chosen).
 
 All latents are Gaussian given the scales and are integrated out exactly, as in
 `models.common_trend`; the figures' covariance is
@@ -74,6 +80,8 @@ from models.panel import (
 from models.structured_normal import structured_normal
 from models.trend_terms import BASIS_SD, ar1_cholesky, basis_covariance, volatility
 
+SHOCK_SCALE = "walk_shock_scale"
+"""The posterior's name of the walks' per-year variance factors lambda (`models.trend_terms`)."""
 PATH_CHUNK = 250
 """Posterior draws per batch when drawing paths (memory: chunk x figures x (years + regions) floats)."""
 
@@ -107,6 +115,18 @@ class JointPanel:
     others follow from them by the identity. Default: the indicators that read one component each."""
     basis: np.ndarray | None = None
     """(N,) bool: figures on an earlier basis, read with their region's shift (`models.trend_terms`). Default none."""
+    walk_df: float = 0.0
+    """Degrees of freedom of the walks' Student-t yearly shocks (`models.trend_terms`); 0: Gaussian shocks."""
+    phi_prior: tuple[float, float] = PHI_PRIOR
+    """(a, b) of the Beta prior of each component's phi, the persistence of its common growth's departures."""
+    first_growth_sd: float = 0.0
+    """The sd of each component's common growth in the panel's first year (`models.trend_terms`); 0: the AR(1)'s
+    stationary sd."""
+
+    @property
+    def first_sd(self) -> float | None:
+        """`first_growth_sd` as `trend_terms.ar1_cholesky` takes it (None: stationary)."""
+        return self.first_growth_sd if self.first_growth_sd > 0 else None
 
     def __post_init__(self):
         if np.any(self.kind == PROXY):
@@ -239,10 +259,12 @@ def joint_covariance(panel: JointPanel, designs: list[Design], draws: dict, nois
     """The figures' dense covariance per draw (the reference the structured likelihood must equal).
 
     `draws`: arrays with a leading draw axis: phi, sigma_common, growth_long_run (n, K), tau (n, K, R),
-    sigma_walk (n, K, R), vol_slope (n, K; absent: constant scale); `noise2` (n, N).
+    sigma_walk (n, K, R), vol_slope (n, K; absent: constant scale), walk_shock_scale (n, K, R, T; absent:
+    Gaussian walks); `noise2` (n, N).
     """
     total = noise2[:, :, None] * np.eye(panel.z.size) + basis_covariance(panel.on_basis, designs[0].members)
     vol = draw_volatility(panel, designs, draws)
+    walk_vol2 = draw_walk_vol2(draws, vol)
     for k, d in enumerate(designs):
         a = panel.loads(k)
         cov = figure_covariance(
@@ -250,12 +272,22 @@ def joint_covariance(panel: JointPanel, designs: list[Design], draws: dict, nois
             draws["phi"][:, k, None, None],
             draws["sigma_common"][:, k, None, None],
             draws["tau"][:, k, None, :] ** 2,
-            draws["sigma_walk"][:, k, :] ** 2,
+            np.zeros_like(draws["sigma_walk"][:, k, :]),
             np.zeros_like(noise2),
             vol[:, k],
+            panel.first_sd,
         )
-        total = total + np.outer(a, a) * cov
+        scaled = d.growth_years * walk_vol2[:, k][:, d.region, :] * draws["sigma_walk"][:, k][:, d.region, None] ** 2
+        total = total + np.outer(a, a) * (cov + scaled @ d.growth_years.T * d.same_region)
     return total
+
+
+def draw_walk_vol2(draws: dict, vol: np.ndarray) -> np.ndarray:
+    """(n, K, R, T) vol(y)^2 lambda_r(y) per draw: the variance factor of each walk shock (`models.trend_terms`;
+    lambda = 1 where the fit has none). `vol` (n, K, T) from `draw_volatility`."""
+    n, n_k, n_t = vol.shape
+    n_r = draws["sigma_walk"].shape[2]
+    return (vol**2)[:, :, None, :] * draws.get(SHOCK_SCALE, np.ones((n, n_k, n_r, n_t)))
 
 
 def draw_volatility(panel: JointPanel, designs: list[Design], draws: dict) -> np.ndarray:
@@ -312,10 +344,11 @@ def build_joint_model(panel: JointPanel, pooling: bool = True) -> pm.Model:
     designs = component_designs(panel)
     blocks = block_layout(panel, designs)
     coords = {"component": list(panel.components), "region": list(panel.regions), "indicator": list(panel.indicators)}
+    coords["year"] = panel.grid.tolist()
     pri = panel.component_priors
     with pm.Model(coords=coords) as model:
         mu = pm.Normal("growth_long_run", [p.long_mu for p in pri], [p.long_sd for p in pri], dims="component")
-        phi = pm.Beta("phi", *PHI_PRIOR, dims="component")
+        phi = pm.Beta("phi", *panel.phi_prior, dims="component")
         sigma_c = pm.LogNormal("sigma_common", np.log([p.common_sd for p in pri]), 0.5, dims="component")
         tau = pm.Deterministic("tau", _pooling_scales(panel, pooling), dims=("component", "region"))
         log_s_mu = pm.Normal("log_sigma_walk_mu", np.log([p.walk_sd for p in pri]), SCALE_PRIOR_SD, dims="component")
@@ -332,7 +365,8 @@ def build_joint_model(panel: JointPanel, pooling: bool = True) -> pm.Model:
         mean = _mean_tensor(panel, designs, mu)
         vol = _volatility_tensor(panel, designs[0].lag.shape[0])
         low_rank = _low_rank(panel, designs, phi, sigma_c, tau, vol)
-        block_values = _block_values(blocks, sigma_walk, noise2, vol)
+        walk_vol2 = pt.as_tensor_variable(vol**2)[:, None, :] * _shock_scales(panel)
+        block_values = _block_values(blocks, sigma_walk, noise2, walk_vol2)
         pm.Potential("figures", structured_normal(value - mean, block_values, blocks.index, low_rank))
     return model
 
@@ -354,23 +388,32 @@ def _volatility_tensor(panel: JointPanel, size: int):
     return volatility(slope, size, panel.end_year - panel.start_year)
 
 
+def _shock_scales(panel: JointPanel):
+    """(K, R, T) lambda: the variance factor of each component's, region's and year's walk shock
+    (`models.trend_terms`), sampled as InverseGamma(nu / 2, nu / 2) where `walk_df` = nu > 0, else 1."""
+    if panel.walk_df <= 0:
+        return np.ones((1, 1, 1))
+    half = panel.walk_df / 2.0
+    return pm.InverseGamma(SHOCK_SCALE, half, half, dims=("component", "region", "year"))
+
+
 def _low_rank(panel: JointPanel, designs: list[Design], phi, sigma_c, tau, vol):
     """V with K = blocks + V V': per component, growth years x chol(AR(1)) diag(vol) and steps x ancestors x tau."""
     columns = []
     for k, d in enumerate(designs):
-        chol = ar1_cholesky(phi[k], sigma_c[k], d.lag.shape[0]) * vol[k][None, :]
+        chol = ar1_cholesky(phi[k], sigma_c[k], d.lag.shape[0], panel.first_sd) * vol[k][None, :]
         columns.append(pt.dot(panel.loads(k)[:, None] * d.growth_years, chol))
         columns.append(difference_loadings(panel, d, k) * tau[k][None, :])
     return pt.concatenate(columns, axis=1)
 
 
-def _block_values(blocks: Blocks, sigma_walk, noise2, vol):
+def _block_values(blocks: Blocks, sigma_walk, noise2, walk_vol2):
     """Per region: sum_k (L^2 same_k + s_rk^2 walk steps_k) + BASIS_SD^2 basis + diag(noise^2), identity on
-    padding."""
+    padding; `walk_vol2` (K, R, T): vol(y)^2 lambda_r(y), the variance factor of each year's walk shock."""
     safe = np.where(blocks.index >= 0, blocks.index, 0)
     values = pt.as_tensor_variable(blocks.padding + BASIS_SD**2 * blocks.basis)
     for k in range(blocks.same.shape[0]):
-        steps = walk_steps(blocks.walked[k], vol[k] ** 2)
+        steps = walk_steps(blocks.walked[k], walk_vol2[k][:, None, :])
         values = values + LEVEL_SD**2 * blocks.same[k] + (sigma_walk[k] ** 2)[:, None, None] * steps
     diagonal = noise2[safe] * (blocks.index >= 0)
     return values + diagonal[:, :, None] * np.eye(blocks.index.shape[1])[None]

@@ -21,6 +21,28 @@ processes. Its covariance terms:
 (B_i[y] = 1 for the years f_r < y <= t_i a figure's walk has run, f_r its region's
 first year; with vol = 1 the sum is min(k_i, k_j), the constant-scale walk's).
 
+**Heavy-tailed walk shocks.** Where a joint panel asks for them (`JointPanel.walk_df`
+= nu > 0, `models.joint_trend`), each region's yearly walk shock is Student-t with nu
+degrees of freedom, as a scale mixture: the shock of component k, region r, year y is
+s_r vol(y) sqrt(lambda) e, e ~ Normal(0, 1), lambda ~ InverseGamma(nu / 2, nu / 2), one
+lambda per (component, region, year), sampled. Given the lambdas everything stays
+Gaussian and is integrated out as before: a walk's covariance term becomes
+s_r^2 sum_y B_i[y] B_j[y] vol(y)^2 lambda_r(y). A few big one-year moves (a province's
+spending revised down by a sixth after a statistics audit) take large lambdas of their
+own instead of inflating s_r for every year, so the ordinary years' intervals are set
+by the ordinary years. The years after the fit have lambdas drawn afresh from the prior,
+draw by draw: forecasts keep the heavy tails, a narrow core with room for the rare big
+move.
+
+**The first year's growth at its own sd.** The AR(1) of a component's common growth
+starts, in the panel's first year, at its stationary sd sigma_c / sqrt(1 - phi^2) by
+default. Where a joint panel gives `first_growth_sd` > 0, that first departure dev(0)
+~ Normal(0, first_growth_sd) instead (column 0 of `ar1_cholesky`: first_growth_sd
+phi^t), the later shocks unchanged. The bundled R&D panels begin in 2010-2011, at the
+end of the post-2008 boom (seven of eight provinces' spending grew by 25-34% in 2011,
+two to three times its later rate): read as a stationary state, that start inflated sigma_c, the scale of
+every later year's shock to the common growth, and with it the forecasts' width.
+
 **Figures on an earlier basis.** A figure flagged as published on an earlier basis
 (an R&D intensity over the GDP of its day, before the revision that followed the
 2018 economic census: `forecast.inputs.flags`) reads its path plus an unknown shift
@@ -45,13 +67,17 @@ import pytensor.tensor as pt
 BASIS_SD = 0.2
 
 
-def ar1_cholesky(phi, sigma_c, size: int):
-    """Cholesky factor of the stationary AR(1) covariance over `size` years: L[t, s] = sigma phi^(t-s) for
-    s <= t, column 0 over sqrt(1 - phi^2). PyTensor or NumPy parameters (NumPy batched as (..., 1, 1))."""
+def ar1_cholesky(phi, sigma_c, size: int, first_sd=None):
+    """Cholesky factor of the AR(1) covariance over `size` years: L[t, s] = sigma phi^(t-s) for s <= t, column 0
+    (the first year's state) over sqrt(1 - phi^2), the stationary sd, or `first_sd` phi^t where given (the first
+    year's own sd, module docstring). PyTensor or NumPy parameters (NumPy batched as (..., 1, 1))."""
     steps = np.subtract.outer(np.arange(size), np.arange(size))
     first = np.zeros((size, size))
     first[:, 0] = 1.0
-    return sigma_c * phi ** np.clip(steps, 0, None) * (steps >= 0) * (1.0 + first * ((1.0 - phi**2) ** -0.5 - 1.0))
+    powers = phi ** np.clip(steps, 0, None) * (steps >= 0)
+    if first_sd is not None:
+        return powers * (sigma_c * (1.0 - first) + first_sd * first)
+    return sigma_c * powers * (1.0 + first * ((1.0 - phi**2) ** -0.5 - 1.0))
 
 
 def years_before_end(size: int, end: int) -> np.ndarray:

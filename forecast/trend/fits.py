@@ -29,6 +29,7 @@ CHECKED = (
     "growth_long_run",
     "sigma_common",
     "vol_slope_raw",
+    "walk_shock_scale",
 )
 
 

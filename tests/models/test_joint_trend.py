@@ -12,8 +12,9 @@ from scipy import stats
 
 from models.common_prior import PRIORS
 from models.common_trend import build_common_model
-from models.joint_draws import _with_pseudo, conditional_draws, joint_paths
+from models.joint_draws import _with_pseudo, conditional_draws, future_shock_scales, joint_paths
 from models.joint_trend import (
+    SHOCK_SCALE,
     JointPanel,
     block_layout,
     build_joint_model,
@@ -24,6 +25,7 @@ from models.joint_trend import (
 )
 from models.panel import CAVEATED, EXACT, LOWER_BOUND, PanelData
 from models.structured_normal import structured_normal, structured_terms
+from models.trend_terms import ar1_cholesky
 
 INDICATORS = ("gdp", "rd_intensity", "rd_expenditure")
 LOADINGS = np.array([[1, 0], [0, 1], [1, 1]])
@@ -32,7 +34,8 @@ CONSTANTS = np.array([0.0, 0.0, -np.log(100.0)])
 
 def synthetic_panel(seed=1, share=0.6, end_year=2020, varying=False) -> JointPanel:
     """Four regions (two under the first), 2012-2020, each indicator present with probability `share`; `varying`:
-    shock scales with a slope (`models.trend_terms`) and the intensity figures to 2015 on an earlier basis."""
+    shock scales with a slope, Student-t walk shocks and the first year's growth at its own sd
+    (`models.trend_terms`), and the intensity figures to 2015 on an earlier basis."""
     rng = np.random.default_rng(seed)
     rows = np.array([(r, y, i) for r in range(4) for y in range(2012, end_year + 1) for i in range(3)])
     rows = rows[rng.random(len(rows)) < share]
@@ -49,7 +52,8 @@ def synthetic_panel(seed=1, share=0.6, end_year=2020, varying=False) -> JointPan
     if not varying:
         return panel
     sloped = tuple(replace(p, slope_sd=0.1) for p in panel.component_priors)
-    return replace(panel, component_priors=sloped, basis=(rows[:, 2] == 1) & (rows[:, 1] <= 2015))
+    basis = (rows[:, 2] == 1) & (rows[:, 1] <= 2015)
+    return replace(panel, component_priors=sloped, basis=basis, walk_df=4.0, first_growth_sd=0.1)
 
 
 def test_structured_normal_is_the_dense_normal_and_its_gradient_checks():
@@ -99,9 +103,10 @@ def test_joint_density_is_the_dense_normal_of_the_docstring(varying):
     got = float(fn(point))
     v = _values(model, point)
     designs = component_designs(panel)
-    names = ("phi", "sigma_common", "growth_long_run", "tau", "sigma_walk") + (("vol_slope",) if varying else ())
-    draws = {name: v[name][None] for name in names}
+    names = ("phi", "sigma_common", "growth_long_run", "tau", "sigma_walk")
+    draws = {name: v[name][None] for name in names + (("vol_slope", SHOCK_SCALE) if varying else ())}
     assert not varying or (np.abs(v["vol_slope"]).min() > 1e-3 and panel.on_basis.sum() > 2)
+    assert not varying or np.ptp(np.log(v[SHOCK_SCALE])) > 0.5
     noise2 = ((v["sigma_obs"][panel.indicator_idx] * designs[0].noise_factor) ** 2)[None]
     cov = joint_covariance(panel, designs, draws, noise2)[0]
     value = panel.z.copy()
@@ -190,6 +195,7 @@ def test_conditional_draws_are_the_gaussian_conditional(varying):
     }  # fmt: skip
     if varying:
         draws["vol_slope"] = rng.uniform(-0.3, -0.1, (n, 2))
+        draws[SHOCK_SCALE] = rng.uniform(0.3, 3.0, (n, 2, 4, designs[0].lag.shape[0]))
     layout = block_layout(augmented, designs)
     real, pseudo = np.arange(panel.z.size), np.arange(panel.z.size, augmented.z.size)
     noise2 = np.zeros((n, augmented.z.size))
@@ -207,3 +213,22 @@ def test_conditional_draws_are_the_gaussian_conditional(varying):
     want_cov = cov[0][np.ix_(pseudo, pseudo)] - cov[0][np.ix_(pseudo, real)] @ gain[0]
     assert np.abs(np.cov(sampled.T) - want_cov).max() < 0.05 * np.abs(want_cov).max()
     assert np.abs(sampled.mean(axis=0) - want[0]).max() < 4 * np.sqrt(np.diag(want_cov).max() / 6000)
+
+
+def test_future_shock_scales_keep_the_fit_years_and_draw_the_rest_from_the_prior():
+    """The walks' variance factors after the fit's last year are InverseGamma(nu / 2, nu / 2): with nu = 4, the
+    Student-t's scale mixture, P(lambda <= 1) = P(Gamma(2, 2) >= 1) = 3 e^-2."""
+    fitted = np.full((2000, 2, 3, 5), 7.0)
+    out = future_shock_scales(fitted, 4.0, 8, np.random.default_rng(0))
+    assert out.shape == (2000, 2, 3, 8) and np.all(out[..., :5] == 7.0)
+    assert np.mean(out[..., 5:] <= 1.0) == pytest.approx(3 * np.exp(-2), abs=0.01)
+
+
+def test_first_growth_sd_sets_the_first_years_state_and_stationary_is_the_default():
+    phi, sigma, size = 0.7, 0.03, 6
+    stationary = ar1_cholesky(phi, sigma, size)
+    cov = stationary @ stationary.T
+    np.testing.assert_allclose(cov, sigma**2 / (1 - phi**2) * phi ** np.abs(np.subtract.outer(range(6), range(6))))
+    own = ar1_cholesky(phi, sigma, size, 0.1)
+    np.testing.assert_allclose(own[:, 0], 0.1 * phi ** np.arange(size))
+    np.testing.assert_allclose(own[:, 1:], stationary[:, 1:])
