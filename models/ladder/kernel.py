@@ -197,9 +197,16 @@ def hte_gap(f):
 
 @compilable
 def hte_eligible(f):
-    """`rules.is_hte_eligible` on firm record `f`: its eligibility gap is 0 exactly when it is eligible
-    (tests/models/ladder/test_ladder_rules.py checks the two rules agree)."""
-    return hte_gap(f) == 0.0
+    """`rules.is_hte_eligible` on firm record `f` (its eligibility gap, `hte_gap`, is 0 exactly then:
+    tests/models/ladder/test_ladder_rules.py checks the two rules agree). The criteria read off the record
+    come first: most firms fail one of them, and then neither the three-year R&D ratio nor the score is
+    computed (the same rule, in the order of cost)."""
+    has_ip = rules.core_ip(f.ip_class1, f.ip_class2)
+    if not rules.meets_non_rd_criteria(f.age, f.tech_staff_share, has_ip, f.high_tech_revenue_share):
+        return False
+    return rules.is_hte_eligible(
+        f.age, rd_ratio_3y(f), f.revenue, f.tech_staff_share, has_ip, f.high_tech_revenue_share, score(f)
+    )
 
 
 CRITERIA = ("age", "core_ip", "tech_staff", "rd_intensity", "high_tech_revenue", "innovation_score")
