@@ -104,18 +104,20 @@ class _Batch:
         return state[:n], run[:n]
 
     def draw(self, shape_per_firm: int, normal: bool) -> np.ndarray:
-        """(firms, shape_per_firm) standard normals or uniforms, run r's rows from run r's generator."""
+        """(firms, shape_per_firm) standard normals or uniforms in single precision (`kernel.DRAW_DTYPE`),
+        run r's rows from run r's generator."""
         out = self._draws.get(normal)
         if out is None or out.shape[0] < self.run.size or out.shape[1] != shape_per_firm:
-            out = self._draws[normal] = np.empty((self.run.size + self.run.size // 4, shape_per_firm))
+            shape = (self.run.size + self.run.size // 4, shape_per_firm)
+            out = self._draws[normal] = np.empty(shape, dtype=kernel.DRAW_DTYPE)
         out = out[: self.run.size]
         bounds = np.searchsorted(self.run, np.arange(self.n_runs + 1))
         for r, rng in enumerate(self.rngs):
             block = out[bounds[r] : bounds[r + 1]]
             if normal:
-                rng.standard_normal(out=block)
+                rng.standard_normal(out=block, dtype=kernel.DRAW_DTYPE)
             else:
-                rng.random(out=block)
+                rng.random(out=block, dtype=kernel.DRAW_DTYPE)
         return out
 
 

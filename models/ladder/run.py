@@ -48,8 +48,11 @@ from models.ladder.params import PARAM_RANGES, LadderParams
 SeedLike = int | np.random.SeedSequence
 Engine = Literal["array", "mesa"]
 ENGINES = ("array", "mesa")
-BATCH_AGENTS = 250_000
-"""Agents stepped together by the array engine by default (numbers do not depend on it)."""
+BATCH_AGENTS = 50_000
+"""Agents stepped together by the array engine by default (numbers do not depend on it). Small enough for a
+batch's records (`records.STATE_DTYPE`, 141 bytes an agent) and the year's draws to stay in the processor's
+cache while the yearly passes go over them: 250,000 took 6% more CPU (Langfang, 1 to 18 runs a batch,
+benchmarks/bench_ladder.py's old against new); a batch's Python work a year is a small part at this size."""
 ARRAY_BYTES_PER_AGENT = 650
 """Peak bytes per agent of an array batch: the firm records (`records.STATE_DTYPE`, 141 bytes, twice while
 survivors and entrants are placed), the year's draws and the engine's temporaries. Measured with tracemalloc:
@@ -196,7 +199,7 @@ class Job:
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-RESULTS_VERSION = "8"
+RESULTS_VERSION = "9"
 """Bump when a change alters any run's numbers (so saved batches of an interrupted ensemble are not reused)."""
 
 
