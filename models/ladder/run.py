@@ -39,7 +39,7 @@ import pandas as pd
 import xarray as xr
 from numpy.typing import ArrayLike
 
-from models.ladder.engine import run_batch
+from models.ladder.engine import START_CACHE_BYTES, run_batch
 from models.ladder.kernel import entry_means
 from models.ladder.levers import LeverSetting, active_levers, check_settings
 from models.ladder.model import COLUMN_UNITS, COLUMNS, LadderModel
@@ -63,9 +63,9 @@ a process's resident size adds more at scale: a one-million-firm run's peak RSS 
 that the estimate bounds the measured peak and is not over three times it."""
 MESA_BYTES_PER_AGENT = 12_000
 """Peak bytes per agent of a Mesa run (Python objects; measured about 10,900)."""
-PROCESS_BYTES = 300 * 2**20
+PROCESS_BYTES = 300 * 2**20 + START_CACHE_BYTES
 """A process with Python, numpy, scipy, xarray and numba loaded, before any firm (measured: 267 MiB peak RSS
-after a tiny ensemble)."""
+after a tiny ensemble), plus the start populations it may keep (`engine.START_CACHE_BYTES`)."""
 
 
 def run_ladder(
