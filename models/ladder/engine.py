@@ -145,7 +145,7 @@ class _Batch:
                 _STARTS.move_to_end(key)
                 self.rngs[r].bit_generator.state = generator_state
                 parts.append(kept)
-        self.state = np.concatenate(parts)
+        self.state = drawn if len(todo) == self.n_runs else np.concatenate(parts)  # no copy without kept ones
         self.run = np.repeat(np.arange(self.n_runs, dtype=np.int32), [part.size for part in parts])
 
     def _output(self, n: int) -> tuple[np.ndarray, np.ndarray]:
