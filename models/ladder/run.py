@@ -343,16 +343,15 @@ def _to_dataset(
     cube: np.ndarray, draws: list[LadderParams], seed_seq: np.random.SeedSequence, kwargs: dict
 ) -> xr.Dataset:
     years = cube[0, :, 0].astype(int)
-    ds = xr.Dataset(
-        {
-            c: (("run", "year"), cube[:, :, j], {"units": COLUMN_UNITS.get(c, "")})
-            for j, c in enumerate(COLUMNS)
-            if c != "year"
-        },
-        coords={"run": np.arange(cube.shape[0]), "year": years},
-    )
-    for f in fields(LadderParams):
-        ds[f"param_{f.name}"] = ("run", np.array([getattr(d, f.name) for d in draws], dtype=float))
+    variables = {
+        c: (("run", "year"), cube[:, :, j], {"units": COLUMN_UNITS.get(c, "")})
+        for j, c in enumerate(COLUMNS)
+        if c != "year"
+    }
+    names = [f.name for f in fields(LadderParams)]
+    table = np.array([[getattr(d, name) for name in names] for d in draws], dtype=float).reshape(len(draws), -1)
+    variables |= {f"param_{name}": ("run", table[:, i]) for i, name in enumerate(names)}  # one Dataset, built once
+    ds = xr.Dataset(variables, coords={"run": np.arange(cube.shape[0]), "year": years})
     ds.attrs.update(
         {
             "seed": str(seed_seq.entropy),
