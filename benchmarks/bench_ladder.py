@@ -59,7 +59,7 @@ from models.ladder.run import assemble, ensemble_jobs, estimate_memory
 
 LANGFANG = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}
 START, END, TARGET = 2020, 2025, 1500
-BASELINE = "a896e28"
+BASELINE = "8a9624c"
 """main before the speed4 work (issue 10): double-precision draws for the step, 250,000 agents a batch, the
 eligibility test computing every criterion. (5f58fc9: main before the compiled population draw.)"""
 HEBEI = {"hte": 3174, "tech_sme": 55000, "startup": assumed_startups(55000)}
