@@ -131,7 +131,8 @@ class _Batch:
         """Every run's start population (`agents` of each stage), as `renew` from no firms draws it; a run's
         records and generator state kept in this process (`_STARTS`, module docstring) are taken instead."""
         keys = [_start_key(seed, self.table[r], agents, year, cert_ages) for r, seed in enumerate(self.seeds)]
-        todo = [r for r, key in enumerate(keys) if key not in _STARTS]
+        kept = {r: _STARTS[key] for r, key in enumerate(keys) if key in _STARTS}  # before keeping others evicts them
+        todo = [r for r in range(self.n_runs) if r not in kept]
         drawn, n_drawn = draw_states(
             [agents] * len(todo), year, self.table[todo], [self.rngs[r] for r in todo], cert_ages, start=True
         )
@@ -141,10 +142,11 @@ class _Batch:
                 parts.append(drawn[bounds[r] : bounds[r] + n_drawn[todo.index(r)]])
                 _remember(key, parts[-1], self.rngs[r].bit_generator.state)
             else:
-                kept, generator_state = _STARTS[key]
-                _STARTS.move_to_end(key)
+                records_r, generator_state = kept[r]
+                if key in _STARTS:
+                    _STARTS.move_to_end(key)
                 self.rngs[r].bit_generator.state = generator_state
-                parts.append(kept)
+                parts.append(records_r)
         self.state = drawn if len(todo) == self.n_runs else np.concatenate(parts)  # no copy without kept ones
         self.run = np.repeat(np.arange(self.n_runs, dtype=np.int32), [part.size for part in parts])
 

@@ -128,6 +128,13 @@ def test_a_start_population_drawn_again_is_reused_with_the_same_numbers(monkeypa
         again = run_ensemble(n_runs=4, seed=21, batch_size=batch_size, **kwargs)
         for column in ("n_firms", "hte_certified", "rd_spending"):
             np.testing.assert_array_equal(again[column].values, drawn[name][column].values)
+    one_start = next(iter(engine._STARTS.values()))[0].nbytes
+    monkeypatch.setattr(engine, "START_CACHE_BYTES", 2 * one_start)
+    monkeypatch.setattr(engine, "_SEEN", type(engine._SEEN)(dict.fromkeys(engine._SEEN)))
+    mixed = dict(n_runs=4, seed=21, batch_size=4, **plain)
+    engine._STARTS.popitem(last=False)  # runs 0 and 1 drawn, then kept, evicting the kept runs 2 and 3
+    engine._STARTS.popitem(last=False)
+    np.testing.assert_array_equal(run_ensemble(**mixed)["n_firms"].values, drawn["plain"]["n_firms"].values)
     monkeypatch.setattr(engine, "START_CACHE_BYTES", 0)  # nothing kept beyond the budget
     run_ensemble(n_runs=2, seed=22, **plain)
     run_ensemble(n_runs=2, seed=22, **plain)
