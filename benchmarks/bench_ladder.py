@@ -59,9 +59,9 @@ from models.ladder.run import assemble, ensemble_jobs, estimate_memory
 
 LANGFANG = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}
 START, END, TARGET = 2020, 2025, 1500
-BASELINE = "5f58fc9"
-"""main before the compiled population draw (the compiled step, the numpy population draw with rejection in
-batches per run and stage, a fresh copy of every firm record each year)."""
+BASELINE = "8a9624c"
+"""main before the speed4 work (issue 10): double-precision draws for the step, 250,000 agents a batch, the
+eligibility test computing every criterion. (5f58fc9: main before the compiled population draw.)"""
 HEBEI = {"hte": 3174, "tech_sme": 55000, "startup": assumed_startups(55000)}
 """scenarios/hebei_ladder.yaml's start (2017), one agent per firm."""
 COMMANDS = {
@@ -75,7 +75,9 @@ import json, sys, time
 import resource
 import models.ladder
 from models.ladder import run_ensemble
-counts, runs, workers, start, end = json.loads(sys.argv[1])
+counts, runs, workers, start, end, warm = json.loads(sys.argv[1])
+if warm:  # the compiled code loaded (or, in a fresh copy of an old tree, compiled) before the clock
+    run_ensemble(n_runs=1, seed=0, stage_counts={"hte": 1, "tech_sme": 1}, start_year=start, end_year=start + 1)
 t0, c0 = time.perf_counter(), time.process_time()
 ds = run_ensemble(n_runs=runs, seed=1, workers=workers, stage_counts=counts, start_year=start, end_year=end)
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -99,21 +101,30 @@ def timed_ensemble(engine: str, runs: int, counts: dict, end: int = END, workers
 
 
 def generator_rates(n: int = 20_000_000) -> tuple[float, float]:
-    rng, out = np.random.default_rng(0), np.empty(n)
+    """numpy's uniforms and normals per second, in the precision the step draws them (`kernel.DRAW_DTYPE`)."""
+    rng, out = np.random.default_rng(0), np.empty(n, dtype=kernel.DRAW_DTYPE)
     t0 = time.perf_counter()
-    rng.random(out=out)
+    rng.random(out=out, dtype=kernel.DRAW_DTYPE)
     t1 = time.perf_counter()
-    rng.standard_normal(out=out)
+    rng.standard_normal(out=out, dtype=kernel.DRAW_DTYPE)
     t2 = time.perf_counter()
     return n / (t1 - t0), n / (t2 - t1)
 
 
 def timed_in_process(
-    models_root: Path, runs: int, workers: int, counts: dict = LANGFANG, start: int = START, end: int = END, env=None
+    models_root: Path,
+    runs: int,
+    workers: int,
+    counts: dict = LANGFANG,
+    start: int = START,
+    end: int = END,
+    env=None,
+    warm: bool = True,
 ) -> dict:
-    """One ensemble in a fresh Python whose `models` package is the one under `models_root`."""
+    """One ensemble in a fresh Python whose `models` package is the one under `models_root`; `warm`: after a
+    two-firm ensemble (compiled code loaded or compiled: an old tree's fresh copy has no numba cache)."""
     env = os.environ | {"PYTHONPATH": str(models_root)} | (env or {})
-    argument = json.dumps([counts, runs, workers, start, end])
+    argument = json.dumps([counts, runs, workers, start, end, warm])
     done = subprocess.run(
         [sys.executable, "-c", _TIMED, argument], env=env, cwd=models_root, capture_output=True, text=True, check=True
     )
@@ -152,6 +163,8 @@ def old_against_new(revision: str, runs: int, workers: int, hebei: bool, command
             _row(label, t["old"]["wall"], t["new"]["wall"], t["old"]["cpu"], t["new"]["cpu"])
             rates = [t[side]["steps"] / t[side]["wall"] for side in roots]
             print(f"{'':32} agent-steps/s: old {rates[0]:,.0f}, new {rates[1]:,.0f} (per wall second)")
+        for root in roots.values() if commands else ():
+            timed_command(root, COMMANDS["compare"])  # untimed: fits a side's posterior and trends if not cached
         for name, command in COMMANDS.items() if commands else ():
             t = {side: timed_command(root, command) for side, root in roots.items()}
             _row(f"forecast {name}", t["old"], t["new"], math.nan, math.nan)
@@ -167,7 +180,7 @@ def cold_compile() -> None:
     """A two-firm ensemble in a fresh process with an empty numba cache, then with the cache filled."""
     with tempfile.TemporaryDirectory() as folder:
         tiny = {"hte": 1, "tech_sme": 1}
-        cold, warm = (timed_in_process(ROOT, 1, 1, tiny, env={"NUMBA_CACHE_DIR": folder}) for _ in range(2))
+        cold, warm = (timed_in_process(ROOT, 1, 1, tiny, env={"NUMBA_CACHE_DIR": folder}, warm=False) for _ in range(2))
     print(f"compiled code: {cold['wall']:.1f} s for a two-firm ensemble with an empty numba cache (cold compile),")
     print(f"{warm['wall']:.1f} s with the cache filled (numba's cache=True: paid once per machine)\n")
 

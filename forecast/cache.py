@@ -36,6 +36,11 @@ if TYPE_CHECKING:
     import arviz as az
 
 
+LOADED_POSTERIORS = 8
+"""Posteriors a process keeps once read (`PosteriorCache.load`), the oldest dropped first."""
+_LOADED: dict[tuple[str, int, int], az.InferenceData] = {}
+
+
 @dataclass(frozen=True)
 class PosteriorCache:
     """A folder of saved posteriors."""
@@ -46,11 +51,22 @@ class PosteriorCache:
         return Path(self.folder) / name
 
     def load(self, name: str) -> az.InferenceData | None:
-        """The saved posterior called `name`, or None if there is none."""
+        """The saved posterior called `name`, or None if there is none. A file read before in this process,
+        unchanged since (same modification time and size), is not read again: a command that plans several
+        scenarios of one region (`forecast compare`) reads its calibration once. Callers only read it."""
         import arviz as az  # seconds to import: only where a posterior is read
 
         path = self.path(name)
-        return az.from_netcdf(path) if path.exists() else None
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        if key not in _LOADED:
+            while len(_LOADED) >= LOADED_POSTERIORS:
+                del _LOADED[next(iter(_LOADED))]
+            _LOADED[key] = az.from_netcdf(path)
+        return _LOADED[key]
 
     def save(self, name: str, idata: az.InferenceData) -> Path:
         """Write `idata` as `name`, atomically."""

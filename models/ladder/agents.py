@@ -140,8 +140,8 @@ class Firm(mesa.Agent):
     def step(self) -> None:
         """One year of this firm's life: `kernel.step_bits` for this one firm."""
         m = self.model
-        z = m.rng.standard_normal((1, kernel.N_NORMALS))
-        u = m.rng.random((1, kernel.N_UNIFORMS))
+        z = m.rng.standard_normal((1, kernel.N_NORMALS), dtype=kernel.DRAW_DTYPE)
+        u = m.rng.random((1, kernel.N_UNIFORMS), dtype=kernel.DRAW_DTYPE)
         state = self.state()
         bits = int(kernel.step_bits(state, m.params, m.policy, m.year, m.voucher_probability, z, u)[0])
         self.load_state(state)

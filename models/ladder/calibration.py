@@ -103,8 +103,8 @@ Limits. (1) The registry: entries are proportional to each year's registered and
 Hebei's did: it fell to about 50,000 by 2024 at the fitted rates). Hebei's provincial register (main series) grew
 from 55,000 (2017) to over 127,000 (2024); fitting that takes a startup entry rate of about 0.68 a year per
 registered firm (`forecast calibrate --region hebei`), near the top of its widened range (0.05-0.8), with the
-modelled register still below the 2024 bound (read it as "entry as high as the figures ask"). (2) The eligibility kernels
-come from a pilot at the `base` rates. The mean-field runs below the ABM's mean as the
+modelled register still below the 2024 bound (read it as "entry as high as the figures ask"). (2) The eligibility
+kernels come from a pilot at the `base` rates. The mean-field runs below the ABM's mean as the
 years go on (at the base rates, certified stock up to 7% and lists up to 13% low for Langfang's two
 years, the stock up to 13% for Hebei's seven), so
 the likelihood multiplies its paths by the gap measured at the base rates
@@ -147,7 +147,7 @@ from models.ladder.pilot import PILOTS, pilot_scale
 from models.ladder.population import UNIFORM_CERT_AGES
 from models.panel import BOUND_EXCESS_SD
 
-CALIBRATION_VERSION = "12"
+CALIBRATION_VERSION = "13"
 """Bump when the likelihood, priors, window rule, pilot or the model's rules change (invalidates caches); 5: the
 statutes' eligibility (innovation score, three-year R&D, class II IP once) and certificate ages from the lists; 6: the
 noise prior by series (`SIGMA_PRIOR`), the pilot and the ABM check start from the region's certificate ages, the
@@ -155,7 +155,8 @@ mean-field's gap to the ABM divided out (`abm_correction`), startups of two ages
 read as the bound plus a half-normal excess, as the trend models read it (`bound_logp`), not as censored; 8: a
 year's entrant startups newborn again (version 7 drew them of two ages, as the start's); 12: entries proportional to
 the registered and certified firms of each year, not of the start year, and the array pilot's reserve intake and
-vouchers reading the year's counts (they read none before)."""
+vouchers reading the year's counts (they read none before); 13: the firm step's random numbers in single precision
+(`kernel.DRAW_DTYPE`), which changes the pilot's and the ABM correction's numbers."""
 INDICATORS = {i: INDICATOR_COLUMNS[i] for i in ("high_tech_enterprises", "high_tech_certifications", "tech_smes")}
 """Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""
 SAMPLED = (

@@ -24,10 +24,19 @@ Randomness: run r draws everything from its own ``np.random.default_rng(seed_r)`
 seed alone, not on which runs share a batch. The order of draws differs from the
 Mesa reference (which shuffles agents and draws per firm), so the two engines
 agree in distribution, not number by number (tests/models/ladder/test_engine.py).
+
+Start populations reused. A run's start population and its generator's state after drawing it depend
+on the run's seed, its rates, the start counts, year and certificate ages, never on the levers. A
+process that draws the same run's start a second time (the settings of `forecast explain`'s sweep and
+the scenarios of `forecast compare` share seeds and parameter draws: common random numbers) keeps it,
+up to `START_CACHE_BYTES`, and a third ensemble takes the kept records and generator state instead of
+drawing them: the same numbers, without the draw (`_Batch.start`).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from types import SimpleNamespace
 
@@ -45,6 +54,31 @@ DTYPES: dict[str, np.dtype] = {name: records.STATE_DTYPE[name].base for name in 
 """Storage dtype of each attribute of a firm record (`records.STATE_DTYPE`)."""
 
 N_STAGES = len(Stage)
+START_CACHE_BYTES = 128 * 2**20
+"""Start populations a process keeps (module docstring), the least recently used dropped first."""
+_SEEN_KEYS = 100_000
+"""Start keys a process remembers having drawn once (16 bytes each)."""
+_STARTS: OrderedDict[bytes, tuple[np.ndarray, dict]] = OrderedDict()
+_SEEN: OrderedDict[bytes, None] = OrderedDict()
+
+
+def _start_key(seed: np.random.SeedSequence, row: np.ndarray, agents: Mapping[str, int], year: int, cert_ages) -> bytes:
+    """A digest of everything a run's start population depends on (module docstring)."""
+    ages = None if cert_ages is None else tuple(float(a) for a in cert_ages)
+    text = repr((seed.entropy, tuple(seed.spawn_key), seed.pool_size, sorted(agents.items()), int(year), ages))
+    return hashlib.blake2b(text.encode() + row.tobytes(), digest_size=16).digest()
+
+
+def _remember(key: bytes, state: np.ndarray, generator_state: dict) -> None:
+    """Note a start drawn; keep it (a copy, and the generator's state after it) if it was drawn before."""
+    if key not in _SEEN:
+        _SEEN[key] = None
+        while len(_SEEN) > _SEEN_KEYS:
+            _SEEN.popitem(last=False)
+        return
+    _STARTS[key] = (state.copy(), generator_state)
+    while sum(kept.nbytes for kept, _ in _STARTS.values()) > START_CACHE_BYTES:
+        _STARTS.popitem(last=False)
 
 
 class _Batch:
@@ -52,7 +86,7 @@ class _Batch:
 
     def __init__(self, params: Sequence[LadderParams], seeds: Sequence[np.random.SeedSequence], firm_scale: int):
         self.n_runs, self.k = len(params), firm_scale
-        self.params = list(params)
+        self.params, self.seeds = list(params), list(seeds)
         self.rngs = [np.random.default_rng(seed) for seed in seeds]
         self.table = records.params_table(self.params)
         self.per_run = SimpleNamespace(**{name: self.table[name] for name in self.table.dtype.names})
@@ -93,6 +127,29 @@ class _Batch:
         _merge(self.state, self.run, alive, entrants, n_new, state, run)
         self.state, self.run = state, run
 
+    def start(self, agents: Mapping[str, int], year: int, cert_ages: Sequence[float] | None) -> None:
+        """Every run's start population (`agents` of each stage), as `renew` from no firms draws it; a run's
+        records and generator state kept in this process (`_STARTS`, module docstring) are taken instead."""
+        keys = [_start_key(seed, self.table[r], agents, year, cert_ages) for r, seed in enumerate(self.seeds)]
+        kept = {r: _STARTS[key] for r, key in enumerate(keys) if key in _STARTS}  # before keeping others evicts them
+        todo = [r for r in range(self.n_runs) if r not in kept]
+        drawn, n_drawn = draw_states(
+            [agents] * len(todo), year, self.table[todo], [self.rngs[r] for r in todo], cert_ages, start=True
+        )
+        bounds, parts = dict(zip(todo, np.cumsum(n_drawn) - n_drawn, strict=True)), []
+        for r, key in enumerate(keys):
+            if r in bounds:
+                parts.append(drawn[bounds[r] : bounds[r] + n_drawn[todo.index(r)]])
+                _remember(key, parts[-1], self.rngs[r].bit_generator.state)
+            else:
+                records_r, generator_state = kept[r]
+                if key in _STARTS:
+                    _STARTS.move_to_end(key)
+                self.rngs[r].bit_generator.state = generator_state
+                parts.append(records_r)
+        self.state = drawn if len(todo) == self.n_runs else np.concatenate(parts)  # no copy without kept ones
+        self.run = np.repeat(np.arange(self.n_runs, dtype=np.int32), [part.size for part in parts])
+
     def _output(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Records and run index for `n` firms: the spare buffers (grown by a quarter when short), while
         the ones the state is in become the spare. Reused, not allocated each year: a fresh array's first
@@ -104,18 +161,20 @@ class _Batch:
         return state[:n], run[:n]
 
     def draw(self, shape_per_firm: int, normal: bool) -> np.ndarray:
-        """(firms, shape_per_firm) standard normals or uniforms, run r's rows from run r's generator."""
+        """(firms, shape_per_firm) standard normals or uniforms in single precision (`kernel.DRAW_DTYPE`),
+        run r's rows from run r's generator."""
         out = self._draws.get(normal)
         if out is None or out.shape[0] < self.run.size or out.shape[1] != shape_per_firm:
-            out = self._draws[normal] = np.empty((self.run.size + self.run.size // 4, shape_per_firm))
+            shape = (self.run.size + self.run.size // 4, shape_per_firm)
+            out = self._draws[normal] = np.empty(shape, dtype=kernel.DRAW_DTYPE)
         out = out[: self.run.size]
         bounds = np.searchsorted(self.run, np.arange(self.n_runs + 1))
         for r, rng in enumerate(self.rngs):
             block = out[bounds[r] : bounds[r + 1]]
             if normal:
-                rng.standard_normal(out=block)
+                rng.standard_normal(out=block, dtype=kernel.DRAW_DTYPE)
             else:
-                rng.random(out=block)
+                rng.random(out=block, dtype=kernel.DRAW_DTYPE)
         return out
 
 
@@ -265,7 +324,7 @@ def run_batch(
     levers = check_settings(levers)
     b = _Batch(params, seeds, int(firm_scale))
     agents = {name: round(count / b.k) for name, count in stage_counts.items()}
-    b.renew(None, [agents] * b.n_runs, start_year, cert_ages, start=True)
+    b.start(agents, start_year, cert_ages)
     kernel.choose_rd_all(b.state, b.table, active_levers(levers, start_year), b.run)
     rows = [_summarise(b, start_year, None)]
     for year in range(start_year + 1, end_year + 1):

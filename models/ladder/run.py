@@ -39,7 +39,7 @@ import pandas as pd
 import xarray as xr
 from numpy.typing import ArrayLike
 
-from models.ladder.engine import run_batch
+from models.ladder.engine import START_CACHE_BYTES, run_batch
 from models.ladder.kernel import entry_means
 from models.ladder.levers import LeverSetting, active_levers, check_settings
 from models.ladder.model import COLUMN_UNITS, COLUMNS, LadderModel
@@ -48,8 +48,11 @@ from models.ladder.params import PARAM_RANGES, LadderParams
 SeedLike = int | np.random.SeedSequence
 Engine = Literal["array", "mesa"]
 ENGINES = ("array", "mesa")
-BATCH_AGENTS = 250_000
-"""Agents stepped together by the array engine by default (numbers do not depend on it)."""
+BATCH_AGENTS = 50_000
+"""Agents stepped together by the array engine by default (numbers do not depend on it). Small enough for a
+batch's records (`records.STATE_DTYPE`, 141 bytes an agent) and the year's draws to stay in the processor's
+cache while the yearly passes go over them: 250,000 took 6% more CPU (Langfang, 1 to 18 runs a batch,
+benchmarks/bench_ladder.py's old against new); a batch's Python work a year is a small part at this size."""
 ARRAY_BYTES_PER_AGENT = 650
 """Peak bytes per agent of an array batch: the firm records (`records.STATE_DTYPE`, 141 bytes, twice while
 survivors and entrants are placed), the year's draws and the engine's temporaries. Measured with tracemalloc:
@@ -60,9 +63,9 @@ a process's resident size adds more at scale: a one-million-firm run's peak RSS 
 that the estimate bounds the measured peak and is not over three times it."""
 MESA_BYTES_PER_AGENT = 12_000
 """Peak bytes per agent of a Mesa run (Python objects; measured about 10,900)."""
-PROCESS_BYTES = 300 * 2**20
+PROCESS_BYTES = 300 * 2**20 + START_CACHE_BYTES
 """A process with Python, numpy, scipy, xarray and numba loaded, before any firm (measured: 267 MiB peak RSS
-after a tiny ensemble)."""
+after a tiny ensemble), plus the start populations it may keep (`engine.START_CACHE_BYTES`)."""
 
 
 def run_ladder(
@@ -196,7 +199,7 @@ class Job:
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-RESULTS_VERSION = "8"
+RESULTS_VERSION = "9"
 """Bump when a change alters any run's numbers (so saved batches of an interrupted ensemble are not reused)."""
 
 
@@ -340,16 +343,15 @@ def _to_dataset(
     cube: np.ndarray, draws: list[LadderParams], seed_seq: np.random.SeedSequence, kwargs: dict
 ) -> xr.Dataset:
     years = cube[0, :, 0].astype(int)
-    ds = xr.Dataset(
-        {
-            c: (("run", "year"), cube[:, :, j], {"units": COLUMN_UNITS.get(c, "")})
-            for j, c in enumerate(COLUMNS)
-            if c != "year"
-        },
-        coords={"run": np.arange(cube.shape[0]), "year": years},
-    )
-    for f in fields(LadderParams):
-        ds[f"param_{f.name}"] = ("run", np.array([getattr(d, f.name) for d in draws], dtype=float))
+    variables = {
+        c: (("run", "year"), cube[:, :, j], {"units": COLUMN_UNITS.get(c, "")})
+        for j, c in enumerate(COLUMNS)
+        if c != "year"
+    }
+    names = [f.name for f in fields(LadderParams)]
+    table = np.array([[getattr(d, name) for name in names] for d in draws], dtype=float).reshape(len(draws), -1)
+    variables |= {f"param_{name}": ("run", table[:, i]) for i, name in enumerate(names)}  # one Dataset, built once
+    ds = xr.Dataset(variables, coords={"run": np.arange(cube.shape[0]), "year": years})
     ds.attrs.update(
         {
             "seed": str(seed_seq.entropy),

@@ -20,7 +20,7 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from models.ladder import LadderModel, LadderParams, LeverSetting, kernel, records, run_ensemble, run_ladder
+from models.ladder import LadderModel, LadderParams, LeverSetting, engine, kernel, records, run_ensemble, run_ladder
 from models.ladder.engine import DTYPES, run_batch
 from models.ladder.model import COLUMNS
 from models.ladder.population import ATTRIBUTES, HISTORY_YEARS
@@ -112,6 +112,33 @@ def test_array_runs_depend_on_their_seed_only():
     alone = run_ladder(seed=np.random.SeedSequence(11).spawn(3)[2], engine="array", **SMALL)
     np.testing.assert_array_equal(ds["hte_certified"].sel(run=2).values, alone["hte_certified"].values)
     assert ds.attrs["engine"] == "array"
+
+
+def test_a_start_population_drawn_again_is_reused_with_the_same_numbers(monkeypatch):
+    """A run's start drawn a second time is kept, and later ensembles take it: their numbers are those of the
+    ensembles that drew it, under any levers (the start does not depend on them) and any batch size."""
+    monkeypatch.setattr(engine, "_STARTS", type(engine._STARTS)())
+    monkeypatch.setattr(engine, "_SEEN", type(engine._SEEN)())
+    plain = {**SMALL, "levers": ()}
+    drawn = {"plain": run_ensemble(n_runs=4, seed=21, **plain)}
+    assert not engine._STARTS and len(engine._SEEN) == 4
+    drawn["levers"] = run_ensemble(n_runs=4, seed=21, **SMALL)  # drawn again: kept
+    assert len(engine._STARTS) == 4
+    for name, kwargs, batch_size in (("plain", plain, 3), ("levers", SMALL, 4), ("plain", plain, 1)):
+        again = run_ensemble(n_runs=4, seed=21, batch_size=batch_size, **kwargs)
+        for column in ("n_firms", "hte_certified", "rd_spending"):
+            np.testing.assert_array_equal(again[column].values, drawn[name][column].values)
+    one_start = next(iter(engine._STARTS.values()))[0].nbytes
+    monkeypatch.setattr(engine, "START_CACHE_BYTES", 2 * one_start)
+    monkeypatch.setattr(engine, "_SEEN", type(engine._SEEN)(dict.fromkeys(engine._SEEN)))
+    mixed = dict(n_runs=4, seed=21, batch_size=4, **plain)
+    engine._STARTS.popitem(last=False)  # runs 0 and 1 drawn, then kept, evicting the kept runs 2 and 3
+    engine._STARTS.popitem(last=False)
+    np.testing.assert_array_equal(run_ensemble(**mixed)["n_firms"].values, drawn["plain"]["n_firms"].values)
+    monkeypatch.setattr(engine, "START_CACHE_BYTES", 0)  # nothing kept beyond the budget
+    run_ensemble(n_runs=2, seed=22, **plain)
+    run_ensemble(n_runs=2, seed=22, **plain)
+    assert not engine._STARTS
 
 
 def test_engines_give_the_same_layout():
