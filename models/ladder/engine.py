@@ -231,8 +231,7 @@ class _Year:
 
     def _enter(self) -> None:
         b = self.b  # b.stages: each run's counts at the start of the year (`_summarise` of the last one)
-        registered = b.k * b.stages[:, int(Stage.TECH_SME) : int(Stage.RESERVE) + 1].sum(axis=1)
-        certified = b.k * b.stages[:, int(Stage.HTE) :].sum(axis=1)
+        registered, certified = _registered_certified(b.stages, b.k)
         startups, move_ins = kernel.entry_means(b.per_run, self.policy, registered, certified, b.k)
         counts = [
             {"startup": int(rng.poisson(startups[r])), "hte": int(rng.poisson(move_ins[r]))}
@@ -281,6 +280,14 @@ def _smallest(key: np.ndarray, ties: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([below, at[np.argsort(ties[at], kind="stable")[: n - below.size]]])
 
 
+def _registered_certified(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per run: registered firms (tech SMEs and reserve) and certified firms, from stage counts (runs x stages)."""
+    return (
+        k * counts[:, int(Stage.TECH_SME) : int(Stage.RESERVE) + 1].sum(axis=1),
+        k * counts[:, int(Stage.HTE) :].sum(axis=1),
+    )
+
+
 def _summarise(b: _Batch, year: int, tally: dict | None) -> np.ndarray:
     """One row of `model.COLUMNS` per run (as `LadderModel._summarise`), from `_Batch.take_stock`."""
     k, R = b.k, b.n_runs
@@ -288,8 +295,7 @@ def _summarise(b: _Batch, year: int, tally: dict | None) -> np.ndarray:
     rd, rd_certified = rd_sums[:, 0], rd_sums[:, 1]
     row = {"year": np.full(R, year), "n_firms": k * counts.sum(axis=1)}
     row |= {name: k * counts[:, int(stage)] for name, stage in zip(STAGE_COLUMNS, Stage, strict=True)}
-    row["hte_certified"] = k * counts[:, int(Stage.HTE) :].sum(axis=1)
-    row["tech_sme_registered"] = k * counts[:, int(Stage.TECH_SME) : int(Stage.RESERVE) + 1].sum(axis=1)
+    row["tech_sme_registered"], row["hte_certified"] = _registered_certified(counts, k)
     row["tech_sme_incl_hte"] = row["tech_sme_registered"] + k * small
     row["rd_spending"], row["rd_spending_certified"] = k * rd / 10_000, k * rd_certified / 10_000
     flows = (*EVENT_COLUMNS, "cert_losses", "certifications_listed", "entries", "exits", "reward_outlay")

@@ -192,7 +192,6 @@ class LadderModel(mesa.Model):
         self.policy = active_levers(self.levers, self.year)
         self.tally = Counter()
         before = {a.unique_id: a.stage for a in self.agents}
-        self.entry_base = self._entry_base()
         kernel.run_year(self)  # _allocate_fund, _admit_to_reserve, _offer_vouchers, _step_firms, _enter
         self._record_transitions(before)
         self.summary = self._summarise(flows=True)
@@ -240,14 +239,10 @@ class LadderModel(mesa.Model):
     def _step_firms(self) -> None:
         self.agents.shuffle_do("step")
 
-    def _entry_base(self) -> tuple[int, int]:
-        """(registered, certified) firms now: what `_enter` scales the year's entries by."""
-        registered = sum(a.stage in REGISTRY_STAGES for a in self.agents)
-        return self.firm_scale * registered, self.firm_scale * sum(a.certified for a in self.agents)
-
     def _enter(self) -> None:
         p, k, year = self.params, self.firm_scale, self.year
-        means = kernel.entry_means(p, self.policy, *self.entry_base, k)
+        start = self.summary  # last year's row: the registered and certified firms at the start of this one
+        means = kernel.entry_means(p, self.policy, start["tech_sme_registered"], start["hte_certified"], k)
         n_start, n_move = (int(self.rng.poisson(mean)) for mean in means)
         if n_start:
             Firm.create_from_arrays(self, build_population({"startup": n_start}, year, p, self.rng))
