@@ -117,8 +117,8 @@ mean-field ran 12% above the ABM's certified stock and 15% above its lists by 20
 as met by rates the ABM runs below them. So `calibrate` measures the pilot and the correction twice: at the base
 rates, then again at the mode of the model built on the first (`pilot_point`, L-BFGS, a few seconds), and samples
 with the second; there the gap is within 1.2% for Hebei (test
-``test_the_pilot_measured_again_at_the_mode_tracks_the_abm_there``). (3) Calibration years run under each region's `RegionObservations.levers` (the
-policy history, `forecast.ladder.policies`; the status quo where it records nothing).
+``test_the_pilot_measured_again_at_the_mode_tracks_the_abm_there``). (3) Calibration years run under each region's
+`RegionObservations.levers` (the policy history, `forecast.ladder.policies`; the status quo where it records nothing).
 Langfang's rewards come from a draft plan: if they were not paid in 2021-22, the reward's
 weight is read too low. Hebei's 2,000 reserve-pool entries a year are the whole intake,
 while the lever adds them to the `reserve_intake_rate` flow (a model limit).
@@ -509,9 +509,7 @@ def calibrate(
             "sampler": json.dumps({"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept}),
             "base_params": json.dumps(base.to_dict()),
             "pilot": pilot,
-            "pilot_rates": json.dumps(
-                {o.region: {k: getattr(p, k) for k in SAMPLED} for o, p in zip(data.regions, points or (), strict=False)}
-            ),
+            "pilot_rates": json.dumps({o.region: asdict(p) for o, p in zip(data.regions, points or (), strict=False)}),
             "levers": json.dumps(
                 {o.region: [asdict(s) for s in lv] for o, lv in zip(data.regions, data.levers, strict=False)}
             ),
