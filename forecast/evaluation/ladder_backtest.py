@@ -110,7 +110,6 @@ class LadderForecaster:
         )  # fmt: skip
         own = observations[0]
         draw_seed, run_seed, noise_seed = np.random.SeedSequence([self.seed, own.start_year]).spawn(3)
-        rows = cal.posterior_rows(idata, self.runs, draw_seed)
         levers, _ = scenario_with_history((), self.policies, region, own.start_year + 1, self.end_year)
         firms = sum(own.stage_counts.values())
         ds = run_ensemble(
@@ -124,13 +123,12 @@ class LadderForecaster:
             firm_scale=self.firm_scale or max(1, round(firms / AGENTS)),
             levers=levers,
         )
-        sigma = idata.posterior["sigma"].stack(sample=("chain", "draw")).transpose("sample", "indicator").values[rows]
+        sd = cal.figure_sd(idata, self.runs, draw_seed)
         rng = np.random.default_rng(noise_seed)
         figures = {"year": ds["year"].values}
         for i, column in enumerate(cal.INDICATORS.values()):
-            sd = np.sqrt(sigma[:, i] ** 2 + cal.MEANFIELD_ERROR_SD**2)[:, None]
             counts = ds[column].values.astype(float)
-            figures[column] = counts * np.exp(sd * rng.standard_normal(counts.shape))
+            figures[column] = counts * np.exp(sd[:, i, None] * rng.standard_normal(counts.shape))
         d = cal.attrs_json(idata, "diagnostics")
         status = Diagnostics(**{k: d[k] for k in ("r_hat_max", "ess_bulk_min", "ess_tail_min", "divergences")},
                              draws=d["draws"], chains=d["chains"])  # fmt: skip

@@ -78,14 +78,15 @@ from forecast.scenario import LeverChoice, Scenario, TrendSettings
 from forecast.trend.pipeline import forecast_indicator
 from models.ladder import PARAM_RANGES, LadderParams, LeverSetting, monte_carlo_probability
 from models.ladder import rd_trend as rt
-from models.ladder.calibration import attrs_json, posterior_param_draws
+from models.ladder.calibration import INDICATORS as CALIBRATED
+from models.ladder.calibration import attrs_json, figure_sd, posterior_param_draws
 from models.ladder.model import INDICATOR_COLUMNS
 from models.ladder.run import Job, assemble, ensemble_jobs
 
 RD_INDICATORS = ("rd_expenditure", "rd_intensity")
 LADDER_INDICATORS = (*INDICATOR_COLUMNS, *RD_INDICATORS)
 """Indicators the ladder produces."""
-RUN_STREAM, PRIOR_STREAM, RD_STREAM = 1, 2, 3
+RUN_STREAM, PRIOR_STREAM, RD_STREAM, FIGURE_STREAM = 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,9 @@ class LadderPlan:
     """Which register each tech-SME series counts (targets are judged against their own)."""
     rd_trend: np.ndarray | None = None
     """Each run's yearly trend of the firms' R&D as the statistics count it (None: 0)."""
+    figure_sd: np.ndarray | None = None
+    """Per run and calibrated indicator (`models.ladder.calibration.INDICATORS`), the log-scale sd between a count
+    and its published figure, from the run's posterior draw (None: the runs' counts are read as the figures)."""
 
 
 @dataclass
@@ -188,10 +192,11 @@ def parameter_draws(
     policies: pd.DataFrame | None = None,
     reporter: Reporter = SILENT,
     rd: bool = True,
-) -> tuple[pd.DataFrame, list[str], LadderParams, np.ndarray | None]:
+) -> tuple[pd.DataFrame, list[str], LadderParams, np.ndarray | None, np.ndarray | None]:
     """Per-run parameters (the scenario's uncertainties, or posterior draws plus those),
-    notes, the base parameters the others keep (the calibration's, if it set them), and each run's
-    R&D trend (`forecast.ladder.rd_trend`; None without a calibration or R&D figures, or unless `rd`)."""
+    notes, the base parameters the others keep (the calibration's, if it set them), each run's
+    R&D trend (`forecast.ladder.rd_trend`; None without a calibration or R&D figures, or unless `rd`) and each
+    run's figure noise (`figure_sd`; None without a calibration)."""
     ranges = uncertainty_ranges(scenario)
     prior = uniform_draws(ranges, n, seed)
     if scenario.models.ladder.calibration == "prior":
@@ -199,6 +204,7 @@ def parameter_draws(
             prior,
             [f"parameters drawn uniformly on their ranges: {', '.join(ranges) or 'none (defaults)'}; no R&D trend"],
             LadderParams(),
+            None,
             None,
         )
     idata = calibration.posterior_for(
@@ -226,7 +232,7 @@ def parameter_draws(
         notes.append("the scenario's ranges for calibrated parameters are ignored (posterior used)")
     notes += trend_notes
     base = LadderParams.from_dict(attrs_json(idata, "base_params")) if "base_params" in attrs else LadderParams()
-    return pd.concat([draws, prior[extra]], axis=1), notes, base, trend_runs
+    return pd.concat([draws, prior[extra]], axis=1), notes, base, trend_runs, figure_sd(idata, n, seed)
 
 
 def rd_trend_runs(
@@ -366,7 +372,7 @@ def plan_ladder(
         start.year,
         scenario.horizon,
     )
-    params, notes, base, trend_runs = parameter_draws(
+    params, notes, base, trend_runs, noise = parameter_draws(
         scenario, history, regions, n, seed, cache=cache, policies=policies, reporter=reporter, rd=need_gdp
     )
     gdp = None
@@ -408,6 +414,7 @@ def plan_ladder(
         register,
         registers,
         trend_runs,
+        noise,
     )
     check_memory(plan, reporter)
     return plan
@@ -464,11 +471,37 @@ def finish_run(plan: LadderPlan, levers: Sequence[LeverSetting], jobs: list[Job]
     if plan.register is not None and plan.register.includes_certified:
         paths[SME_INDICATOR] = ds[INCLUDED_COLUMN].values[None, :, :]
     notes = []
+    if plan.figure_sd is not None:
+        paths.update(as_figures(paths, plan.figure_sd, plan.seed))
+        notes.append(figure_note(plan.figure_sd))
     if plan.gdp is not None:
         expenditure, intensity, note = rd_paths(ds["rd_spending"].values, years, plan.start, plan.gdp, plan.rd_trend)
         paths["rd_expenditure"], paths["rd_intensity"] = expenditure[None], intensity[None]
         notes.append(note)
     return LadderRun(plan, tuple(levers), ds, years, paths, notes)
+
+
+def as_figures(paths: Mapping[str, np.ndarray], sd: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """The calibrated indicators' paths read as published figures: count x exp(s z) after the start year, z ~
+    Normal(0, 1) from the seed's own stream (the same z in every scenario and sweep setting of one seed, so their
+    differences stay the levers'), s the run's `figure_sd` (as the likelihood and the ladder backtest read them)."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(FIGURE_STREAM,)))
+    out = {}
+    for i, indicator in enumerate(CALIBRATED):
+        counts = paths[indicator]
+        z = rng.standard_normal(counts.shape)
+        z[..., 0] = 0.0  # the start year is the published figure itself
+        out[indicator] = counts * np.exp(sd[None, :, i, None] * z)
+    return out
+
+
+def figure_note(sd: np.ndarray) -> str:
+    """What the ladder's target columns show."""
+    spread = ", ".join(f"{indicator} {np.median(sd[:, i]):.3f}" for i, indicator in enumerate(CALIBRATED))
+    return (
+        "ladder figures: each run's count times the reporting noise its posterior draw calibrated (median log-sd: "
+        f"{spread}), as the ladder backtest scores them; the stage tables keep the counts"
+    )
 
 
 def rd_paths(

@@ -541,6 +541,14 @@ def posterior_param_draws(idata: az.InferenceData, n: int, seed: int | np.random
     return pd.DataFrame(flat.values[pick], columns=[str(p) for p in flat["param"].values]).astype(float)
 
 
+def figure_sd(idata: az.InferenceData, n: int, seed: int | np.random.SeedSequence) -> np.ndarray:
+    """Per run (the rows `posterior_param_draws` takes with this seed) and indicator (`INDICATORS` order), the
+    log-scale sd between a modelled count and its published figure: sqrt(sigma_i^2 + `MEANFIELD_ERROR_SD`^2) of the
+    same posterior draw, as the likelihood reads an uncaveated figure; (n, indicators)."""
+    sigma = idata.posterior["sigma"].stack(sample=("chain", "draw")).transpose("sample", "indicator")
+    return np.sqrt(sigma.values[posterior_rows(idata, n, seed)] ** 2 + MEANFIELD_ERROR_SD**2)
+
+
 def posterior_rows(idata: az.InferenceData, n: int, seed: int | np.random.SeedSequence) -> np.ndarray:
     """The rows (of the chains' draws stacked) that `posterior_param_draws` takes with this seed, so other
     variables of the same draws (the noise sigma) can be read beside them."""

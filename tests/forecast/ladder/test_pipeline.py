@@ -162,6 +162,7 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
 
     monkeypatch.setattr(lf.calibration, "posterior_for", posterior_for)
     monkeypatch.setattr(lf, "posterior_param_draws", posterior_param_draws)
+    monkeypatch.setattr(lf, "figure_sd", lambda idata, n, seed: np.full((n, 3), 0.05))
     monkeypatch.setattr(lf.rd_trend, "trend_for", lambda *a, **k: None)  # no R&D figures after the start
     spec = scenario(
         models={
@@ -170,7 +171,8 @@ def test_posterior_draws_come_from_the_calibration_module(history, monkeypatch):
         },
         uncertainties={"pass_rate": {"low": 0.5, "high": 0.6}, "exit_rate_sme": {"low": 0.02, "high": 0.05}},
     )
-    draws, notes, base, trend = lf.parameter_draws(spec, history, None, 4, seed=11, cache=Path("somewhere"))
+    draws, notes, base, trend, noise = lf.parameter_draws(spec, history, None, 4, seed=11, cache=Path("somewhere"))
+    assert noise.shape == (4, 3)
     assert calls["posterior_for"] == ("langfang", 5, Path("somewhere"), None) and calls["draws"][1:] == (4, 11)
     assert (
         base.rd_ratio_mean == 0.02 and base.pass_rate == LadderParams().pass_rate
@@ -312,3 +314,21 @@ def test_the_engine_comes_from_the_scenario_unless_overridden(history):
     assert simulate(scenario(), history).ensemble.attrs["engine"] == "array"
     plan = lf.plan_ladder(mesa, history, None, None, need_gdp=False, workers=1, engine="array")
     assert plan.engine == "array" and lf.simulate(plan).ensemble.attrs["engine"] == "array"
+
+
+def test_calibrated_paths_are_read_as_figures_with_each_runs_noise():
+    # synthetic counts: every run 1,000 firms each year; half the runs with no noise
+    indicators = ("high_tech_enterprises", "high_tech_certifications", "tech_smes")
+    paths = {i: np.full((1, 4000, 4), 1000.0) for i in indicators}
+    sd = np.tile([0.05, 0.1, 0.2], (4000, 1))
+    sd[:2000] = 0.0
+    out = lf.as_figures(paths, sd, seed=3)
+    for i, indicator in enumerate(indicators):
+        logs = np.log(out[indicator][0] / 1000.0)
+        assert np.all(logs[:, 0] == 0.0)  # the start year is the published figure
+        assert np.all(logs[:2000] == 0.0)  # a run's own sd
+        np.testing.assert_allclose(logs[2000:, 1:].std(), sd[-1, i], rtol=0.05)
+    again = lf.as_figures(paths, sd, seed=3)
+    assert all(np.array_equal(out[i], again[i]) for i in indicators)  # the same z in every scenario of a seed
+    assert not np.array_equal(out["tech_smes"], lf.as_figures(paths, sd, seed=4)["tech_smes"])
+    assert "median log-sd" in lf.figure_note(sd)
