@@ -1,9 +1,10 @@
 """Eligibility, renewal and register shares of the ladder model beside the published figures.
 
-    PATH=$PWD/.venv/bin:$PATH python scripts/ladder_shares.py [--runs N] [--seed S]
+    PATH=$PWD/.venv/bin:$PATH python scripts/ladder_shares.py [--runs N] [--seed S] [--rates posterior --cache DIR]
 
-For Langfang (2020 start), Hebei (2017 start) and Handan (2020 start), with the default rates (`LadderParams()`) and the
-policy history of data/policies.csv:
+For Langfang (2020 start), Hebei (2017 start) and Handan (2020 start), with the default rates (`LadderParams()`), or
+with ``--rates posterior`` each region's calibrated rates (posterior medians of `forecast calibrate --region R`,
+seed 1, read from or saved to the posterior cache ``--cache``), and the policy history of data/policies.csv:
 
 * after set-up (population drawn, R&D chosen under the start year's policy): the share of registered
   SMEs (tech_sme + reserve) meeting each high-tech certification criterion (`kernel.CRITERIA`) and all
@@ -17,17 +18,21 @@ Beside them, the published comparators of data/history.csv: the certified stock 
 of the region, and Hebei's yearly certification lists (new + renewed, flows). The renewal rate is not
 published; what the lists imply is printed: in a three-year cycle the stock is about the sum of the
 last three lists (stock / that sum near 1 means few certificates are lost between lists), and the
-eligible backlog the new certifications imply at the model's own application and pass rates.
+eligible backlog the new certifications imply at the model's own application and pass rates. The model's own
+stock / sum of its last three lists is printed beside it (column ``stock_per_3_lists``).
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from forecast.cache import PosteriorCache
 from forecast.inputs.bundle import load_inputs
+from forecast.ladder.calibration import posterior_for
 from forecast.ladder.policies import scenario_with_history
 from forecast.ladder.start import cert_age_shares
 from models.ladder import LadderParams, census, kernel, records, run_ensemble
@@ -68,12 +73,22 @@ def published(history: pd.DataFrame, region: str, indicator: str, series: str = 
     return clean.groupby("year")["value"].last().rename(lambda y: int(y))
 
 
-def report_case(region, year, sme, hte, last, inputs, runs, seed) -> None:
-    params = LadderParams()
+def calibrated(region: str, inputs, cache: Path) -> LadderParams:
+    """The region's posterior median rates (the calibration `forecast calibrate --region` makes, seed 1)."""
+    idata = posterior_for(
+        region, inputs.history, inputs.regions, seed=1, cache=PosteriorCache(cache), policies=inputs.policies
+    )
+    rates = idata.posterior["rates"].sel(region=region).median(("chain", "draw"))
+    return LadderParams.from_dict({str(k): float(v) for k, v in zip(rates["param"].values, rates.values, strict=True)})
+
+
+def report_case(region, year, sme, hte, last, inputs, runs, seed, params) -> None:
     levers, _ = scenario_with_history((), inputs.policies, region, year, last)
     ages, note = cert_age_shares(inputs.history, region, year, inputs.regions)
-    counts = {"hte": hte, "tech_sme": sme, "startup": assumed_startups(sme, params)}
+    counts = {"hte": hte, "tech_sme": sme, "startup": assumed_startups(sme)}  # as runs and calibration start
     print(f"\n=== {region}, start {year}: {counts}\n{note}")
+    if params != LadderParams():
+        print("rates:", {k: round(v, 3) for k, v in params.to_dict().items() if v != getattr(LadderParams(), k)})
     state = setup_state(counts, year, params, levers, ages, seed)
     print(criteria_shares(state).round(3).to_string())
     bits = census.criteria(state)
@@ -104,6 +119,7 @@ def report_case(region, year, sme, hte, last, inputs, runs, seed) -> None:
             "lists": med["certifications_listed"],
             "new": med["new_certifications"],
             "renewal_rate": med["recertifications"] / expiring.where(expiring > 0),
+            "stock_per_3_lists": med["hte_certified"] / med["certifications_listed"].rolling(3).sum(),
             "pub_register": published(inputs.history, region, "tech_smes"),
             "pub_certified": published(inputs.history, region, "high_tech_enterprises"),
             "pub_lists": published(inputs.history, region, "high_tech_certifications"),
@@ -120,10 +136,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rates", choices=("defaults", "posterior"), default="defaults")
+    parser.add_argument("--cache", type=Path, default=Path(".forecast-cache"), help="folder of saved posteriors")
     args = parser.parse_args()
     inputs = load_inputs()
     for case in CASES:
-        report_case(*case, inputs, args.runs, args.seed)
+        params = calibrated(case[0], inputs, args.cache) if args.rates == "posterior" else LadderParams()
+        report_case(*case, inputs, args.runs, args.seed, params)
 
 
 if __name__ == "__main__":
