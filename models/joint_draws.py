@@ -35,11 +35,15 @@ from models.trend_terms import BASIS_SD, ar1_cholesky
 
 def joint_paths(
     idata: az.InferenceData, panel: JointPanel, region: str, horizon: int, rng: np.random.Generator
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Reported-value trajectories of every indicator of one region: (years, {indicator: (chain, draw, year)}).
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
+    """Reported-value trajectories of every indicator of one region: (years, {indicator: (chain, draw, year)},
+    basis shift).
 
     Years run from the region's first year with figures on every component to
-    `horizon`; indicators whose components have no figure there are left out.
+    `horizon`; indicators whose components have no figure there are left out. The
+    trajectories are of the current basis; where the region has figures on an earlier
+    basis, the shift (chain, draw) is its b_r drawn jointly with them (`models.trend_terms`:
+    a figure on that basis reads its trajectory times exp(b_r)), else None.
     """
     r = panel.regions.index(region)
     post = idata.posterior
@@ -49,8 +53,9 @@ def joint_paths(
     first = max(panel.first_years(k)[r] for k in range(len(panel.components)))
     years = np.arange(panel.start_year + first, max(horizon, panel.end_year) + 1) if first < 10**6 else np.array([])
     if not years.size:
-        return years, {}
-    augmented = _with_pseudo(panel, r, years, pure)
+        return years, {}, None
+    earlier = bool(np.any(panel.on_basis[panel.region_idx == r] > 0))
+    augmented = _with_pseudo(panel, r, years, pure, earlier)
     designs = component_designs(augmented, max(horizon, panel.end_year), level_means(panel))
     if SHOCK_SCALE in flat:
         flat[SHOCK_SCALE] = future_shock_scales(flat[SHOCK_SCALE], panel.walk_df, designs[0].lag.shape[0], rng)
@@ -64,7 +69,8 @@ def joint_paths(
                 for i in range(0, n_chain * n_draw, PATH_CHUNK)
             ]
         )
-    by_component = latent.reshape(latent.shape[0], len(pure), years.size)
+    shift = (latent[:, -1] - latent[:, 0]).reshape(n_chain, n_draw) if earlier else None
+    by_component = latent[:, : len(pure) * years.size].reshape(latent.shape[0], len(pure), years.size)
     noisy = list(panel.reported_noise) or pure
     noise = flat["sigma_obs"][:, noisy][:, :, None] * rng.standard_normal(by_component.shape)
     reported = by_component + np.einsum("kj,njy->nky", np.linalg.inv(panel.loadings[noisy].astype(float)), noise)
@@ -72,7 +78,7 @@ def joint_paths(
     for i, name in enumerate(panel.indicators):
         z = panel.constants[i] + np.einsum("k,nky->ny", panel.loadings[i].astype(float), reported)
         out[name] = np.exp(z).reshape(n_chain, n_draw, years.size)
-    return years, out
+    return years, out, shift
 
 
 def future_shock_scales(scales: np.ndarray, df: float, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -93,17 +99,23 @@ def _pure_indicator(panel: JointPanel, k: int) -> int:
     raise ValueError(f"no indicator reads component {panel.components[k]} alone")
 
 
-def _with_pseudo(panel: JointPanel, r: int, years: np.ndarray, pure: list[int]) -> JointPanel:
-    """The panel with noise-free pseudo-figures of each component of region r appended (values unused)."""
+def _with_pseudo(panel: JointPanel, r: int, years: np.ndarray, pure: list[int], earlier: bool = False) -> JointPanel:
+    """The panel with noise-free pseudo-figures of each component of region r appended (values unused); `earlier`:
+    and, last, the first of them again on the earlier basis (it minus the first is the region's shift b_r)."""
     n_new = len(pure) * years.size
+    year, indicator = np.tile(years, len(pure)), np.repeat(pure, years.size)
+    basis = np.zeros(n_new + earlier)
+    if earlier:
+        year, indicator, basis[-1] = np.append(year, year[0]), np.append(indicator, indicator[0]), 1.0
+        n_new += 1
     return replace(
         panel,
         region_idx=np.concatenate([panel.region_idx, np.full(n_new, r)]),
-        year=np.concatenate([panel.year, np.tile(years, len(pure))]),
+        year=np.concatenate([panel.year, year]),
         z=np.concatenate([panel.z, np.zeros(n_new)]),
         kind=np.concatenate([panel.kind, np.zeros(n_new, dtype=panel.kind.dtype)]),
-        indicator_idx=np.concatenate([panel.indicator_idx, np.repeat(pure, years.size)]),
-        basis=np.concatenate([panel.on_basis, np.zeros(n_new)]),
+        indicator_idx=np.concatenate([panel.indicator_idx, indicator]),
+        basis=np.concatenate([panel.on_basis, basis]),
     )
 
 

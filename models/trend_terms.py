@@ -56,7 +56,10 @@ to +0.34 for Tianjin, and to +0.45 in earlier years), which the prior covers wit
 about two sd without preferring a sign. One shift per region is a
 simplification: a province that had corrected its GDP earlier (Liaoning, Inner
 Mongolia) has older figures on a third basis, whose jump the walk still absorbs.
-Forecasts are of the current basis (the shift is not added to drawn figures).
+Forecasts are of the current basis; the joint model's draws (`models.joint_draws.joint_paths`) also give
+the region's shift, drawn with its paths, for a target judged by a figure on the earlier basis (Hebei's
+2018 intensity target of 1.43%, set and published over the GDP before the revision: 1.39%, 1.54% on the
+revised GDP), whose trajectories are then the paths times exp(b_r).
 """
 
 from __future__ import annotations

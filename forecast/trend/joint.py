@@ -191,13 +191,14 @@ def fit_joint_panel(
     return cached_fit(cache, f"joint-{key[:16]}.nc", fit, refit=refit)
 
 
-_DRAWN: dict[tuple, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+_DRAWN: dict[tuple, tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]] = {}
 """A region's joint draw of the identity's indicators, kept for the calls of its other indicators (a few at most)."""
 _DRAWN_KEPT = 6
 
 
 def _region_draws(idata, panel: JointPanel, region: str, horizon: int, key: tuple):
-    """Years and the trajectories of every indicator of the identity for one region, drawn once per fit and seed."""
+    """Years, the trajectories of every indicator of the identity and the basis shift (`joint_paths`) for one
+    region, drawn once per fit and seed."""
     digest, seed, name, cutoff = key
     memo = (digest, region, horizon)
     if memo not in _DRAWN:
@@ -237,10 +238,12 @@ def forecast_joint(
     for region in regions_wanted:
         if region not in panel.regions:
             continue
-        years, paths = _region_draws(idata, panel, region, horizon, (digest, seed, identity.name, cutoff))
+        years, paths, shift = _region_draws(idata, panel, region, horizon, (digest, seed, identity.name, cutoff))
         if indicator not in paths or not _has_figures(panel, region, indicator):
             continue
         out.years[region], out.paths[region] = years, paths[indicator]
+        if shift is not None:
+            out.basis_shift[region] = shift
         out.diagnostics[region], out.model[region] = diagnostics, label
         out.notes[region] = notes.get(region, []) + [
             f"{region}: {', '.join(identity.indicators)} fitted jointly ({len(panel.regions)} regions, figures to "

@@ -170,10 +170,36 @@ def test_paths_keep_the_identity_draw_by_draw():
     posterior = prior.prior.isel(draw=slice(0, 40))
     idata = az.InferenceData(posterior=posterior)
     for noisy in ((), (1, 2)):  # noise on GDP and intensity, or on intensity and spending
-        years, paths = joint_paths(idata, replace(panel, reported_noise=noisy), "b", 2024, np.random.default_rng(0))
+        years, paths, shift = joint_paths(
+            idata, replace(panel, reported_noise=noisy), "b", 2024, np.random.default_rng(0)
+        )
+        assert shift is None  # no figures on an earlier basis
         assert years[-1] == 2024 and set(paths) == set(INDICATORS)
         np.testing.assert_allclose(paths["rd_expenditure"], paths["gdp"] * paths["rd_intensity"] / 100, rtol=1e-10)
         assert np.all(np.isfinite(paths["gdp"])) and paths["gdp"].shape == (1, 40, years.size)
+
+
+def test_paths_draw_the_basis_shift_of_a_regions_earlier_basis_figures():
+    """Intensity figures to 2015 published 15% above the current basis (exp(0.15)): the shift drawn with region b's
+    paths sits at 0.15, so a target judged on that basis reads its paths times exp(b_r) (issue 11: Hebei's 2018
+    intensity was forecast on the revised GDP basis against a target and an outcome on the old one)."""
+    import arviz as az
+
+    panel = synthetic_panel(share=1.0)
+    basis = (panel.indicator_idx == 1) & (panel.year <= 2015) & (panel.region_idx == 1)
+    panel = replace(panel, z=np.where(basis, panel.z + 0.15, panel.z), basis=basis)
+    n = 300
+    draws = {
+        "phi": np.full((1, n, 2), 0.7), "sigma_common": np.full((1, n, 2), 0.02),
+        "growth_long_run": np.tile([0.06, 0.04], (1, n, 1)), "tau": np.full((1, n, 2, 4), 0.02),
+        "sigma_walk": np.full((1, n, 2, 4), 0.01), "sigma_obs": np.full((1, n, 3), 0.02),
+        "bound_excess": np.full((1, n, 1), 0.01),
+    }  # fmt: skip
+    idata = az.from_dict(posterior=draws)
+    years, paths, shift = joint_paths(idata, panel, "b", 2022, np.random.default_rng(0))
+    assert shift.shape == (1, n) and np.median(shift) == pytest.approx(0.15, abs=0.03)
+    assert 0.005 < np.std(shift) < 0.05  # drawn, not fixed
+    assert joint_paths(idata, panel, "c", 2022, np.random.default_rng(0))[2] is None  # c: no earlier-basis figure
 
 
 @pytest.mark.parametrize("varying", [False, True])
