@@ -26,6 +26,7 @@ from models.joint_trend import (
     draw_volatility,
     draw_walk_vol2,
     figure_mean,
+    figure_noise2,
     level_means,
     walk_steps,
 )
@@ -69,16 +70,46 @@ def joint_paths(
                 for i in range(0, n_chain * n_draw, PATH_CHUNK)
             ]
         )
-    shift = (latent[:, -1] - latent[:, 0]).reshape(n_chain, n_draw) if earlier else None
+    shift = None
+    if earlier:  # b_r, and the year's own departure from it (`JointPanel.basis_noise`)
+        departure = panel.basis_noise * rng.standard_normal(latent.shape[0])
+        shift = (latent[:, -1] - latent[:, 0] + departure).reshape(n_chain, n_draw)
     by_component = latent[:, : len(pure) * years.size].reshape(latent.shape[0], len(pure), years.size)
-    noisy = list(panel.reported_noise) or pure
-    noise = flat["sigma_obs"][:, noisy][:, :, None] * rng.standard_normal(by_component.shape)
-    reported = by_component + np.einsum("kj,njy->nky", np.linalg.inv(panel.loadings[noisy].astype(float)), noise)
+    if panel.own_noise:
+        root = noise_roots(panel.loadings, flat["sigma_obs"] ** 2)
+        reported = by_component + np.einsum("nkj,njy->nky", root, rng.standard_normal(by_component.shape))
+    else:
+        noisy = list(panel.reported_noise) or pure
+        noise = flat["sigma_obs"][:, noisy][:, :, None] * rng.standard_normal(by_component.shape)
+        inverse = np.linalg.inv(panel.loadings[noisy].astype(float))
+        reported = by_component + np.einsum("kj,njy->nky", inverse, noise)
     out = {}
     for i, name in enumerate(panel.indicators):
         z = panel.constants[i] + np.einsum("k,nky->ny", panel.loadings[i].astype(float), reported)
         out[name] = np.exp(z).reshape(n_chain, n_draw, years.size)
     return years, out, shift
+
+
+def noise_roots(loadings: np.ndarray, variances: np.ndarray) -> np.ndarray:
+    """(n, K, K) R with R R' = C, C the covariance of the components' noise under which every indicator's noise
+    (its loadings a_i times it) has its own variance: a_i' C a_i = s_i^2 (`variances` (n, indicators)).
+
+    The s_i^2 are linear in C's K(K + 1)/2 entries: least squares; where the sds cannot all hold (with GDP,
+    intensity and spending: spending's sd outside the sum and difference of GDP's and intensity's), the components'
+    own sds are kept and their correlations clipped to [-1, 1] (then any negative eigenvalue set to 0)."""
+    a = np.asarray(loadings, dtype=float)
+    n_k = a.shape[1]
+    pairs = [(j, k) for j in range(n_k) for k in range(j, n_k)]
+    design = np.array([[a[i, j] * a[i, k] * (1 if j == k else 2) for j, k in pairs] for i in range(a.shape[0])])
+    entries = variances @ np.linalg.pinv(design).T  # (n, pairs)
+    cov = np.zeros((variances.shape[0], n_k, n_k))
+    for p, (j, k) in enumerate(pairs):
+        cov[:, j, k] = cov[:, k, j] = entries[:, p]
+    sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0.0, None))
+    scale = sd[:, :, None] * sd[:, None, :]
+    cov = np.clip(cov, -scale, scale)
+    values, vectors = np.linalg.eigh(cov)
+    return vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
 
 
 def future_shock_scales(scales: np.ndarray, df: float, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -130,7 +161,9 @@ def conditional_draws(panel, augmented, designs, layout: Blocks, draws: dict, rn
     """
     n, n_real = draws["phi"].shape[0], panel.z.size
     noise2 = np.zeros((n, augmented.z.size))
-    noise2[:, :n_real] = (draws["sigma_obs"][:, panel.indicator_idx] * designs[0].noise_factor[:n_real]) ** 2
+    noise2[:, :n_real] = figure_noise2(
+        panel, designs[0].noise_factor[:n_real], draws["sigma_obs"][:, panel.indicator_idx]
+    )
     vol = draw_volatility(augmented, designs, draws)  # (n, K, T)
     v = _low_rank_draws(augmented, designs, draws, vol)  # (n, N + P, M)
     blocks = _block_draws(layout, draws["sigma_walk"], noise2, draw_walk_vol2(draws, vol))  # (rows, (n, m, m))
