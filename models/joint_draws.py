@@ -26,6 +26,7 @@ from models.joint_trend import (
     draw_volatility,
     draw_walk_vol2,
     figure_mean,
+    figure_noise2,
     level_means,
     walk_steps,
 )
@@ -35,11 +36,15 @@ from models.trend_terms import BASIS_SD, ar1_cholesky
 
 def joint_paths(
     idata: az.InferenceData, panel: JointPanel, region: str, horizon: int, rng: np.random.Generator
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Reported-value trajectories of every indicator of one region: (years, {indicator: (chain, draw, year)}).
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
+    """Reported-value trajectories of every indicator of one region: (years, {indicator: (chain, draw, year)},
+    basis shift).
 
     Years run from the region's first year with figures on every component to
-    `horizon`; indicators whose components have no figure there are left out.
+    `horizon`; indicators whose components have no figure there are left out. The
+    trajectories are of the current basis; where the region has figures on an earlier
+    basis, the shift (chain, draw) is its b_r drawn jointly with them (`models.trend_terms`:
+    a figure on that basis reads its trajectory times exp(b_r)), else None.
     """
     r = panel.regions.index(region)
     post = idata.posterior
@@ -49,8 +54,9 @@ def joint_paths(
     first = max(panel.first_years(k)[r] for k in range(len(panel.components)))
     years = np.arange(panel.start_year + first, max(horizon, panel.end_year) + 1) if first < 10**6 else np.array([])
     if not years.size:
-        return years, {}
-    augmented = _with_pseudo(panel, r, years, pure)
+        return years, {}, None
+    earlier = bool(np.any(panel.on_basis[panel.region_idx == r] > 0))
+    augmented = _with_pseudo(panel, r, years, pure, earlier)
     designs = component_designs(augmented, max(horizon, panel.end_year), level_means(panel))
     if SHOCK_SCALE in flat:
         flat[SHOCK_SCALE] = future_shock_scales(flat[SHOCK_SCALE], panel.walk_df, designs[0].lag.shape[0], rng)
@@ -64,15 +70,46 @@ def joint_paths(
                 for i in range(0, n_chain * n_draw, PATH_CHUNK)
             ]
         )
-    by_component = latent.reshape(latent.shape[0], len(pure), years.size)
-    noisy = list(panel.reported_noise) or pure
-    noise = flat["sigma_obs"][:, noisy][:, :, None] * rng.standard_normal(by_component.shape)
-    reported = by_component + np.einsum("kj,njy->nky", np.linalg.inv(panel.loadings[noisy].astype(float)), noise)
+    shift = None
+    if earlier:  # b_r, and the year's own departure from it (`JointPanel.basis_noise`)
+        departure = panel.basis_noise * rng.standard_normal(latent.shape[0])
+        shift = (latent[:, -1] - latent[:, 0] + departure).reshape(n_chain, n_draw)
+    by_component = latent[:, : len(pure) * years.size].reshape(latent.shape[0], len(pure), years.size)
+    if panel.own_noise:
+        root = noise_roots(panel.loadings, flat["sigma_obs"] ** 2)
+        reported = by_component + np.einsum("nkj,njy->nky", root, rng.standard_normal(by_component.shape))
+    else:
+        noisy = list(panel.reported_noise) or pure
+        noise = flat["sigma_obs"][:, noisy][:, :, None] * rng.standard_normal(by_component.shape)
+        inverse = np.linalg.inv(panel.loadings[noisy].astype(float))
+        reported = by_component + np.einsum("kj,njy->nky", inverse, noise)
     out = {}
     for i, name in enumerate(panel.indicators):
         z = panel.constants[i] + np.einsum("k,nky->ny", panel.loadings[i].astype(float), reported)
         out[name] = np.exp(z).reshape(n_chain, n_draw, years.size)
-    return years, out
+    return years, out, shift
+
+
+def noise_roots(loadings: np.ndarray, variances: np.ndarray) -> np.ndarray:
+    """(n, K, K) R with R R' = C, C the covariance of the components' noise under which every indicator's noise
+    (its loadings a_i times it) has its own variance: a_i' C a_i = s_i^2 (`variances` (n, indicators)).
+
+    The s_i^2 are linear in C's K(K + 1)/2 entries: least squares; where the sds cannot all hold (with GDP,
+    intensity and spending: spending's sd outside the sum and difference of GDP's and intensity's), the components'
+    own sds are kept and their correlations clipped to [-1, 1] (then any negative eigenvalue set to 0)."""
+    a = np.asarray(loadings, dtype=float)
+    n_k = a.shape[1]
+    pairs = [(j, k) for j in range(n_k) for k in range(j, n_k)]
+    design = np.array([[a[i, j] * a[i, k] * (1 if j == k else 2) for j, k in pairs] for i in range(a.shape[0])])
+    entries = variances @ np.linalg.pinv(design).T  # (n, pairs)
+    cov = np.zeros((variances.shape[0], n_k, n_k))
+    for p, (j, k) in enumerate(pairs):
+        cov[:, j, k] = cov[:, k, j] = entries[:, p]
+    sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0.0, None))
+    scale = sd[:, :, None] * sd[:, None, :]
+    cov = np.clip(cov, -scale, scale)
+    values, vectors = np.linalg.eigh(cov)
+    return vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
 
 
 def future_shock_scales(scales: np.ndarray, df: float, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -93,17 +130,23 @@ def _pure_indicator(panel: JointPanel, k: int) -> int:
     raise ValueError(f"no indicator reads component {panel.components[k]} alone")
 
 
-def _with_pseudo(panel: JointPanel, r: int, years: np.ndarray, pure: list[int]) -> JointPanel:
-    """The panel with noise-free pseudo-figures of each component of region r appended (values unused)."""
+def _with_pseudo(panel: JointPanel, r: int, years: np.ndarray, pure: list[int], earlier: bool = False) -> JointPanel:
+    """The panel with noise-free pseudo-figures of each component of region r appended (values unused); `earlier`:
+    and, last, the first of them again on the earlier basis (it minus the first is the region's shift b_r)."""
     n_new = len(pure) * years.size
+    year, indicator = np.tile(years, len(pure)), np.repeat(pure, years.size)
+    basis = np.zeros(n_new + earlier)
+    if earlier:
+        year, indicator, basis[-1] = np.append(year, year[0]), np.append(indicator, indicator[0]), 1.0
+        n_new += 1
     return replace(
         panel,
         region_idx=np.concatenate([panel.region_idx, np.full(n_new, r)]),
-        year=np.concatenate([panel.year, np.tile(years, len(pure))]),
+        year=np.concatenate([panel.year, year]),
         z=np.concatenate([panel.z, np.zeros(n_new)]),
         kind=np.concatenate([panel.kind, np.zeros(n_new, dtype=panel.kind.dtype)]),
-        indicator_idx=np.concatenate([panel.indicator_idx, np.repeat(pure, years.size)]),
-        basis=np.concatenate([panel.on_basis, np.zeros(n_new)]),
+        indicator_idx=np.concatenate([panel.indicator_idx, indicator]),
+        basis=np.concatenate([panel.on_basis, basis]),
     )
 
 
@@ -118,7 +161,9 @@ def conditional_draws(panel, augmented, designs, layout: Blocks, draws: dict, rn
     """
     n, n_real = draws["phi"].shape[0], panel.z.size
     noise2 = np.zeros((n, augmented.z.size))
-    noise2[:, :n_real] = (draws["sigma_obs"][:, panel.indicator_idx] * designs[0].noise_factor[:n_real]) ** 2
+    noise2[:, :n_real] = figure_noise2(
+        panel, designs[0].noise_factor[:n_real], draws["sigma_obs"][:, panel.indicator_idx]
+    )
     vol = draw_volatility(augmented, designs, draws)  # (n, K, T)
     v = _low_rank_draws(augmented, designs, draws, vol)  # (n, N + P, M)
     blocks = _block_draws(layout, draws["sigma_walk"], noise2, draw_walk_vol2(draws, vol))  # (rows, (n, m, m))

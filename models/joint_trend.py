@@ -41,7 +41,10 @@ a year grid extended to the horizon (the stationary AR(1) of the common growth a
 the walks continue by the same law). Drawn figures add noise so that the indicators
 named by `JointPanel.reported_noise` carry exactly their own fitted noise (R&D spending
 and intensity, the targets' usual subjects) and the third follows by the identity
-(GDP = 100 S / I), so it holds draw by draw.
+(GDP = 100 S / I), so it holds draw by draw; or, with `JointPanel.own_noise`, the noise
+of the components is correlated so that every indicator's drawn figures carry their own
+fitted noise sd (the nearest feasible where the three sds cannot all hold) and the
+identity still holds draw by draw (`models.joint_draws.noise_roots`).
 
 Levels: each region's component level at its first year with a figure loading on the
 component has prior Normal(m, LEVEL_SD); m is the region's earliest pure figure of
@@ -113,6 +116,9 @@ class JointPanel:
     reported_noise: tuple[int, ...] = ()
     """Indicators (as many as components, loadings invertible) whose drawn figures carry their own noise; the
     others follow from them by the identity. Default: the indicators that read one component each."""
+    own_noise: bool = False
+    """Drawn figures of every indicator carry their own fitted noise sd (`models.joint_draws.noise_roots`), in
+    place of `reported_noise`'s."""
     basis: np.ndarray | None = None
     """(N,) bool: figures on an earlier basis, read with their region's shift (`models.trend_terms`). Default none."""
     walk_df: float = 0.0
@@ -122,6 +128,11 @@ class JointPanel:
     first_growth_sd: float = 0.0
     """The sd of each component's common growth in the panel's first year (`models.trend_terms`); 0: the AR(1)'s
     stationary sd."""
+    walk_spread: float = WALK_SPREAD
+    """The sd of the log walk scales of one component's regions about their mean (`models.common_trend`)."""
+    basis_noise: float = 0.0
+    """The sd of each earlier-basis figure's own departure from its region's shift (`models.trend_terms`); 0: none,
+    the shift is the same every year."""
 
     @property
     def first_sd(self) -> float | None:
@@ -255,6 +266,13 @@ def figure_mean(panel: JointPanel, designs: list[Design], mu) -> np.ndarray:
     return total
 
 
+def figure_noise2(panel: JointPanel, factor: np.ndarray, sigma):
+    """Each of the panel's figures' noise variance: its indicator's sd `sigma` (..., N) times its kind's `factor`
+    (`Design.noise_factor`), squared, plus `basis_noise`^2 on an earlier basis (`models.trend_terms`). PyTensor or
+    NumPy."""
+    return (sigma * factor) ** 2 + panel.basis_noise**2 * panel.on_basis
+
+
 def joint_covariance(panel: JointPanel, designs: list[Design], draws: dict, noise2: np.ndarray) -> np.ndarray:
     """The figures' dense covariance per draw (the reference the structured likelihood must equal).
 
@@ -354,14 +372,14 @@ def build_joint_model(panel: JointPanel, pooling: bool = True) -> pm.Model:
         log_s_mu = pm.Normal("log_sigma_walk_mu", np.log([p.walk_sd for p in pri]), SCALE_PRIOR_SD, dims="component")
         v = pm.Normal("sigma_walk_offset", 0.0, 1.0, dims=("component", "region"))
         sigma_walk = pm.Deterministic(
-            "sigma_walk", pt.exp(log_s_mu[:, None] + WALK_SPREAD * v), dims=("component", "region")
+            "sigma_walk", pt.exp(log_s_mu[:, None] + panel.walk_spread * v), dims=("component", "region")
         )
         sigma_obs = pm.LogNormal("sigma_obs", np.log(panel.noise_priors), SCALE_PRIOR_SD, dims="indicator")
         value = pt.as_tensor_variable(panel.z.astype(float))
         if designs[0].bound.size:
             excess = pm.HalfNormal("bound_excess", BOUND_EXCESS_SD, shape=designs[0].bound.size)
             value = value + pt.dot(np.eye(panel.z.size)[:, designs[0].bound], excess)
-        noise2 = (sigma_obs[panel.indicator_idx] * designs[0].noise_factor) ** 2
+        noise2 = figure_noise2(panel, designs[0].noise_factor, sigma_obs[panel.indicator_idx])
         mean = _mean_tensor(panel, designs, mu)
         vol = _volatility_tensor(panel, designs[0].lag.shape[0])
         low_rank = _low_rank(panel, designs, phi, sigma_c, tau, vol)

@@ -55,8 +55,15 @@ data, log(revised / first-published intensity) for 2018 runs from -0.09 for Beij
 to +0.34 for Tianjin, and to +0.45 in earlier years), which the prior covers within
 about two sd without preferring a sign. One shift per region is a
 simplification: a province that had corrected its GDP earlier (Liaoning, Inner
-Mongolia) has older figures on a third basis, whose jump the walk still absorbs.
-Forecasts are of the current basis (the shift is not added to drawn figures).
+Mongolia) has older figures on a third basis, whose jump the walk still absorbs. Nor
+did the revision move a region's GDP by the same share every year: where a joint panel
+gives `basis_noise` > 0 (`models.joint_trend`), each earlier-basis figure also departs
+from b_r by its own Normal(0, basis_noise), independent across figures (it adds
+basis_noise^2 to the figure's noise variance).
+Forecasts are of the current basis; the joint model's draws (`models.joint_draws.joint_paths`) also give
+the region's shift, drawn with its paths, for a target judged by a figure on the earlier basis (Hebei's
+2018 intensity target of 1.43%, set and published over the GDP before the revision: 1.39%, 1.54% on the
+revised GDP), whose trajectories are then the paths times exp(b_r).
 """
 
 from __future__ import annotations

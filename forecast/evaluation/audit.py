@@ -50,6 +50,7 @@ from forecast.inputs import flags
 from forecast.inputs.catalogue import catalogue_target, is_forecastable
 from forecast.inputs.targets import Target, target_met
 from forecast.probability import probability_met
+from forecast.trend.fits import region_paths
 from forecast.trend.pipeline import PanelForecast
 
 MIN_FIGURES = 1
@@ -176,14 +177,15 @@ def audit_row(case: AuditCase, panel: PanelForecast, scale: str, seed: int) -> d
     }
     n_draws = FALLBACK_DRAWS
     if t.region in panel.paths:
-        result = probability_met(panel.paths[t.region], panel.years[t.region], t)
-        n_draws = panel.paths[t.region][..., 0].size
+        paths, basis_note = region_paths(panel, t.region, bool(flags.is_pre_revision([case.outcome_flag]).any()))
+        result = probability_met(paths, panel.years[t.region], t)
+        n_draws = paths[..., 0].size
         row |= {
             "p_model": result.probability,
             "p_model_mc_error": result.mc_error,
             "model": panel.model.get(t.region, ""),
             "diagnostics": panel.diagnostics[t.region].status,
-            "notes": "; ".join(panel.notes.get(t.region, [])),
+            "notes": "; ".join(panel.notes.get(t.region, []) + basis_note),
         }
     else:
         row |= {"p_model": np.nan, "p_model_mc_error": np.nan, "model": "", "diagnostics": NO_FORECAST, "notes": ""}

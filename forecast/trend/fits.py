@@ -66,6 +66,21 @@ class PanelForecast:
     notes: dict[str, list[str]]
     group: str = ""
     """Names the fit the draws come from (the indicator, or the identity of a joint fit)."""
+    basis_shift: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per region with figures on an earlier GDP basis (joint fits): its shift b_r (chain, draw), drawn with its
+    paths; a figure on that basis reads the path times exp(b_r) (`models.trend_terms`)."""
+
+
+def region_paths(panel: PanelForecast, region: str, earlier: bool = False) -> tuple[np.ndarray, list[str]]:
+    """The region's trajectories and a note: `earlier`, for a target judged by a figure on an earlier GDP basis,
+    gives them on that basis where the fit drew the region's basis shift (the paths times exp(b_r))."""
+    if not (earlier and region in panel.basis_shift):
+        return panel.paths[region], []
+    note = (
+        f"{region}: the {panel.indicator} figure that judges the target is on the GDP basis before the post-census "
+        "revision, so the trajectories are drawn on that basis (the region's basis shift drawn with them)"
+    )
+    return panel.paths[region] * np.exp(panel.basis_shift[region])[..., None], [note]
 
 
 def observation_kinds(cells: pd.Series) -> np.ndarray:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import arviz as az
 import numpy as np
@@ -35,25 +35,52 @@ from models.joint_draws import joint_paths
 from models.joint_trend import JointPanel, build_joint_model, fit_joint
 from models.panel import PRIORS as NOISE_PRIORS
 
-JOINT_VERSION = "joint-5"
+JOINT_VERSION = "joint-6"
 WALK_DF = 0.0
 """Degrees of freedom of the walks' Student-t yearly shocks (`models.trend_terms`; 0: Gaussian, the default: see
 `PHI_PRIOR` for how it was chosen)."""
 FIRST_GROWTH_SD = 0.1
 """The sd of the common growth's departure in the panel's first year (`models.trend_terms`; 0: stationary)."""
-PHI_PRIOR = (5.0, 5.0)
-"""Beta prior of phi, the persistence of the common growth's departures: mean 0.5 (the single-indicator model's
-Beta(7, 3) has mean 0.7; every joint fit's posterior sat at its prior's mean, so the prior sets the width).
+BASIS_NOISE = 0.04
+"""The sd of each earlier-basis figure's own departure from its region's basis shift (`models.trend_terms`): the
+revision did not move a region's GDP by the same share every year (Hebei's revised over first-published GDP, as
+spending over intensity in `data/history.csv`, ran from 0.853 to 0.902 over 2012-2017)."""
+WALK_SPREAD = 1.0
+"""The sd of the log walk scales of a component's regions about their mean (`JointPanel.walk_spread`; the
+single-indicator model's 0.5 held Hebei's GDP walk near the provinces', whose GDP the fit reads through spending
+over first-published intensity, statistical corrections included)."""
+GDP_NOISE = 0.01
+"""The prior median of GDP's noise sd: official national-accounts figures (the money family's 0.05 is for R&D
+spending and turnover too)."""
+GDP_COMMON_SD = 0.01
+"""The prior median of the scale of GDP's common growth shocks (the money family's: 0.04)."""
+PHI_PRIOR = (3.0, 7.0)
+"""Beta prior of phi, the persistence of the common growth's departures: mean 0.3 (the single-indicator model's
+Beta(7, 3) has mean 0.7; every joint fit's posterior sat near its prior's mean, so the prior sets the width).
 
-The three were chosen on the backtest from origin 2017 alone (the model's row of `forecast backtest --origin 2017
+WALK_DF, FIRST_GROWTH_SD and PHI_PRIOR, then BASIS_NOISE, WALK_SPREAD, GDP_NOISE, GDP_COMMON_SD and PHI_PRIOR again
+(joint-6), were chosen on the backtest from origin 2017 alone (the model's row of `forecast backtest --origin 2017
 --indicator rd_expenditure --indicator rd_intensity --indicator gdp`: 93 points), by the rule of
 `models.common_prior`: coverage of the 50% and 80% intervals closest to nominal (sum of the gaps), ties (within
 0.01) to the lower CRPS. Measured (cov50, cov80, CRPS): before (Gaussian walks, stationary start, Beta(7, 3)) 0.62,
 0.90, 0.099; walk_df 4 alone 0.66, 0.89, 0.099; first sd 0.1 alone 0.57, 0.88, 0.102; both 0.52, 0.90, 0.099;
 both with Beta(5, 5) 0.54, 0.88, 0.097; both with Beta(3, 7) 0.56, 0.87, 0.097; first sd 0.1 and Beta(5, 5) with
-Gaussian walks 0.52, 0.87, 0.100 (chosen: coverage gaps 0.09 against 0.12 with the Student-t walks, whose variance
-factors, about 300 more sampled variables, cost a cold Handan run 1.8 times the CPU). Origins 2019 and 2021 were
-scored afterwards, as validation (README, "How well they forecast")."""
+Gaussian walks 0.52, 0.87, 0.100 (chosen for joint-5: coverage gaps 0.09 against 0.12 with the Student-t walks,
+whose variance factors, about 300 more sampled variables, cost a cold Handan run 1.8 times the CPU).
+
+joint-6 (GDP was worse than the random walk with drift: CRPS +81% from 2017, on Hebei's five points). Measured with
+GDP's drawn figures carrying spending's and intensity's noise (as joint-5 drew them): joint-5 0.51, 0.88, 0.099
+(GDP +81%); GDP noise 0.01 alone 0.51, 0.88, 0.099 (+55%); basis noise 0.02 or 0.04 alone 0.54, 0.89, 0.097 or
+0.57, 0.89, 0.094 (+82%, +87%); walk spread 1.0 alone 0.49, 0.88, 0.101 (+69%); GDP walk and common scales 0.02
+with GDP noise 0.01 0.51, 0.83, 0.100 (+32%), both 0.01 0.48, 0.77, 0.102 (+32%; spending's 80% coverage 0.58);
+basis noise 0.04, walk spread 1.0 and GDP noise 0.01 0.55, 0.88, 0.095 (+48%); with GDP's common scale 0.02 and
+Beta(3, 7) besides 0.55, 0.87, 0.093 (+19%), with Beta(2, 8) 0.56, 0.86, 0.093 (+20%), with a GDP shock-scale slope
+(sd 0.1) and Beta(3, 7) 0.59, 0.90, 0.095 (+58%); GDP walk scale 0.02 besides: 17 of 17 fits with sampler warnings.
+Then with every indicator's drawn figures carrying its own noise (`JointPanel.own_noise`; GDP's fitted noise is a
+third of spending's): basis noise 0.04, walk spread 1.0, GDP noise 0.01, Beta(3, 7) and GDP's common scale 0.02
+0.55, 0.87, 0.093 (GDP +7%), 0.01 0.54, 0.85, 0.094 (GDP -2%; chosen: gaps 0.09, as joint-5's, at CRPS 0.094
+against 0.099), the same with R&D spending's and intensity's noise priors 0.02 and 0.015 0.55, 0.86, 0.094 (-5%).
+Origins 2019 and 2021 were scored afterwards, as validation (README, "How well they forecast")."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +94,10 @@ class Identity:
     units: Mapping[str, str]
     reported_noise: tuple[str, ...] = ()
     """Indicators whose drawn figures carry their own noise (`models.joint_trend.JointPanel.reported_noise`)."""
+    noise_priors: Mapping[str, float] = field(default_factory=dict)
+    """Per indicator, the prior median of its noise sd where it is not its family's (`models.panel.PRIORS`)."""
+    priors: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Per component, the fields of its growth priors that differ from its family's (`models.common_prior.PRIORS`)."""
 
     @property
     def indicators(self) -> tuple[str, ...]:
@@ -80,6 +111,8 @@ RD_IDENTITY = Identity(
     constants={"gdp": 0.0, "rd_intensity": 0.0, "rd_expenditure": -float(np.log(100.0))},
     units={"gdp": "100m_yuan", "rd_intensity": "percent", "rd_expenditure": "100m_yuan"},
     reported_noise=("rd_intensity", "rd_expenditure"),
+    noise_priors={"gdp": GDP_NOISE},
+    priors={"gdp": {"common_sd": GDP_COMMON_SD}},
 )
 IDENTITIES = (RD_IDENTITY,)
 
@@ -143,15 +176,22 @@ def joint_panel(
         indicators=identity.indicators,
         loadings=np.array([identity.loadings[n] for n in identity.indicators]),
         constants=np.array([identity.constants[n] for n in identity.indicators]),
-        noise_priors=tuple(NOISE_PRIORS[log_prior[identity.units[n]]].obs_sd for n in identity.indicators),
+        noise_priors=tuple(
+            identity.noise_priors.get(n, NOISE_PRIORS[log_prior[identity.units[n]]].obs_sd) for n in identity.indicators
+        ),
         components=identity.components,
-        component_priors=tuple(GROWTH_PRIORS[family[c]] for c in identity.components),
+        component_priors=tuple(
+            replace(GROWTH_PRIORS[family[c]], **identity.priors.get(c, {})) for c in identity.components
+        ),
         end_year=int(cutoff if cutoff is not None else rows["year"].max()),
         reported_noise=tuple(identity.indicators.index(n) for n in identity.reported_noise),
         basis=flags.is_pre_revision(rows["flag"]),
         walk_df=WALK_DF,
         first_growth_sd=FIRST_GROWTH_SD,
         phi_prior=PHI_PRIOR,
+        own_noise=True,
+        basis_noise=BASIS_NOISE,
+        walk_spread=WALK_SPREAD,
     )
     return panel, {r: notes.get(r, []) for r in names}
 
@@ -165,7 +205,9 @@ def fit_key(panel: JointPanel, settings, seed: int) -> str:
     h.update(
         repr(
             (JOINT_VERSION, panel.regions, panel.indicators, panel.component_priors, panel.noise_priors)
-            + (panel.walk_df, panel.first_growth_sd, panel.phi_prior, panel.end_year, settings_key, seed)
+            + (panel.walk_df, panel.first_growth_sd, panel.phi_prior, panel.basis_noise, panel.walk_spread)
+            + (panel.end_year,)
+            + (settings_key, seed)
         ).encode()
     )
     return h.hexdigest()
@@ -191,13 +233,14 @@ def fit_joint_panel(
     return cached_fit(cache, f"joint-{key[:16]}.nc", fit, refit=refit)
 
 
-_DRAWN: dict[tuple, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+_DRAWN: dict[tuple, tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]] = {}
 """A region's joint draw of the identity's indicators, kept for the calls of its other indicators (a few at most)."""
 _DRAWN_KEPT = 6
 
 
 def _region_draws(idata, panel: JointPanel, region: str, horizon: int, key: tuple):
-    """Years and the trajectories of every indicator of the identity for one region, drawn once per fit and seed."""
+    """Years, the trajectories of every indicator of the identity and the basis shift (`joint_paths`) for one
+    region, drawn once per fit and seed."""
     digest, seed, name, cutoff = key
     memo = (digest, region, horizon)
     if memo not in _DRAWN:
@@ -237,10 +280,12 @@ def forecast_joint(
     for region in regions_wanted:
         if region not in panel.regions:
             continue
-        years, paths = _region_draws(idata, panel, region, horizon, (digest, seed, identity.name, cutoff))
+        years, paths, shift = _region_draws(idata, panel, region, horizon, (digest, seed, identity.name, cutoff))
         if indicator not in paths or not _has_figures(panel, region, indicator):
             continue
         out.years[region], out.paths[region] = years, paths[indicator]
+        if shift is not None:
+            out.basis_shift[region] = shift
         out.diagnostics[region], out.model[region] = diagnostics, label
         out.notes[region] = notes.get(region, []) + [
             f"{region}: {', '.join(identity.indicators)} fitted jointly ({len(panel.regions)} regions, figures to "

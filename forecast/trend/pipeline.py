@@ -42,7 +42,16 @@ from forecast.inputs.targets import Target, target_met
 from forecast.probability import TargetProbability, probability_met
 from forecast.progress import SILENT, Reporter, message
 from forecast.scenario import Scenario, TrendSettings
-from forecast.trend.fits import CHECKED, FitSummary, PanelForecast, TrendFit, fit_seed, observation_kinds, parent_of
+from forecast.trend.fits import (
+    CHECKED,
+    FitSummary,
+    PanelForecast,
+    TrendFit,
+    fit_seed,
+    observation_kinds,
+    parent_of,
+    region_paths,
+)
 from forecast.trend.growth import GrowthCheck, check_growth
 from forecast.trend.saved import panel_forecasts
 from models.common_prior import family_of, priors_for
@@ -369,7 +378,8 @@ def forecast_targets(
     panels = dict(zip(keys, made, strict=True))
     results = []
     for target, series, cutoff, outcome in plan:
-        fit = _region_fit(panels[(target.indicator, series, cutoff)], target.region, history, series)
+        earlier = _judged_on_earlier_basis(history, target, series)
+        fit = _region_fit(panels[(target.indicator, series, cutoff)], target.region, history, series, earlier)
         result = _target_result(target, fit, cutoff, outcome)
         if result.result is not None:
             latest = (result.latest_year, result.latest_value)
@@ -421,29 +431,36 @@ def _fit_plan(scenario: Scenario, targets: list[Target], history: pd.DataFrame):
     """Per target: its series, the fit's cut-off, and the outcome if the data hold it."""
     for target in targets:
         series = scenario.series.get(target.indicator, "main")
-        rows, _ = select_series(history, target.region, target.indicator, series)
-        outcome_rows = best_points(rows[(rows["year"] == target.target_year) & ~flags.is_lower_bound(rows["flag"])])
+        outcome_rows = _outcome_rows(history, target, series)
         outcome = float(outcome_rows["value"].iloc[0]) if len(outcome_rows) else None
         yield target, series, _cutoff(scenario, target, outcome is not None), outcome
 
 
-def _region_fit(panel: PanelForecast, region: str, history: pd.DataFrame, series: str) -> TrendFit | None:
+def _outcome_rows(history: pd.DataFrame, target: Target, series: str) -> pd.DataFrame:
+    """The figure that judges the target (its deadline year's point figure of the series), if the data hold it."""
+    rows, _ = select_series(history, target.region, target.indicator, series)
+    return best_points(rows[(rows["year"] == target.target_year) & ~flags.is_lower_bound(rows["flag"])])
+
+
+def _judged_on_earlier_basis(history: pd.DataFrame, target: Target, series: str) -> bool:
+    """Whether the figure that judges the target is on an earlier GDP basis (`flags.PRE_REVISION`: an R&D intensity
+    published before the post-census revision). Figures still to come are on the current basis."""
+    return bool(flags.is_pre_revision(_outcome_rows(history, target, series)["flag"]).any())
+
+
+def _region_fit(
+    panel: PanelForecast, region: str, history: pd.DataFrame, series: str, earlier: bool = False
+) -> TrendFit | None:
+    """The region's trajectories (`earlier`: on the earlier GDP basis of the figure that judges the target,
+    `fits.region_paths`)."""
     if region not in panel.paths:
         return None
     rows, _ = select_series(history, region, panel.indicator, series, until=panel.cutoff)
     key = (region, panel.indicator, series, panel.cutoff, panel.horizon)
-    notes = panel.notes[region] + [f"model: {panel.model[region]}"]
+    paths, basis_note = region_paths(panel, region, earlier)
+    notes = panel.notes[region] + [f"model: {panel.model[region]}"] + basis_note
     group = (panel.group or f"{panel.indicator}:{series}", panel.cutoff, panel.horizon)
-    return TrendFit(
-        key,
-        panel.years[region],
-        panel.paths[region],
-        panel.diagnostics[region],
-        rows,
-        notes,
-        panel.model[region],
-        group,
-    )
+    return TrendFit(key, panel.years[region], paths, panel.diagnostics[region], rows, notes, panel.model[region], group)
 
 
 def _cutoff(scenario: Scenario, target: Target, outcome_known: bool) -> int | None:

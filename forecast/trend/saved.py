@@ -43,7 +43,8 @@ def forecast_name(
 
 
 def pack(panel) -> dict[str, np.ndarray]:
-    """A `PanelForecast` as named arrays: ``years/<region>``, ``paths/<region>`` and one JSON string."""
+    """A `PanelForecast` as named arrays: ``years/<region>``, ``paths/<region>``, ``shift/<region>`` and one JSON
+    string."""
     meta = {
         "indicator": panel.indicator,
         "cutoff": panel.cutoff,
@@ -57,6 +58,8 @@ def pack(panel) -> dict[str, np.ndarray]:
     for region in panel.paths:
         arrays[f"years/{region}"] = np.asarray(panel.years[region])
         arrays[f"paths/{region}"] = np.asarray(panel.paths[region])
+    for region, shift in panel.basis_shift.items():
+        arrays[f"shift/{region}"] = np.asarray(shift)
     return arrays
 
 
@@ -74,6 +77,7 @@ def unpack(arrays: dict[str, np.ndarray]) -> dict:
         "model": meta["model"],
         "notes": meta["notes"],
         "group": meta["group"],
+        "basis_shift": {key.split("/", 1)[1]: arrays[key] for key in arrays if key.startswith("shift/")},
     }
 
 

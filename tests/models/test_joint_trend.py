@@ -12,7 +12,7 @@ from scipy import stats
 
 from models.common_prior import PRIORS
 from models.common_trend import build_common_model
-from models.joint_draws import _with_pseudo, conditional_draws, future_shock_scales, joint_paths
+from models.joint_draws import _with_pseudo, conditional_draws, future_shock_scales, joint_paths, noise_roots
 from models.joint_trend import (
     SHOCK_SCALE,
     JointPanel,
@@ -35,7 +35,8 @@ CONSTANTS = np.array([0.0, 0.0, -np.log(100.0)])
 def synthetic_panel(seed=1, share=0.6, end_year=2020, varying=False) -> JointPanel:
     """Four regions (two under the first), 2012-2020, each indicator present with probability `share`; `varying`:
     shock scales with a slope, Student-t walk shocks and the first year's growth at its own sd
-    (`models.trend_terms`), and the intensity figures to 2015 on an earlier basis."""
+    (`models.trend_terms`), the intensity figures to 2015 on an earlier basis with their own departures from the
+    shift, and walk scales spread wider."""
     rng = np.random.default_rng(seed)
     rows = np.array([(r, y, i) for r in range(4) for y in range(2012, end_year + 1) for i in range(3)])
     rows = rows[rng.random(len(rows)) < share]
@@ -53,7 +54,9 @@ def synthetic_panel(seed=1, share=0.6, end_year=2020, varying=False) -> JointPan
         return panel
     sloped = tuple(replace(p, slope_sd=0.1) for p in panel.component_priors)
     basis = (rows[:, 2] == 1) & (rows[:, 1] <= 2015)
-    return replace(panel, component_priors=sloped, basis=basis, walk_df=4.0, first_growth_sd=0.1)
+    return replace(
+        panel, component_priors=sloped, basis=basis, walk_df=4.0, first_growth_sd=0.1, basis_noise=0.03, walk_spread=0.8
+    )
 
 
 def test_structured_normal_is_the_dense_normal_and_its_gradient_checks():
@@ -107,7 +110,8 @@ def test_joint_density_is_the_dense_normal_of_the_docstring(varying):
     draws = {name: v[name][None] for name in names + (("vol_slope", SHOCK_SCALE) if varying else ())}
     assert not varying or (np.abs(v["vol_slope"]).min() > 1e-3 and panel.on_basis.sum() > 2)
     assert not varying or np.ptp(np.log(v[SHOCK_SCALE])) > 0.5
-    noise2 = ((v["sigma_obs"][panel.indicator_idx] * designs[0].noise_factor) ** 2)[None]
+    noise2 = ((v["sigma_obs"][panel.indicator_idx] * designs[0].noise_factor) ** 2 + 0.03**2 * panel.on_basis)[None]
+    assert not varying or np.allclose(np.log(v["sigma_walk"]).std(axis=1), 0.8 * v["sigma_walk_offset"].std(axis=1))
     cov = joint_covariance(panel, designs, draws, noise2)[0]
     value = panel.z.copy()
     value[designs[0].bound] += v["bound_excess"]
@@ -169,11 +173,46 @@ def test_paths_keep_the_identity_draw_by_draw():
         prior = pm.sample_prior_predictive(draws=40, random_seed=1)
     posterior = prior.prior.isel(draw=slice(0, 40))
     idata = az.InferenceData(posterior=posterior)
-    for noisy in ((), (1, 2)):  # noise on GDP and intensity, or on intensity and spending
-        years, paths = joint_paths(idata, replace(panel, reported_noise=noisy), "b", 2024, np.random.default_rng(0))
+    for noisy, own in (((), False), ((1, 2), False), ((), True)):  # noise on GDP and intensity, on intensity and
+        # spending, or each indicator's own
+        years, paths, shift = joint_paths(
+            idata, replace(panel, reported_noise=noisy, own_noise=own), "b", 2024, np.random.default_rng(0)
+        )
+        assert shift is None  # no figures on an earlier basis
         assert years[-1] == 2024 and set(paths) == set(INDICATORS)
         np.testing.assert_allclose(paths["rd_expenditure"], paths["gdp"] * paths["rd_intensity"] / 100, rtol=1e-10)
         assert np.all(np.isfinite(paths["gdp"])) and paths["gdp"].shape == (1, 40, years.size)
+
+
+def test_noise_roots_give_every_indicator_its_own_noise_sd_where_they_can_all_hold():
+    variances = np.array([[0.01, 0.017, 0.027], [0.033, 0.014, 0.028], [0.01, 0.01, 0.05]]) ** 2
+    root = noise_roots(LOADINGS, variances)
+    got = np.einsum("ik,nkj,ij->ni", LOADINGS, root @ root.transpose(0, 2, 1), LOADINGS)
+    np.testing.assert_allclose(got[:2], variances[:2], rtol=1e-10)  # feasible: each its own
+    np.testing.assert_allclose(np.sqrt(got[2]), [0.01, 0.01, 0.02], rtol=1e-10)  # not: own sds, correlation 1
+
+
+def test_paths_draw_the_basis_shift_of_a_regions_earlier_basis_figures():
+    """Intensity figures to 2015 published 15% above the current basis (exp(0.15)): the shift drawn with region b's
+    paths sits at 0.15, so a target judged on that basis reads its paths times exp(b_r) (issue 11: Hebei's 2018
+    intensity was forecast on the revised GDP basis against a target and an outcome on the old one)."""
+    import arviz as az
+
+    panel = synthetic_panel(share=1.0)
+    basis = (panel.indicator_idx == 1) & (panel.year <= 2015) & (panel.region_idx == 1)
+    panel = replace(panel, z=np.where(basis, panel.z + 0.15, panel.z), basis=basis)
+    n = 300
+    draws = {
+        "phi": np.full((1, n, 2), 0.7), "sigma_common": np.full((1, n, 2), 0.02),
+        "growth_long_run": np.tile([0.06, 0.04], (1, n, 1)), "tau": np.full((1, n, 2, 4), 0.02),
+        "sigma_walk": np.full((1, n, 2, 4), 0.01), "sigma_obs": np.full((1, n, 3), 0.02),
+        "bound_excess": np.full((1, n, 1), 0.01),
+    }  # fmt: skip
+    idata = az.from_dict(posterior=draws)
+    years, paths, shift = joint_paths(idata, panel, "b", 2022, np.random.default_rng(0))
+    assert shift.shape == (1, n) and np.median(shift) == pytest.approx(0.15, abs=0.03)
+    assert 0.005 < np.std(shift) < 0.05  # drawn, not fixed
+    assert joint_paths(idata, panel, "c", 2022, np.random.default_rng(0))[2] is None  # c: no earlier-basis figure
 
 
 @pytest.mark.parametrize("varying", [False, True])
@@ -200,6 +239,7 @@ def test_conditional_draws_are_the_gaussian_conditional(varying):
     real, pseudo = np.arange(panel.z.size), np.arange(panel.z.size, augmented.z.size)
     noise2 = np.zeros((n, augmented.z.size))
     noise2[:, real] = (draws["sigma_obs"][:, panel.indicator_idx] * designs[0].noise_factor[real]) ** 2
+    noise2[:, real] += panel.basis_noise**2 * panel.on_basis
     cov = joint_covariance(augmented, designs, draws, noise2)
     mean = figure_mean(augmented, designs, draws["growth_long_run"])
     value = np.tile(panel.z, (n, 1))

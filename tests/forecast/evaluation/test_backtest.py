@@ -436,8 +436,12 @@ def test_cli_backtest_bad_input_exits_2(cli_history, tmp_path, args, message):
 
 
 def test_cli_backtest_missing_data_file_exits_2(tmp_path):
-    result = runner.invoke(app, ["backtest", "--origin", "2015", "--data", str(tmp_path / "missing.csv")])
+    out = tmp_path / "bt"  # not the default out/backtest: the test must not depend on the current directory
+    result = runner.invoke(
+        app, ["backtest", "--origin", "2015", "--data", str(tmp_path / "missing.csv"), "--out", str(out)]
+    )
     assert result.exit_code == 2 and "missing.csv, file: not found" in result.output
+    assert not out.exists()
 
 
 def test_indicator_table_sets_the_model_beside_the_random_walk_on_the_same_points():
