@@ -127,6 +127,21 @@ _PROFILE: dict[Stage, tuple[float, float, float, float]] = {
 }
 PROFILE = np.array([_PROFILE[stage] for stage in Stage])
 """`_PROFILE` as rows by stage code (what compiled code reads)."""
+
+
+def _poisson_cdf(mean: float, size: int = 100) -> np.ndarray:
+    """P(K <= k), k = 0 .. size - 1, of K ~ Poisson(mean) (all ones for mean <= 0), summed upwards from exp(-mean)."""
+    term, total, cdf = math.exp(-max(mean, 0.0)), 0.0, np.ones(size)
+    for k in range(size if mean > 0 else 0):
+        total, term = total + term, term * mean / (k + 1)
+        cdf[k] = min(total, 1.0)
+    return cdf
+
+
+AGE_CDF = np.array([_poisson_cdf(mean_age - 1.0) for mean_age in PROFILE[:, 3]])
+"""Per stage, the CDF of age - 1 ~ Poisson(mean age - 1) up to 99 (the mass above is below 1e-40 at the largest
+mean, 14): ages drawn by the inverse CDF from this table (compiled in as a constant), not by the Poisson sampler
+each candidate."""
 _TECH_STAFF_BETA = (3.0, 7.0)
 """Beta shape of tech_staff_share."""
 _HIGH_TECH_BETA = (4.0, 2.0)
@@ -202,6 +217,15 @@ def _poisson(rng, mean):
 
 
 @compilable
+def _poisson_from(cdf, u):
+    """The smallest k with u < cdf[k] (the last k if none): a Poisson draw by the inverse CDF from a table."""
+    k = 0
+    while k < cdf.size - 1 and u >= cdf[k]:
+        k += 1
+    return k
+
+
+@compilable
 def _rest(f, rng, stage, p, year, cert_age, start):
     """The score's firm attributes, R&D propensity, age, certificate year, growth effect, revenue and R&D
     histories and R&D spend (module docstring)."""
@@ -216,7 +240,7 @@ def _rest(f, rng, stage, p, year, cert_age, start):
     if stage == STARTUP:  # entrants are newborn; at the start, the STARTUP_COHORTS cohorts the count assumes
         f.age = math.floor(STARTUP_COHORTS * rng.random()) if start else 0
     else:
-        f.age = 1 + _poisson(rng, PROFILE[stage, 3] - 1.0)
+        f.age = 1 + _poisson_from(AGE_CDF[stage], rng.random())
     f.cert_year = math.nan
     if kernel.is_certified(stage):
         f.cert_year = year - cert_age

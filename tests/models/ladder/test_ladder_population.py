@@ -155,6 +155,16 @@ def test_exact_draw_matches_plain_rejection_by_two_sample_tests(stage):
         assert stats.chi2_contingency(table).pvalue > 1e-3, key
 
 
+def test_age_table_is_the_poisson_cdf():
+    """Ages come from a table by the inverse CDF: each stage's row is Poisson(mean age - 1)'s CDF."""
+    stats = pytest.importorskip("scipy.stats")
+    from models.ladder.population import AGE_CDF, PROFILE
+
+    for row, mean_age in zip(AGE_CDF, PROFILE[:, 3], strict=True):
+        expected = stats.poisson.cdf(np.arange(row.size), mean_age - 1) if mean_age > 1 else np.ones(row.size)
+        np.testing.assert_allclose(row, expected, rtol=1e-12, atol=1e-15)
+
+
 CORNERS = [
     dict(zip(("sme_pass_mark", "rd_ratio_mean", "rd_ratio_sd", "rd_bunching_gap"), values, strict=True))
     for values in itertools.product(
