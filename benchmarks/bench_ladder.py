@@ -59,7 +59,7 @@ from models.ladder.run import assemble, ensemble_jobs, estimate_memory
 
 LANGFANG = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}
 START, END, TARGET = 2020, 2025, 1500
-BASELINE = "2ba143b"
+BASELINE = "cae4e2f"
 """main before the speed5 work (issue 10): registry firms drawn by rejection on their skills, certified candidates
 rejected only once every attribute is drawn. (8a9624c: main before speed4's single-precision step draws, 50,000
 agents a batch and the cheaper eligibility test; 5f58fc9: main before the compiled population draw.)"""
