@@ -22,7 +22,7 @@ default rates, status-quo levers. Printed, all measured in this run on this mach
 * the bundled province scenario (scenarios/hebei_ladder.yaml, 1,000 runs at full resolution),
   planned and run as `forecast run` does its ladder part;
 * old against new: the same work done by the ``models`` package of an earlier commit
-  (``--baseline``, default main before the compiled population draw; taken out of git into a
+  (``--baseline``, default main before the exact registry draw, `BASELINE`; taken out of git into a
   temporary folder, first on PYTHONPATH) and by this tree's, each in a fresh process, one after
   the other: Langfang at ``--baseline-runs`` runs (agent-steps per second), the Hebei province
   ensemble (1,000 runs), ``forecast compare`` of the four Langfang ladder scenarios and
@@ -59,9 +59,10 @@ from models.ladder.run import assemble, ensemble_jobs, estimate_memory
 
 LANGFANG = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}
 START, END, TARGET = 2020, 2025, 1500
-BASELINE = "8a9624c"
-"""main before the speed4 work (issue 10): double-precision draws for the step, 250,000 agents a batch, the
-eligibility test computing every criterion. (5f58fc9: main before the compiled population draw.)"""
+BASELINE = "cae4e2f"
+"""main before the speed5 work (issue 10): registry firms drawn by rejection on their skills, certified candidates
+rejected only once every attribute is drawn. (8a9624c: main before speed4's single-precision step draws, 50,000
+agents a batch and the cheaper eligibility test; 5f58fc9: main before the compiled population draw.)"""
 HEBEI = {"hte": 3174, "tech_sme": 55000, "startup": assumed_startups(55000)}
 """scenarios/hebei_ladder.yaml's start (2017), one agent per firm."""
 COMMANDS = {

@@ -156,7 +156,7 @@ from models.ladder.pilot import PILOTS, pilot_scale
 from models.ladder.population import UNIFORM_CERT_AGES
 from models.panel import BOUND_EXCESS_SD
 
-CALIBRATION_VERSION = "14"
+CALIBRATION_VERSION = "15"
 """Bump when the likelihood, priors, window rule, pilot or the model's rules change (invalidates caches); 5: the
 statutes' eligibility (innovation score, three-year R&D, class II IP once) and certificate ages from the lists; 6: the
 noise prior by series (`SIGMA_PRIOR`), the pilot and the ABM check start from the region's certificate ages, the
@@ -166,7 +166,8 @@ year's entrant startups newborn again (version 7 drew them of two ages, as the s
 the registered and certified firms of each year, not of the start year, and the array pilot's reserve intake and
 vouchers reading the year's counts (they read none before); 13: the firm step's random numbers in single precision
 (`kernel.DRAW_DTYPE`), which changes the pilot's and the ABM correction's numbers; 14: the pilot and the
-correction measured again at the mode (`pilot_point`, Limits 2)."""
+correction measured again at the mode (`pilot_point`, Limits 2); 15: the start population's registry firms drawn
+exactly (`population`), other draws in another order: the same distributions, other numbers."""
 INDICATORS = {i: INDICATOR_COLUMNS[i] for i in ("high_tech_enterprises", "high_tech_certifications", "tech_smes")}
 """Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""
 SAMPLED = (

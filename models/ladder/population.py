@@ -53,7 +53,9 @@ under the start year's policy.
   [threshold (1 - rd_bunching_gap), inf), so the ratio the model re-derives under the
   start year's policy (bunched, and never below the propensity) meets the threshold
   in every one of the three years; the other criteria (the innovation score among
-  them) by rejection. Every certified firm meets the criteria at the start, with
+  them) by rejection, the tech-staff, IP and high-tech-revenue criteria as soon
+  as those attributes are drawn (they are independent of the rest: the same
+  distribution, sooner). Every certified firm meets the criteria at the start, with
   its class II IP counted as unused (acquired since its certificate: assumption).
 * Registered SMEs: drawn exactly from the stated distributions conditioned on
   passing, without rejecting on the R&D propensity (which failed for a high
@@ -63,10 +65,19 @@ under the start year's policy.
 
       f(others, p | lawful) ∝ f(others) [size, tech staff ok] S(c) · f(p | p >= c)
 
-  with S(c) = P(p >= c) under the lognormal. Other attributes are accepted with
-  probability S(c) / S(c_min) (c_min: the lowest cutoff any firm can have, so
-  the ratio is <= 1), and a propensity below c is replaced by a draw from the
-  lognormal truncated to [c, inf) (inverse CDF in the upper tail).
+  with S(c) = P(p >= c) under the lognormal. The cutoff depends on the other
+  attributes only through the registry score's cells: the tech-staff band b, the
+  IP level l = min(IP count, 5) (the IP points stop there) and, for reserve firms
+  (seeking: bunched), the HTE threshold h of their revenue. So, with W(h, b) =
+  sum_l P(l) S(c(h, b, l)), a candidate's tech-staff share (and a reserve
+  firm's size) is accepted with probability W(h, b) / max W, its IP level drawn
+  from P(l) S(c) / W(h, b), its IP count from the Poisson given the level and its
+  class I items as Binomial(count, ip_class1_share) (the two Poisson classes
+  given their sum): f(skills | lawful) ∝ f(skills) S(c) exactly, rejecting on one
+  Beta draw instead of on the skills, and a propensity below c is replaced by a
+  draw from the lognormal truncated to [c, inf) (inverse CDF in the upper tail).
+  tests/models/ladder/test_ladder_population.py compares it with plain rejection
+  by two-sample tests.
 * Certificate ages: dealt to the candidates from decks of n ages in the ``cert_ages``
   shares exactly, in random order (n the firms wanted), so the kept firms' ages follow
   the shares up to the (small) differences in the criteria's pass rates by age.
@@ -116,6 +127,29 @@ _PROFILE: dict[Stage, tuple[float, float, float, float]] = {
 }
 PROFILE = np.array([_PROFILE[stage] for stage in Stage])
 """`_PROFILE` as rows by stage code (what compiled code reads)."""
+
+
+def _poisson_cdf(mean: float, size: int = 100) -> np.ndarray:
+    """P(K <= k), k = 0 .. size - 1, of K ~ Poisson(mean) (all ones for mean <= 0), summed upwards from exp(-mean)."""
+    term, total, cdf = math.exp(-max(mean, 0.0)), 0.0, np.ones(size)
+    for k in range(size if mean > 0 else 0):
+        total, term = total + term, term * mean / (k + 1)
+        cdf[k] = min(total, 1.0)
+    return cdf
+
+
+AGE_CDF = np.array([_poisson_cdf(mean_age - 1.0) for mean_age in PROFILE[:, 3]])
+"""Per stage, the CDF of age - 1 ~ Poisson(mean age - 1) up to 99 (the mass above is below 1e-40 at the largest
+mean, 14): ages drawn by the inverse CDF from this table (compiled in as a constant), not by the Poisson sampler
+each candidate."""
+_TECH_STAFF_BETA = (3.0, 7.0)
+"""Beta shape of tech_staff_share."""
+_HIGH_TECH_BETA = (4.0, 2.0)
+"""Beta shape of high_tech_revenue_share."""
+_STAFF_BANDS = len(rules.SME_STAFF_BANDS) + 1
+"""Tech-staff bands of the registry score, band 0 below the first edge (not a tech SME)."""
+_IP_CAP = next(n for n in range(1000) if rules.sme_score(0.0, 0.0, n) == rules.sme_score(0.0, 0.0, n + 1))
+"""IP count from which the registry score's IP points stop growing (5: 6 points an item, at most 30)."""
 _CAPABILITY_BETA = (7.0, 2.0)
 """Beta shape of tech_level and of organisation / 20 (mean 0.67; assumption, set so that about one
 registered SME in ten meets every criterion: scripts/ladder_shares.py)."""
@@ -159,13 +193,22 @@ def _size(f, rng, stage, p):
 
 @compilable
 def _skills(f, rng, stage, p):
-    """Tech-staff share and core IP. With `_size`, all the registry's tests read but R&D, so registry
-    candidates are accepted on these before anything else is drawn (`_registry_accepts`)."""
+    """Tech-staff share, core IP and the high-tech revenue share: with the age (at least a year for every
+    certified firm), what the HTE criteria read but R&D and the score, so a certified candidate failing them
+    is rejected before anything else is drawn (`_candidate`). Registry candidates: `_registry_accepts`."""
     f.stage = stage
-    f.tech_staff_share = rng.beta(3.0, 7.0)
+    f.tech_staff_share = rng.beta(*_TECH_STAFF_BETA)
     f.ip_class1 = _poisson(rng, PROFILE[stage, 2] * p.ip_class1_share)
     f.ip_class2 = _poisson(rng, PROFILE[stage, 2] * (1.0 - p.ip_class1_share))
     f.ip_count = f.ip_class1 + f.ip_class2
+    f.high_tech_revenue_share = rng.beta(*_HIGH_TECH_BETA)
+
+
+@compilable
+def _may_be_certified(f):
+    """The HTE criteria `_skills` draws are met (the age criterion holds for every certified firm)."""
+    has_ip = rules.core_ip(f.ip_class1, f.ip_class2)
+    return rules.meets_non_rd_criteria(rules.MIN_AGE_YEARS, f.tech_staff_share, has_ip, f.high_tech_revenue_share)
 
 
 @compilable
@@ -174,10 +217,18 @@ def _poisson(rng, mean):
 
 
 @compilable
+def _poisson_from(cdf, u):
+    """The smallest k with u < cdf[k] (the last k if none): a Poisson draw by the inverse CDF from a table."""
+    k = 0
+    while k < cdf.size - 1 and u >= cdf[k]:
+        k += 1
+    return k
+
+
+@compilable
 def _rest(f, rng, stage, p, year, cert_age, start):
-    """The high-tech revenue share, the score's firm attributes, R&D propensity, age, certificate year,
-    growth effect, revenue and R&D histories and R&D spend (module docstring)."""
-    f.high_tech_revenue_share = rng.beta(4.0, 2.0)
+    """The score's firm attributes, R&D propensity, age, certificate year, growth effect, revenue and R&D
+    histories and R&D spend (module docstring)."""
     a, b, rho = _CAPABILITY_BETA[0], _CAPABILITY_BETA[1], _CAPABILITY_SHARED
     shared = rng.gamma(rho * a, 1.0)  # A_i = S + E_i, B_i: A_i / (A_i + B_i) ~ Beta(a, b), correlated by S
     own = shared + rng.gamma((1.0 - rho) * a, 1.0)
@@ -189,7 +240,7 @@ def _rest(f, rng, stage, p, year, cert_age, start):
     if stage == STARTUP:  # entrants are newborn; at the start, the STARTUP_COHORTS cohorts the count assumes
         f.age = math.floor(STARTUP_COHORTS * rng.random()) if start else 0
     else:
-        f.age = 1 + _poisson(rng, PROFILE[stage, 3] - 1.0)
+        f.age = 1 + _poisson_from(AGE_CDF[stage], rng.random())
     f.cert_year = math.nan
     if kernel.is_certified(stage):
         f.cert_year = year - cert_age
@@ -275,36 +326,85 @@ def _propensity_cutoff(needed, threshold, gap, seeking):
 
 
 @compilable
-def _lowest_survival(stage, p):
-    """S(c_min): the acceptance bound of `_registry_accepts` (c_min the lowest cutoff any firm can have)."""
-    best = _needed_ratio(1.0, 10**6, p.sme_pass_mark)
-    lowest = math.inf
-    for threshold in _LOWEST_HTE_THRESHOLDS:
-        lowest = min(lowest, _propensity_cutoff(best, threshold, p.rd_bunching_gap, stage == RESERVE))
-    return _survival(lowest, p)
+def _staff_band(tech_staff_share):
+    """Bands of `rules.SME_STAFF_BANDS` reached (0: not a tech SME)."""
+    band = 0
+    for edge in rules.SME_STAFF_BANDS:
+        band += tech_staff_share >= edge
+    return band
 
 
 @compilable
-def _registry_accepts(f, rng, stage, p, s_max):
+def _threshold_index(threshold):
+    """Index of the HTE R&D threshold in `_LOWEST_HTE_THRESHOLDS` (the nearest: they are the rule's values)."""
+    best = 0
+    for h in range(len(_LOWEST_HTE_THRESHOLDS)):
+        if abs(threshold - _LOWEST_HTE_THRESHOLDS[h]) < abs(threshold - _LOWEST_HTE_THRESHOLDS[best]):
+            best = h
+    return best
+
+
+@compilable
+def _registry_tables(stage, p):
+    """What `_registry_accepts` reads, by HTE threshold h (the reserve's cutoff depends on it), staff band b
+    and IP level l (`_IP_CAP`: the score's IP points stop there): cutoff c and S(c); the cell's weight
+    W(h, b) = sum_l P(l) S(c) and the cumulative P(l | h, b) = P(l) S(c) / W(h, b); the largest weight
+    (0: no firm of `stage` can pass); and P(IP count < `_IP_CAP`). Empty arrays for other stages."""
+    registry = kernel.is_registered(stage)
+    n_h, n_b, n_l = len(_LOWEST_HTE_THRESHOLDS) * registry, _STAFF_BANDS * registry, (_IP_CAP + 1) * registry
+    cutoff, survival, cdf = np.zeros((n_h, n_b, n_l)), np.zeros((n_h, n_b, n_l)), np.zeros((n_h, n_b, n_l))
+    weight, level = np.zeros((n_h, n_b)), np.zeros(n_l)
+    mean, term, below = PROFILE[stage, 2], math.exp(-PROFILE[stage, 2]), 0.0
+    for count in range(n_l - 1):  # P(level): the count's Poisson pmf, the last level its upper tail
+        level[count], below, term = term, below + term, term * mean / (count + 1)
+    if n_l:
+        level[n_l - 1] = max(0.0, 1.0 - below)
+    for h in range(n_h):
+        for b in range(1, n_b):
+            for count in range(n_l):
+                needed = _needed_ratio(rules.SME_STAFF_BANDS[b - 1], count, p.sme_pass_mark)
+                c = _propensity_cutoff(needed, _LOWEST_HTE_THRESHOLDS[h], p.rd_bunching_gap, stage == RESERVE)
+                cutoff[h, b, count], survival[h, b, count] = c, _survival(c, p)
+                weight[h, b] += level[count] * survival[h, b, count]
+                cdf[h, b, count] = weight[h, b]
+            if weight[h, b] > 0:
+                cdf[h, b] /= weight[h, b]
+    return cutoff, survival, cdf, weight, (weight.max() if weight.size else 0.0), below
+
+
+@compilable
+def _registry_accepts(f, rng, stage, p, tables):
     """Draw a registry candidate's skills and size and accept or reject them (module docstring): (accepted,
-    cutoff c, S(c)). A registered SME not seeking certification has a cutoff its size does not change, so
-    its size is drawn only once its skills pass (the tests are independent: the same distribution, sooner)."""
-    _skills(f, rng, stage, p)
-    if f.tech_staff_share < rules.MIN_TECH_STAFF_SHARE:
+    cutoff c, S(c)). The staff band b (and, seeking, the size and so the threshold h) is accepted with
+    probability W(h, b) / max W, then the IP level is drawn from P(l | h, b), its count and classes from
+    the Poisson given the level: f(skills | accepted) ∝ f(skills) S(c) exactly, with one Beta draw a try.
+    A registered SME not seeking certification has a cutoff its size does not change, so its size is drawn
+    only once its skills pass (the tests are independent: the same distribution, sooner)."""
+    cutoff, survival, cdf, weight, weight_max, below = tables
+    f.stage = stage
+    f.tech_staff_share = rng.beta(*_TECH_STAFF_BETA)
+    b = _staff_band(f.tech_staff_share)
+    if b == 0:
         return False, 0.0, 0.0
-    seeking = stage == RESERVE
+    seeking, h = stage == RESERVE, 0
     if seeking:
         _size(f, rng, stage, p)
-    threshold = rules.hte_rd_threshold(f.revenue) if seeking else 0.0
-    cutoff = _propensity_cutoff(
-        _needed_ratio(f.tech_staff_share, f.ip_count, p.sme_pass_mark), threshold, p.rd_bunching_gap, seeking
-    )
-    s = _survival(cutoff, p)
-    if not (s > 0 and rng.random() * s_max < s):
-        return False, cutoff, s
+        h = _threshold_index(rules.hte_rd_threshold(f.revenue))
+    if not rng.random() * weight_max < weight[h, b]:
+        return False, 0.0, 0.0
+    u, level = rng.random(), 0
+    while level < _IP_CAP and u >= cdf[h, b, level]:
+        level += 1
+    count = level
+    if level == _IP_CAP:  # the Poisson count given count >= _IP_CAP, by the inverse CDF
+        count = max(_IP_CAP, kernel.poisson_inverse(PROFILE[stage, 2], below + rng.random() * (1.0 - below)))
+    f.ip_count = count
+    f.ip_class1 = kernel.binomial_inverse(count, p.ip_class1_share, rng.random())
+    f.ip_class2 = count - f.ip_class1
+    f.high_tech_revenue_share = rng.beta(*_HIGH_TECH_BETA)
     if not seeking:
         _size(f, rng, stage, p)
-    return rules.within_sme_size(f.staff, f.revenue, f.assets), cutoff, s
+    return rules.within_sme_size(f.staff, f.revenue, f.assets), cutoff[h, b, level], survival[h, b, level]
 
 
 @compilable
@@ -324,16 +424,18 @@ def _is_lawful(f, p):
 
 
 @compilable
-def _candidate(f, rng, stage, p, year, cert_age, start, s_max, conditioned):
+def _candidate(f, rng, stage, p, year, cert_age, start, tables, conditioned):
     """Draw one candidate of `stage` into record f; True if it is kept (always, unconditioned)."""
     registry = conditioned and kernel.is_registered(stage)
     cutoff, s = 0.0, 1.0
     if registry:
-        accepted, cutoff, s = _registry_accepts(f, rng, stage, p, s_max)
+        accepted, cutoff, s = _registry_accepts(f, rng, stage, p, tables)
         if not accepted:
             return False
     else:
         _skills(f, rng, stage, p)
+        if conditioned and kernel.is_certified(stage) and not _may_be_certified(f):
+            return False
         _size(f, rng, stage, p)
     propensity = _rest(f, rng, stage, p, year, cert_age, start)
     if registry and propensity < cutoff and p.rd_ratio_sd > 0:
@@ -378,8 +480,8 @@ def _entry_points(digest: str):
             if n == 0:
                 continue
             certified, ages = kernel.is_certified(stage), np.zeros(n, dtype=np.int64)
-            s_max = _lowest_survival(stage, p) if kernel.is_registered(stage) else 1.0
-            if s_max == 0:
+            tables = _registry_tables(stage, p)
+            if kernel.is_registered(stage) and tables[4] == 0:
                 status[0], status[1] = _UNREACHABLE, j
                 return
             kept, tries = 0, 0
@@ -389,7 +491,7 @@ def _entry_points(digest: str):
                     return
                 if certified and tries % n == 0:  # a new deck of ages for the next n candidates
                     ages = _cert_ages(rng, n, shares)
-                kept += _candidate(out[i + kept], rng, stage, p, year, ages[tries % n], start, s_max, conditioned)
+                kept += _candidate(out[i + kept], rng, stage, p, year, ages[tries % n], start, tables, conditioned)
                 tries += 1
             i += n
 

@@ -332,11 +332,17 @@ def hte_eligibility_gap(
     )
 
 
+SME_STAFF_BANDS = (MIN_TECH_STAFF_SHARE, 0.15, 0.20, 0.25, 0.30)
+"""Tech-staff-share band edges of the SME evaluation; 4 points per band reached (none: not a tech SME)."""
+
+
 @compilable
 def sme_staff_points(tech_staff_share: Num) -> Num:
-    """Tech-staff points of the SME evaluation: 4 per band reached (10/15/20/25/30%)."""
-    x = tech_staff_share
-    return 4.0 * ((x >= 0.10) + 1 * (x >= 0.15) + 1 * (x >= 0.20) + 1 * (x >= 0.25) + 1 * (x >= 0.30))
+    """Tech-staff points of the SME evaluation: 4 per band reached (`SME_STAFF_BANDS`)."""
+    points = 0.0 * tech_staff_share
+    for edge in SME_STAFF_BANDS:
+        points = points + 4.0 * (tech_staff_share >= edge)
+    return points
 
 
 SME_RD_BANDS = (0.02, 0.03, 0.04, 0.05, 0.06)

@@ -135,6 +135,36 @@ def test_conditional_draw_matches_plain_rejection(stage):
     assert abs(ref["ip_count"].mean() - new["ip_count"].mean()) < 4 * ref["ip_count"].std() / np.sqrt(4_000)
 
 
+@pytest.mark.parametrize("stage", ["tech_sme", "reserve", "hte"])
+def test_exact_draw_matches_plain_rejection_by_two_sample_tests(stage):
+    """The registry's exact draw (staff band accepted with its weight, IP level from its conditional
+    distribution) and the certified firms' early rejection give plain rejection's distribution: two-sample
+    Kolmogorov-Smirnov tests on the attributes the rules read and a chi-square test on the IP counts, at the
+    default rates, 20,000 firms against every lawful firm of 300,000 unconditioned candidates."""
+    stats = pytest.importorskip("scipy.stats")
+    params = LadderParams()
+    raw, _ = draw_states([{stage: 300_000}], 2020, [params], [np.random.default_rng(21)], conditioned=False)
+    ref = as_arrays(raw[lawful(raw, params)])
+    new = build_population({stage: 20_000}, 2020, params, np.random.default_rng(22))
+    for key in ("tech_staff_share", "high_tech_revenue_share", "revenue", "rd_propensity", "tech_level"):
+        assert stats.ks_2samp(ref[key], new[key]).pvalue > 1e-3, key
+    for key in ("ip_count", "ip_class1"):
+        levels = np.minimum(np.concatenate([ref[key], new[key]]), 6)
+        table = [np.bincount(levels[: ref[key].size], minlength=7), np.bincount(levels[ref[key].size :], minlength=7)]
+        table = np.array(table)[:, np.array(table).sum(axis=0) > 0]
+        assert stats.chi2_contingency(table).pvalue > 1e-3, key
+
+
+def test_age_table_is_the_poisson_cdf():
+    """Ages come from a table by the inverse CDF: each stage's row is Poisson(mean age - 1)'s CDF."""
+    stats = pytest.importorskip("scipy.stats")
+    from models.ladder.population import AGE_CDF, PROFILE
+
+    for row, mean_age in zip(AGE_CDF, PROFILE[:, 3], strict=True):
+        expected = stats.poisson.cdf(np.arange(row.size), mean_age - 1) if mean_age > 1 else np.ones(row.size)
+        np.testing.assert_allclose(row, expected, rtol=1e-12, atol=1e-15)
+
+
 CORNERS = [
     dict(zip(("sme_pass_mark", "rd_ratio_mean", "rd_ratio_sd", "rd_bunching_gap"), values, strict=True))
     for values in itertools.product(
