@@ -308,15 +308,10 @@ def pilot_point(data: CalibrationData) -> tuple[LadderParams, ...]:
         method="L-BFGS-B",
     )
     mode = DictToArrayBijection.rmap(RaveledVars(found.x, x0.point_map_info), start)
-    z = [mode["z_top"]]
-    if len(data.regions) == 2:
-        z = [mode["z_top"] + POOL_SD * mode["offset"], mode["z_top"]]
-    lo = np.array([PARAM_RANGES[k][0] for k in SAMPLED])
-    hi = np.array([PARAM_RANGES[k][1] for k in SAMPLED])
     fields = data.base.to_dict()
     return tuple(
-        LadderParams.from_dict({**fields, **dict(zip(SAMPLED, (lo + (hi - lo) * expit(zi)).tolist(), strict=True))})
-        for zi in z
+        LadderParams.from_dict({**fields, **dict(zip(SAMPLED, rates_from_z(zi).tolist(), strict=True))})
+        for zi in region_z(mode["z_top"], mode.get("offset"))
     )
 
 
@@ -363,21 +358,34 @@ def _rates(z, lo: np.ndarray, hi: np.ndarray):
     return lo + (hi - lo) * pm.math.invlogit(z)
 
 
+def prior_bounds() -> tuple[np.ndarray, np.ndarray]:
+    """The `SAMPLED` rates' prior ranges (`PARAM_RANGES`), as (lows, highs)."""
+    return np.array([PARAM_RANGES[k][0] for k in SAMPLED]), np.array([PARAM_RANGES[k][1] for k in SAMPLED])
+
+
+def region_z(z_top, offset=None) -> list:
+    """Each region's z: the one fitted alone, or the city then its province (pooling, module docstring).
+    PyTensor or NumPy."""
+    return [z_top] if offset is None else [z_top + POOL_SD * offset, z_top]
+
+
+def rates_from_z(z: np.ndarray) -> np.ndarray:
+    """The `SAMPLED` rates a region's z stands for (NumPy; `_rates` in the model)."""
+    lo, hi = prior_bounds()
+    return lo + (hi - lo) * expit(z)
+
+
 def build_calibration_model(observations: CalibrationData) -> pm.Model:
     """The calibration model of the module docstring, as a `pm.Model` (not yet sampled)."""
     names = observations.names
-    lo = np.array([PARAM_RANGES[k][0] for k in SAMPLED])
-    hi = np.array([PARAM_RANGES[k][1] for k in SAMPLED])
+    lo, hi = prior_bounds()
     coords = {"param": list(SAMPLED), "region": names, "indicator": list(INDICATORS)}
     for obs in observations.regions:
         coords[f"year_{obs.region}"] = list(range(obs.start_year, obs.end_year + 1))
         coords[f"flow_year_{obs.region}"] = list(range(obs.start_year + 1, obs.end_year + 1))
     with pm.Model(coords=coords) as model:
         z_top = pm.Logistic("z_top", 0.0, 1.0, dims="param")
-        z = [z_top]
-        if len(names) == 2:
-            offset = pm.Normal("offset", 0.0, 1.0, dims="param")
-            z = [z_top + POOL_SD * offset, z_top]
+        z = region_z(z_top, pm.Normal("offset", 0.0, 1.0, dims="param") if len(names) == 2 else None)
         rates = pm.Deterministic("rates", pt.stack([_rates(zi, lo, hi) for zi in z]), dims=("region", "param"))
         sigma = pm.LogNormal("sigma", *SIGMA_PRIOR, dims="indicator")
         for i, (obs, profile) in enumerate(zip(observations.regions, observations.profiles, strict=True)):

@@ -136,10 +136,11 @@ class _Batch:
         drawn, n_drawn = draw_states(
             [agents] * len(todo), year, self.table[todo], [self.rngs[r] for r in todo], cert_ages, start=True
         )
-        bounds, parts = dict(zip(todo, np.cumsum(n_drawn) - n_drawn, strict=True)), []
+        ends = np.cumsum(n_drawn)
+        spans, parts = {r: (end - n, end) for r, end, n in zip(todo, ends, n_drawn, strict=True)}, []
         for r, key in enumerate(keys):
-            if r in bounds:
-                parts.append(drawn[bounds[r] : bounds[r] + n_drawn[todo.index(r)]])
+            if r in spans:
+                parts.append(drawn[slice(*spans[r])])
                 _remember(key, parts[-1], self.rngs[r].bit_generator.state)
             else:
                 records_r, generator_state = kept[r]

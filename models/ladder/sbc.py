@@ -33,24 +33,24 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.special import expit
 
 from models.ladder.calibration import (
     INDICATORS,
-    POOL_SD,
     SAMPLED,
     SIGMA_PRIOR,
     RegionObservations,
     calibrate,
+    prior_bounds,
+    rates_from_z,
+    region_z,
 )
-from models.ladder.params import PARAM_RANGES, LadderParams
+from models.ladder.params import LadderParams
 from models.ladder.run import run_ensemble
 from models.panel import BOUND_EXCESS_SD
 
 AGENTS = 20_000
 """About this many agents in each simulated run (sets its firm_scale)."""
-LO = np.array([PARAM_RANGES[k][0] for k in SAMPLED])
-HI = np.array([PARAM_RANGES[k][1] for k in SAMPLED])
+LO, HI = prior_bounds()
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,7 @@ def quantity_names(regions: Sequence[str]) -> tuple[str, ...]:
 def prior_draw(n_regions: int, rng: np.random.Generator) -> np.ndarray:
     """One draw of every quantity (`quantity_names` order) from the calibration's prior."""
     z_top = rng.logistic(size=len(SAMPLED))
-    z = [z_top + POOL_SD * rng.standard_normal(len(SAMPLED)), z_top] if n_regions == 2 else [z_top]
-    rates = [LO + (HI - LO) * expit(zi) for zi in z]
+    rates = [rates_from_z(zi) for zi in region_z(z_top, rng.standard_normal(len(SAMPLED)) if n_regions == 2 else None)]
     sigma = np.exp(SIGMA_PRIOR[0] + SIGMA_PRIOR[1] * rng.standard_normal(len(INDICATORS)))
     return np.concatenate([*rates, sigma])
 
