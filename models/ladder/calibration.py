@@ -142,6 +142,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor
 import pytensor.tensor as pt
 from pymc.blocking import DictToArrayBijection, RaveledVars
 from scipy import optimize
@@ -156,7 +157,7 @@ from models.ladder.pilot import PILOTS, pilot_scale
 from models.ladder.population import UNIFORM_CERT_AGES
 from models.panel import BOUND_EXCESS_SD
 
-CALIBRATION_VERSION = "15"
+CALIBRATION_VERSION = "16"
 """Bump when the likelihood, priors, window rule, pilot or the model's rules change (invalidates caches); 5: the
 statutes' eligibility (innovation score, three-year R&D, class II IP once) and certificate ages from the lists; 6: the
 noise prior by series (`SIGMA_PRIOR`), the pilot and the ABM check start from the region's certificate ages, the
@@ -167,7 +168,9 @@ the registered and certified firms of each year, not of the start year, and the 
 vouchers reading the year's counts (they read none before); 13: the firm step's random numbers in single precision
 (`kernel.DRAW_DTYPE`), which changes the pilot's and the ABM correction's numbers; 14: the pilot and the
 correction measured again at the mode (`pilot_point`, Limits 2); 15: the start population's registry firms drawn
-exactly (`population`), other draws in another order: the same distributions, other numbers."""
+exactly (`population`), other draws in another order: the same distributions, other numbers; 16: the mode searched
+on the density NUTS samples (the sampler's unconstrained space, with the transforms' Jacobians) by the function
+NUTS compiles, so the sampler loads that compiled graph (the profiles and corrections are shared inputs)."""
 INDICATORS = {i: INDICATOR_COLUMNS[i] for i in ("high_tech_enterprises", "high_tech_certifications", "tech_smes")}
 """Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""
 SAMPLED = (
@@ -293,20 +296,21 @@ def calibration_data(
 
 
 def pilot_point(data: CalibrationData) -> tuple[LadderParams, ...]:
-    """Each region's rates at the mode of the calibration model built on ``data`` (L-BFGS on the log density
-    without the transforms' Jacobians, from the prior's centre; the model compiled as the sampler compiles it),
-    as `LadderParams` (``data.base`` for the rates not sampled): where `calibrate` measures the pilot again."""
+    """Each region's rates at the mode of the calibration model built on ``data`` (L-BFGS from the prior's centre
+    on the log density NUTS samples, in the sampler's unconstrained space, compiled by the call NUTS makes, so
+    the sampler then loads the compiled graph instead of compiling it again), as `LadderParams` (``data.base`` for
+    the rates not sampled): where `calibrate` measures the pilot again."""
     model = build_calibration_model(data)
     start = model.initial_point()
     x0 = DictToArrayBijection.map(start)
-    logp = DictToArrayBijection.mapf(model.compile_logp(jacobian=False, mode="NUMBA"), start)
-    dlogp = DictToArrayBijection.mapf(model.compile_dlogp(jacobian=False, mode="NUMBA"), start)
-    found = optimize.minimize(
-        lambda x: -logp(RaveledVars(x, x0.point_map_info)),
-        x0.data,
-        jac=lambda x: -dlogp(RaveledVars(x, x0.point_map_info)),
-        method="L-BFGS-B",
-    )
+    logp_dlogp = model.logp_dlogp_function(ravel_inputs=True, mode="NUMBA")  # as pymc's BaseHMC compiles it
+    logp_dlogp.set_extra_values({})
+
+    def negative(x: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = logp_dlogp(x)
+        return -float(value), -np.asarray(grad, dtype=float)
+
+    found = optimize.minimize(negative, x0.data, jac=True, method="L-BFGS-B")
     mode = DictToArrayBijection.rmap(RaveledVars(found.x, x0.point_map_info), start)
     fields = data.base.to_dict()
     return tuple(
@@ -392,8 +396,11 @@ def build_calibration_model(observations: CalibrationData) -> pm.Model:
             levers = observations.levers[i] if observations.levers else ()
             op = MeanFieldOp(profile, SAMPLED, observations.base, levers)
             flat = op(rates[i])[0]
-            if observations.corrections:
-                flat = flat * op.flatten(observations.corrections[i])
+            if observations.corrections:  # shared, as the op's profile: a correction measured again compiles nothing
+                correction = op.flatten(observations.corrections[i])
+                # a static shape: else the product checks its broadcast at run time, and that check's graph is
+                # ordered differently from build to build, so the compiled graph would never be found again
+                flat = flat * pytensor.shared(correction, name=f"correction_{obs.region}", shape=correction.shape)
             _observe(obs, op, flat, sigma)
     return model
 

@@ -83,8 +83,9 @@ from functools import cached_property
 
 import numba
 import numpy as np
+import pytensor
 import pytensor.tensor as pt
-from pytensor.gradient import DisconnectedType
+from pytensor.gradient import DisconnectedType, disconnected_type
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
@@ -321,10 +322,15 @@ class _Years:
         return run_paths(records, self.policies, self.funded, self.kernels, self.initial, self.entrants, self.savings)
 
     def arguments(self) -> tuple[np.ndarray, ...]:
-        """The arrays `recursion.value_and_jacobian` reads after the rates, in its order."""
+        """The arrays `recursion.value_and_jacobian` reads after the rates, in its order: the policies, then
+        the profile's numbers (`DATA`)."""
         as_float = (np.ascontiguousarray(a, dtype=np.float64) for a in (self.funded, self.kernels, self.initial))
         rest = (np.ascontiguousarray(a, dtype=np.float64) for a in (self.entrants, *self.savings))
         return (self.policies, *as_float, *rest)
+
+
+DATA = ("funded", "kernels", "initial", "entrants", "saving_values", "saving_shares")
+"""The profile's numbers `_Years.arguments` gives after the policies (`MeanFieldOp`'s shared inputs)."""
 
 
 def _years(profile: StageProfile, levers: Iterable[LeverSetting]) -> _Years:
@@ -424,8 +430,11 @@ class MeanFieldOp(Op):
     """theta (rates `names`) -> (trajectories of `OP_COLUMNS` concatenated, their Jacobian).
 
     The recursion is compiled (`recursion`); under PyTensor's Numba backend the compiled graph calls
-    it directly (`_numba_meanfield`: no object mode), elsewhere `perform` calls it. Ops compare by
-    identity: each holds its own pilot profile.
+    it directly (`_numba_meanfield`: no object mode), elsewhere `perform` calls it. The profile's numbers
+    enter the graph as shared variables (`data`, inputs of the node after theta), not as constants: two
+    profiles with the same levers, base and rates give the same compiled graph, so a fit whose pilot is
+    measured again (`calibration.calibrate`'s refinement) or a later fit of the same shape loads it instead of
+    compiling it again. Ops compare by identity.
     """
 
     def __init__(
@@ -436,30 +445,36 @@ class MeanFieldOp(Op):
         levers: Iterable[LeverSetting] = (),
     ) -> None:
         self.profile, self.names, self.base, self.levers = profile, tuple(names), base, tuple(levers)
-        self._years = _years(profile, self.levers)
+        years = _years(profile, self.levers)
+        self.policies = years.policies
+        arrays = zip(DATA, years.arguments()[1:], strict=True)
+        self.data = tuple(pytensor.shared(a, name=f"meanfield_{n}") for n, a in arrays)
 
     def __str__(self) -> str:
         return f"MeanFieldOp({self.profile.start_year}-{self.profile.end_year})"
 
-    def make_node(self, theta):
+    def make_node(self, theta, *data):
         theta = pt.as_tensor_variable(theta).astype("float64")
-        return Apply(self, [theta], [pt.dvector(), pt.dmatrix()])
+        inputs = [pt.as_tensor_variable(d) for d in (data or self.data)]
+        return Apply(self, [theta, *inputs], [pt.dvector(), pt.dmatrix()])
 
     def perform(self, node, inputs, outputs) -> None:
-        value, jac = _value_and_jacobian(
-            self.profile, self.names, np.asarray(inputs[0], dtype=float), self.base, self._years
+        theta, *data = inputs
+        template, columns = _rate_template(self.base, self.names)
+        arrays = (np.ascontiguousarray(a, dtype=np.float64) for a in data)
+        value, jac = value_and_jacobian(
+            template, columns, np.asarray(theta, dtype=float), COMPLEX_STEP, self.policies, *arrays
         )
         outputs[0][0], outputs[1][0] = value, jac
 
     def grad(self, inputs, output_grads):
-        _, jac = self(inputs[0])
+        _, jac = self(*inputs)
         g = output_grads[0]
-        if isinstance(g.type, DisconnectedType):
-            return [pt.zeros_like(inputs[0])]
-        return [pt.dot(g, jac)]
+        theta_grad = pt.zeros_like(inputs[0]) if isinstance(g.type, DisconnectedType) else pt.dot(g, jac)
+        return [theta_grad, *(disconnected_type() for _ in inputs[1:])]
 
     def connection_pattern(self, node):
-        return [[True, False]]
+        return [[True, False]] + [[False, False]] * (len(node.inputs) - 1)
 
     def split(self, flat) -> dict:
         """The op's first output as column -> tensor (stocks with the start year, lists without)."""
@@ -487,19 +502,23 @@ class MeanFieldOp(Op):
 @register_funcify_and_cache_key(MeanFieldOp)
 def _numba_meanfield(op: MeanFieldOp, node=None, **kwargs):
     """`MeanFieldOp` in PyTensor's Numba backend: the compiled recursion called from the compiled graph,
-    its profile and levers as constants. The cache key hashes those and the recursion's sources
-    (`recursion.DIGEST`), so a later fit of the same data loads the compiled graph from disk."""
+    the rate template and the yearly levers as constants, the profile's numbers as inputs. The cache key
+    hashes the constants and the recursion's sources (`recursion.DIGEST`), not the profile, so a fit of
+    the same shape loads the compiled graph from disk."""
     template, columns = _rate_template(op.base, op.names)
-    policies, funded, kernels, initial, entrants, values, shares = op._years.arguments()
-    step = COMPLEX_STEP
+    policies, step = op.policies, COMPLEX_STEP
 
     @numba.njit(cache=False)
-    def meanfield_op(theta):
+    def meanfield_op(theta, funded, kernels, initial, entrants, values, shares):
+        # copies: numba types a closure's arrays read-only, and PyTensor's inputs need not be contiguous; as
+        # copies the call matches the recursion's signature compiled (and cached) for Python callers
         return value_and_jacobian(
-            template, columns, theta, step, policies, funded, kernels, initial, entrants, values, shares
-        )
+            template.copy(), columns.copy(), np.ascontiguousarray(theta), step, policies.copy(),
+            np.ascontiguousarray(funded), np.ascontiguousarray(kernels), np.ascontiguousarray(initial),
+            np.ascontiguousarray(entrants), np.ascontiguousarray(values), np.ascontiguousarray(shares),
+        )  # fmt: skip
 
     key = hashlib.sha256(DIGEST.encode())
-    for part in (template, columns, policies, funded, kernels, initial, entrants, values, shares):
+    for part in (template, columns, policies):
         key.update(np.ascontiguousarray(part).tobytes())
     return meanfield_op, f"MeanFieldOp-{key.hexdigest()}"
