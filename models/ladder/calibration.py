@@ -397,10 +397,7 @@ def build_calibration_model(observations: CalibrationData) -> pm.Model:
             op = MeanFieldOp(profile, SAMPLED, observations.base, levers)
             flat = op(rates[i])[0]
             if observations.corrections:  # shared, as the op's profile: a correction measured again compiles nothing
-                correction = op.flatten(observations.corrections[i])
-                # a static shape: else the product checks its broadcast at run time, and that check's graph is
-                # ordered differently from build to build, so the compiled graph would never be found again
-                flat = flat * pytensor.shared(correction, name=f"correction_{obs.region}", shape=correction.shape)
+                flat = flat * _shared(op.flatten(observations.corrections[i]), f"correction_{obs.region}")
             _observe(obs, op, flat, sigma)
     return model
 
@@ -417,14 +414,24 @@ def _observe(obs: RegionObservations, op: MeanFieldOp, flat, sigma) -> None:
     # one index into the op's output (a small graph: its gradient is one scatter, not one per figure)
     mu = pt.log(flat[op.position(figures["column"].tolist(), figures["year"].tolist())])
     which = np.array([list(INDICATORS).index(i) for i in figures["indicator"]])
-    sd = pt.sqrt((sigma[which] * figures["noise"].to_numpy()) ** 2 + MEANFIELD_ERROR_SD**2)
-    logy = np.log(figures["value"].to_numpy())
+    # the figures' numbers shared, as the op's profile: other figures of the same shape (the simulation-based
+    # calibration's, a backtest's regions) compile nothing
+    noise = _shared(figures["noise"].to_numpy(dtype=float), f"noise_{region}")
+    sd = pt.sqrt((sigma[which] * noise) ** 2 + MEANFIELD_ERROR_SD**2)
+    logy = np.log(figures["value"].to_numpy(dtype=float))
     point = np.flatnonzero(~figures["censored"].to_numpy())
     bound = np.flatnonzero(figures["censored"].to_numpy())
     if point.size:
-        pm.Normal(f"obs_{region}", mu=mu[point], sigma=sd[point], observed=logy[point])
+        pm.Normal(f"obs_{region}", mu=mu[point], sigma=sd[point], observed=_shared(logy[point], f"figures_{region}"))
     if bound.size:
-        pm.Potential(f"bound_{region}", bound_logp(logy[bound], mu[bound], sd[bound]).sum())
+        bounds = _shared(logy[bound], f"bounds_{region}")
+        pm.Potential(f"bound_{region}", bound_logp(bounds, mu[bound], sd[bound]).sum())
+
+
+def _shared(values: np.ndarray, name: str):
+    """``values`` as a shared variable of static shape (a shape known only at run time adds a broadcast check
+    whose graph is ordered differently from build to build, and the compiled graph would never be found again)."""
+    return pytensor.shared(np.ascontiguousarray(values), name=name, shape=values.shape)
 
 
 def bound_logp(y, mu, sd):

@@ -346,6 +346,29 @@ def test_numba_backend_gives_the_python_ops_log_density_and_gradient(small_data)
         np.testing.assert_allclose(grad_c, grad_p, rtol=1e-10, atol=1e-12)
 
 
+def test_a_fit_of_the_same_shape_loads_the_compiled_log_density(small_data):
+    # the log density NUTS compiles (and `pilot_point` searches) has one compiled-graph key for every build of
+    # the model and for other profiles, corrections and figures of the same shape: the pilot measured again at the
+    # mode, or the simulation-based calibration's simulated figures, load the compiled graph instead of compiling
+    from pytensor.link.numba.dispatch.basic import numba_funcify_ensure_cache
+
+    def key(data: cal.CalibrationData) -> str:
+        f = cal.build_calibration_model(data).logp_dlogp_function(ravel_inputs=True, mode="NUMBA")
+        return numba_funcify_ensure_cache(f._pytensor_function.maker.fgraph)[1]
+
+    region = small_data.regions[0]
+    other = replace(
+        small_data,
+        regions=(replace(region, figures=region.figures.assign(value=region.figures["value"] * 1.1)),),
+        profiles=(replace(small_data.profiles[0], initial=small_data.profiles[0].initial * 1.05),),
+        corrections=tuple({c: v * 0.97 for c, v in corr.items()} for corr in small_data.corrections),
+    )
+    first = key(small_data)
+    assert first is not None
+    assert key(small_data) == first
+    assert key(other) == first
+
+
 def test_log_survival_is_the_normal_log_survival_with_finite_gradients_in_the_far_tail():
     z = np.array([-30.0, -3.0, 0.0, 1.0, 5.0, 19.9, 20.0, 20.1, 30.0, 60.0])
     x = pytensor.tensor.dvector("x")
