@@ -1,15 +1,18 @@
 """Benchmark: `forecast calibrate --region langfang` as it was and as it is, side by side in one run.
 
 Each side fits Langfang pooled with Hebei (seed 1, the default sampler settings of its own
-code) in a fresh process with an empty PyTensor compile cache, one after the other:
+code) twice, each time in a fresh process: first with an empty PyTensor compile cache (a first
+run on a new machine), then with the cache that first fit filled (every later run, as a planner
+meets it). The sides run one after the other:
 
-* old: the calibration of an earlier commit (``--baseline``, default main before the compiled
-  mean-field: the same model, likelihood and sampler, the recursion in numpy); its ``models``,
-  ``forecast``, ``data`` and ``scenarios`` taken out of git into a temporary folder;
-* new: this tree's (the mean-field recursion compiled, `models/ladder/recursion.py`, and called from the
-  compiled log density, which PyTensor caches on disk: `meanfield._numba_meanfield`).
+* old: the calibration of an earlier commit (``--baseline``, default main before the log density
+  was compiled once: the mode search compiled its own log density and gradient, and the profiles,
+  corrections and figures were constants of the graph, so the sampler compiled another); its
+  ``models``, ``forecast``, ``data`` and ``scenarios`` taken out of git into a temporary folder;
+* new: this tree's (the profiles, corrections and figures are shared inputs of the compiled graph,
+  and the mode search uses the function NUTS compiles: `models.ladder.calibration.pilot_point`).
 
-Printed per side: wall time of the whole fit (pilot, compile, sampling), the CPU time of the
+Printed per side and state: wall time of the whole fit (pilot, compile, sampling), the CPU time of the
 fit's processes (the chains' included), the pilot's share where the code records it, the
 sampler settings, divergences, the smallest bulk and tail ESS and the largest R-hat; then, for
 the new side, each rate's posterior 80% width as a share of its prior's (which rates the figures
@@ -31,8 +34,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = "ae69311"
-"""main before the compiled mean-field was merged (issue 12, item 8): calibration version 6, recursion in numpy."""
+BASELINE = "47e1fd9"
+"""main before the log density was compiled once (calibration version 15). (2ba143b: before the pilot was measured
+again at the mode; ae69311: before the compiled mean-field, recursion in numpy.)"""
 _FIT = """
 import json, time
 import numpy as np
@@ -82,26 +86,36 @@ def old_tree(revision: str, folder: Path) -> Path | None:
     return folder
 
 
-def fit(code_root: Path) -> dict:
-    """One calibration in a fresh Python whose packages are those under `code_root`, with its own compile cache."""
-    with tempfile.TemporaryDirectory() as compiledir:
-        env = os.environ | {"PYTHONPATH": str(code_root), "PYTENSOR_FLAGS": f"base_compiledir={compiledir}"}
-        script = Path(compiledir) / "fit.py"
-        script.write_text(_FIT, encoding="utf-8")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        done = subprocess.run([sys.executable, str(script)], env=env, cwd=code_root, capture_output=True, text=True)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+def fit(code_root: Path, compiledir: str) -> dict:
+    """One calibration in a fresh Python whose packages are those under `code_root`, with the compile cache
+    `compiledir` (empty: a first run on a new machine; filled by an earlier fit: every later run)."""
+    env = os.environ | {"PYTHONPATH": str(code_root), "PYTENSOR_FLAGS": f"base_compiledir={compiledir}"}
+    script = Path(compiledir) / "fit.py"
+    script.write_text(_FIT, encoding="utf-8")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run([sys.executable, str(script)], env=env, cwd=code_root, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"fit under {code_root} failed:\n{done.stderr[-3000:]}")
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "cpu": cpu}
 
 
+def cold_and_warm(code_root: Path, label: str) -> dict:
+    """`fit` with an empty compile cache, then again with the cache the first filled; each printed as it ends."""
+    out = {}
+    with tempfile.TemporaryDirectory() as compiledir:
+        for state in ("cold", "warm"):
+            out[state] = fit(code_root, compiledir)
+            print(describe(f"{label} {state}", out[state]), flush=True)
+    return out
+
+
 def describe(label: str, result: dict) -> str:
     d, s, t = result["diagnostics"], result["sampler"], result["timings"]
     pilot = f", pilot {t['pilot']:.1f} s" if "pilot" in t else ""
     return (
-        f"{label:4} {result['wall']:7.1f} s wall, {result['cpu']:6.1f} s CPU{pilot} ({result['pilot']} pilot; "
+        f"{label:8} {result['wall']:7.1f} s wall, {result['cpu']:6.1f} s CPU{pilot} ({result['pilot']} pilot; "
         f"{s['draws']} draws + {s['tune']} tune x {s['chains']} chains)  divergences {d['divergences']}  "
         f"min ESS bulk {d['ess_bulk_min']:.0f} "
         f"tail {d['ess_tail_min']:.0f}  max R-hat {d['r_hat_max']:.3f}"
@@ -121,16 +135,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         old = None if args.skip_old else old_tree(args.baseline, Path(folder))
         if old is not None:
-            results["old"] = fit(old)
-            print(describe("old", results["old"]), flush=True)
-    results["new"] = fit(ROOT)
-    print(describe("new", results["new"]))
+            results["old"] = cold_and_warm(old, "old")
+    results["new"] = cold_and_warm(ROOT, "new")
     if "old" in results:
-        old, new = results["old"], results["new"]
-        print(f"new / old: {old['wall'] / new['wall']:.1f}x faster (wall), {old['cpu'] / new['cpu']:.1f}x (CPU)")
+        for state in ("cold", "warm"):
+            old, new = results["old"][state], results["new"][state]
+            ratio = f"{old['wall'] / new['wall']:.1f}x faster (wall), {old['cpu'] / new['cpu']:.1f}x (CPU)"
+            print(f"new / old, {state}: {ratio}")
     print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("\nposterior 80% width / prior 80% width, Langfang (1 = the figures say nothing; small = identified):")
-    for name, width in results["new"]["widths"].items():
+    for name, width in results["new"]["warm"]["widths"].items():
         print(f"  {name:28} {width:5.2f}")
 
 
