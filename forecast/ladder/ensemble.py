@@ -61,7 +61,7 @@ def ensemble_memory(plan: LadderPlan) -> MemoryEstimate:
         n_runs=plan.runs,
         stage_counts=plan.start.counts,
         start_year=plan.start.year,
-        end_year=plan.end_year,
+        end_year=plan.last_year,
         params=plan.base,
         param_draws=plan.params if len(plan.params.columns) else None,
         levers=plan.levers,
