@@ -30,7 +30,10 @@ on the run's seed, its rates, the start counts, year and certificate ages, never
 process that draws the same run's start a second time (the settings of `forecast explain`'s sweep and
 the scenarios of `forecast compare` share seeds and parameter draws: common random numbers) keeps it,
 up to `START_CACHE_BYTES`, and a third ensemble takes the kept records and generator state instead of
-drawing them: the same numbers, without the draw (`_Batch.start`).
+drawing them: the same numbers, without the draw (`_Batch.start`). A full cache keeps what it holds and
+takes no more: the ensembles of one command draw their runs in the same order, so dropping the least
+recently used start would drop each one just before it is asked for again (no start of an ensemble larger
+than the cache would ever be reused); kept first, the first runs that fit are reused every time.
 """
 
 from __future__ import annotations
@@ -54,11 +57,11 @@ DTYPES: dict[str, np.dtype] = {name: records.STATE_DTYPE[name].base for name in 
 """Storage dtype of each attribute of a firm record (`records.STATE_DTYPE`)."""
 
 N_STAGES = len(Stage)
-START_CACHE_BYTES = 128 * 2**20
-"""Start populations a process keeps (module docstring), the least recently used dropped first."""
+START_CACHE_BYTES = 256 * 2**20
+"""Start populations a process keeps (module docstring): 100 Langfang runs' (about 1.9 MB each)."""
 _SEEN_KEYS = 100_000
 """Start keys a process remembers having drawn once (16 bytes each)."""
-_STARTS: OrderedDict[bytes, tuple[np.ndarray, dict]] = OrderedDict()
+_STARTS: dict[bytes, tuple[np.ndarray, dict]] = {}
 _SEEN: OrderedDict[bytes, None] = OrderedDict()
 
 
@@ -76,9 +79,8 @@ def _remember(key: bytes, state: np.ndarray, generator_state: dict) -> None:
         while len(_SEEN) > _SEEN_KEYS:
             _SEEN.popitem(last=False)
         return
-    _STARTS[key] = (state.copy(), generator_state)
-    while sum(kept.nbytes for kept, _ in _STARTS.values()) > START_CACHE_BYTES:
-        _STARTS.popitem(last=False)
+    if sum(kept.nbytes for kept, _ in _STARTS.values()) + state.nbytes <= START_CACHE_BYTES:
+        _STARTS[key] = (state.copy(), generator_state)  # full: keep what is kept (module docstring)
 
 
 class _Batch:
@@ -131,7 +133,7 @@ class _Batch:
         """Every run's start population (`agents` of each stage), as `renew` from no firms draws it; a run's
         records and generator state kept in this process (`_STARTS`, module docstring) are taken instead."""
         keys = [_start_key(seed, self.table[r], agents, year, cert_ages) for r, seed in enumerate(self.seeds)]
-        kept = {r: _STARTS[key] for r, key in enumerate(keys) if key in _STARTS}  # before keeping others evicts them
+        kept = {r: _STARTS[key] for r, key in enumerate(keys) if key in _STARTS}
         todo = [r for r in range(self.n_runs) if r not in kept]
         drawn, n_drawn = draw_states(
             [agents] * len(todo), year, self.table[todo], [self.rngs[r] for r in todo], cert_ages, start=True
@@ -144,8 +146,6 @@ class _Batch:
                 _remember(key, parts[-1], self.rngs[r].bit_generator.state)
             else:
                 records_r, generator_state = kept[r]
-                if key in _STARTS:
-                    _STARTS.move_to_end(key)
                 self.rngs[r].bit_generator.state = generator_state
                 parts.append(records_r)
         self.state = drawn if len(todo) == self.n_runs else np.concatenate(parts)  # no copy without kept ones

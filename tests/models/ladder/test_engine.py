@@ -132,13 +132,15 @@ def test_a_start_population_drawn_again_is_reused_with_the_same_numbers(monkeypa
     monkeypatch.setattr(engine, "START_CACHE_BYTES", 2 * one_start)
     monkeypatch.setattr(engine, "_SEEN", type(engine._SEEN)(dict.fromkeys(engine._SEEN)))
     mixed = dict(n_runs=4, seed=21, batch_size=4, **plain)
-    engine._STARTS.popitem(last=False)  # runs 0 and 1 drawn, then kept, evicting the kept runs 2 and 3
-    engine._STARTS.popitem(last=False)
+    for key in list(engine._STARTS)[:2]:  # runs 0 and 1 drawn again, runs 2 and 3 taken from the cache
+        del engine._STARTS[key]
+    full = list(engine._STARTS)
     np.testing.assert_array_equal(run_ensemble(**mixed)["n_firms"].values, drawn["plain"]["n_firms"].values)
+    assert list(engine._STARTS) == full  # a full cache keeps what it holds (runs met in order: no thrashing)
     monkeypatch.setattr(engine, "START_CACHE_BYTES", 0)  # nothing kept beyond the budget
     run_ensemble(n_runs=2, seed=22, **plain)
     run_ensemble(n_runs=2, seed=22, **plain)
-    assert not engine._STARTS
+    assert list(engine._STARTS) == full
 
 
 def test_engines_give_the_same_layout():
