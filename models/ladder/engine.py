@@ -26,7 +26,8 @@ Mesa reference (which shuffles agents and draws per firm), so the two engines
 agree in distribution, not number by number (tests/models/ladder/test_engine.py).
 
 Start populations reused. A run's start population and its generator's state after drawing it depend
-on the run's seed, its rates, the start counts, year and certificate ages, never on the levers. A
+on the run's seed, the rates a firm's draw reads (`population.DRAW_PARAMS`), the start counts, year and
+certificate ages, never on the levers nor on the other rates (the ones `forecast explain` sweeps). A
 process that draws the same run's start a second time (the settings of `forecast explain`'s sweep and
 the scenarios of `forecast compare` share seeds and parameter draws: common random numbers) keeps it,
 up to `START_CACHE_BYTES`, and a third ensemble takes the kept records and generator state instead of
@@ -50,7 +51,7 @@ from models.ladder import census, kernel, records
 from models.ladder.levers import LeverSetting, active_levers, check_settings
 from models.ladder.model import COLUMNS, EVENT_COLUMNS, STAGE_COLUMNS
 from models.ladder.params import LadderParams
-from models.ladder.population import draw_states
+from models.ladder.population import DRAW_PARAMS, draw_states
 from models.ladder.rules import Stage
 
 DTYPES: dict[str, np.dtype] = {name: records.STATE_DTYPE[name].base for name in records.STATE}
@@ -66,10 +67,12 @@ _SEEN: OrderedDict[bytes, None] = OrderedDict()
 
 
 def _start_key(seed: np.random.SeedSequence, row: np.ndarray, agents: Mapping[str, int], year: int, cert_ages) -> bytes:
-    """A digest of everything a run's start population depends on (module docstring)."""
+    """A digest of everything a run's start population depends on (module docstring): of its rates, only the
+    ones a firm's draw reads (`population.DRAW_PARAMS`), so a sweep of the other rates reuses the starts."""
     ages = None if cert_ages is None else tuple(float(a) for a in cert_ages)
-    text = repr((seed.entropy, tuple(seed.spawn_key), seed.pool_size, sorted(agents.items()), int(year), ages))
-    return hashlib.blake2b(text.encode() + row.tobytes(), digest_size=16).digest()
+    rates = tuple(row[name].item() for name in DRAW_PARAMS)
+    text = repr((seed.entropy, tuple(seed.spawn_key), seed.pool_size, sorted(agents.items()), int(year), ages, rates))
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def _remember(key: bytes, state: np.ndarray, generator_state: dict) -> None:
