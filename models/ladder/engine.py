@@ -28,19 +28,19 @@ agree in distribution, not number by number (tests/models/ladder/test_engine.py)
 Start populations reused. A run's start population and its generator's state after drawing it depend
 on the run's seed, the rates a firm's draw reads (`population.DRAW_PARAMS`), the start counts, year and
 certificate ages, never on the levers nor on the other rates (the ones `forecast explain` sweeps). A
-process that draws the same run's start a second time (the settings of `forecast explain`'s sweep and
-the scenarios of `forecast compare` share seeds and parameter draws: common random numbers) keeps it,
-up to `START_CACHE_BYTES`, and a third ensemble takes the kept records and generator state instead of
-drawing them: the same numbers, without the draw (`_Batch.start`). A full cache keeps what it holds and
-takes no more: the ensembles of one command draw their runs in the same order, so dropping the least
-recently used start would drop each one just before it is asked for again (no start of an ensemble larger
-than the cache would ever be reused); kept first, the first runs that fit are reused every time.
+process keeps the starts it draws (a copy, and the generator's state after it), up to `START_CACHE_BYTES`,
+and a later ensemble with the same runs (the settings of `forecast explain`'s sweep and the scenarios of
+`forecast compare` share seeds and parameter draws: common random numbers) takes the kept records and
+generator state instead of drawing them: the same numbers, without the draw (`_Batch.start`). A full
+cache drops only starts not taken for twice as many look-ups as it holds starts, else it takes no more:
+the ensembles of one command ask for their runs in the same order, so dropping the least recently used
+start would drop each one just before it is asked for again (no start of an ensemble larger than the
+cache would ever be reused), while the starts of an earlier command (a long-lived Dask worker) go.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from types import SimpleNamespace
 
@@ -60,10 +60,11 @@ DTYPES: dict[str, np.dtype] = {name: records.STATE_DTYPE[name].base for name in 
 N_STAGES = len(Stage)
 START_CACHE_BYTES = 256 * 2**20
 """Start populations a process keeps (module docstring): 100 Langfang runs' (about 1.9 MB each)."""
-_SEEN_KEYS = 100_000
-"""Start keys a process remembers having drawn once (16 bytes each)."""
 _STARTS: dict[bytes, tuple[np.ndarray, dict]] = {}
-_SEEN: OrderedDict[bytes, None] = OrderedDict()
+"""Kept starts: records and the generator's state after them, by `_start_key`."""
+_TAKEN: dict[bytes, int] = {}
+"""The look-up count when each kept start was kept or last taken (`_LOOKUPS`)."""
+_LOOKUPS = [0]
 
 
 def _start_key(seed: np.random.SeedSequence, row: np.ndarray, agents: Mapping[str, int], year: int, cert_ages) -> bytes:
@@ -76,14 +77,15 @@ def _start_key(seed: np.random.SeedSequence, row: np.ndarray, agents: Mapping[st
 
 
 def _remember(key: bytes, state: np.ndarray, generator_state: dict) -> None:
-    """Note a start drawn; keep it (a copy, and the generator's state after it) if it was drawn before."""
-    if key not in _SEEN:
-        _SEEN[key] = None
-        while len(_SEEN) > _SEEN_KEYS:
-            _SEEN.popitem(last=False)
-        return
-    if sum(kept.nbytes for kept, _ in _STARTS.values()) + state.nbytes <= START_CACHE_BYTES:
-        _STARTS[key] = (state.copy(), generator_state)  # full: keep what is kept (module docstring)
+    """Keep a start drawn (a copy, and the generator's state after it), making room as the module docstring says."""
+    held = sum(kept.nbytes for kept, _ in _STARTS.values())
+    if held + state.nbytes > START_CACHE_BYTES:
+        stale = [k for k, tick in _TAKEN.items() if tick < _LOOKUPS[0] - 2 * len(_STARTS)]
+        for k in stale:
+            held -= _STARTS.pop(k)[0].nbytes
+            del _TAKEN[k]
+    if held + state.nbytes <= START_CACHE_BYTES:
+        _STARTS[key], _TAKEN[key] = (state.copy(), generator_state), _LOOKUPS[0]
 
 
 class _Batch:
@@ -137,6 +139,10 @@ class _Batch:
         records and generator state kept in this process (`_STARTS`, module docstring) are taken instead."""
         keys = [_start_key(seed, self.table[r], agents, year, cert_ages) for r, seed in enumerate(self.seeds)]
         kept = {r: _STARTS[key] for r, key in enumerate(keys) if key in _STARTS}
+        for key in keys:
+            _LOOKUPS[0] += 1
+            if key in _TAKEN:
+                _TAKEN[key] = _LOOKUPS[0]
         todo = [r for r in range(self.n_runs) if r not in kept]
         drawn, n_drawn = draw_states(
             [agents] * len(todo), year, self.table[todo], [self.rngs[r] for r in todo], cert_ages, start=True
