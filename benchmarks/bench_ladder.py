@@ -21,13 +21,14 @@ default rates, status-quo levers. Printed, all measured in this run on this mach
   libraries included) beside `models.ladder.estimate_memory`'s estimate;
 * the bundled province scenario (scenarios/hebei_ladder.yaml, 1,000 runs at full resolution),
   planned and run as `forecast run` does its ladder part;
-* old against new: the same work done by the ``models`` package of an earlier commit
-  (``--baseline``, default main before the exact registry draw, `BASELINE`; taken out of git into a
-  temporary folder, first on PYTHONPATH) and by this tree's, each in a fresh process, one after
-  the other: Langfang at ``--baseline-runs`` runs (agent-steps per second), the Hebei province
-  ensemble (1,000 runs), ``forecast compare`` of the four Langfang ladder scenarios and
-  ``forecast explain`` of langfang_small_to_high, both at their bundled run counts (the whole
-  command, calibration posterior from this tree's cache);
+* old against new: the same work done by the ``models`` and ``forecast`` packages of an earlier commit
+  (``--baseline``, default main before the speed6 work, `BASELINE`; taken out of git into a
+  temporary folder, first on PYTHONPATH; the bundled data and scenarios are this tree's) and by this
+  tree's, each in a fresh process, one after the other: Langfang at ``--baseline-runs`` runs
+  (agent-steps per second), the Hebei province ensemble (1,000 runs), ``forecast compare`` of the
+  four Langfang ladder scenarios and ``forecast explain`` of langfang_small_to_high, both at their
+  bundled run counts or ``--command-runs`` (the whole command, calibration posterior from this
+  tree's cache);
 * the compiled code's cold compile (the step, the population draw, the counts): a fresh process with
   an empty numba cache against one with the cache filled, each running a two-firm ensemble.
 
@@ -36,7 +37,7 @@ agents alive at the end of t - 1.
 
     python benchmarks/bench_ladder.py [--mesa-runs 1] [--array-runs 20] [--workers 2] [--skip-target]
                                       [--baseline REV] [--baseline-runs 1000] [--skip-memory] [--skip-hebei]
-                                      [--skip-commands] [--skip-compile]
+                                      [--skip-commands] [--command-runs N] [--skip-compile]
 """
 
 from __future__ import annotations
@@ -59,10 +60,10 @@ from models.ladder.run import assemble, ensemble_jobs, estimate_memory
 
 LANGFANG = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}
 START, END, TARGET = 2020, 2025, 1500
-BASELINE = "cae4e2f"
-"""main before the speed5 work (issue 10): registry firms drawn by rejection on their skills, certified candidates
-rejected only once every attribute is drawn. (8a9624c: main before speed4's single-precision step draws, 50,000
-agents a batch and the cheaper eligibility test; 5f58fc9: main before the compiled population draw.)"""
+BASELINE = "47e1fd9"
+"""main before the speed6 work (issue 10): explain's ensembles ran to the horizon, the start cache dropped the least
+recently used start, Dask placed batches anywhere. (cae4e2f: main before speed5's exact registry draw; 8a9624c:
+before speed4's single-precision step draws; 5f58fc9: before the compiled population draw.)"""
 HEBEI = {"hte": 3174, "tech_sme": 55000, "startup": assumed_startups(55000)}
 """scenarios/hebei_ladder.yaml's start (2017), one agent per firm."""
 COMMANDS = {
@@ -133,7 +134,8 @@ def timed_in_process(
 
 
 def timed_command(models_root: Path, command: str) -> float:
-    """Seconds of one `forecast` command in a fresh Python whose `models` package is under `models_root`."""
+    """Seconds of one `forecast` command in a fresh Python whose `models` and `forecast` packages are under
+    `models_root`."""
     cache = os.environ.get("PLAN_FORECAST_CACHE", str(ROOT / ".forecast-cache"))
     env = os.environ | {"PYTHONPATH": str(models_root), "PLAN_FORECAST_CACHE": cache, "NO_COLOR": "1"}
     with tempfile.TemporaryDirectory() as folder:
@@ -143,10 +145,14 @@ def timed_command(models_root: Path, command: str) -> float:
         return time.perf_counter() - t0
 
 
-def old_against_new(revision: str, runs: int, workers: int, hebei: bool, commands: bool) -> None:
-    """The same work by the `models` package at `revision` and by this tree's, printed side by side."""
+def old_against_new(
+    revision: str, runs: int, workers: int, hebei: bool, commands: bool, command_runs: int | None = None
+) -> None:
+    """The same work by the `models` and `forecast` packages at `revision` and by this tree's, side by side."""
     with tempfile.TemporaryDirectory() as folder:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "models"], capture_output=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", revision, "models", "forecast"], capture_output=True
+        )
         if archive.returncode:
             print(f"old against new skipped: git archive {revision} failed ({archive.stderr.decode().strip()})\n")
             return
@@ -164,11 +170,12 @@ def old_against_new(revision: str, runs: int, workers: int, hebei: bool, command
             _row(label, t["old"]["wall"], t["new"]["wall"], t["old"]["cpu"], t["new"]["cpu"])
             rates = [t[side]["steps"] / t[side]["wall"] for side in roots]
             print(f"{'':32} agent-steps/s: old {rates[0]:,.0f}, new {rates[1]:,.0f} (per wall second)")
+        more = f" --runs {command_runs}" if command_runs else ""
         for root in roots.values() if commands else ():
             timed_command(root, COMMANDS["compare"])  # untimed: fits a side's posterior and trends if not cached
         for name, command in COMMANDS.items() if commands else ():
-            t = {side: timed_command(root, command) for side, root in roots.items()}
-            _row(f"forecast {name}", t["old"], t["new"], math.nan, math.nan)
+            t = {side: timed_command(root, command + more) for side, root in roots.items()}
+            _row(f"forecast {name}{more}", t["old"], t["new"], math.nan, math.nan)
         print()
 
 
@@ -257,6 +264,7 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-hebei", action="store_true")
     parser.add_argument("--skip-commands", action="store_true", help="no forecast compare / explain, old and new")
+    parser.add_argument("--command-runs", type=int, help="runs per ensemble of compare / explain (default: bundled)")
     parser.add_argument("--skip-compile", action="store_true")
     args = parser.parse_args()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -264,7 +272,9 @@ def main() -> None:
     if not args.skip_compile:
         cold_compile()
     if args.baseline:
-        old_against_new(args.baseline, args.baseline_runs, 1, not args.skip_hebei, not args.skip_commands)
+        old_against_new(
+            args.baseline, args.baseline_runs, 1, not args.skip_hebei, not args.skip_commands, args.command_runs
+        )
     rates = {}
     for engine, runs in (("mesa", args.mesa_runs), ("array", args.array_runs)):
         ds, seconds = timed_ensemble(engine, runs, LANGFANG)

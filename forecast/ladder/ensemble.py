@@ -16,7 +16,8 @@ its own contents, never on which process or machine runs it, nor on how many the
   Dask distributed: an embedded `LocalCluster` of that many worker processes on this
   machine (loopback), or, with a scheduler address, the workers of a real cluster
   (`dask scheduler` / `dask worker ADDRESS` on each machine, this package installed there).
-  `executor` opens one client for a whole command, so its ensembles share the workers.
+  `executor` opens one client for a whole command, so its ensembles share the workers, and a batch
+  goes to the worker that ran the same runs before (`_placement`), which keeps their start populations.
 """
 
 from __future__ import annotations
@@ -141,13 +142,26 @@ def _finished(jobs: Sequence[Job], todo: list[int], client) -> Iterator[tuple[in
         return
     from distributed import as_completed
 
-    futures = {client.submit(run_job, jobs[i], key=f"ladder-batch-{jobs[i].key()}", pure=False): i for i in todo}
+    placed = _placement(jobs, sorted(client.scheduler_info()["workers"]))
+    futures = {
+        client.submit(run_job, jobs[i], key=f"ladder-batch-{jobs[i].key()}", pure=False, **placed[i]): i for i in todo
+    }
     try:
         for future, cube in as_completed(list(futures), with_results=True):
             yield futures[future], cube
     except BaseException:  # Ctrl-C, or a failed batch: stop the others
         client.cancel(list(futures))
         raise
+
+
+def _placement(jobs: Sequence[Job], workers: list[str]) -> list[dict]:
+    """Where each batch should run: batch b of an ensemble (runs b x size ..) on worker b mod n, so the
+    ensembles of one command (explain's settings, compare's scenarios: the same runs) send a run to the
+    worker that keeps its start population (`models.ladder.engine`); elsewhere when that worker is gone."""
+    if len(workers) < 2:
+        return [{} for _ in jobs]
+    size = max(job.n_runs for job in jobs)
+    return [{"workers": [workers[job.first // size % len(workers)]], "allow_other_workers": True} for job in jobs]
 
 
 # --- an ensemble's batches ---------------------------------------------------------------

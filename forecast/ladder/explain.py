@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -336,6 +336,14 @@ def search_problem(sizes: dict[str, float], lever: str, max_size: float | None) 
     return ""
 
 
+def through_target(plan: LadderPlan, target: Target) -> LadderPlan:
+    """The plan with its ensembles stopped at the target's year: later years cannot change whether it is met,
+    and every year up to it keeps its numbers (`LadderPlan.stop_year`)."""
+    if plan.start.year < target.target_year < plan.last_year:
+        return replace(plan, stop_year=target.target_year)
+    return plan
+
+
 def explain_plan(
     plan: LadderPlan,
     target: Target,
@@ -348,8 +356,9 @@ def explain_plan(
     reporter: Reporter = SILENT,
 ) -> ExplainReport:
     """Sweep every lever and uncertainty, then search the size of `lever` (default: the strongest lever in the
-    sweep)."""
-    sweep = run_sweep(plan, target, sweep_settings(plan, sweep_ranges(plan, ranges)), reporter=reporter)
+    sweep); every ensemble stops at the target's year (`through_target`)."""
+    simulated = through_target(plan, target)
+    sweep = run_sweep(simulated, target, sweep_settings(plan, sweep_ranges(plan, ranges)), reporter=reporter)
     chosen = lever or strongest_lever(sweep)
     if chosen is None:
         return ExplainReport(
@@ -361,7 +370,7 @@ def explain_plan(
             "the scenario sets no lever: give --lever NAME for the inverse search",
         )
     search = inverse_search(
-        plan,
+        simulated,
         target,
         chosen,
         goal,

@@ -135,6 +135,14 @@ class LadderPlan:
     figure_sd: np.ndarray | None = None
     """Per run and calibrated indicator (`models.ladder.calibration.INDICATORS`), the log-scale sd between a count
     and its published figure, from the run's posterior draw (None: the runs' counts are read as the figures)."""
+    stop_year: int | None = None
+    """The last year simulated (None: `end_year`): `forecast explain` stops at its target's year, which no later
+    year changes (a run's years are stepped in order, each from the run's own generator)."""
+
+    @property
+    def last_year(self) -> int:
+        """The last year the ensembles simulate."""
+        return self.end_year if self.stop_year is None else self.stop_year
 
 
 @dataclass
@@ -456,7 +464,7 @@ def plan_jobs(plan: LadderPlan, levers: Sequence[LeverSetting], fixed: Mapping[s
         batch_size=plan.batch_size,
         stage_counts=plan.start.counts,
         start_year=plan.start.year,
-        end_year=plan.end_year,
+        end_year=plan.last_year,
         levers=tuple(levers),
         firm_scale=plan.firm_scale,
         cert_ages=plan.start.cert_ages,
@@ -472,7 +480,7 @@ def finish_run(plan: LadderPlan, levers: Sequence[LeverSetting], jobs: list[Job]
         paths[SME_INDICATOR] = ds[INCLUDED_COLUMN].values[None, :, :]
     notes = []
     if plan.figure_sd is not None:
-        paths.update(as_figures(paths, plan.figure_sd, plan.seed))
+        paths.update(as_figures(paths, plan.figure_sd, plan.seed, plan.end_year - plan.start.year + 1))
         notes.append(figure_note(plan.figure_sd))
     if plan.gdp is not None:
         expenditure, intensity, note = rd_paths(ds["rd_spending"].values, years, plan.start, plan.gdp, plan.rd_trend)
@@ -481,15 +489,20 @@ def finish_run(plan: LadderPlan, levers: Sequence[LeverSetting], jobs: list[Job]
     return LadderRun(plan, tuple(levers), ds, years, paths, notes)
 
 
-def as_figures(paths: Mapping[str, np.ndarray], sd: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+def as_figures(
+    paths: Mapping[str, np.ndarray], sd: np.ndarray, seed: int, horizon_years: int | None = None
+) -> dict[str, np.ndarray]:
     """The calibrated indicators' paths read as published figures: count x exp(s z) after the start year, z ~
     Normal(0, 1) from the seed's own stream (the same z in every scenario and sweep setting of one seed, so their
-    differences stay the levers'), s the run's `figure_sd` (as the likelihood and the ladder backtest read them)."""
+    differences stay the levers'), s the run's `figure_sd` (as the likelihood and the ladder backtest read them).
+    `horizon_years`: the years z is drawn for (default: the paths'), so paths that stop early (`LadderPlan.stop_year`)
+    get the same z in the years they have."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(FIGURE_STREAM,)))
     out = {}
     for i, indicator in enumerate(CALIBRATED):
         counts = paths[indicator]
-        z = rng.standard_normal(counts.shape)
+        years = counts.shape[-1]
+        z = rng.standard_normal((*counts.shape[:-1], max(years, horizon_years or years)))[..., :years]
         z[..., 0] = 0.0  # the start year is the published figure itself
         out[indicator] = counts * np.exp(sd[None, :, i, None] * z)
     return out

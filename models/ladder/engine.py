@@ -26,17 +26,21 @@ Mesa reference (which shuffles agents and draws per firm), so the two engines
 agree in distribution, not number by number (tests/models/ladder/test_engine.py).
 
 Start populations reused. A run's start population and its generator's state after drawing it depend
-on the run's seed, its rates, the start counts, year and certificate ages, never on the levers. A
-process that draws the same run's start a second time (the settings of `forecast explain`'s sweep and
-the scenarios of `forecast compare` share seeds and parameter draws: common random numbers) keeps it,
-up to `START_CACHE_BYTES`, and a third ensemble takes the kept records and generator state instead of
-drawing them: the same numbers, without the draw (`_Batch.start`).
+on the run's seed, the rates a firm's draw reads (`population.DRAW_PARAMS`), the start counts, year and
+certificate ages, never on the levers nor on the other rates (the ones `forecast explain` sweeps). A
+process keeps the starts it draws (a copy, and the generator's state after it), up to `START_CACHE_BYTES`,
+and a later ensemble with the same runs (the settings of `forecast explain`'s sweep and the scenarios of
+`forecast compare` share seeds and parameter draws: common random numbers) takes the kept records and
+generator state instead of drawing them: the same numbers, without the draw (`_Batch.start`). A full
+cache drops only starts not taken for twice as many look-ups as it holds starts, else it takes no more:
+the ensembles of one command ask for their runs in the same order, so dropping the least recently used
+start would drop each one just before it is asked for again (no start of an ensemble larger than the
+cache would ever be reused), while the starts of an earlier command (a long-lived Dask worker) go.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from types import SimpleNamespace
 
@@ -47,38 +51,41 @@ from models.ladder import census, kernel, records
 from models.ladder.levers import LeverSetting, active_levers, check_settings
 from models.ladder.model import COLUMNS, EVENT_COLUMNS, STAGE_COLUMNS
 from models.ladder.params import LadderParams
-from models.ladder.population import draw_states
+from models.ladder.population import DRAW_PARAMS, draw_states
 from models.ladder.rules import Stage
 
 DTYPES: dict[str, np.dtype] = {name: records.STATE_DTYPE[name].base for name in records.STATE}
 """Storage dtype of each attribute of a firm record (`records.STATE_DTYPE`)."""
 
 N_STAGES = len(Stage)
-START_CACHE_BYTES = 128 * 2**20
-"""Start populations a process keeps (module docstring), the least recently used dropped first."""
-_SEEN_KEYS = 100_000
-"""Start keys a process remembers having drawn once (16 bytes each)."""
-_STARTS: OrderedDict[bytes, tuple[np.ndarray, dict]] = OrderedDict()
-_SEEN: OrderedDict[bytes, None] = OrderedDict()
+START_CACHE_BYTES = 256 * 2**20
+"""Start populations a process keeps (module docstring): 100 Langfang runs' (about 1.9 MB each)."""
+_STARTS: dict[bytes, tuple[np.ndarray, dict]] = {}
+"""Kept starts: records and the generator's state after them, by `_start_key`."""
+_TAKEN: dict[bytes, int] = {}
+"""The look-up count when each kept start was kept or last taken (`_LOOKUPS`)."""
+_LOOKUPS = [0]
 
 
 def _start_key(seed: np.random.SeedSequence, row: np.ndarray, agents: Mapping[str, int], year: int, cert_ages) -> bytes:
-    """A digest of everything a run's start population depends on (module docstring)."""
+    """A digest of everything a run's start population depends on (module docstring): of its rates, only the
+    ones a firm's draw reads (`population.DRAW_PARAMS`), so a sweep of the other rates reuses the starts."""
     ages = None if cert_ages is None else tuple(float(a) for a in cert_ages)
-    text = repr((seed.entropy, tuple(seed.spawn_key), seed.pool_size, sorted(agents.items()), int(year), ages))
-    return hashlib.blake2b(text.encode() + row.tobytes(), digest_size=16).digest()
+    rates = tuple(row[name].item() for name in DRAW_PARAMS)
+    text = repr((seed.entropy, tuple(seed.spawn_key), seed.pool_size, sorted(agents.items()), int(year), ages, rates))
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def _remember(key: bytes, state: np.ndarray, generator_state: dict) -> None:
-    """Note a start drawn; keep it (a copy, and the generator's state after it) if it was drawn before."""
-    if key not in _SEEN:
-        _SEEN[key] = None
-        while len(_SEEN) > _SEEN_KEYS:
-            _SEEN.popitem(last=False)
-        return
-    _STARTS[key] = (state.copy(), generator_state)
-    while sum(kept.nbytes for kept, _ in _STARTS.values()) > START_CACHE_BYTES:
-        _STARTS.popitem(last=False)
+    """Keep a start drawn (a copy, and the generator's state after it), making room as the module docstring says."""
+    held = sum(kept.nbytes for kept, _ in _STARTS.values())
+    if held + state.nbytes > START_CACHE_BYTES:
+        stale = [k for k, tick in _TAKEN.items() if tick < _LOOKUPS[0] - 2 * len(_STARTS)]
+        for k in stale:
+            held -= _STARTS.pop(k)[0].nbytes
+            del _TAKEN[k]
+    if held + state.nbytes <= START_CACHE_BYTES:
+        _STARTS[key], _TAKEN[key] = (state.copy(), generator_state), _LOOKUPS[0]
 
 
 class _Batch:
@@ -131,7 +138,11 @@ class _Batch:
         """Every run's start population (`agents` of each stage), as `renew` from no firms draws it; a run's
         records and generator state kept in this process (`_STARTS`, module docstring) are taken instead."""
         keys = [_start_key(seed, self.table[r], agents, year, cert_ages) for r, seed in enumerate(self.seeds)]
-        kept = {r: _STARTS[key] for r, key in enumerate(keys) if key in _STARTS}  # before keeping others evicts them
+        kept = {r: _STARTS[key] for r, key in enumerate(keys) if key in _STARTS}
+        for key in keys:
+            _LOOKUPS[0] += 1
+            if key in _TAKEN:
+                _TAKEN[key] = _LOOKUPS[0]
         todo = [r for r in range(self.n_runs) if r not in kept]
         drawn, n_drawn = draw_states(
             [agents] * len(todo), year, self.table[todo], [self.rngs[r] for r in todo], cert_ages, start=True
@@ -144,8 +155,6 @@ class _Batch:
                 _remember(key, parts[-1], self.rngs[r].bit_generator.state)
             else:
                 records_r, generator_state = kept[r]
-                if key in _STARTS:
-                    _STARTS.move_to_end(key)
                 self.rngs[r].bit_generator.state = generator_state
                 parts.append(records_r)
         self.state = drawn if len(todo) == self.n_runs else np.concatenate(parts)  # no copy without kept ones

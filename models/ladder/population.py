@@ -114,6 +114,25 @@ STARTUP_COHORTS = 2
 """Startups at the start, when no figure is published: about two yearly cohorts of entrants."""
 UNIFORM_CERT_AGES = (1 / 3, 1 / 3, 1 / 3)
 """Certificate ages (0, 1, 2 years) without yearly lists: evenly spread."""
+DRAW_PARAMS = (
+    "conversion_base_mean",
+    "firm_size_scale",
+    "ip_base_rate",
+    "ip_class1_share",
+    "ip_yield",
+    "manufacturing_share",
+    "profit_margin_mean",
+    "profit_margin_sd",
+    "rd_bunching_gap",
+    "rd_ratio_mean",
+    "rd_ratio_sd",
+    "revenue_growth_firm_sd",
+    "revenue_growth_mean",
+    "revenue_growth_sd",
+    "sme_pass_mark",
+)
+"""The rates a firm's draw reads (``p.<rate>`` in this module): no other rate changes a drawn population
+(tests/models/ladder/test_ladder_population.py checks both), so the engine keys kept start populations on these."""
 
 # stage -> (revenue median, log-sd, mean core IP, mean age); assumptions
 _PROFILE: dict[Stage, tuple[float, float, float, float]] = {

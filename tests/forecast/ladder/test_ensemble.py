@@ -126,3 +126,15 @@ def test_two_dask_workers_give_the_numbers_of_one_process():
         spread = assemble(batches, run_batches(batches, workers=2))
     for name in ("hte_certified", "tech_sme_registered", "rd_spending"):
         np.testing.assert_array_equal(spread[name].values, alone[name].values, err_msg=name)
+
+
+def test_a_batch_goes_to_the_worker_that_ran_its_runs_before():
+    """Batch b of every ensemble of a command to worker b mod n (loosely: another worker may take it)."""
+    from forecast.ladder.ensemble import _placement
+
+    first = _placement(jobs(n_runs=7, batch_size=2), ["tcp://b", "tcp://a"])
+    assert [p["workers"] for p in first] == [["tcp://b"], ["tcp://a"], ["tcp://b"], ["tcp://a"]]
+    assert all(p["allow_other_workers"] for p in first)
+    other = jobs(n_runs=7, batch_size=2)[::-1]  # another ensemble of the same runs, in any order
+    assert [p["workers"] for p in _placement(other, ["tcp://b", "tcp://a"])][::-1] == [p["workers"] for p in first]
+    assert _placement(jobs(n_runs=4, batch_size=2), ["tcp://a"]) == [{}, {}]

@@ -332,3 +332,24 @@ def test_calibrated_paths_are_read_as_figures_with_each_runs_noise():
     assert all(np.array_equal(out[i], again[i]) for i in indicators)  # the same z in every scenario of a seed
     assert not np.array_equal(out["tech_smes"], lf.as_figures(paths, sd, seed=4)["tech_smes"])
     assert "median log-sd" in lf.figure_note(sd)
+
+
+def test_an_ensemble_stopped_at_a_target_year_keeps_every_number_up_to_it(history):
+    """explain stops its ensembles at the target's year (`LadderPlan.stop_year`): each year up to it, the figure
+    noise included, is what the whole horizon gives, so P(met) is unchanged."""
+    from dataclasses import replace
+
+    from forecast.ladder.explain import through_target
+
+    plan = lf.plan_ladder(scenario(), history, None, None, need_gdp=False, workers=1)
+    noisy = replace(plan, figure_sd=np.tile([0.05, 0.1, 0.2], (plan.runs, 1)))
+    soon = target(year=2021, value=900.0)
+    stopped = through_target(noisy, soon)
+    assert (stopped.stop_year, stopped.last_year, stopped.end_year) == (2021, 2021, 2023)
+    assert through_target(noisy, target(year=2023)) is noisy  # the horizon's year: nothing to stop
+    whole, short = lf.simulate(noisy), lf.simulate(stopped)
+    assert short.years.tolist() == [2020, 2021] and whole.years.tolist() == [2020, 2021, 2022, 2023]
+    for indicator, path in short.paths.items():
+        np.testing.assert_array_equal(path, whole.paths[indicator][..., :2], err_msg=indicator)
+    a, b = (lf.ladder_probabilities(run, [soon])[0] for run in (whole, short))
+    assert a.result.probability == b.result.probability and np.array_equal(a.met, b.met)

@@ -114,31 +114,40 @@ def test_array_runs_depend_on_their_seed_only():
     assert ds.attrs["engine"] == "array"
 
 
-def test_a_start_population_drawn_again_is_reused_with_the_same_numbers(monkeypatch):
-    """A run's start drawn a second time is kept, and later ensembles take it: their numbers are those of the
-    ensembles that drew it, under any levers (the start does not depend on them) and any batch size."""
-    monkeypatch.setattr(engine, "_STARTS", type(engine._STARTS)())
-    monkeypatch.setattr(engine, "_SEEN", type(engine._SEEN)())
+def test_a_start_population_drawn_is_reused_with_the_same_numbers(monkeypatch):
+    """A run's start is kept, and later ensembles take it: their numbers are those of the ensembles that
+    drew it, under any levers or rates the draw does not read (the start does not depend on them) and any batch
+    size. A full cache keeps what it holds, dropping only starts not taken for a while."""
+    monkeypatch.setattr(engine, "_STARTS", {})
+    monkeypatch.setattr(engine, "_TAKEN", {})
     plain = {**SMALL, "levers": ()}
     drawn = {"plain": run_ensemble(n_runs=4, seed=21, **plain)}
-    assert not engine._STARTS and len(engine._SEEN) == 4
-    drawn["levers"] = run_ensemble(n_runs=4, seed=21, **SMALL)  # drawn again: kept
     assert len(engine._STARTS) == 4
+    drawn["levers"] = run_ensemble(n_runs=4, seed=21, **SMALL)
     for name, kwargs, batch_size in (("plain", plain, 3), ("levers", SMALL, 4), ("plain", plain, 1)):
         again = run_ensemble(n_runs=4, seed=21, batch_size=batch_size, **kwargs)
         for column in ("n_firms", "hte_certified", "rd_spending"):
             np.testing.assert_array_equal(again[column].values, drawn[name][column].values)
+    assert len(engine._STARTS) == 4
+    other_rates = run_ensemble(n_runs=4, seed=21, params=LadderParams(pass_rate=0.3), **plain)
+    assert len(engine._STARTS) == 4  # the draw reads no pass rate: the kept starts serve
+    np.testing.assert_array_equal(other_rates["n_firms"].values[:, 0], drawn["plain"]["n_firms"].values[:, 0])
     one_start = next(iter(engine._STARTS.values()))[0].nbytes
     monkeypatch.setattr(engine, "START_CACHE_BYTES", 2 * one_start)
-    monkeypatch.setattr(engine, "_SEEN", type(engine._SEEN)(dict.fromkeys(engine._SEEN)))
-    mixed = dict(n_runs=4, seed=21, batch_size=4, **plain)
-    engine._STARTS.popitem(last=False)  # runs 0 and 1 drawn, then kept, evicting the kept runs 2 and 3
-    engine._STARTS.popitem(last=False)
-    np.testing.assert_array_equal(run_ensemble(**mixed)["n_firms"].values, drawn["plain"]["n_firms"].values)
+    for key in list(engine._STARTS)[:2]:  # runs 0 and 1 drawn again, runs 2 and 3 taken from the cache
+        del engine._STARTS[key], engine._TAKEN[key]
+    full = list(engine._STARTS)
+    for _ in range(2):
+        np.testing.assert_array_equal(
+            run_ensemble(n_runs=4, seed=21, batch_size=4, **plain)["n_firms"].values, drawn["plain"]["n_firms"].values
+        )
+        assert list(engine._STARTS) == full  # full, and runs met in order: no thrashing
+    for _ in range(3):  # runs 2 and 3 not asked for in more than 2 x 2 look-ups: dropped for the new ones
+        run_ensemble(n_runs=2, seed=22, **plain)
+    assert len(engine._STARTS) == 2 and not set(engine._STARTS) & set(full)
     monkeypatch.setattr(engine, "START_CACHE_BYTES", 0)  # nothing kept beyond the budget
-    run_ensemble(n_runs=2, seed=22, **plain)
-    run_ensemble(n_runs=2, seed=22, **plain)
-    assert not engine._STARTS
+    run_ensemble(n_runs=2, seed=23, **plain)
+    assert len(engine._STARTS) == 2
 
 
 def test_engines_give_the_same_layout():

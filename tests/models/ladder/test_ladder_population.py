@@ -178,3 +178,27 @@ def test_registry_firms_can_be_drawn_at_every_corner_of_the_ranges(corner):
     params = LadderParams(**corner)
     pop = build_population({"tech_sme": 149, "reserve": 20}, 2020, params, np.random.default_rng(1))
     assert len(pop["stage"]) == 169 and _registry_ok(pop, params.sme_pass_mark).all()
+
+
+def test_a_drawn_population_depends_on_the_draw_params_only():
+    """`population.DRAW_PARAMS` names every rate the draw's source reads, and changing any other rate leaves
+    a drawn start (records and the generator's state after it) as it was: the engine keys kept starts on them."""
+    import dataclasses
+    import inspect
+    import re
+
+    from models.ladder import population
+
+    read = set(re.findall(r"\bp\.([a-z_0-9]+)\b", inspect.getsource(population)))
+    assert read == set(population.DRAW_PARAMS)
+    counts = {"hte": 30, "tech_sme": 200, "startup": 80}
+    rng = np.random.default_rng(5)
+    base, base_rng = draw_states([counts], 2020, [LadderParams()], [rng], start=True)[0], rng.bit_generator.state
+    for f in dataclasses.fields(LadderParams):
+        if f.name in population.DRAW_PARAMS:
+            continue
+        value = getattr(LadderParams(), f.name)
+        other = dataclasses.replace(LadderParams(), **{f.name: 0.9 * value if value else 0.01})
+        rng = np.random.default_rng(5)
+        state = draw_states([counts], 2020, [other], [rng], start=True)[0]
+        assert state.tobytes() == base.tobytes() and rng.bit_generator.state == base_rng, f.name
