@@ -81,9 +81,11 @@ from models.panel import (
     sample_nuts,
 )
 from models.structured_normal import structured_normal
-from models.trend_terms import BASIS_SD, ar1_cholesky, basis_covariance, volatility
+from models.trend_terms import BASIS_SD, ar1_cholesky, basis_covariance, log_scale_walk, volatility
 
 SHOCK_SCALE = "walk_shock_scale"
+SCALE_WALK = "scale_walk_raw"
+"""The posterior's name of the standardised steps of the shock scales' random walk (`models.trend_terms`)."""
 """The posterior's name of the walks' per-year variance factors lambda (`models.trend_terms`)."""
 PATH_CHUNK = 250
 """Posterior draws per batch when drawing paths (memory: chunk x figures x (years + regions) floats)."""
@@ -133,6 +135,9 @@ class JointPanel:
     basis_noise: float = 0.0
     """The sd of each earlier-basis figure's own departure from its region's shift (`models.trend_terms`); 0: none,
     the shift is the same every year."""
+    scale_walk_sd: float = 0.0
+    """The sd of the yearly steps of each component's log shock scale, a random walk ending at 1 in the last year
+    with data (`models.trend_terms`); 0: no walk (the scale constant, or sloped where the priors allow)."""
 
     @property
     def first_sd(self) -> float | None:
@@ -309,9 +314,13 @@ def draw_walk_vol2(draws: dict, vol: np.ndarray) -> np.ndarray:
 
 
 def draw_volatility(panel: JointPanel, designs: list[Design], draws: dict) -> np.ndarray:
-    """(n, K, T) vol(y) per draw and component (`models.trend_terms`; ones where the fit has no slope)."""
+    """(n, K, T) vol(y) per draw and component (`models.trend_terms`; ones where the fit has no slope nor walk)."""
     slope = draws.get("vol_slope", np.zeros_like(draws["phi"]))
-    return volatility(slope, designs[0].lag.shape[0], panel.end_year - panel.start_year)
+    size, end = designs[0].lag.shape[0], panel.end_year - panel.start_year
+    vol = volatility(slope, size, end)
+    if SCALE_WALK in draws:
+        vol = vol * np.exp(log_scale_walk(panel.scale_walk_sd * draws[SCALE_WALK], size, end))
+    return vol
 
 
 def difference_loadings(panel: JointPanel, d: Design, k: int) -> np.ndarray:
@@ -398,12 +407,18 @@ def _mean_tensor(panel: JointPanel, designs: list[Design], mu):
 
 def _volatility_tensor(panel: JointPanel, size: int):
     """(K, T) vol(y) per component (`models.trend_terms`): the slope sampled non-centred (vol_slope_raw ~ N(0, 1),
-    vol_slope = slope_sd x raw) where a component's prior allows one, else ones."""
-    if not np.any(panel.slope_sd > 0):
-        return np.ones((len(panel.components), size))
-    raw = pm.Normal("vol_slope_raw", 0.0, 1.0, dims="component")
-    slope = pm.Deterministic("vol_slope", raw * panel.slope_sd, dims="component")
-    return volatility(slope, size, panel.end_year - panel.start_year)
+    vol_slope = slope_sd x raw) where a component's prior allows one, times the scale's random walk (steps
+    scale_walk_sd x scale_walk_raw, raw ~ N(0, 1)) where `scale_walk_sd` > 0, else ones."""
+    end = panel.end_year - panel.start_year
+    vol = np.ones((len(panel.components), size))
+    if np.any(panel.slope_sd > 0):
+        raw = pm.Normal("vol_slope_raw", 0.0, 1.0, dims="component")
+        slope = pm.Deterministic("vol_slope", raw * panel.slope_sd, dims="component")
+        vol = volatility(slope, size, end)
+    if panel.scale_walk_sd > 0 and end > 0:
+        steps = pm.Normal(SCALE_WALK, 0.0, 1.0, shape=(len(panel.components), end))
+        vol = vol * pt.exp(log_scale_walk(panel.scale_walk_sd * steps, size, end))
+    return vol
 
 
 def _shock_scales(panel: JointPanel):

@@ -30,6 +30,7 @@ CHECKED = (
     "sigma_common",
     "vol_slope_raw",
     "walk_shock_scale",
+    "scale_walk_raw",
 )
 
 
