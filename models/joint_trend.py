@@ -43,8 +43,9 @@ named by `JointPanel.reported_noise` carry exactly their own fitted noise (R&D s
 and intensity, the targets' usual subjects) and the third follows by the identity
 (GDP = 100 S / I), so it holds draw by draw; or, with `JointPanel.own_noise`, the noise
 of the components is correlated so that every indicator's drawn figures carry their own
-fitted noise sd (the nearest feasible where the three sds cannot all hold) and the
-identity still holds draw by draw (`models.joint_draws.noise_roots`).
+fitted noise sd (where the three sds cannot all hold, those of `reported_noise` do and
+GDP's is the nearest feasible) and the identity still holds draw by draw
+(`models.joint_draws.noise_roots`).
 
 Levels: each region's component level at its first year with a figure loading on the
 component has prior Normal(m, LEVEL_SD); m is the region's earliest pure figure of
@@ -84,6 +85,8 @@ from models.structured_normal import structured_normal
 from models.trend_terms import BASIS_SD, ar1_cholesky, basis_covariance, log_scale_walk, volatility
 
 SHOCK_SCALE = "walk_shock_scale"
+NOISE_SCALE = "noise_scale"
+"""The posterior's name of the figures' noise variance factors (`JointPanel.noise_df`)."""
 SCALE_WALK = "scale_walk_raw"
 """The posterior's name of the standardised steps of the shock scales' random walk (`models.trend_terms`)."""
 """The posterior's name of the walks' per-year variance factors lambda (`models.trend_terms`)."""
@@ -135,6 +138,10 @@ class JointPanel:
     basis_noise: float = 0.0
     """The sd of each earlier-basis figure's own departure from its region's shift (`models.trend_terms`); 0: none,
     the shift is the same every year."""
+    noise_df: float = 0.0
+    """Degrees of freedom of the figures' Student-t noise: each figure's noise variance times its own lambda ~
+    InverseGamma(nu / 2, nu / 2), sampled (drawn figures: one fresh lambda per draw and year, shared by the
+    indicators so the identity holds); 0: Gaussian noise."""
     scale_walk_sd: float = 0.0
     """The sd of the yearly steps of each component's log shock scale, a random walk ending at 1 in the last year
     with data (`models.trend_terms`); 0: no walk (the scale constant, or sloped where the priors allow)."""
@@ -271,11 +278,11 @@ def figure_mean(panel: JointPanel, designs: list[Design], mu) -> np.ndarray:
     return total
 
 
-def figure_noise2(panel: JointPanel, factor: np.ndarray, sigma):
+def figure_noise2(panel: JointPanel, factor: np.ndarray, sigma, scale=1.0):
     """Each of the panel's figures' noise variance: its indicator's sd `sigma` (..., N) times its kind's `factor`
-    (`Design.noise_factor`), squared, plus `basis_noise`^2 on an earlier basis (`models.trend_terms`). PyTensor or
-    NumPy."""
-    return (sigma * factor) ** 2 + panel.basis_noise**2 * panel.on_basis
+    (`Design.noise_factor`), squared, times its variance factor `scale` (Student-t noise, `JointPanel.noise_df`),
+    plus `basis_noise`^2 on an earlier basis (`models.trend_terms`). PyTensor or NumPy."""
+    return (sigma * factor) ** 2 * scale + panel.basis_noise**2 * panel.on_basis
 
 
 def joint_covariance(panel: JointPanel, designs: list[Design], draws: dict, noise2: np.ndarray) -> np.ndarray:
@@ -388,7 +395,7 @@ def build_joint_model(panel: JointPanel, pooling: bool = True) -> pm.Model:
         if designs[0].bound.size:
             excess = pm.HalfNormal("bound_excess", BOUND_EXCESS_SD, shape=designs[0].bound.size)
             value = value + pt.dot(np.eye(panel.z.size)[:, designs[0].bound], excess)
-        noise2 = figure_noise2(panel, designs[0].noise_factor, sigma_obs[panel.indicator_idx])
+        noise2 = figure_noise2(panel, designs[0].noise_factor, sigma_obs[panel.indicator_idx], _noise_scales(panel))
         mean = _mean_tensor(panel, designs, mu)
         vol = _volatility_tensor(panel, designs[0].lag.shape[0])
         low_rank = _low_rank(panel, designs, phi, sigma_c, tau, vol)
@@ -428,6 +435,15 @@ def _shock_scales(panel: JointPanel):
         return np.ones((1, 1, 1))
     half = panel.walk_df / 2.0
     return pm.InverseGamma(SHOCK_SCALE, half, half, dims=("component", "region", "year"))
+
+
+def _noise_scales(panel: JointPanel):
+    """(N,) lambda: each figure's noise variance factor, InverseGamma(nu / 2, nu / 2) where `noise_df` = nu > 0
+    (Student-t noise), else 1."""
+    if panel.noise_df <= 0:
+        return 1.0
+    half = panel.noise_df / 2.0
+    return pm.InverseGamma(NOISE_SCALE, half, half, shape=panel.z.size)
 
 
 def _low_rank(panel: JointPanel, designs: list[Design], phi, sigma_c, tau, vol):

@@ -31,6 +31,7 @@ CHECKED = (
     "vol_slope_raw",
     "walk_shock_scale",
     "scale_walk_raw",
+    "noise_scale",
 )
 
 

@@ -14,6 +14,7 @@ from models.common_prior import PRIORS
 from models.common_trend import build_common_model
 from models.joint_draws import _with_pseudo, conditional_draws, future_shock_scales, joint_paths, noise_roots
 from models.joint_trend import (
+    NOISE_SCALE,
     SCALE_WALK,
     SHOCK_SCALE,
     JointPanel,
@@ -57,7 +58,7 @@ def synthetic_panel(seed=1, share=0.6, end_year=2020, varying=False) -> JointPan
     basis = (rows[:, 2] == 1) & (rows[:, 1] <= 2015)
     return replace(
         panel, component_priors=sloped, basis=basis, walk_df=4.0, first_growth_sd=0.1, basis_noise=0.03,
-        walk_spread=0.8, scale_walk_sd=0.2,
+        walk_spread=0.8, scale_walk_sd=0.2, noise_df=5.0,
     )  # fmt: skip
 
 
@@ -112,8 +113,10 @@ def test_joint_density_is_the_dense_normal_of_the_docstring(varying):
     draws = {name: v[name][None] for name in names + (("vol_slope", SHOCK_SCALE, SCALE_WALK) if varying else ())}
     assert not varying or (np.abs(v["vol_slope"]).min() > 1e-3 and panel.on_basis.sum() > 2)
     assert not varying or np.ptp(np.log(v[SHOCK_SCALE])) > 0.5
-    assert not varying or np.abs(v[SCALE_WALK]).min() > 1e-3
-    noise2 = ((v["sigma_obs"][panel.indicator_idx] * designs[0].noise_factor) ** 2 + 0.03**2 * panel.on_basis)[None]
+    assert not varying or np.abs(v[SCALE_WALK]).max() > 0.1
+    noise2 = (v["sigma_obs"][panel.indicator_idx] * designs[0].noise_factor) ** 2 * v.get(NOISE_SCALE, 1.0)
+    noise2 = (noise2 + 0.03**2 * panel.on_basis)[None]
+    assert not varying or np.ptp(np.log(v[NOISE_SCALE])) > 0.5
     assert not varying or np.allclose(np.log(v["sigma_walk"]).std(axis=1), 0.8 * v["sigma_walk_offset"].std(axis=1))
     cov = joint_covariance(panel, designs, draws, noise2)[0]
     value = panel.z.copy()
@@ -188,11 +191,12 @@ def test_paths_keep_the_identity_draw_by_draw():
 
 
 def test_noise_roots_give_every_indicator_its_own_noise_sd_where_they_can_all_hold():
-    variances = np.array([[0.01, 0.017, 0.027], [0.033, 0.014, 0.028], [0.01, 0.01, 0.05]]) ** 2
-    root = noise_roots(LOADINGS, variances)
+    sds = np.array([[0.01, 0.017, 0.027], [0.033, 0.014, 0.028], [0.01, 0.01, 0.05], [0.01, 0.017, 0.028]])
+    root = noise_roots(LOADINGS, sds**2, (1, 2))  # intensity and spending kept
     got = np.einsum("ik,nkj,ij->ni", LOADINGS, root @ root.transpose(0, 2, 1), LOADINGS)
-    np.testing.assert_allclose(got[:2], variances[:2], rtol=1e-10)  # feasible: each its own
-    np.testing.assert_allclose(np.sqrt(got[2]), [0.01, 0.01, 0.02], rtol=1e-10)  # not: own sds, correlation 1
+    np.testing.assert_allclose(got[:2], sds[:2] ** 2, rtol=1e-10)  # feasible: each its own
+    # not: intensity's and spending's own sds, GDP's the nearest feasible: |0.05 - 0.01| and 0.028 - 0.017
+    np.testing.assert_allclose(np.sqrt(got[2:]), [[0.04, 0.01, 0.05], [0.011, 0.017, 0.028]], rtol=1e-10)
 
 
 def test_paths_draw_the_basis_shift_of_a_regions_earlier_basis_figures():
