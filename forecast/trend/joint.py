@@ -35,7 +35,9 @@ from models.joint_draws import joint_paths
 from models.joint_trend import JointPanel, build_joint_model, fit_joint
 from models.panel import PRIORS as NOISE_PRIORS
 
-JOINT_VERSION = "joint-6"
+JOINT_VERSION = "joint-7"
+"""joint-7: the drawn figures keep R&D intensity's and spending's own noise where the three sds cannot all hold
+(`models.joint_draws.noise_roots`); the fit is joint-6's."""
 WALK_DF = 0.0
 """Degrees of freedom of the walks' Student-t yearly shocks (`models.trend_terms`; 0: Gaussian, the default: see
 `PHI_PRIOR` for how it was chosen)."""
