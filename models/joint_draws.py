@@ -16,7 +16,6 @@ from threadpoolctl import threadpool_limits
 
 from models.common_trend import LEVEL_SD, Design
 from models.joint_trend import (
-    NOISE_SCALE,
     PATH_CHUNK,
     SHOCK_SCALE,
     Blocks,
@@ -76,17 +75,14 @@ def joint_paths(
         departure = panel.basis_noise * rng.standard_normal(latent.shape[0])
         shift = (latent[:, -1] - latent[:, 0] + departure).reshape(n_chain, n_draw)
     by_component = latent[:, : len(pure) * years.size].reshape(latent.shape[0], len(pure), years.size)
-    heavy = np.ones((latent.shape[0], 1, years.size))
-    if panel.noise_df > 0:  # Student-t noise: a fresh variance factor per draw and year, shared by the indicators
-        heavy = np.sqrt(1.0 / rng.gamma(panel.noise_df / 2.0, 2.0 / panel.noise_df, size=heavy.shape))
     if panel.own_noise:
         root = noise_roots(panel.loadings, flat["sigma_obs"] ** 2, tuple(panel.reported_noise) or tuple(pure))
-        reported = by_component + heavy * np.einsum("nkj,njy->nky", root, rng.standard_normal(by_component.shape))
+        reported = by_component + np.einsum("nkj,njy->nky", root, rng.standard_normal(by_component.shape))
     else:
         noisy = list(panel.reported_noise) or pure
         noise = flat["sigma_obs"][:, noisy][:, :, None] * rng.standard_normal(by_component.shape)
         inverse = np.linalg.inv(panel.loadings[noisy].astype(float))
-        reported = by_component + heavy * np.einsum("kj,njy->nky", inverse, noise)
+        reported = by_component + np.einsum("kj,njy->nky", inverse, noise)
     out = {}
     for i, name in enumerate(panel.indicators):
         z = panel.constants[i] + np.einsum("k,nky->ny", panel.loadings[i].astype(float), reported)
@@ -172,7 +168,7 @@ def conditional_draws(panel, augmented, designs, layout: Blocks, draws: dict, rn
     n, n_real = draws["phi"].shape[0], panel.z.size
     noise2 = np.zeros((n, augmented.z.size))
     noise2[:, :n_real] = figure_noise2(
-        panel, designs[0].noise_factor[:n_real], draws["sigma_obs"][:, panel.indicator_idx], draws.get(NOISE_SCALE, 1.0)
+        panel, designs[0].noise_factor[:n_real], draws["sigma_obs"][:, panel.indicator_idx]
     )
     vol = draw_volatility(augmented, designs, draws)  # (n, K, T)
     v = _low_rank_draws(augmented, designs, draws, vol)  # (n, N + P, M)

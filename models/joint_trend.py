@@ -82,13 +82,9 @@ from models.panel import (
     sample_nuts,
 )
 from models.structured_normal import structured_normal
-from models.trend_terms import BASIS_SD, ar1_cholesky, basis_covariance, log_scale_walk, volatility
+from models.trend_terms import BASIS_SD, ar1_cholesky, basis_covariance, volatility
 
 SHOCK_SCALE = "walk_shock_scale"
-NOISE_SCALE = "noise_scale"
-"""The posterior's name of the figures' noise variance factors (`JointPanel.noise_df`)."""
-SCALE_WALK = "scale_walk_raw"
-"""The posterior's name of the standardised steps of the shock scales' random walk (`models.trend_terms`)."""
 """The posterior's name of the walks' per-year variance factors lambda (`models.trend_terms`)."""
 PATH_CHUNK = 250
 """Posterior draws per batch when drawing paths (memory: chunk x figures x (years + regions) floats)."""
@@ -138,13 +134,6 @@ class JointPanel:
     basis_noise: float = 0.0
     """The sd of each earlier-basis figure's own departure from its region's shift (`models.trend_terms`); 0: none,
     the shift is the same every year."""
-    noise_df: float = 0.0
-    """Degrees of freedom of the figures' Student-t noise: each figure's noise variance times its own lambda ~
-    InverseGamma(nu / 2, nu / 2), sampled (drawn figures: one fresh lambda per draw and year, shared by the
-    indicators so the identity holds); 0: Gaussian noise."""
-    scale_walk_sd: float = 0.0
-    """The sd of the yearly steps of each component's log shock scale, a random walk ending at 1 in the last year
-    with data (`models.trend_terms`); 0: no walk (the scale constant, or sloped where the priors allow)."""
 
     @property
     def first_sd(self) -> float | None:
@@ -278,11 +267,11 @@ def figure_mean(panel: JointPanel, designs: list[Design], mu) -> np.ndarray:
     return total
 
 
-def figure_noise2(panel: JointPanel, factor: np.ndarray, sigma, scale=1.0):
+def figure_noise2(panel: JointPanel, factor: np.ndarray, sigma):
     """Each of the panel's figures' noise variance: its indicator's sd `sigma` (..., N) times its kind's `factor`
-    (`Design.noise_factor`), squared, times its variance factor `scale` (Student-t noise, `JointPanel.noise_df`),
-    plus `basis_noise`^2 on an earlier basis (`models.trend_terms`). PyTensor or NumPy."""
-    return (sigma * factor) ** 2 * scale + panel.basis_noise**2 * panel.on_basis
+    (`Design.noise_factor`), squared, plus `basis_noise`^2 on an earlier basis (`models.trend_terms`). PyTensor or
+    NumPy."""
+    return (sigma * factor) ** 2 + panel.basis_noise**2 * panel.on_basis
 
 
 def joint_covariance(panel: JointPanel, designs: list[Design], draws: dict, noise2: np.ndarray) -> np.ndarray:
@@ -321,13 +310,9 @@ def draw_walk_vol2(draws: dict, vol: np.ndarray) -> np.ndarray:
 
 
 def draw_volatility(panel: JointPanel, designs: list[Design], draws: dict) -> np.ndarray:
-    """(n, K, T) vol(y) per draw and component (`models.trend_terms`; ones where the fit has no slope nor walk)."""
+    """(n, K, T) vol(y) per draw and component (`models.trend_terms`; ones where the fit has no slope)."""
     slope = draws.get("vol_slope", np.zeros_like(draws["phi"]))
-    size, end = designs[0].lag.shape[0], panel.end_year - panel.start_year
-    vol = volatility(slope, size, end)
-    if SCALE_WALK in draws:
-        vol = vol * np.exp(log_scale_walk(panel.scale_walk_sd * draws[SCALE_WALK], size, end))
-    return vol
+    return volatility(slope, designs[0].lag.shape[0], panel.end_year - panel.start_year)
 
 
 def difference_loadings(panel: JointPanel, d: Design, k: int) -> np.ndarray:
@@ -395,7 +380,7 @@ def build_joint_model(panel: JointPanel, pooling: bool = True) -> pm.Model:
         if designs[0].bound.size:
             excess = pm.HalfNormal("bound_excess", BOUND_EXCESS_SD, shape=designs[0].bound.size)
             value = value + pt.dot(np.eye(panel.z.size)[:, designs[0].bound], excess)
-        noise2 = figure_noise2(panel, designs[0].noise_factor, sigma_obs[panel.indicator_idx], _noise_scales(panel))
+        noise2 = figure_noise2(panel, designs[0].noise_factor, sigma_obs[panel.indicator_idx])
         mean = _mean_tensor(panel, designs, mu)
         vol = _volatility_tensor(panel, designs[0].lag.shape[0])
         low_rank = _low_rank(panel, designs, phi, sigma_c, tau, vol)
@@ -414,18 +399,12 @@ def _mean_tensor(panel: JointPanel, designs: list[Design], mu):
 
 def _volatility_tensor(panel: JointPanel, size: int):
     """(K, T) vol(y) per component (`models.trend_terms`): the slope sampled non-centred (vol_slope_raw ~ N(0, 1),
-    vol_slope = slope_sd x raw) where a component's prior allows one, times the scale's random walk (steps
-    scale_walk_sd x scale_walk_raw, raw ~ N(0, 1)) where `scale_walk_sd` > 0, else ones."""
-    end = panel.end_year - panel.start_year
-    vol = np.ones((len(panel.components), size))
-    if np.any(panel.slope_sd > 0):
-        raw = pm.Normal("vol_slope_raw", 0.0, 1.0, dims="component")
-        slope = pm.Deterministic("vol_slope", raw * panel.slope_sd, dims="component")
-        vol = volatility(slope, size, end)
-    if panel.scale_walk_sd > 0 and end > 0:
-        steps = pm.Normal(SCALE_WALK, 0.0, 1.0, shape=(len(panel.components), end))
-        vol = vol * pt.exp(log_scale_walk(panel.scale_walk_sd * steps, size, end))
-    return vol
+    vol_slope = slope_sd x raw) where a component's prior allows one, else ones."""
+    if not np.any(panel.slope_sd > 0):
+        return np.ones((len(panel.components), size))
+    raw = pm.Normal("vol_slope_raw", 0.0, 1.0, dims="component")
+    slope = pm.Deterministic("vol_slope", raw * panel.slope_sd, dims="component")
+    return volatility(slope, size, panel.end_year - panel.start_year)
 
 
 def _shock_scales(panel: JointPanel):
@@ -435,15 +414,6 @@ def _shock_scales(panel: JointPanel):
         return np.ones((1, 1, 1))
     half = panel.walk_df / 2.0
     return pm.InverseGamma(SHOCK_SCALE, half, half, dims=("component", "region", "year"))
-
-
-def _noise_scales(panel: JointPanel):
-    """(N,) lambda: each figure's noise variance factor, InverseGamma(nu / 2, nu / 2) where `noise_df` = nu > 0
-    (Student-t noise), else 1."""
-    if panel.noise_df <= 0:
-        return 1.0
-    half = panel.noise_df / 2.0
-    return pm.InverseGamma(NOISE_SCALE, half, half, shape=panel.z.size)
 
 
 def _low_rank(panel: JointPanel, designs: list[Design], phi, sigma_c, tau, vol):

@@ -101,16 +101,6 @@ def volatility(slope, size: int, end: int):
     return np.exp(np.asarray(slope, dtype=float)[..., None] * before)
 
 
-def log_scale_walk(steps, size: int, end: int):
-    """log vol(y) of the shock scale's random walk (module docstring) over a grid of `size` years whose last year
-    with data is `end`: minus the sum of the `steps` (..., end) of the years y+1..end, 0 from `end` on. PyTensor or
-    NumPy -> (..., size)."""
-    after = (np.arange(size)[None, :] <= np.arange(end)[:, None]).astype(float)  # (end, size): step j before y
-    if isinstance(steps, pt.TensorVariable):
-        return -pt.dot(steps, after)
-    return -np.asarray(steps, dtype=float) @ after
-
-
 def basis_covariance(basis: np.ndarray, members: np.ndarray) -> np.ndarray:
     """BASIS_SD^2 for each pair of earlier-basis figures of one region (`basis`: (N,) 0/1, `members`: (N, R))."""
     b = np.asarray(basis, dtype=float)

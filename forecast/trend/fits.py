@@ -30,8 +30,6 @@ CHECKED = (
     "sigma_common",
     "vol_slope_raw",
     "walk_shock_scale",
-    "scale_walk_raw",
-    "noise_scale",
 )
 
 

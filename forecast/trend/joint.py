@@ -51,10 +51,6 @@ WALK_SPREAD = 1.0
 """The sd of the log walk scales of a component's regions about their mean (`JointPanel.walk_spread`; the
 single-indicator model's 0.5 held Hebei's GDP walk near the provinces', whose GDP the fit reads through spending
 over first-published intensity, statistical corrections included)."""
-NOISE_DF = 0.0
-"""Degrees of freedom of the figures' Student-t noise (`JointPanel.noise_df`; 0: Gaussian)."""
-SCALE_WALK_SD = 0.0
-"""The sd of the yearly steps of each component's log shock scale (`JointPanel.scale_walk_sd`; 0: constant)."""
 GDP_NOISE = 0.01
 """The prior median of GDP's noise sd: official national-accounts figures (the money family's 0.05 is for R&D
 spending and turnover too)."""
@@ -198,8 +194,6 @@ def joint_panel(
         own_noise=True,
         basis_noise=BASIS_NOISE,
         walk_spread=WALK_SPREAD,
-        scale_walk_sd=SCALE_WALK_SD,
-        noise_df=NOISE_DF,
     )
     return panel, {r: notes.get(r, []) for r in names}
 
@@ -214,8 +208,6 @@ def fit_key(panel: JointPanel, settings, seed: int) -> str:
         repr(
             (JOINT_VERSION, panel.regions, panel.indicators, panel.component_priors, panel.noise_priors)
             + (panel.walk_df, panel.first_growth_sd, panel.phi_prior, panel.basis_noise, panel.walk_spread)
-            + ((panel.scale_walk_sd,) if panel.scale_walk_sd else ())
-            + ((panel.noise_df,) if panel.noise_df else ())
             + (panel.end_year,)
             + (settings_key, seed)
         ).encode()

@@ -14,8 +14,6 @@ from models.common_prior import PRIORS
 from models.common_trend import build_common_model
 from models.joint_draws import _with_pseudo, conditional_draws, future_shock_scales, joint_paths, noise_roots
 from models.joint_trend import (
-    NOISE_SCALE,
-    SCALE_WALK,
     SHOCK_SCALE,
     JointPanel,
     block_layout,
@@ -27,7 +25,7 @@ from models.joint_trend import (
 )
 from models.panel import CAVEATED, EXACT, LOWER_BOUND, PanelData
 from models.structured_normal import structured_normal, structured_terms
-from models.trend_terms import ar1_cholesky, log_scale_walk
+from models.trend_terms import ar1_cholesky
 
 INDICATORS = ("gdp", "rd_intensity", "rd_expenditure")
 LOADINGS = np.array([[1, 0], [0, 1], [1, 1]])
@@ -57,9 +55,8 @@ def synthetic_panel(seed=1, share=0.6, end_year=2020, varying=False) -> JointPan
     sloped = tuple(replace(p, slope_sd=0.1) for p in panel.component_priors)
     basis = (rows[:, 2] == 1) & (rows[:, 1] <= 2015)
     return replace(
-        panel, component_priors=sloped, basis=basis, walk_df=4.0, first_growth_sd=0.1, basis_noise=0.03,
-        walk_spread=0.8, scale_walk_sd=0.2, noise_df=5.0,
-    )  # fmt: skip
+        panel, component_priors=sloped, basis=basis, walk_df=4.0, first_growth_sd=0.1, basis_noise=0.03, walk_spread=0.8
+    )
 
 
 def test_structured_normal_is_the_dense_normal_and_its_gradient_checks():
@@ -110,13 +107,10 @@ def test_joint_density_is_the_dense_normal_of_the_docstring(varying):
     v = _values(model, point)
     designs = component_designs(panel)
     names = ("phi", "sigma_common", "growth_long_run", "tau", "sigma_walk")
-    draws = {name: v[name][None] for name in names + (("vol_slope", SHOCK_SCALE, SCALE_WALK) if varying else ())}
+    draws = {name: v[name][None] for name in names + (("vol_slope", SHOCK_SCALE) if varying else ())}
     assert not varying or (np.abs(v["vol_slope"]).min() > 1e-3 and panel.on_basis.sum() > 2)
     assert not varying or np.ptp(np.log(v[SHOCK_SCALE])) > 0.5
-    assert not varying or np.abs(v[SCALE_WALK]).max() > 0.1
-    noise2 = (v["sigma_obs"][panel.indicator_idx] * designs[0].noise_factor) ** 2 * v.get(NOISE_SCALE, 1.0)
-    noise2 = (noise2 + 0.03**2 * panel.on_basis)[None]
-    assert not varying or np.ptp(np.log(v[NOISE_SCALE])) > 0.5
+    noise2 = ((v["sigma_obs"][panel.indicator_idx] * designs[0].noise_factor) ** 2 + 0.03**2 * panel.on_basis)[None]
     assert not varying or np.allclose(np.log(v["sigma_walk"]).std(axis=1), 0.8 * v["sigma_walk_offset"].std(axis=1))
     cov = joint_covariance(panel, designs, draws, noise2)[0]
     value = panel.z.copy()
@@ -279,13 +273,3 @@ def test_first_growth_sd_sets_the_first_years_state_and_stationary_is_the_defaul
     own = ar1_cholesky(phi, sigma, size, 0.1)
     np.testing.assert_allclose(own[:, 0], 0.1 * phi ** np.arange(size))
     np.testing.assert_allclose(own[:, 1:], stationary[:, 1:])
-
-
-def test_the_shock_scales_random_walk_ends_at_one_in_the_last_year_with_data():
-    """log vol(y) = -(the steps of the years y+1..end), by hand; 0 from the last year with data on
-    (`models.trend_terms`)."""
-    steps = np.array([0.1, -0.2, 0.3])  # log vol(1) - log vol(0), ..., log vol(3) - log vol(2)
-    want = [-0.2, -0.1, -0.3, 0.0, 0.0]
-    assert log_scale_walk(steps, 5, 3) == pytest.approx(want)
-    tensor = log_scale_walk(pytensor.tensor.as_tensor_variable(steps), 5, 3)
-    assert tensor.eval() == pytest.approx(want)
