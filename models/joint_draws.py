@@ -76,7 +76,7 @@ def joint_paths(
         shift = (latent[:, -1] - latent[:, 0] + departure).reshape(n_chain, n_draw)
     by_component = latent[:, : len(pure) * years.size].reshape(latent.shape[0], len(pure), years.size)
     if panel.own_noise:
-        root = noise_roots(panel.loadings, flat["sigma_obs"] ** 2)
+        root = noise_roots(panel.loadings, flat["sigma_obs"] ** 2, tuple(panel.reported_noise) or tuple(pure))
         reported = by_component + np.einsum("nkj,njy->nky", root, rng.standard_normal(by_component.shape))
     else:
         noisy = list(panel.reported_noise) or pure
@@ -90,24 +90,30 @@ def joint_paths(
     return years, out, shift
 
 
-def noise_roots(loadings: np.ndarray, variances: np.ndarray) -> np.ndarray:
+def noise_roots(loadings: np.ndarray, variances: np.ndarray, kept: tuple[int, ...]) -> np.ndarray:
     """(n, K, K) R with R R' = C, C the covariance of the components' noise under which every indicator's noise
     (its loadings a_i times it) has its own variance: a_i' C a_i = s_i^2 (`variances` (n, indicators)).
 
-    The s_i^2 are linear in C's K(K + 1)/2 entries: least squares; where the sds cannot all hold (with GDP,
-    intensity and spending: spending's sd outside the sum and difference of GDP's and intensity's), the components'
-    own sds are kept and their correlations clipped to [-1, 1] (then any negative eigenvalue set to 0)."""
+    The noises of the `kept` indicators (as many as components, their loadings invertible: R&D intensity and
+    spending) carry their own sds exactly, with the correlation that gives the other indicator (GDP) the variance
+    nearest its own: exactly its own where the three sds can all hold, else the nearest bound (with GDP, intensity
+    and spending: GDP's sd moved into [|s_S - s_I|, s_S + s_I], the correlation +-1). Two components and one other
+    indicator (the R&D identity); other shapes raise."""
     a = np.asarray(loadings, dtype=float)
-    n_k = a.shape[1]
-    pairs = [(j, k) for j in range(n_k) for k in range(j, n_k)]
-    design = np.array([[a[i, j] * a[i, k] * (1 if j == k else 2) for j, k in pairs] for i in range(a.shape[0])])
-    entries = variances @ np.linalg.pinv(design).T  # (n, pairs)
-    cov = np.zeros((variances.shape[0], n_k, n_k))
-    for p, (j, k) in enumerate(pairs):
-        cov[:, j, k] = cov[:, k, j] = entries[:, p]
-    sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0.0, None))
-    scale = sd[:, :, None] * sd[:, None, :]
-    cov = np.clip(cov, -scale, scale)
+    others = [i for i in range(a.shape[0]) if i not in kept]
+    if a.shape[1] != 2 or len(kept) != 2 or len(others) != 1:
+        raise ValueError("noise_roots takes two components, two kept indicators and one other")
+    inverse = np.linalg.inv(a[list(kept)])  # components' noise = inverse @ kept indicators' noise
+    w = a[others[0]] @ inverse  # the other indicator's noise = w . kept indicators' noise
+    s = np.sqrt(variances[:, list(kept)])
+    cross = 2.0 * w[0] * w[1] * s[:, 0] * s[:, 1]
+    own = w[0] ** 2 * s[:, 0] ** 2 + w[1] ** 2 * s[:, 1] ** 2
+    safe = np.where(cross == 0, 1.0, cross)
+    rho = np.where(cross == 0, 0.0, np.clip((variances[:, others[0]] - own) / safe, -1.0, 1.0))
+    kept_cov = np.empty((variances.shape[0], 2, 2))
+    kept_cov[:, 0, 0], kept_cov[:, 1, 1] = s[:, 0] ** 2, s[:, 1] ** 2
+    kept_cov[:, 0, 1] = kept_cov[:, 1, 0] = rho * s[:, 0] * s[:, 1]
+    cov = inverse @ kept_cov @ inverse.T
     values, vectors = np.linalg.eigh(cov)
     return vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
 

@@ -43,8 +43,9 @@ named by `JointPanel.reported_noise` carry exactly their own fitted noise (R&D s
 and intensity, the targets' usual subjects) and the third follows by the identity
 (GDP = 100 S / I), so it holds draw by draw; or, with `JointPanel.own_noise`, the noise
 of the components is correlated so that every indicator's drawn figures carry their own
-fitted noise sd (the nearest feasible where the three sds cannot all hold) and the
-identity still holds draw by draw (`models.joint_draws.noise_roots`).
+fitted noise sd (where the three sds cannot all hold, those of `reported_noise` do and
+GDP's is the nearest feasible) and the identity still holds draw by draw
+(`models.joint_draws.noise_roots`).
 
 Levels: each region's component level at its first year with a figure loading on the
 component has prior Normal(m, LEVEL_SD); m is the region's earliest pure figure of

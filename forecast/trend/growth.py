@@ -3,7 +3,9 @@ beside the region's and its parent's observed growth over their last years with 
 
 Rule (stated once, here): growth is the compound yearly rate, (later / earlier)^(1/years) - 1.
 Recent growth runs from the earliest figure within `RECENT_YEARS` years before the
-latest one to the latest one (when there is none, the figure just before). A
+latest one to the latest one (when there is none, the figure just before), both on
+the same GDP basis (`forecast.inputs.flags.PRE_REVISION`: a rate across the
+post-census revision would count the revision as growth). A
 projection is "far from the figures" when its implied rate differs by more than
 `FAR_POINTS` (10 percentage points a year) from every recent rate available.
 """
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecast.inputs import flags
 from forecast.inputs.tables import best_points, select_series
 
 RECENT_YEARS = 3
@@ -65,7 +68,10 @@ def recent_growth(
     if len(points) < 2:
         return None
     end = points.iloc[-1]
-    earlier = points[points["year"] < end["year"]]
+    same_basis = flags.is_pre_revision(points["flag"]) == flags.is_pre_revision([end["flag"]])[0]
+    earlier = points[(points["year"] < end["year"]) & same_basis]
+    if earlier.empty:
+        return None
     window = earlier[earlier["year"] >= end["year"] - RECENT_YEARS]
     start = window.iloc[0] if len(window) else earlier.iloc[-1]
     rate = yearly_rate(float(start["value"]), float(end["value"]), int(end["year"] - start["year"]))

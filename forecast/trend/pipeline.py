@@ -382,7 +382,9 @@ def forecast_targets(
         fit = _region_fit(panels[(target.indicator, series, cutoff)], target.region, history, series, earlier)
         result = _target_result(target, fit, cutoff, outcome)
         if result.result is not None:
-            latest = (result.latest_year, result.latest_value)
+            latest = _growth_start(
+                result, earlier and target.region in panels[(target.indicator, series, cutoff)].basis_shift
+            )
             result.growth = check_growth(
                 result.result.median, target.target_year, latest, history, regions, target.region,
                 target.indicator, series, cutoff,
@@ -440,6 +442,18 @@ def _outcome_rows(history: pd.DataFrame, target: Target, series: str) -> pd.Data
     """The figure that judges the target (its deadline year's point figure of the series), if the data hold it."""
     rows, _ = select_series(history, target.region, target.indicator, series)
     return best_points(rows[(rows["year"] == target.target_year) & ~flags.is_lower_bound(rows["flag"])])
+
+
+def _growth_start(result: TargetResult, on_earlier_basis: bool) -> tuple[int, float]:
+    """The latest figure, the start of the median's implied growth; where it is on another GDP basis than the
+    trajectories (`on_earlier_basis`: they are on the earlier one), the trajectories' median that year instead, so
+    the implied growth does not count the post-census revision as growth."""
+    year, value = result.latest_year, result.latest_value
+    rows = best_points(result.fit.observations)
+    if bool(flags.is_pre_revision(rows["flag"].iloc[-1:])[0]) == on_earlier_basis:
+        return year, value
+    at = np.flatnonzero(result.fit.years == year)
+    return (year, float(np.median(result.fit.paths[..., at[0]]))) if at.size else (year, value)
 
 
 def _judged_on_earlier_basis(history: pd.DataFrame, target: Target, series: str) -> bool:

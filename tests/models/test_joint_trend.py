@@ -185,11 +185,12 @@ def test_paths_keep_the_identity_draw_by_draw():
 
 
 def test_noise_roots_give_every_indicator_its_own_noise_sd_where_they_can_all_hold():
-    variances = np.array([[0.01, 0.017, 0.027], [0.033, 0.014, 0.028], [0.01, 0.01, 0.05]]) ** 2
-    root = noise_roots(LOADINGS, variances)
+    sds = np.array([[0.01, 0.017, 0.027], [0.033, 0.014, 0.028], [0.01, 0.01, 0.05], [0.01, 0.017, 0.028]])
+    root = noise_roots(LOADINGS, sds**2, (1, 2))  # intensity and spending kept
     got = np.einsum("ik,nkj,ij->ni", LOADINGS, root @ root.transpose(0, 2, 1), LOADINGS)
-    np.testing.assert_allclose(got[:2], variances[:2], rtol=1e-10)  # feasible: each its own
-    np.testing.assert_allclose(np.sqrt(got[2]), [0.01, 0.01, 0.02], rtol=1e-10)  # not: own sds, correlation 1
+    np.testing.assert_allclose(got[:2], sds[:2] ** 2, rtol=1e-10)  # feasible: each its own
+    # not: intensity's and spending's own sds, GDP's the nearest feasible: |0.05 - 0.01| and 0.028 - 0.017
+    np.testing.assert_allclose(np.sqrt(got[2:]), [[0.04, 0.01, 0.05], [0.011, 0.017, 0.028]], rtol=1e-10)
 
 
 def test_paths_draw_the_basis_shift_of_a_regions_earlier_basis_figures():

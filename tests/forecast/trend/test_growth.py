@@ -67,3 +67,21 @@ def test_a_region_without_recent_figures_keeps_its_place_as_none():
     regions = pd.concat([REGIONS, pd.DataFrame({"region": ["town"], "parent": ["prov"]}).set_index("region")])
     check = check_growth(60.5, 2023, (2021, 50.0), lonely, regions, "town", "firms", "main", None)
     assert check.recent[0] is None and check.recent[1].region == "prov"
+
+
+def test_recent_growth_does_not_span_the_gdp_revision():
+    # 2017 and 2018 on the earlier GDP basis, 2019-2020 on the current one: the 2018 figure is not the window's start
+    revised = history(
+        [
+            ("prov", 2017, 2.0, "pre_revision_gdp"),
+            ("prov", 2018, 2.1, "pre_revision_gdp"),
+            ("prov", 2019, 2.4, ""),
+            ("prov", 2020, 2.64, ""),
+        ]
+    )
+    assert recent_growth(revised, "prov", "firms", "main", None) == RecentGrowth("prov", 2019, 2020, pytest.approx(0.1))
+    # cut at 2018: both figures on the earlier basis
+    cut = recent_growth(revised, "prov", "firms", "main", 2018)
+    assert cut == RecentGrowth("prov", 2017, 2018, pytest.approx(0.05))
+    # cut at 2019: no earlier figure on the current basis
+    assert recent_growth(revised, "prov", "firms", "main", 2019) is None

@@ -43,3 +43,23 @@ def test_a_target_judged_by_an_earlier_basis_figure_is_forecast_on_that_basis():
     assert "before the post-census revision" in fit.notes[-1]
     np.testing.assert_allclose(_region_fit(panel, "hebei", history, "main").paths, 1.6)
     assert region_paths(panel, "hebei")[1] == []
+
+
+def test_the_implied_growth_starts_on_the_trajectories_basis():
+    """A forecast from Hebei's 2018 intensity (1.39, on the GDP before the revision) of a later figure, on the current
+    basis: the implied growth starts from the trajectories' 2018 median (current basis), not from 1.39, which would
+    count the revision as growth; trajectories on the earlier basis start from the figure (real bundled data)."""
+    from forecast.trend.fits import PanelForecast
+    from forecast.trend.pipeline import TargetResult, _growth_start, _region_fit
+
+    history = load_history()
+    years, paths = np.array([2018, 2019]), np.stack([np.full((2, 3), 1.54), np.full((2, 3), 1.6)], axis=-1)
+    shift = {"hebei": np.log(np.full((2, 3), 0.9))}
+    panel = PanelForecast("rd_intensity", 2018, 2019, {"hebei": years}, {"hebei": paths}, {"hebei": None},
+                          {"hebei": "joint"}, {"hebei": []}, basis_shift=shift)  # fmt: skip
+    fit = _region_fit(panel, "hebei", history, "main")
+    latest = fit.observations.sort_values("year").iloc[-1]
+    assert int(latest["year"]) == 2018 and "pre_revision_gdp" in latest["flag"]
+    result = TargetResult(None, fit, 2018, None, None, None, 2018, float(latest["value"]))
+    assert _growth_start(result, on_earlier_basis=False) == (2018, 1.54)
+    assert _growth_start(result, on_earlier_basis=True) == (2018, float(latest["value"]))
