@@ -157,7 +157,7 @@ from models.ladder.pilot import PILOTS, pilot_scale
 from models.ladder.population import UNIFORM_CERT_AGES
 from models.panel import BOUND_EXCESS_SD
 
-CALIBRATION_VERSION = "16"
+CALIBRATION_VERSION = "17"
 """Bump when the likelihood, priors, window rule, pilot or the model's rules change (invalidates caches); 5: the
 statutes' eligibility (innovation score, three-year R&D, class II IP once) and certificate ages from the lists; 6: the
 noise prior by series (`SIGMA_PRIOR`), the pilot and the ABM check start from the region's certificate ages, the
@@ -170,7 +170,9 @@ vouchers reading the year's counts (they read none before); 13: the firm step's 
 correction measured again at the mode (`pilot_point`, Limits 2); 15: the start population's registry firms drawn
 exactly (`population`), other draws in another order: the same distributions, other numbers; 16: the mode searched
 on the density NUTS samples (the sampler's unconstrained space, with the transforms' Jacobians) by the function
-NUTS compiles, so the sampler loads that compiled graph (the profiles and corrections are shared inputs)."""
+NUTS compiles, so the sampler loads that compiled graph (the profiles and corrections are shared inputs); 17: cheaper
+exact samplers in the population draw (Beta and whole-number Gamma parts as sums of exponentials, IP classes as a
+Poisson total split binomially, no backcast draws before birth): the same distributions, other numbers."""
 INDICATORS = {i: INDICATOR_COLUMNS[i] for i in ("high_tech_enterprises", "high_tech_certifications", "tech_smes")}
 """Observed indicator -> mean-field / ABM column, in the order of the `indicator` coordinate."""
 SAMPLED = (

@@ -86,7 +86,10 @@ How: one compiled loop (numba) per run draws the candidates one at a time from t
 run's own generator (``np.random.Generator`` inside compiled code), writes each into
 its firm record (`records.STATE_DTYPE`), tests it with the rules themselves (`rules`,
 `kernel.hte_eligible` on the record, as the step reads it) and keeps it or draws the
-next in its place; every attribute is a draw of the distribution above. `draw_states`
+next in its place; every attribute is a draw of the distribution above, by samplers chosen for their cost and
+exact: Betas and the whole-number Gamma parts as sums of standard exponentials, the IP count by the inverse CDF
+from a table and its class I items binomially given it (the two Poisson classes given their sum), no growth
+drawn for the years before a firm's birth (a newborn entrant's backcast draws nothing). `draw_states`
 fills one record array for many runs (the array engine's start and entrants),
 `build_population` is its one-run form as attribute arrays (the Mesa reference). A
 run's firms depend on its generator alone.
@@ -161,17 +164,20 @@ AGE_CDF = np.array([_poisson_cdf(mean_age - 1.0) for mean_age in PROFILE[:, 3]])
 """Per stage, the CDF of age - 1 ~ Poisson(mean age - 1) up to 99 (the mass above is below 1e-40 at the largest
 mean, 14): ages drawn by the inverse CDF from this table (compiled in as a constant), not by the Poisson sampler
 each candidate."""
-_TECH_STAFF_BETA = (3.0, 7.0)
-"""Beta shape of tech_staff_share."""
-_HIGH_TECH_BETA = (4.0, 2.0)
-"""Beta shape of high_tech_revenue_share."""
+IP_CDF = np.array([_poisson_cdf(mean_ip) for mean_ip in PROFILE[:, 2]])
+"""Per stage, the CDF of the core IP count ~ Poisson(mean IP) up to 99 (the mass above is below 1e-30 at the
+largest mean, 20): counts drawn by the inverse CDF from this table, as the ages are."""
+_TECH_STAFF_BETA = (3, 7)
+"""Beta shape of tech_staff_share (whole numbers: `_beta`)."""
+_HIGH_TECH_BETA = (4, 2)
+"""Beta shape of high_tech_revenue_share (whole numbers: `_beta`)."""
 _STAFF_BANDS = len(rules.SME_STAFF_BANDS) + 1
 """Tech-staff bands of the registry score, band 0 below the first edge (not a tech SME)."""
 _IP_CAP = next(n for n in range(1000) if rules.sme_score(0.0, 0.0, n) == rules.sme_score(0.0, 0.0, n + 1))
 """IP count from which the registry score's IP points stop growing (5: 6 points an item, at most 30)."""
-_CAPABILITY_BETA = (7.0, 2.0)
+_CAPABILITY_BETA = (7.0, 2)
 """Beta shape of tech_level and of organisation / 20 (mean 0.67; assumption, set so that about one
-registered SME in ten meets every criterion: scripts/ladder_shares.py)."""
+registered SME in ten meets every criterion: scripts/ladder_shares.py); the second a whole number (`_gamma`)."""
 _CAPABILITY_SHARED = 0.7
 """Share of the Beta's first gamma part that tech_level and organisation share (assumption)."""
 _STARTUP_PROPENSITY_FACTOR = 1.5
@@ -216,11 +222,11 @@ def _skills(f, rng, stage, p):
     certified firm), what the HTE criteria read but R&D and the score, so a certified candidate failing them
     is rejected before anything else is drawn (`_candidate`). Registry candidates: `_registry_accepts`."""
     f.stage = stage
-    f.tech_staff_share = rng.beta(*_TECH_STAFF_BETA)
-    f.ip_class1 = _poisson(rng, PROFILE[stage, 2] * p.ip_class1_share)
-    f.ip_class2 = _poisson(rng, PROFILE[stage, 2] * (1.0 - p.ip_class1_share))
-    f.ip_count = f.ip_class1 + f.ip_class2
-    f.high_tech_revenue_share = rng.beta(*_HIGH_TECH_BETA)
+    f.tech_staff_share = _beta(rng, *_TECH_STAFF_BETA)
+    f.ip_count = _poisson_from(IP_CDF[stage], rng.random())  # the two Poisson classes given their sum
+    f.ip_class1 = kernel.binomial_inverse(f.ip_count, p.ip_class1_share, rng.random())
+    f.ip_class2 = f.ip_count - f.ip_class1
+    f.high_tech_revenue_share = _beta(rng, *_HIGH_TECH_BETA)
 
 
 @compilable
@@ -231,8 +237,20 @@ def _may_be_certified(f):
 
 
 @compilable
-def _poisson(rng, mean):
-    return rng.poisson(mean) if mean > 0.0 else 0
+def _gamma(rng, shape):
+    """Gamma(shape, 1) for a whole-number shape: a sum of `shape` standard exponentials (exact, and a fraction
+    of the general sampler's cost)."""
+    total = 0.0
+    for _ in range(shape):
+        total += rng.standard_exponential()
+    return total
+
+
+@compilable
+def _beta(rng, a, b):
+    """Beta(a, b) for whole-number shapes, as Gamma(a) / (Gamma(a) + Gamma(b)) (`_gamma`)."""
+    x = _gamma(rng, a)
+    return x / (x + _gamma(rng, b))
 
 
 @compilable
@@ -251,9 +269,9 @@ def _rest(f, rng, stage, p, year, cert_age, start):
     a, b, rho = _CAPABILITY_BETA[0], _CAPABILITY_BETA[1], _CAPABILITY_SHARED
     shared = rng.gamma(rho * a, 1.0)  # A_i = S + E_i, B_i: A_i / (A_i + B_i) ~ Beta(a, b), correlated by S
     own = shared + rng.gamma((1.0 - rho) * a, 1.0)
-    f.tech_level = own / (own + rng.gamma(b, 1.0))
+    f.tech_level = own / (own + _gamma(rng, b))
     own = shared + rng.gamma((1.0 - rho) * a, 1.0)
-    f.organisation = 20.0 * own / (own + rng.gamma(b, 1.0))
+    f.organisation = 20.0 * own / (own + _gamma(rng, b))
     f.conversion_base = p.conversion_base_mean * rng.standard_exponential()
     propensity = _propensity(rng, stage, f.revenue, p)
     if stage == STARTUP:  # entrants are newborn; at the start, the STARTUP_COHORTS cohorts the count assumes
@@ -306,8 +324,11 @@ def _backcast(f, rng, stage, p):
     revenue = f.revenue
     f.revenue_history[HISTORY_YEARS - 1] = revenue
     for k in range(HISTORY_YEARS - 2, -1, -1):
+        if HISTORY_YEARS - 1 - k > f.age:  # before birth: no draw (a newborn entrant draws none)
+            f.revenue_history[k] = math.nan
+            continue
         revenue = revenue / math.exp(mean + f.growth_effect + p.revenue_growth_sd * rng.standard_normal())
-        f.revenue_history[k] = revenue if HISTORY_YEARS - 1 - k <= f.age else math.nan
+        f.revenue_history[k] = revenue
 
 
 @compilable
@@ -401,7 +422,7 @@ def _registry_accepts(f, rng, stage, p, tables):
     only once its skills pass (the tests are independent: the same distribution, sooner)."""
     cutoff, survival, cdf, weight, weight_max, below = tables
     f.stage = stage
-    f.tech_staff_share = rng.beta(*_TECH_STAFF_BETA)
+    f.tech_staff_share = _beta(rng, *_TECH_STAFF_BETA)
     b = _staff_band(f.tech_staff_share)
     if b == 0:
         return False, 0.0, 0.0
@@ -420,7 +441,7 @@ def _registry_accepts(f, rng, stage, p, tables):
     f.ip_count = count
     f.ip_class1 = kernel.binomial_inverse(count, p.ip_class1_share, rng.random())
     f.ip_class2 = count - f.ip_class1
-    f.high_tech_revenue_share = rng.beta(*_HIGH_TECH_BETA)
+    f.high_tech_revenue_share = _beta(rng, *_HIGH_TECH_BETA)
     if not seeking:
         _size(f, rng, stage, p)
     return rules.within_sme_size(f.staff, f.revenue, f.assets), cutoff[h, b, level], survival[h, b, level]

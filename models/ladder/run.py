@@ -199,7 +199,7 @@ class Job:
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-RESULTS_VERSION = "10"
+RESULTS_VERSION = "11"
 """Bump when a change alters any run's numbers (so saved batches of an interrupted ensemble are not reused)."""
 
 
