@@ -22,8 +22,8 @@ Distributions (all assumptions unless stated; money in 10k yuan)::
     core IP items     ~ Poisson(mean[stage])  startup 0.5, tech_sme 1.5, reserve 2.5,
                                               outside 0.5, hte 4, gazelle 5, leading 20,
                         class I ~ Poisson(ip_class1_share mean), class II the rest (none used yet)
-    tech_level        ~ Beta(4, 2)            IP merit share of the innovation score (mean 0.67)
-    organisation      ~ 20 Beta(4, 2)         organisation points of the score (mean 13),
+    tech_level        ~ Beta(7, 2)            IP merit share of the innovation score (mean 0.78)
+    organisation      ~ 20 Beta(7, 2)         organisation points of the score (mean 15.6),
                         correlated with tech_level through a shared gamma part
     conversion_base   ~ Exponential(conversion_base_mean)                 (params)
     conversions       = conversion_base + expected IP arrivals at the start R&D
@@ -176,7 +176,7 @@ _STAFF_BANDS = len(rules.SME_STAFF_BANDS) + 1
 _IP_CAP = next(n for n in range(1000) if rules.sme_score(0.0, 0.0, n) == rules.sme_score(0.0, 0.0, n + 1))
 """IP count from which the registry score's IP points stop growing (5: 6 points an item, at most 30)."""
 _CAPABILITY_BETA = (7.0, 2)
-"""Beta shape of tech_level and of organisation / 20 (mean 0.67; assumption, set so that about one
+"""Beta shape of tech_level and of organisation / 20 (mean 7 / 9 = 0.78; assumption, set so that about one
 registered SME in ten meets every criterion: scripts/ladder_shares.py); the second a whole number (`_gamma`)."""
 _CAPABILITY_SHARED = 0.7
 """Share of the Beta's first gamma part that tech_level and organisation share (assumption)."""
