@@ -77,6 +77,7 @@ for Hebei about 0.25 ms against 0.9 ms.
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -518,7 +519,8 @@ def _numba_meanfield(op: MeanFieldOp, node=None, **kwargs):
             np.ascontiguousarray(entrants), np.ascontiguousarray(values), np.ascontiguousarray(shares),
         )  # fmt: skip
 
-    key = hashlib.sha256(DIGEST.encode())
+    # the recursion's sources, this function's own (the call above) and the constants: an edit recompiles
+    key = hashlib.sha256(f"{DIGEST} {step!r} {inspect.getsource(_numba_meanfield)}".encode())
     for part in (template, columns, policies):
         key.update(np.ascontiguousarray(part).tobytes())
     return meanfield_op, f"MeanFieldOp-{key.hexdigest()}"
