@@ -99,7 +99,8 @@ def main() -> int:
         diff = list(difflib.unified_diff(text.splitlines(), new.splitlines(), "README.md", "regenerated", lineterm=""))
         print("\n".join(diff) if diff else "README examples are up to date")
         return 1 if diff else 0
-    README.write_text(new, encoding="utf-8")
+    # the blocks put into the README as it is now: prose edited while the commands ran (minutes) is kept
+    README.write_text(render(README.read_text(encoding="utf-8"), outputs), encoding="utf-8")
     print(f"rewrote {len(outputs)} example(s) in {README}")
     return 0
 
