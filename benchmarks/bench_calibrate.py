@@ -33,6 +33,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from old_code import extract  # benchmarks/old_code.py (this script's folder is on sys.path)
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "47e1fd9"
 """main before the log density was compiled once (calibration version 15). (2ba143b: before the pilot was measured
@@ -74,13 +76,10 @@ if __name__ == "__main__":
 
 def old_tree(revision: str, folder: Path) -> Path | None:
     """The packages of `revision` unpacked under `folder`, bundled data linked as the installed package has it."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", revision, "models", "forecast", "data", "scenarios"], capture_output=True
-    )
-    if archive.returncode != 0:
-        print(f"old side skipped: git archive {revision} failed ({archive.stderr.decode().strip()})")
+    failed = extract(revision, folder, ("models", "forecast", "data", "scenarios"))
+    if failed:
+        print(f"old side skipped: {failed}")
         return None
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
     (folder / "forecast" / "bundled_data").symlink_to(folder / "data")
     (folder / "forecast" / "bundled_scenarios").symlink_to(folder / "scenarios")
     return folder

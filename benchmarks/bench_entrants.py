@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from old_code import extract  # benchmarks/old_code.py (this script's folder is on sys.path)
 
 BASELINE = "ec36a36"
 """main before the speed7 work (issue 10): numpy's Beta, Gamma and Poisson samplers in the population draw."""
@@ -90,9 +91,9 @@ def main() -> None:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"Langfang 2020->2025, startup_entry_rate 0.7, {os.cpu_count()} cores, load average {load}")
     with tempfile.TemporaryDirectory() as folder:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline, "models"], capture_output=True)
-        archive.check_returncode()
-        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+        failed = extract(args.baseline, Path(folder), ("models",))
+        if failed:
+            raise SystemExit(failed)
         roots = {"old": Path(folder), "new": ROOT}
         rounds = [{side: timed_side(root, args.runs) for side, root in roots.items()} for _ in range(args.rounds)]
     t = {side: {key: min(r[side][key] for r in rounds) for key in rounds[0][side]} for side in roots}

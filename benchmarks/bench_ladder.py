@@ -53,6 +53,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from old_code import extract  # benchmarks/old_code.py (this script's folder is on sys.path)
 
 from models.ladder import kernel, monte_carlo_probability, run_ensemble
 from models.ladder.population import assumed_startups
@@ -150,13 +151,10 @@ def old_against_new(
 ) -> None:
     """The same work by the `models` and `forecast` packages at `revision` and by this tree's, side by side."""
     with tempfile.TemporaryDirectory() as folder:
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", revision, "models", "forecast"], capture_output=True
-        )
-        if archive.returncode:
-            print(f"old against new skipped: git archive {revision} failed ({archive.stderr.decode().strip()})\n")
+        failed = extract(revision, Path(folder), ("models", "forecast"))
+        if failed:
+            print(f"old against new skipped: {failed}\n")
             return
-        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
         roots = {"old": Path(folder), "new": ROOT}
         print(f"old ({revision}) against new (this tree), {workers} worker(s), each in a fresh process")
         print(f"{'':32} {'old wall s':>10} {'new wall s':>10} {'old CPU s':>10} {'new CPU s':>10} {'speed-up':>10}")

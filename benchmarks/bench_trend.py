@@ -26,18 +26,17 @@ after the other, old first).
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import re
 import resource
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
+from old_code import extract  # benchmarks/old_code.py (this script's folder is on sys.path)
 
 from forecast.inputs.bundled import resolve_scenario
 
@@ -48,11 +47,9 @@ CLI = "import sys; sys.argv[0] = 'forecast'; from forecast.cli import app; app()
 
 def code_tree(rev: str, folder: Path) -> Path:
     """The `forecast` and `models` packages of commit `rev`, extracted into `folder`."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", rev, "forecast", "models"], capture_output=True, check=True
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
+    failed = extract(rev, folder, ("forecast", "models"))
+    if failed:
+        raise SystemExit(failed)
     return folder
 
 

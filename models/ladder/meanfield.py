@@ -414,12 +414,16 @@ def meanfield_with_jacobian(
     imaginary parts give the derivatives exactly to rounding (no differences taken),
     all j at once as one batch of rate records through the same compiled recursion.
     """
-    return _value_and_jacobian(profile, tuple(names), np.asarray(theta, dtype=float), base, _years(profile, levers))
+    return _value_and_jacobian(tuple(names), theta, base, _years(profile, levers).arguments())
 
 
-def _value_and_jacobian(profile: StageProfile, names: tuple[str, ...], theta: np.ndarray, base, years: _Years):
+def _value_and_jacobian(names: tuple[str, ...], theta, base: LadderParams, arguments: Sequence[np.ndarray]):
+    """`recursion.value_and_jacobian` at ``theta`` (rates ``names`` over ``base``) with the policies and the
+    profile's numbers ``arguments`` (`_Years.arguments`' order; `MeanFieldOp.perform` passes its inputs')."""
     template, columns = _rate_template(base, names)
-    return value_and_jacobian(template, columns, theta, COMPLEX_STEP, *years.arguments())
+    policies, *data = arguments
+    data = (np.ascontiguousarray(a, dtype=np.float64) for a in data)
+    return value_and_jacobian(template, columns, np.asarray(theta, dtype=float), COMPLEX_STEP, policies, *data)
 
 
 def _rate_template(base: LadderParams, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -461,12 +465,7 @@ class MeanFieldOp(Op):
 
     def perform(self, node, inputs, outputs) -> None:
         theta, *data = inputs
-        template, columns = _rate_template(self.base, self.names)
-        arrays = (np.ascontiguousarray(a, dtype=np.float64) for a in data)
-        value, jac = value_and_jacobian(
-            template, columns, np.asarray(theta, dtype=float), COMPLEX_STEP, self.policies, *arrays
-        )
-        outputs[0][0], outputs[1][0] = value, jac
+        outputs[0][0], outputs[1][0] = _value_and_jacobian(self.names, theta, self.base, (self.policies, *data))
 
     def grad(self, inputs, output_grads):
         _, jac = self(*inputs)
