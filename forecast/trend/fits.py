@@ -73,9 +73,16 @@ class PanelForecast:
 
 def region_paths(panel: PanelForecast, region: str, earlier: bool = False) -> tuple[np.ndarray, list[str]]:
     """The region's trajectories and a note: `earlier`, for a target judged by a figure on an earlier GDP basis,
-    gives them on that basis where the fit drew the region's basis shift (the paths times exp(b_r))."""
-    if not (earlier and region in panel.basis_shift):
+    gives them on that basis where the fit drew the region's basis shift (the paths times exp(b_r)); a fit without
+    one (a single-indicator fit) gives them on the current basis, and the note says so."""
+    if not earlier:
         return panel.paths[region], []
+    if region not in panel.basis_shift:
+        return panel.paths[region], [
+            f"{region}: the {panel.indicator} figure that judges the target is on the GDP basis before the post-census "
+            "revision, but this fit has no basis term, so the trajectories are on the current basis: P(met) does not "
+            "allow for the revision (fit R&D spending, GDP and intensity jointly for that)"
+        ]
     note = (
         f"{region}: the {panel.indicator} figure that judges the target is on the GDP basis before the post-census "
         "revision, so the trajectories are drawn on that basis (the region's basis shift drawn with them)"

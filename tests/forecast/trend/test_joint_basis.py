@@ -43,6 +43,11 @@ def test_a_target_judged_by_an_earlier_basis_figure_is_forecast_on_that_basis():
     assert "before the post-census revision" in fit.notes[-1]
     np.testing.assert_allclose(_region_fit(panel, "hebei", history, "main").paths, 1.6)
     assert region_paths(panel, "hebei")[1] == []
+    single = PanelForecast("rd_intensity", 2017, 2018, {"hebei": np.array([2017, 2018])}, {"hebei": paths},
+                           {"hebei": None}, {"hebei": "trend"}, {"hebei": []})  # fmt: skip
+    fit = _region_fit(single, "hebei", history, "main", earlier=True)  # a fit without a basis term says so
+    np.testing.assert_allclose(fit.paths, 1.6)
+    assert "no basis term" in fit.notes[-1] and "current basis" in fit.notes[-1]
 
 
 def test_the_implied_growth_starts_on_the_trajectories_basis():
