@@ -58,7 +58,7 @@ engine.draw_states, engine._merge = timed("draw_states", engine.draw_states), ti
 counts = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796, p)}
 rows = []
 for r in range(runs + 1):
-    engine._STARTS.clear()
+    getattr(engine, "forget_starts", engine._STARTS.clear)()  # the old tree has no forget_starts
     spent.update(draw_states=0.0, _merge=0.0)
     c0 = time.process_time()
     cube = engine.run_batch(params=[p], seeds=[np.random.SeedSequence(r)], stage_counts=counts, start_year=2020,

@@ -76,6 +76,12 @@ def _start_key(seed: np.random.SeedSequence, row: np.ndarray, agents: Mapping[st
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
+def forget_starts() -> None:
+    """Drop every kept start (a benchmark's one-off run draws its starts again)."""
+    _STARTS.clear()
+    _TAKEN.clear()
+
+
 def _remember(key: bytes, state: np.ndarray, generator_state: dict) -> None:
     """Keep a start drawn (a copy, and the generator's state after it), making room as the module docstring says."""
     held = sum(kept.nbytes for kept, _ in _STARTS.values())
