@@ -360,10 +360,6 @@ def data_hash(observations: Sequence[RegionObservations]) -> str:
 
 
 # --- model ---------------------------------------------------------------------------
-def _rates(z, lo: np.ndarray, hi: np.ndarray):
-    return lo + (hi - lo) * pm.math.invlogit(z)
-
-
 def prior_bounds() -> tuple[np.ndarray, np.ndarray]:
     """The `SAMPLED` rates' prior ranges (`PARAM_RANGES`), as (lows, highs)."""
     return np.array([PARAM_RANGES[k][0] for k in SAMPLED]), np.array([PARAM_RANGES[k][1] for k in SAMPLED])
@@ -375,16 +371,16 @@ def region_z(z_top, offset=None) -> list:
     return [z_top] if offset is None else [z_top + POOL_SD * offset, z_top]
 
 
-def rates_from_z(z: np.ndarray) -> np.ndarray:
-    """The `SAMPLED` rates a region's z stands for (NumPy; `_rates` in the model)."""
+def rates_from_z(z, logistic=expit):
+    """The `SAMPLED` rates a region's z stands for, each in its prior range: lo + (hi - lo) logistic(z). NumPy, or
+    PyTensor in the model (``logistic=pm.math.invlogit``)."""
     lo, hi = prior_bounds()
-    return lo + (hi - lo) * expit(z)
+    return lo + (hi - lo) * logistic(z)
 
 
 def build_calibration_model(observations: CalibrationData) -> pm.Model:
     """The calibration model of the module docstring, as a `pm.Model` (not yet sampled)."""
     names = observations.names
-    lo, hi = prior_bounds()
     coords = {"param": list(SAMPLED), "region": names, "indicator": list(INDICATORS)}
     for obs in observations.regions:
         coords[f"year_{obs.region}"] = list(range(obs.start_year, obs.end_year + 1))
@@ -392,7 +388,9 @@ def build_calibration_model(observations: CalibrationData) -> pm.Model:
     with pm.Model(coords=coords) as model:
         z_top = pm.Logistic("z_top", 0.0, 1.0, dims="param")
         z = region_z(z_top, pm.Normal("offset", 0.0, 1.0, dims="param") if len(names) == 2 else None)
-        rates = pm.Deterministic("rates", pt.stack([_rates(zi, lo, hi) for zi in z]), dims=("region", "param"))
+        rates = pm.Deterministic(
+            "rates", pt.stack([rates_from_z(zi, pm.math.invlogit) for zi in z]), dims=("region", "param")
+        )
         sigma = pm.LogNormal("sigma", *SIGMA_PRIOR, dims="indicator")
         for i, (obs, profile) in enumerate(zip(observations.regions, observations.profiles, strict=True)):
             levers = observations.levers[i] if observations.levers else ()
