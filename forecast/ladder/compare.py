@@ -3,12 +3,15 @@
 Every scenario is planned with one seed and one ensemble size (common random numbers:
 run i has the same seed and parameter draw in each), then the batches of all of them are
 one list of tasks (scenarios x batches, `forecast.ladder.ensemble.run_batches`), so the
-workers stay busy across scenarios; each batch's numbers are its own, whatever runs it.
+workers stay busy across scenarios; each batch's numbers are its own, whatever runs it. The
+runs' start populations are kept (`LadderPlan.keep_starts`): every scenario after the first
+takes them instead of drawing them again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pandas as pd
 
@@ -55,7 +58,7 @@ def compare_scenarios(
         )
         for label, (scenario, targets) in scenarios.items()
     }
-    jobs = {label: plan_jobs(plan, plan.levers) for label, plan in plans.items()}
+    jobs = {label: plan_jobs(replace(plan, keep_starts=True), plan.levers) for label, plan in plans.items()}
     first = next(iter(plans.values()))
     flat = [job for label in plans for job in jobs[label]]
     cubes = iter(

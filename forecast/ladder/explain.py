@@ -356,8 +356,9 @@ def explain_plan(
     reporter: Reporter = SILENT,
 ) -> ExplainReport:
     """Sweep every lever and uncertainty, then search the size of `lever` (default: the strongest lever in the
-    sweep); every ensemble stops at the target's year (`through_target`)."""
-    simulated = through_target(plan, target)
+    sweep); every ensemble stops at the target's year (`through_target`) and takes the start populations the
+    first drew (`LadderPlan.keep_starts`)."""
+    simulated = replace(through_target(plan, target), keep_starts=True)  # every ensemble runs the same runs
     sweep = run_sweep(simulated, target, sweep_settings(plan, sweep_ranges(plan, ranges)), reporter=reporter)
     chosen = lever or strongest_lever(sweep)
     if chosen is None:

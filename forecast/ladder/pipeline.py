@@ -138,6 +138,9 @@ class LadderPlan:
     stop_year: int | None = None
     """The last year simulated (None: `end_year`): `forecast explain` stops at its target's year, which no later
     year changes (a run's years are stepped in order, each from the run's own generator)."""
+    keep_starts: bool = False
+    """Keep the runs' start populations for the plan's later ensembles (`compare` and `explain` run the same runs
+    again; `models.ladder.engine`); a one-off ensemble does not pay for the copy. The numbers do not depend on it."""
 
     @property
     def last_year(self) -> int:
@@ -468,6 +471,7 @@ def plan_jobs(plan: LadderPlan, levers: Sequence[LeverSetting], fixed: Mapping[s
         levers=tuple(levers),
         firm_scale=plan.firm_scale,
         cert_ages=plan.start.cert_ages,
+        keep_starts=plan.keep_starts,
     )
 
 

@@ -27,9 +27,12 @@ agree in distribution, not number by number (tests/models/ladder/test_engine.py)
 
 Start populations reused. A run's start population and its generator's state after drawing it depend
 on the run's seed, the rates a firm's draw reads (`population.DRAW_PARAMS`), the start counts, year and
-certificate ages, never on the levers nor on the other rates (the ones `forecast explain` sweeps). A
-process keeps the starts it draws (a copy, and the generator's state after it), up to `START_CACHE_BYTES`,
-and a later ensemble with the same runs (the settings of `forecast explain`'s sweep and the scenarios of
+certificate ages, never on the levers nor on the other rates (the ones `forecast explain` sweeps). An
+ensemble run with ``keep_starts`` (the commands that run the same runs again: `forecast compare` and
+`forecast explain`) has its process keep the starts it draws (a copy, and the generator's state after it), up
+to `START_CACHE_BYTES`; a one-off ensemble does not pay for the copy (15% of a run of the Hebei province
+scenario, whose start is 80,000 firms and whose one year costs less than drawing them). Any later ensemble
+with the same runs (the settings of `forecast explain`'s sweep and the scenarios of
 `forecast compare` share seeds and parameter draws: common random numbers) takes the kept records and
 generator state instead of drawing them: the same numbers, without the draw (`_Batch.start`). A full
 cache drops only starts not taken for twice as many look-ups as it holds starts, else it takes no more:
@@ -140,9 +143,12 @@ class _Batch:
         _merge(self.state, self.run, alive, entrants, n_new, state, run)
         self.state, self.run = state, run
 
-    def start(self, agents: Mapping[str, int], year: int, cert_ages: Sequence[float] | None) -> None:
+    def start(
+        self, agents: Mapping[str, int], year: int, cert_ages: Sequence[float] | None, keep: bool = False
+    ) -> None:
         """Every run's start population (`agents` of each stage), as `renew` from no firms draws it; a run's
-        records and generator state kept in this process (`_STARTS`, module docstring) are taken instead."""
+        records and generator state kept in this process (`_STARTS`, module docstring) are taken instead, and
+        the ones drawn are kept if `keep`."""
         keys = [_start_key(seed, self.table[r], agents, year, cert_ages) for r, seed in enumerate(self.seeds)]
         kept = {r: _STARTS[key] for r, key in enumerate(keys) if key in _STARTS}
         for key in keys:
@@ -158,7 +164,8 @@ class _Batch:
         for r, key in enumerate(keys):
             if r in spans:
                 parts.append(drawn[slice(*spans[r])])
-                _remember(key, parts[-1], self.rngs[r].bit_generator.state)
+                if keep:
+                    _remember(key, parts[-1], self.rngs[r].bit_generator.state)
             else:
                 records_r, generator_state = kept[r]
                 self.rngs[r].bit_generator.state = generator_state
@@ -336,9 +343,11 @@ def run_batch(
     levers: Iterable[LeverSetting] = (),
     firm_scale: int = 1,
     cert_ages: Sequence[float] | None = None,
+    keep_starts: bool = False,
 ) -> np.ndarray:
     """Runs r = 0..len(seeds)-1 with `params[r]` and `seeds[r]`: an array (run, year, `model.COLUMNS`);
-    ``cert_ages`` as in `population.build_population` (the start's certified firms)."""
+    ``cert_ages`` as in `population.build_population` (the start's certified firms); ``keep_starts``: keep the
+    start populations drawn for later ensembles of the same runs (module docstring; the numbers do not change)."""
     if int(firm_scale) != firm_scale or firm_scale < 1:
         raise ValueError(f"firm_scale must be a positive integer, got {firm_scale!r}")
     if end_year < start_year:
@@ -346,7 +355,7 @@ def run_batch(
     levers = check_settings(levers)
     b = _Batch(params, seeds, int(firm_scale))
     agents = {name: round(count / b.k) for name, count in stage_counts.items()}
-    b.start(agents, start_year, cert_ages)
+    b.start(agents, start_year, cert_ages, keep_starts)
     kernel.choose_rd_all(b.state, b.table, active_levers(levers, start_year), b.run)
     rows = [_summarise(b, start_year, None)]
     for year in range(start_year + 1, end_year + 1):

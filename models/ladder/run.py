@@ -140,6 +140,7 @@ def run_ensemble(
     workers: int = 1,
     engine: Engine = "array",
     batch_size: int | None = None,
+    keep_starts: bool = False,
     **kwargs: object,
 ) -> xr.Dataset:
     """`n_runs` independent runs as a Dataset with dims ("run", "year").
@@ -160,6 +161,9 @@ def run_ensemble(
         batch_size: runs stepped together by the array engine (default: about
             `BATCH_AGENTS` agents); memory grows with it (`estimate_memory`), the
             numbers do not depend on it.
+        keep_starts: keep the runs' start populations in each process for later
+            ensembles of the same runs (`engine` module docstring); the numbers do not
+            depend on it.
         **kwargs: passed to `run_ladder` (stage_counts, start_year, end_year,
             params, levers, firm_scale, cert_ages).
 
@@ -169,7 +173,13 @@ def run_ensemble(
         attrs record the seed, firm_scale, levers and engine.
     """
     jobs = ensemble_jobs(
-        n_runs=n_runs, seed=seed, param_draws=param_draws, engine=engine, batch_size=batch_size, **kwargs
+        n_runs=n_runs,
+        seed=seed,
+        param_draws=param_draws,
+        engine=engine,
+        batch_size=batch_size,
+        keep_starts=keep_starts,
+        **kwargs,
     )
     cubes = _map_jobs(jobs, workers, on_done or (lambda n: None))
     return assemble(jobs, cubes)
@@ -186,6 +196,9 @@ class Job:
     seeds: tuple[np.random.SeedSequence, ...]
     kwargs: dict
     ensemble_seed: np.random.SeedSequence
+    keep_starts: bool = False
+    """Keep the start populations drawn for later ensembles of the same runs (`engine`); not in `key`: the
+    numbers do not depend on it."""
 
     @property
     def n_runs(self) -> int:
@@ -210,6 +223,7 @@ def ensemble_jobs(
     param_draws: Sequence[LadderParams] | pd.DataFrame | None = None,
     engine: Engine = "array",
     batch_size: int | None = None,
+    keep_starts: bool = False,
     **kwargs: object,
 ) -> list[Job]:
     """`run_ensemble`'s batches (same arguments): run i gets child i of the seed and draw i,
@@ -225,7 +239,7 @@ def ensemble_jobs(
     children = seed_seq.spawn(n_runs)
     size = (batch_size or _batch_size(kwargs)) if engine == "array" else 1
     return [
-        Job(i, engine, tuple(draws[i : i + size]), tuple(children[i : i + size]), dict(kwargs), seed_seq)
+        Job(i, engine, tuple(draws[i : i + size]), tuple(children[i : i + size]), dict(kwargs), seed_seq, keep_starts)
         for i in range(0, n_runs, size)
     ]
 
@@ -270,7 +284,7 @@ def _batch_size(kwargs: Mapping) -> int:
 def run_job(job: Job) -> np.ndarray:
     """Runs of one job as an array (run, year, `model.COLUMNS`)."""
     if job.engine == "array":
-        return run_batch(params=job.params, seeds=job.seeds, **job.kwargs)
+        return run_batch(params=job.params, seeds=job.seeds, keep_starts=job.keep_starts, **job.kwargs)
     pairs = zip(job.params, job.seeds, strict=True)
     frames = [run_ladder(params=p, seed=s, **job.kwargs).reset_index() for p, s in pairs]
     return np.stack([f[list(COLUMNS)].to_numpy(dtype=float) for f in frames])

@@ -115,16 +115,20 @@ def test_array_runs_depend_on_their_seed_only():
 
 
 def test_a_start_population_drawn_is_reused_with_the_same_numbers(monkeypatch):
-    """A run's start is kept, and later ensembles take it: their numbers are those of the ensembles that
-    drew it, under any levers or rates the draw does not read (the start does not depend on them) and any batch
-    size. A full cache keeps what it holds, dropping only starts not taken for a while."""
+    """A run's start is kept when its ensemble asks (``keep_starts``), and later ensembles take it: their numbers
+    are those of the ensembles that drew it, under any levers or rates the draw does not read (the start does not
+    depend on them) and any batch size. A full cache keeps what it holds, dropping only starts not taken for a
+    while. A one-off ensemble keeps nothing."""
     monkeypatch.setattr(engine, "_STARTS", {})
     monkeypatch.setattr(engine, "_TAKEN", {})
-    plain = {**SMALL, "levers": ()}
+    one_off = run_ensemble(n_runs=4, seed=21, **{**SMALL, "levers": ()})
+    assert not engine._STARTS
+    plain = {**SMALL, "levers": (), "keep_starts": True}
     drawn = {"plain": run_ensemble(n_runs=4, seed=21, **plain)}
     assert len(engine._STARTS) == 4
-    drawn["levers"] = run_ensemble(n_runs=4, seed=21, **SMALL)
-    for name, kwargs, batch_size in (("plain", plain, 3), ("levers", SMALL, 4), ("plain", plain, 1)):
+    np.testing.assert_array_equal(one_off["n_firms"].values, drawn["plain"]["n_firms"].values)
+    drawn["levers"] = run_ensemble(n_runs=4, seed=21, keep_starts=True, **SMALL)
+    for name, kwargs, batch_size in (("plain", plain, 3), ("levers", SMALL, 4), ("plain", plain, 1)):  # SMALL: takes
         again = run_ensemble(n_runs=4, seed=21, batch_size=batch_size, **kwargs)
         for column in ("n_firms", "hte_certified", "rd_spending"):
             np.testing.assert_array_equal(again[column].values, drawn[name][column].values)
