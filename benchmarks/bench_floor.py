@@ -18,7 +18,9 @@ For each aimed piece of work, measured in this run:
 * the aim, and aim / floor: below 1 the aim cannot be met by any engine that draws the step's numbers this way
   (below 2, not within the issue's "factor of two of the random-number limit");
 * the rest: an agent-step's time beside its draws (the compiled step, the population draws, records), as the
-  engine spends it now and as much as the aim leaves it.
+  engine spends it now and as much as the aim leaves it;
+* the engine's own two-process efficiency, without Dask (two processes running 100 runs each at once, against
+  one running 100), beside which the Dask figure of `bench_ladder.py` shows what its processes cost.
 
     python benchmarks/bench_floor.py [--runs 20] [--cores 2] [--cache DIR]
 
@@ -98,6 +100,39 @@ def langfang_default(runs: int) -> tuple[float, float]:
     )
 
 
+def _hundred_runs(first_seed: int) -> float:
+    """Seconds of 100 default-rate Langfang runs, in batches of 10, in this process (nothing kept)."""
+    from models.ladder import engine
+    from models.ladder.params import LadderParams
+    from models.ladder.population import assumed_startups
+
+    counts, p = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}, LadderParams()
+    t0 = time.perf_counter()
+    for b in range(10):
+        seeds = [np.random.SeedSequence(first_seed + 10 * b + i) for i in range(10)]
+        engine.run_batch(params=[p] * 10, seeds=seeds, stage_counts=counts, start_year=2020, end_year=2025)
+    return time.perf_counter() - t0
+
+
+def side_by_side(rounds: int = 3) -> None:
+    """The array engine's own two-process efficiency, without Dask: 100 runs in this process against 100 runs in
+    each of two processes at once (best of `rounds`); the Dask figure of `bench_ladder.py` is below it by what
+    the client, scheduler and worker processes take of the same two cores."""
+    import multiprocessing
+
+    _hundred_runs(10_000)
+    one = min(_hundred_runs(20_000 + 1000 * r) for r in range(rounds))
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(_hundred_runs, [30_000, 31_000])  # imports and compiled code loaded in both
+        two = []
+        for r in range(rounds):
+            t0 = time.perf_counter()
+            pool.map(_hundred_runs, [40_000 + 1000 * r, 50_000 + 1000 * r])
+            two.append(time.perf_counter() - t0)
+    print(f"engine alone, 100 Langfang runs in one process {one:.1f} s; 100 in each of two processes at once")
+    print(f"{min(two):.1f} s: two-process efficiency {one / min(two):.0%} without Dask (best of {rounds})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="runs of each work measured (its agent-steps a run)")
@@ -169,7 +204,8 @@ def main() -> None:
         " records), now and at most within the aim"
     )
     mean = np.mean([w[2] for w in work.values()]) / floor_step
-    print(f"the engine now spends {mean:.1f}x the generator's time an agent-step (mean over the four works)")
+    print(f"the engine now spends {mean:.1f}x the generator's time an agent-step (mean over the four works)\n")
+    side_by_side()
 
 
 if __name__ == "__main__":
