@@ -30,8 +30,8 @@ on the run's seed, the rates a firm's draw reads (`population.DRAW_PARAMS`), the
 certificate ages, never on the levers nor on the other rates (the ones `forecast explain` sweeps). An
 ensemble run with ``keep_starts`` (the commands that run the same runs again: `forecast compare` and
 `forecast explain`) has its process keep the starts it draws (a copy, and the generator's state after it), up
-to `START_CACHE_BYTES`; a one-off ensemble does not pay for the copy (15% of a run of the Hebei province
-scenario, whose start is 80,000 firms and whose one year costs less than drawing them). Any later ensemble
+to `START_CACHE_BYTES`; a one-off ensemble does not pay for the copy (a sizeable share of a run of the Hebei
+province scenario, whose start is 80,000 firms and whose one year costs less than drawing them). Any later ensemble
 with the same runs (the settings of `forecast explain`'s sweep and the scenarios of
 `forecast compare` share seeds and parameter draws: common random numbers) takes the kept records and
 generator state instead of drawing them: the same numbers, without the draw (`_Batch.start`). A full

@@ -441,6 +441,25 @@ def test_engine_option_reaches_the_ensembles(files, monkeypatch):
     assert bad.exit_code == 2 and "numba" in bad.output
 
 
+def test_compare_and_explain_keep_the_starts_they_run_again(files, monkeypatch):
+    """compare's scenarios and explain's settings run the same runs, so their ensembles keep the runs' start
+    populations (`LadderPlan.keep_starts`; a one-off ensemble keeps none, and the numbers do not depend on it:
+    tests/models/ladder/test_engine.py)."""
+    import forecast.ladder.pipeline as pipeline
+
+    seen, real = [], pipeline.ensemble_jobs
+    monkeypatch.setattr(pipeline, "ensemble_jobs", lambda **kw: seen.append(kw["keep_starts"]) or real(**kw))
+    scenarios = (files["base"], files["reward"])
+    result = invoke("compare", *scenarios, "--data", files["data"], "--out", files["tmp"] / "keep_compare")
+    assert result.exit_code == 0, result.output
+    assert seen == [True, True]
+    seen.clear()
+    out = files["tmp"] / "keep_explain"
+    result = invoke("explain", files["reward"], "--data", files["data"], "--out", out, "--probability", "0.5")
+    assert result.exit_code == 0, result.output
+    assert len(seen) > 2 and all(seen)
+
+
 def test_ctrl_c_keeps_finished_batches_and_the_same_command_resumes(files, monkeypatch):
     """Ctrl-C after the second batch: exit 130 naming what was kept; the same command resumes with a note
     and prints the table an uninterrupted run prints."""
