@@ -36,6 +36,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from bench_ladder import LANGFANG, agent_steps, generator_rates  # benchmarks/ (this script's folder is on sys.path)
+
+from models.ladder import kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS_AIMED = 1000
@@ -47,27 +50,9 @@ EXPLAIN = ("langfang_small_to_high", "langfang-2023-high_tech_enterprises")
 
 def generator_seconds_per_step() -> float:
     """Seconds numpy's generator takes for one agent-step's draws (`kernel.N_NORMALS` normals and
-    `kernel.N_UNIFORMS` uniforms in `kernel.DRAW_DTYPE`), best of three 10-million-number draws of each."""
-    from models.ladder import kernel
-
-    rng, out = np.random.default_rng(0), np.empty(10_000_000, dtype=kernel.DRAW_DTYPE)
-    best = {}
-    for normal in (False, True):
-        times = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            if normal:
-                rng.standard_normal(out=out, dtype=kernel.DRAW_DTYPE)
-            else:
-                rng.random(out=out, dtype=kernel.DRAW_DTYPE)
-            times.append(time.perf_counter() - t0)
-        best[normal] = min(times) / out.size
-    return kernel.N_NORMALS * best[True] + kernel.N_UNIFORMS * best[False]
-
-
-def agent_steps(ds) -> float:
-    """Agents stepped, summed over runs (as `bench_ladder.agent_steps`)."""
-    return float(ds["n_firms"].isel(year=slice(0, -1)).sum()) / ds.attrs["firm_scale"]
+    `kernel.N_UNIFORMS` uniforms in `kernel.DRAW_DTYPE`), the best of three `bench_ladder.generator_rates`."""
+    uniforms, normals = (max(rates) for rates in zip(*(generator_rates() for _ in range(3)), strict=True))
+    return kernel.N_NORMALS / normals + kernel.N_UNIFORMS / uniforms
 
 
 def measured(simulate_runs, one_off: bool = False) -> tuple[float, float]:
@@ -89,12 +74,10 @@ def measured(simulate_runs, one_off: bool = False) -> tuple[float, float]:
 
 def langfang_default(runs: int) -> tuple[float, float]:
     from models.ladder import run_ensemble
-    from models.ladder.population import assumed_startups
 
-    counts = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}
     return measured(
         lambda: (
-            run_ensemble(n_runs=runs, seed=1, stage_counts=counts, start_year=2020, end_year=2025, workers=1),
+            run_ensemble(n_runs=runs, seed=1, stage_counts=LANGFANG, start_year=2020, end_year=2025, workers=1),
             runs,
         ),
         one_off=True,
@@ -105,13 +88,13 @@ def _hundred_runs(first_seed: int) -> float:
     """Seconds of 100 default-rate Langfang runs, in batches of 10, in this process (nothing kept)."""
     from models.ladder import engine
     from models.ladder.params import LadderParams
-    from models.ladder.population import assumed_startups
 
-    counts, p = {"hte": 905, "tech_sme": 8796, "startup": assumed_startups(8796)}, LadderParams()
     t0 = time.perf_counter()
     for b in range(10):
         seeds = [np.random.SeedSequence(first_seed + 10 * b + i) for i in range(10)]
-        engine.run_batch(params=[p] * 10, seeds=seeds, stage_counts=counts, start_year=2020, end_year=2025)
+        engine.run_batch(
+            params=[LadderParams()] * 10, seeds=seeds, stage_counts=LANGFANG, start_year=2020, end_year=2025
+        )
     return time.perf_counter() - t0
 
 

@@ -77,16 +77,16 @@ def region_paths(panel: PanelForecast, region: str, earlier: bool = False) -> tu
     one (a single-indicator fit) gives them on the current basis, and the note says so."""
     if not earlier:
         return panel.paths[region], []
+    judged = (
+        f"{region}: the {panel.indicator} figure that judges the target is on the GDP basis before the post-census "
+        "revision"
+    )
     if region not in panel.basis_shift:
         return panel.paths[region], [
-            f"{region}: the {panel.indicator} figure that judges the target is on the GDP basis before the post-census "
-            "revision, but this fit has no basis term, so the trajectories are on the current basis: P(met) does not "
+            f"{judged}, but this fit has no basis term, so the trajectories are on the current basis: P(met) does not "
             "allow for the revision (fit R&D spending, GDP and intensity jointly for that)"
         ]
-    note = (
-        f"{region}: the {panel.indicator} figure that judges the target is on the GDP basis before the post-census "
-        "revision, so the trajectories are drawn on that basis (the region's basis shift drawn with them)"
-    )
+    note = f"{judged}, so the trajectories are drawn on that basis (the region's basis shift drawn with them)"
     return panel.paths[region] * np.exp(panel.basis_shift[region])[..., None], [note]
 
 
